@@ -1,0 +1,17 @@
+//! Host side of the Efergy CT meter.
+//!
+//! Bytes from the serial port go through [`decoder::Decoder`] (COBS frames, resync on
+//! corruption) into [`meter::Meter`] (sample rate from Info frames, gaps, resets), whose
+//! [`estimate::Estimator`] inverts each sample through a [`calibration::Calibration`] table and
+//! reports RMS current, power, energy and mains frequency per window. [`sim`] is the built-in
+//! virtual device; [`serial`] the port handling; [`output`] the text, JSON and CSV sinks;
+//! [`input`] reads recorded streams and CSV files of raw codes.
+
+pub mod calibration;
+pub mod decoder;
+pub mod estimate;
+pub mod input;
+pub mod meter;
+pub mod output;
+pub mod serial;
+pub mod sim;

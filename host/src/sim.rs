@@ -1,0 +1,430 @@
+//! The built-in virtual device: a simulated load, the sensor, and the firmware's framing,
+//! behind a real pseudo-terminal.
+//!
+//! A load waveform (sine, switch-mode supply, phase-cut dimmer, optionally stepping) is turned
+//! into ADC codes through the calibration table's forward direction (a static model of the
+//! sensor chain: the dynamic effects of the CT's magnetising inductance are covered by the
+//! SPICE golden tests, not here), quantised with ADC noise, and framed exactly as the firmware
+//! frames it: same wire crate, same frame size, same Info/Status cadence. The bytes leave
+//! through a pty at no more than the profile's line rate, and `ct-read` reads them through the
+//! same serial-port code as hardware.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ct_wire::cadence::{Cadence, Due};
+use ct_wire::frame::{self, Frame};
+use ct_wire::pack::pack4;
+use ct_wire::{framing, BuildProfile, Info, ResetCause, Status};
+
+use crate::calibration::Calibration;
+
+/// A firmware build profile's link and sampling parameters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DeviceProfile {
+    pub build: BuildProfile,
+    pub timer_clock_hz: u32,
+    pub ticks_per_sample: u16,
+    pub baud: u32,
+}
+
+impl DeviceProfile {
+    /// 9600 baud through the LaunchPad's back-channel: 1 MHz / 1657 = 603.5 samples/s, a rate
+    /// not synchronous with 50 or 60 Hz mains.
+    pub const LAUNCHPAD: DeviceProfile = DeviceProfile {
+        build: BuildProfile::Launchpad,
+        timer_clock_hz: 1_000_000,
+        ticks_per_sample: 1657,
+        baud: 9600,
+    };
+    /// An external USB-UART: 8 MHz / 1000 = 8000 samples/s at 230400 baud.
+    pub const FAST: DeviceProfile = DeviceProfile {
+        build: BuildProfile::Fast,
+        timer_clock_hz: 8_000_000,
+        ticks_per_sample: 1000,
+        baud: 230_400,
+    };
+
+    pub fn sample_rate_hz(&self) -> f64 {
+        self.timer_clock_hz as f64 / self.ticks_per_sample as f64
+    }
+}
+
+/// Shape of the simulated load current.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shape {
+    /// A resistive load: a pure sine.
+    Sine,
+    /// A switch-mode power supply: narrow peaks at the voltage crests (crest factor ~3.2).
+    Smps,
+    /// A leading-edge phase-cut dimmer firing at 90 degrees.
+    Dimmer,
+}
+
+/// The simulated load.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Load {
+    /// RMS current before any step, A.
+    pub amps: f64,
+    pub mains_hz: f64,
+    pub shape: Shape,
+    /// `(time_s, amps)`: the RMS changes to `amps` at `time_s` (at the next zero crossing).
+    pub step: Option<(f64, f64)>,
+}
+
+impl Load {
+    /// Instantaneous current at time `t` seconds.
+    pub fn current(&self, t: f64) -> f64 {
+        let cycles = t * self.mains_hz;
+        let rms = match self.step {
+            Some((at, amps)) if cycles.floor() >= (at * self.mains_hz).ceil() => amps,
+            _ => self.amps,
+        };
+        rms * unit_shape(self.shape, cycles.fract())
+    }
+
+    /// True RMS current at time `t` (the step's level once it has happened): the reference the
+    /// readings are checked against, from the load definition, not from the sensor path.
+    pub fn rms_at(&self, t: f64) -> f64 {
+        match self.step {
+            Some((at, amps)) if (t * self.mains_hz).floor() >= (at * self.mains_hz).ceil() => amps,
+            _ => self.amps,
+        }
+    }
+}
+
+/// The load shapes with unit RMS, as a function of the phase in cycles `p` in `[0, 1)`.
+pub fn unit_shape(shape: Shape, p: f64) -> f64 {
+    use std::f64::consts::{PI, SQRT_2, TAU};
+    match shape {
+        Shape::Sine => SQRT_2 * (TAU * p).sin(),
+        Shape::Smps => {
+            // A cos^2 pulse of half-width W cycles centred on each crest: the diode-bridge
+            // current of a capacitor-input supply. Its mean square is 2 * (3/8) * 2W = 1.5 W,
+            // so the peak that gives unit RMS is sqrt(1 / (1.5 W)).
+            const W: f64 = 0.07;
+            let peak = (1.0 / (1.5 * W)).sqrt();
+            let pulse = |d: f64| {
+                if d.abs() < W {
+                    (PI * d / (2.0 * W)).cos().powi(2)
+                } else {
+                    0.0
+                }
+            };
+            peak * (pulse(p - 0.25) - pulse(p - 0.75))
+        }
+        Shape::Dimmer => {
+            // Conducts from 90 degrees to the zero crossing in each half-cycle: exactly half of
+            // each half-sine's energy, so a full sine scaled by 2 has unit RMS.
+            let in_half = (2.0 * p).fract();
+            if in_half >= 0.5 {
+                2.0 * (TAU * p).sin()
+            } else {
+                0.0
+            }
+        }
+    }
+}
+
+/// A small deterministic PRNG (xorshift64*) for ADC noise and deliberate faults: the
+/// simulation must be repeatable in tests.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed | 1)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    /// Uniform in [0, 1).
+    pub fn uniform(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    /// Standard normal (Box-Muller).
+    pub fn normal(&mut self) -> f64 {
+        let u = self.uniform().max(1e-300);
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * self.uniform()).cos()
+    }
+}
+
+/// Deliberate line faults, for testing that corruption never produces a wrong reading.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Faults {
+    /// Random bytes sent before the first frame.
+    pub garbage_before: usize,
+    /// Probability per frame of flipping one random bit in it.
+    pub bit_flip: f64,
+    /// Probability per frame of dropping one random byte from it.
+    pub byte_drop: f64,
+}
+
+/// The virtual sensor and firmware: produces the byte stream a device would send.
+pub struct VirtualDevice {
+    profile: DeviceProfile,
+    load: Load,
+    cal: Calibration,
+    noise_lsb: f64,
+    faults: Faults,
+    rng: Rng,
+    cadence: Cadence,
+    spf: usize,
+    next_index: u64,
+    codes: Vec<u16>,
+    booted: bool,
+}
+
+impl VirtualDevice {
+    pub fn new(
+        profile: DeviceProfile,
+        load: Load,
+        cal: Calibration,
+        noise_lsb: f64,
+        faults: Faults,
+        seed: u64,
+    ) -> Self {
+        VirtualDevice {
+            profile,
+            load,
+            cal,
+            noise_lsb,
+            faults,
+            rng: Rng::new(seed),
+            cadence: Cadence::new(profile.sample_rate_hz() as u32),
+            spf: ct_wire::DEFAULT_SAMPLES_PER_FRAME,
+            next_index: 0,
+            codes: Vec::with_capacity(ct_wire::DEFAULT_SAMPLES_PER_FRAME),
+            booted: false,
+        }
+    }
+
+    pub fn profile(&self) -> DeviceProfile {
+        self.profile
+    }
+
+    pub fn info(&self) -> Info {
+        Info {
+            protocol_version: ct_wire::PROTOCOL_VERSION,
+            firmware_version: [0, 1, 0],
+            timer_clock_hz: self.profile.timer_clock_hz,
+            ticks_per_sample: self.profile.ticks_per_sample,
+            adc_ref_mv: self.cal.adc_ref_mv,
+            adc_bits: self.cal.adc_bits,
+            baud: self.profile.baud,
+            reset_cause: ResetCause::PowerOn,
+            build_profile: self.profile.build,
+            samples_per_frame: self.spf as u8,
+            flags: frame::INFO_FLAG_VIRTUAL,
+        }
+    }
+
+    /// The ADC code for the load at time `t`: forward through the table, plus noise, rounded.
+    fn sample(&mut self, t: f64) -> u16 {
+        let amps = self.load.current(t) as f32;
+        let code = self.cal.code_for(amps) as f64 + self.noise_lsb * self.rng.normal();
+        code.round().clamp(0.0, self.cal.full_scale_code() as f64) as u16
+    }
+
+    /// Appends to `out` every frame completed by the samples taken up to `until_sample`.
+    pub fn run_until(&mut self, until_sample: u64, out: &mut Vec<u8>) {
+        if !self.booted {
+            self.booted = true;
+            for _ in 0..self.faults.garbage_before {
+                out.push(self.rng.next_u64() as u8);
+            }
+            // The firmware sends a lone delimiter first so a receiver drops any partial frame.
+            out.push(framing::DELIMITER);
+            if self.cadence.boot() {
+                let info = self.info();
+                self.emit(&Frame::Info(info), out);
+            }
+        }
+        let rate = self.profile.sample_rate_hz();
+        while self.next_index + (self.spf - self.codes.len()) as u64 <= until_sample {
+            while self.codes.len() < self.spf {
+                let t = (self.next_index + self.codes.len() as u64) as f64 / rate;
+                let c = self.sample(t);
+                self.codes.push(c);
+            }
+            let packed: Vec<u8> = self
+                .codes
+                .chunks_exact(4)
+                .flat_map(|c| pack4([c[0], c[1], c[2], c[3]]))
+                .collect();
+            let samples = ct_wire::Samples {
+                first_index: self.next_index as u32,
+                packed: &packed,
+            };
+            self.emit(&Frame::Samples(samples), out);
+            self.next_index += self.spf as u64;
+            self.codes.clear();
+            match self.cadence.after_samples(self.spf as u32) {
+                Due::Info => {
+                    let info = self.info();
+                    self.emit(&Frame::Info(info), out)
+                }
+                Due::Status => {
+                    let status = Status {
+                        dropped_total: 0,
+                        queue_high_water: 1,
+                        queue_capacity: 32,
+                        uptime_s: (self.next_index as f64 / rate) as u32,
+                    };
+                    self.emit(&Frame::Status(status), out)
+                }
+                Due::Nothing => {}
+            }
+        }
+    }
+
+    fn emit(&mut self, frame: &Frame, out: &mut Vec<u8>) {
+        let mut raw = [0u8; ct_wire::MAX_ENCODED_FRAME];
+        let n = frame
+            .encode(&mut raw)
+            .expect("frames fit MAX_ENCODED_FRAME");
+        let start = out.len();
+        out.resize(start + framing::max_encoded_len(n), 0);
+        let m = framing::encode(&raw[..n], &mut out[start..]).expect("sized by max_encoded_len");
+        out.truncate(start + m);
+        let body = m - 1; // never corrupt the delimiter itself
+        if self.rng.uniform() < self.faults.bit_flip {
+            let i = start + (self.rng.next_u64() as usize) % body;
+            out[i] ^= 1 << (self.rng.next_u64() % 8);
+        }
+        if self.rng.uniform() < self.faults.byte_drop {
+            let i = start + (self.rng.next_u64() as usize) % body;
+            out.remove(i);
+        }
+    }
+}
+
+/// A virtual device running in a thread behind a pseudo-terminal.
+pub struct PtyDevice {
+    path: PathBuf,
+    /// Held open so that bytes sent before the reader opens the port wait in the pty's buffer
+    /// (as they would in a USB-serial adapter's), instead of being discarded.
+    _slave: serialport::TTYPort,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl PtyDevice {
+    /// Starts the device; `speed` > 1 runs the simulated clock faster than real time (tests);
+    /// `link` additionally publishes the pty under a stable path (a symlink), as udev does.
+    pub fn start(mut dev: VirtualDevice, speed: f64, link: Option<&Path>) -> std::io::Result<Self> {
+        use serialport::SerialPort as _;
+        let (mut master, slave) = serialport::TTYPort::pair().map_err(std::io::Error::other)?;
+        let pts = slave
+            .name()
+            .ok_or_else(|| std::io::Error::other("pty has no name"))?;
+        let path = match link {
+            Some(link) => {
+                let _ = std::fs::remove_file(link);
+                std::os::unix::fs::symlink(&pts, link)?;
+                link.to_owned()
+            }
+            None => PathBuf::from(pts),
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop2 = stop.clone();
+        let rate = dev.profile().sample_rate_hz();
+        let thread = std::thread::spawn(move || {
+            use serialport::SerialPort;
+            let _ = master.set_timeout(Duration::from_millis(50));
+            let start = Instant::now();
+            let mut buf = Vec::new();
+            while !stop2.load(Ordering::Relaxed) {
+                let now = start.elapsed().as_secs_f64() * speed;
+                dev.run_until((now * rate) as u64, &mut buf);
+                if !buf.is_empty() {
+                    // Like a UART with nobody listening, bytes the other side does not take
+                    // are lost, not queued forever.
+                    let _ = master.write_all(&buf);
+                    buf.clear();
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        });
+        Ok(PtyDevice {
+            path,
+            _slave: slave,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Path to open with the normal serial code.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for PtyDevice {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each unit shape has RMS 1, by numerical integration over one cycle.
+    #[test]
+    fn unit_shapes_have_unit_rms() {
+        for shape in [Shape::Sine, Shape::Smps, Shape::Dimmer] {
+            let n = 200_000;
+            let ms: f64 = (0..n)
+                .map(|k| unit_shape(shape, (k as f64 + 0.5) / n as f64).powi(2))
+                .sum::<f64>()
+                / n as f64;
+            assert!(
+                (ms.sqrt() - 1.0).abs() < 1e-4,
+                "{shape:?}: rms {}",
+                ms.sqrt()
+            );
+        }
+        let crest = (0..1000)
+            .map(|k| unit_shape(Shape::Smps, k as f64 / 1000.0).abs())
+            .fold(0.0, f64::max);
+        assert!(crest >= 3.0, "SMPS crest factor {crest}");
+    }
+
+    #[test]
+    fn device_stream_fits_the_line_rate() {
+        for profile in [DeviceProfile::LAUNCHPAD, DeviceProfile::FAST] {
+            let load = Load {
+                amps: 10.0,
+                mains_hz: 50.0,
+                shape: Shape::Sine,
+                step: None,
+            };
+            let mut dev = VirtualDevice::new(
+                profile,
+                load,
+                Calibration::builtin(),
+                0.3,
+                Faults::default(),
+                1,
+            );
+            let mut out = Vec::new();
+            let seconds = 30.0;
+            dev.run_until((seconds * profile.sample_rate_hz()) as u64, &mut out);
+            let bytes_per_s = out.len() as f64 / seconds;
+            assert!(
+                bytes_per_s < profile.baud as f64 / 10.0,
+                "{profile:?}: {bytes_per_s} B/s"
+            );
+        }
+    }
+}
