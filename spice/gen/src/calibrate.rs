@@ -1,0 +1,122 @@
+//! Amplitude sweeps, table fitting and the simulate-then-invert accuracy check.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use crate::model::{Adc, ModelParams};
+use crate::sim::{run_jobs, Job, Record};
+use crate::stimulus::Stimulus;
+use crate::table::{self, estimate_rms, SweepPoint, Table};
+
+/// Sweep amplitudes (A RMS): geometric from 0.05 A in 6 % steps up to 125 A, past the level
+/// where the ADC clips (~100 A), so every code below full scale is fitted.
+pub fn sweep_amplitudes() -> Vec<f64> {
+    (0..)
+        .map(|k| 0.05 * 1.06f64.powi(k))
+        .take_while(|&a| a <= 125.0)
+        .collect()
+}
+
+/// Samples per cycle used for fitting: fine enough to stand for asynchronous sampling.
+pub const FIT_PPC: usize = 2000;
+
+/// A fitted table with the evidence behind it.
+pub struct Fitted {
+    pub hz: f64,
+    pub table: Table,
+    pub peak_matched: Vec<f64>,
+    pub zero_v: f64,
+    /// (A RMS, peak ADC volts) of every sweep amplitude.
+    pub peaks: Vec<(f64, f64)>,
+}
+
+/// Simulate the sweep at `hz` and fit the table.
+pub fn fit_table(spice_dir: &Path, params: ModelParams, adc: &Adc, hz: f64) -> Result<Fitted> {
+    let mut amps = vec![0.0];
+    amps.extend(sweep_amplitudes());
+    let jobs: Vec<Job> = amps
+        .iter()
+        .map(|&irms| Job::new(params, Stimulus::Sine { irms, hz }, 1, FIT_PPC))
+        .collect();
+    let records = run_jobs(spice_dir, &jobs, &format!("{hz} Hz sweep"))?;
+    let zero = records.first().context("no zero-current run")?;
+    let zero_v = zero.adc_v.iter().sum::<f64>() / zero.adc_v.len() as f64;
+    let zero_code = adc.code(zero_v);
+    let points: Vec<SweepPoint> = records[1..]
+        .iter()
+        .map(|r| SweepPoint {
+            irms: r.stimulus.true_rms(),
+            codes: r.adc_v.iter().map(|&v| adc.code(v)).collect(),
+        })
+        .collect();
+    let peaks = records[1..]
+        .iter()
+        .map(|r| {
+            let pk = r.adc_v.iter().copied().fold(f64::MIN, f64::max);
+            (r.stimulus.true_rms(), pk)
+        })
+        .collect();
+    let table = table::fit(zero_code, adc.max_code(), &points)
+        .with_context(|| format!("fitting the {hz} Hz table"))?;
+    let peak_matched = table::peak_matched(zero_code, adc.max_code(), &points);
+    Ok(Fitted {
+        hz,
+        table,
+        peak_matched,
+        zero_v,
+        peaks,
+    })
+}
+
+/// Host-style RMS of a record inverted through `amps`, over `[from, to)` cycles.
+pub fn inverted_rms(amps: &[f64], adc: &Adc, rec: &Record, from: usize, to: usize) -> f64 {
+    let n = rec.points_per_cycle;
+    let codes: Vec<u32> = rec.adc_v[from * n..to * n]
+        .iter()
+        .map(|&v| adc.code(v))
+        .collect();
+    estimate_rms(amps, &codes)
+}
+
+/// Relative error (%) of the inverted RMS against the truth; `None` for zero truth.
+pub fn error_pct(estimate: f64, truth: f64) -> Option<f64> {
+    (truth > 0.0).then(|| (estimate / truth - 1.0) * 100.0)
+}
+
+/// Accuracy target (% of reading) the issue sets for a sine of `irms`.
+pub fn target_pct(irms: f64) -> f64 {
+    if irms >= 1.0 - 1e-9 {
+        1.0
+    } else if irms >= 0.5 - 1e-9 {
+        2.0
+    } else {
+        5.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sweep_spans_below_rated_minimum_to_past_full_scale() {
+        let a = sweep_amplitudes();
+        assert!(a[0] <= 0.05 + 1e-12);
+        assert!(*a.last().expect("non-empty") > 118.0);
+        assert!(a.windows(2).all(|w| (w[1] / w[0] - 1.06).abs() < 1e-9));
+    }
+
+    #[test]
+    fn targets_follow_the_issue() {
+        assert_eq!(target_pct(95.0), 1.0);
+        assert_eq!(target_pct(1.0), 1.0);
+        assert_eq!(target_pct(0.5), 2.0);
+        assert_eq!(target_pct(0.2), 5.0);
+        assert_eq!(
+            error_pct(1.01, 1.0).map(|e| (e - 1.0).abs() < 1e-9),
+            Some(true)
+        );
+        assert_eq!(error_pct(0.0, 0.0), None);
+    }
+}

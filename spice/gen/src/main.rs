@@ -1,0 +1,64 @@
+//! `spicegen`: regenerates the Efergy CT simulation products from the committed netlists.
+//!
+//! * `spicegen all` — calibration tables, golden waveforms, figures and spice/results.md;
+//! * `spicegen check` — regenerates tables and goldens in memory and fails on drift from the
+//!   committed files, or if the committed tables miss the accuracy targets.
+//!
+//! Everything goes through ngspice in batch mode; there are no hand steps.
+
+mod calibrate;
+mod figures;
+mod golden;
+mod model;
+mod ngspice;
+mod report;
+mod sim;
+mod stimulus;
+mod table;
+mod trace;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "Regenerate the Efergy CT SPICE goldens, calibration and figures"
+)]
+struct Cli {
+    /// Repository root (defaults to the one this binary was built from).
+    #[arg(long, global = true)]
+    root: Option<PathBuf>,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Regenerate everything: tables, goldens, manifest, figures, spice/results.md.
+    All,
+    /// Regenerate tables and goldens and compare them with the committed files.
+    Check,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let root = cli
+        .root
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."));
+    let result = match cli.cmd {
+        Cmd::All => report::all(&root).map(|()| true),
+        Cmd::Check => report::check(&root),
+    };
+    match result.context("spicegen failed") {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,353 @@
+//! Building the code -> instantaneous-primary-current calibration table, and the RMS estimator
+//! the host applies with it.
+//!
+//! Why not a DC sweep: with a realistic magnetizing inductance the CT's gain depends on the
+//! level and its output is phase-shifted and distorted, so the instantaneous ADC voltage is not
+//! a function of the instantaneous primary current. What *is* well defined is the host's
+//! estimator `Irms = sqrt(2 * mean(table[code]^2))` over whole cycles (the negative half reads
+//! 0 A, so the mean is doubled). The table is therefore fitted so that this estimator returns
+//! the true RMS for simulated 50 Hz sines at many amplitudes:
+//!
+//! * the table is piecewise linear in the code between knots; the first knot is the zero-current
+//!   code at 0 A (every code at or below it reads exactly 0 A);
+//! * amplitudes are taken in increasing order and grouped by the highest code they reach; each
+//!   group adds one knot at that code, whose value is the one (found by golden-section search,
+//!   never below the previous knot, so the table is non-decreasing) that minimises the groups'
+//!   squared relative RMS errors. Lower codes are fixed by then, so each amplitude's error
+//!   depends on its own knot only: this is a sequential "shooting" fit, exact for each group
+//!   with one amplitude and least-squares for groups sharing a code.
+//! * above the last amplitude that does not clip, the table continues the last segment's slope
+//!   (an honest linear extrapolation; the metadata says where it starts).
+//!
+//! The simple alternative (knot value = peak primary current at the peak code, i.e. peak
+//! matching) ignores the phase shift and the changing waveform shape and is several percent off
+//! at low currents; [`peak_matched`] keeps it for comparison in the README.
+
+use std::fmt::Write as _;
+
+use thiserror::Error;
+
+#[derive(Debug, Error, PartialEq)]
+pub enum TableError {
+    #[error("no simulated amplitude rises above the zero-current code {0}: nothing to fit")]
+    NothingToFit(u32),
+    #[error("the fit needs at least two amplitudes between the zero code and full scale")]
+    TooFewKnots,
+}
+
+/// One simulated amplitude: its true RMS and the ADC codes over whole steady-state cycles.
+#[derive(Debug, Clone)]
+pub struct SweepPoint {
+    pub irms: f64,
+    pub codes: Vec<u32>,
+}
+
+impl SweepPoint {
+    fn peak_code(&self) -> u32 {
+        self.codes.iter().copied().max().unwrap_or(0)
+    }
+}
+
+/// The result of a fit: one value per code, plus where it stopped being fitted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    /// Amperes for every code `0..=max_code`.
+    pub amps: Vec<f64>,
+    pub zero_code: u32,
+    /// Knots `(code, amps)` the table interpolates.
+    pub knots: Vec<(u32, f64)>,
+    /// Highest RMS whose samples were used in the fit.
+    pub top_fitted_rms: f64,
+}
+
+impl Table {
+    /// First code whose value is extrapolated rather than fitted (`None`: all fitted).
+    pub fn extrapolated_from(&self) -> Option<u32> {
+        let last = self.knots.last()?.0;
+        let max = (self.amps.len() as u32).saturating_sub(1);
+        (last < max).then_some(last + 1)
+    }
+}
+
+/// The host's estimator: `sqrt(2 * mean(i^2))` with `i = table[code]`.
+pub fn estimate_rms(amps: &[f64], codes: &[u32]) -> f64 {
+    if codes.is_empty() {
+        return 0.0;
+    }
+    let sum: f64 = codes
+        .iter()
+        .map(|&c| {
+            let i = amps[(c as usize).min(amps.len() - 1)];
+            i * i
+        })
+        .sum();
+    (2.0 * sum / codes.len() as f64).sqrt()
+}
+
+/// Value of the piecewise-linear knot list at `code`: 0 at or below the first knot, linear
+/// between knots, and the last segment's slope continued beyond the last knot.
+fn knot_value(knots: &[(u32, f64)], code: u32) -> f64 {
+    let Some(&(c0, _)) = knots.first() else {
+        return 0.0;
+    };
+    if code <= c0 {
+        return 0.0;
+    }
+    for pair in knots.windows(2) {
+        let ((ca, a), (cb, b)) = (pair[0], pair[1]);
+        if code <= cb {
+            return a + (b - a) * f64::from(code - ca) / f64::from(cb - ca);
+        }
+    }
+    match knots {
+        [.., (ca, a), (cb, b)] => b + (b - a) * f64::from(code - cb) / f64::from(cb - ca),
+        _ => 0.0,
+    }
+}
+
+/// Fit the table (see the module documentation). `max_code` is `2^bits - 1`; codes equal to it
+/// are treated as clipped and such amplitudes are left out.
+pub fn fit(zero_code: u32, max_code: u32, points: &[SweepPoint]) -> Result<Table, TableError> {
+    let mut sorted: Vec<&SweepPoint> = points.iter().collect();
+    sorted.sort_by(|a, b| a.irms.total_cmp(&b.irms));
+    let mut knots: Vec<(u32, f64)> = vec![(zero_code, 0.0)];
+    let mut top_fitted_rms = 0.0;
+    let mut k = 0;
+    while k < sorted.len() {
+        let peak = sorted[k].peak_code();
+        let mut group = vec![sorted[k]];
+        k += 1;
+        while k < sorted.len() && sorted[k].peak_code() == peak {
+            group.push(sorted[k]);
+            k += 1;
+        }
+        let &(last_code, last_amps) = knots.last().unwrap_or(&(zero_code, 0.0));
+        if peak <= last_code || peak >= max_code || group.iter().all(|p| p.irms <= 0.0) {
+            continue;
+        }
+        let objective = |y: f64| -> f64 {
+            let mut trial = knots.clone();
+            trial.push((peak, y));
+            let amps: Vec<f64> = (0..=peak).map(|c| knot_value(&trial, c)).collect();
+            group
+                .iter()
+                .filter(|p| p.irms > 0.0)
+                .map(|p| {
+                    let e = estimate_rms(&amps, &p.codes) / p.irms - 1.0;
+                    e * e
+                })
+                .sum()
+        };
+        let peak_amps = group
+            .iter()
+            .map(|p| p.irms * 2f64.sqrt())
+            .fold(0.0, f64::max);
+        let y = golden_section_min(objective, last_amps, last_amps.max(peak_amps) * 4.0 + 1.0);
+        knots.push((peak, y));
+        top_fitted_rms = group.iter().map(|p| p.irms).fold(top_fitted_rms, f64::max);
+    }
+    if knots.len() == 1 {
+        return Err(TableError::NothingToFit(zero_code));
+    }
+    if knots.len() < 3 {
+        return Err(TableError::TooFewKnots);
+    }
+    let amps = (0..=max_code).map(|c| knot_value(&knots, c)).collect();
+    Ok(Table {
+        amps,
+        zero_code,
+        knots,
+        top_fitted_rms,
+    })
+}
+
+/// The naive table: knot at each amplitude's peak code = its peak primary current.
+pub fn peak_matched(zero_code: u32, max_code: u32, points: &[SweepPoint]) -> Vec<f64> {
+    let mut sorted: Vec<&SweepPoint> = points.iter().collect();
+    sorted.sort_by(|a, b| a.irms.total_cmp(&b.irms));
+    let mut knots = vec![(zero_code, 0.0)];
+    for p in sorted {
+        let peak = p.peak_code();
+        let &(last_code, last_amps) = knots.last().unwrap_or(&(zero_code, 0.0));
+        if peak > last_code && peak < max_code {
+            knots.push((peak, (p.irms * 2f64.sqrt()).max(last_amps)));
+        }
+    }
+    (0..=max_code).map(|c| knot_value(&knots, c)).collect()
+}
+
+/// Minimise a unimodal function on `[lo, hi]`.
+fn golden_section_min(f: impl Fn(f64) -> f64, mut lo: f64, mut hi: f64) -> f64 {
+    let r = (5f64.sqrt() - 1.0) / 2.0;
+    let mut x1 = hi - r * (hi - lo);
+    let mut x2 = lo + r * (hi - lo);
+    let (mut f1, mut f2) = (f(x1), f(x2));
+    for _ in 0..120 {
+        if f1 <= f2 {
+            hi = x2;
+            x2 = x1;
+            f2 = f1;
+            x1 = hi - r * (hi - lo);
+            f1 = f(x1);
+        } else {
+            lo = x1;
+            x1 = x2;
+            f1 = f2;
+            x2 = lo + r * (hi - lo);
+            f2 = f(x2);
+        }
+        if hi - lo < 1e-9 * (1.0 + hi.abs()) {
+            break;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
+/// Text of the table in the `ct-calibration v1` format (calibration/README.md). `meta` holds
+/// `(key, value)` pairs written after the required keys, in order.
+pub fn to_csv(amps: &[f64], required: &[(&str, String)], meta: &[(&str, String)]) -> String {
+    let mut out = String::from("# ct-calibration v1\n");
+    for (k, v) in required.iter().chain(meta) {
+        let _ = writeln!(out, "# {k}: {v}");
+    }
+    out.push_str("code,amps\n");
+    for (code, a) in amps.iter().enumerate() {
+        if *a == 0.0 {
+            let _ = writeln!(out, "{code},0");
+        } else {
+            let _ = writeln!(out, "{code},{a:.4}");
+        }
+    }
+    out
+}
+
+/// Read the `code,amps` rows of a table written by [`to_csv`] (metadata is skipped).
+pub fn parse_csv_amps(text: &str) -> Option<Vec<f64>> {
+    let mut rows = Vec::new();
+    let mut in_rows = false;
+    for line in text.lines() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        if !in_rows {
+            in_rows = line.trim() == "code,amps";
+            if !in_rows {
+                return None;
+            }
+            continue;
+        }
+        let (code, amps) = line.split_once(',')?;
+        if code.trim().parse::<usize>().ok()? != rows.len() {
+            return None;
+        }
+        rows.push(amps.trim().parse::<f64>().ok()?);
+    }
+    Some(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::f64::consts::PI;
+
+    /// A made-up sensor: zero level at code 100, 20 codes per amp on the positive half, a soft
+    /// knee (gain halves above 10 A), flat below zero. Sampled at 2000 points per cycle.
+    fn synthetic(irms: f64) -> SweepPoint {
+        let n = 2000;
+        let codes = (0..n)
+            .map(|k| {
+                let i = irms * 2f64.sqrt() * (2.0 * PI * k as f64 / n as f64).sin();
+                let v = if i <= 0.0 {
+                    100.0
+                } else if i < 10.0 {
+                    100.0 + 20.0 * i
+                } else {
+                    300.0 + 10.0 * (i - 10.0)
+                };
+                (v.round() as u32).min(1023)
+            })
+            .collect();
+        SweepPoint { irms, codes }
+    }
+
+    fn sweep() -> Vec<SweepPoint> {
+        (0..120)
+            .map(|k| 0.1 * 1.06f64.powi(k))
+            .take_while(|&a| a < 80.0)
+            .map(synthetic)
+            .collect()
+    }
+
+    #[test]
+    fn fitted_table_is_monotone_zero_below_zero_code_and_complete() {
+        let t = fit(100, 1023, &sweep()).expect("fits");
+        assert_eq!(t.amps.len(), 1024);
+        assert!(t.amps[..=100].iter().all(|&a| a == 0.0));
+        assert!(t.amps[101] > 0.0);
+        assert!(t.amps.windows(2).all(|w| w[1] >= w[0]));
+        assert!(t.amps.iter().all(|a| a.is_finite()));
+    }
+
+    #[test]
+    fn fitted_table_recovers_the_synthetic_transfer() {
+        let t = fit(100, 1023, &sweep()).expect("fits");
+        // Code 300 is 10 A on the made-up curve, 500 is 30 A.
+        assert!((t.amps[300] - 10.0).abs() < 0.15, "{}", t.amps[300]);
+        assert!((t.amps[500] - 30.0).abs() < 0.3, "{}", t.amps[500]);
+        // And the estimator is right at amplitudes between the fitted ones.
+        for irms in [0.5, 1.0, 3.3, 7.77, 20.0, 45.0] {
+            let p = synthetic(irms);
+            let est = estimate_rms(&t.amps, &p.codes);
+            assert!((est / irms - 1.0).abs() < 0.01, "{irms}: {est}");
+        }
+    }
+
+    #[test]
+    fn extrapolates_above_the_last_unclipped_amplitude() {
+        let t = fit(100, 1023, &sweep()).expect("fits");
+        let from = t.extrapolated_from().expect("top codes are extrapolated");
+        assert!(from > 500 && from < 1023);
+        // Linear continuation: equal steps above the last knot.
+        let d1 = t.amps[1022] - t.amps[1021];
+        let d2 = t.amps[1023] - t.amps[1022];
+        assert!((d1 - d2).abs() < 1e-9 && d1 > 0.0);
+    }
+
+    #[test]
+    fn refuses_sweeps_that_never_leave_the_zero_code() {
+        let flat = vec![SweepPoint {
+            irms: 1.0,
+            codes: vec![100; 50],
+        }];
+        assert_eq!(fit(100, 1023, &flat), Err(TableError::NothingToFit(100)));
+    }
+
+    #[test]
+    fn estimator_doubles_the_half_wave_mean() {
+        // Identity table on a half-wave-rectified sine of peak 100 codes: RMS = 100/sqrt(2).
+        let amps: Vec<f64> = (0..1024).map(f64::from).collect();
+        let n = 10_000;
+        let codes: Vec<u32> = (0..n)
+            .map(|k| {
+                let s = (2.0 * PI * k as f64 / n as f64).sin();
+                (100.0 * s.max(0.0)).round() as u32
+            })
+            .collect();
+        let est = estimate_rms(&amps, &codes);
+        assert!((est - 100.0 / 2f64.sqrt()).abs() < 0.05, "{est}");
+    }
+
+    #[test]
+    fn csv_round_trips_and_has_required_header() {
+        let amps = vec![0.0, 0.0, 1.25, 2.5];
+        let text = to_csv(
+            &amps,
+            &[("sensor", "x".into()), ("adc_bits", "2".into())],
+            &[("zero_code", "1".into())],
+        );
+        assert!(text.starts_with("# ct-calibration v1\n# sensor: x\n# adc_bits: 2\n"));
+        assert!(text.contains("\ncode,amps\n0,0\n1,0\n2,1.2500\n3,2.5000\n"));
+        assert_eq!(parse_csv_amps(&text), Some(amps));
+        assert_eq!(parse_csv_amps("code,amps\n1,0\n"), None);
+    }
+}
