@@ -25,11 +25,7 @@ pub enum CalibrationError {
         source: std::io::Error,
     },
     #[error("{file}:{line}: {msg}")]
-    Invalid {
-        file: String,
-        line: usize,
-        msg: String,
-    },
+    Invalid { file: String, line: usize, msg: String },
 }
 
 /// A validated calibration table, expanded to one entry per ADC code.
@@ -50,39 +46,24 @@ pub struct Calibration {
 impl Calibration {
     /// Loads and validates a table from a file.
     pub fn load(path: &Path) -> Result<Self, CalibrationError> {
-        let text = std::fs::read_to_string(path).map_err(|source| CalibrationError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| CalibrationError::Io { path: path.to_owned(), source })?;
         Self::parse(&text, &path.display().to_string())
     }
 
     /// The table built into the binary.
     pub fn builtin() -> Self {
-        Self::parse(DEFAULT_TABLE, DEFAULT_TABLE_NAME)
-            .expect("the shipped table is validated by the test suite")
+        Self::parse(DEFAULT_TABLE, DEFAULT_TABLE_NAME).expect("the shipped table is validated by the test suite")
     }
 
     /// Parses and validates table text; `name` appears in error messages.
     pub fn parse(text: &str, name: &str) -> Result<Self, CalibrationError> {
-        let err = |line: usize, msg: String| CalibrationError::Invalid {
-            file: name.to_owned(),
-            line,
-            msg,
-        };
-        let mut lines = text
-            .lines()
-            .enumerate()
-            .map(|(i, l)| (i + 1, l.trim_end_matches('\r')));
+        let err = |line: usize, msg: String| CalibrationError::Invalid { file: name.to_owned(), line, msg };
+        let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l.trim_end_matches('\r')));
 
         match lines.next() {
             Some((_, l)) if l.trim() == MAGIC => {}
-            Some((n, l)) => {
-                return Err(err(
-                    n,
-                    format!("expected `{MAGIC}` as the first line, found `{l}`"),
-                ))
-            }
+            Some((n, l)) => return Err(err(n, format!("expected `{MAGIC}` as the first line, found `{l}`"))),
             None => return Err(err(1, "empty file".into())),
         }
 
@@ -99,46 +80,25 @@ impl Calibration {
             } else {
                 let cols: Vec<&str> = l.split(',').map(str::trim).collect();
                 if cols != ["code", "amps"] {
-                    return Err(err(
-                        n,
-                        format!("expected the column header `code,amps`, found `{l}`"),
-                    ));
+                    return Err(err(n, format!("expected the column header `code,amps`, found `{l}`")));
                 }
                 header_line = Some(n);
                 break;
             }
         }
-        let header_line = header_line
-            .ok_or_else(|| err(text.lines().count(), "no `code,amps` header row".into()))?;
+        let header_line = header_line.ok_or_else(|| err(text.lines().count(), "no `code,amps` header row".into()))?;
 
         for key in ["sensor", "circuit", "adc_ref_mv", "adc_bits", "source"] {
             if !meta.contains_key(key) {
-                return Err(err(
-                    header_line,
-                    format!("missing required metadata `# {key}: ...`"),
-                ));
+                return Err(err(header_line, format!("missing required metadata `# {key}: ...`")));
             }
         }
-        let adc_ref_mv: u16 = meta["adc_ref_mv"].parse().map_err(|_| {
-            err(
-                header_line,
-                format!(
-                    "adc_ref_mv `{}` is not an integer in mV",
-                    meta["adc_ref_mv"]
-                ),
-            )
-        })?;
+        let adc_ref_mv: u16 = meta["adc_ref_mv"]
+            .parse()
+            .map_err(|_| err(header_line, format!("adc_ref_mv `{}` is not an integer in mV", meta["adc_ref_mv"])))?;
         let adc_bits: u8 = match meta["adc_bits"].parse() {
             Ok(b @ 1..=16) => b,
-            _ => {
-                return Err(err(
-                    header_line,
-                    format!(
-                        "adc_bits `{}` is not an integer in 1..=16",
-                        meta["adc_bits"]
-                    ),
-                ))
-            }
+            _ => return Err(err(header_line, format!("adc_bits `{}` is not an integer in 1..=16", meta["adc_bits"]))),
         };
         let max_code = (1u32 << adc_bits) - 1;
 
@@ -149,41 +109,27 @@ impl Calibration {
             if l.trim().is_empty() || l.starts_with('#') {
                 continue;
             }
-            let (c, a) = l
-                .split_once(',')
-                .ok_or_else(|| err(n, format!("expected `code,amps`, found `{l}`")))?;
-            let code: u32 = c
-                .trim()
-                .parse()
-                .map_err(|_| err(n, format!("code `{}` is not an integer", c.trim())))?;
-            let amps: f64 = a
-                .trim()
-                .parse()
-                .map_err(|_| err(n, format!("amps `{}` is not a number", a.trim())))?;
+            let (c, a) = l.split_once(',').ok_or_else(|| err(n, format!("expected `code,amps`, found `{l}`")))?;
+            let code: u32 = c.trim().parse().map_err(|_| err(n, format!("code `{}` is not an integer", c.trim())))?;
+            let amps: f64 = a.trim().parse().map_err(|_| err(n, format!("amps `{}` is not a number", a.trim())))?;
             if !amps.is_finite() || amps < 0.0 {
                 return Err(err(n, format!("amps {amps} must be finite and >= 0")));
             }
             if code > max_code {
-                return Err(err(
-                    n,
-                    format!("code {code} exceeds the {adc_bits}-bit maximum {max_code}"),
-                ));
+                return Err(err(n, format!("code {code} exceeds the {adc_bits}-bit maximum {max_code}")));
             }
             if let Some(&(pc, pa)) = rows.last() {
                 if code <= pc {
-                    return Err(err(
-                        n,
-                        format!("code {code} does not increase (previous row has {pc})"),
-                    ));
+                    return Err(err(n, format!("code {code} does not increase (previous row has {pc})")));
                 }
                 if amps < pa {
-                    return Err(err(n, format!("amps {amps} decreases (previous row has {pa} A); the table must be monotonic")));
+                    return Err(err(
+                        n,
+                        format!("amps {amps} decreases (previous row has {pa} A); the table must be monotonic"),
+                    ));
                 }
             } else if code != 0 {
-                return Err(err(
-                    n,
-                    format!("the first row must be code 0 (found {code}) so every code is covered"),
-                ));
+                return Err(err(n, format!("the first row must be code 0 (found {code}) so every code is covered")));
             }
             rows.push((code, amps));
         }
@@ -192,9 +138,7 @@ impl Calibration {
             Some(&(c, _)) if c != max_code => {
                 return Err(err(
                     last_line,
-                    format!(
-                        "the last row must be code {max_code} (found {c}) so every code is covered"
-                    ),
+                    format!("the last row must be code {max_code} (found {c}) so every code is covered"),
                 ))
             }
             _ => {}
@@ -205,22 +149,13 @@ impl Calibration {
                 let i = rows.partition_point(|&(c, _)| c <= code) - 1;
                 let (c0, a0) = rows[i];
                 match rows.get(i + 1) {
-                    Some(&(c1, a1)) => {
-                        (a0 + (a1 - a0) * (code - c0) as f64 / (c1 - c0) as f64) as f32
-                    }
+                    Some(&(c1, a1)) => (a0 + (a1 - a0) * (code - c0) as f64 / (c1 - c0) as f64) as f32,
                     None => a0 as f32,
                 }
             })
             .collect();
         let zero_code = lut.iter().rposition(|&a| a == 0.0).unwrap_or(0) as u16;
-        Ok(Calibration {
-            name: name.to_owned(),
-            meta,
-            adc_ref_mv,
-            adc_bits,
-            lut,
-            zero_code,
-        })
+        Ok(Calibration { name: name.to_owned(), meta, adc_ref_mv, adc_bits, lut, zero_code })
     }
 
     /// Instantaneous primary current for each ADC code (index = code).
@@ -286,59 +221,23 @@ mod tests {
     #[test]
     fn errors_name_file_and_line() {
         let text = GOOD.replace("1,0\n", "1,5\n").replace("3,10", "3,4");
-        assert_eq!(
-            error_of(&text),
-            "t.csv:10: amps 4 decreases (previous row has 5 A); the table must be monotonic"
-        );
+        assert_eq!(error_of(&text), "t.csv:10: amps 4 decreases (previous row has 5 A); the table must be monotonic");
     }
 
     #[test]
     fn rejects_each_kind_of_bad_table() {
         let cases = [
-            (
-                GOOD.replace("# ct-calibration v1", "code,amps"),
-                "t.csv:1: expected `# ct-calibration v1`",
-            ),
-            (
-                GOOD.replace("# source: hand\n", ""),
-                "t.csv:6: missing required metadata `# source: ...`",
-            ),
-            (
-                GOOD.replace("adc_bits: 2", "adc_bits: 40"),
-                "t.csv:7: adc_bits `40` is not an integer in 1..=16",
-            ),
-            (
-                GOOD.replace("3,10", "3,NaN"),
-                "t.csv:10: amps NaN must be finite",
-            ),
-            (
-                GOOD.replace("3,10", "3,-1"),
-                "t.csv:10: amps -1 must be finite",
-            ),
-            (
-                GOOD.replace("3,10", "2,10"),
-                "t.csv:10: the last row must be code 3",
-            ),
-            (
-                GOOD.replace("0,0\n", ""),
-                "t.csv:8: the first row must be code 0",
-            ),
-            (
-                GOOD.replace("1,0\n", "1,0\n1,2\n"),
-                "t.csv:10: code 1 does not increase",
-            ),
-            (
-                GOOD.replace("3,10", "4,10"),
-                "t.csv:10: code 4 exceeds the 2-bit maximum 3",
-            ),
-            (
-                GOOD.replace("3,10", "3;10"),
-                "t.csv:10: expected `code,amps`",
-            ),
-            (
-                GOOD.replace("3,10", "x,10"),
-                "t.csv:10: code `x` is not an integer",
-            ),
+            (GOOD.replace("# ct-calibration v1", "code,amps"), "t.csv:1: expected `# ct-calibration v1`"),
+            (GOOD.replace("# source: hand\n", ""), "t.csv:6: missing required metadata `# source: ...`"),
+            (GOOD.replace("adc_bits: 2", "adc_bits: 40"), "t.csv:7: adc_bits `40` is not an integer in 1..=16"),
+            (GOOD.replace("3,10", "3,NaN"), "t.csv:10: amps NaN must be finite"),
+            (GOOD.replace("3,10", "3,-1"), "t.csv:10: amps -1 must be finite"),
+            (GOOD.replace("3,10", "2,10"), "t.csv:10: the last row must be code 3"),
+            (GOOD.replace("0,0\n", ""), "t.csv:8: the first row must be code 0"),
+            (GOOD.replace("1,0\n", "1,0\n1,2\n"), "t.csv:10: code 1 does not increase"),
+            (GOOD.replace("3,10", "4,10"), "t.csv:10: code 4 exceeds the 2-bit maximum 3"),
+            (GOOD.replace("3,10", "3;10"), "t.csv:10: expected `code,amps`"),
+            (GOOD.replace("3,10", "x,10"), "t.csv:10: code `x` is not an integer"),
         ];
         for (text, want) in cases {
             let got = error_of(&text);
@@ -350,9 +249,6 @@ mod tests {
     fn shipped_table_is_valid() {
         let c = Calibration::builtin();
         assert_eq!(c.lut().len(), 1 << c.adc_bits);
-        assert!(
-            c.amps(c.full_scale_code()) > 95.0 * std::f32::consts::SQRT_2,
-            "table must reach the 95 A rms peak"
-        );
+        assert!(c.amps(c.full_scale_code()) > 95.0 * std::f32::consts::SQRT_2, "table must reach the 95 A rms peak");
     }
 }

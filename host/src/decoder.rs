@@ -37,10 +37,7 @@ impl std::fmt::Display for Malformed {
         match self {
             Malformed::Cobs => f.write_str("broken COBS encoding"),
             Malformed::Frame(e) => write!(f, "{e}"),
-            Malformed::Overlong => write!(
-                f,
-                "no frame delimiter within {MAX_ENCODED_FRAME} bytes (wrong baud rate?)"
-            ),
+            Malformed::Overlong => write!(f, "no frame delimiter within {MAX_ENCODED_FRAME} bytes (wrong baud rate?)"),
         }
     }
 }
@@ -96,10 +93,7 @@ impl Decoder {
                     // Keep the tail: it may be the start of a frame.
                     let skipped = rest.len() - MAX_ENCODED_FRAME;
                     self.start += skipped;
-                    return Err(DecodeError::Malformed {
-                        skipped,
-                        reason: Malformed::Overlong,
-                    });
+                    return Err(DecodeError::Malformed { skipped, reason: Malformed::Overlong });
                 }
                 return Err(DecodeError::NeedMoreBytes);
             };
@@ -110,10 +104,7 @@ impl Decoder {
                 continue;
             }
             if len > MAX_ENCODED_FRAME {
-                return Err(DecodeError::Malformed {
-                    skipped: len + 1,
-                    reason: Malformed::Overlong,
-                });
+                return Err(DecodeError::Malformed { skipped: len + 1, reason: Malformed::Overlong });
             }
             if self.scratch.len() < encoded.len() {
                 self.scratch.resize(encoded.len().max(MAX_ENCODED_FRAME), 0);
@@ -122,16 +113,11 @@ impl Decoder {
             let n = match framing::decode(encoded, &mut self.scratch) {
                 Ok(n) => n,
                 Err(CobsError::Truncated | CobsError::Corrupt) => {
-                    return Err(DecodeError::Malformed {
-                        skipped,
-                        reason: Malformed::Cobs,
-                    })
+                    return Err(DecodeError::Malformed { skipped, reason: Malformed::Cobs })
                 }
             };
-            return Frame::parse(&self.scratch[..n]).map_err(|e| DecodeError::Malformed {
-                skipped,
-                reason: Malformed::Frame(e),
-            });
+            return Frame::parse(&self.scratch[..n])
+                .map_err(|e| DecodeError::Malformed { skipped, reason: Malformed::Frame(e) });
         }
     }
 }
@@ -151,12 +137,7 @@ mod tests {
     }
 
     fn status(up: u32) -> Frame<'static> {
-        Frame::Status(Status {
-            dropped_total: 0,
-            queue_high_water: 1,
-            queue_capacity: 2,
-            uptime_s: up,
-        })
+        Frame::Status(Status { dropped_total: 0, queue_high_water: 1, queue_capacity: 2, uptime_s: up })
     }
 
     #[test]
@@ -187,10 +168,7 @@ mod tests {
     #[test]
     fn corrupted_frame_is_skipped_and_next_decodes() {
         let packed = [1u8, 2, 3, 4, 5];
-        let good = line(&Frame::Samples(Samples {
-            first_index: 9,
-            packed: &packed,
-        }));
+        let good = line(&Frame::Samples(Samples { first_index: 9, packed: &packed }));
         let mut bad = good.clone();
         bad[2] ^= 0x10; // the first_index byte, not a COBS code byte
         let mut d = Decoder::new();
@@ -198,10 +176,7 @@ mod tests {
         d.received(&good);
         assert!(matches!(
             d.decode(),
-            Err(DecodeError::Malformed {
-                reason: Malformed::Frame(FrameError::BadCrc { .. }),
-                ..
-            })
+            Err(DecodeError::Malformed { reason: Malformed::Frame(FrameError::BadCrc { .. }), .. })
         ));
         assert!(matches!(d.decode(), Ok(Frame::Samples(s)) if s.first_index == 9));
         assert_eq!(d.stream_offset(), (bad.len() + good.len()) as u64);
@@ -211,13 +186,7 @@ mod tests {
     fn endless_noise_without_delimiter_is_bounded() {
         let mut d = Decoder::new();
         d.received(&vec![0xA5; 10_000]);
-        assert!(matches!(
-            d.decode(),
-            Err(DecodeError::Malformed {
-                reason: Malformed::Overlong,
-                ..
-            })
-        ));
+        assert!(matches!(d.decode(), Err(DecodeError::Malformed { reason: Malformed::Overlong, .. })));
         assert_eq!(d.decode().unwrap_err(), DecodeError::NeedMoreBytes);
         assert!(d.pending() <= MAX_ENCODED_FRAME);
         d.received(&[0]);

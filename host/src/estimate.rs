@@ -39,11 +39,7 @@ pub struct EstimatorConfig {
 
 impl Default for EstimatorConfig {
     fn default() -> Self {
-        EstimatorConfig {
-            window_s: 1.0,
-            volts: 230.0,
-            pf: None,
-        }
+        EstimatorConfig { window_s: 1.0, volts: 230.0, pf: None }
     }
 }
 
@@ -115,7 +111,11 @@ pub struct Estimator {
     /// Session time of the window's first sample.
     window_t0: f64,
     lost: u64,
+    /// Data is missing before or inside this window (even when how much is unknown).
+    gap: bool,
     kwh: f64,
+    /// Last frequency estimated, the search hint for the next window.
+    last_hz: Option<f64>,
 }
 
 impl Estimator {
@@ -133,7 +133,9 @@ impl Estimator {
             over_range: false,
             window_t0: 0.0,
             lost: 0,
+            gap: false,
             kwh: 0.0,
+            last_hz: None,
         }
     }
 
@@ -188,8 +190,9 @@ impl Estimator {
     /// Records `n` samples that never arrived. The window in progress ends here (a reading
     /// must not silently span a hole), flagged; the loss is reported with it.
     pub fn gap(&mut self, n: u64, out: &mut impl FnMut(Reading)) {
-        self.lost += n;
         self.flush(out);
+        self.lost += n;
+        self.gap = true;
     }
 
     /// Emits the partial window in progress (end of input, disconnect, gap). A partial window
@@ -201,6 +204,7 @@ impl Estimator {
             out(self.finish_window());
         } else if !self.amps.is_empty() {
             self.lost += self.amps.len() as u64;
+            self.gap = true;
             self.amps.clear();
             self.max_code = 0;
             self.over_range = false;
@@ -210,25 +214,16 @@ impl Estimator {
     fn finish_window(&mut self) -> Reading {
         let n = self.amps.len();
         let squelched = self.max_code <= self.zero_code.saturating_add(SQUELCH_CODES);
-        let hz = if squelched {
-            None
-        } else {
-            estimate_mains_hz(&self.amps, self.rate_hz)
-        };
-        let irms_a = if squelched {
-            0.0
-        } else {
-            half_wave_rms(&self.amps, self.rate_hz, hz)
-        };
+        let hz = if squelched { None } else { estimate_mains_hz(&self.amps, self.rate_hz, self.last_hz) };
+        if hz.is_some() {
+            self.last_hz = hz;
+        }
+        let irms_a = if squelched { 0.0 } else { half_wave_rms(&self.amps, self.rate_hz, hz) };
         let duration_s = n as f64 / self.rate_hz;
         let va = self.cfg.volts * irms_a;
         let watts = va * self.cfg.pf.unwrap_or(1.0);
         self.kwh += watts * duration_s / 3.6e6;
-        let flags = Flags {
-            over_range: self.over_range,
-            gap: self.lost > 0,
-            low: irms_a < RATED_MIN_A,
-        };
+        let flags = Flags { over_range: self.over_range, gap: self.gap, low: irms_a < RATED_MIN_A };
         let reading = Reading {
             t_s: self.window_t0 + duration_s,
             duration_s,
@@ -245,6 +240,7 @@ impl Estimator {
         self.max_code = 0;
         self.over_range = false;
         self.lost = 0;
+        self.gap = false;
         reading
     }
 }
@@ -296,13 +292,12 @@ fn sum_squares(x: &[f32]) -> f64 {
 ///
 /// Fast streams are first averaged in blocks down to about 500 values per second (the block
 /// average is also the anti-alias filter), which keeps this at a few tens of microseconds per
-/// window. Returns `None` for windows shorter than two mains cycles.
-pub fn estimate_mains_hz(amps: &[f32], rate_hz: f64) -> Option<f64> {
+/// window. `hint` is the previous window's result. Returns `None` for windows shorter than two
+/// mains cycles.
+pub fn estimate_mains_hz(amps: &[f32], rate_hz: f64, hint: Option<f64>) -> Option<f64> {
     let block = ((rate_hz / 500.0).floor() as usize).max(1);
-    let x: Vec<f64> = amps
-        .chunks_exact(block)
-        .map(|c| c.iter().map(|&v| v as f64).sum::<f64>() / block as f64)
-        .collect();
+    let x: Vec<f64> =
+        amps.chunks_exact(block).map(|c| c.iter().map(|&v| v as f64).sum::<f64>() / block as f64).collect();
     let fs = rate_hz / block as f64;
     if (x.len() as f64) < 2.0 * fs / MAINS_HZ_RANGE.0 {
         return None;
@@ -331,10 +326,20 @@ pub fn estimate_mains_hz(amps: &[f32], rate_hz: f64) -> Option<f64> {
         }
         re * re + im * im
     };
+    let (lo, hi) = MAINS_HZ_RANGE;
+    // Mains frequency drifts by hundredths of a hertz per second, so with last window's value
+    // the peak is searched in +-0.5 Hz only; a result at the edge of that bracket means the
+    // hint was wrong, and the full search runs.
+    if let Some(h) = hint.filter(|h| (lo..=hi).contains(h)) {
+        let (a, b) = ((h - 0.5).max(lo), (h + 0.5).min(hi));
+        let f = golden_max(&power, a, b);
+        if f - a > 0.01 && b - f > 0.01 {
+            return Some(f);
+        }
+    }
     // Coarse grid finer than half the Hann main lobe (2 / T), then golden-section refinement.
     let t = n as f64 / fs;
     let step = (0.5 / t).min(0.5);
-    let (lo, hi) = MAINS_HZ_RANGE;
     let steps = ((hi - lo) / step).ceil() as usize;
     let (mut best_f, mut best_p) = (lo, f64::MIN);
     for k in 0..=steps {
@@ -345,26 +350,30 @@ pub fn estimate_mains_hz(amps: &[f32], rate_hz: f64) -> Option<f64> {
             best_p = p;
         }
     }
-    let (mut a, mut b) = ((best_f - step).max(lo), (best_f + step).min(hi));
+    Some(golden_max(&power, (best_f - step).max(lo), (best_f + step).min(hi)))
+}
+
+/// Golden-section search for the maximum of a unimodal `f` on `[a, b]`, to 1 mHz.
+fn golden_max(f: &impl Fn(f64) -> f64, mut a: f64, mut b: f64) -> f64 {
     let g = (5f64.sqrt() - 1.0) / 2.0;
     let (mut c, mut d) = (b - g * (b - a), a + g * (b - a));
-    let (mut pc, mut pd) = (power(c), power(d));
-    while b - a > 1e-4 {
-        if pc > pd {
+    let (mut fc, mut fd) = (f(c), f(d));
+    while b - a > 1e-3 {
+        if fc > fd {
             b = d;
             d = c;
-            pd = pc;
+            fd = fc;
             c = b - g * (b - a);
-            pc = power(c);
+            fc = f(c);
         } else {
             a = c;
             c = d;
-            pc = pd;
+            fc = fd;
             d = a + g * (b - a);
-            pd = power(d);
+            fd = f(d);
         }
     }
-    Some((a + b) / 2.0)
+    (a + b) / 2.0
 }
 
 #[cfg(test)]
@@ -375,8 +384,7 @@ mod tests {
     fn half_sine(rms: f64, f: f64, fs: f64, n: usize, phase: f64) -> Vec<f32> {
         (0..n)
             .map(|k| {
-                let v =
-                    rms * 2f64.sqrt() * (std::f64::consts::TAU * f * k as f64 / fs + phase).sin();
+                let v = rms * 2f64.sqrt() * (std::f64::consts::TAU * f * k as f64 / fs + phase).sin();
                 v.max(0.0) as f32
             })
             .collect()
@@ -384,16 +392,17 @@ mod tests {
 
     #[test]
     fn frequency_of_fast_and_subsampled_streams() {
-        for &(fs, f) in &[
-            (8000.0, 50.0),
-            (8000.0, 59.93),
-            (1e6 / 1657.0, 50.0),
-            (1e6 / 1657.0, 60.0),
-            (1e6 / 1657.0, 49.8),
-        ] {
+        for &(fs, f) in
+            &[(8000.0, 50.0), (8000.0, 59.93), (1e6 / 1657.0, 50.0), (1e6 / 1657.0, 60.0), (1e6 / 1657.0, 49.8)]
+        {
             let x = half_sine(10.0, f, fs, fs as usize, 0.3);
-            let got = estimate_mains_hz(&x, fs).unwrap();
+            let got = estimate_mains_hz(&x, fs, None).unwrap();
             assert!((got - f).abs() < 0.01, "fs {fs}: {got} vs {f}");
+            // A good hint gives the same answer; a wrong one (off by 3 Hz) is detected.
+            for hint in [f + 0.2, f - 3.0] {
+                let again = estimate_mains_hz(&x, fs, Some(hint)).unwrap();
+                assert!((again - f).abs() < 0.01, "fs {fs} hint {hint}: {again} vs {f}");
+            }
         }
     }
 
@@ -401,21 +410,14 @@ mod tests {
     /// including for the sub-sampled 603.5 Sa/s stream at arbitrary phase.
     #[test]
     fn half_wave_reconstruction_is_exact_for_sines() {
-        for &(fs, f) in &[
-            (8000.0, 50.0),
-            (8000.0, 60.0),
-            (1e6 / 1657.0, 50.0),
-            (1e6 / 1657.0, 60.0),
-            (1e6 / 1657.0, 50.2),
-        ] {
+        for &(fs, f) in
+            &[(8000.0, 50.0), (8000.0, 60.0), (1e6 / 1657.0, 50.0), (1e6 / 1657.0, 60.0), (1e6 / 1657.0, 50.2)]
+        {
             for phase in [0.0, 1.0, 2.5] {
                 let x = half_sine(5.0, f, fs, fs.round() as usize, phase);
-                let hz = estimate_mains_hz(&x, fs);
+                let hz = estimate_mains_hz(&x, fs, None);
                 let rms = half_wave_rms(&x, fs, hz);
-                assert!(
-                    (rms / 5.0 - 1.0).abs() < 0.002,
-                    "fs {fs} f {f} phase {phase}: {rms}"
-                );
+                assert!((rms / 5.0 - 1.0).abs() < 0.002, "fs {fs} f {f} phase {phase}: {rms}");
             }
         }
     }
@@ -427,24 +429,13 @@ mod tests {
         let x = half_sine(5.0, 50.5, fs, 8000, 0.0);
         let unaligned = half_wave_rms(&x, fs, None);
         let aligned = half_wave_rms(&x, fs, Some(50.5));
-        assert!(
-            (unaligned / 5.0 - 1.0).abs() > 0.003,
-            "unaligned {unaligned}"
-        );
+        assert!((unaligned / 5.0 - 1.0).abs() > 0.003, "unaligned {unaligned}");
         assert!((aligned / 5.0 - 1.0).abs() < 0.001, "{aligned}");
     }
 
     #[test]
     fn flags_text() {
         assert_eq!(Flags::default().to_text(), "");
-        assert_eq!(
-            Flags {
-                over_range: true,
-                gap: true,
-                low: false
-            }
-            .to_text(),
-            "over-range|gap"
-        );
+        assert_eq!(Flags { over_range: true, gap: true, low: false }.to_text(), "over-range|gap");
     }
 }

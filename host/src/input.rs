@@ -20,11 +20,7 @@ pub enum InputError {
         source: std::io::Error,
     },
     #[error("{file}:{line}: {msg}")]
-    Invalid {
-        file: String,
-        line: usize,
-        msg: String,
-    },
+    Invalid { file: String, line: usize, msg: String },
     #[error("{file}: {msg}")]
     Usage { file: String, msg: String },
     #[error("{file}: {source}")]
@@ -47,9 +43,7 @@ pub enum InputKind {
 /// A wire stream has a 0x00 delimiter at least every few hundred bytes; a CSV never has one.
 pub fn sniff(bytes: &[u8]) -> InputKind {
     let head = &bytes[..bytes.len().min(4096)];
-    let text = head
-        .iter()
-        .all(|&b| b == b'\n' || b == b'\r' || b == b'\t' || (0x20..0x7F).contains(&b));
+    let text = head.iter().all(|&b| b == b'\n' || b == b'\r' || b == b'\t' || (0x20..0x7F).contains(&b));
     if text && !head.is_empty() {
         InputKind::CodesCsv
     } else {
@@ -65,18 +59,13 @@ pub fn analyze_file(
     rate: Option<f64>,
     out: &mut impl FnMut(Event),
 ) -> Result<InputKind, InputError> {
-    let bytes = std::fs::read(path).map_err(|source| InputError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
+    let bytes = std::fs::read(path).map_err(|source| InputError::Io { path: path.to_owned(), source })?;
     let name = path.display().to_string();
     let kind = sniff(&bytes);
     match kind {
         InputKind::ByteStream => {
             let mut meter = Meter::new(cal, cfg);
-            meter
-                .bytes(&bytes, out)
-                .map_err(|source| InputError::Meter { file: name, source })?;
+            meter.bytes(&bytes, out).map_err(|source| InputError::Meter { file: name, source })?;
             meter.finish(out);
         }
         InputKind::CodesCsv => {
@@ -96,11 +85,7 @@ pub fn analyze_codes_csv(
     rate: Option<f64>,
     out: &mut impl FnMut(Event),
 ) -> Result<(), InputError> {
-    let err = |line: usize, msg: String| InputError::Invalid {
-        file: name.to_owned(),
-        line,
-        msg,
-    };
+    let err = |line: usize, msg: String| InputError::Invalid { file: name.to_owned(), line, msg };
     let max_code = cal.full_scale_code();
     let mut rows: Vec<(usize, Option<f64>, u16)> = Vec::new();
     let mut columns = None;
@@ -117,25 +102,14 @@ pub fn analyze_codes_csv(
         }
         let want = *columns.get_or_insert(cols.len());
         if cols.len() != want || !(1..=2).contains(&cols.len()) {
-            return Err(err(
-                n,
-                format!(
-                    "expected {} column(s) (`code` or `t_s,code`), found `{l}`",
-                    want.clamp(1, 2)
-                ),
-            ));
+            return Err(err(n, format!("expected {} column(s) (`code` or `t_s,code`), found `{l}`", want.clamp(1, 2))));
         }
         let code_txt = cols[cols.len() - 1];
         let code: u16 = code_txt
             .parse()
             .ok()
             .filter(|&c| c <= max_code)
-            .ok_or_else(|| {
-                err(
-                    n,
-                    format!("code `{code_txt}` is not an integer in 0..={max_code}"),
-                )
-            })?;
+            .ok_or_else(|| err(n, format!("code `{code_txt}` is not an integer in 0..={max_code}")))?;
         let t = if cols.len() == 2 {
             let t: f64 = cols[0]
                 .parse()
@@ -144,10 +118,7 @@ pub fn analyze_codes_csv(
                 .ok_or_else(|| err(n, format!("t_s `{}` is not a number", cols[0])))?;
             if let Some(&(pl, Some(pt), _)) = rows.last() {
                 if t <= pt {
-                    return Err(err(
-                        n,
-                        format!("t_s {t} does not increase (line {pl} has {pt})"),
-                    ));
+                    return Err(err(n, format!("t_s {t} does not increase (line {pl} has {pt})")));
                 }
             }
             Some(t)
@@ -157,10 +128,7 @@ pub fn analyze_codes_csv(
         rows.push((n, t, code));
     }
     if rows.is_empty() {
-        return Err(InputError::Usage {
-            file: name.to_owned(),
-            msg: "no samples".into(),
-        });
+        return Err(InputError::Usage { file: name.to_owned(), msg: "no samples".into() });
     }
     let timed = rows[0].1.is_some();
     let rate = match (timed, rate) {
@@ -173,16 +141,9 @@ pub fn analyze_codes_csv(
         }
         (true, Some(r)) => r,
         (true, None) => {
-            let mut dts: Vec<f64> = rows
-                .windows(2)
-                .take(2000)
-                .map(|w| w[1].1.unwrap() - w[0].1.unwrap())
-                .collect();
+            let mut dts: Vec<f64> = rows.windows(2).take(2000).map(|w| w[1].1.unwrap() - w[0].1.unwrap()).collect();
             if dts.is_empty() {
-                return Err(InputError::Usage {
-                    file: name.to_owned(),
-                    msg: "need at least two timed samples".into(),
-                });
+                return Err(InputError::Usage { file: name.to_owned(), msg: "need at least two timed samples".into() });
             }
             dts.sort_by(f64::total_cmp);
             1.0 / dts[dts.len() / 2]
@@ -231,18 +192,11 @@ mod tests {
 
     fn readings(text: &str, rate: Option<f64>) -> Result<Vec<Reading>, String> {
         let mut v = Vec::new();
-        analyze_codes_csv(
-            text,
-            "in.csv",
-            table(),
-            EstimatorConfig::default(),
-            rate,
-            &mut |e| {
-                if let Event::Reading(r) = e {
-                    v.push(r)
-                }
-            },
-        )
+        analyze_codes_csv(text, "in.csv", table(), EstimatorConfig::default(), rate, &mut |e| {
+            if let Event::Reading(r) = e {
+                v.push(r)
+            }
+        })
         .map_err(|e| e.to_string())?;
         Ok(v)
     }
@@ -280,25 +234,15 @@ mod tests {
         for k in (0..3000).filter(|k| !(1200..1300).contains(k)) {
             let t = k as f64 / 1000.0;
             let amps = (92.3 * (std::f64::consts::TAU * 50.0 * t).sin()).max(0.0);
-            let code = if amps > 0.0 {
-                100.0 + amps / 92.3 * 923.0
-            } else {
-                100.0
-            };
+            let code = if amps > 0.0 { 100.0 + amps / 92.3 * 923.0 } else { 100.0 };
             text.push_str(&format!("{t:.3},{}\n", code.round() as u16));
         }
         let r = readings(&text, None).unwrap();
-        assert!(
-            r.iter().any(|r| r.flags.gap && r.lost_samples == 100),
-            "{r:?}"
-        );
+        assert!(r.iter().any(|r| r.flags.gap && r.lost_samples == 100), "{r:?}");
         let full: Vec<_> = r.iter().filter(|r| r.samples == 1000).collect();
         assert!(!full.is_empty());
         for r in full {
-            assert!(
-                (r.irms_a / (92.3 / 2f64.sqrt()) - 1.0).abs() < 0.01,
-                "{r:?}"
-            );
+            assert!((r.irms_a / (92.3 / 2f64.sqrt()) - 1.0).abs() < 0.01, "{r:?}");
         }
     }
 }

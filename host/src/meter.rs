@@ -19,11 +19,7 @@ pub enum Notice {
     /// Samples arrived before any Info frame; they cannot be used without the sample rate.
     WaitingForInfo { discarded_samples: u64 },
     /// Bytes that did not form a valid frame were skipped (stream offset after them).
-    Skipped {
-        bytes: usize,
-        reason: Malformed,
-        offset: u64,
-    },
+    Skipped { bytes: usize, reason: Malformed, offset: u64 },
     /// Samples missing from the stream (overrun, corruption or disconnect).
     Gap { lost_samples: u64, seconds: f64 },
     /// The device restarted (sample index went back, or Info says so).
@@ -46,13 +42,7 @@ pub enum MeterError {
         "the calibration table {table} is for a {tbits}-bit ADC with a {tref} mV reference, but the device \
          reports {dbits} bits and {dref} mV"
     )]
-    CalibrationMismatch {
-        table: String,
-        tbits: u8,
-        tref: u16,
-        dbits: u8,
-        dref: u16,
-    },
+    CalibrationMismatch { table: String, tbits: u8, tref: u16, dbits: u8, dref: u16 },
     #[error("the device reports an invalid sample rate ({clock} Hz / {ticks} ticks)")]
     BadRate { clock: u32, ticks: u16 },
     #[error("the device speaks wire protocol {got}; this ct-read understands {want}")]
@@ -70,8 +60,8 @@ pub struct Meter {
     next: Option<(u64, f64)>,
     /// The device's overrun counter from its last Status frame.
     dropped_total: Option<u32>,
-    /// Reused buffer for unpacked samples.
-    codes: Vec<u16>,
+    /// Unpacked samples of the frame being handled.
+    codes: [u16; ct_wire::MAX_SAMPLES_PER_FRAME],
     waiting_discarded: u64,
     /// Session time at the end of the last sample seen, where a new segment continues.
     t_end: f64,
@@ -88,7 +78,7 @@ impl Meter {
             est: None,
             next: None,
             dropped_total: None,
-            codes: Vec::new(),
+            codes: [0; ct_wire::MAX_SAMPLES_PER_FRAME],
             waiting_discarded: 0,
             t_end: 0.0,
             kwh: 0.0,
@@ -117,18 +107,13 @@ impl Meter {
                 Ok(Frame::Info(i)) => Pending::Info(i),
                 Ok(Frame::Status(s)) => Pending::Status(s),
                 Ok(Frame::Samples(s)) => {
-                    self.codes.clear();
-                    self.codes.extend(s.iter());
-                    Pending::Samples(s.first_index)
+                    let n = ct_wire::pack::unpack_into(s.packed, &mut self.codes);
+                    Pending::Samples(s.first_index, n)
                 }
                 Err(DecodeError::NeedMoreBytes) => return Ok(()),
                 Err(DecodeError::Malformed { skipped, reason }) => {
                     let offset = self.decoder.stream_offset();
-                    out(Event::Notice(Notice::Skipped {
-                        bytes: skipped,
-                        reason,
-                        offset,
-                    }));
+                    out(Event::Notice(Notice::Skipped { bytes: skipped, reason, offset }));
                     continue;
                 }
             };
@@ -145,18 +130,14 @@ impl Meter {
         self.decoder = Decoder::new();
     }
 
-    /// The link is back at session time `t_s`; the time in between is a gap.
+    /// The link is back at session time `t_s` (host clock); the time in between is a gap.
+    /// Session time never goes backwards, even if the device's clock ran fast.
     pub fn reconnected(&mut self, t_s: f64, out: &mut impl FnMut(Event)) {
         if let Some((_, t_next)) = self.next.take() {
-            let seconds = (t_s - t_next).max(0.0);
-            let lost = self
-                .est
-                .as_ref()
-                .map_or(0, |e| (seconds * e.rate_hz()).round() as u64);
-            out(Event::Notice(Notice::Gap {
-                lost_samples: lost,
-                seconds,
-            }));
+            let t_s = t_s.max(t_next);
+            let seconds = t_s - t_next;
+            let lost = self.est.as_ref().map_or(0, |e| (seconds * e.rate_hz()).round() as u64);
+            out(Event::Notice(Notice::Gap { lost_samples: lost, seconds }));
             if let Some(est) = &mut self.est {
                 est.gap(lost, &mut |r| out(Event::Reading(r)));
             }
@@ -186,10 +167,9 @@ impl Meter {
                 self.dropped_total = Some(s.dropped_total);
                 Ok(())
             }
-            Pending::Samples(first_index) => {
-                let codes = std::mem::take(&mut self.codes);
-                self.on_samples(first_index, &codes, out);
-                self.codes = codes;
+            Pending::Samples(first_index, n) => {
+                let codes = self.codes;
+                self.on_samples(first_index, &codes[..n], out);
                 Ok(())
             }
         }
@@ -197,10 +177,7 @@ impl Meter {
 
     fn on_info(&mut self, info: Info, out: &mut impl FnMut(Event)) -> Result<(), MeterError> {
         if info.protocol_version != ct_wire::PROTOCOL_VERSION {
-            return Err(MeterError::Protocol {
-                got: info.protocol_version,
-                want: ct_wire::PROTOCOL_VERSION,
-            });
+            return Err(MeterError::Protocol { got: info.protocol_version, want: ct_wire::PROTOCOL_VERSION });
         }
         if info.adc_bits != self.cal.adc_bits || info.adc_ref_mv != self.cal.adc_ref_mv {
             return Err(MeterError::CalibrationMismatch {
@@ -212,17 +189,12 @@ impl Meter {
             });
         }
         if info.ticks_per_sample == 0 || info.timer_clock_hz == 0 {
-            return Err(MeterError::BadRate {
-                clock: info.timer_clock_hz,
-                ticks: info.ticks_per_sample,
-            });
+            return Err(MeterError::BadRate { clock: info.timer_clock_hz, ticks: info.ticks_per_sample });
         }
         if self.info == Some(info) {
             return Ok(());
         }
-        let rate_changed = self
-            .info
-            .is_none_or(|old| old.sample_rate_hz() != info.sample_rate_hz());
+        let rate_changed = self.info.is_none_or(|old| old.sample_rate_hz() != info.sample_rate_hz());
         self.info = Some(info);
         out(Event::Notice(Notice::Device(info)));
         if rate_changed {
@@ -241,9 +213,7 @@ impl Meter {
     fn on_samples(&mut self, first_index: u32, codes: &[u16], out: &mut impl FnMut(Event)) {
         let Some(est) = &mut self.est else {
             self.waiting_discarded += codes.len() as u64;
-            out(Event::Notice(Notice::WaitingForInfo {
-                discarded_samples: self.waiting_discarded,
-            }));
+            out(Event::Notice(Notice::WaitingForInfo { discarded_samples: self.waiting_discarded }));
             return;
         };
         let rate = est.rate_hz();
@@ -258,10 +228,7 @@ impl Meter {
                     let lost = ahead as u64;
                     est.gap(lost, &mut |r| out(Event::Reading(r)));
                     let seconds = lost as f64 / rate;
-                    out(Event::Notice(Notice::Gap {
-                        lost_samples: lost,
-                        seconds,
-                    }));
+                    out(Event::Notice(Notice::Gap { lost_samples: lost, seconds }));
                     (next + lost, t_next + seconds)
                 } else {
                     // The index went back: the device restarted. Its Info frame (sent at boot)
@@ -285,5 +252,6 @@ impl Meter {
 enum Pending {
     Info(Info),
     Status(ct_wire::Status),
-    Samples(u32),
+    /// First index and sample count.
+    Samples(u32, usize),
 }

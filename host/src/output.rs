@@ -13,8 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::estimate::Reading;
 
 /// CSV columns, in order. Documented in the README.
-pub const CSV_HEADER: &str =
-    "time_utc,unix_ms,t_s,duration_s,irms_a,va,watts,kwh,mains_hz,flags,lost_samples";
+pub const CSV_HEADER: &str = "time_utc,unix_ms,t_s,duration_s,irms_a,va,watts,kwh,mains_hz,flags,lost_samples";
 
 /// `x` with `sig` significant digits: the estimator is good to about 1 %, so printing more
 /// digits would claim precision it does not have.
@@ -33,8 +32,7 @@ pub fn iso_utc(t: SystemTime) -> String {
 }
 
 fn unix_ms(t: SystemTime) -> i64 {
-    t.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 /// Wall-clock time of a reading, when the session has one.
@@ -44,12 +42,8 @@ pub fn wall_time(start: Option<SystemTime>, r: &Reading) -> Option<SystemTime> {
 
 /// The human line: time, A, W, kWh, Hz, flags.
 pub fn text_line(r: &Reading, wall: Option<SystemTime>) -> String {
-    let time = wall.map_or_else(
-        || format!("t={:>9.1} s", r.t_s),
-        |w| iso_utc(w)[..19].to_string() + "Z",
-    );
-    let hz =
-        r.hz.map_or("  --.-- Hz".to_string(), |h| format!("{h:>6.2} Hz"));
+    let time = wall.map_or_else(|| format!("t={:>9.1} s", r.t_s), |w| iso_utc(w)[..19].to_string() + "Z");
+    let hz = r.hz.map_or("  --.-- Hz".to_string(), |h| format!("{h:>6.2} Hz"));
     let flags = r.flags.to_text();
     format!(
         "{time}  {:>7} A  {:>7} W  {:>10} kWh  {hz}{}{flags}",
@@ -81,9 +75,7 @@ pub fn json_line(r: &Reading, wall: Option<SystemTime>) -> String {
 
 /// One CSV row (no newline), columns as [`CSV_HEADER`].
 pub fn csv_row(r: &Reading, wall: Option<SystemTime>) -> String {
-    let mut w = csv::WriterBuilder::new()
-        .has_headers(false)
-        .from_writer(Vec::new());
+    let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
     let rec = [
         wall.map(iso_utc).unwrap_or_default(),
         wall.map(|w| unix_ms(w).to_string()).unwrap_or_default(),
@@ -98,8 +90,7 @@ pub fn csv_row(r: &Reading, wall: Option<SystemTime>) -> String {
         r.lost_samples.to_string(),
     ];
     w.write_record(&rec).expect("writing to a Vec cannot fail");
-    let mut s =
-        String::from_utf8(w.into_inner().expect("Vec writer")).expect("CSV of UTF-8 fields");
+    let mut s = String::from_utf8(w.into_inner().expect("Vec writer")).expect("CSV of UTF-8 fields");
     s.truncate(s.trim_end().len());
     s
 }
@@ -112,7 +103,9 @@ pub enum SinkError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{path}:1: existing CSV header `{found}` differs from this version's `{CSV_HEADER}`\nhelp: write to a new file")]
+    #[error(
+        "{path}:1: existing CSV header `{found}` differs from this version's `{CSV_HEADER}`\nhelp: write to a new file"
+    )]
     HeaderMismatch { path: PathBuf, found: String },
 }
 
@@ -126,29 +119,17 @@ impl CsvSink {
     /// Opens (or creates) `path` for appending. Returns the sink and, if a torn last row was
     /// removed, how many bytes were cut.
     pub fn open(path: &Path) -> Result<(Self, Option<u64>), SinkError> {
-        let io = |source| SinkError::Io {
-            path: path.to_owned(),
-            source,
-        };
-        let mut file = OpenOptions::new()
-            .read(true)
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(io)?;
+        let io = |source| SinkError::Io { path: path.to_owned(), source };
+        let mut file = OpenOptions::new().read(true).create(true).append(true).open(path).map_err(io)?;
         let mut text = String::new();
         file.read_to_string(&mut text).map_err(io)?;
         let mut cut = None;
         if text.is_empty() {
-            file.write_all(format!("{CSV_HEADER}\n").as_bytes())
-                .map_err(io)?;
+            file.write_all(format!("{CSV_HEADER}\n").as_bytes()).map_err(io)?;
         } else {
             let first = text.lines().next().unwrap_or_default();
             if first != CSV_HEADER {
-                return Err(SinkError::HeaderMismatch {
-                    path: path.to_owned(),
-                    found: first.to_owned(),
-                });
+                return Err(SinkError::HeaderMismatch { path: path.to_owned(), found: first.to_owned() });
             }
             if !text.ends_with('\n') {
                 let keep = text.rfind('\n').map_or(0, |i| i + 1) as u64;
@@ -158,13 +139,7 @@ impl CsvSink {
             }
         }
         file.flush().map_err(io)?;
-        Ok((
-            CsvSink {
-                path: path.to_owned(),
-                file,
-            },
-            cut,
-        ))
+        Ok((CsvSink { path: path.to_owned(), file }, cut))
     }
 
     /// Appends one whole row with a single write, then flushes.
@@ -173,18 +148,12 @@ impl CsvSink {
         self.file
             .write_all(line.as_bytes())
             .and_then(|_| self.file.flush())
-            .map_err(|source| SinkError::Io {
-                path: self.path.clone(),
-                source,
-            })
+            .map_err(|source| SinkError::Io { path: self.path.clone(), source })
     }
 
     /// Forces written rows to disk (on exit).
     pub fn sync(&mut self) -> Result<(), SinkError> {
-        self.file.sync_data().map_err(|source| SinkError::Io {
-            path: self.path.clone(),
-            source,
-        })
+        self.file.sync_data().map_err(|source| SinkError::Io { path: self.path.clone(), source })
     }
 }
 
@@ -204,11 +173,7 @@ mod tests {
             watts: 1147.16,
             kwh: 0.000318,
             hz: Some(50.01),
-            flags: Flags {
-                low: false,
-                gap: true,
-                over_range: false,
-            },
+            flags: Flags { low: false, gap: true, over_range: false },
         }
     }
 
@@ -231,12 +196,7 @@ mod tests {
             s.write(&reading(), None).unwrap();
         }
         // Simulate a crash mid-row.
-        std::fs::OpenOptions::new()
-            .append(true)
-            .open(&p)
-            .unwrap()
-            .write_all(b",,3.000,1.0")
-            .unwrap();
+        std::fs::OpenOptions::new().append(true).open(&p).unwrap().write_all(b",,3.000,1.0").unwrap();
         let (mut s, cut) = CsvSink::open(&p).unwrap();
         assert_eq!(cut, Some(11));
         s.write(&reading(), None).unwrap();
@@ -244,10 +204,7 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 3);
         assert_eq!(lines[0], CSV_HEADER);
-        assert_eq!(
-            lines[1],
-            ",,2.000,1.0000,4.9877,1147.16,1147.16,0.0003180,50.010,gap,0"
-        );
+        assert_eq!(lines[1], ",,2.000,1.0000,4.9877,1147.16,1147.16,0.0003180,50.010,gap,0");
         assert_eq!(lines[1], lines[2]);
     }
 
@@ -257,9 +214,6 @@ mod tests {
         let p = dir.path().join("r.csv");
         std::fs::write(&p, "a,b\n1,2\n").unwrap();
         let e = CsvSink::open(&p).err().unwrap().to_string();
-        assert!(
-            e.contains("r.csv:1: existing CSV header `a,b` differs"),
-            "{e}"
-        );
+        assert!(e.contains("r.csv:1: existing CSV header `a,b` differs"), "{e}");
     }
 }

@@ -39,12 +39,7 @@ pub fn describe_available_ports() -> String {
                 s.push_str("\n  ");
                 s.push_str(&p.port_name);
                 if let serialport::SerialPortType::UsbPort(u) = p.port_type {
-                    s.push_str(&format!(
-                        "  (USB {:04x}:{:04x} {})",
-                        u.vid,
-                        u.pid,
-                        u.product.unwrap_or_default()
-                    ));
+                    s.push_str(&format!("  (USB {:04x}:{:04x} {})", u.vid, u.pid, u.product.unwrap_or_default()));
                 }
             }
             s
@@ -57,9 +52,7 @@ pub fn describe_available_ports() -> String {
 pub fn find_launchpad() -> Option<String> {
     let ports = serialport::available_ports().ok()?;
     ports.into_iter().find_map(|p| match p.port_type {
-        serialport::SerialPortType::UsbPort(u) if (u.vid, u.pid) == LAUNCHPAD_USB => {
-            Some(p.port_name)
-        }
+        serialport::SerialPortType::UsbPort(u) if (u.vid, u.pid) == LAUNCHPAD_USB => Some(p.port_name),
         _ => None,
     })
 }
@@ -67,10 +60,7 @@ pub fn find_launchpad() -> Option<String> {
 /// Opens `path` at `baud` 8N1 with a short read timeout.
 pub fn open(path: &str, baud: u32) -> Result<Box<dyn SerialPort>, SerialError> {
     if !std::path::Path::new(path).exists() {
-        return Err(SerialError::Missing {
-            path: path.into(),
-            available: describe_available_ports(),
-        });
+        return Err(SerialError::Missing { path: path.into(), available: describe_available_ports() });
     }
     serialport::new(path, baud).timeout(READ_TIMEOUT).open().map_err(|source| {
         let hint = if source.to_string().contains("ermission") {
@@ -93,6 +83,8 @@ pub enum LinkEvent<'a> {
     Back {
         after: Duration,
     },
+    /// Nothing arrived for a read timeout (lets the consumer check its own deadline).
+    Idle,
 }
 
 /// Reads `path` until `stop` is set, reopening it whenever it disappears. The consumer returns
@@ -114,12 +106,7 @@ pub fn read_loop(
                 }
                 continue;
             }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    ErrorKind::TimedOut | ErrorKind::Interrupted | ErrorKind::WouldBlock
-                ) =>
-            {
+            Err(e) if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::Interrupted | ErrorKind::WouldBlock) => {
                 continue
             }
             Err(e) => e,
@@ -137,10 +124,11 @@ pub fn read_loop(
             if let Ok(p) = open(path, baud) {
                 break p;
             }
+            if !consume(LinkEvent::Idle) {
+                return Ok(());
+            }
         };
-        if !consume(LinkEvent::Back {
-            after: lost_at.elapsed(),
-        }) {
+        if !consume(LinkEvent::Back { after: lost_at.elapsed() }) {
             return Ok(());
         }
     }

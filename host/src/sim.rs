@@ -34,19 +34,11 @@ pub struct DeviceProfile {
 impl DeviceProfile {
     /// 9600 baud through the LaunchPad's back-channel: 1 MHz / 1657 = 603.5 samples/s, a rate
     /// not synchronous with 50 or 60 Hz mains.
-    pub const LAUNCHPAD: DeviceProfile = DeviceProfile {
-        build: BuildProfile::Launchpad,
-        timer_clock_hz: 1_000_000,
-        ticks_per_sample: 1657,
-        baud: 9600,
-    };
+    pub const LAUNCHPAD: DeviceProfile =
+        DeviceProfile { build: BuildProfile::Launchpad, timer_clock_hz: 1_000_000, ticks_per_sample: 1657, baud: 9600 };
     /// An external USB-UART: 8 MHz / 1000 = 8000 samples/s at 230400 baud.
-    pub const FAST: DeviceProfile = DeviceProfile {
-        build: BuildProfile::Fast,
-        timer_clock_hz: 8_000_000,
-        ticks_per_sample: 1000,
-        baud: 230_400,
-    };
+    pub const FAST: DeviceProfile =
+        DeviceProfile { build: BuildProfile::Fast, timer_clock_hz: 8_000_000, ticks_per_sample: 1000, baud: 230_400 };
 
     pub fn sample_rate_hz(&self) -> f64 {
         self.timer_clock_hz as f64 / self.ticks_per_sample as f64
@@ -253,15 +245,8 @@ impl VirtualDevice {
                 let c = self.sample(t);
                 self.codes.push(c);
             }
-            let packed: Vec<u8> = self
-                .codes
-                .chunks_exact(4)
-                .flat_map(|c| pack4([c[0], c[1], c[2], c[3]]))
-                .collect();
-            let samples = ct_wire::Samples {
-                first_index: self.next_index as u32,
-                packed: &packed,
-            };
+            let packed: Vec<u8> = self.codes.chunks_exact(4).flat_map(|c| pack4([c[0], c[1], c[2], c[3]])).collect();
+            let samples = ct_wire::Samples { first_index: self.next_index as u32, packed: &packed };
             self.emit(&Frame::Samples(samples), out);
             self.next_index += self.spf as u64;
             self.codes.clear();
@@ -286,9 +271,7 @@ impl VirtualDevice {
 
     fn emit(&mut self, frame: &Frame, out: &mut Vec<u8>) {
         let mut raw = [0u8; ct_wire::MAX_ENCODED_FRAME];
-        let n = frame
-            .encode(&mut raw)
-            .expect("frames fit MAX_ENCODED_FRAME");
+        let n = frame.encode(&mut raw).expect("frames fit MAX_ENCODED_FRAME");
         let start = out.len();
         out.resize(start + framing::max_encoded_len(n), 0);
         let m = framing::encode(&raw[..n], &mut out[start..]).expect("sized by max_encoded_len");
@@ -321,9 +304,7 @@ impl PtyDevice {
     pub fn start(mut dev: VirtualDevice, speed: f64, link: Option<&Path>) -> std::io::Result<Self> {
         use serialport::SerialPort as _;
         let (mut master, slave) = serialport::TTYPort::pair().map_err(std::io::Error::other)?;
-        let pts = slave
-            .name()
-            .ok_or_else(|| std::io::Error::other("pty has no name"))?;
+        let pts = slave.name().ok_or_else(|| std::io::Error::other("pty has no name"))?;
         let path = match link {
             Some(link) => {
                 let _ = std::fs::remove_file(link);
@@ -352,12 +333,7 @@ impl PtyDevice {
                 std::thread::sleep(Duration::from_millis(10));
             }
         });
-        Ok(PtyDevice {
-            path,
-            _slave: slave,
-            stop,
-            thread: Some(thread),
-        })
+        Ok(PtyDevice { path, _slave: slave, stop, thread: Some(thread) })
     }
 
     /// Path to open with the normal serial code.
@@ -384,47 +360,24 @@ mod tests {
     fn unit_shapes_have_unit_rms() {
         for shape in [Shape::Sine, Shape::Smps, Shape::Dimmer] {
             let n = 200_000;
-            let ms: f64 = (0..n)
-                .map(|k| unit_shape(shape, (k as f64 + 0.5) / n as f64).powi(2))
-                .sum::<f64>()
-                / n as f64;
-            assert!(
-                (ms.sqrt() - 1.0).abs() < 1e-4,
-                "{shape:?}: rms {}",
-                ms.sqrt()
-            );
+            let ms: f64 =
+                (0..n).map(|k| unit_shape(shape, (k as f64 + 0.5) / n as f64).powi(2)).sum::<f64>() / n as f64;
+            assert!((ms.sqrt() - 1.0).abs() < 1e-4, "{shape:?}: rms {}", ms.sqrt());
         }
-        let crest = (0..1000)
-            .map(|k| unit_shape(Shape::Smps, k as f64 / 1000.0).abs())
-            .fold(0.0, f64::max);
+        let crest = (0..1000).map(|k| unit_shape(Shape::Smps, k as f64 / 1000.0).abs()).fold(0.0, f64::max);
         assert!(crest >= 3.0, "SMPS crest factor {crest}");
     }
 
     #[test]
     fn device_stream_fits_the_line_rate() {
         for profile in [DeviceProfile::LAUNCHPAD, DeviceProfile::FAST] {
-            let load = Load {
-                amps: 10.0,
-                mains_hz: 50.0,
-                shape: Shape::Sine,
-                step: None,
-            };
-            let mut dev = VirtualDevice::new(
-                profile,
-                load,
-                Calibration::builtin(),
-                0.3,
-                Faults::default(),
-                1,
-            );
+            let load = Load { amps: 10.0, mains_hz: 50.0, shape: Shape::Sine, step: None };
+            let mut dev = VirtualDevice::new(profile, load, Calibration::builtin(), 0.3, Faults::default(), 1);
             let mut out = Vec::new();
             let seconds = 30.0;
             dev.run_until((seconds * profile.sample_rate_hz()) as u64, &mut out);
             let bytes_per_s = out.len() as f64 / seconds;
-            assert!(
-                bytes_per_s < profile.baud as f64 / 10.0,
-                "{profile:?}: {bytes_per_s} B/s"
-            );
+            assert!(bytes_per_s < profile.baud as f64 / 10.0, "{profile:?}: {bytes_per_s} B/s");
         }
     }
 }

@@ -18,11 +18,7 @@ use ct_host::serial::{self, LinkEvent};
 use ct_host::sim::{DeviceProfile, Faults, Load, PtyDevice, Shape, VirtualDevice};
 
 #[derive(Parser)]
-#[command(
-    name = "ct-read",
-    version,
-    about = "Trustworthy readings from an Efergy CT clamp on an MSP430 LaunchPad"
-)]
+#[command(name = "ct-read", version, about = "Trustworthy readings from an Efergy CT clamp on an MSP430 LaunchPad")]
 #[command(
     args_conflicts_with_subcommands = true,
     after_help = "Without a PORT, ct-read uses an attached LaunchPad, or else the built-in virtual device."
@@ -172,19 +168,9 @@ impl SimArgs {
             SimProfile::Launchpad => DeviceProfile::LAUNCHPAD,
             SimProfile::Fast => DeviceProfile::FAST,
         };
-        let faults = Faults {
-            garbage_before: self.sim_garbage,
-            bit_flip: self.sim_bit_flip,
-            byte_drop: self.sim_byte_drop,
-        };
-        Ok(VirtualDevice::new(
-            profile,
-            load,
-            cal,
-            self.sim_noise,
-            faults,
-            self.sim_seed,
-        ))
+        let faults =
+            Faults { garbage_before: self.sim_garbage, bit_flip: self.sim_bit_flip, byte_drop: self.sim_byte_drop };
+        Ok(VirtualDevice::new(profile, load, cal, self.sim_noise, faults, self.sim_seed))
     }
 }
 
@@ -199,16 +185,9 @@ impl EstimateArgs {
             }
         }
         if !(self.window >= 0.1 && self.window <= 3600.0) {
-            bail!(
-                "--window must be between 0.1 and 3600 s, got {}",
-                self.window
-            );
+            bail!("--window must be between 0.1 and 3600 s, got {}", self.window);
         }
-        Ok(EstimatorConfig {
-            window_s: self.window,
-            volts: self.volts,
-            pf: self.pf,
-        })
+        Ok(EstimatorConfig { window_s: self.window, volts: self.volts, pf: self.pf })
     }
 
     fn calibration(&self) -> Result<Calibration> {
@@ -236,20 +215,16 @@ impl Sinks {
             Some(p) => {
                 let (sink, cut) = CsvSink::open(p)?;
                 if let Some(n) = cut {
-                    eprintln!("warning: {}: removed a torn last row ({n} bytes) left by an interrupted run", p.display());
+                    eprintln!(
+                        "warning: {}: removed a torn last row ({n} bytes) left by an interrupted run",
+                        p.display()
+                    );
                 }
                 Some(sink)
             }
             None => None,
         };
-        Ok(Sinks {
-            json: out.json,
-            csv,
-            wall0: None,
-            live,
-            waiting_told: false,
-            error: None,
-        })
+        Ok(Sinks { json: out.json, csv, wall0: None, live, waiting_told: false, error: None })
     }
 
     fn event(&mut self, e: Event) {
@@ -264,11 +239,7 @@ impl Sinks {
             self.wall0 = SystemTime::now().checked_sub(std::time::Duration::from_secs_f64(r.t_s));
         }
         let wall = output::wall_time(self.wall0, r);
-        let line = if self.json {
-            output::json_line(r, wall)
-        } else {
-            output::text_line(r, wall)
-        };
+        let line = if self.json { output::json_line(r, wall) } else { output::text_line(r, wall) };
         let mut stdout = std::io::stdout().lock();
         let _ = writeln!(stdout, "{line}");
         let _ = stdout.flush();
@@ -307,7 +278,9 @@ impl Sinks {
                 eprintln!("warning: skipped {bytes} corrupt bytes ending at stream offset {offset}: {reason}")
             }
             Notice::Gap { lost_samples, seconds } => {
-                eprintln!("warning: gap of {lost_samples} samples ({seconds:.3} s); affected readings are flagged `gap`")
+                eprintln!(
+                    "warning: gap of {lost_samples} samples ({seconds:.3} s); affected readings are flagged `gap`"
+                )
             }
             Notice::Reset { cause } => eprintln!("warning: the device restarted (cause: {cause:?})"),
             Notice::Overrun { dropped_total, new } => {
@@ -330,17 +303,8 @@ impl Sinks {
 fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Some(Cmd::Analyze {
-            file,
-            rate,
-            est,
-            out,
-        }) => analyze(file, rate, &est, &out),
-        Some(Cmd::VirtualDevice {
-            link,
-            duration,
-            sim,
-        }) => virtual_device(&link, duration, &sim),
+        Some(Cmd::Analyze { file, rate, est, out }) => analyze(file, rate, &est, &out),
+        Some(Cmd::VirtualDevice { link, duration, sim }) => virtual_device(&link, duration, &sim),
         None => live(&cli.live),
     }
 }
@@ -348,8 +312,7 @@ fn main() -> Result<()> {
 fn stop_flag() -> Result<Arc<AtomicBool>> {
     let stop = Arc::new(AtomicBool::new(false));
     let s = stop.clone();
-    ctrlc::set_handler(move || s.store(true, Ordering::Relaxed))
-        .context("installing the Ctrl-C handler")?;
+    ctrlc::set_handler(move || s.store(true, Ordering::Relaxed)).context("installing the Ctrl-C handler")?;
     Ok(stop)
 }
 
@@ -359,17 +322,12 @@ fn live(args: &LiveArgs) -> Result<()> {
     let stop = stop_flag()?;
     let mut sinks = Sinks::new(&args.out, true)?;
 
-    let hardware = if args.simulate {
-        None
-    } else {
-        args.port.clone().or_else(serial::find_launchpad)
-    };
+    let hardware = if args.simulate { None } else { args.port.clone().or_else(serial::find_launchpad) };
     let (path, _device) = match hardware {
         Some(p) => (p, None),
         None => {
             let dev = args.sim.device(cal.clone())?;
-            let pty = PtyDevice::start(dev, args.sim.sim_speed, None)
-                .context("starting the virtual device")?;
+            let pty = PtyDevice::start(dev, args.sim.sim_speed, None).context("starting the virtual device")?;
             eprintln!(
                 "no port given and no LaunchPad found: reading the built-in virtual device on {} ({:?} load, {} A at {} Hz)",
                 pty.path().display(),
@@ -396,24 +354,18 @@ fn live(args: &LiveArgs) -> Result<()> {
                 }
             }
             LinkEvent::Lost(e) => {
-                eprintln!(
-                    "warning: lost {path}: {e}; waiting for it to come back (Ctrl-C to stop)"
-                );
+                eprintln!("warning: lost {path}: {e}; waiting for it to come back (Ctrl-C to stop)");
                 meter.disconnected(&mut |e| sinks.event(e));
             }
             LinkEvent::Back { after } => {
                 eprintln!("reconnected to {path} after {:.1} s", after.as_secs_f64());
-                let t = sinks
-                    .wall0
-                    .and_then(|w| SystemTime::now().duration_since(w).ok())
-                    .map_or(0.0, |d| d.as_secs_f64());
+                let t =
+                    sinks.wall0.and_then(|w| SystemTime::now().duration_since(w).ok()).map_or(0.0, |d| d.as_secs_f64());
                 meter.reconnected(t, &mut |e| sinks.event(e));
             }
+            LinkEvent::Idle => {}
         }
-        sinks.error.is_none()
-            && args
-                .duration
-                .is_none_or(|d| started.elapsed().as_secs_f64() < d)
+        sinks.error.is_none() && args.duration.is_none_or(|d| started.elapsed().as_secs_f64() < d)
     })?;
     if let Some(e) = fatal {
         return Err(e.into());
@@ -436,16 +388,10 @@ fn analyze(file: PathBuf, rate: Option<f64>, est: &EstimateArgs, out: &OutputArg
 fn virtual_device(link: &std::path::Path, duration: Option<f64>, args: &SimArgs) -> Result<()> {
     let dev = args.device(Calibration::builtin())?;
     let stop = stop_flag()?;
-    let pty =
-        PtyDevice::start(dev, args.sim_speed, Some(link)).context("starting the virtual device")?;
-    eprintln!(
-        "virtual device on {} (Ctrl-C to stop)",
-        pty.path().display()
-    );
+    let pty = PtyDevice::start(dev, args.sim_speed, Some(link)).context("starting the virtual device")?;
+    eprintln!("virtual device on {} (Ctrl-C to stop)", pty.path().display());
     let started = Instant::now();
-    while !stop.load(Ordering::Relaxed)
-        && duration.is_none_or(|d| started.elapsed().as_secs_f64() < d)
-    {
+    while !stop.load(Ordering::Relaxed) && duration.is_none_or(|d| started.elapsed().as_secs_f64() < d) {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     drop(pty);
