@@ -28,11 +28,7 @@ impl Cadence {
     /// 10 s minus one largest frame have passed, so that even after the frame in flight the
     /// gap never exceeds the spec's 10 s; Status about every second.
     pub const fn new(sample_rate_floor: u32) -> Self {
-        let rate = if sample_rate_floor == 0 {
-            1
-        } else {
-            sample_rate_floor
-        };
+        let rate = if sample_rate_floor == 0 { 1 } else { sample_rate_floor };
         Cadence {
             info_period: rate * 10 - crate::MAX_SAMPLES_PER_FRAME as u32,
             status_period: rate,
@@ -80,11 +76,7 @@ mod tests {
             t += 112;
             match c.after_samples(112) {
                 Due::Info => {
-                    assert!(
-                        t - last_info <= 10 * rate,
-                        "Info gap {} samples",
-                        t - last_info
-                    );
+                    assert!(t - last_info <= 10 * rate, "Info gap {} samples", t - last_info);
                     last_info = t;
                 }
                 Due::Status => statuses += 1,
@@ -93,9 +85,6 @@ mod tests {
         }
         assert!(t - last_info <= 10 * rate);
         // 60 s: about 60 Status frames, minus the slots Info took.
-        assert!(
-            (50..=60).contains(&statuses),
-            "{statuses} status frames in 60 s"
-        );
+        assert!((50..=60).contains(&statuses), "{statuses} status frames in 60 s");
     }
 }

@@ -194,17 +194,11 @@ impl core::fmt::Display for FrameError {
                 write!(f, "frame of {len} bytes is shorter than kind + CRC")
             }
             FrameError::BadCrc { computed, received } => {
-                write!(
-                    f,
-                    "CRC mismatch: computed {computed:#06x}, frame says {received:#06x}"
-                )
+                write!(f, "CRC mismatch: computed {computed:#06x}, frame says {received:#06x}")
             }
             FrameError::UnknownKind { kind } => write!(f, "unknown frame kind {kind:#04x}"),
             FrameError::BadLength { kind, len } => {
-                write!(
-                    f,
-                    "body of {len} bytes is invalid for frame kind {kind:#04x}"
-                )
+                write!(f, "body of {len} bytes is invalid for frame kind {kind:#04x}")
             }
             FrameError::BufferTooSmall { needed } => {
                 write!(f, "output buffer too small: {needed} bytes needed")
@@ -230,9 +224,7 @@ pub fn seal(buf: &mut [u8], payload_len: usize) -> Result<usize, FrameError> {
 /// `buf[SAMPLES_HEADER_LEN..]`.
 pub fn write_samples_header(buf: &mut [u8], first_index: u32) -> Result<(), FrameError> {
     if buf.len() < SAMPLES_HEADER_LEN {
-        return Err(FrameError::BufferTooSmall {
-            needed: SAMPLES_HEADER_LEN,
-        });
+        return Err(FrameError::BufferTooSmall { needed: SAMPLES_HEADER_LEN });
     }
     buf[0] = KIND_SAMPLES;
     buf[1..5].copy_from_slice(&first_index.to_le_bytes());
@@ -341,15 +333,10 @@ impl<'a> Frame<'a> {
         }
         let kind = payload[0];
         let body = &payload[1..];
-        let bad_len = FrameError::BadLength {
-            kind,
-            len: body.len(),
-        };
+        let bad_len = FrameError::BadLength { kind, len: body.len() };
         match kind {
             KIND_INFO if body.len() == INFO_BODY_LEN => Ok(Frame::Info(Info::read_body(body))),
-            KIND_STATUS if body.len() == STATUS_BODY_LEN => {
-                Ok(Frame::Status(Status::read_body(body)))
-            }
+            KIND_STATUS if body.len() == STATUS_BODY_LEN => Ok(Frame::Status(Status::read_body(body))),
             KIND_SAMPLES => {
                 let packed_len = body.len().checked_sub(4).ok_or(bad_len)?;
                 let n = packed_len / GROUP_BYTES * GROUP_SAMPLES;

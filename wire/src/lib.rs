@@ -42,15 +42,12 @@ pub const DEFAULT_SAMPLES_PER_FRAME: usize = 112;
 pub const MAX_SAMPLES_PER_FRAME: usize = 192;
 
 /// Longest encoded frame on the line, delimiter included.
-pub const MAX_ENCODED_FRAME: usize = corncobs::max_encoded_len(
-    frame::samples_payload_len(MAX_SAMPLES_PER_FRAME) + checksum::CRC_LEN,
-);
+pub const MAX_ENCODED_FRAME: usize =
+    corncobs::max_encoded_len(frame::samples_payload_len(MAX_SAMPLES_PER_FRAME) + checksum::CRC_LEN);
 
 /// Sample payload bits / UART line bits (8N1: 10 line bits per byte) for a Samples frame of
 /// `n` samples. `n` must be a multiple of 4.
 pub fn line_efficiency(samples_per_frame: usize) -> f32 {
-    let encoded = corncobs::max_encoded_len(
-        frame::samples_payload_len(samples_per_frame) + checksum::CRC_LEN,
-    );
+    let encoded = corncobs::max_encoded_len(frame::samples_payload_len(samples_per_frame) + checksum::CRC_LEN);
     (samples_per_frame as f32 * SAMPLE_BITS as f32) / (encoded as f32 * 10.0)
 }

@@ -25,13 +25,7 @@ pub fn pack4(s: [u16; 4]) -> [u8; 5] {
 /// convention, so the firmware uses this form; the host tests it against [`pack4`].
 pub fn pack4_u16(s: [u16; 4]) -> [u8; 5] {
     let [a, b, c, d] = s.map(|v| v & SAMPLE_MAX);
-    [
-        a as u8,
-        ((a >> 8) | (b << 2)) as u8,
-        ((b >> 6) | (c << 4)) as u8,
-        ((c >> 4) | (d << 6)) as u8,
-        (d >> 2) as u8,
-    ]
+    [a as u8, ((a >> 8) | (b << 2)) as u8, ((b >> 6) | (c << 4)) as u8, ((c >> 4) | (d << 6)) as u8, (d >> 2) as u8]
 }
 
 /// Unpacks one group of five bytes into four samples.
@@ -39,19 +33,23 @@ pub fn pack4_u16(s: [u16; 4]) -> [u8; 5] {
 pub fn unpack4(b: &[u8; 5]) -> [u16; 4] {
     let v = u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], 0, 0, 0]);
     let m = SAMPLE_MAX as u64;
-    [
-        (v & m) as u16,
-        (v >> 10 & m) as u16,
-        (v >> 20 & m) as u16,
-        (v >> 30 & m) as u16,
-    ]
+    [(v & m) as u16, (v >> 10 & m) as u16, (v >> 20 & m) as u16, (v >> 30 & m) as u16]
+}
+
+/// Unpacks whole groups of `packed` into `out`; returns the number of samples written.
+/// Stops at whichever of the two runs out first. This is the host's hot path.
+pub fn unpack_into(packed: &[u8], out: &mut [u16]) -> usize {
+    let mut n = 0;
+    for (g, o) in packed.chunks_exact(GROUP_BYTES).zip(out.chunks_exact_mut(GROUP_SAMPLES)) {
+        o.copy_from_slice(&unpack4(g.try_into().expect("chunks_exact(5)")));
+        n += GROUP_SAMPLES;
+    }
+    n
 }
 
 /// Iterator over the samples of a packed buffer (length a multiple of five).
 pub fn unpack(packed: &[u8]) -> impl Iterator<Item = u16> + '_ {
-    packed
-        .chunks_exact(GROUP_BYTES)
-        .flat_map(|g| unpack4(g.try_into().expect("chunks_exact(5)")))
+    packed.chunks_exact(GROUP_BYTES).flat_map(|g| unpack4(g.try_into().expect("chunks_exact(5)")))
 }
 
 #[cfg(test)]
@@ -72,6 +70,13 @@ mod tests {
         #[test]
         fn pack_roundtrip(s in prop::array::uniform4(0u16..=SAMPLE_MAX)) {
             prop_assert_eq!(unpack4(&pack4(s)), s);
+        }
+
+        #[test]
+        fn unpack_into_matches_iterator(bytes in prop::collection::vec(any::<u8>(), 0..60)) {
+            let mut out = [0u16; 48];
+            let n = unpack_into(&bytes, &mut out);
+            prop_assert_eq!(&out[..n], &unpack(&bytes).collect::<Vec<_>>()[..]);
         }
 
         #[test]

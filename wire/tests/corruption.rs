@@ -20,9 +20,7 @@ fn line_bytes(frame: &Frame) -> Vec<u8> {
 fn decode(line: &[u8]) -> Result<String, String> {
     let mut raw = vec![0u8; line.len()];
     let n = framing::decode(line, &mut raw).map_err(|e| e.to_string())?;
-    Frame::parse(&raw[..n])
-        .map(|f| format!("{f:?}"))
-        .map_err(|e| e.to_string())
+    Frame::parse(&raw[..n]).map(|f| format!("{f:?}")).map_err(|e| e.to_string())
 }
 
 fn arb_info() -> impl Strategy<Value = Info> {
@@ -91,14 +89,8 @@ proptest! {
 
 fn sample_frame_line() -> Vec<u8> {
     let codes: Vec<u16> = (0..112).map(|i| (i * 37 % 1024) as u16).collect();
-    let packed: Vec<u8> = codes
-        .chunks(4)
-        .flat_map(|c| pack4(c.try_into().unwrap()))
-        .collect();
-    line_bytes(&Frame::Samples(Samples {
-        first_index: 1234,
-        packed: &packed,
-    }))
+    let packed: Vec<u8> = codes.chunks(4).flat_map(|c| pack4(c.try_into().unwrap())).collect();
+    line_bytes(&Frame::Samples(Samples { first_index: 1234, packed: &packed }))
 }
 
 #[test]
@@ -114,10 +106,7 @@ fn every_single_bit_flip_is_rejected() {
                 // A flip to zero splits the frame at a new delimiter: check the first half.
                 bad.truncate(byte + 1);
             }
-            assert!(
-                decode(&bad).is_err(),
-                "flip of bit {bit} in byte {byte} accepted"
-            );
+            assert!(decode(&bad).is_err(), "flip of bit {bit} in byte {byte} accepted");
             rejected += 1;
         }
     }
@@ -146,25 +135,13 @@ fn wrong_lengths_are_named() {
     raw.extend([0, 0]);
     let len = raw.len() - 2;
     ct_wire::frame::seal(&mut raw, len).unwrap();
-    assert_eq!(
-        Frame::parse(&raw),
-        Err(FrameError::BadLength {
-            kind: 0x03,
-            len: 11
-        })
-    );
+    assert_eq!(Frame::parse(&raw), Err(FrameError::BadLength { kind: 0x03, len: 11 }));
     // A Samples body whose packed part is not whole groups.
     let mut raw = vec![0x02, 0, 0, 0, 0, 1, 2, 3, 0, 0];
     ct_wire::frame::seal(&mut raw, 8).unwrap();
-    assert_eq!(
-        Frame::parse(&raw),
-        Err(FrameError::BadLength { kind: 0x02, len: 7 })
-    );
+    assert_eq!(Frame::parse(&raw), Err(FrameError::BadLength { kind: 0x02, len: 7 }));
     // Unknown kind.
     let mut raw = vec![0x7E, 0, 0];
     ct_wire::frame::seal(&mut raw, 1).unwrap();
-    assert_eq!(
-        Frame::parse(&raw),
-        Err(FrameError::UnknownKind { kind: 0x7E })
-    );
+    assert_eq!(Frame::parse(&raw), Err(FrameError::UnknownKind { kind: 0x7E }));
 }

@@ -16,20 +16,14 @@ fn vectors() -> Vec<(String, Vec<u8>)> {
             let f: Vec<&str> = l.split(" | ").collect();
             assert_eq!(f.len(), 3, "malformed vector line: {l}");
             let hex = f[2].trim();
-            let bytes = (0..hex.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-                .collect();
+            let bytes = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
             (f[0].to_string(), bytes)
         })
         .collect()
 }
 
 fn packed(codes: &[u16]) -> Vec<u8> {
-    codes
-        .chunks(4)
-        .flat_map(|c| pack4(c.try_into().unwrap()))
-        .collect()
+    codes.chunks(4).flat_map(|c| pack4(c.try_into().unwrap())).collect()
 }
 
 /// The frames the vectors describe, built from their descriptions.
@@ -37,10 +31,7 @@ fn expected(name: &str, store: &mut Vec<u8>) -> Frame<'static> {
     let mut samples = |first_index: u32, codes: Vec<u16>| {
         *store = packed(&codes);
         let leaked: &'static [u8] = Box::leak(store.clone().into_boxed_slice());
-        Frame::Samples(Samples {
-            first_index,
-            packed: leaked,
-        })
+        Frame::Samples(Samples { first_index, packed: leaked })
     };
     match name {
         "info_launchpad" => Frame::Info(Info {
@@ -56,12 +47,9 @@ fn expected(name: &str, store: &mut Vec<u8>) -> Frame<'static> {
             samples_per_frame: 112,
             flags: 0,
         }),
-        "status" => Frame::Status(Status {
-            dropped_total: 3,
-            queue_high_water: 17,
-            queue_capacity: 32,
-            uptime_s: 86400,
-        }),
+        "status" => {
+            Frame::Status(Status { dropped_total: 3, queue_high_water: 17, queue_capacity: 32, uptime_s: 86400 })
+        }
         "samples_four" => samples(0, vec![1023, 0, 341, 682]),
         "samples_zeros" => samples(256, vec![0; 8]),
         "samples_ramp_112" => samples(4294967184, (0..112).map(|i| (i * 9) % 1024).collect()),
@@ -102,4 +90,10 @@ fn default_frame_meets_line_efficiency_target() {
     assert!(e >= 0.75, "efficiency {e}");
     // Independent arithmetic: 112 samples -> 5 + 140 + 2 = 147 raw bytes, +1 COBS +1 delimiter.
     assert!((e - 1120.0 / 1490.0).abs() < 1e-6);
+}
+
+#[test]
+fn longest_frame_matches_spec() {
+    // SPEC.md: 192 samples -> 5 + 240 + 2 = 247 raw bytes, + 1 COBS + 1 delimiter.
+    assert_eq!(ct_wire::MAX_ENCODED_FRAME, 249);
 }
