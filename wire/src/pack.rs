@@ -56,6 +56,7 @@ pub fn unpack(packed: &[u8]) -> impl Iterator<Item = u16> + '_ {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use std::vec::Vec;
 
     /// Hand-worked vector: 0x3FF,0x000,0x155,0x2AA.
     /// v = 0x3FF | 0x155<<20 | 0x2AA<<30 = 0xAA_9550_03FF -> LE bytes FF 03 50 95 AA.
