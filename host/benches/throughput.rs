@@ -99,7 +99,8 @@ mod baseline {
 
     pub fn run(stream: &[u8], cal: &Calibration, rate: f64) -> (usize, f64) {
         // Table rows as a user would keep them: (code, amps) pairs, searched per sample.
-        let rows: Vec<(f64, f64)> = cal.lut().iter().enumerate().map(|(c, &a)| (c as f64, a as f64)).collect();
+        let rows: Vec<(f64, f64)> =
+            cal.lut_at(Some(50.0)).iter().enumerate().map(|(c, &a)| (c as f64, a as f64)).collect();
         let invert = |code: u16| -> f64 {
             let c = code as f64;
             let i = rows.partition_point(|r| r.0 <= c).saturating_sub(1);

@@ -37,10 +37,19 @@ pub struct Calibration {
     pub meta: BTreeMap<String, String>,
     pub adc_ref_mv: u16,
     pub adc_bits: u8,
+    /// One column per mains frequency the table was made for (a single column without a
+    /// frequency when the table does not depend on it).
+    columns: Vec<Column>,
+    /// Highest code that maps to 0 A in any column: the no-current level.
+    zero_code: u16,
+}
+
+/// One column of a table, expanded to every code.
+#[derive(Debug, Clone)]
+struct Column {
+    hz: Option<f64>,
     /// Amps for every code `0..2^adc_bits`, interpolated between table rows.
     lut: Vec<f32>,
-    /// Highest code that maps to 0 A: the no-current level.
-    zero_code: u16,
 }
 
 impl Calibration {
@@ -69,6 +78,7 @@ impl Calibration {
 
         let mut meta = BTreeMap::new();
         let mut header_line = None;
+        let mut freqs: Vec<f64> = Vec::new();
         for (n, l) in lines.by_ref() {
             if let Some(rest) = l.strip_prefix('#') {
                 let Some((k, v)) = rest.split_once(':') else {
@@ -79,8 +89,30 @@ impl Calibration {
                 continue;
             } else {
                 let cols: Vec<&str> = l.split(',').map(str::trim).collect();
-                if cols != ["code", "amps"] {
-                    return Err(err(n, format!("expected the column header `code,amps`, found `{l}`")));
+                let bad_header = || {
+                    err(
+                        n,
+                        format!(
+                            "expected the column header `code,amps` or `code,amps_50hz,amps_60hz,...`, found `{l}`"
+                        ),
+                    )
+                };
+                if cols.len() < 2 || cols[0] != "code" {
+                    return Err(bad_header());
+                }
+                if cols[1..] != ["amps"] {
+                    for c in &cols[1..] {
+                        let hz = c
+                            .strip_prefix("amps_")
+                            .and_then(|c| c.strip_suffix("hz"))
+                            .and_then(|f| f.parse::<f64>().ok())
+                            .filter(|f| f.is_finite() && *f > 0.0)
+                            .ok_or_else(bad_header)?;
+                        if freqs.last().is_some_and(|&p| hz <= p) {
+                            return Err(err(n, format!("column frequencies must increase: `{c}`")));
+                        }
+                        freqs.push(hz);
+                    }
                 }
                 header_line = Some(n);
                 break;
@@ -102,34 +134,46 @@ impl Calibration {
         };
         let max_code = (1u32 << adc_bits) - 1;
 
-        let mut rows: Vec<(u32, f64)> = Vec::new();
+        let ncols = freqs.len().max(1);
+        let mut rows: Vec<(u32, Vec<f64>)> = Vec::new();
         let mut last_line = header_line;
         for (n, l) in lines {
             last_line = n;
             if l.trim().is_empty() || l.starts_with('#') {
                 continue;
             }
-            let (c, a) = l.split_once(',').ok_or_else(|| err(n, format!("expected `code,amps`, found `{l}`")))?;
-            let code: u32 = c.trim().parse().map_err(|_| err(n, format!("code `{}` is not an integer", c.trim())))?;
-            let amps: f64 = a.trim().parse().map_err(|_| err(n, format!("amps `{}` is not a number", a.trim())))?;
-            if !amps.is_finite() || amps < 0.0 {
-                return Err(err(n, format!("amps {amps} must be finite and >= 0")));
+            let fields: Vec<&str> = l.split(',').map(str::trim).collect();
+            if fields.len() != ncols + 1 {
+                return Err(err(n, format!("expected {} columns, found {} in `{l}`", ncols + 1, fields.len())));
             }
+            let code: u32 = fields[0].parse().map_err(|_| err(n, format!("code `{}` is not an integer", fields[0])))?;
             if code > max_code {
                 return Err(err(n, format!("code {code} exceeds the {adc_bits}-bit maximum {max_code}")));
             }
-            if let Some(&(pc, pa)) = rows.last() {
-                if code <= pc {
-                    return Err(err(n, format!("code {code} does not increase (previous row has {pc})")));
+            let mut amps = Vec::with_capacity(ncols);
+            for (k, a) in fields[1..].iter().enumerate() {
+                let v: f64 = a.parse().map_err(|_| err(n, format!("amps `{a}` is not a number")))?;
+                if !v.is_finite() || v < 0.0 {
+                    return Err(err(n, format!("amps {v} must be finite and >= 0")));
                 }
-                if amps < pa {
-                    return Err(err(
-                        n,
-                        format!("amps {amps} decreases (previous row has {pa} A); the table must be monotonic"),
-                    ));
+                if let Some((_, prev)) = rows.last() {
+                    if v < prev[k] {
+                        return Err(err(
+                            n,
+                            format!("amps {v} decreases (previous row has {} A); the table must be monotonic", prev[k]),
+                        ));
+                    }
                 }
-            } else if code != 0 {
-                return Err(err(n, format!("the first row must be code 0 (found {code}) so every code is covered")));
+                amps.push(v);
+            }
+            match rows.last() {
+                Some(&(pc, _)) if code <= pc => {
+                    return Err(err(n, format!("code {code} does not increase (previous row has {pc})")))
+                }
+                None if code != 0 => {
+                    return Err(err(n, format!("the first row must be code 0 (found {code}) so every code is covered")))
+                }
+                _ => {}
             }
             rows.push((code, amps));
         }
@@ -144,28 +188,54 @@ impl Calibration {
             _ => {}
         }
 
-        let lut: Vec<f32> = (0..=max_code)
-            .map(|code| {
-                let i = rows.partition_point(|&(c, _)| c <= code) - 1;
-                let (c0, a0) = rows[i];
-                match rows.get(i + 1) {
-                    Some(&(c1, a1)) => (a0 + (a1 - a0) * (code - c0) as f64 / (c1 - c0) as f64) as f32,
-                    None => a0 as f32,
-                }
+        let columns: Vec<Column> = (0..ncols)
+            .map(|k| Column {
+                hz: freqs.get(k).copied(),
+                lut: (0..=max_code)
+                    .map(|code| {
+                        let i = rows.partition_point(|&(c, _)| c <= code) - 1;
+                        let (c0, a0) = (rows[i].0, rows[i].1[k]);
+                        match rows.get(i + 1) {
+                            Some((c1, a1)) => (a0 + (a1[k] - a0) * (code - c0) as f64 / (c1 - c0) as f64) as f32,
+                            None => a0 as f32,
+                        }
+                    })
+                    .collect(),
             })
             .collect();
-        let zero_code = lut.iter().rposition(|&a| a == 0.0).unwrap_or(0) as u16;
-        Ok(Calibration { name: name.to_owned(), meta, adc_ref_mv, adc_bits, lut, zero_code })
+        let zero_code =
+            columns.iter().map(|c| c.lut.iter().rposition(|&a| a == 0.0).unwrap_or(0)).max().unwrap_or(0) as u16;
+        Ok(Calibration { name: name.to_owned(), meta, adc_ref_mv, adc_bits, columns, zero_code })
     }
 
-    /// Instantaneous primary current for each ADC code (index = code).
-    pub fn lut(&self) -> &[f32] {
-        &self.lut
+    /// Mains frequencies the table has columns for (empty: frequency-independent).
+    pub fn frequencies(&self) -> Vec<f64> {
+        self.columns.iter().filter_map(|c| c.hz).collect()
     }
 
-    /// Amps for one code (codes beyond the table read as full scale).
-    pub fn amps(&self, code: u16) -> f32 {
-        self.lut[(code as usize).min(self.lut.len() - 1)]
+    /// Instantaneous primary current for each ADC code (index = code) at mains frequency `hz`:
+    /// linear interpolation between the two nearest columns, the nearest column outside their
+    /// range, the first column when the frequency is unknown.
+    pub fn lut_at(&self, hz: Option<f64>) -> Vec<f32> {
+        let first = &self.columns[0];
+        let (Some(hz), Some(_)) = (hz, first.hz) else { return first.lut.clone() };
+        let i = self.columns.partition_point(|c| c.hz.is_some_and(|f| f <= hz));
+        if i == 0 {
+            return first.lut.clone();
+        }
+        if i == self.columns.len() {
+            return self.columns[i - 1].lut.clone();
+        }
+        let (a, b) = (&self.columns[i - 1], &self.columns[i]);
+        let (fa, fb) = (a.hz.unwrap_or(hz), b.hz.unwrap_or(hz));
+        let w = ((hz - fa) / (fb - fa)) as f32;
+        a.lut.iter().zip(&b.lut).map(|(&x, &y)| x + (y - x) * w).collect()
+    }
+
+    /// Amps for one code at mains frequency `hz` (codes beyond the table read as full scale).
+    pub fn amps(&self, code: u16, hz: Option<f64>) -> f32 {
+        let lut = self.lut_at(hz);
+        lut[(code as usize).min(lut.len() - 1)]
     }
 
     /// Highest code that reads 0 A: what the ADC sees with no current.
@@ -175,25 +245,30 @@ impl Calibration {
 
     /// Full-scale code: samples here are clipped (over-range).
     pub fn full_scale_code(&self) -> u16 {
-        (self.lut.len() - 1) as u16
+        (self.columns[0].lut.len() - 1) as u16
     }
 
-    /// Smallest code whose current is at least `amps` (the forward model used by the virtual
-    /// device: the code the sensor chain produces for an instantaneous current).
-    pub fn code_for(&self, amps: f32) -> u16 {
-        if amps <= 0.0 {
-            return self.zero_code;
-        }
-        let i = self.lut.partition_point(|&a| a < amps);
-        if i >= self.lut.len() {
-            return self.full_scale_code();
-        }
-        // Round to the nearer of the two neighbouring codes, as an ADC does.
-        if i > 0 && (amps - self.lut[i - 1]) < (self.lut[i] - amps) {
-            (i - 1) as u16
-        } else {
-            i as u16
-        }
+    /// The code the sensor chain produces for an instantaneous current `amps` at mains
+    /// frequency `hz`: the forward direction of the table, rounded to the nearer code as an
+    /// ADC does (the virtual device's sensor model).
+    pub fn code_for(&self, amps: f32, hz: Option<f64>) -> u16 {
+        code_in(&self.lut_at(hz), amps, self.zero_code)
+    }
+}
+
+/// [`Calibration::code_for`] on an already interpolated table (for per-sample use).
+pub fn code_in(lut: &[f32], amps: f32, zero_code: u16) -> u16 {
+    if amps <= 0.0 {
+        return zero_code;
+    }
+    let i = lut.partition_point(|&a| a < amps);
+    if i >= lut.len() {
+        return (lut.len() - 1) as u16;
+    }
+    if i > 0 && (amps - lut[i - 1]) < (lut[i] - amps) {
+        (i - 1) as u16
+    } else {
+        i as u16
     }
 }
 
@@ -206,12 +281,29 @@ mod tests {
     #[test]
     fn interpolates_and_finds_zero_level() {
         let c = Calibration::parse(GOOD, "t.csv").unwrap();
-        assert_eq!(c.lut(), &[0.0, 0.0, 5.0, 10.0]);
+        assert_eq!(c.lut_at(None), vec![0.0, 0.0, 5.0, 10.0]);
+        assert_eq!(c.lut_at(Some(60.0)), vec![0.0, 0.0, 5.0, 10.0]);
         assert_eq!(c.zero_code(), 1);
-        assert_eq!(c.code_for(0.0), 1);
-        assert_eq!(c.code_for(4.0), 2);
-        assert_eq!(c.code_for(1.0), 1);
-        assert_eq!(c.code_for(100.0), 3);
+        assert_eq!(c.code_for(0.0, None), 1);
+        assert_eq!(c.code_for(4.0, None), 2);
+        assert_eq!(c.code_for(1.0, None), 1);
+        assert_eq!(c.code_for(100.0, None), 3);
+    }
+
+    #[test]
+    fn frequency_columns_interpolate() {
+        let text = GOOD.replace("code,amps\n0,0\n1,0\n3,10\n", "code,amps_50hz,amps_60hz\n0,0,0\n1,0,0\n3,10,8\n");
+        let c = Calibration::parse(&text, "t.csv").unwrap();
+        assert_eq!(c.frequencies(), vec![50.0, 60.0]);
+        assert_eq!(c.lut_at(Some(50.0))[3], 10.0);
+        assert_eq!(c.lut_at(Some(55.0))[3], 9.0);
+        assert_eq!(c.lut_at(Some(65.0))[3], 8.0);
+        assert_eq!(c.lut_at(Some(45.0))[3], 10.0);
+        assert_eq!(c.lut_at(None)[3], 10.0);
+        let bad = text.replace("amps_60hz", "amps_40hz");
+        assert_eq!(error_of(&bad), "t.csv:7: column frequencies must increase: `amps_40hz`");
+        let bad = text.replace("3,10,8", "3,10");
+        assert_eq!(error_of(&bad), "t.csv:10: expected 3 columns, found 2 in `3,10`");
     }
 
     fn error_of(text: &str) -> String {
@@ -236,7 +328,7 @@ mod tests {
             (GOOD.replace("0,0\n", ""), "t.csv:8: the first row must be code 0"),
             (GOOD.replace("1,0\n", "1,0\n1,2\n"), "t.csv:10: code 1 does not increase"),
             (GOOD.replace("3,10", "4,10"), "t.csv:10: code 4 exceeds the 2-bit maximum 3"),
-            (GOOD.replace("3,10", "3;10"), "t.csv:10: expected `code,amps`"),
+            (GOOD.replace("3,10", "3;10"), "t.csv:10: expected 2 columns, found 1"),
             (GOOD.replace("3,10", "x,10"), "t.csv:10: code `x` is not an integer"),
         ];
         for (text, want) in cases {
@@ -248,7 +340,10 @@ mod tests {
     #[test]
     fn shipped_table_is_valid() {
         let c = Calibration::builtin();
-        assert_eq!(c.lut().len(), 1 << c.adc_bits);
-        assert!(c.amps(c.full_scale_code()) > 95.0 * std::f32::consts::SQRT_2, "table must reach the 95 A rms peak");
+        assert_eq!(c.lut_at(None).len(), 1 << c.adc_bits);
+        assert!(
+            c.amps(c.full_scale_code(), None) > 95.0 * std::f32::consts::SQRT_2,
+            "table must reach the 95 A rms peak"
+        );
     }
 }

@@ -98,16 +98,21 @@ pub struct Reading {
 /// Windowed estimator for one stream at a fixed sample rate.
 #[derive(Debug, Clone)]
 pub struct Estimator {
+    cal: Calibration,
+    /// The table interpolated at `lut_hz`, reused while the frequency stays within 0.05 Hz.
     lut: Vec<f32>,
+    lut_hz: Option<f64>,
     zero_code: u16,
     full_scale: u16,
     rate_hz: f64,
     cfg: EstimatorConfig,
     window_len: usize,
-    /// Inverted currents of the window being filled.
+    /// Raw codes of the window being filled. Inversion waits for the window's frequency,
+    /// because the clamp's gain depends on it.
+    codes: Vec<u16>,
+    /// Inverted currents of the window (scratch).
     amps: Vec<f32>,
     max_code: u16,
-    over_range: bool,
     /// Session time of the window's first sample.
     window_t0: f64,
     lost: u64,
@@ -122,15 +127,17 @@ impl Estimator {
     pub fn new(cal: &Calibration, rate_hz: f64, cfg: EstimatorConfig) -> Self {
         let window_len = ((cfg.window_s * rate_hz).round() as usize).max(1);
         Estimator {
-            lut: cal.lut().to_vec(),
+            cal: cal.clone(),
+            lut: cal.lut_at(None),
+            lut_hz: None,
             zero_code: cal.zero_code(),
             full_scale: cal.full_scale_code(),
             rate_hz,
             cfg,
             window_len,
+            codes: Vec::with_capacity(window_len),
             amps: Vec::with_capacity(window_len),
             max_code: 0,
-            over_range: false,
             window_t0: 0.0,
             lost: 0,
             gap: false,
@@ -159,32 +166,19 @@ impl Estimator {
         let mut t = t_first_s;
         let mut rest = codes;
         while !rest.is_empty() {
-            if self.amps.is_empty() {
+            if self.codes.is_empty() {
                 self.window_t0 = t;
             }
-            let take = (self.window_len - self.amps.len()).min(rest.len());
+            let take = (self.window_len - self.codes.len()).min(rest.len());
             let (now, later) = rest.split_at(take);
-            self.invert(now);
+            self.max_code = now.iter().fold(self.max_code, |m, &c| m.max(c));
+            self.codes.extend_from_slice(now);
             rest = later;
             t += take as f64 / self.rate_hz;
-            if self.amps.len() == self.window_len {
+            if self.codes.len() == self.window_len {
                 out(self.finish_window());
             }
         }
-    }
-
-    /// Per-sample hot loop: table lookup, and the two facts the window needs about raw codes.
-    #[inline]
-    fn invert(&mut self, codes: &[u16]) {
-        let lut = &self.lut[..];
-        let top = lut.len() - 1;
-        let mut max = self.max_code;
-        self.amps.extend(codes.iter().map(|&c| {
-            max = max.max(c);
-            lut[(c as usize).min(top)]
-        }));
-        self.max_code = max;
-        self.over_range |= max >= self.full_scale;
     }
 
     /// Records `n` samples that never arrived. The window in progress ends here (a reading
@@ -200,30 +194,51 @@ impl Estimator {
     /// are not reported, and are counted as lost in the next reading instead.
     pub fn flush(&mut self, out: &mut impl FnMut(Reading)) {
         let min_len = (2.0 * self.rate_hz / MAINS_HZ_RANGE.0).ceil() as usize;
-        if self.amps.len() >= min_len.min(self.window_len) {
+        if self.codes.len() >= min_len.min(self.window_len) {
             out(self.finish_window());
-        } else if !self.amps.is_empty() {
-            self.lost += self.amps.len() as u64;
+        } else if !self.codes.is_empty() {
+            self.lost += self.codes.len() as u64;
             self.gap = true;
-            self.amps.clear();
+            self.codes.clear();
             self.max_code = 0;
-            self.over_range = false;
         }
     }
 
+    /// Inverts the window's codes through the table at frequency `hz` into `self.amps`.
+    fn invert(&mut self, hz: Option<f64>) {
+        let stale = match (hz, self.lut_hz) {
+            (Some(a), Some(b)) => (a - b).abs() > 0.05,
+            (a, b) => a.is_some() != b.is_some(),
+        };
+        if stale && self.cal.frequencies().len() > 1 {
+            self.lut = self.cal.lut_at(hz);
+        }
+        self.lut_hz = hz;
+        let lut = &self.lut[..];
+        let top = lut.len() - 1;
+        self.amps.clear();
+        self.amps.extend(self.codes.iter().map(|&c| lut[(c as usize).min(top)]));
+    }
+
     fn finish_window(&mut self) -> Reading {
-        let n = self.amps.len();
+        let n = self.codes.len();
         let squelched = self.max_code <= self.zero_code.saturating_add(SQUELCH_CODES);
-        let hz = if squelched { None } else { estimate_mains_hz(&self.amps, self.rate_hz, self.last_hz) };
+        let hz = if squelched { None } else { estimate_mains_hz(&self.codes, self.rate_hz, self.last_hz) };
         if hz.is_some() {
             self.last_hz = hz;
         }
-        let irms_a = if squelched { 0.0 } else { half_wave_rms(&self.amps, self.rate_hz, hz) };
+        let irms_a = if squelched {
+            0.0
+        } else {
+            self.invert(hz);
+            half_wave_rms(&self.amps, self.rate_hz, hz)
+        };
         let duration_s = n as f64 / self.rate_hz;
         let va = self.cfg.volts * irms_a;
         let watts = va * self.cfg.pf.unwrap_or(1.0);
         self.kwh += watts * duration_s / 3.6e6;
-        let flags = Flags { over_range: self.over_range, gap: self.gap, low: irms_a < RATED_MIN_A };
+        let over_range = self.max_code >= self.full_scale;
+        let flags = Flags { over_range, gap: self.gap, low: irms_a < RATED_MIN_A };
         let reading = Reading {
             t_s: self.window_t0 + duration_s,
             duration_s,
@@ -236,9 +251,8 @@ impl Estimator {
             hz,
             flags,
         };
-        self.amps.clear();
+        self.codes.clear();
         self.max_code = 0;
-        self.over_range = false;
         self.lost = 0;
         self.gap = false;
         reading
@@ -288,16 +302,16 @@ fn sum_squares(x: &[f32]) -> f64 {
     acc.iter().sum::<f64>() + tail.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>()
 }
 
-/// Mains frequency from the fundamental's peak in a Hann-windowed DFT over 45-65 Hz.
+/// Mains frequency from the fundamental's peak in a Hann-windowed DFT over 45-65 Hz, of
+/// currents or of raw codes (any monotonic function of the current has the same fundamental).
 ///
 /// Fast streams are first averaged in blocks down to about 500 values per second (the block
 /// average is also the anti-alias filter), which keeps this at a few tens of microseconds per
 /// window. `hint` is the previous window's result. Returns `None` for windows shorter than two
 /// mains cycles.
-pub fn estimate_mains_hz(amps: &[f32], rate_hz: f64, hint: Option<f64>) -> Option<f64> {
+pub fn estimate_mains_hz<T: Copy + Into<f64>>(x: &[T], rate_hz: f64, hint: Option<f64>) -> Option<f64> {
     let block = ((rate_hz / 500.0).floor() as usize).max(1);
-    let x: Vec<f64> =
-        amps.chunks_exact(block).map(|c| c.iter().map(|&v| v as f64).sum::<f64>() / block as f64).collect();
+    let x: Vec<f64> = x.chunks_exact(block).map(|c| c.iter().map(|&v| v.into()).sum::<f64>() / block as f64).collect();
     let fs = rate_hz / block as f64;
     if (x.len() as f64) < 2.0 * fs / MAINS_HZ_RANGE.0 {
         return None;

@@ -20,7 +20,7 @@ use ct_wire::frame::{self, Frame};
 use ct_wire::pack::pack4;
 use ct_wire::{framing, BuildProfile, Info, ResetCause, Status};
 
-use crate::calibration::Calibration;
+use crate::calibration::{code_in, Calibration};
 
 /// A firmware build profile's link and sampling parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -33,12 +33,14 @@ pub struct DeviceProfile {
 
 impl DeviceProfile {
     /// 9600 baud through the LaunchPad's back-channel: 1 MHz / 1657 = 603.5 samples/s, a rate
-    /// not synchronous with 50 or 60 Hz mains.
+    /// not synchronous with 50 or 60 Hz mains. These constants mirror
+    /// `firmware/logic/src/profile.rs`.
     pub const LAUNCHPAD: DeviceProfile =
         DeviceProfile { build: BuildProfile::Launchpad, timer_clock_hz: 1_000_000, ticks_per_sample: 1657, baud: 9600 };
-    /// An external USB-UART: 8 MHz / 1000 = 8000 samples/s at 230400 baud.
+    /// An external USB-UART: 1 MHz / 122 = 8196.7 samples/s (not a multiple of 50 or 60 Hz) at
+    /// 250000 baud.
     pub const FAST: DeviceProfile =
-        DeviceProfile { build: BuildProfile::Fast, timer_clock_hz: 8_000_000, ticks_per_sample: 1000, baud: 230_400 };
+        DeviceProfile { build: BuildProfile::Fast, timer_clock_hz: 1_000_000, ticks_per_sample: 122, baud: 250_000 };
 
     pub fn sample_rate_hz(&self) -> f64 {
         self.timer_clock_hz as f64 / self.ticks_per_sample as f64
@@ -163,6 +165,8 @@ pub struct VirtualDevice {
     profile: DeviceProfile,
     load: Load,
     cal: Calibration,
+    /// The table at the load's mains frequency.
+    lut: Vec<f32>,
     noise_lsb: f64,
     faults: Faults,
     rng: Rng,
@@ -185,6 +189,7 @@ impl VirtualDevice {
         VirtualDevice {
             profile,
             load,
+            lut: cal.lut_at(Some(load.mains_hz)),
             cal,
             noise_lsb,
             faults,
@@ -220,7 +225,7 @@ impl VirtualDevice {
     /// The ADC code for the load at time `t`: forward through the table, plus noise, rounded.
     fn sample(&mut self, t: f64) -> u16 {
         let amps = self.load.current(t) as f32;
-        let code = self.cal.code_for(amps) as f64 + self.noise_lsb * self.rng.normal();
+        let code = code_in(&self.lut, amps, self.cal.zero_code()) as f64 + self.noise_lsb * self.rng.normal();
         code.round().clamp(0.0, self.cal.full_scale_code() as f64) as u16
     }
 

@@ -181,7 +181,7 @@ fn unplugged_device_is_reopened_with_the_gap_shown() {
     let dir = tempfile::tempdir().unwrap();
     let link = dir.path().join("ttyVIRT");
     let mut dev = spawn_device(&link);
-    let mut reader = Command::new(BIN)
+    let reader = Command::new(BIN)
         .args([link.to_str().unwrap(), "--json", "--duration", "7"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
