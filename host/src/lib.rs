@@ -7,6 +7,7 @@
 //! virtual device; [`serial`] the port handling; [`output`] the text, JSON and CSV sinks;
 //! [`input`] reads recorded streams and CSV files of raw codes.
 
+pub mod calibrate;
 pub mod calibration;
 pub mod decoder;
 pub mod estimate;

@@ -45,6 +45,22 @@ enum Cmd {
         #[command(flatten)]
         out: OutputArgs,
     },
+    /// Adjust a calibration table from reference readings (a trusted meter at known loads)
+    /// and write a new table, printing the residual error at each point.
+    Calibrate {
+        /// A reference point: FILE=AMPS (a recording made while the trusted meter read AMPS)
+        /// or READING=AMPS (what ct-read showed with the base table). Repeat for more levels.
+        #[arg(long = "point", required = true, value_name = "FILE|READING=AMPS")]
+        points: Vec<ct_host::calibrate::Point>,
+        /// Where to write the new table (replaced atomically).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Sample rate of `code`-per-line CSV recordings, in Hz.
+        #[arg(long)]
+        rate: Option<f64>,
+        #[command(flatten)]
+        est: EstimateArgs,
+    },
     /// Run only the virtual device, publishing its pseudo-terminal at a path (for testing a
     /// logging set-up without hardware).
     VirtualDevice {
@@ -305,6 +321,7 @@ fn main() -> Result<()> {
     match cli.command {
         Some(Cmd::Analyze { file, rate, est, out }) => analyze(file, rate, &est, &out),
         Some(Cmd::VirtualDevice { link, duration, sim }) => virtual_device(&link, duration, &sim),
+        Some(Cmd::Calibrate { points, output, rate, est }) => calibrate(&points, &output, rate, &est),
         None => live(&cli.live),
     }
 }
@@ -396,5 +413,39 @@ fn virtual_device(link: &std::path::Path, duration: Option<f64>, args: &SimArgs)
     }
     drop(pty);
     let _ = std::fs::remove_file(link);
+    Ok(())
+}
+
+fn calibrate(
+    points: &[ct_host::calibrate::Point],
+    output: &std::path::Path,
+    rate: Option<f64>,
+    est: &EstimateArgs,
+) -> Result<()> {
+    let cfg = est.config()?;
+    let base = est.calibration()?;
+    let name = output.display().to_string();
+    let outcome = ct_host::calibrate::calibrate(&base, points, cfg, rate, &name, |msg| eprintln!("{msg}"))?;
+    println!(
+        "{:<40} {:>12} {:>14} {:>10} {:>14} {:>10}",
+        "point", "reference A", "before A", "error", "after A", "residual"
+    );
+    for r in &outcome.residuals {
+        let label = match &r.point.evidence {
+            ct_host::calibrate::Evidence::Recording(p) => p.display().to_string(),
+            ct_host::calibrate::Evidence::Reading(a) => format!("reading {a} A"),
+        };
+        let err = |a: f64| format!("{:+.2} %", (a / r.point.reference_a - 1.0) * 100.0);
+        println!(
+            "{label:<40} {:>12} {:>14} {:>10} {:>14} {:>10}",
+            output::significant(r.point.reference_a, 4),
+            output::significant(r.before_a, 4),
+            err(r.before_a),
+            output::significant(r.after_a, 4),
+            err(r.after_a)
+        );
+    }
+    ct_host::calibrate::write_table(output, &outcome.text)?;
+    eprintln!("wrote {name}; use it with --calibration {name}");
     Ok(())
 }
