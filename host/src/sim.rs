@@ -275,11 +275,9 @@ impl VirtualDevice {
     }
 
     fn emit(&mut self, frame: &Frame, out: &mut Vec<u8>) {
-        let mut raw = [0u8; ct_wire::MAX_ENCODED_FRAME];
-        let n = frame.encode(&mut raw).expect("frames fit MAX_ENCODED_FRAME");
         let start = out.len();
-        out.resize(start + framing::max_encoded_len(n), 0);
-        let m = framing::encode(&raw[..n], &mut out[start..]).expect("sized by max_encoded_len");
+        out.resize(start + ct_wire::MAX_ENCODED_FRAME, 0);
+        let m = framing::encode_frame(frame, &mut out[start..]).expect("every frame fits MAX_ENCODED_FRAME");
         out.truncate(start + m);
         let body = m - 1; // never corrupt the delimiter itself
         if self.rng.uniform() < self.faults.bit_flip {

@@ -18,6 +18,14 @@ pub fn encode(raw: &[u8], out: &mut [u8]) -> Option<usize> {
     Some(corncobs::encode_buf(raw, out))
 }
 
+/// Encodes a whole frame for the line (payload, CRC, COBS, delimiter) into `out`; returns the
+/// bytes written. `out` of [`crate::MAX_ENCODED_FRAME`] bytes always suffices.
+pub fn encode_frame(frame: &crate::Frame, out: &mut [u8]) -> Result<usize, crate::FrameError> {
+    let mut raw = [0u8; crate::MAX_ENCODED_FRAME];
+    let n = frame.encode(&mut raw)?;
+    encode(&raw[..n], out).ok_or(crate::FrameError::BufferTooSmall { needed: max_encoded_len(n) })
+}
+
 /// COBS-encodes `raw` lazily, delimiter included: the firmware feeds its UART from this
 /// without a second buffer.
 pub fn encode_iter(raw: &[u8]) -> impl Iterator<Item = u8> + '_ {

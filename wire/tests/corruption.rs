@@ -8,10 +8,8 @@ use ct_wire::{framing, BuildProfile, Info, ResetCause, Samples, Status};
 use proptest::prelude::*;
 
 fn line_bytes(frame: &Frame) -> Vec<u8> {
-    let mut raw = [0u8; 300];
-    let n = frame.encode(&mut raw).unwrap();
-    let mut out = vec![0u8; 310];
-    let m = framing::encode(&raw[..n], &mut out).unwrap();
+    let mut out = vec![0u8; ct_wire::MAX_ENCODED_FRAME];
+    let m = framing::encode_frame(frame, &mut out).unwrap();
     out.truncate(m);
     out
 }
