@@ -121,8 +121,8 @@ impl Meter {
         }
     }
 
-    /// The link went away (unplugged) at session time `t_s`: finish the window in progress.
-    /// Whatever comes next starts a new segment, its gap measured by `reconnected`.
+    /// The link went away (unplugged): finish the window in progress. Whatever comes next
+    /// starts a new segment, its gap measured by `reconnected`.
     pub fn disconnected(&mut self, out: &mut impl FnMut(Event)) {
         if let Some(est) = &mut self.est {
             est.flush(&mut |r| out(Event::Reading(r)));
@@ -254,4 +254,109 @@ enum Pending {
     Status(ct_wire::Status),
     /// First index and sample count.
     Samples(u32, usize),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ct_wire::frame::INFO_FLAG_VIRTUAL;
+    use ct_wire::pack::pack4;
+    use ct_wire::{framing, BuildProfile, Samples};
+
+    fn info(ref_mv: u16) -> Info {
+        Info {
+            protocol_version: ct_wire::PROTOCOL_VERSION,
+            firmware_version: [0, 1, 0],
+            timer_clock_hz: 8000,
+            ticks_per_sample: 1,
+            adc_ref_mv: ref_mv,
+            adc_bits: 10,
+            baud: 250_000,
+            reset_cause: ResetCause::PowerOn,
+            build_profile: BuildProfile::Fast,
+            samples_per_frame: 112,
+            flags: INFO_FLAG_VIRTUAL,
+        }
+    }
+
+    fn line(f: &Frame) -> Vec<u8> {
+        let mut out = vec![0; ct_wire::MAX_ENCODED_FRAME];
+        let n = framing::encode_frame(f, &mut out).unwrap();
+        out.truncate(n);
+        out
+    }
+
+    /// 112 samples of a half-wave sine (50 Hz at 8 kSa/s) starting at sample `index`.
+    fn samples(index: u32, cal: &Calibration) -> Vec<u8> {
+        let lut = cal.lut_at(Some(50.0));
+        let codes: Vec<u16> = (0..112u32)
+            .map(|k| {
+                let t = index.wrapping_add(k) as f64 / 8000.0;
+                let a = 14.14 * (std::f64::consts::TAU * 50.0 * t).sin();
+                crate::calibration::code_in(&lut, a as f32, cal.zero_code())
+            })
+            .collect();
+        let packed: Vec<u8> = codes.chunks(4).flat_map(|c| pack4([c[0], c[1], c[2], c[3]])).collect();
+        line(&Frame::Samples(Samples { first_index: index, packed: &packed }))
+    }
+
+    fn run(stream: &[u8]) -> (Vec<Reading>, Vec<Notice>, Result<(), MeterError>) {
+        let mut m = Meter::new(Calibration::builtin(), EstimatorConfig::default());
+        let (mut rs, mut ns) = (Vec::new(), Vec::new());
+        let res = m.bytes(stream, &mut |e| match e {
+            Event::Reading(r) => rs.push(r),
+            Event::Notice(n) => ns.push(n),
+        });
+        (rs, ns, res)
+    }
+
+    #[test]
+    fn refuses_a_table_for_another_reference() {
+        let (_, _, res) = run(&line(&Frame::Info(info(3300))));
+        let e = res.unwrap_err().to_string();
+        assert!(
+            e.contains("for a 10-bit ADC with a 2500 mV reference, but the device reports 10 bits and 3300 mV"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn samples_before_info_are_discarded_and_said() {
+        let cal = Calibration::builtin();
+        let mut s = samples(0, &cal);
+        s.extend(line(&Frame::Info(info(2500))));
+        let (rs, ns, res) = run(&s);
+        res.unwrap();
+        assert!(rs.is_empty());
+        assert_eq!(ns[0], Notice::WaitingForInfo { discarded_samples: 112 });
+    }
+
+    /// The 32-bit index wraps without a gap; a jump is a gap of exactly the missing samples;
+    /// an index going back is a device reset.
+    #[test]
+    fn index_wrap_gap_and_reset() {
+        let cal = Calibration::builtin();
+        let mut s = line(&Frame::Info(info(2500)));
+        let start = u32::MAX - 112 * 40 + 1;
+        for k in 0..80u32 {
+            s.extend(samples(start.wrapping_add(k * 112), &cal));
+        }
+        let (rs, ns, res) = run(&s);
+        res.unwrap();
+        assert!(ns.iter().all(|n| matches!(n, Notice::Device(_))), "wrap reported as trouble: {ns:?}");
+        assert!(rs.iter().all(|r| !r.flags.gap));
+
+        let mut s = line(&Frame::Info(info(2500)));
+        for k in (0..200u32).filter(|k| *k != 50) {
+            s.extend(samples(k * 112, &cal));
+        }
+        s.extend(samples(0, &cal));
+        let (rs, ns, _) = run(&s);
+        assert!(ns.contains(&Notice::Gap { lost_samples: 112, seconds: 112.0 / 8000.0 }), "{ns:?}");
+        assert!(ns.contains(&Notice::Reset { cause: None }), "{ns:?}");
+        assert_eq!(rs.iter().filter(|r| r.flags.gap).count(), 1, "{rs:?}");
+        for r in rs.iter().filter(|r| r.duration_s > 0.9) {
+            assert!((r.irms_a / 10.0 - 1.0).abs() < 0.01, "{r:?}");
+        }
+    }
 }

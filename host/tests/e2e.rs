@@ -236,3 +236,47 @@ fn ctrl_c_flushes_and_exits_zero() {
         assert_eq!(row.split(',').count(), 11, "torn row {row}");
     }
 }
+
+/// `analyze` reads a recorded byte stream (as `cat /dev/ttyACM0 > file` would save it, here
+/// written by the virtual device) and a `t_s,code` CSV, through the same estimator.
+#[test]
+fn analyze_recorded_stream_and_codes_csv() {
+    use ct_host::calibration::Calibration;
+    use ct_host::sim::{DeviceProfile, Faults, Load, Shape, VirtualDevice};
+    let dir = tempfile::tempdir().unwrap();
+    let load = Load { amps: 3.3, mains_hz: 50.0, shape: Shape::Sine, step: None };
+    let mut dev = VirtualDevice::new(DeviceProfile::LAUNCHPAD, load, Calibration::builtin(), 0.3, Faults::default(), 5);
+    let mut bytes = Vec::new();
+    dev.run_until(603 * 12, &mut bytes);
+    let bin = dir.path().join("capture.bin");
+    std::fs::write(&bin, &bytes).unwrap();
+    let (rs, _) = run(&["analyze", bin.to_str().unwrap(), "--json"]);
+    assert!(rs.len() >= 10, "{rs:?}");
+    for r in rs.iter().filter(|r| r.duration_s > 0.9) {
+        assert_close(r, 3.3, 0.01);
+    }
+
+    // The same kind of signal as raw codes with timestamps: a half-wave whose codes come from
+    // the table's forward direction.
+    let cal = Calibration::builtin();
+    let mut csv = String::from("t_s,code\n");
+    for k in 0..8000 * 3 {
+        let t = k as f64 / 8000.0;
+        let a = 6.0 * std::f64::consts::SQRT_2 * (std::f64::consts::TAU * 50.0 * t).sin();
+        csv.push_str(&format!("{t:.6},{}\n", cal.code_for(a as f32, Some(50.0))));
+    }
+    let path = dir.path().join("codes.csv");
+    std::fs::write(&path, csv).unwrap();
+    let (rs, _) = run(&["analyze", path.to_str().unwrap(), "--json"]);
+    assert_eq!(rs.iter().filter(|r| r.duration_s > 0.9).count(), 3, "{rs:?}");
+    for r in &rs {
+        assert_close(r, 6.0, 0.01);
+    }
+
+    // A bad row is an error naming the file and line.
+    std::fs::write(&path, "t_s,code\n0.0,12\n0.001,abc\n").unwrap();
+    let out = Command::new(BIN).args(["analyze", path.to_str().unwrap()]).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("codes.csv:3: code `abc` is not an integer in 0..=1023"), "{err}");
+}
