@@ -10,12 +10,13 @@ use crate::stimulus::Stimulus;
 use crate::table::{self, estimate_rms, SweepPoint, Table};
 
 /// Sweep amplitudes (A RMS): geometric from 0.05 A in 6 % steps up to 125 A, past the level
-/// where the ADC clips (~100 A), so every code below full scale is fitted.
+/// where the ADC clips (~100 A), plus 1 A steps from 96 to 110 A so the fit reaches as close to
+/// full scale as possible before the table has to be extrapolated.
 pub fn sweep_amplitudes() -> Vec<f64> {
-    (0..)
-        .map(|k| 0.05 * 1.06f64.powi(k))
-        .take_while(|&a| a <= 125.0)
-        .collect()
+    let mut a: Vec<f64> =
+        (0..).map(|k| 0.05 * 1.06f64.powi(k)).take_while(|&a| a <= 125.0).chain((96..=110).map(f64::from)).collect();
+    a.sort_by(f64::total_cmp);
+    a
 }
 
 /// Samples per cycle used for fitting: fine enough to stand for asynchronous sampling.
@@ -35,20 +36,14 @@ pub struct Fitted {
 pub fn fit_table(spice_dir: &Path, params: ModelParams, adc: &Adc, hz: f64) -> Result<Fitted> {
     let mut amps = vec![0.0];
     amps.extend(sweep_amplitudes());
-    let jobs: Vec<Job> = amps
-        .iter()
-        .map(|&irms| Job::new(params, Stimulus::Sine { irms, hz }, 1, FIT_PPC))
-        .collect();
+    let jobs: Vec<Job> = amps.iter().map(|&irms| Job::new(params, Stimulus::Sine { irms, hz }, 1, FIT_PPC)).collect();
     let records = run_jobs(spice_dir, &jobs, &format!("{hz} Hz sweep"))?;
     let zero = records.first().context("no zero-current run")?;
     let zero_v = zero.adc_v.iter().sum::<f64>() / zero.adc_v.len() as f64;
     let zero_code = adc.code(zero_v);
     let points: Vec<SweepPoint> = records[1..]
         .iter()
-        .map(|r| SweepPoint {
-            irms: r.stimulus.true_rms(),
-            codes: r.adc_v.iter().map(|&v| adc.code(v)).collect(),
-        })
+        .map(|r| SweepPoint { irms: r.stimulus.true_rms(), codes: r.adc_v.iter().map(|&v| adc.code(v)).collect() })
         .collect();
     let peaks = records[1..]
         .iter()
@@ -57,25 +52,15 @@ pub fn fit_table(spice_dir: &Path, params: ModelParams, adc: &Adc, hz: f64) -> R
             (r.stimulus.true_rms(), pk)
         })
         .collect();
-    let table = table::fit(zero_code, adc.max_code(), &points)
-        .with_context(|| format!("fitting the {hz} Hz table"))?;
+    let table = table::fit(zero_code, adc.max_code(), &points).with_context(|| format!("fitting the {hz} Hz table"))?;
     let peak_matched = table::peak_matched(zero_code, adc.max_code(), &points);
-    Ok(Fitted {
-        hz,
-        table,
-        peak_matched,
-        zero_v,
-        peaks,
-    })
+    Ok(Fitted { hz, table, peak_matched, zero_v, peaks })
 }
 
 /// Host-style RMS of a record inverted through `amps`, over `[from, to)` cycles.
 pub fn inverted_rms(amps: &[f64], adc: &Adc, rec: &Record, from: usize, to: usize) -> f64 {
     let n = rec.points_per_cycle;
-    let codes: Vec<u32> = rec.adc_v[from * n..to * n]
-        .iter()
-        .map(|&v| adc.code(v))
-        .collect();
+    let codes: Vec<u32> = rec.adc_v[from * n..to * n].iter().map(|&v| adc.code(v)).collect();
     estimate_rms(amps, &codes)
 }
 
@@ -104,7 +89,8 @@ mod tests {
         let a = sweep_amplitudes();
         assert!(a[0] <= 0.05 + 1e-12);
         assert!(*a.last().expect("non-empty") > 118.0);
-        assert!(a.windows(2).all(|w| (w[1] / w[0] - 1.06).abs() < 1e-9));
+        assert!(a.windows(2).all(|w| w[1] > w[0] && w[1] / w[0] <= 1.06 + 1e-9));
+        assert!(a.contains(&100.0));
     }
 
     #[test]
@@ -113,10 +99,7 @@ mod tests {
         assert_eq!(target_pct(1.0), 1.0);
         assert_eq!(target_pct(0.5), 2.0);
         assert_eq!(target_pct(0.2), 5.0);
-        assert_eq!(
-            error_pct(1.01, 1.0).map(|e| (e - 1.0).abs() < 1e-9),
-            Some(true)
-        );
+        assert_eq!(error_pct(1.01, 1.0).map(|e| (e - 1.0).abs() < 1e-9), Some(true));
         assert_eq!(error_pct(0.0, 0.0), None);
     }
 }

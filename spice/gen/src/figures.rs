@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::sync::Once;
 
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, Context, Result};
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
@@ -82,15 +82,10 @@ where
     for (k, s) in series.iter().enumerate() {
         let color = COLORS[k % COLORS.len()];
         chart
-            .draw_series(LineSeries::new(
-                s.points.iter().copied(),
-                color.stroke_width(2),
-            ))
+            .draw_series(LineSeries::new(s.points.iter().copied(), color.stroke_width(2)))
             .map_err(|e| anyhow!("{e}"))?
             .label(s.label.clone())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
-            });
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
     }
     chart
         .configure_series_labels()
@@ -104,21 +99,34 @@ where
 }
 
 /// A figure of stacked panels, each `(title, x label, y label, series)`.
-pub fn stacked(
-    path: &Path,
-    height_per_panel: u32,
-    panels: &[(String, String, String, Vec<Series>)],
-) -> Result<()> {
+pub fn stacked(path: &Path, height_per_panel: u32, panels: &[(String, String, String, Vec<Series>)]) -> Result<()> {
     register_font()?;
-    let h = height_per_panel * panels.len() as u32;
-    let root = BitMapBackend::new(path, (900, h)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
-    let areas = root.split_evenly((panels.len(), 1));
-    for (area, (title, xd, yd, series)) in areas.iter().zip(panels) {
-        panel(area, title, xd, yd, series)?;
+    let (w, h) = (900u32, height_per_panel * panels.len() as u32);
+    let mut rgb = vec![0u8; (w * h * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
+        let areas = root.split_evenly((panels.len(), 1));
+        for (area, (title, xd, yd, series)) in areas.iter().zip(panels) {
+            panel(area, title, xd, yd, series)?;
+        }
+        root.present().map_err(|e| anyhow!("{}: {e}", path.display()))?;
     }
-    root.present()
-        .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    write_png(path, &rgb, w, h)
+}
+
+/// Encode with the strongest compression: plotters' own PNG output is several times larger,
+/// and the figures are committed.
+fn write_png(path: &Path, rgb: &[u8], w: u32, h: u32) -> Result<()> {
+    let file = std::fs::File::create(path).with_context(|| path.display().to_string())?;
+    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w, h);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.set_compression(png::Compression::Best);
+    enc.set_adaptive_filter(png::AdaptiveFilterType::Adaptive);
+    let mut writer = enc.write_header().with_context(|| path.display().to_string())?;
+    writer.write_image_data(rgb).with_context(|| path.display().to_string())?;
+    writer.finish().with_context(|| path.display().to_string())?;
     Ok(())
 }
 
@@ -127,13 +135,8 @@ pub fn stacked(
 pub fn waveforms(path: &Path, title: &str, rec: &Record, cycles: usize) -> Result<()> {
     let n = rec.points_per_cycle * cycles.min(rec.cycles);
     let dt_ms = 1000.0 / rec.stimulus.hz() / rec.points_per_cycle as f64;
-    let pts = |v: &[f64]| -> Vec<(f64, f64)> {
-        v[..n]
-            .iter()
-            .enumerate()
-            .map(|(k, &y)| (k as f64 * dt_ms, y))
-            .collect()
-    };
+    let pts =
+        |v: &[f64]| -> Vec<(f64, f64)> { v[..n].iter().enumerate().map(|(k, &y)| (k as f64 * dt_ms, y)).collect() };
     stacked(
         path,
         300,
@@ -142,28 +145,16 @@ pub fn waveforms(path: &Path, title: &str, rec: &Record, cycles: usize) -> Resul
                 format!("{title}: primary current"),
                 "time (ms)".into(),
                 "A".into(),
-                vec![Series {
-                    label: "primary current".into(),
-                    points: pts(&rec.primary_a),
-                }],
+                vec![Series { label: "primary current".into(), points: pts(&rec.primary_a) }],
             ),
             (
                 format!("{title}: voltages"),
                 "time (ms)".into(),
                 "V".into(),
                 vec![
-                    Series {
-                        label: "at the CT (hot - cold)".into(),
-                        points: pts(&rec.ct_v),
-                    },
-                    Series {
-                        label: "after the in-line diode".into(),
-                        points: pts(&rec.diode_v),
-                    },
-                    Series {
-                        label: "ADC input".into(),
-                        points: pts(&rec.adc_v),
-                    },
+                    Series { label: "at the CT (hot - cold)".into(), points: pts(&rec.ct_v) },
+                    Series { label: "after the in-line diode".into(), points: pts(&rec.diode_v) },
+                    Series { label: "ADC input".into(), points: pts(&rec.adc_v) },
                 ],
             ),
         ],

@@ -64,12 +64,7 @@ impl Case {
     }
 
     pub fn job(&self, params: ModelParams) -> Job {
-        Job::new(
-            params,
-            self.stimulus.clone(),
-            self.cycles,
-            self.points_per_cycle,
-        )
+        Job::new(params, self.stimulus.clone(), self.cycles, self.points_per_cycle)
     }
 
     /// True RMS of the source over the whole file.
@@ -122,19 +117,13 @@ pub fn cases() -> Vec<Case> {
         cycles: CYCLES,
         points_per_cycle: PPC,
         step: None,
-        note: "leading-edge phase-cut dimmer firing at 90 degrees, resistive load, 1 us edge"
-            .into(),
+        note: "leading-edge phase-cut dimmer firing at 90 degrees, resistive load, 1 us edge".into(),
     });
     let step_s = f64::from(SETTLE_CYCLES + STEP_CYCLES_EACH as u32) / 50.0;
     out.push(Case {
         name: "step-50hz-2a-10a".into(),
         kind: Kind::Step,
-        stimulus: Stimulus::Step {
-            before: 2.0,
-            after: 10.0,
-            hz: 50.0,
-            step_s,
-        },
+        stimulus: Stimulus::Step { before: 2.0, after: 10.0, hz: 50.0, step_s },
         cycles: 2 * STEP_CYCLES_EACH,
         points_per_cycle: STEP_PPC,
         step: Some((2.0, 10.0, STEP_CYCLES_EACH)),
@@ -143,10 +132,7 @@ pub fn cases() -> Vec<Case> {
     out.push(Case {
         name: "zero-50hz".into(),
         kind: Kind::Zero,
-        stimulus: Stimulus::Sine {
-            irms: 0.0,
-            hz: 50.0,
-        },
+        stimulus: Stimulus::Sine { irms: 0.0, hz: 50.0 },
         cycles: CYCLES,
         points_per_cycle: PPC,
         step: None,
@@ -179,6 +165,7 @@ pub fn render(case: &Case, rec: &Record, params: &ModelParams, adc: &Adc) -> Str
         h("step_cycle", cycle.to_string());
     }
     h("stimulus", case.note.clone());
+    h("crest_factor", format!("{:.3}", stimulus::crest_factor(&case.stimulus)));
     h(
         "start",
         format!(
@@ -194,11 +181,7 @@ pub fn render(case: &Case, rec: &Record, params: &ModelParams, adc: &Adc) -> Str
             adc.bits
         ),
     );
-    h(
-        "netlist",
-        "spice/models.lib + spice/efergy_ct.sub (EFERGY_CT) + spice/interface.sub (INTERFACE)"
-            .into(),
-    );
+    h("netlist", "spice/models.lib + spice/efergy_ct.sub (EFERGY_CT) + spice/interface.sub (INTERFACE)".into());
     h("parameters", params.to_string());
     h("generator", GENERATOR.into());
     for v in &rec.adc_v {
@@ -212,11 +195,7 @@ pub fn parse_values(text: &str) -> Result<Vec<f64>> {
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.starts_with('#') && !l.trim().is_empty())
-        .map(|(n, l)| {
-            l.trim()
-                .parse::<f64>()
-                .with_context(|| format!("line {}: '{l}' is not a number", n + 1))
-        })
+        .map(|(n, l)| l.trim().parse::<f64>().with_context(|| format!("line {}: '{l}' is not a number", n + 1)))
         .collect()
 }
 
@@ -253,17 +232,9 @@ pub fn compare(committed: &Path, regenerated: &str) -> Result<f64> {
     let a = parse_values(&old).with_context(|| committed.display().to_string())?;
     let b = parse_values(regenerated)?;
     if a.len() != b.len() {
-        bail!(
-            "{}: {} samples committed, {} regenerated",
-            committed.display(),
-            a.len(),
-            b.len()
-        );
+        bail!("{}: {} samples committed, {} regenerated", committed.display(), a.len(), b.len());
     }
-    Ok(a.iter()
-        .zip(&b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f64::max))
+    Ok(a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max))
 }
 
 #[cfg(test)]
@@ -293,19 +264,15 @@ mod tests {
         let m = manifest(&cs);
         assert!(m.contains("sine-50hz-3.4a,sine-50hz-3.4a.txt,sine,50,400,10,3.400000,,,\n"));
         // Whole-file RMS of the 2 A -> 10 A step over 50 + 50 cycles is sqrt(52).
-        assert!(m.contains(&format!(
-            "step-50hz-2a-10a.txt,step,50,200,100,{:.6},2.000000,10.000000,50\n",
-            52f64.sqrt()
-        )));
+        assert!(
+            m.contains(&format!("step-50hz-2a-10a.txt,step,50,200,100,{:.6},2.000000,10.000000,50\n", 52f64.sqrt()))
+        );
         assert!(m.contains("smps-50hz-8a.txt,smps,50,400,10,8.000000,"));
     }
 
     #[test]
     fn parses_values_and_rejects_junk() {
-        assert_eq!(
-            parse_values("# a: b\n1.50\n-2.25\n").expect("parses"),
-            vec![1.5, -2.25]
-        );
+        assert_eq!(parse_values("# a: b\n1.50\n-2.25\n").expect("parses"), vec![1.5, -2.25]);
         assert!(parse_values("# a: b\n1.5\nx\n").is_err());
     }
 }

@@ -20,14 +20,11 @@ mod trace;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(
-    version,
-    about = "Regenerate the Efergy CT SPICE goldens, calibration and figures"
-)]
+#[command(version, about = "Regenerate the Efergy CT SPICE goldens, calibration and figures")]
 struct Cli {
     /// Repository root (defaults to the one this binary was built from).
     #[arg(long, global = true)]
@@ -40,18 +37,21 @@ struct Cli {
 enum Cmd {
     /// Regenerate everything: tables, goldens, manifest, figures, spice/results.md.
     All,
-    /// Regenerate tables and goldens and compare them with the committed files.
-    Check,
+    /// Regenerate a subset of the goldens (all of them and both tables with --full), compare
+    /// with the committed files, and check the committed tables' inversion accuracy.
+    Check {
+        /// Also regenerate both calibration tables and every golden case (slow).
+        #[arg(long)]
+        full: bool,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let root = cli
-        .root
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."));
+    let root = cli.root.unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."));
     let result = match cli.cmd {
         Cmd::All => report::all(&root).map(|()| true),
-        Cmd::Check => report::check(&root),
+        Cmd::Check { full } => report::check(&root, full),
     };
     match result.context("spicegen failed") {
         Ok(true) => ExitCode::SUCCESS,

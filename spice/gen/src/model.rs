@@ -48,18 +48,12 @@ impl Default for ModelParams {
 impl ModelParams {
     /// Instance parameters for the `EFERGY_CT` subcircuit line.
     pub fn ct_instance_params(&self) -> String {
-        format!(
-            "N={} Lm={} Rw={} Rb={} Rk={}",
-            self.turns, self.lm_h, self.rw_ohm, self.rb_ohm, self.rk_ohm
-        )
+        format!("N={} Lm={} Rw={} Rb={} Rk={}", self.turns, self.lm_h, self.rw_ohm, self.rb_ohm, self.rk_ohm)
     }
 
     /// Instance parameters for the `INTERFACE` subcircuit line.
     pub fn interface_instance_params(&self) -> String {
-        format!(
-            "Vbias={} R1={} R2={} Cadc={}",
-            self.vbias_v, self.r1_ohm, self.r2_ohm, self.cadc_f
-        )
+        format!("Vbias={} R1={} R2={} Cadc={}", self.vbias_v, self.r1_ohm, self.r2_ohm, self.cadc_f)
     }
 
     /// Thevenin resistance the ADC input sees (divider only; the diode is in series with R1).
@@ -75,12 +69,7 @@ impl ModelParams {
 
 impl fmt::Display for ModelParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "EFERGY_CT {}; INTERFACE {}",
-            self.ct_instance_params(),
-            self.interface_instance_params()
-        )
+        write!(f, "EFERGY_CT {}; INTERFACE {}", self.ct_instance_params(), self.interface_instance_params())
     }
 }
 
@@ -93,10 +82,7 @@ pub struct Adc {
 
 impl Default for Adc {
     fn default() -> Self {
-        Adc {
-            vref_mv: 2500,
-            bits: 10,
-        }
+        Adc { vref_mv: 2500, bits: 10 }
     }
 }
 
@@ -124,11 +110,6 @@ impl Adc {
             x as u32
         }
     }
-
-    /// Centre voltage of `code`.
-    pub fn volts(&self, code: u32) -> f64 {
-        f64::from(code) * self.volts_per_code()
-    }
 }
 
 #[cfg(test)]
@@ -145,7 +126,6 @@ mod tests {
         let step = adc.volts_per_code();
         assert_eq!(adc.code(100.0 * step + 0.49 * step), 100);
         assert_eq!(adc.code(100.0 * step + 0.51 * step), 101);
-        assert!((adc.volts(1023) - 2.5).abs() < 1e-12);
     }
 
     #[test]

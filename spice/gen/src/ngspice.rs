@@ -23,11 +23,7 @@ pub enum SpiceError {
     #[error("could not start ngspice ({0}); install it (Debian: apt-get install ngspice)")]
     Spawn(#[source] std::io::Error),
     #[error("ngspice failed (exit {status}) on {netlist}:\n{log}")]
-    Failed {
-        status: String,
-        netlist: PathBuf,
-        log: String,
-    },
+    Failed { status: String, netlist: PathBuf, log: String },
     #[error("ngspice wrote no output file {0}; its log:\n{1}")]
     NoOutput(PathBuf, String),
     #[error("wrdata output line {line}: {msg}")]
@@ -60,20 +56,11 @@ pub fn wrapper_netlist(spice_dir: &Path, run: &Run, out: &Path) -> String {
     s.push_str(&format!(".include {}\n", inc("efergy_ct.sub")));
     s.push_str(&format!(".include {}\n", inc("interface.sub")));
     s.push_str(&run.stimulus.spice_source("p", run.stop_s));
-    s.push_str(&format!(
-        "Xct p 0 hot cold EFERGY_CT {}\n",
-        run.params.ct_instance_params()
-    ));
-    s.push_str(&format!(
-        "Xif hot cold adc INTERFACE {}\n",
-        run.params.interface_instance_params()
-    ));
+    s.push_str(&format!("Xct p 0 hot cold EFERGY_CT {}\n", run.params.ct_instance_params()));
+    s.push_str(&format!("Xif hot cold adc INTERFACE {}\n", run.params.interface_instance_params()));
     // Tighter than default tolerances: the goldens are compared at the 0.1 mV level.
     s.push_str(".options reltol=1e-5 abstol=1e-12 vntol=1e-7\n");
-    s.push_str(&format!(
-        ".tran {:.9e} {:.9e} 0 {:.9e}\n",
-        run.max_step_s, run.stop_s, run.max_step_s
-    ));
+    s.push_str(&format!(".tran {:.9e} {:.9e} 0 {:.9e}\n", run.max_step_s, run.stop_s, run.max_step_s));
     s.push_str(".control\nset wr_singlescale\nset wr_vecnames\nset numdgt=10\nrun\n");
     s.push_str(&format!("wrdata {} {}\n", out.display(), VECTORS.join(" ")));
     s.push_str("quit 0\n.endc\n.end\n");
@@ -82,34 +69,16 @@ pub fn wrapper_netlist(spice_dir: &Path, run: &Run, out: &Path) -> String {
 
 /// Simulate `run` with ngspice and return the raw (non-uniform) time points.
 pub fn simulate(spice_dir: &Path, run: &Run) -> Result<Trace, SpiceError> {
-    let dir = tempfile::tempdir().map_err(|source| SpiceError::Io {
-        path: std::env::temp_dir(),
-        source,
-    })?;
+    let dir = tempfile::tempdir().map_err(|source| SpiceError::Io { path: std::env::temp_dir(), source })?;
     let netlist = dir.path().join("run.cir");
     let out = dir.path().join("out.dat");
     let text = wrapper_netlist(spice_dir, run, &out);
-    std::fs::write(&netlist, text).map_err(|source| SpiceError::Io {
-        path: netlist.clone(),
-        source,
-    })?;
-    let output = Command::new("ngspice")
-        .arg("-b")
-        .arg(&netlist)
-        .current_dir(dir.path())
-        .output()
-        .map_err(SpiceError::Spawn)?;
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    std::fs::write(&netlist, text).map_err(|source| SpiceError::Io { path: netlist.clone(), source })?;
+    let output =
+        Command::new("ngspice").arg("-b").arg(&netlist).current_dir(dir.path()).output().map_err(SpiceError::Spawn)?;
+    let log = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     if !output.status.success() {
-        return Err(SpiceError::Failed {
-            status: output.status.to_string(),
-            netlist,
-            log,
-        });
+        return Err(SpiceError::Failed { status: output.status.to_string(), netlist, log });
     }
     let data = std::fs::read_to_string(&out).map_err(|_| SpiceError::NoOutput(out.clone(), log))?;
     parse_wrdata(&data)
@@ -118,36 +87,22 @@ pub fn simulate(spice_dir: &Path, run: &Run) -> Result<Trace, SpiceError> {
 /// Parse `wrdata` output written with `wr_singlescale` and `wr_vecnames`: a header line naming
 /// the scale and the vectors, then one whitespace-separated row of numbers per time point.
 pub fn parse_wrdata(text: &str) -> Result<Trace, SpiceError> {
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
+    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
     let Some((_, header)) = lines.next() else {
-        return Err(SpiceError::Parse {
-            line: 1,
-            msg: "empty output".into(),
-        });
+        return Err(SpiceError::Parse { line: 1, msg: "empty output".into() });
     };
     let names: Vec<String> = header.split_whitespace().map(str::to_owned).collect();
     if names.len() < 2 || names[0] != "time" {
-        return Err(SpiceError::Parse {
-            line: 1,
-            msg: format!("expected a header 'time <vectors>', got '{header}'"),
-        });
+        return Err(SpiceError::Parse { line: 1, msg: format!("expected a header 'time <vectors>', got '{header}'") });
     }
     let mut time = Vec::new();
     let mut columns: Vec<Vec<f64>> = vec![Vec::new(); names.len() - 1];
     for (idx, line) in lines {
         let mut fields = line.split_whitespace();
         let mut parse = |what: &str| -> Result<f64, SpiceError> {
-            let field = fields.next().ok_or_else(|| SpiceError::Parse {
-                line: idx + 1,
-                msg: format!("missing {what}"),
-            })?;
-            field.parse::<f64>().map_err(|e| SpiceError::Parse {
-                line: idx + 1,
-                msg: format!("{what} '{field}': {e}"),
-            })
+            let field =
+                fields.next().ok_or_else(|| SpiceError::Parse { line: idx + 1, msg: format!("missing {what}") })?;
+            field.parse::<f64>().map_err(|e| SpiceError::Parse { line: idx + 1, msg: format!("{what} '{field}': {e}") })
         };
         let t = parse("time")?;
         if let Some(&last) = time.last() {
@@ -163,17 +118,10 @@ pub fn parse_wrdata(text: &str) -> Result<Trace, SpiceError> {
             col.push(parse(&names[k + 1])?);
         }
         if fields.next().is_some() {
-            return Err(SpiceError::Parse {
-                line: idx + 1,
-                msg: "more fields than the header names".into(),
-            });
+            return Err(SpiceError::Parse { line: idx + 1, msg: "more fields than the header names".into() });
         }
     }
-    Ok(Trace {
-        names: names[1..].to_vec(),
-        time,
-        columns,
-    })
+    Ok(Trace { names: names[1..].to_vec(), time, columns })
 }
 
 #[cfg(test)]

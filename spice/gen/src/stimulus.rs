@@ -21,20 +21,13 @@ pub enum Stimulus {
     /// and the last knot joins the first of the next cycle.
     Periodic { knots: Vec<(f64, f64)>, hz: f64 },
     /// A sine whose RMS steps from `before` to `after` at `step_s` (a cycle boundary).
-    Step {
-        before: f64,
-        after: f64,
-        hz: f64,
-        step_s: f64,
-    },
+    Step { before: f64, after: f64, hz: f64, step_s: f64 },
 }
 
 impl Stimulus {
     pub fn hz(&self) -> f64 {
         match self {
-            Stimulus::Sine { hz, .. }
-            | Stimulus::Periodic { hz, .. }
-            | Stimulus::Step { hz, .. } => *hz,
+            Stimulus::Sine { hz, .. } | Stimulus::Periodic { hz, .. } | Stimulus::Step { hz, .. } => *hz,
         }
     }
 
@@ -55,12 +48,7 @@ impl Stimulus {
                 let period = 1.0 / hz;
                 pwl_eval(knots, period, t.rem_euclid(period))
             }
-            Stimulus::Step {
-                before,
-                after,
-                hz,
-                step_s,
-            } => {
+            Stimulus::Step { before, after, hz, step_s } => {
                 let rms = if t < *step_s { *before } else { *after };
                 rms * 2f64.sqrt() * (2.0 * PI * hz * t).sin()
             }
@@ -74,12 +62,7 @@ impl Stimulus {
             Stimulus::Sine { irms, hz } => {
                 format!("Ip 0 {node} SIN(0 {:.9e} {hz})\n", irms * 2f64.sqrt())
             }
-            Stimulus::Step {
-                before,
-                after,
-                hz,
-                step_s,
-            } => {
+            Stimulus::Step { before, after, hz, step_s } => {
                 // Two sines: the second adds the difference from the step on, in phase, so the
                 // total is one continuous sine whose amplitude changes at a zero crossing.
                 format!(
@@ -225,10 +208,7 @@ pub fn dimmer(irms: f64, hz: f64, firing_deg: f64, points_per_cycle: usize) -> S
                 knots.push((t_fire, gated(fire)));
             }
         }
-        if knots
-            .last()
-            .is_none_or(|&(t, _)| t < theta / (2.0 * PI) * period - 1e-15)
-        {
+        if knots.last().is_none_or(|&(t, _)| t < theta / (2.0 * PI) * period - 1e-15) {
             knots.push((theta / (2.0 * PI) * period, gated(theta)));
         }
     }
@@ -240,10 +220,7 @@ pub fn dimmer(irms: f64, hz: f64, firing_deg: f64, points_per_cycle: usize) -> S
 fn scale_to_rms(knots: Vec<(f64, f64)>, hz: f64, irms: f64) -> Stimulus {
     let rms = pwl_cycle_rms(&knots, 1.0 / hz);
     let k = if rms > 0.0 { irms / rms } else { 0.0 };
-    Stimulus::Periodic {
-        knots: knots.into_iter().map(|(t, a)| (t, a * k)).collect(),
-        hz,
-    }
+    Stimulus::Periodic { knots: knots.into_iter().map(|(t, a)| (t, a * k)).collect(), hz }
 }
 
 /// Crest factor (peak / RMS) of a periodic stimulus.
@@ -283,12 +260,7 @@ mod tests {
         let tri = [(0.0, 0.0), (0.5, 1.0)];
         assert!((pwl_cycle_rms(&tri, 1.0) - 1.0 / 3f64.sqrt()).abs() < 1e-12);
         // Near-square wave +-2: RMS 2 (the 1e-9 edges change it negligibly).
-        let sq = [
-            (0.0, 2.0),
-            (0.5 - 1e-9, 2.0),
-            (0.5, -2.0),
-            (1.0 - 1e-9, -2.0),
-        ];
+        let sq = [(0.0, 2.0), (0.5 - 1e-9, 2.0), (0.5, -2.0), (1.0 - 1e-9, -2.0)];
         assert!((pwl_cycle_rms(&sq, 1.0) - 2.0).abs() < 1e-6);
     }
 
@@ -320,10 +292,7 @@ mod tests {
 
     #[test]
     fn sine_rms_and_phase() {
-        let s = Stimulus::Sine {
-            irms: 5.0,
-            hz: 60.0,
-        };
+        let s = Stimulus::Sine { irms: 5.0, hz: 60.0 };
         assert_eq!(s.true_rms(), 5.0);
         assert!(s.current_at(0.0).abs() < 1e-12);
         assert!((s.current_at(1.0 / 240.0) - 5.0 * 2f64.sqrt()).abs() < 1e-9);

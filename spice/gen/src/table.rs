@@ -122,26 +122,49 @@ pub fn fit(zero_code: u32, max_code: u32, points: &[SweepPoint]) -> Result<Table
             k += 1;
         }
         let &(last_code, last_amps) = knots.last().unwrap_or(&(zero_code, 0.0));
-        if peak <= last_code || peak >= max_code || group.iter().all(|p| p.irms <= 0.0) {
+        group.retain(|p| p.irms > 0.0 && !p.codes.is_empty());
+        if peak <= last_code || peak >= max_code || group.is_empty() {
             continue;
         }
+        // Codes up to the last knot are fixed by now: sum their contribution once per point, and
+        // keep only the counts of the codes the new segment spans.
+        let fixed: Vec<f64> = (0..=last_code).map(|c| knot_value(&knots, c)).collect();
+        let span = peak - last_code;
+        let prepared: Vec<(f64, f64, Vec<f64>)> = group
+            .iter()
+            .map(|p| {
+                let mut fixed_sum = 0.0;
+                let mut counts = vec![0.0; span as usize];
+                for &c in &p.codes {
+                    if c <= last_code {
+                        fixed_sum += fixed[c as usize] * fixed[c as usize];
+                    } else {
+                        counts[(c - last_code - 1) as usize] += 1.0;
+                    }
+                }
+                (p.irms, fixed_sum, counts)
+            })
+            .collect();
         let objective = |y: f64| -> f64 {
-            let mut trial = knots.clone();
-            trial.push((peak, y));
-            let amps: Vec<f64> = (0..=peak).map(|c| knot_value(&trial, c)).collect();
-            group
+            prepared
                 .iter()
-                .filter(|p| p.irms > 0.0)
-                .map(|p| {
-                    let e = estimate_rms(&amps, &p.codes) / p.irms - 1.0;
+                .zip(&group)
+                .map(|((irms, fixed_sum, counts), p)| {
+                    let varying: f64 = counts
+                        .iter()
+                        .enumerate()
+                        .map(|(k, n)| {
+                            let i = last_amps + (y - last_amps) * (k + 1) as f64 / f64::from(span);
+                            n * i * i
+                        })
+                        .sum();
+                    let est = (2.0 * (fixed_sum + varying) / p.codes.len() as f64).sqrt();
+                    let e = est / irms - 1.0;
                     e * e
                 })
                 .sum()
         };
-        let peak_amps = group
-            .iter()
-            .map(|p| p.irms * 2f64.sqrt())
-            .fold(0.0, f64::max);
+        let peak_amps = group.iter().map(|p| p.irms * 2f64.sqrt()).fold(0.0, f64::max);
         let y = golden_section_min(objective, last_amps, last_amps.max(peak_amps) * 4.0 + 1.0);
         knots.push((peak, y));
         top_fitted_rms = group.iter().map(|p| p.irms).fold(top_fitted_rms, f64::max);
@@ -153,12 +176,7 @@ pub fn fit(zero_code: u32, max_code: u32, points: &[SweepPoint]) -> Result<Table
         return Err(TableError::TooFewKnots);
     }
     let amps = (0..=max_code).map(|c| knot_value(&knots, c)).collect();
-    Ok(Table {
-        amps,
-        zero_code,
-        knots,
-        top_fitted_rms,
-    })
+    Ok(Table { amps, zero_code, knots, top_fitted_rms })
 }
 
 /// The naive table: knot at each amplitude's peak code = its peak primary current.
@@ -271,11 +289,7 @@ mod tests {
     }
 
     fn sweep() -> Vec<SweepPoint> {
-        (0..120)
-            .map(|k| 0.1 * 1.06f64.powi(k))
-            .take_while(|&a| a < 80.0)
-            .map(synthetic)
-            .collect()
+        (0..120).map(|k| 0.1 * 1.06f64.powi(k)).take_while(|&a| a < 80.0).map(synthetic).collect()
     }
 
     #[test]
@@ -315,10 +329,7 @@ mod tests {
 
     #[test]
     fn refuses_sweeps_that_never_leave_the_zero_code() {
-        let flat = vec![SweepPoint {
-            irms: 1.0,
-            codes: vec![100; 50],
-        }];
+        let flat = vec![SweepPoint { irms: 1.0, codes: vec![100; 50] }];
         assert_eq!(fit(100, 1023, &flat), Err(TableError::NothingToFit(100)));
     }
 
@@ -340,11 +351,7 @@ mod tests {
     #[test]
     fn csv_round_trips_and_has_required_header() {
         let amps = vec![0.0, 0.0, 1.25, 2.5];
-        let text = to_csv(
-            &amps,
-            &[("sensor", "x".into()), ("adc_bits", "2".into())],
-            &[("zero_code", "1".into())],
-        );
+        let text = to_csv(&amps, &[("sensor", "x".into()), ("adc_bits", "2".into())], &[("zero_code", "1".into())]);
         assert!(text.starts_with("# ct-calibration v1\n# sensor: x\n# adc_bits: 2\n"));
         assert!(text.contains("\ncode,amps\n0,0\n1,0\n2,1.2500\n3,2.5000\n"));
         assert_eq!(parse_csv_amps(&text), Some(amps));

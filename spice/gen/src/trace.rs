@@ -14,10 +14,7 @@ pub struct Trace {
 
 impl Trace {
     pub fn column(&self, name: &str) -> Option<&[f64]> {
-        self.names
-            .iter()
-            .position(|n| n == name)
-            .map(|k| self.columns[k].as_slice())
+        self.names.iter().position(|n| n == name).map(|k| self.columns[k].as_slice())
     }
 
     /// Values of column `name` at `t0 + k * dt` for `k` in `0..n`, linearly interpolated.
@@ -60,11 +57,7 @@ mod tests {
         // Non-uniform time points on v = 2 t.
         let time = vec![0.0, 0.1, 0.15, 0.7, 1.0];
         let v = time.iter().map(|t| 2.0 * t).collect();
-        Trace {
-            names: vec!["v".into()],
-            time,
-            columns: vec![v],
-        }
+        Trace { names: vec!["v".into()], time, columns: vec![v] }
     }
 
     #[test]
