@@ -85,7 +85,7 @@ impl Stimulus {
                             if on_line != 0 {
                                 out.push('\n');
                             }
-                            let _ = write!(out, "+ {stop_s:.9e} {:.9e}\n", self.current_at(stop_s));
+                            let _ = writeln!(out, "+ {stop_s:.9e} {:.9e}", self.current_at(stop_s));
                             break 'tiles;
                         }
                         if on_line == 0 {
@@ -283,7 +283,7 @@ mod tests {
         let s = smps(2.0, 50.0, 400);
         assert!((s.true_rms() - 2.0).abs() < 1e-9);
         let cf = crest_factor(&s);
-        assert!(cf >= 3.0 && cf < 4.0, "crest factor {cf}");
+        assert!((3.0..4.0).contains(&cf), "crest factor {cf}");
         // Positive pulse in the first half, negative in the second, nothing at the zero crossing.
         assert!(s.current_at(0.0044) > 0.0);
         assert!(s.current_at(0.0144) < 0.0);
