@@ -2,8 +2,8 @@
 //! an overwrite switch): it is regenerated here and must match the committed file.
 //! Regenerate with `UPDATE_GOLDEN=1 cargo test -p ct-golden --test accuracy_report`.
 
-use ct_golden::report::{evaluate, markdown};
 use ct_golden::manifest;
+use ct_golden::report::{evaluate, markdown};
 use ct_host::calibration::{Calibration, DEFAULT_TABLE_NAME};
 
 #[test]
