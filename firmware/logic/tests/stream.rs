@@ -1,0 +1,263 @@
+//! The streaming state machine end to end on the host: a simulated clock drives a scripted
+//! sample source through the sampler (as the ADC interrupt does) and a mock embedded-hal-nb
+//! UART with the profile's byte time; the UART output is decoded with ct-wire
+//! (`framing::decode` + `Frame::parse`) and checked: every frame decodes, Info comes first and
+//! at least every 10 s, Status about every second, sample indices are continuous, every
+//! sample has the value the source produced at that index, and overruns are counted exactly.
+
+use std::cell::{Cell, RefCell};
+use std::convert::Infallible;
+
+use ct_firmware_logic::app::{Idle, Shared, Streamer};
+use ct_firmware_logic::profile::{Profile, FAST, LAUNCHPAD};
+use ct_firmware_logic::sampler::{FrameBuf, Sampler, FRAME_BUF_LEN, QUEUE_CAPACITY};
+use ct_wire::{framing, BuildProfile, Frame, ResetCause, Status};
+use embedded_hal_nb::serial::{ErrorType, Write};
+
+/// The sample the scripted source produces at `index`: a pattern that differs between
+/// neighbouring indices and covers all 10 bits, so a misplaced sample cannot go unnoticed.
+fn source(index: u32) -> u16 {
+    (index.wrapping_mul(797) ^ (index >> 10)) as u16 & 0x3FF
+}
+
+/// Simulated time in nanoseconds.
+struct Sim<'b> {
+    now: Cell<u64>,
+    sample_ns: u64,
+    next_sample_at: Cell<u64>,
+    next_index: Cell<u32>,
+    byte_ns: u64,
+    tx_free_at: Cell<u64>,
+    /// The UART stops accepting bytes during this window (a stalled receiver).
+    stall: (u64, u64),
+    sampler: RefCell<Sampler<'b>>,
+    out: RefCell<Vec<u8>>,
+}
+
+impl<'b> Sim<'b> {
+    fn new(p: &Profile, bufs: &'b mut [FrameBuf; 2], stall: (u64, u64)) -> Self {
+        let [a, b] = bufs;
+        let sample_ns = p.ticks_per_sample as u64 * 1_000_000_000 / p.timer_clock_hz() as u64;
+        Sim {
+            now: Cell::new(0),
+            sample_ns,
+            next_sample_at: Cell::new(sample_ns),
+            next_index: Cell::new(0),
+            byte_ns: 10 * 1_000_000_000 / p.baud as u64,
+            tx_free_at: Cell::new(0),
+            stall,
+            sampler: RefCell::new(Sampler::new(a, b)),
+            out: RefCell::new(Vec::new()),
+        }
+    }
+
+    fn tx_ready(&self) -> bool {
+        let now = self.now.get();
+        now >= self.tx_free_at.get() && !(self.stall.0..self.stall.1).contains(&now)
+    }
+
+    /// Moves time to the next event: a conversion, or the UART becoming ready.
+    fn advance(&self) {
+        let sample = self.next_sample_at.get();
+        let mut tx = self.tx_free_at.get().max(self.now.get());
+        if (self.stall.0..self.stall.1).contains(&tx) {
+            tx = self.stall.1;
+        }
+        if !self.tx_ready() && tx < sample {
+            self.now.set(tx);
+        } else {
+            self.now.set(sample);
+            let i = self.next_index.get();
+            self.next_index.set(i + 1);
+            self.sampler.borrow_mut().on_sample(source(i));
+            self.next_sample_at.set(sample + self.sample_ns);
+        }
+    }
+}
+
+impl<'b> Shared<'b> for Sim<'b> {
+    fn with<R>(&self, f: impl FnOnce(&mut Sampler<'b>) -> R) -> R {
+        f(&mut self.sampler.borrow_mut())
+    }
+}
+
+struct Uart<'s, 'b>(&'s Sim<'b>);
+
+impl ErrorType for Uart<'_, '_> {
+    type Error = Infallible;
+}
+
+impl Write<u8> for Uart<'_, '_> {
+    fn write(&mut self, word: u8) -> nb::Result<(), Infallible> {
+        if !self.0.tx_ready() {
+            return Err(nb::Error::WouldBlock);
+        }
+        self.0.out.borrow_mut().push(word);
+        self.0.tx_free_at.set(self.0.now.get() + self.0.byte_ns);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> nb::Result<(), Infallible> {
+        if self.0.tx_ready() {
+            Ok(())
+        } else {
+            Err(nb::Error::WouldBlock)
+        }
+    }
+}
+
+struct Sleep<'s, 'b>(&'s Sim<'b>);
+
+impl Idle for Sleep<'_, '_> {
+    fn wait_for<T>(&mut self, mut poll: impl FnMut() -> Option<T>) -> T {
+        loop {
+            if let Some(t) = poll() {
+                return t;
+            }
+            self.0.advance();
+        }
+    }
+}
+
+/// What a run produced, decoded.
+enum Decoded {
+    Info(ct_wire::Info),
+    Samples { first: u32, values: Vec<u16> },
+    Status(Status),
+}
+
+/// Runs `frames` steps of the streamer and decodes the line output.
+fn run(p: &Profile, frames: usize, stall: (u64, u64)) -> (Vec<Decoded>, Vec<u64>) {
+    let mut bufs = [[0u8; FRAME_BUF_LEN]; 2];
+    let sim = Sim::new(p, &mut bufs, stall);
+    let mut streamer = Streamer::new(p, ResetCause::Watchdog);
+    let mut uart = Uart(&sim);
+    let mut idle = Sleep(&sim);
+    let mut step_end = Vec::new();
+    for _ in 0..frames {
+        streamer.step(&mut uart, &sim, &mut idle).unwrap();
+        step_end.push(sim.now.get());
+    }
+    let line = sim.out.borrow().clone();
+    assert_eq!(line.last(), Some(&framing::DELIMITER), "output ends on a frame boundary");
+    let mut decoded = Vec::new();
+    for encoded in line.split_inclusive(|&b| b == framing::DELIMITER) {
+        let mut raw = vec![0u8; encoded.len()];
+        let n = framing::decode(encoded, &mut raw).expect("COBS decodes");
+        decoded.push(match Frame::parse(&raw[..n]).expect("frame parses, CRC good") {
+            Frame::Info(i) => Decoded::Info(i),
+            Frame::Samples(s) => Decoded::Samples {
+                first: s.first_index,
+                values: s.iter().collect(),
+            },
+            Frame::Status(s) => Decoded::Status(s),
+        });
+    }
+    (decoded, step_end)
+}
+
+/// Checks the invariants of a decoded stream; returns (samples delivered, gaps seen).
+fn check_stream(p: &Profile, decoded: &[Decoded]) -> (u64, u64) {
+    let rate = p.timer_clock_hz() as f64 / p.ticks_per_sample as f64;
+    let Decoded::Info(info) = &decoded[0] else {
+        panic!("the first frame is not Info");
+    };
+    assert_eq!(*info, p.info(ResetCause::Watchdog));
+    let (mut expected, mut delivered, mut gaps) = (0u32, 0u64, 0u64);
+    let (mut last_info_at, mut last_status_at) = (0u32, 0u32);
+    let mut last_uptime = 0;
+    for d in decoded {
+        match d {
+            Decoded::Info(i) => {
+                assert_eq!(i, info);
+                assert!(expected - last_info_at <= 10 * rate as u32, "Info gap");
+                last_info_at = expected;
+            }
+            Decoded::Samples { first, values } => {
+                assert_eq!(values.len(), 112);
+                assert!(*first >= expected, "indices never go back");
+                gaps += (*first - expected) as u64;
+                for (k, v) in values.iter().enumerate() {
+                    assert_eq!(*v, source(first + k as u32), "sample {}", first + k as u32);
+                }
+                expected = first + values.len() as u32;
+                delivered += values.len() as u64;
+            }
+            Decoded::Status(s) => {
+                assert!(expected - last_status_at <= 2 * rate as u32, "Status gap");
+                last_status_at = expected;
+                assert!(s.dropped_total as u64 >= gaps, "drops already seen are counted");
+                assert_eq!(s.queue_capacity, QUEUE_CAPACITY);
+                assert!(s.queue_high_water <= s.queue_capacity);
+                assert!(s.uptime_s >= last_uptime);
+                last_uptime = s.uptime_s;
+                let t = expected as f64 / rate;
+                assert!(
+                    (s.uptime_s as f64 - t).abs() < 2.0,
+                    "uptime {} s at {t:.1} s of samples",
+                    s.uptime_s
+                );
+            }
+        }
+    }
+    (delivered, gaps)
+}
+
+fn statuses(decoded: &[Decoded]) -> Vec<Status> {
+    decoded
+        .iter()
+        .filter_map(|d| match d {
+            Decoded::Status(s) => Some(*s),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn launchpad_streams_a_minute_without_gaps() {
+    let frames = (60.0 * 603.5 / 112.0) as usize;
+    let (decoded, _) = run(&LAUNCHPAD, frames, (0, 0));
+    let (delivered, gaps) = check_stream(&LAUNCHPAD, &decoded);
+    assert_eq!(delivered, frames as u64 * 112);
+    assert_eq!(gaps, 0);
+    let st = statuses(&decoded);
+    assert!((50..=60).contains(&st.len()), "{} Status frames in a minute", st.len());
+    assert!(st.iter().all(|s| s.dropped_total == 0));
+    let hw = st.last().unwrap().queue_high_water;
+    assert!((112..QUEUE_CAPACITY).contains(&hw), "high water {hw}");
+    let infos = decoded.iter().filter(|d| matches!(d, Decoded::Info(_))).count();
+    assert_eq!(infos, 1 + 6, "boot, then every 10 s");
+    match &decoded[0] {
+        Decoded::Info(i) => assert_eq!(i.build_profile, BuildProfile::Launchpad),
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn fast_profile_streams_without_gaps() {
+    let frames = (10.0 * 8196.7 / 112.0) as usize;
+    let (decoded, _) = run(&FAST, frames, (0, 0));
+    let (delivered, gaps) = check_stream(&FAST, &decoded);
+    assert_eq!((delivered, gaps), (frames as u64 * 112, 0));
+    assert!(statuses(&decoded).iter().all(|s| s.dropped_total == 0));
+}
+
+/// A receiver that stops reading for 0.5 s: conversions are dropped while both buffers are
+/// busy, the Status frames count every one of them, the next Samples frame's first_index
+/// jumps by exactly the number dropped, and the stream continues gap-free afterwards.
+#[test]
+fn a_stalled_line_drops_samples_visibly() {
+    let stall = (3_000_000_000, 3_500_000_000);
+    let frames = (12.0 * 603.5 / 112.0) as usize;
+    let (decoded, _) = run(&LAUNCHPAD, frames, stall);
+    let (_, gaps) = check_stream(&LAUNCHPAD, &decoded);
+    assert!(gaps > 100, "a 0.5 s stall at 603 Sa/s loses samples; saw {gaps}");
+    let last = *statuses(&decoded).last().unwrap();
+    assert_eq!(last.dropped_total as u64, gaps, "every dropped sample is counted once");
+    assert_eq!(last.queue_high_water, QUEUE_CAPACITY, "both buffers were full");
+    let jumps = decoded
+        .windows(2)
+        .filter(|w| matches!(w, [Decoded::Samples { first: a, values }, Decoded::Samples { first: b, .. }] if *b != a + values.len() as u32))
+        .count();
+    assert!(jumps <= 1, "one gap, not scattered losses");
+}
