@@ -165,7 +165,9 @@ pub fn render(case: &Case, rec: &Record, params: &ModelParams, adc: &Adc) -> Str
         h("step_cycle", cycle.to_string());
     }
     h("stimulus", case.note.clone());
-    h("crest_factor", format!("{:.3}", stimulus::crest_factor(&case.stimulus)));
+    if case.true_rms() > 0.0 {
+        h("crest_factor", format!("{:.3}", stimulus::crest_factor(&case.stimulus)));
+    }
     h(
         "start",
         format!(

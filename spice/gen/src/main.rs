@@ -49,6 +49,8 @@ enum Cmd {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let root = cli.root.unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."));
+    // Canonical, so messages name files as a reader would (no "spice/gen/../..").
+    let root = root.canonicalize().unwrap_or(root);
     let result = match cli.cmd {
         Cmd::All => report::all(&root).map(|()| true),
         Cmd::Check { full } => report::check(&root, full),

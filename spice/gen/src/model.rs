@@ -53,7 +53,14 @@ impl ModelParams {
 
     /// Instance parameters for the `INTERFACE` subcircuit line.
     pub fn interface_instance_params(&self) -> String {
-        format!("Vbias={} R1={} R2={} Cadc={}", self.vbias_v, self.r1_ohm, self.r2_ohm, self.cadc_f)
+        // Cadc in nanofarads: "1e-08" is valid SPICE too, but "10n" is what a reader expects.
+        format!(
+            "Vbias={} R1={} R2={} Cadc={}n",
+            self.vbias_v,
+            self.r1_ohm,
+            self.r2_ohm,
+            (self.cadc_f * 1e15).round() / 1e6
+        )
     }
 
     /// Thevenin resistance the ADC input sees (divider only; the diode is in series with R1).
@@ -126,6 +133,13 @@ mod tests {
         let step = adc.volts_per_code();
         assert_eq!(adc.code(100.0 * step + 0.49 * step), 100);
         assert_eq!(adc.code(100.0 * step + 0.51 * step), 101);
+    }
+
+    #[test]
+    fn instance_params_are_spice_syntax() {
+        let p = ModelParams::default();
+        assert_eq!(p.ct_instance_params(), "N=1350 Lm=0.6 Rw=52.5 Rb=220 Rk=39");
+        assert_eq!(p.interface_instance_params(), "Vbias=0.8 R1=1600 R2=3300 Cadc=10n");
     }
 
     #[test]

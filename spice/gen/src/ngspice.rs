@@ -154,6 +154,28 @@ mod tests {
     }
 
     #[test]
+    fn wrapper_includes_the_committed_netlists_and_writes_every_vector() {
+        let run = Run {
+            params: ModelParams::default(),
+            stimulus: Stimulus::Sine { irms: 2.0, hz: 50.0 },
+            stop_s: 0.1,
+            max_step_s: 5e-6,
+        };
+        let text = wrapper_netlist(Path::new("/r/spice"), &run, Path::new("/t/out.dat"));
+        for inc in ["models.lib", "efergy_ct.sub", "interface.sub"] {
+            assert!(text.contains(&format!(".include /r/spice/{inc}\n")), "{text}");
+        }
+        assert!(text.contains("Ip 0 p SIN(0 2.828427125e0 50)\n"), "{text}");
+        assert!(text.contains("Xct p 0 hot cold EFERGY_CT N=1350 Lm=0.6"));
+        assert!(text.contains("Xif hot cold adc INTERFACE Vbias=0.8"));
+        assert!(text.contains(".tran 5.000000000e-6 1.000000000e-1 0 5.000000000e-6\n"));
+        let wr = text.lines().find(|l| l.starts_with("wrdata ")).expect("wrdata line");
+        assert_eq!(wr, format!("wrdata /t/out.dat {}", VECTORS.join(" ")));
+        // The control block must end the run, or batch mode would keep going.
+        assert!(text.contains("quit 0\n.endc\n.end\n"));
+    }
+
+    #[test]
     fn rejects_time_going_backwards() {
         let back = " time v(adc)\n 1e-6 1\n 0 1\n";
         assert!(parse_wrdata(back).is_err());
