@@ -231,6 +231,12 @@ pub fn check(root: &Path, full: bool) -> Result<bool> {
     };
     let amps50 = read_table(&p.table50)?;
     let amps60 = read_table(&p.table60)?;
+    for (path, amps) in [(&p.table50, &amps50), (&p.table60, &amps60)] {
+        if let Err(why) = table::validate(amps, adc.max_code()) {
+            ok = false;
+            eprintln!("BAD   {}: {why}", path.display());
+        }
+    }
 
     if full {
         let fit50 = calibrate::fit_table(&p.spice, params, &adc, 50.0)?;
@@ -264,6 +270,26 @@ pub fn check(root: &Path, full: bool) -> Result<bool> {
     if committed != golden::manifest(&all_cases) {
         ok = false;
         eprintln!("DRIFT {}: differs from the case matrix", manifest_path.display());
+    }
+    // Files not regenerated this time must still be complete.
+    for case in all_cases.iter().filter(|c| !(full || CHECK_CASES.contains(&c.name.as_str()))) {
+        let path = p.golden.join(case.file_name());
+        let expected = case.cycles * case.points_per_cycle;
+        let n = std::fs::read_to_string(&path)
+            .map_err(anyhow::Error::from)
+            .and_then(|t| golden::parse_values(&t))
+            .map(|v| v.len());
+        match n {
+            Ok(n) if n == expected => {}
+            Ok(n) => {
+                ok = false;
+                eprintln!("DRIFT {}: {n} samples, expected {expected}", path.display());
+            }
+            Err(e) => {
+                ok = false;
+                eprintln!("DRIFT {}: {e:#}", path.display());
+            }
+        }
     }
     let cases: Vec<Case> = all_cases.into_iter().filter(|c| full || CHECK_CASES.contains(&c.name.as_str())).collect();
     let jobs: Vec<Job> = cases.iter().map(|c| c.job(params)).collect();

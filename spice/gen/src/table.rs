@@ -239,6 +239,21 @@ pub fn to_csv(amps: &[f64], required: &[(&str, String)], meta: &[(&str, String)]
     out
 }
 
+/// The rules calibration/README.md sets for the rows: one per code up to `max_code`, finite,
+/// `>= 0`, non-decreasing.
+pub fn validate(amps: &[f64], max_code: u32) -> Result<(), String> {
+    if amps.len() != max_code as usize + 1 {
+        return Err(format!("{} rows, expected {}", amps.len(), max_code + 1));
+    }
+    if let Some(c) = amps.iter().position(|a| !a.is_finite() || *a < 0.0) {
+        return Err(format!("code {c}: amps must be finite and >= 0"));
+    }
+    if let Some(c) = amps.windows(2).position(|w| w[1] < w[0]) {
+        return Err(format!("code {}: amps decrease", c + 1));
+    }
+    Ok(())
+}
+
 /// Read the `code,amps` rows of a table written by [`to_csv`] (metadata is skipped).
 pub fn parse_csv_amps(text: &str) -> Option<Vec<f64>> {
     let mut rows = Vec::new();
@@ -346,6 +361,19 @@ mod tests {
             .collect();
         let est = estimate_rms(&amps, &codes);
         assert!((est - 100.0 / 2f64.sqrt()).abs() < 0.05, "{est}");
+    }
+
+    #[test]
+    fn validate_enforces_the_loader_rules() {
+        let t = fit(100, 1023, &sweep()).expect("fits");
+        assert_eq!(validate(&t.amps, 1023), Ok(()));
+        assert!(validate(&t.amps[..1000], 1023).is_err());
+        let mut dip = t.amps.clone();
+        dip[500] = dip[499] - 1.0;
+        assert_eq!(validate(&dip, 1023), Err("code 500: amps decrease".into()));
+        let mut neg = t.amps.clone();
+        neg[0] = -0.1;
+        assert!(validate(&neg, 1023).is_err());
     }
 
     #[test]
