@@ -16,3 +16,4 @@ pub mod meter;
 pub mod output;
 pub mod serial;
 pub mod sim;
+pub mod waveform_fit;
