@@ -44,6 +44,22 @@ enum Cmd {
         #[arg(long)]
         full: bool,
     },
+    /// Fit a table for another coil (e.g. a magnetizing inductance measured at mains frequency)
+    /// and print its inversion errors; writes only the file given.
+    Table {
+        /// Magnetizing inductance, henries.
+        #[arg(long, default_value_t = 0.6)]
+        lm: f64,
+        /// Winding resistance, ohms.
+        #[arg(long, default_value_t = 52.5)]
+        rw: f64,
+        /// Mains frequency, Hz.
+        #[arg(long, default_value_t = 50.0)]
+        hz: f64,
+        /// Output CSV (ct-calibration v1).
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -54,6 +70,7 @@ fn main() -> ExitCode {
     let result = match cli.cmd {
         Cmd::All => report::all(&root).map(|()| true),
         Cmd::Check { full } => report::check(&root, full),
+        Cmd::Table { lm, rw, hz, out } => report::custom_table(&root, lm, rw, hz, &out),
     };
     match result.context("spicegen failed") {
         Ok(true) => ExitCode::SUCCESS,

@@ -73,7 +73,7 @@ fn ngspice_version() -> String {
         .unwrap_or_else(|| "ngspice".into())
 }
 
-fn table_csv(f: &Fitted, params: &ModelParams, adc: &Adc) -> String {
+fn table_csv(f: &Fitted, params: &ModelParams, adc: &Adc, command: &str) -> String {
     let required = [
         (
             "sensor",
@@ -94,7 +94,7 @@ fn table_csv(f: &Fitted, params: &ModelParams, adc: &Adc) -> String {
         ),
         ("adc_ref_mv", adc.vref_mv.to_string()),
         ("adc_bits", adc.bits.to_string()),
-        ("source", format!("{} ({}, {} Hz transient)", golden::GENERATOR, ngspice_version(), f.hz)),
+        ("source", format!("{command} ({}, {} Hz transient)", ngspice_version(), f.hz)),
     ];
     let extrapolated = match f.table.extrapolated_from() {
         Some(c) => format!(
@@ -148,8 +148,8 @@ pub fn all(root: &Path) -> Result<()> {
 
     let fit50 = calibrate::fit_table(&p.spice, params, &adc, 50.0)?;
     let fit60 = calibrate::fit_table(&p.spice, params, &adc, 60.0)?;
-    write(&p.table50, &table_csv(&fit50, &params, &adc))?;
-    write(&p.table60, &table_csv(&fit60, &params, &adc))?;
+    write(&p.table50, &table_csv(&fit50, &params, &adc, golden::GENERATOR))?;
+    write(&p.table60, &table_csv(&fit60, &params, &adc, golden::GENERATOR))?;
 
     let cases = golden::cases();
     let jobs: Vec<Job> = cases.iter().map(|c| c.job(params)).collect();
@@ -587,4 +587,36 @@ fn table_figure(path: &Path, fit50: &Fitted, fit60: &Fitted) -> Result<()> {
             ],
         )],
     )
+}
+
+/// Fit a table for one coil (e.g. with a magnetizing inductance measured on a real sensor), write
+/// it to `out`, and print how well it inverts the matrix's sine amplitudes at that frequency.
+pub fn custom_table(root: &Path, lm_h: f64, rw_ohm: f64, hz: f64, out: &Path) -> Result<bool> {
+    if !(lm_h.is_finite() && lm_h > 0.0 && rw_ohm.is_finite() && rw_ohm >= 0.0) {
+        anyhow::bail!("--lm must be > 0 H and --rw >= 0 ohm");
+    }
+    if !(40.0..=70.0).contains(&hz) {
+        anyhow::bail!("--hz {hz}: the sensor is rated for 45-65 Hz mains");
+    }
+    let p = Paths::new(root);
+    let params = ModelParams { lm_h, rw_ohm, ..ModelParams::default() };
+    let adc = Adc::default();
+    let fit = calibrate::fit_table(&p.spice, params, &adc, hz)?;
+    let command =
+        format!("cargo run -p spicegen --release -- table --lm {lm_h} --rw {rw_ohm} --hz {hz} --out {}", out.display());
+    write(out, &table_csv(&fit, &params, &adc, &command))?;
+    let jobs: Vec<Job> =
+        golden::SINE_AMPS.iter().map(|&irms| Job::new(params, Stimulus::Sine { irms, hz }, 2, 400)).collect();
+    let records = run_jobs(&p.spice, &jobs, "inversion check")?;
+    let mut ok = true;
+    eprintln!("wrote {} (zero code {})", out.display(), fit.table.zero_code);
+    eprintln!("| {hz} Hz sine | estimate | error | target |\n|---|---|---|---|");
+    for (irms, rec) in golden::SINE_AMPS.iter().zip(&records) {
+        let est = inverted_rms(&fit.table.amps, &adc, rec, 0, rec.cycles);
+        let err = error_pct(est, *irms).unwrap_or(0.0);
+        let target = target_pct(*irms);
+        ok &= err.abs() <= target;
+        eprintln!("| {irms} A | {est:.4} A | {err:+.2} % | {target} % |");
+    }
+    Ok(ok)
 }
