@@ -23,6 +23,7 @@
 //! optional per-window step, never part of the per-sample hot path.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// Thermal voltage kT/q at SPICE's default temperature (27 degrees C), so the diode curves
 /// match the goldens' simulator.
@@ -589,6 +590,7 @@ pub struct WaveformFitter {
     is: Vec<f64>,
     /// Model bin codes at the last fit's solution.
     bins: Vec<f64>,
+    harm: Arc<Harmonics>,
 }
 
 impl WaveformFitter {
@@ -603,7 +605,8 @@ impl WaveformFitter {
         let mut trace = Trace::default();
         model.solve(&[0.0; 8], 50.0, 0.0, 3e-6, &mut trace);
         let zero_code = trace.v[0] * f64::from(model.p.adc_full_scale) / model.p.adc_ref_v;
-        WaveformFitter { model, cfg, zero_code, trace, trial: Trace::default(), is: Vec::new(), bins: Vec::new() }
+        let harm = Arc::new(Harmonics::new(&cfg));
+        WaveformFitter { model, cfg, zero_code, trace, trial: Trace::default(), is: Vec::new(), bins: Vec::new(), harm }
     }
 
     /// The fitter for the SPICE model's default parameters.
@@ -662,7 +665,7 @@ impl WaveformFitter {
         if peak <= self.zero_code + self.cfg.squelch_codes {
             return None;
         }
-        let pb = Problem::new(&self.cfg, &self.model.p, folded);
+        let pb = Problem::new(&self.cfg, &self.model.p, &self.harm, folded);
         let x0 = self.initial_guess(&pb);
         // Stage 1: a sine through the initial guess's peak.
         let (p, amp) = x0
@@ -682,7 +685,7 @@ impl WaveformFitter {
         // harmonic whose half-period fits in the widest gap between filled bins.
         let gap = widest_gap(&folded.count);
         let by_gap = (nb / (2 * gap)).div_ceil(2) * 2;
-        let m_all = (folded.filled() * 2 / 5 / 2 * 2).min(by_gap).clamp(2, pb.dirs.len());
+        let m_all = (folded.filled() * 2 / 5 / 2 * 2).min(by_gap).clamp(2, pb.harm.dirs.len());
         // Stage 2: odd harmonics to the 15th.
         let m2 = 16.min(m_all);
         c.resize(m2, 0.0);
@@ -719,8 +722,8 @@ impl WaveformFitter {
         rel_tol: f64,
     ) -> (f64, usize, bool) {
         let nb = pb.nb;
-        let dirs = &pb.dirs[..m];
-        let pen: Vec<f64> = pb.penalty[..m].iter().map(|p| mu * p).collect();
+        let dirs = &pb.harm.dirs[..m];
+        let pen: Vec<f64> = pb.harm.penalty[..m].iter().map(|p| mu * p).collect();
         let pen_cost = |c: &[f64]| -> f64 { c.iter().zip(&pen).map(|(c, p)| p * c * c).sum() };
         let mut bins = vec![0.0; nb];
         let mut clipped = vec![false; pb.l];
@@ -892,17 +895,23 @@ impl WaveformFitter {
     }
 }
 
+/// The fit's basis, the same for every window (built once per fitter).
+#[derive(Debug)]
+struct Harmonics {
+    /// Odd harmonics at the grid points (phase `(n + 0.5) / l`): cos and sin of harmonic 1,
+    /// then 3, ... up to `max_harmonic`.
+    dirs: Vec<Vec<f64>>,
+    /// Smoothness penalty per direction (times `FitConfig::smoothing`).
+    penalty: Vec<f64>,
+}
+
 /// One fit's data and grid.
 struct Problem {
     /// Bins, integration steps per bin, steps per cycle.
     nb: usize,
     s: usize,
     l: usize,
-    /// Odd harmonics at the grid points (phase `(n + 0.5) / l`): cos and sin of harmonic 1,
-    /// then 3, ... up to `max_harmonic`.
-    dirs: Vec<Vec<f64>>,
-    /// Smoothness penalty per direction (times `FitConfig::smoothing`).
-    penalty: Vec<f64>,
+    harm: Arc<Harmonics>,
     /// Mean code per bin (0 where empty) and weight (sample count).
     y: Vec<f64>,
     w: Vec<f64>,
@@ -914,11 +923,10 @@ struct Problem {
     top: f64,
 }
 
-impl Problem {
-    fn new(cfg: &FitConfig, p: &CtParams, folded: &Folded) -> Problem {
+impl Harmonics {
+    fn new(cfg: &FitConfig) -> Harmonics {
         let nb = cfg.bins;
-        let s = cfg.substeps;
-        let l = nb * s;
+        let l = nb * cfg.substeps;
         let (mut dirs, mut penalty) = (Vec::new(), Vec::new());
         for h in (1..=cfg.max_harmonic.min(nb / 2 - 1)).step_by(2) {
             let d2 = 2.0 - 2.0 * (std::f64::consts::TAU * h as f64 / nb as f64).cos();
@@ -927,12 +935,20 @@ impl Problem {
                 penalty.push(nb as f64 / 4.0 * d2 * d2);
             }
         }
+        Harmonics { dirs, penalty }
+    }
+}
+
+impl Problem {
+    fn new(cfg: &FitConfig, p: &CtParams, harm: &Arc<Harmonics>, folded: &Folded) -> Problem {
+        let nb = cfg.bins;
+        let s = cfg.substeps;
+        let l = nb * s;
         Problem {
             nb,
             s,
             l,
-            dirs,
-            penalty,
+            harm: Arc::clone(harm),
             y: (0..nb).map(|k| folded.mean(k).unwrap_or(0.0)).collect(),
             w: folded.count.iter().map(|&c| f64::from(c)).collect(),
             hz: folded.mains_hz,

@@ -31,7 +31,9 @@ fn target(kind: &str, amps: f64) -> (f64, bool) {
 
 #[test]
 fn waveform_fit_meets_the_targets_on_every_golden() {
+    let t = Instant::now();
     let mut fitter = WaveformFitter::with_defaults();
+    println!("fitter construction (model tables, basis): {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
     let mut failures = Vec::new();
     let mut times = Vec::new();
     println!("| case | true RMS | launchpad worst | fast worst | target |");
