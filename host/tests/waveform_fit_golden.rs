@@ -152,8 +152,9 @@ fn sensitivity_to_magnetizing_inductance() {
         for case in &cases {
             let mv = load_mv(case).unwrap();
             let w = codes(&mv, case.mains_hz, case.points_per_cycle, rate, 1.0, START_OFFSET_S);
-            let got = fitter.fit_codes(&w, rate, case.mains_hz).map_or(0.0, |g| g.irms_a);
-            line += &format!("  {} {:+.2} %", case.case, (got / case.true_rms_a - 1.0) * 100.0);
+            let fit = fitter.fit_codes(&w, rate, case.mains_hz);
+            let (got, res) = fit.map_or((0.0, 0.0), |g| (g.irms_a, g.residual_lsb));
+            line += &format!("  {} {:+.2} % ({res:.2} LSB)", case.case, (got / case.true_rms_a - 1.0) * 100.0);
         }
         println!("{line}");
     }
