@@ -1186,6 +1186,9 @@ pub mod golden_support {
     }
 
     fn pwl_cycle_rms(knots: &[(f64, f64)], period: f64) -> f64 {
+        if knots.is_empty() {
+            return 0.0;
+        }
         let mut closed = knots.to_vec();
         closed.push((knots[0].0 + period, knots[0].1));
         let integral: f64 = closed
