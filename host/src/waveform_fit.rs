@@ -14,9 +14,10 @@
 //!    magnetizing current as state and the nonlinear burden solved at every instant.
 //! 2. [`fold`]: a window's codes folded into phase bins of the mains cycle (fast and
 //!    sub-sampled streams alike: only each sample's phase matters).
-//! 3. [`WaveformFitter`]: Levenberg-Marquardt over the source current's values at nodes of one
-//!    half-cycle, the other half mirrored (`i_s(theta + pi) = -i_s(theta)`): that half-wave
-//!    symmetry is what lets the visible half determine the hidden one. The result's RMS is the
+//! 3. [`WaveformFitter`]: Levenberg-Marquardt over the source current's odd harmonics (to the
+//!    95th), i.e. assuming half-wave symmetry (`i_s(theta + pi) = -i_s(theta)`): that symmetry
+//!    is what lets the visible half-cycle determine the hidden one. The Jacobian comes from the
+//!    model's tangent-linear recursion (exact, one pass per unknown). The result's RMS is the
 //!    reading.
 //!
 //! The fit costs about 20 ms per 1 s window (see `host/tests/waveform_fit_golden.rs`), so it
