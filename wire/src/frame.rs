@@ -353,3 +353,65 @@ impl<'a> Frame<'a> {
         }
     }
 }
+
+impl Info {
+    /// Writes `KIND_INFO || body || crc16_le` into `buf`: the same bytes as
+    /// `Frame::Info(*self).encode(buf)`, without the 26-byte `Frame` temporary, which matters
+    /// on the firmware's stack of under 200 bytes. Returns the bytes written.
+    pub fn encode(&self, buf: &mut [u8]) -> Result<usize, FrameError> {
+        const PAYLOAD: usize = 1 + INFO_BODY_LEN;
+        if buf.len() < PAYLOAD + CRC_LEN {
+            return Err(FrameError::BufferTooSmall { needed: PAYLOAD + CRC_LEN });
+        }
+        buf[0] = KIND_INFO;
+        self.write_body(&mut buf[1..PAYLOAD]);
+        seal(buf, PAYLOAD)
+    }
+}
+
+impl Status {
+    /// Writes `KIND_STATUS || body || crc16_le` into `buf`, like [`Info::encode`]: the same
+    /// bytes as `Frame::Status(*self).encode(buf)`.
+    pub fn encode(&self, buf: &mut [u8]) -> Result<usize, FrameError> {
+        const PAYLOAD: usize = 1 + STATUS_BODY_LEN;
+        if buf.len() < PAYLOAD + CRC_LEN {
+            return Err(FrameError::BufferTooSmall { needed: PAYLOAD + CRC_LEN });
+        }
+        buf[0] = KIND_STATUS;
+        self.write_body(&mut buf[1..PAYLOAD]);
+        seal(buf, PAYLOAD)
+    }
+}
+
+#[cfg(test)]
+mod encode_without_frame {
+    use super::*;
+
+    /// The firmware's Frame-less encoders write exactly what Frame::encode writes.
+    #[test]
+    fn same_bytes_as_frame_encode() {
+        let info = Info {
+            protocol_version: crate::PROTOCOL_VERSION,
+            firmware_version: [0, 1, 0],
+            timer_clock_hz: 1_000_000,
+            ticks_per_sample: 1657,
+            adc_ref_mv: 2500,
+            adc_bits: 10,
+            baud: 9600,
+            reset_cause: ResetCause::Watchdog,
+            build_profile: BuildProfile::Launchpad,
+            samples_per_frame: 112,
+            flags: 0,
+        };
+        let status = Status { dropped_total: 7, queue_high_water: 200, queue_capacity: 224, uptime_s: 3600 };
+        let (mut a, mut b) = ([0u8; 32], [0u8; 32]);
+        let n = info.encode(&mut a).unwrap();
+        assert_eq!(Frame::Info(info).encode(&mut b), Ok(n));
+        assert_eq!(a, b);
+        let n = status.encode(&mut a).unwrap();
+        assert_eq!(Frame::Status(status).encode(&mut b), Ok(n));
+        assert_eq!(a[..n], b[..n]);
+        assert_eq!(info.encode(&mut a[..n]), Err(FrameError::BufferTooSmall { needed: 24 }));
+        assert_eq!(status.encode(&mut a[..14]), Err(FrameError::BufferTooSmall { needed: 15 }));
+    }
+}

@@ -1,21 +1,23 @@
 //! The main loop's streaming state machine, generic over the UART and the idle mechanism so
 //! that the host tests run it with a mock UART and a scripted sample source.
 //!
-//! One [`Streamer::step`] sends one Samples frame: it waits (asleep) for a full buffer from
-//! the [`Sampler`], seals it with ct-wire's CRC, streams it COBS-encoded byte by byte with
-//! `framing::encode_iter` (no second buffer: RAM is 512 B) and gives the buffer back. Before
-//! the first frame it sends Info, and after each frame whatever Info or Status frame the
-//! ct-wire [`Cadence`] says is due. The device services the watchdog between steps, so a
+//! [`Streamer::boot`] sends the Info frame before sampling starts. Then each
+//! [`Streamer::step`] sends one Samples frame: it waits (asleep) for a full buffer from the
+//! [`Sampler`], seals it with ct-wire's CRC, streams it COBS-encoded byte by byte with
+//! `framing::encode_iter` (no second buffer: RAM is 512 B), sends whatever Info or Status
+//! frame the ct-wire [`Cadence`] says is due, and gives the buffer back. The device services the watchdog between steps, so a
 //! stalled stream resets the device instead of hanging silently.
 
 use ct_wire::cadence::{Cadence, Due};
 use ct_wire::checksum::CRC_LEN;
 use ct_wire::frame::{seal, INFO_BODY_LEN, STATUS_BODY_LEN};
-use ct_wire::{framing, Frame, FrameError, Info, Status};
+use ct_wire::{framing, FrameError, Status};
 use embedded_hal_nb::serial;
 
 use crate::profile::Profile;
-use crate::sampler::{Counters, FrameBuf, Sampler, PAYLOAD_LEN, QUEUE_CAPACITY, SAMPLES_PER_FRAME};
+use crate::sampler::{
+    FrameBuf, Sampler, FRAME_BUF_LEN, PAYLOAD_LEN, QUEUE_CAPACITY, SAMPLES_PER_FRAME,
+};
 
 /// Access to the sampler that the ADC interrupt shares with the main loop: on the device a
 /// critical section around a static, on the host a `RefCell`.
@@ -42,133 +44,162 @@ pub enum StepError<E> {
     Frame(FrameError),
 }
 
-/// Info frame: kind + body + CRC.
-const INFO_RAW_LEN: usize = 1 + INFO_BODY_LEN + CRC_LEN;
-/// Status frame: kind + body + CRC.
-const STATUS_RAW_LEN: usize = 1 + STATUS_BODY_LEN + CRC_LEN;
+// The extra frames are encoded into a Samples frame buffer: make sure they fit.
+const _: () = assert!(1 + INFO_BODY_LEN + CRC_LEN <= FRAME_BUF_LEN);
+const _: () = assert!(1 + STATUS_BODY_LEN + CRC_LEN <= FRAME_BUF_LEN);
 
-/// Seconds since reset, counted from the sample index so it needs no timer of its own:
-/// exact, because every sample is `ticks_per_sample` ticks of a `timer_clock_hz` clock.
-#[derive(Clone, Debug)]
-struct Uptime {
-    last_index: u32,
-    /// Timer ticks not yet counted as a whole second (< timer_clock_hz).
-    ticks: u32,
-    seconds: u32,
-}
-
-impl Uptime {
-    /// Advances to sample index `next_index` (wrapping: the index wraps after 2^32 samples).
-    fn advance(&mut self, next_index: u32, ticks_per_sample: u16, timer_clock_hz: u32) -> u32 {
-        let samples = next_index.wrapping_sub(self.last_index);
-        self.last_index = next_index;
-        // Called about once a second, so samples * ticks_per_sample (about timer_clock_hz per
-        // second) stays far below 2^32.
-        self.ticks = self
-            .ticks
-            .saturating_add(samples.wrapping_mul(ticks_per_sample as u32));
-        while self.ticks >= timer_clock_hz {
-            self.ticks -= timer_clock_hz;
-            self.seconds = self.seconds.wrapping_add(1);
-        }
-        self.seconds
-    }
+/// Whole seconds since reset at sample index `next_index` (conversions since reset, dropped
+/// ones included): exactly `floor(next_index * ticks_per_sample / timer_clock_hz)`, without
+/// a timer of its own and without state. `next_index * ticks_per_sample` can exceed 32 bits,
+/// so it is split at `timer_clock_hz`: the remainder part stays below
+/// `timer_clock_hz * ticks_per_sample` < 2^32 for the profiles' 1 MHz and < 2^11 ticks.
+/// (The index wraps after 2^32 samples, 82 days at 603.5 Sa/s, and uptime with it.)
+pub fn uptime_s(next_index: u32, ticks_per_sample: u16, timer_clock_hz: u32) -> u32 {
+    let ticks = ticks_per_sample as u32;
+    let whole = next_index / timer_clock_hz;
+    let rest = next_index % timer_clock_hz;
+    whole.wrapping_mul(ticks) + rest * ticks / timer_clock_hz
 }
 
 /// The streaming state machine.
+///
+/// Kept small (about 40 bytes) because it lives in `main`'s stack frame: the Info frame is
+/// built from the `'static` profile only while it is sent.
 pub struct Streamer {
-    info: Info,
+    profile: &'static Profile,
+    reset_cause: ct_wire::ResetCause,
     cadence: Cadence,
-    ticks_per_sample: u16,
-    timer_clock_hz: u32,
-    uptime: Uptime,
     /// Index after the last sample sent: the next frame's first_index minus this is the
     /// number of samples dropped in between.
     sent_end: u32,
 }
 
 impl Streamer {
-    pub fn new(profile: &Profile, reset_cause: ct_wire::ResetCause) -> Self {
+    pub fn new(profile: &'static Profile, reset_cause: ct_wire::ResetCause) -> Self {
         Streamer {
-            info: profile.info(reset_cause),
+            profile,
+            reset_cause,
             cadence: profile.cadence(),
-            ticks_per_sample: profile.ticks_per_sample,
-            timer_clock_hz: profile.timer_clock_hz(),
-            uptime: Uptime {
-                last_index: 0,
-                ticks: 0,
-                seconds: 0,
-            },
             sent_end: 0,
         }
     }
 
-    /// Sends one Samples frame, preceded by Info at boot and followed by a due Info/Status.
+    /// Sends the boot Info frame. Call once, before the sampler owns the buffers (`scratch`
+    /// is one of them) and before the ADC starts, so that Info is the first frame on the
+    /// line and no sample waits behind it.
+    pub fn boot<U: serial::Write<u8>, I: Idle>(
+        &mut self,
+        uart: &mut U,
+        idle: &mut I,
+        scratch: &mut FrameBuf,
+    ) -> Result<(), StepError<U::Error>> {
+        if self.cadence.boot() {
+            self.send_info(uart, idle, scratch)?;
+        }
+        Ok(())
+    }
+
+    /// Sends one Samples frame, then the Info or Status frame the cadence says is due;
+    /// returns which extra frame went out (the device blinks its heartbeat on Status).
+    ///
+    /// The extra frame is encoded into the Samples frame's own buffer once its bytes are
+    /// out, and the buffer is released after it: no separate frame buffer on the 512 B
+    /// device. That holds the buffer up to one Info frame longer (26 line bytes); the profile
+    /// tests check that a Samples frame plus an Info frame still fit in one frame period.
     pub fn step<'b, U, S, I>(
         &mut self,
         uart: &mut U,
         shared: &S,
         idle: &mut I,
+    ) -> Result<Due, StepError<U::Error>>
+    where
+        U: serial::Write<u8>,
+        S: Shared<'b>,
+        I: Idle,
+    {
+        let buf: &'b mut FrameBuf = idle.wait_for(|| shared.with(|s| s.take_ready()));
+        let sent = self.send_from(uart, shared, idle, buf);
+        shared.with(|s| s.release(buf));
+        sent
+    }
+
+    fn send_from<'b, U, S, I>(
+        &mut self,
+        uart: &mut U,
+        shared: &S,
+        idle: &mut I,
+        buf: &mut FrameBuf,
+    ) -> Result<Due, StepError<U::Error>>
+    where
+        U: serial::Write<u8>,
+        S: Shared<'b>,
+        I: Idle,
+    {
+        // ct-wire's Samples header: kind byte, then first_index little-endian.
+        let first_index = u32::from_le_bytes([buf[1], buf[2], buf[3], buf[4]]);
+        send_samples(uart, idle, buf)?;
+        // The schedule counts time, so dropped samples count too: a stalled line delays
+        // neither Status nor Info beyond the stall itself.
+        let end = first_index.wrapping_add(SAMPLES_PER_FRAME as u32);
+        let elapsed = end.wrapping_sub(self.sent_end);
+        self.sent_end = end;
+        let due = self.cadence.after_samples(elapsed);
+        match due {
+            Due::Info => self.send_info(uart, idle, buf)?,
+            Due::Status => self.send_status(uart, shared, idle, buf)?,
+            Due::Nothing => {}
+        }
+        Ok(due)
+    }
+
+    // Not inlined, here and in send_status: their temporaries then occupy the stack only
+    // while they run, instead of permanently in `main`'s frame (RAM is 512 B).
+    #[inline(never)]
+    fn send_info<U: serial::Write<u8>, I: Idle>(
+        &mut self,
+        uart: &mut U,
+        idle: &mut I,
+        scratch: &mut FrameBuf,
+    ) -> Result<(), StepError<U::Error>> {
+        let len = self
+            .profile
+            .info(self.reset_cause)
+            .encode(&mut scratch[..])
+            .map_err(StepError::Frame)?;
+        send_raw(uart, idle, &scratch[..len])
+    }
+
+    #[inline(never)]
+    fn send_status<'b, U, S, I>(
+        &mut self,
+        uart: &mut U,
+        shared: &S,
+        idle: &mut I,
+        scratch: &mut FrameBuf,
     ) -> Result<(), StepError<U::Error>>
     where
         U: serial::Write<u8>,
         S: Shared<'b>,
         I: Idle,
     {
-        if self.cadence.boot() {
-            self.send_info(uart, idle)?;
-        }
-        let buf: &'b mut FrameBuf = idle.wait_for(|| shared.with(|s| s.take_ready()));
-        let first_index = u32::from_le_bytes([buf[1], buf[2], buf[3], buf[4]]);
-        let sent = send_samples(uart, idle, buf);
-        shared.with(|s| s.release(buf));
-        sent?;
-        // The schedule counts time, so dropped samples count too: a stalled line delays
-        // neither Status nor Info beyond the stall itself.
-        let end = first_index.wrapping_add(SAMPLES_PER_FRAME as u32);
-        let elapsed = end.wrapping_sub(self.sent_end);
-        self.sent_end = end;
-        match self.cadence.after_samples(elapsed) {
-            Due::Info => self.send_info(uart, idle),
-            Due::Status => {
-                let counters = shared.with(|s| s.counters());
-                self.send_status(uart, idle, counters)
+        let profile = self.profile;
+        let status = shared.with(|s| {
+            let c = s.counters();
+            Status {
+                dropped_total: c.dropped_total,
+                queue_high_water: c.high_water,
+                queue_capacity: QUEUE_CAPACITY,
+                uptime_s: uptime_s(
+                    c.next_index,
+                    profile.ticks_per_sample,
+                    profile.timer_clock_hz(),
+                ),
             }
-            Due::Nothing => Ok(()),
-        }
-    }
-
-    fn send_info<U: serial::Write<u8>, I: Idle>(
-        &mut self,
-        uart: &mut U,
-        idle: &mut I,
-    ) -> Result<(), StepError<U::Error>> {
-        let mut raw = [0u8; INFO_RAW_LEN];
-        let len = Frame::Info(self.info)
-            .encode(&mut raw)
-            .map_err(StepError::Frame)?;
-        send_raw(uart, idle, &raw[..len])
-    }
-
-    fn send_status<U: serial::Write<u8>, I: Idle>(
-        &mut self,
-        uart: &mut U,
-        idle: &mut I,
-        c: Counters,
-    ) -> Result<(), StepError<U::Error>> {
-        let status = Status {
-            dropped_total: c.dropped_total,
-            queue_high_water: c.high_water,
-            queue_capacity: QUEUE_CAPACITY,
-            uptime_s: self
-                .uptime
-                .advance(c.next_index, self.ticks_per_sample, self.timer_clock_hz),
-        };
-        let mut raw = [0u8; STATUS_RAW_LEN];
-        let len = Frame::Status(status)
-            .encode(&mut raw)
-            .map_err(StepError::Frame)?;
-        send_raw(uart, idle, &raw[..len])
+        });
+        // Status::encode rather than Frame::encode: no 26-byte Frame temporary on what is
+        // the deepest stack path of the firmware.
+        let len = status.encode(&mut scratch[..]).map_err(StepError::Frame)?;
+        send_raw(uart, idle, &scratch[..len])
     }
 }
 
@@ -203,23 +234,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn uptime_counts_whole_seconds_exactly() {
-        let mut u = Uptime {
-            last_index: 0,
-            ticks: 0,
-            seconds: 0,
-        };
+    fn uptime_is_exact() {
         // 603.5 Sa/s: 1207 samples are 1.999999 s, 1208 are 2.001656 s.
-        assert_eq!(u.advance(603, 1657, 1_000_000), 0);
-        assert_eq!(u.advance(1207, 1657, 1_000_000), 1);
-        assert_eq!(u.advance(1208, 1657, 1_000_000), 2);
-        assert_eq!(u.ticks, 1208 * 1657 - 2_000_000);
-        // Across the 2^32 wrap of the sample index.
-        let mut w = Uptime {
-            last_index: u32::MAX - 10,
-            ticks: 0,
-            seconds: 7,
-        };
-        assert_eq!(w.advance(8197 - 11, 122, 1_000_000), 8, "8197 samples of 122 us");
+        assert_eq!(uptime_s(1207, 1657, 1_000_000), 1);
+        assert_eq!(uptime_s(1208, 1657, 1_000_000), 2);
+        for ticks in [122u16, 1657, 2047] {
+            for i in (0..u32::MAX - 9_999_999).step_by(9_999_991).chain([u32::MAX]) {
+                let exact = (i as u64 * ticks as u64 / 1_000_000) as u32;
+                assert_eq!(uptime_s(i, ticks, 1_000_000), exact, "index {i}, {ticks} ticks");
+            }
+        }
     }
 }

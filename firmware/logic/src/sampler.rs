@@ -120,7 +120,11 @@ impl<'b> Sampler<'b> {
         self.count += 1;
         if slot == GROUP_SAMPLES - 1 {
             let off = self.group_off as usize;
-            buf[off..off + GROUP_BYTES].copy_from_slice(&pack4_u16(self.group));
+            // Always in range (28 groups end at PAYLOAD_LEN); `get_mut` keeps a panic path,
+            // and its stack, out of the interrupt handler.
+            if let Some(dst) = buf.get_mut(off..off + GROUP_BYTES) {
+                dst.copy_from_slice(&pack4_u16(self.group));
+            }
             self.group_off += GROUP_BYTES as u8;
         }
         let waiting = self.count as u16 + self.full_len();

@@ -35,7 +35,7 @@ struct Sim<'b> {
 }
 
 impl<'b> Sim<'b> {
-    fn new(p: &Profile, bufs: &'b mut [FrameBuf; 2], stall: (u64, u64)) -> Self {
+    fn new(p: &Profile, bufs: &'b mut [FrameBuf; 2], stall: (u64, u64), out: RefCell<Vec<u8>>) -> Self {
         let [a, b] = bufs;
         let sample_ns = p.ticks_per_sample as u64 * 1_000_000_000 / p.timer_clock_hz() as u64;
         Sim {
@@ -47,7 +47,7 @@ impl<'b> Sim<'b> {
             tx_free_at: Cell::new(0),
             stall,
             sampler: RefCell::new(Sampler::new(a, b)),
-            out: RefCell::new(Vec::new()),
+            out,
         }
     }
 
@@ -119,6 +119,36 @@ impl Idle for Sleep<'_, '_> {
     }
 }
 
+/// The UART before sampling starts: always ready (time is not simulated yet).
+struct BootUart<'o>(&'o RefCell<Vec<u8>>);
+
+impl ErrorType for BootUart<'_> {
+    type Error = Infallible;
+}
+
+impl Write<u8> for BootUart<'_> {
+    fn write(&mut self, word: u8) -> nb::Result<(), Infallible> {
+        self.0.borrow_mut().push(word);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> nb::Result<(), Infallible> {
+        Ok(())
+    }
+}
+
+struct Spin;
+
+impl Idle for Spin {
+    fn wait_for<T>(&mut self, mut poll: impl FnMut() -> Option<T>) -> T {
+        loop {
+            if let Some(t) = poll() {
+                return t;
+            }
+        }
+    }
+}
+
 /// What a run produced, decoded.
 enum Decoded {
     Info(ct_wire::Info),
@@ -127,10 +157,17 @@ enum Decoded {
 }
 
 /// Runs `frames` steps of the streamer and decodes the line output.
-fn run(p: &Profile, frames: usize, stall: (u64, u64)) -> (Vec<Decoded>, Vec<u64>) {
+fn run(p: &'static Profile, frames: usize, stall: (u64, u64)) -> (Vec<Decoded>, Vec<u64>) {
     let mut bufs = [[0u8; FRAME_BUF_LEN]; 2];
-    let sim = Sim::new(p, &mut bufs, stall);
+    let out = RefCell::new(Vec::new());
     let mut streamer = Streamer::new(p, ResetCause::Watchdog);
+    // Boot: Info goes out through the UART alone, with buffer 0 as scratch, before the
+    // sampler owns the buffers (as on the device).
+    {
+        let mut boot_uart = BootUart(&out);
+        streamer.boot(&mut boot_uart, &mut Spin, &mut bufs[0]).unwrap();
+    }
+    let sim = Sim::new(p, &mut bufs, stall, out);
     let mut uart = Uart(&sim);
     let mut idle = Sleep(&sim);
     let mut step_end = Vec::new();
@@ -157,7 +194,7 @@ fn run(p: &Profile, frames: usize, stall: (u64, u64)) -> (Vec<Decoded>, Vec<u64>
 }
 
 /// Checks the invariants of a decoded stream; returns (samples delivered, gaps seen).
-fn check_stream(p: &Profile, decoded: &[Decoded]) -> (u64, u64) {
+fn check_stream(p: &'static Profile, decoded: &[Decoded]) -> (u64, u64) {
     let rate = p.timer_clock_hz() as f64 / p.ticks_per_sample as f64;
     let Decoded::Info(info) = &decoded[0] else {
         panic!("the first frame is not Info");

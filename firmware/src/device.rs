@@ -1,0 +1,281 @@
+//! Start-up, interrupt handlers and the main loop.
+
+use core::cell::RefCell;
+
+use embedded_hal::digital::{OutputPin, PinState};
+use critical_section::Mutex;
+use msp430::interrupt as cpu;
+use msp430_rt::entry;
+use msp430g2553::{Peripherals, WATCHDOG_TIMER};
+use panic_msp430 as _;
+
+use ct_firmware_logic::app::{Idle, Shared, Streamer};
+use ct_wire::cadence::Due;
+use ct_firmware_logic::boot::{self, FAULT_BLINK};
+use ct_firmware_logic::profile::Profile;
+use ct_firmware_logic::sampler::{FrameBuf, Sampler, FRAME_BUF_LEN};
+
+use crate::drivers::{GreenLed, RedLed, Uart, UCA0TXIE};
+
+/// The build profile, chosen by cargo feature: `--features fast` for an external USB-UART.
+#[cfg(feature = "fast")]
+const PROFILE: Profile = ct_firmware_logic::profile::FAST;
+#[cfg(not(feature = "fast"))]
+const PROFILE: Profile = ct_firmware_logic::profile::LAUNCHPAD;
+
+// Register values (MSP430x2xx Family User's Guide SLAU144 and the G2553 data sheet).
+const WDTPW: u16 = 0x5A00;
+const WDTHOLD: u16 = 0x0080;
+const WDTCNTCL: u16 = 0x0008;
+/// Watchdog clocked by ACLK, interval 32768 clocks (WDTIS = 0).
+const WDTSSEL_ACLK: u16 = 0x0004;
+/// BCSCTL3: ACLK from the VLO (4-20 kHz, typ. 12 kHz): the LaunchPad ships without the
+/// 32 kHz crystal, and the VLO runs in LPM0. Watchdog period 32768 / VLO = 1.6-8 s.
+const LFXT1S_VLO: u8 = 0x20;
+/// IFG1 flags cleared after reading the reset cause: WDTIFG, OFIFG, PORIFG, RSTIFG, NMIIFG.
+const IFG1_RESET_FLAGS: u8 = 0x1F;
+const FWKEY: u16 = 0xA500;
+const FCTL3_LOCK: u16 = 0x0010;
+
+/// ADC10CTL0: VR+ = VREF+ (SREF_1), 64-clock sample time (ADC10SHT_3: about 13 us from the
+/// ~5 MHz ADC10OSC, enough for a source up to ~60 kOhm: 13 us > (Rs + 2 kOhm) * 27 pF * ln(2^11)),
+/// reference buffer for <= 50 ksps (ADC10SR, less current), 2.5 V reference on, ADC on,
+/// interrupt on.
+const ADC10CTL0_VALUE: u16 = 0x2000 | 0x1800 | 0x0400 | 0x0040 | 0x0020 | 0x0010 | 0x0008;
+const ADC10_ENC: u16 = 0x0002;
+/// ADC10CTL1: channel A4 (INCH_4), sample-and-hold source Timer_A OUT1 (SHS_1), ADC10OSC /1,
+/// repeat-single-channel (CONSEQ_2): every rising edge of OUT1 starts one conversion.
+const ADC10CTL1_VALUE: u16 = 0x4000 | 0x0400 | 0x0004;
+/// P1.4 = A4.
+const ADC10AE0_A4: u8 = 0x10;
+
+/// TACTL: SMCLK (TASSEL_2), input divider from the profile (ID), up mode (MC_1), clear.
+const TASSEL_SMCLK: u16 = 0x0200;
+const MC_UP: u16 = 0x0010;
+const TACLR: u16 = 0x0004;
+/// TACCTL1: output mode 7, reset/set: OUT1 rises when the timer reaches TACCR0 (once per
+/// period) and falls at TACCR1.
+const OUTMOD_RESET_SET: u16 = 0x00E0;
+
+/// The sampler the ADC interrupt shares with the main loop. `None` until `main` hands it the
+/// two frame buffers.
+static SAMPLER: Mutex<RefCell<Option<Sampler<'static>>>> = Mutex::new(RefCell::new(None));
+
+/// Critical-section access to [`SAMPLER`] for the streaming logic.
+struct IsrShared;
+
+impl Shared<'static> for IsrShared {
+    fn with<R>(&self, f: impl FnOnce(&mut Sampler<'static>) -> R) -> R {
+        critical_section::with(|cs| match SAMPLER.borrow_ref_mut(cs).as_mut() {
+            Some(sampler) => f(sampler),
+            // Installed before interrupts are enabled, so unreachable; stop rather than
+            // stream without a sampler, and let the watchdog reset the device.
+            None => halt(),
+        })
+    }
+}
+
+/// Sleeps in LPM0 between polls.
+struct Lpm0;
+
+impl Idle for Lpm0 {
+    fn wait_for<T>(&mut self, mut poll: impl FnMut() -> Option<T>) -> T {
+        loop {
+            cpu::disable();
+            if let Some(t) = poll() {
+                unsafe { cpu::enable() };
+                return t;
+            }
+            // GIE | CPUOFF in one instruction: an interrupt that became pending after the
+            // poll is taken right away and its handler (`wake_cpu`) clears CPUOFF in the
+            // saved SR, so the loop polls again instead of sleeping through the event.
+            unsafe { core::arch::asm!("bis.w #24, r2", "nop", options(nostack)) };
+        }
+    }
+}
+
+// The vector table (from the PAC) points at `ADC10` and `USCIAB0TX`. Both handlers must
+// wake the main loop, i.e. clear the LPM bits in the SR saved on the stack, which Rust code
+// cannot reach. msp430-rt's `#[interrupt(wake_cpu)]` does this, but with a `jmp` to the
+// handler body, whose +-1 KB range the linker cannot always meet; these stubs use `br`.
+core::arch::global_asm!(
+    r#"
+    .section .text.ADC10, "ax"
+    .global ADC10
+    .type ADC10, %function
+ADC10:
+    bic.b #0xF0, 0(r1)
+    br #adc10_handler
+
+    .section .text.USCIAB0TX, "ax"
+    .global USCIAB0TX
+    .type USCIAB0TX, %function
+USCIAB0TX:
+    bic.b #0xF0, 0(r1)
+    br #uart_tx_handler
+"#
+);
+
+/// One conversion finished (ADC10MEM holds it until the next one): pack it. The stub above
+/// always wakes the main loop, which checks for a full buffer and sleeps again otherwise.
+#[no_mangle]
+extern "msp430-interrupt" fn adc10_handler() {
+    // Reading ADC10MEM also clears ADC10IFG.
+    let code = unsafe { (*msp430g2553::ADC10::ptr()).adc10mem.read().bits() };
+    // Interrupts are already disabled in a handler; the critical section only proves it.
+    // The main loop only borrows the sampler inside critical sections, which this handler
+    // cannot interrupt, so the borrow always succeeds; `try_` keeps a panic path (and its
+    // stack) out of the handler.
+    critical_section::with(|cs| {
+        if let Ok(mut slot) = SAMPLER.borrow(cs).try_borrow_mut() {
+            if let Some(sampler) = slot.as_mut() {
+                sampler.on_sample(code);
+            }
+        }
+    });
+}
+
+/// The transmit buffer is free again: disable this interrupt (the flag stays set until the
+/// next byte) and let the stub wake the main loop to send the next byte.
+#[no_mangle]
+extern "msp430-interrupt" fn uart_tx_handler() {
+    let sfr = unsafe { &*msp430g2553::SPECIAL_FUNCTION::ptr() };
+    sfr.ie2.modify(|r, w| unsafe { w.bits(r.bits() & !UCA0TXIE) });
+}
+
+/// The two Samples-frame buffers (294 B of the 512 B RAM), handed to the sampler once.
+static mut BUFFERS: [FrameBuf; 2] = [[0; FRAME_BUF_LEN]; 2];
+
+#[entry]
+fn main() -> ! {
+    let Some(p) = Peripherals::take() else {
+        halt()
+    };
+
+    // Watchdog first: from ACLK = VLO, serviced only by the healthy main loop below.
+    p.SYSTEM_CLOCK
+        .bcsctl3
+        .write(|w| unsafe { w.bits(LFXT1S_VLO) });
+    feed_watchdog(&p.WATCHDOG_TIMER);
+
+    let ifg1 = p.SPECIAL_FUNCTION.ifg1.read().bits();
+    let fctl3 = p.FLASH.fctl3.read().bits();
+    let reset_cause = boot::reset_cause(ifg1, fctl3);
+    p.SPECIAL_FUNCTION
+        .ifg1
+        .write(|w| unsafe { w.bits(ifg1 & !IFG1_RESET_FLAGS) });
+    // Writing 0 clears KEYV; LOCK stays set (LOCKA toggles on 1, so it is written 0).
+    p.FLASH
+        .fctl3
+        .write(|w| unsafe { w.bits(FWKEY | FCTL3_LOCK) });
+
+    let mut red = RedLed::new(&p.PORT_1_2);
+    let mut green = GreenLed::new(&p.PORT_1_2);
+
+    let calbc1 = p.CALIBRATION_DATA.calbc1_8mhz.read().bits();
+    let caldco = p.CALIBRATION_DATA.caldco_8mhz.read().bits();
+    match boot::dco_calibration(calbc1, caldco) {
+        Ok((bcsctl1, dcoctl)) => {
+            // TI's sequence: lowest DCO setting first, so no intermediate combination
+            // overclocks the CPU.
+            p.SYSTEM_CLOCK.dcoctl.write(|w| w.bits(0));
+            p.SYSTEM_CLOCK
+                .bcsctl1
+                .write(|w| unsafe { w.bits(bcsctl1) });
+            p.SYSTEM_CLOCK.dcoctl.write(|w| w.bits(dcoctl));
+            // MCLK = SMCLK = DCO, undivided.
+            p.SYSTEM_CLOCK.bcsctl2.write(|w| unsafe { w.bits(0) });
+        }
+        Err(_) => fault(&p.WATCHDOG_TIMER, &mut red),
+    }
+
+    let mut uart = Uart::new(
+        p.USCI_A0_UART_MODE,
+        p.SPECIAL_FUNCTION,
+        &p.PORT_1_2,
+        &PROFILE,
+    );
+
+    // SAFETY: the only reference ever made to BUFFERS; `main` runs once.
+    let [a, b] = unsafe { &mut *core::ptr::addr_of_mut!(BUFFERS) };
+
+    // Info first, while `a` is still free to hold it and before any sample is taken.
+    let mut streamer = Streamer::new(&PROFILE, reset_cause);
+    if streamer.boot(&mut uart, &mut Lpm0, a).is_err() {
+        halt();
+    }
+
+    critical_section::with(|cs| {
+        SAMPLER.borrow_ref_mut(cs).replace(Sampler::new(a, b));
+    });
+
+    // ADC10: configure with ENC clear, then enable; conversions wait for Timer_A.
+    let adc = &p.ADC10;
+    adc.adc10ctl0.write(|w| unsafe { w.bits(0) });
+    adc.adc10ctl1.write(|w| unsafe { w.bits(ADC10CTL1_VALUE) });
+    adc.adc10ae0.write(|w| w.bits(ADC10AE0_A4));
+    adc.adc10ctl0.write(|w| unsafe { w.bits(ADC10CTL0_VALUE) });
+    adc.adc10ctl0
+        .write(|w| unsafe { w.bits(ADC10CTL0_VALUE | ADC10_ENC) });
+
+    // Timer_A0 in up mode: period = ticks_per_sample timer clocks. The first trigger comes
+    // one period after start (>= 122 us), after the 2.5 V reference has settled (30 us).
+    let ta = &p.TIMER0_A3;
+    ta.taccr0
+        .write(|w| w.bits(PROFILE.ticks_per_sample - 1));
+    ta.taccr1
+        .write(|w| w.bits(PROFILE.ticks_per_sample / 2));
+    ta.tacctl1.write(|w| unsafe { w.bits(OUTMOD_RESET_SET) });
+    ta.tactl.write(|w| unsafe {
+        w.bits(TASSEL_SMCLK | ((PROFILE.timer_id as u16) << 6) | MC_UP | TACLR)
+    });
+
+    loop {
+        match streamer.step(&mut uart, &IsrShared, &mut Lpm0) {
+            Ok(due) => {
+                feed_watchdog(&p.WATCHDOG_TIMER);
+                if due == Due::Status {
+                    green.toggle();
+                }
+            }
+            // No error is possible (see StepError); if one were, stop servicing the
+            // watchdog: it resets the device and the next Info reports Watchdog.
+            Err(_) => halt(),
+        }
+    }
+}
+
+/// Restarts the watchdog interval (1.6-8 s from the VLO).
+fn feed_watchdog(wdt: &WATCHDOG_TIMER) {
+    wdt.wdtctl
+        .write(|w| unsafe { w.bits(WDTPW | WDTCNTCL | WDTSSEL_ACLK) });
+}
+
+/// Erased DCO calibration: the sample and baud rates would be wrong, so nothing is streamed.
+/// The watchdog is stopped (a reset cannot restore the constants, and a reset loop would
+/// hide the pattern) and the red LED flashes three times every 1.2 s, forever.
+///
+/// Never inlined: CI runs the start-up code in `mspdebug sim`, whose flash reads 0xFF, and
+/// checks that it stops here.
+#[inline(never)]
+fn fault(wdt: &WATCHDOG_TIMER, red: &mut RedLed) -> ! {
+    wdt.wdtctl
+        .write(|w| unsafe { w.bits(WDTPW | WDTHOLD) });
+    loop {
+        for &on in FAULT_BLINK.iter() {
+            let _ = red.set_state(PinState::from(on));
+            // About 100 ms at the uncalibrated DCO (~1.1 MHz): 4 cycles per iteration.
+            for _ in 0..27_000u16 {
+                msp430::asm::nop();
+            }
+        }
+    }
+}
+
+/// Stops with interrupts disabled; the running watchdog then resets the device.
+fn halt() -> ! {
+    cpu::disable();
+    loop {
+        msp430::asm::barrier();
+    }
+}

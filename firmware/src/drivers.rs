@@ -1,0 +1,134 @@
+//! The small drivers the application needs, behind embedded-hal traits so that the
+//! streaming logic (`ct_firmware_logic::app`) is generic and runs on the host with mocks.
+
+use core::convert::Infallible;
+
+use embedded_hal::digital::{ErrorType as PinErrorType, OutputPin};
+use embedded_hal_nb::serial::{ErrorType, Write};
+use msp430g2553::{PORT_1_2, SPECIAL_FUNCTION, USCI_A0_UART_MODE};
+
+use ct_firmware_logic::profile::{Profile, SMCLK_HZ};
+
+/// IFG2/IE2: USCI_A0 transmit flag / interrupt enable.
+pub const UCA0TXIFG: u8 = 0x02;
+pub const UCA0TXIE: u8 = 0x02;
+/// UCA0STAT: transmitter or receiver busy.
+const UCBUSY: u8 = 0x01;
+/// UCA0CTL1: clock source SMCLK, software reset.
+const UCSSEL_SMCLK: u8 = 0x80;
+const UCSWRST: u8 = 0x01;
+/// P1.1 = UCA0RXD, P1.2 = UCA0TXD (P1SEL and P1SEL2 both set).
+const UART_PINS: u8 = 0x06;
+
+/// USCI_A0 as an 8N1 UART transmitter.
+///
+/// `write` never waits: it returns `WouldBlock` while the transmit buffer is full. After
+/// each byte it enables the transmit interrupt, whose handler disables it again and wakes
+/// the CPU, so the main loop can sleep in LPM0 until the buffer frees (see `device.rs`).
+pub struct Uart {
+    usci: USCI_A0_UART_MODE,
+    sfr: SPECIAL_FUNCTION,
+}
+
+impl Uart {
+    /// Configures the USCI for `profile`'s baud rate from SMCLK and takes P1.1/P1.2.
+    pub fn new(
+        usci: USCI_A0_UART_MODE,
+        sfr: SPECIAL_FUNCTION,
+        port: &PORT_1_2,
+        profile: &Profile,
+    ) -> Self {
+        const _: () = assert!(SMCLK_HZ == 8_000_000, "the UART divisors assume 8 MHz SMCLK");
+        let div = profile.uart;
+        usci.uca0ctl1
+            .write(|w| unsafe { w.bits(UCSSEL_SMCLK | UCSWRST) });
+        usci.uca0ctl0.write(|w| unsafe { w.bits(0) });
+        usci.uca0br0.write(|w| w.bits(div.br as u8));
+        usci.uca0br1.write(|w| w.bits((div.br >> 8) as u8));
+        usci.uca0mctl.write(|w| unsafe { w.bits(div.mctl()) });
+        port.p1sel.modify(|r, w| unsafe { w.bits(r.bits() | UART_PINS) });
+        port.p1sel2.modify(|r, w| unsafe { w.bits(r.bits() | UART_PINS) });
+        usci.uca0ctl1.write(|w| unsafe { w.bits(UCSSEL_SMCLK) });
+        Uart { usci, sfr }
+    }
+}
+
+impl ErrorType for Uart {
+    /// Transmitting cannot fail on this UART.
+    type Error = Infallible;
+}
+
+impl Write<u8> for Uart {
+    fn write(&mut self, word: u8) -> nb::Result<(), Infallible> {
+        if self.sfr.ifg2.read().bits() & UCA0TXIFG == 0 {
+            return Err(nb::Error::WouldBlock);
+        }
+        self.usci.uca0txbuf.write(|w| w.bits(word));
+        critical_section::with(|_| {
+            self.sfr
+                .ie2
+                .modify(|r, w| unsafe { w.bits(r.bits() | UCA0TXIE) })
+        });
+        Ok(())
+    }
+
+    fn flush(&mut self) -> nb::Result<(), Infallible> {
+        if self.usci.uca0stat.read().bits() & UCBUSY != 0 {
+            Err(nb::Error::WouldBlock)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// An LED on port 1, active high (P1.0 red, P1.6 green on the LaunchPad). Zero-sized: it
+/// owns one pin of P1OUT/P1DIR, which only the main loop writes.
+pub struct Led<const BIT: u8> {
+    _pin: (),
+}
+
+impl<const BIT: u8> Led<BIT> {
+    /// Makes the pin an output, LED off. Borrowing the port proves it was taken.
+    pub fn new(_port: &PORT_1_2) -> Self {
+        let port = Self::port();
+        port.p1out.modify(|r, w| unsafe { w.bits(r.bits() & !BIT) });
+        port.p1dir.modify(|r, w| unsafe { w.bits(r.bits() | BIT) });
+        Led { _pin: () }
+    }
+
+    fn port() -> &'static msp430g2553::port_1_2::RegisterBlock {
+        // SAFETY: a static register block; this driver only touches its own bit.
+        unsafe { &*PORT_1_2::ptr() }
+    }
+
+    pub fn toggle(&mut self) {
+        Self::port()
+            .p1out
+            .modify(|r, w| unsafe { w.bits(r.bits() ^ BIT) });
+    }
+}
+
+impl<const BIT: u8> PinErrorType for Led<BIT> {
+    type Error = Infallible;
+}
+
+impl<const BIT: u8> OutputPin for Led<BIT> {
+    fn set_low(&mut self) -> Result<(), Infallible> {
+        Self::port()
+            .p1out
+            .modify(|r, w| unsafe { w.bits(r.bits() & !BIT) });
+        Ok(())
+    }
+
+    fn set_high(&mut self) -> Result<(), Infallible> {
+        Self::port()
+            .p1out
+            .modify(|r, w| unsafe { w.bits(r.bits() | BIT) });
+        Ok(())
+    }
+}
+
+/// P1.0: red LED, the fault indicator.
+pub type RedLed = Led<0x01>;
+/// P1.6: green LED, the heartbeat.
+pub type GreenLed = Led<0x40>;
