@@ -199,9 +199,9 @@ fn main() -> ! {
     // SAFETY: the only reference ever made to BUFFERS; `main` runs once.
     let [a, b] = unsafe { &mut *core::ptr::addr_of_mut!(BUFFERS) };
 
-    // Info first, while `a` is still free to hold it and before any sample is taken.
+    // Info first, before any sample is taken.
     let mut streamer = Streamer::new(&PROFILE, reset_cause);
-    if streamer.boot(&mut uart, &mut Lpm0, a).is_err() {
+    if streamer.boot(&mut uart, &mut Lpm0).is_err() {
         halt();
     }
 

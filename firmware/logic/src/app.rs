@@ -4,8 +4,8 @@
 //! [`Streamer::boot`] sends the Info frame before sampling starts. Then each
 //! [`Streamer::step`] sends one Samples frame: it waits (asleep) for a full buffer from the
 //! [`Sampler`], seals it with ct-wire's CRC, streams it COBS-encoded byte by byte with
-//! `framing::encode_iter` (no second buffer: RAM is 512 B), sends whatever Info or Status
-//! frame the ct-wire [`Cadence`] says is due, and gives the buffer back. The device services the watchdog between steps, so a
+//! `framing::encode_iter` (no second buffer: RAM is 512 B), gives the buffer back, and sends
+//! whatever Info or Status frame the ct-wire [`Cadence`] says is due. The device services the watchdog between steps, so a
 //! stalled stream resets the device instead of hanging silently.
 
 use ct_wire::cadence::{Cadence, Due};
@@ -15,9 +15,7 @@ use ct_wire::{framing, FrameError, Status};
 use embedded_hal_nb::serial;
 
 use crate::profile::Profile;
-use crate::sampler::{
-    FrameBuf, Sampler, FRAME_BUF_LEN, PAYLOAD_LEN, QUEUE_CAPACITY, SAMPLES_PER_FRAME,
-};
+use crate::sampler::{FrameBuf, Sampler, PAYLOAD_LEN, QUEUE_CAPACITY, SAMPLES_PER_FRAME};
 
 /// Access to the sampler that the ADC interrupt shares with the main loop: on the device a
 /// critical section around a static, on the host a `RefCell`.
@@ -44,9 +42,10 @@ pub enum StepError<E> {
     Frame(FrameError),
 }
 
-// The extra frames are encoded into a Samples frame buffer: make sure they fit.
-const _: () = assert!(1 + INFO_BODY_LEN + CRC_LEN <= FRAME_BUF_LEN);
-const _: () = assert!(1 + STATUS_BODY_LEN + CRC_LEN <= FRAME_BUF_LEN);
+/// Info frame: kind + body + CRC.
+const INFO_RAW_LEN: usize = 1 + INFO_BODY_LEN + CRC_LEN;
+/// Status frame: kind + body + CRC.
+const STATUS_RAW_LEN: usize = 1 + STATUS_BODY_LEN + CRC_LEN;
 
 /// Whole seconds since reset at sample index `next_index` (conversions since reset, dropped
 /// ones included): exactly `floor(next_index * ticks_per_sample / timer_clock_hz)`, without
@@ -84,17 +83,15 @@ impl Streamer {
         }
     }
 
-    /// Sends the boot Info frame. Call once, before the sampler owns the buffers (`scratch`
-    /// is one of them) and before the ADC starts, so that Info is the first frame on the
-    /// line and no sample waits behind it.
+    /// Sends the boot Info frame. Call once, before the ADC starts, so that Info is the
+    /// first frame on the line and no sample waits behind it.
     pub fn boot<U: serial::Write<u8>, I: Idle>(
         &mut self,
         uart: &mut U,
         idle: &mut I,
-        scratch: &mut FrameBuf,
     ) -> Result<(), StepError<U::Error>> {
         if self.cadence.boot() {
-            self.send_info(uart, idle, scratch)?;
+            self.send_info(uart, idle)?;
         }
         Ok(())
     }
@@ -102,10 +99,10 @@ impl Streamer {
     /// Sends one Samples frame, then the Info or Status frame the cadence says is due;
     /// returns which extra frame went out (the device blinks its heartbeat on Status).
     ///
-    /// The extra frame is encoded into the Samples frame's own buffer once its bytes are
-    /// out, and the buffer is released after it: no separate frame buffer on the 512 B
-    /// device. That holds the buffer up to one Info frame longer (26 line bytes); the profile
-    /// tests check that a Samples frame plus an Info frame still fit in one frame period.
+    /// The Samples buffer goes back to the sampler as soon as its bytes are out; the extra
+    /// frame is encoded on the stack (24 bytes at most). Holding the buffer through the extra
+    /// frame instead would save that RAM but, with the table-less CRC taking about 5 ms per
+    /// frame, leave no margin at 9600 baud (see the profile tests).
     pub fn step<'b, U, S, I>(
         &mut self,
         uart: &mut U,
@@ -118,26 +115,11 @@ impl Streamer {
         I: Idle,
     {
         let buf: &'b mut FrameBuf = idle.wait_for(|| shared.with(|s| s.take_ready()));
-        let sent = self.send_from(uart, shared, idle, buf);
-        shared.with(|s| s.release(buf));
-        sent
-    }
-
-    fn send_from<'b, U, S, I>(
-        &mut self,
-        uart: &mut U,
-        shared: &S,
-        idle: &mut I,
-        buf: &mut FrameBuf,
-    ) -> Result<Due, StepError<U::Error>>
-    where
-        U: serial::Write<u8>,
-        S: Shared<'b>,
-        I: Idle,
-    {
         // ct-wire's Samples header: kind byte, then first_index little-endian.
         let first_index = u32::from_le_bytes([buf[1], buf[2], buf[3], buf[4]]);
-        send_samples(uart, idle, buf)?;
+        let sent = send_samples(uart, idle, buf);
+        shared.with(|s| s.release(buf));
+        sent?;
         // The schedule counts time, so dropped samples count too: a stalled line delays
         // neither Status nor Info beyond the stall itself.
         let end = first_index.wrapping_add(SAMPLES_PER_FRAME as u32);
@@ -145,8 +127,8 @@ impl Streamer {
         self.sent_end = end;
         let due = self.cadence.after_samples(elapsed);
         match due {
-            Due::Info => self.send_info(uart, idle, buf)?,
-            Due::Status => self.send_status(uart, shared, idle, buf)?,
+            Due::Info => self.send_info(uart, idle)?,
+            Due::Status => self.send_status(uart, shared, idle)?,
             Due::Nothing => {}
         }
         Ok(due)
@@ -159,14 +141,10 @@ impl Streamer {
         &mut self,
         uart: &mut U,
         idle: &mut I,
-        scratch: &mut FrameBuf,
     ) -> Result<(), StepError<U::Error>> {
-        let len = self
-            .profile
-            .info(self.reset_cause)
-            .encode(&mut scratch[..])
-            .map_err(StepError::Frame)?;
-        send_raw(uart, idle, &scratch[..len])
+        let mut raw = [0u8; INFO_RAW_LEN];
+        let len = self.profile.info(self.reset_cause).encode(&mut raw).map_err(StepError::Frame)?;
+        send_raw(uart, idle, &raw[..len])
     }
 
     #[inline(never)]
@@ -175,7 +153,6 @@ impl Streamer {
         uart: &mut U,
         shared: &S,
         idle: &mut I,
-        scratch: &mut FrameBuf,
     ) -> Result<(), StepError<U::Error>>
     where
         U: serial::Write<u8>,
@@ -198,8 +175,9 @@ impl Streamer {
         });
         // Status::encode rather than Frame::encode: no 26-byte Frame temporary on what is
         // the deepest stack path of the firmware.
-        let len = status.encode(&mut scratch[..]).map_err(StepError::Frame)?;
-        send_raw(uart, idle, &scratch[..len])
+        let mut raw = [0u8; STATUS_RAW_LEN];
+        let len = status.encode(&mut raw).map_err(StepError::Frame)?;
+        send_raw(uart, idle, &raw[..len])
     }
 }
 

@@ -161,11 +161,10 @@ fn run(p: &'static Profile, frames: usize, stall: (u64, u64)) -> (Vec<Decoded>, 
     let mut bufs = [[0u8; FRAME_BUF_LEN]; 2];
     let out = RefCell::new(Vec::new());
     let mut streamer = Streamer::new(p, ResetCause::Watchdog);
-    // Boot: Info goes out through the UART alone, with buffer 0 as scratch, before the
-    // sampler owns the buffers (as on the device).
+    // Boot: Info goes out before sampling starts (as on the device).
     {
         let mut boot_uart = BootUart(&out);
-        streamer.boot(&mut boot_uart, &mut Spin, &mut bufs[0]).unwrap();
+        streamer.boot(&mut boot_uart, &mut Spin).unwrap();
     }
     let sim = Sim::new(p, &mut bufs, stall, out);
     let mut uart = Uart(&sim);
