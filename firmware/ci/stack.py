@@ -7,8 +7,11 @@ comes from `call #addr`. Worst case = deepest path from `main` (entered with `br
 address) + the deepest interrupt handler (4 bytes of PC/SR + its own frames; interrupts do
 not nest: handlers run with GIE clear).
 
+It also checks that the MSP430 EABI helpers (`__mspabi_*`) are leaves: a helper that calls a
+helper (itself, through an operator LLVM lowered to a libcall) would recurse on the device.
+
 Usage: stack.py <llvm-objdump -d output> <ram budget in bytes>. Fails (exit 1) on recursion,
-indirect calls, or when the worst case exceeds the budget.
+indirect calls, a helper that calls anything, or when the worst case exceeds the budget.
 """
 import re
 import sys
@@ -69,6 +72,11 @@ def depth(funcs, addr, stack, memo):
 def main():
     funcs, order = parse(sys.argv[1])
     budget = int(sys.argv[2])
+    helpers = [f for f in order if f["name"].startswith("__mspabi_")]
+    for f in helpers:
+        if f["calls"] or f["indirect"]:
+            sys.exit(f"EABI helper {f['name']} calls another function")
+    print(f"EABI helpers: {len(helpers)} linked ({', '.join(f['name'] for f in helpers)}), all leaves")
     by_name = {f["name"]: a for a, f in funcs.items()}
     memo = {}
     main_depth, main_path = depth(funcs, by_name["main"], [], memo)
