@@ -2,18 +2,18 @@
 
 use core::cell::RefCell;
 
-use embedded_hal::digital::{OutputPin, PinState};
 use critical_section::Mutex;
+use embedded_hal::digital::{OutputPin, PinState};
 use msp430::interrupt as cpu;
 use msp430_rt::entry;
 use msp430g2553::{Peripherals, WATCHDOG_TIMER};
 use panic_msp430 as _;
 
 use ct_firmware_logic::app::{Idle, Shared, Streamer};
-use ct_wire::cadence::Due;
 use ct_firmware_logic::boot::{self, FAULT_BLINK};
 use ct_firmware_logic::profile::Profile;
 use ct_firmware_logic::sampler::{FrameBuf, Sampler, FRAME_BUF_LEN};
+use ct_wire::cadence::Due;
 
 use crate::drivers::{GreenLed, RedLed, Uart, UCA0TXIE};
 
@@ -148,26 +148,18 @@ static mut BUFFERS: [FrameBuf; 2] = [[0; FRAME_BUF_LEN]; 2];
 
 #[entry]
 fn main() -> ! {
-    let Some(p) = Peripherals::take() else {
-        halt()
-    };
+    let Some(p) = Peripherals::take() else { halt() };
 
     // Watchdog first: from ACLK = VLO, serviced only by the healthy main loop below.
-    p.SYSTEM_CLOCK
-        .bcsctl3
-        .write(|w| unsafe { w.bits(LFXT1S_VLO) });
+    p.SYSTEM_CLOCK.bcsctl3.write(|w| unsafe { w.bits(LFXT1S_VLO) });
     feed_watchdog(&p.WATCHDOG_TIMER);
 
     let ifg1 = p.SPECIAL_FUNCTION.ifg1.read().bits();
     let fctl3 = p.FLASH.fctl3.read().bits();
     let reset_cause = boot::reset_cause(ifg1, fctl3);
-    p.SPECIAL_FUNCTION
-        .ifg1
-        .write(|w| unsafe { w.bits(ifg1 & !IFG1_RESET_FLAGS) });
+    p.SPECIAL_FUNCTION.ifg1.write(|w| unsafe { w.bits(ifg1 & !IFG1_RESET_FLAGS) });
     // Writing 0 clears KEYV; LOCK stays set (LOCKA toggles on 1, so it is written 0).
-    p.FLASH
-        .fctl3
-        .write(|w| unsafe { w.bits(FWKEY | FCTL3_LOCK) });
+    p.FLASH.fctl3.write(|w| unsafe { w.bits(FWKEY | FCTL3_LOCK) });
 
     let mut red = RedLed::new(&p.PORT_1_2);
     let mut green = GreenLed::new(&p.PORT_1_2);
@@ -179,9 +171,7 @@ fn main() -> ! {
             // TI's sequence: lowest DCO setting first, so no intermediate combination
             // overclocks the CPU.
             p.SYSTEM_CLOCK.dcoctl.write(|w| w.bits(0));
-            p.SYSTEM_CLOCK
-                .bcsctl1
-                .write(|w| unsafe { w.bits(bcsctl1) });
+            p.SYSTEM_CLOCK.bcsctl1.write(|w| unsafe { w.bits(bcsctl1) });
             p.SYSTEM_CLOCK.dcoctl.write(|w| w.bits(dcoctl));
             // MCLK = SMCLK = DCO, undivided.
             p.SYSTEM_CLOCK.bcsctl2.write(|w| unsafe { w.bits(0) });
@@ -189,12 +179,7 @@ fn main() -> ! {
         Err(_) => fault(&p.WATCHDOG_TIMER, &mut red),
     }
 
-    let mut uart = Uart::new(
-        p.USCI_A0_UART_MODE,
-        p.SPECIAL_FUNCTION,
-        &p.PORT_1_2,
-        &PROFILE,
-    );
+    let mut uart = Uart::new(p.USCI_A0_UART_MODE, p.SPECIAL_FUNCTION, &p.PORT_1_2, &PROFILE);
 
     // SAFETY: the only reference ever made to BUFFERS; `main` runs once.
     let [a, b] = unsafe { &mut *core::ptr::addr_of_mut!(BUFFERS) };
@@ -215,20 +200,15 @@ fn main() -> ! {
     adc.adc10ctl1.write(|w| unsafe { w.bits(ADC10CTL1_VALUE) });
     adc.adc10ae0.write(|w| w.bits(ADC10AE0_A4));
     adc.adc10ctl0.write(|w| unsafe { w.bits(ADC10CTL0_VALUE) });
-    adc.adc10ctl0
-        .write(|w| unsafe { w.bits(ADC10CTL0_VALUE | ADC10_ENC) });
+    adc.adc10ctl0.write(|w| unsafe { w.bits(ADC10CTL0_VALUE | ADC10_ENC) });
 
     // Timer_A0 in up mode: period = ticks_per_sample timer clocks. The first trigger comes
     // one period after start (>= 122 us), after the 2.5 V reference has settled (30 us).
     let ta = &p.TIMER0_A3;
-    ta.taccr0
-        .write(|w| w.bits(PROFILE.ticks_per_sample - 1));
-    ta.taccr1
-        .write(|w| w.bits(PROFILE.ticks_per_sample / 2));
+    ta.taccr0.write(|w| w.bits(PROFILE.ticks_per_sample - 1));
+    ta.taccr1.write(|w| w.bits(PROFILE.ticks_per_sample / 2));
     ta.tacctl1.write(|w| unsafe { w.bits(OUTMOD_RESET_SET) });
-    ta.tactl.write(|w| unsafe {
-        w.bits(TASSEL_SMCLK | ((PROFILE.timer_id as u16) << 6) | MC_UP | TACLR)
-    });
+    ta.tactl.write(|w| unsafe { w.bits(TASSEL_SMCLK | ((PROFILE.timer_id as u16) << 6) | MC_UP | TACLR) });
 
     loop {
         match streamer.step(&mut uart, &IsrShared, &mut Lpm0) {
@@ -247,8 +227,7 @@ fn main() -> ! {
 
 /// Restarts the watchdog interval (1.6-8 s from the VLO).
 fn feed_watchdog(wdt: &WATCHDOG_TIMER) {
-    wdt.wdtctl
-        .write(|w| unsafe { w.bits(WDTPW | WDTCNTCL | WDTSSEL_ACLK) });
+    wdt.wdtctl.write(|w| unsafe { w.bits(WDTPW | WDTCNTCL | WDTSSEL_ACLK) });
 }
 
 /// Erased DCO calibration: the sample and baud rates would be wrong, so nothing is streamed.
@@ -259,8 +238,7 @@ fn feed_watchdog(wdt: &WATCHDOG_TIMER) {
 /// checks that it stops here.
 #[inline(never)]
 fn fault(wdt: &WATCHDOG_TIMER, red: &mut RedLed) -> ! {
-    wdt.wdtctl
-        .write(|w| unsafe { w.bits(WDTPW | WDTHOLD) });
+    wdt.wdtctl.write(|w| unsafe { w.bits(WDTPW | WDTHOLD) });
     loop {
         for &on in FAULT_BLINK.iter() {
             let _ = red.set_state(PinState::from(on));

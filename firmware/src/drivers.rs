@@ -32,16 +32,10 @@ pub struct Uart {
 
 impl Uart {
     /// Configures the USCI for `profile`'s baud rate from SMCLK and takes P1.1/P1.2.
-    pub fn new(
-        usci: USCI_A0_UART_MODE,
-        sfr: SPECIAL_FUNCTION,
-        port: &PORT_1_2,
-        profile: &Profile,
-    ) -> Self {
+    pub fn new(usci: USCI_A0_UART_MODE, sfr: SPECIAL_FUNCTION, port: &PORT_1_2, profile: &Profile) -> Self {
         const _: () = assert!(SMCLK_HZ == 8_000_000, "the UART divisors assume 8 MHz SMCLK");
         let div = profile.uart;
-        usci.uca0ctl1
-            .write(|w| unsafe { w.bits(UCSSEL_SMCLK | UCSWRST) });
+        usci.uca0ctl1.write(|w| unsafe { w.bits(UCSSEL_SMCLK | UCSWRST) });
         usci.uca0ctl0.write(|w| unsafe { w.bits(0) });
         usci.uca0br0.write(|w| w.bits(div.br as u8));
         usci.uca0br1.write(|w| w.bits((div.br >> 8) as u8));
@@ -64,11 +58,7 @@ impl Write<u8> for Uart {
             return Err(nb::Error::WouldBlock);
         }
         self.usci.uca0txbuf.write(|w| w.bits(word));
-        critical_section::with(|_| {
-            self.sfr
-                .ie2
-                .modify(|r, w| unsafe { w.bits(r.bits() | UCA0TXIE) })
-        });
+        critical_section::with(|_| self.sfr.ie2.modify(|r, w| unsafe { w.bits(r.bits() | UCA0TXIE) }));
         Ok(())
     }
 
@@ -102,9 +92,7 @@ impl<const BIT: u8> Led<BIT> {
     }
 
     pub fn toggle(&mut self) {
-        Self::port()
-            .p1out
-            .modify(|r, w| unsafe { w.bits(r.bits() ^ BIT) });
+        Self::port().p1out.modify(|r, w| unsafe { w.bits(r.bits() ^ BIT) });
     }
 }
 
@@ -114,16 +102,12 @@ impl<const BIT: u8> PinErrorType for Led<BIT> {
 
 impl<const BIT: u8> OutputPin for Led<BIT> {
     fn set_low(&mut self) -> Result<(), Infallible> {
-        Self::port()
-            .p1out
-            .modify(|r, w| unsafe { w.bits(r.bits() & !BIT) });
+        Self::port().p1out.modify(|r, w| unsafe { w.bits(r.bits() & !BIT) });
         Ok(())
     }
 
     fn set_high(&mut self) -> Result<(), Infallible> {
-        Self::port()
-            .p1out
-            .modify(|r, w| unsafe { w.bits(r.bits() | BIT) });
+        Self::port().p1out.modify(|r, w| unsafe { w.bits(r.bits() | BIT) });
         Ok(())
     }
 }

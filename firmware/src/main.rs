@@ -11,10 +11,7 @@
 //! (unused).
 #![cfg_attr(target_arch = "msp430", no_std)]
 #![cfg_attr(target_arch = "msp430", no_main)]
-#![cfg_attr(
-    target_arch = "msp430",
-    feature(abi_msp430_interrupt, asm_experimental_arch)
-)]
+#![cfg_attr(target_arch = "msp430", feature(abi_msp430_interrupt, asm_experimental_arch))]
 
 #[cfg(target_arch = "msp430")]
 mod device;

@@ -75,12 +75,7 @@ pub struct Streamer {
 
 impl Streamer {
     pub fn new(profile: &'static Profile, reset_cause: ct_wire::ResetCause) -> Self {
-        Streamer {
-            profile,
-            reset_cause,
-            cadence: profile.cadence(),
-            sent_end: 0,
-        }
+        Streamer { profile, reset_cause, cadence: profile.cadence(), sent_end: 0 }
     }
 
     /// Sends the boot Info frame. Call once, before the ADC starts, so that Info is the
@@ -103,12 +98,7 @@ impl Streamer {
     /// frame is encoded on the stack (24 bytes at most). Holding the buffer through the extra
     /// frame instead would save that RAM but, with the table-less CRC taking about 5 ms per
     /// frame, leave no margin at 9600 baud (see the profile tests).
-    pub fn step<'b, U, S, I>(
-        &mut self,
-        uart: &mut U,
-        shared: &S,
-        idle: &mut I,
-    ) -> Result<Due, StepError<U::Error>>
+    pub fn step<'b, U, S, I>(&mut self, uart: &mut U, shared: &S, idle: &mut I) -> Result<Due, StepError<U::Error>>
     where
         U: serial::Write<u8>,
         S: Shared<'b>,
@@ -148,12 +138,7 @@ impl Streamer {
     }
 
     #[inline(never)]
-    fn send_status<'b, U, S, I>(
-        &mut self,
-        uart: &mut U,
-        shared: &S,
-        idle: &mut I,
-    ) -> Result<(), StepError<U::Error>>
+    fn send_status<'b, U, S, I>(&mut self, uart: &mut U, shared: &S, idle: &mut I) -> Result<(), StepError<U::Error>>
     where
         U: serial::Write<u8>,
         S: Shared<'b>,
@@ -166,11 +151,7 @@ impl Streamer {
                 dropped_total: c.dropped_total,
                 queue_high_water: c.high_water,
                 queue_capacity: QUEUE_CAPACITY,
-                uptime_s: uptime_s(
-                    c.next_index,
-                    profile.ticks_per_sample,
-                    profile.timer_clock_hz(),
-                ),
+                uptime_s: uptime_s(c.next_index, profile.ticks_per_sample, profile.timer_clock_hz()),
             }
         });
         // Status::encode rather than Frame::encode: no 26-byte Frame temporary on what is
@@ -192,11 +173,7 @@ fn send_samples<U: serial::Write<u8>, I: Idle>(
 }
 
 /// Streams `COBS(raw) || 0x00`, sleeping whenever the UART's transmit buffer is full.
-fn send_raw<U: serial::Write<u8>, I: Idle>(
-    uart: &mut U,
-    idle: &mut I,
-    raw: &[u8],
-) -> Result<(), StepError<U::Error>> {
+fn send_raw<U: serial::Write<u8>, I: Idle>(uart: &mut U, idle: &mut I, raw: &[u8]) -> Result<(), StepError<U::Error>> {
     for byte in framing::encode_iter(raw) {
         idle.wait_for(|| match uart.write(byte) {
             Ok(()) => Some(Ok(())),

@@ -55,9 +55,7 @@ pub fn dco_calibration(calbc1: u8, caldco: u8) -> Result<(u8, u8), Fault> {
 
 /// The red LED's fault pattern, one entry per 100 ms step, repeated: three short flashes,
 /// then dark, unlike the steady or slow blinking of the LaunchPad's demo code.
-pub const FAULT_BLINK: [bool; 12] = [
-    true, false, true, false, true, false, false, false, false, false, false, false,
-];
+pub const FAULT_BLINK: [bool; 12] = [true, false, true, false, true, false, false, false, false, false, false, false];
 
 #[cfg(test)]
 mod tests {

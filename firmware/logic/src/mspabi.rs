@@ -69,10 +69,7 @@ pub fn divmod_i16(n: i16, d: i16) -> (i16, i16) {
     // Conditional negation without branches: x ^ m - m is -x for m = !0 and x for m = 0.
     let neg_q = 0u16.wrapping_sub(((n ^ d) < 0) as u16);
     let neg_r = 0u16.wrapping_sub((n < 0) as u16);
-    (
-        (q ^ neg_q).wrapping_sub(neg_q) as i16,
-        (r ^ neg_r).wrapping_sub(neg_r) as i16,
-    )
+    ((q ^ neg_q).wrapping_sub(neg_q) as i16, (r ^ neg_r).wrapping_sub(neg_r) as i16)
 }
 
 /// Unsigned 32-bit division: (quotient, remainder) (`__mspabi_divul`, `__mspabi_remul`).

@@ -79,12 +79,7 @@ pub const LAUNCHPAD: Profile = Profile {
     timer_id: 3,
     ticks_per_sample: 1657,
     baud: 9600,
-    uart: UartDivisor {
-        br: 52,
-        brs: 0,
-        brf: 1,
-        os16: true,
-    },
+    uart: UartDivisor { br: 52, brs: 0, brf: 1, os16: true },
 };
 
 /// An external USB-UART at 250000 baud (FT232R, CP2102 and CH340 all support it) on
@@ -98,12 +93,7 @@ pub const FAST: Profile = Profile {
     timer_id: 3,
     ticks_per_sample: 122,
     baud: 250_000,
-    uart: UartDivisor {
-        br: 2,
-        brs: 0,
-        brf: 0,
-        os16: true,
-    },
+    uart: UartDivisor { br: 2, brs: 0, brf: 0, os16: true },
 };
 
 impl Profile {
@@ -170,11 +160,7 @@ mod tests {
     /// 16 * UCBR + UCBRF (oversampling) BRCLK cycles, plus the UCBRS modulation bit.
     fn worst_tx_error(p: &Profile) -> f64 {
         let ideal = SMCLK_HZ as f64 / p.baud as f64;
-        let base = if p.uart.os16 {
-            16 * p.uart.br as u32 + p.uart.brf as u32
-        } else {
-            p.uart.br as u32
-        };
+        let base = if p.uart.os16 { 16 * p.uart.br as u32 + p.uart.brf as u32 } else { p.uart.br as u32 };
         let mut t = 0u32;
         let mut worst: f64 = 0.0;
         for bit in 0..10 {
@@ -215,10 +201,7 @@ mod tests {
 
     #[test]
     fn firmware_version_matches_the_crate() {
-        let v: Vec<u8> = env!("CARGO_PKG_VERSION")
-            .split('.')
-            .map(|p| p.parse().unwrap())
-            .collect();
+        let v: Vec<u8> = env!("CARGO_PKG_VERSION").split('.').map(|p| p.parse().unwrap()).collect();
         assert_eq!(v, FIRMWARE_VERSION);
     }
 

@@ -33,7 +33,7 @@ pub type FrameBuf = [u8; FRAME_BUF_LEN];
 pub const QUEUE_CAPACITY: u16 = 2 * SAMPLES_PER_FRAME as u16;
 
 // The sample count and the group offset are kept in bytes: make sure they fit.
-const _: () = assert!(SAMPLES_PER_FRAME % GROUP_SAMPLES == 0);
+const _: () = assert!(SAMPLES_PER_FRAME.is_multiple_of(GROUP_SAMPLES));
 const _: () = assert!(SAMPLES_PER_FRAME <= u8::MAX as usize);
 const _: () = assert!(PAYLOAD_LEN <= u8::MAX as usize);
 const _: () = assert!(FRAME_BUF_LEN >= SAMPLES_HEADER_LEN);
@@ -174,11 +174,7 @@ impl<'b> Sampler<'b> {
     }
 
     pub fn counters(&self) -> Counters {
-        Counters {
-            next_index: self.next_index,
-            dropped_total: self.dropped_total,
-            high_water: self.high_water,
-        }
+        Counters { next_index: self.next_index, dropped_total: self.dropped_total, high_water: self.high_water }
     }
 }
 
@@ -198,9 +194,7 @@ mod tests {
     fn parse(buf: &mut FrameBuf) -> (u32, Vec<u16>) {
         let len = seal(&mut buf[..], PAYLOAD_LEN).unwrap();
         match Frame::parse(&buf[..len]).unwrap() {
-            Frame::Samples(Samples { first_index, packed }) => {
-                (first_index, ct_wire::pack::unpack(packed).collect())
-            }
+            Frame::Samples(Samples { first_index, packed }) => (first_index, ct_wire::pack::unpack(packed).collect()),
             other => panic!("not a Samples frame: {other:?}"),
         }
     }

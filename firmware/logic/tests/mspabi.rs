@@ -7,7 +7,7 @@ use ct_firmware_logic::mspabi::*;
 /// Runs `check(a)` for every 16-bit `a`, in parallel.
 fn for_all_u16(check: impl Fn(u16) + Sync) {
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(16);
-    let chunk = (65536 + threads - 1) / threads;
+    let chunk = 65536_usize.div_ceil(threads);
     std::thread::scope(|s| {
         for t in 0..threads {
             let check = &check;
@@ -139,11 +139,7 @@ fn check_32(a: u32, b: u32) {
     if b != 0 {
         assert_eq!(divmod_u32(a, b), (a / b, a % b), "divmod_u32({a}, {b})");
         let (x, y) = (a as i32, b as i32);
-        assert_eq!(
-            divmod_i32(x, y),
-            (x.wrapping_div(y), x.wrapping_rem(y)),
-            "divmod_i32({x}, {y})"
-        );
+        assert_eq!(divmod_i32(x, y), (x.wrapping_div(y), x.wrapping_rem(y)), "divmod_i32({x}, {y})");
     } else {
         assert_eq!(divmod_u32(a, 0), (u32::MAX, a));
     }

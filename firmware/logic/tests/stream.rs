@@ -182,10 +182,7 @@ fn run(p: &'static Profile, frames: usize, stall: (u64, u64)) -> (Vec<Decoded>, 
         let n = framing::decode(encoded, &mut raw).expect("COBS decodes");
         decoded.push(match Frame::parse(&raw[..n]).expect("frame parses, CRC good") {
             Frame::Info(i) => Decoded::Info(i),
-            Frame::Samples(s) => Decoded::Samples {
-                first: s.first_index,
-                values: s.iter().collect(),
-            },
+            Frame::Samples(s) => Decoded::Samples { first: s.first_index, values: s.iter().collect() },
             Frame::Status(s) => Decoded::Status(s),
         });
     }
@@ -228,11 +225,7 @@ fn check_stream(p: &'static Profile, decoded: &[Decoded]) -> (u64, u64) {
                 assert!(s.uptime_s >= last_uptime);
                 last_uptime = s.uptime_s;
                 let t = expected as f64 / rate;
-                assert!(
-                    (s.uptime_s as f64 - t).abs() < 2.0,
-                    "uptime {} s at {t:.1} s of samples",
-                    s.uptime_s
-                );
+                assert!((s.uptime_s as f64 - t).abs() < 2.0, "uptime {} s at {t:.1} s of samples", s.uptime_s);
             }
         }
     }
