@@ -5,15 +5,24 @@
 //! [`estimate::Estimator`] inverts each sample through a [`calibration::Calibration`] table and
 //! reports RMS current, power, energy and mains frequency per window. [`sim`] is the built-in
 //! virtual device; [`serial`] the port handling; [`output`] the text, JSON and CSV sinks;
-//! [`input`] reads recorded streams and CSV files of raw codes.
+//! [`input`] reads recorded streams and CSV files of raw codes. [`capture`] is the recording
+//! format (bytes with receive times), [`replay`] re-processes any recording (readings, or
+//! samples via [`samples`]) with wall-clock times, and [`export`], [`sqlite`] and [`plot`] turn
+//! it into CSV, database rows and pictures.
 
 pub mod calibrate;
 pub mod calibration;
+pub mod capture;
 pub mod decoder;
 pub mod estimate;
+pub mod export;
 pub mod input;
 pub mod meter;
 pub mod output;
+pub mod plot;
+pub mod replay;
+pub mod samples;
 pub mod serial;
 pub mod sim;
+pub mod sqlite;
 pub mod waveform_fit;

@@ -1,0 +1,29 @@
+-- Readings as ct-read writes them (live `--csv`, `ct-read export --csv`, and `--sqlite`): the
+-- same columns in the same order as the CSV header, so an exported CSV loads unchanged.
+--
+--   SQLite:      sqlite3 meter.db < host/sql/readings.sql
+--                sqlite3 meter.db ".import --csv --skip 1 out.csv readings"
+--   PostgreSQL:  psql -d meter -f host/sql/readings.sql
+--                psql -d meter -c "\copy readings FROM 'out.csv' CSV HEADER"
+--
+-- The type names are chosen to mean the right thing in both: TIMESTAMPTZ is a real timestamp
+-- in PostgreSQL and stays the ISO 8601 text in SQLite; DOUBLE PRECISION and BIGINT are REAL and
+-- INTEGER there. One row per reading window; unix_ms (the end of the window) is its key, so
+-- loading the same readings twice cannot duplicate them (`ct-read --sqlite` skips rows it
+-- already has). Readings of recordings without receive times have no time: their unix_ms is
+-- empty (NULL in PostgreSQL; SQLite's .import stores empty fields as '' and would take only one
+-- such row under the key, so load those into a table without it).
+CREATE TABLE IF NOT EXISTS readings (
+    time_utc     TIMESTAMPTZ,
+    unix_ms      BIGINT,
+    t_s          DOUBLE PRECISION NOT NULL,
+    duration_s   DOUBLE PRECISION NOT NULL,
+    irms_a       DOUBLE PRECISION NOT NULL,
+    va           DOUBLE PRECISION NOT NULL,
+    watts        DOUBLE PRECISION NOT NULL,
+    kwh          DOUBLE PRECISION NOT NULL,
+    mains_hz     DOUBLE PRECISION,
+    flags        TEXT,
+    lost_samples BIGINT NOT NULL,
+    UNIQUE (unix_ms)
+);

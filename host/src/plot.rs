@@ -1,0 +1,613 @@
+//! `ct-read plot`: PNG or SVG pictures of a recording, drawn with plotters.
+//!
+//! Three views:
+//! - **raw**: the ADC codes and the primary current they invert to, over an interval;
+//! - **folded**: one mains cycle rebuilt from many. The 9600-baud stream has about 12 samples
+//!   per 50 Hz cycle, at a rate deliberately not synchronous with the mains, so successive
+//!   cycles are sampled at different phases; placing each sample at its phase in the cycle
+//!   shows the waveform. The phase comes from each second's own mains frequency
+//!   ([`estimate_mains_hz`]) and its fundamental's phase, so mains drift over hours does not
+//!   smear the picture, and the measured half-cycle is centred on 90 degrees;
+//! - **trend**: the readings' current and power over the whole recording.
+//!
+//! Text uses an embedded DejaVu Sans subset through plotters' `ab_glyph` feature: no system
+//! font library is needed (headless machines and CI have none).
+
+use std::path::Path;
+use std::sync::Once;
+use std::time::SystemTime;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+use crate::calibration::Calibration;
+use crate::estimate::{estimate_mains_hz, EstimatorConfig};
+use crate::meter::Event;
+use crate::output::iso_utc;
+use crate::replay::{self, Progress, ReplayError};
+use crate::samples::Run;
+
+static FONT: &[u8] = include_bytes!("../assets/DejaVuSans-subset.ttf");
+static REGISTER: Once = Once::new();
+
+const BLUE: RGBColor = RGBColor(31, 119, 180);
+const RED: RGBColor = RGBColor(214, 39, 40);
+const LIGHT: RGBColor = RGBColor(150, 190, 225);
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    #[error(transparent)]
+    Input(#[from] ReplayError),
+    #[error("{path}: the output must end in .png or .svg")]
+    Format { path: String },
+    #[error("{path}: drawing failed: {msg}")]
+    Draw { path: String, msg: String },
+    #[error("{file}: no samples between {from} s and {to} s (the recording covers {span})")]
+    Empty { file: String, from: f64, to: f64, span: String },
+}
+
+/// Which picture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlotKind {
+    Raw,
+    Folded,
+    Trend,
+}
+
+/// How a series is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Line,
+    /// Small dots (folded samples).
+    Dots,
+}
+
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub label: String,
+    pub color: RGBColor,
+    pub style: Style,
+    pub points: Vec<(f64, f64)>,
+}
+
+/// One chart of a figure.
+#[derive(Debug, Clone)]
+pub struct Panel {
+    pub title: String,
+    pub x_desc: String,
+    pub y_desc: String,
+    pub series: Vec<Series>,
+    /// Fixed x range (the folded view is always 0-360 degrees).
+    pub x_range: Option<(f64, f64)>,
+}
+
+/// Reduces a long series to at most two points per pixel column (the min and max of the
+/// column, in time order), which draws the same picture as every point.
+pub fn envelope(points: &[(f64, f64)], columns: usize) -> Vec<(f64, f64)> {
+    if points.len() <= 4 * columns || columns == 0 {
+        return points.to_vec();
+    }
+    let (x0, x1) = (points[0].0, points[points.len() - 1].0);
+    let width = (x1 - x0).max(f64::MIN_POSITIVE) / columns as f64;
+    let mut out = Vec::with_capacity(2 * columns + 2);
+    let mut col = None;
+    let (mut lo, mut hi) = ((0.0, f64::MAX), (0.0, f64::MIN));
+    for &(x, y) in points {
+        let c = ((x - x0) / width) as usize;
+        if col != Some(c) {
+            if col.is_some() {
+                push_pair(&mut out, lo, hi);
+            }
+            col = Some(c);
+            lo = (x, f64::MAX);
+            hi = (x, f64::MIN);
+        }
+        if y < lo.1 {
+            lo = (x, y);
+        }
+        if y > hi.1 {
+            hi = (x, y);
+        }
+    }
+    push_pair(&mut out, lo, hi);
+    out
+}
+
+fn push_pair(out: &mut Vec<(f64, f64)>, lo: (f64, f64), hi: (f64, f64)) {
+    if lo.0 <= hi.0 {
+        out.extend([lo, hi]);
+    } else {
+        out.extend([hi, lo]);
+    }
+}
+
+/// Samples of `[from, to)` (session seconds) as times and codes, with the sample rate.
+fn collect_samples(
+    path: &Path,
+    rate: Option<f64>,
+    from: f64,
+    to: f64,
+    progress: Progress<'_>,
+) -> Result<(Vec<(f64, u16)>, f64, f64), ReplayError> {
+    let mut pts = Vec::new();
+    let mut fs = 0.0;
+    let mut end = 0.0f64;
+    let tail = replay::samples(path, rate, progress, &mut |run: Run<'_>, _| {
+        fs = run.rate_hz;
+        for (k, &c) in run.codes.iter().enumerate() {
+            let t = run.t_s + k as f64 / run.rate_hz;
+            if t >= from && t < to {
+                pts.push((t, c));
+            }
+        }
+        end = end.max(run.t_s + run.len as f64 / run.rate_hz);
+        end < to
+    })?;
+    warn_tail(tail);
+    Ok((pts, fs, end))
+}
+
+fn warn_tail(tail: Option<String>) {
+    if let Some(t) = tail {
+        eprintln!("warning: {t}");
+    }
+}
+
+/// The raw view: codes and current over `[from, to)`.
+pub fn raw_panels(
+    path: &Path,
+    cal: &Calibration,
+    rate: Option<f64>,
+    from: f64,
+    to: f64,
+    columns: usize,
+    progress: Progress<'_>,
+) -> Result<Vec<Panel>, PlotError> {
+    let (pts, fs, end) = collect_samples(path, rate, from, to, progress)?;
+    if pts.is_empty() {
+        return Err(empty(path, from, to, end));
+    }
+    let codes: Vec<u16> = pts.iter().map(|p| p.1).collect();
+    let hz = estimate_mains_hz(&codes, fs, None);
+    let lut = cal.lut_at(hz);
+    let top = lut.len() - 1;
+    let code_pts: Vec<(f64, f64)> = pts.iter().map(|&(t, c)| (t, c as f64)).collect();
+    let amp_pts: Vec<(f64, f64)> = pts.iter().map(|&(t, c)| (t, lut[(c as usize).min(top)] as f64)).collect();
+    let hz_text = hz.map_or("mains frequency unknown".to_string(), |h| format!("{h:.2} Hz mains"));
+    Ok(vec![
+        Panel {
+            title: format!("ADC codes, {} samples at {fs:.1} Sa/s", pts.len()),
+            x_desc: "time since start of recording (s)".into(),
+            y_desc: "ADC code (10-bit)".into(),
+            series: vec![Series {
+                label: "code".into(),
+                color: BLUE,
+                style: Style::Line,
+                points: envelope(&code_pts, columns),
+            }],
+            x_range: Some((from.max(pts[0].0), pts[pts.len() - 1].0)),
+        },
+        Panel {
+            title: format!("Reconstructed primary current (measured half-cycle; table at {hz_text})"),
+            x_desc: "time since start of recording (s)".into(),
+            y_desc: "current (A)".into(),
+            series: vec![Series {
+                label: "primary current".into(),
+                color: RED,
+                style: Style::Line,
+                points: envelope(&amp_pts, columns),
+            }],
+            x_range: Some((from.max(pts[0].0), pts[pts.len() - 1].0)),
+        },
+    ])
+}
+
+fn empty(path: &Path, from: f64, to: f64, end: f64) -> PlotError {
+    PlotError::Empty { file: path.display().to_string(), from, to, span: format!("0 to {end:.1} s") }
+}
+
+/// Bins of the folded cycle.
+const BINS: usize = 360;
+/// Dots drawn at most (a random-looking subset: every k-th sample).
+const MAX_DOTS: usize = 20_000;
+
+/// One mains cycle rebuilt from many (see the module doc).
+pub struct Folder {
+    cal: Calibration,
+    lut: Vec<f32>,
+    lut_hz: Option<f64>,
+    rate_hz: f64,
+    /// The block being collected: runs of (session time of first sample, codes).
+    runs: Vec<(f64, std::ops::Range<usize>)>,
+    codes: Vec<u16>,
+    hint: Option<f64>,
+    sum: Vec<f64>,
+    count: Vec<u64>,
+    dots: Vec<(f32, f32)>,
+    stride: u64,
+    seen: u64,
+    pub samples: u64,
+    pub cycles: f64,
+    pub skipped_blocks: u64,
+    hz_sum: f64,
+    blocks: u64,
+}
+
+impl Folder {
+    pub fn new(cal: Calibration) -> Self {
+        Folder {
+            lut: cal.lut_at(None),
+            cal,
+            lut_hz: None,
+            rate_hz: 0.0,
+            runs: Vec::new(),
+            codes: Vec::new(),
+            hint: None,
+            sum: vec![0.0; BINS],
+            count: vec![0; BINS],
+            dots: Vec::new(),
+            stride: 1,
+            seen: 0,
+            samples: 0,
+            cycles: 0.0,
+            skipped_blocks: 0,
+            hz_sum: 0.0,
+            blocks: 0,
+        }
+    }
+
+    /// Adds a run of samples (only those at or after session time `from` and before `to`).
+    pub fn push(&mut self, run: Run<'_>, from: f64, to: f64) {
+        if run.rate_hz != self.rate_hz {
+            self.fold_block();
+            self.rate_hz = run.rate_hz;
+        }
+        let dt = 1.0 / run.rate_hz;
+        let first = (((from - run.t_s) / dt).ceil().max(0.0) as usize).min(run.codes.len());
+        let last = (((to - run.t_s) / dt).ceil().max(0.0) as usize).min(run.codes.len());
+        if first >= last {
+            return;
+        }
+        let start = self.codes.len();
+        self.codes.extend_from_slice(&run.codes[first..last]);
+        self.runs.push((run.t_s + first as f64 * dt, start..self.codes.len()));
+        if self.codes.len() as f64 >= self.rate_hz {
+            self.fold_block();
+        }
+    }
+
+    /// Folds the collected block with its own frequency and fundamental phase.
+    pub fn fold_block(&mut self) {
+        if self.codes.is_empty() {
+            return;
+        }
+        let fs = self.rate_hz;
+        let Some(f) = estimate_mains_hz(&self.codes, fs, self.hint) else {
+            self.skipped_blocks += 1;
+            self.codes.clear();
+            self.runs.clear();
+            return;
+        };
+        self.hint = Some(f);
+        if self.lut_hz.is_none_or(|h| (h - f).abs() > 0.05) {
+            self.lut = self.cal.lut_at(Some(f));
+            self.lut_hz = Some(f);
+        }
+        let t0 = self.runs[0].0;
+        let mean = self.codes.iter().map(|&c| c as f64).sum::<f64>() / self.codes.len() as f64;
+        // Fundamental's phase: correlate with e^{-i 2 pi f t}, a rotating phasor per run.
+        let (mut re, mut im) = (0.0, 0.0);
+        let (ds, dc) = (-std::f64::consts::TAU * f / fs).sin_cos();
+        for (t, r) in &self.runs {
+            let (mut s, mut c) = (-std::f64::consts::TAU * f * (t - t0)).sin_cos();
+            for &code in &self.codes[r.clone()] {
+                let v = code as f64 - mean;
+                re += v * c;
+                im += v * s;
+                let nc = c * dc - s * ds;
+                s = s * dc + c * ds;
+                c = nc;
+            }
+        }
+        // x ~ A cos(2 pi f t + phi): put the fundamental's crest at 90 degrees.
+        let phi = im.atan2(re) / std::f64::consts::TAU;
+        let top = self.lut.len() - 1;
+        let step = f / fs;
+        for (t, r) in &self.runs {
+            let mut p = (f * (t - t0) + phi + 0.75).rem_euclid(1.0);
+            for &code in &self.codes[r.clone()] {
+                let amps = self.lut[(code as usize).min(top)];
+                let bin = ((p * BINS as f64) as usize).min(BINS - 1);
+                self.sum[bin] += amps as f64;
+                self.count[bin] += 1;
+                self.seen += 1;
+                if self.seen % self.stride == 0 {
+                    self.dots.push(((p * 360.0) as f32, amps));
+                    if self.dots.len() >= 2 * MAX_DOTS {
+                        let mut k = 0;
+                        self.dots.retain(|_| {
+                            k += 1;
+                            k % 2 == 0
+                        });
+                        self.stride *= 2;
+                    }
+                }
+                p += step;
+                if p >= 1.0 {
+                    p -= 1.0;
+                }
+            }
+        }
+        self.samples += self.codes.len() as u64;
+        self.cycles += self.codes.len() as f64 * step;
+        self.hz_sum += f;
+        self.blocks += 1;
+        self.codes.clear();
+        self.runs.clear();
+    }
+
+    /// Mean current in each 1-degree bin (degrees at the bin centre; empty bins left out).
+    pub fn mean_curve(&self) -> Vec<(f64, f64)> {
+        (0..BINS)
+            .filter(|&b| self.count[b] > 0)
+            .map(|b| ((b as f64 + 0.5) * 360.0 / BINS as f64, self.sum[b] / self.count[b] as f64))
+            .collect()
+    }
+
+    pub fn dots(&self) -> Vec<(f64, f64)> {
+        self.dots.iter().map(|&(p, a)| (p as f64, a as f64)).collect()
+    }
+
+    /// Mean of the blocks' mains frequencies.
+    pub fn mean_hz(&self) -> Option<f64> {
+        (self.blocks > 0).then(|| self.hz_sum / self.blocks as f64)
+    }
+
+    /// RMS of the full-wave current the folded half-cycle implies (`sqrt(2 mean(i^2))` over the
+    /// bins), a cross-check against the readings.
+    pub fn rms(&self) -> f64 {
+        let c = self.mean_curve();
+        (2.0 * c.iter().map(|p| p.1 * p.1).sum::<f64>() / BINS as f64).sqrt()
+    }
+}
+
+/// The folded view over `[from, to)`.
+pub fn folded_panels(
+    path: &Path,
+    cal: &Calibration,
+    rate: Option<f64>,
+    from: f64,
+    to: f64,
+    progress: Progress<'_>,
+) -> Result<Vec<Panel>, PlotError> {
+    let mut folder = Folder::new(cal.clone());
+    let mut end = 0.0f64;
+    let tail = replay::samples(path, rate, progress, &mut |run: Run<'_>, _| {
+        folder.push(run, from, to);
+        end = end.max(run.t_s + run.len as f64 / run.rate_hz);
+        end < to
+    })
+    .map_err(PlotError::from)?;
+    warn_tail(tail);
+    folder.fold_block();
+    if folder.samples == 0 {
+        return Err(empty(path, from, to, end));
+    }
+    let span = format!("{:.1}-{:.1} s", from, end.min(to));
+    let hz = folder.mean_hz().map_or(String::new(), |h| format!(", mains {h:.3} Hz"));
+    Ok(vec![Panel {
+        title: format!(
+            "One mains cycle folded from {} samples over {:.0} cycles ({span}{hz}); full-wave RMS {:.3} A",
+            folder.samples,
+            folder.cycles,
+            folder.rms()
+        ),
+        x_desc: "phase in the mains cycle (°)".into(),
+        y_desc: "primary current, measured half-cycle (A)".into(),
+        series: vec![
+            Series { label: "samples".into(), color: LIGHT, style: Style::Dots, points: folder.dots() },
+            Series { label: "mean per degree".into(), color: RED, style: Style::Line, points: folder.mean_curve() },
+        ],
+        x_range: Some((0.0, 360.0)),
+    }])
+}
+
+/// The trend view: current and power of every reading in `[from, to)`.
+#[allow(clippy::too_many_arguments)]
+pub fn trend_panels(
+    path: &Path,
+    cal: Calibration,
+    cfg: EstimatorConfig,
+    rate: Option<f64>,
+    from: f64,
+    to: f64,
+    columns: usize,
+    progress: Progress<'_>,
+) -> Result<Vec<Panel>, PlotError> {
+    let mut pts: Vec<(f64, f64, f64)> = Vec::new();
+    let mut start: Option<SystemTime> = None;
+    let mut end = 0.0f64;
+    let tail = replay::readings(path, cal, cfg, rate, progress, &mut |e, wall| {
+        if let Event::Reading(r) = e {
+            if start.is_none() {
+                start = wall.and_then(|w| w.checked_sub(std::time::Duration::from_secs_f64(r.t_s)));
+            }
+            end = end.max(r.t_s);
+            if r.t_s >= from && r.t_s < to {
+                pts.push((r.t_s, r.irms_a, r.watts));
+            }
+        }
+    })?;
+    warn_tail(tail);
+    if pts.is_empty() {
+        return Err(empty(path, from, to, end));
+    }
+    let span = pts[pts.len() - 1].0 - pts[0].0;
+    let (unit, div) = if span > 7200.0 {
+        ("h", 3600.0)
+    } else if span > 120.0 {
+        ("min", 60.0)
+    } else {
+        ("s", 1.0)
+    };
+    let x_desc = match start {
+        Some(s) => format!("time since {} ({unit})", &iso_utc(s)[..19].replace('T', " ")) + " UTC",
+        None => format!("time since start of recording ({unit})"),
+    };
+    let amps: Vec<(f64, f64)> = pts.iter().map(|p| (p.0 / div, p.1)).collect();
+    let watts: Vec<(f64, f64)> = pts.iter().map(|p| (p.0 / div, p.2)).collect();
+    let power = if cfg.pf.is_some() { "real power" } else { "apparent power (pf 1)" };
+    Ok(vec![
+        Panel {
+            title: format!("RMS current, {} readings of {} s", pts.len(), cfg.window_s),
+            x_desc: x_desc.clone(),
+            y_desc: "current (A)".into(),
+            series: vec![Series {
+                label: "Irms".into(),
+                color: BLUE,
+                style: Style::Line,
+                points: envelope(&amps, columns),
+            }],
+            x_range: None,
+        },
+        Panel {
+            title: format!("Power at {} V, {power}", cfg.volts),
+            x_desc,
+            y_desc: "power (W)".into(),
+            series: vec![Series {
+                label: "W".into(),
+                color: RED,
+                style: Style::Line,
+                points: envelope(&watts, columns),
+            }],
+            x_range: None,
+        },
+    ])
+}
+
+fn register_font() -> Result<(), String> {
+    let mut result = Ok(());
+    REGISTER.call_once(|| {
+        result = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT)
+            .map_err(|_| "the embedded DejaVu Sans subset is not a valid font".to_string());
+    });
+    result
+}
+
+fn bounds(p: &Panel) -> (f64, f64, f64, f64) {
+    let mut b = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for s in &p.series {
+        for &(x, y) in &s.points {
+            b = (b.0.min(x), b.1.max(x), b.2.min(y), b.3.max(y));
+        }
+    }
+    if let Some((x0, x1)) = p.x_range {
+        b.0 = x0;
+        b.1 = x1;
+    }
+    if b.1 <= b.0 {
+        b.1 = b.0 + 1.0;
+    }
+    let pad = (b.3 - b.2).abs().max(0.01) * 0.05;
+    (b.0, b.1, b.2.min(0.0) - pad, b.3 + pad)
+}
+
+fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &Panel) -> Result<(), String> {
+    let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    let (x0, x1, y0, y1) = bounds(p);
+    let mut chart = ChartBuilder::on(area)
+        .caption(&p.title, ("sans-serif", 16))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(62)
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(e)?;
+    chart
+        .configure_mesh()
+        .x_desc(&p.x_desc)
+        .y_desc(&p.y_desc)
+        .label_style(("sans-serif", 13))
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()
+        .map_err(e)?;
+    for s in &p.series {
+        let color = s.color;
+        let anno = match s.style {
+            Style::Line => {
+                chart.draw_series(LineSeries::new(s.points.iter().copied(), color.stroke_width(1))).map_err(e)?
+            }
+            Style::Dots => {
+                chart.draw_series(s.points.iter().map(|&pt| Circle::new(pt, 1, color.filled()))).map_err(e)?
+            }
+        };
+        anno.label(s.label.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3)));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .label_font(("sans-serif", 13))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(e)?;
+    Ok(())
+}
+
+fn draw_all<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, panels: &[Panel]) -> Result<(), String> {
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let areas = root.split_evenly((panels.len().max(1), 1));
+    for (area, p) in areas.iter().zip(panels) {
+        draw_panel(area, p)?;
+    }
+    root.present().map_err(|e| e.to_string())
+}
+
+/// Draws the panels stacked, `size` pixels, into a PNG or SVG chosen by the extension.
+pub fn render(path: &Path, size: (u32, u32), panels: &[Panel]) -> Result<(), PlotError> {
+    let name = path.display().to_string();
+    let draw = |msg: String| PlotError::Draw { path: name.clone(), msg };
+    register_font().map_err(draw)?;
+    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    match ext.as_deref() {
+        Some("svg") => draw_all(SVGBackend::new(path, size).into_drawing_area(), panels).map_err(draw),
+        Some("png") => {
+            let (w, h) = size;
+            let mut rgb = vec![0u8; (w * h * 3) as usize];
+            draw_all(BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area(), panels).map_err(draw)?;
+            write_png(path, &rgb, w, h).map_err(|e| draw(e.to_string()))
+        }
+        _ => Err(PlotError::Format { path: name }),
+    }
+}
+
+/// Encoded with the strongest compression: plotters' own PNG output is several times larger,
+/// and sample plots are committed.
+fn write_png(path: &Path, rgb: &[u8], w: u32, h: u32) -> Result<(), Box<dyn std::error::Error>> {
+    let file = std::fs::File::create(path)?;
+    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w, h);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.set_compression(png::Compression::Best);
+    enc.set_adaptive_filter(png::AdaptiveFilterType::Adaptive);
+    let mut writer = enc.write_header()?;
+    writer.write_image_data(rgb)?;
+    writer.finish()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_keeps_extremes_per_column() {
+        let pts: Vec<(f64, f64)> =
+            (0..10_000).map(|k| (k as f64, if k == 5_001 { 9.0 } else { (k % 7) as f64 })).collect();
+        let e = envelope(&pts, 100);
+        assert!(e.len() <= 202, "{}", e.len());
+        assert!(e.contains(&(5_001.0, 9.0)));
+        assert!(e.windows(2).all(|w| w[0].0 <= w[1].0));
+    }
+}

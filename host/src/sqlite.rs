@@ -1,0 +1,176 @@
+//! Readings straight into an SQLite database (`--sqlite FILE`), in the table of
+//! `host/sql/readings.sql`: the same columns as the CSV, so both paths give the same rows.
+//!
+//! The database is in WAL mode and every reading (live) or batch (export) is one transaction,
+//! so a crash or `kill -9` leaves whole rows and a database that opens cleanly. Rows are
+//! inserted with `INSERT OR IGNORE` on the `unix_ms` key: re-exporting a capture, or exporting
+//! one that was also logged, adds only readings the database does not have yet.
+
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rusqlite::{params, Connection};
+
+use crate::estimate::Reading;
+use crate::output::iso_utc;
+
+/// The schema shipped for loading CSV exports, applied to every database the sink opens.
+pub const SCHEMA: &str = include_str!("../sql/readings.sql");
+
+#[derive(Debug, thiserror::Error)]
+pub enum SqliteError {
+    #[error("{path}: {source}")]
+    Db {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error(
+        "{path}: this input has no wall-clock times, so its readings have no key in the database\n\
+         help: record with `ct-read record` (captures keep receive times), or use --csv"
+    )]
+    NoTime { path: PathBuf },
+}
+
+/// Appends readings to an SQLite database.
+pub struct SqliteSink {
+    path: PathBuf,
+    conn: Connection,
+    in_tx: bool,
+    inserted: u64,
+    skipped: u64,
+}
+
+impl SqliteSink {
+    pub fn open(path: &Path) -> Result<Self, SqliteError> {
+        let db = |source| SqliteError::Db { path: path.to_owned(), source };
+        let conn = Connection::open(path).map_err(db)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(db)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(db)?;
+        // In WAL mode NORMAL still never corrupts the database; a power cut may lose the last
+        // transactions, a killed process loses nothing.
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(db)?;
+        conn.execute_batch(SCHEMA).map_err(db)?;
+        Ok(SqliteSink { path: path.to_owned(), conn, in_tx: false, inserted: 0, skipped: 0 })
+    }
+
+    fn db(&self) -> impl Fn(rusqlite::Error) -> SqliteError + '_ {
+        |source| SqliteError::Db { path: self.path.clone(), source }
+    }
+
+    /// Groups the following rows into one transaction until [`SqliteSink::commit`] (exports:
+    /// one transaction per row would be a thousand times slower).
+    pub fn begin(&mut self) -> Result<(), SqliteError> {
+        if !self.in_tx {
+            self.conn.execute_batch("BEGIN").map_err(self.db())?;
+            self.in_tx = true;
+        }
+        Ok(())
+    }
+
+    pub fn commit(&mut self) -> Result<(), SqliteError> {
+        if self.in_tx {
+            self.conn.execute_batch("COMMIT").map_err(self.db())?;
+            self.in_tx = false;
+        }
+        Ok(())
+    }
+
+    /// Inserts one reading unless a row with its time is already there. Outside
+    /// `begin`/`commit` it is its own transaction.
+    pub fn write(&mut self, r: &Reading, wall: Option<SystemTime>) -> Result<(), SqliteError> {
+        let Some(wall) = wall else { return Err(SqliteError::NoTime { path: self.path.clone() }) };
+        let ms = wall.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+        let flags = r.flags.to_text();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "INSERT OR IGNORE INTO readings (time_utc, unix_ms, t_s, duration_s, irms_a, va, watts, kwh, \
+                 mains_hz, flags, lost_samples) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )
+            .map_err(self.db())?;
+        let n = stmt
+            .execute(params![
+                iso_utc(wall),
+                ms,
+                r.t_s,
+                r.duration_s,
+                r.irms_a,
+                r.va,
+                r.watts,
+                r.kwh,
+                r.hz,
+                (!flags.is_empty()).then_some(flags),
+                r.lost_samples as i64,
+            ])
+            .map_err(|source| SqliteError::Db { path: self.path.clone(), source })?;
+        if n == 1 {
+            self.inserted += 1;
+        } else {
+            self.skipped += 1;
+        }
+        Ok(())
+    }
+
+    /// Rows inserted and rows skipped as already present.
+    pub fn counts(&self) -> (u64, u64) {
+        (self.inserted, self.skipped)
+    }
+
+    /// Commits and checkpoints the WAL into the database file (on exit).
+    pub fn finish(&mut self) -> Result<(), SqliteError> {
+        self.commit()?;
+        self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").map_err(self.db())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::estimate::Flags;
+    use std::time::Duration;
+
+    fn reading(t_s: f64) -> Reading {
+        Reading {
+            t_s,
+            duration_s: 1.0,
+            samples: 8000,
+            lost_samples: 0,
+            irms_a: 4.98,
+            va: 1145.4,
+            watts: 1145.4,
+            kwh: 0.0003,
+            hz: if t_s > 1.5 { Some(50.01) } else { None },
+            flags: Flags { low: false, gap: t_s > 2.5, over_range: false },
+        }
+    }
+
+    #[test]
+    fn rows_are_keyed_by_time_and_not_duplicated() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("m.db");
+        let t0 = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        for _ in 0..2 {
+            let mut s = SqliteSink::open(&p).unwrap();
+            s.begin().unwrap();
+            for k in 1..=3 {
+                s.write(&reading(k as f64), Some(t0 + Duration::from_secs(k))).unwrap();
+            }
+            s.finish().unwrap();
+        }
+        let conn = Connection::open(&p).unwrap();
+        let rows: Vec<(String, i64, Option<f64>, Option<String>)> = conn
+            .prepare("SELECT time_utc, unix_ms, mains_hz, flags FROM readings ORDER BY unix_ms")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[0], ("2027-01-15T08:00:01.000Z".to_string(), 1_800_000_001_000, None, None));
+        assert_eq!(rows[2].2, Some(50.01));
+        assert_eq!(rows[2].3.as_deref(), Some("gap"));
+        let e = SqliteSink::open(&p).unwrap().write(&reading(1.0), None).unwrap_err().to_string();
+        assert!(e.contains("m.db: this input has no wall-clock times"), "{e}");
+    }
+}
