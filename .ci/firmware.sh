@@ -9,7 +9,9 @@
 #    helper calling itself or another helper (firmware/ci/stack.py);
 # 4. the vector table: reset vector at 0xFFFE -> Reset, ADC10 and USCIAB0TX -> their stubs;
 # 5. `mspdebug sim "prog <elf>"` loads it, and the start-up code (Reset, .bss/.data, main)
-#    runs to the erased-calibration fault handler (the simulator's info flash reads 0xFF).
+#    runs to the erased-calibration fault handler (the simulator's info flash reads 0xFF);
+#    with calibration constants written in, the boot path runs to the first UART wait and
+#    has built the expected Info frame, CRC included (firmware/ci/sim_boot.py).
 set -euo pipefail
 
 root="$(pwd)"
@@ -94,6 +96,14 @@ check_elf() {
   else
     echo "$sim" | tail -20 >&2
     echo "FAIL: mspdebug sim did not reach the fault handler at 0x$fault" >&2; fail=1
+  fi
+
+  # With calibration constants in place: the boot path up to the first UART wait, and the
+  # Info frame it builds, byte for byte.
+  local ebss
+  ebss=$("$tools/llvm-nm" "$elf" | awk '$3 == "_ebss" { print $1 }')
+  if ! python3 "$fw/ci/sim_boot.py" "$elf" "$dis" "$profile" "$ebss"; then
+    echo "FAIL: $profile boot path in mspdebug sim" >&2; fail=1
   fi
 }
 
