@@ -6,10 +6,12 @@ the code before the first wait for hardware can run. This script writes valid DC
 calibration constants and PORIFG into the simulated memory, runs until the main loop first
 sleeps in LPM0 (waiting for the UART to take the first byte of the boot Info frame), then
 dumps RAM and looks for the Info frame's `kind || body || crc16` bytes, computed here
-independently of ct-wire (layout from wire/SPEC.md, CRC-16/IBM-3740). That checks on the
+independently of ct-wire (layout from wire/SPEC.md, CRC-16/IBM-3740). A second run marks the
+UART's transmit buffer as always free (IFG2.UCA0TXIFG) and stops at every write to UCA0TXBUF:
+the bytes must be the COBS-encoded Info frame and its 0x00 delimiter. That checks on the
 MSP430 instruction set what the host tests check on x86_64: register set-up up to the UART,
-the Info fields, the CRC, and the EABI helpers they use. It also reports how deep the stack
-went (the simulator's RAM starts as 0xFF).
+the Info fields, the CRC, COBS, the UART driver, and the EABI helpers they use. It also
+reports how deep the stack went (the simulator's RAM starts as 0xFF).
 
 Usage: sim_boot.py <elf> <llvm-objdump -d output of it> <launchpad|fast> <_ebss address, hex>
 """
@@ -42,6 +44,33 @@ def expected_info(profile):
     return payload + struct.pack("<H", crc16(payload))
 
 
+def cobs(raw):
+    out, block = bytearray(), bytearray()
+    for b in raw:
+        if b == 0:
+            out += bytes([len(block) + 1]) + block
+            block = bytearray()
+        else:
+            block.append(b)
+            if len(block) == 254:
+                out += bytes([255]) + block
+                block = bytearray()
+    out += bytes([len(block) + 1]) + block
+    return bytes(out) + b"\x00"
+
+
+def uart_bytes(elf, disasm, count):
+    """The first `count` bytes the firmware writes to UCA0TXBUF (0x0067) in the simulator."""
+    m = re.search(r"^\s*([0-9a-f]+):\s+mov\.b\s+(r\d+), &103$", open(disasm).read(), re.M)
+    if not m:
+        sys.exit("no write to UCA0TXBUF (mov.b rN, &103) in the disassembly")
+    addr, reg = m.group(1), m.group(2).upper()
+    cmds = ["prog " + elf, "mw 0x10fc 0x92 0x8d", "mw 0x0002 0x04", "mw 0x0003 0x02", "setbreak 0x" + addr]
+    cmds += ["run"] * count  # each stop at the breakpoint prints the registers
+    out = subprocess.run(["mspdebug", "sim"] + cmds, capture_output=True, text=True, timeout=120).stdout
+    return bytes(int(v, 16) & 0xFF for v in re.findall(r"\(\s*" + reg + r": ([0-9a-f]+)\)", out))
+
+
 def main():
     elf, disasm, profile, ebss = sys.argv[1:5]
     ebss = int(ebss, 16)
@@ -72,6 +101,11 @@ def main():
     low = next((a for a in range(ebss, 0x400) if ram[a - 0x200] != 0xFF), 0x400)
     print(f"mspdebug sim boot: reached LPM0 at 0x{pc.group(1)}; Info frame {want.hex()} "
           f"built at 0x{0x200 + at:04x}; stack reached 0x{low:04x} ({0x400 - low} B deep)")
+    line = cobs(want)
+    sent = uart_bytes(elf, disasm, len(line))
+    if sent != line:
+        sys.exit(f"UART bytes {sent.hex()} != COBS(Info) + 0x00 {line.hex()}")
+    print(f"mspdebug sim boot: UART sent {sent.hex()} = COBS(Info) + delimiter")
 
 
 main()
