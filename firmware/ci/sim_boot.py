@@ -8,7 +8,11 @@ sleeps in LPM0 (waiting for the UART to take the first byte of the boot Info fra
 dumps RAM and looks for the Info frame's `kind || body || crc16` bytes, computed here
 independently of ct-wire (layout from wire/SPEC.md, CRC-16/IBM-3740). A second run marks the
 UART's transmit buffer as always free (IFG2.UCA0TXIFG) and stops at every write to UCA0TXBUF:
-the bytes must be the COBS-encoded Info frame and its 0x00 delimiter. That checks on the
+the bytes must be the COBS-encoded Info frame and its 0x00 delimiter. Then, each time the
+main loop goes to sleep waiting for a full buffer, it injects an ADC10 interrupt the way the
+CPU takes one (saved PC and SR on the stack, PC from the vector, a value in ADC10MEM): after
+112 of them the first Samples frame must come out of the UART, decode (COBS, CRC) and carry
+first_index 0 and exactly the injected values. That checks on the
 MSP430 instruction set what the host tests check on x86_64: register set-up up to the UART,
 the Info fields, the CRC, COBS, the UART driver, and the EABI helpers they use. It also
 reports how deep the stack went (the simulator's RAM starts as 0xFF).
@@ -71,6 +75,86 @@ def uart_bytes(elf, disasm, count):
     return bytes(int(v, 16) & 0xFF for v in re.findall(r"\(\s*" + reg + r": ([0-9a-f]+)\)", out))
 
 
+def addresses(disasm):
+    text = open(disasm).read()
+    tx = re.search(r"^\s*([0-9a-f]+):\s+mov\.b\s+(r\d+), &103$", text, re.M)
+    adc = re.search(r"^([0-9a-f]+) <ADC10>:$", text, re.M)
+    # The main loop's wait for a full buffer is the LPM0 entry inlined into main.
+    main_at = text.index("<main>:")
+    wait = re.search(r"^\s*([0-9a-f]+):\s+bis\s+#24, r2$", text[main_at:], re.M)
+    if not (tx and adc and wait):
+        sys.exit("could not find the UCA0TXBUF write, the ADC10 stub or main's LPM0 entry")
+    return int(tx.group(1), 16), tx.group(2).upper(), int(adc.group(1), 16), int(wait.group(1), 16)
+
+
+def sim(cmds, timeout=120):
+    return subprocess.run(["mspdebug", "sim"] + cmds, capture_output=True, text=True, timeout=timeout).stdout
+
+
+def stops(out):
+    """(PC, registers) at every stop, from the register dumps mspdebug prints."""
+    result = []
+    for block in re.finditer(r"\( PC: ([0-9a-f]+)\).*?\(R15: [0-9a-f]+\)", out, re.S):
+        regs = {k.strip(): int(v, 16) for k, v in re.findall(r"\(\s*(\w+): ([0-9a-f]+)\)", block.group(0))}
+        result.append((int(block.group(1), 16), regs))
+    return result
+
+
+def first_samples_frame(elf, disasm):
+    """Runs boot, injects 112 ADC10 interrupts, returns (injected values, UART bytes after Info)."""
+    tx, reg, adc, wait = addresses(disasm)
+    setup = ["prog " + elf, "mw 0x10fc 0x92 0x8d", "mw 0x0002 0x04", "mw 0x0003 0x02",
+             "setbreak 0x%x" % tx, "setbreak 0x%x" % wait]
+    info_len = len(cobs(expected_info("launchpad")))
+    # Phase 1: boot to the first wait for a buffer, to learn the stack pointer there (the same
+    # at every wait: same call path).
+    first = stops(sim(setup + ["run"] * (info_len + 1)))
+    if len(first) != info_len + 1 or first[-1][0] != wait:
+        sys.exit("the main loop did not reach its wait for a full buffer after the boot Info")
+    sp = first[-1][1]["SP"]
+    values = [(i * 389 + 7) % 1024 for i in range(112)]
+    cmds = setup + ["run"] * (info_len + 1)
+    for v in values:
+        # What the CPU does on an interrupt accepted in LPM0 right after the 4-byte
+        # `bis #GIE|CPUOFF, SR`: push PC (the next instruction, the nop) and SR (GIE|CPUOFF),
+        # clear SR, jump through the vector. ADC10MEM (0x01B4) holds the conversion.
+        pc = wait + 4
+        cmds += ["mw 0x%x 0x18 0x00 0x%02x 0x%02x" % (sp - 4, pc & 0xFF, pc >> 8), "set SP 0x%x" % (sp - 4),
+                 "set SR 0", "set PC 0x%x" % adc, "mw 0x01b4 0x%02x 0x%02x" % (v & 0xFF, v >> 8), "run"]
+    cmds += ["run"] * 149
+    seen = stops(sim(cmds, timeout=300))
+    line = bytes(r[reg] & 0xFF for pc, r in seen[info_len:] if pc == tx)
+    return values, line
+
+
+def check_samples_frame(values, line):
+    if not line.endswith(b"\x00"):
+        sys.exit(f"no complete frame on the UART: {line.hex()}")
+    raw = cobs_decode(line[:-1])
+    payload, crc = raw[:-2], struct.unpack("<H", raw[-2:])[0]
+    if crc != crc16(payload):
+        sys.exit(f"Samples frame CRC {crc:#06x} != {crc16(payload):#06x}")
+    kind, first_index = payload[0], struct.unpack("<I", payload[1:5])[0]
+    packed = payload[5:]
+    got = []
+    for g in range(0, len(packed), 5):
+        v = int.from_bytes(packed[g:g + 5], "little")
+        got += [(v >> (10 * k)) & 0x3FF for k in range(4)]
+    if (kind, first_index, got) != (0x02, 0, values):
+        sys.exit(f"Samples frame kind {kind}, first_index {first_index}, samples {got} != {values}")
+
+
+def cobs_decode(enc):
+    out, i = bytearray(), 0
+    while i < len(enc):
+        code = enc[i]
+        out += enc[i + 1:i + code]
+        i += code
+        if code < 255 and i < len(enc):
+            out.append(0)
+    return bytes(out)
+
+
 def main():
     elf, disasm, profile, ebss = sys.argv[1:5]
     ebss = int(ebss, 16)
@@ -106,6 +190,11 @@ def main():
     if sent != line:
         sys.exit(f"UART bytes {sent.hex()} != COBS(Info) + 0x00 {line.hex()}")
     print(f"mspdebug sim boot: UART sent {sent.hex()} = COBS(Info) + delimiter")
+    if profile == "launchpad":
+        values, frame = first_samples_frame(elf, disasm)
+        check_samples_frame(values, frame)
+        print(f"mspdebug sim: 112 injected ADC10 interrupts -> Samples frame of {len(frame)} line bytes, "
+              "CRC good, first_index 0, samples as injected")
 
 
 main()
