@@ -1,21 +1,25 @@
-//! `ct-read`: live readings from an Efergy CT meter (or the built-in virtual device), and
-//! offline analysis of recorded streams. A thin layer over the `ct_host` library.
+//! `ct-read`: live readings from an Efergy CT meter (or the built-in virtual device),
+//! recording, and offline analysis, plots and exports of recordings. A thin layer over the
+//! `ct_host` library.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 
 use ct_host::calibration::Calibration;
+use ct_host::capture::{CaptureWriter, Kind};
 use ct_host::estimate::{EstimatorConfig, Reading};
 use ct_host::meter::{Event, Meter, Notice};
 use ct_host::output::{self, CsvSink};
+use ct_host::plot::PlotKind;
 use ct_host::serial::{self, LinkEvent};
 use ct_host::sim::{DeviceProfile, Faults, Load, PtyDevice, Shape, VirtualDevice};
+use ct_host::sqlite::SqliteSink;
 
 #[derive(Parser)]
 #[command(name = "ct-read", version, about = "Trustworthy readings from an Efergy CT clamp on an MSP430 LaunchPad")]
@@ -32,10 +36,19 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Compute readings from a recorded byte stream or a CSV of raw ADC codes.
+    /// Live readings as without a subcommand, and every byte from the device with its receive
+    /// time appended to a capture file (for analyze, plot and export later).
+    Record {
+        /// The capture file (appended to if it exists).
+        #[arg(short, long)]
+        output: PathBuf,
+        #[command(flatten)]
+        live: LiveArgs,
+    },
+    /// Compute readings from a capture, a recorded byte stream or a CSV of raw ADC codes.
     Analyze {
-        /// A recorded stream (`cat /dev/ttyACM0 > file`) or a CSV: `code` per line (with
-        /// --rate) or `t_s,code`.
+        /// A capture (`ct-read record`), a recorded stream (`cat /dev/ttyACM0 > file`) or a CSV:
+        /// `code` per line (with --rate) or `t_s,code`.
         file: PathBuf,
         /// Sample rate of a `code`-per-line CSV, in Hz.
         #[arg(long)]
@@ -44,6 +57,54 @@ enum Cmd {
         est: EstimateArgs,
         #[command(flatten)]
         out: OutputArgs,
+    },
+    /// Draw a recording to a PNG or SVG: raw codes and current, one mains cycle folded from
+    /// many, or the trend of current and power.
+    Plot {
+        /// A capture, a recorded byte stream or a CSV of codes (as for analyze).
+        file: PathBuf,
+        /// Output picture, .png or .svg.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// raw: codes and current over --from..--to (default the first 0.2 s); folded: one
+        /// mains cycle rebuilt from every sample in the interval (default all); trend: current
+        /// and power of every reading (default all).
+        #[arg(long, value_enum, default_value_t = PlotKind::Folded)]
+        kind: PlotKind,
+        /// Start of the interval, seconds since the start of the recording.
+        #[arg(long, default_value_t = 0.0)]
+        from: f64,
+        /// End of the interval, seconds since the start of the recording.
+        #[arg(long)]
+        to: Option<f64>,
+        /// Picture size in pixels, WIDTHxHEIGHT.
+        #[arg(long, default_value = "1200x800", value_parser = parse_size)]
+        size: (u32, u32),
+        /// Sample rate of a `code`-per-line CSV, in Hz.
+        #[arg(long)]
+        rate: Option<f64>,
+        #[command(flatten)]
+        est: EstimateArgs,
+    },
+    /// Write the readings of a recording (one row per window, the live CSV format) or its raw
+    /// samples (--raw, one row per sample) to CSV, and/or the readings to an SQLite database.
+    Export {
+        /// A capture, a recorded byte stream or a CSV of codes (as for analyze).
+        file: PathBuf,
+        /// CSV file to write (replaced when the export is complete).
+        #[arg(long, required_unless_present = "sqlite")]
+        csv: Option<PathBuf>,
+        /// SQLite database to add the readings to (rows it already has are skipped).
+        #[arg(long)]
+        sqlite: Option<PathBuf>,
+        /// One row per sample (time, index, code, amps) instead of one per reading.
+        #[arg(long, requires = "csv", conflicts_with = "sqlite")]
+        raw: bool,
+        /// Sample rate of a `code`-per-line CSV, in Hz.
+        #[arg(long)]
+        rate: Option<f64>,
+        #[command(flatten)]
+        est: EstimateArgs,
     },
     /// Adjust a calibration table from reference readings (a trusted meter at known loads)
     /// and write a new table, printing the residual error at each point.
@@ -118,6 +179,9 @@ struct OutputArgs {
     /// Append readings to this CSV file (header written once; each row written whole).
     #[arg(long)]
     csv: Option<PathBuf>,
+    /// Add readings to this SQLite database (table `readings`, host/sql/readings.sql).
+    #[arg(long)]
+    sqlite: Option<PathBuf>,
     /// Print one JSON object per reading instead of text lines.
     #[arg(long)]
     json: bool,
@@ -218,6 +282,7 @@ impl EstimateArgs {
 struct Sinks {
     json: bool,
     csv: Option<CsvSink>,
+    sqlite: Option<SqliteSink>,
     /// Wall-clock time of session time 0, once known (live only).
     wall0: Option<SystemTime>,
     live: bool,
@@ -240,27 +305,44 @@ impl Sinks {
             }
             None => None,
         };
-        Ok(Sinks { json: out.json, csv, wall0: None, live, waiting_told: false, error: None })
+        let sqlite = out.sqlite.as_deref().map(SqliteSink::open).transpose()?;
+        Ok(Sinks { json: out.json, csv, sqlite, wall0: None, live, waiting_told: false, error: None })
     }
 
+    /// A live event: readings are timed by the host clock.
     fn event(&mut self, e: Event) {
         match e {
-            Event::Reading(r) => self.reading(&r),
+            Event::Reading(r) => {
+                if self.live && self.wall0.is_none() {
+                    self.wall0 = SystemTime::now().checked_sub(Duration::from_secs_f64(r.t_s));
+                }
+                let wall = output::wall_time(self.wall0, &r);
+                self.reading(&r, wall)
+            }
             Event::Notice(n) => self.notice(n),
         }
     }
 
-    fn reading(&mut self, r: &Reading) {
-        if self.live && self.wall0.is_none() {
-            self.wall0 = SystemTime::now().checked_sub(std::time::Duration::from_secs_f64(r.t_s));
+    /// An event of a recording, with the wall time the recording gives the reading.
+    fn event_at(&mut self, e: Event, wall: Option<SystemTime>) {
+        match e {
+            Event::Reading(r) => self.reading(&r, wall),
+            Event::Notice(n) => self.notice(n),
         }
-        let wall = output::wall_time(self.wall0, r);
+    }
+
+    fn reading(&mut self, r: &Reading, wall: Option<SystemTime>) {
         let line = if self.json { output::json_line(r, wall) } else { output::text_line(r, wall) };
         let mut stdout = std::io::stdout().lock();
         let _ = writeln!(stdout, "{line}");
         let _ = stdout.flush();
         if let Some(csv) = &mut self.csv {
             if let Err(e) = csv.write(r, wall) {
+                self.error.get_or_insert(e.into());
+            }
+        }
+        if let Some(db) = &mut self.sqlite {
+            if let Err(e) = db.write(r, wall) {
                 self.error.get_or_insert(e.into());
             }
         }
@@ -309,6 +391,9 @@ impl Sinks {
         if let Some(csv) = &mut self.csv {
             csv.sync()?;
         }
+        if let Some(db) = &mut self.sqlite {
+            db.finish()?;
+        }
         match self.error.take() {
             Some(e) => Err(e),
             None => Ok(()),
@@ -319,10 +404,17 @@ impl Sinks {
 fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        Some(Cmd::Record { output, live: args }) => live(&args, Some(&output)),
         Some(Cmd::Analyze { file, rate, est, out }) => analyze(file, rate, &est, &out),
+        Some(Cmd::Plot { file, output, kind, from, to, size, rate, est }) => {
+            plot(&file, &output, kind, from, to, size, rate, &est)
+        }
+        Some(Cmd::Export { file, csv, sqlite, raw, rate, est }) => {
+            export(&file, csv.as_deref(), sqlite.as_deref(), raw, rate, &est)
+        }
         Some(Cmd::VirtualDevice { link, duration, sim }) => virtual_device(&link, duration, &sim),
         Some(Cmd::Calibrate { points, output, rate, est }) => calibrate(&points, &output, rate, &est),
-        None => live(&cli.live),
+        None => live(&cli.live, None),
     }
 }
 
@@ -333,7 +425,9 @@ fn stop_flag() -> Result<Arc<AtomicBool>> {
     Ok(stop)
 }
 
-fn live(args: &LiveArgs) -> Result<()> {
+/// Live readings; with `record`, every chunk of bytes and every unplug/replug also goes to the
+/// capture file with its receive time.
+fn live(args: &LiveArgs, record: Option<&std::path::Path>) -> Result<()> {
     let cfg = args.est.config()?;
     let cal = args.est.calibration()?;
     let stop = stop_flag()?;
@@ -359,10 +453,40 @@ fn live(args: &LiveArgs) -> Result<()> {
         eprintln!("note: no --pf given: watts are apparent power (V x A, power factor 1 assumed)");
     }
 
+    let mut capture = match record {
+        Some(p) => {
+            let meta = [
+                ("ct-read", env!("CARGO_PKG_VERSION").to_string()),
+                ("source", if _device.is_some() { format!("virtual device ({path})") } else { path.clone() }),
+                ("baud", args.baud.to_string()),
+            ];
+            let (w, cut) = CaptureWriter::open(p, &meta)?;
+            if let Some(n) = cut {
+                eprintln!("warning: {}: removed a torn tail ({n} bytes) left by an interrupted recording", p.display());
+            }
+            eprintln!("recording to {}", p.display());
+            Some(w)
+        }
+        None => None,
+    };
+    let mut capture_error = None;
+
     let mut meter = Meter::new(cal, cfg);
     let started = Instant::now();
     let mut fatal = None;
     serial::read_loop(&path, args.baud, &stop, |ev| {
+        if let Some(c) = &mut capture {
+            let now = SystemTime::now();
+            let res = match &ev {
+                LinkEvent::Bytes(b) => c.record(Kind::Bytes, now, b),
+                LinkEvent::Lost(e) => c.record(Kind::Lost, now, e.to_string().as_bytes()),
+                LinkEvent::Back { .. } => c.record(Kind::Back, now, &[]),
+                LinkEvent::Idle => Ok(()),
+            };
+            if let Err(e) = res {
+                capture_error.get_or_insert(e);
+            }
+        }
         match ev {
             LinkEvent::Bytes(b) => {
                 if let Err(e) = meter.bytes(b, &mut |e| sinks.event(e)) {
@@ -382,8 +506,16 @@ fn live(args: &LiveArgs) -> Result<()> {
             }
             LinkEvent::Idle => {}
         }
-        sinks.error.is_none() && args.duration.is_none_or(|d| started.elapsed().as_secs_f64() < d)
+        sinks.error.is_none()
+            && capture_error.is_none()
+            && args.duration.is_none_or(|d| started.elapsed().as_secs_f64() < d)
     })?;
+    if let Some(c) = &mut capture {
+        c.sync()?;
+    }
+    if let Some(e) = capture_error {
+        return Err(e.into());
+    }
     if let Some(e) = fatal {
         return Err(e.into());
     }
@@ -398,8 +530,166 @@ fn analyze(file: PathBuf, rate: Option<f64>, est: &EstimateArgs, out: &OutputArg
     let cfg = est.config()?;
     let cal = est.calibration()?;
     let mut sinks = Sinks::new(out, false)?;
-    ct_host::input::analyze_file(&file, cal, cfg, rate, &mut |e| sinks.event(e))?;
+    let tail = ct_host::replay::readings(&file, cal, cfg, rate, &mut |_| {}, &mut |e, wall| sinks.event_at(e, wall))?;
+    if let Some(t) = tail {
+        eprintln!("warning: {t}");
+    }
     sinks.finish()
+}
+
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let (w, h) = s.split_once(['x', 'X']).ok_or_else(|| format!("`{s}` is not WIDTHxHEIGHT"))?;
+    let n = |v: &str| v.trim().parse::<u32>().ok().filter(|v| (100..=10_000).contains(v));
+    match (n(w), n(h)) {
+        (Some(w), Some(h)) => Ok((w, h)),
+        _ => Err(format!("`{s}`: width and height must be 100..10000 pixels")),
+    }
+}
+
+/// A progress bar over the bytes of `file` on stderr; hidden when stderr is not a terminal.
+fn progress_bar(file: &std::path::Path, what: &str) -> indicatif::ProgressBar {
+    let len = std::fs::metadata(file).map_or(0, |m| m.len());
+    let bar = indicatif::ProgressBar::with_draw_target(Some(len), indicatif::ProgressDrawTarget::stderr());
+    let style = indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} ({eta} left)")
+        .expect("valid template")
+        .progress_chars("=> ");
+    bar.set_style(style);
+    bar.set_message(what.to_string());
+    bar
+}
+
+/// Updates `bar` at most once per MiB of input (the callback runs per record).
+fn progress_fn(bar: &indicatif::ProgressBar) -> impl FnMut(u64) + '_ {
+    let mut last = 0u64;
+    move |pos| {
+        if pos >= last + (1 << 20) {
+            last = pos;
+            bar.set_position(pos);
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn plot(
+    file: &std::path::Path,
+    output: &std::path::Path,
+    kind: PlotKind,
+    from: f64,
+    to: Option<f64>,
+    size: (u32, u32),
+    rate: Option<f64>,
+    est: &EstimateArgs,
+) -> Result<()> {
+    use ct_host::plot;
+    let cfg = est.config()?;
+    let cal = est.calibration()?;
+    if to.is_some_and(|t| t <= from) {
+        bail!("--to must be after --from");
+    }
+    let columns = size.0 as usize;
+    let bar = progress_bar(file, "reading");
+    let mut progress = progress_fn(&bar);
+    let panels = match kind {
+        PlotKind::Raw => {
+            let to = to.unwrap_or(from + 0.2);
+            plot::raw_panels(file, &cal, rate, from, to, columns, &mut progress)?
+        }
+        PlotKind::Folded => plot::folded_panels(file, &cal, rate, from, to.unwrap_or(f64::MAX), &mut progress)?,
+        PlotKind::Trend => {
+            plot::trend_panels(file, cal, cfg, rate, from, to.unwrap_or(f64::MAX), columns, &mut progress)?
+        }
+    };
+    bar.finish_and_clear();
+    plot::render(output, size, &panels)?;
+    eprintln!("wrote {}", output.display());
+    Ok(())
+}
+
+fn export(
+    file: &std::path::Path,
+    csv: Option<&std::path::Path>,
+    sqlite: Option<&std::path::Path>,
+    raw: bool,
+    rate: Option<f64>,
+    est: &EstimateArgs,
+) -> Result<()> {
+    use ct_host::export::{RawCsv, ReadingsCsv};
+    let cfg = est.config()?;
+    let cal = est.calibration()?;
+    let bar = progress_bar(file, "exporting");
+    let mut progress = progress_fn(&bar);
+    let mut error: Option<anyhow::Error> = None;
+    let tail = if raw {
+        let out = csv.expect("clap: --raw requires --csv");
+        let mut w = RawCsv::create(out, cal)?;
+        let tail = ct_host::replay::samples(file, rate, &mut progress, &mut |run, clock| match w.run(run, clock) {
+            Ok(()) => true,
+            Err(e) => {
+                error = Some(e.into());
+                false
+            }
+        })?;
+        if let Some(e) = error {
+            return Err(e);
+        }
+        let rows = w.finish()?;
+        bar.finish_and_clear();
+        eprintln!("wrote {rows} samples to {}", out.display());
+        tail
+    } else {
+        let mut w = csv.map(ReadingsCsv::create).transpose()?;
+        let mut db = sqlite.map(SqliteSink::open).transpose()?;
+        if let Some(db) = &mut db {
+            db.begin()?;
+        }
+        let mut rows = 0u64;
+        let tail = ct_host::replay::readings(file, cal, cfg, rate, &mut progress, &mut |e, wall| {
+            let Event::Reading(r) = e else { return };
+            if error.is_some() {
+                return;
+            }
+            rows += 1;
+            if let Some(w) = &mut w {
+                if let Err(e) = w.write(&r, wall) {
+                    error = Some(e.into());
+                }
+            }
+            if let Some(db) = &mut db {
+                let res = db.write(&r, wall).and_then(|_| {
+                    // Commit in batches: progress survives an interruption, and the WAL stays small.
+                    if rows % 10_000 == 0 {
+                        db.commit()?;
+                        db.begin()?;
+                    }
+                    Ok(())
+                });
+                if let Err(e) = res {
+                    error = Some(e.into());
+                }
+            }
+        })?;
+        if let Some(e) = error {
+            return Err(e);
+        }
+        bar.finish_and_clear();
+        if let Some(w) = w {
+            w.finish()?;
+            eprintln!("wrote {rows} readings to {}", csv.expect("csv given").display());
+        }
+        if let Some(db) = &mut db {
+            db.finish()?;
+            let (added, skipped) = db.counts();
+            eprintln!(
+                "{}: added {added} readings, skipped {skipped} already present",
+                sqlite.expect("sqlite given").display()
+            );
+        }
+        tail
+    };
+    if let Some(t) = tail {
+        eprintln!("warning: {t}");
+    }
+    Ok(())
 }
 
 fn virtual_device(link: &std::path::Path, duration: Option<f64>, args: &SimArgs) -> Result<()> {
