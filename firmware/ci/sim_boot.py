@@ -12,7 +12,8 @@ the bytes must be the COBS-encoded Info frame and its 0x00 delimiter. Then, each
 main loop goes to sleep waiting for a full buffer, it injects an ADC10 interrupt the way the
 CPU takes one (saved PC and SR on the stack, PC from the vector, a value in ADC10MEM): after
 112 of them the first Samples frame must come out of the UART, decode (COBS, CRC) and carry
-first_index 0 and exactly the injected values. That checks on the
+first_index 0 and exactly the injected values. The simulator's tracer counts MCLK cycles
+meanwhile, which gives the profile's CPU load (must stay below 85 %). That checks on the
 MSP430 instruction set what the host tests check on x86_64: register set-up up to the UART,
 the Info fields, the CRC, COBS, the UART driver, and the EABI helpers they use. It also
 reports how deep the stack went (the simulator's RAM starts as 0xFF).
@@ -25,10 +26,13 @@ import subprocess
 import sys
 
 PROFILES = {
-    # timer clock, ticks per sample, baud, build-profile byte
-    "launchpad": (1_000_000, 1657, 9600, 1),
-    "fast": (1_000_000, 122, 250_000, 2),
+    # timer clock, ticks per sample, baud, build-profile byte, MCLK
+    "launchpad": (1_000_000, 1657, 9600, 1, 8_000_000),
+    "fast": (1_000_000, 122, 250_000, 2, 16_000_000),
 }
+# Info segment A from 0x10F8: CALDCO_16MHZ, CALBC1_16MHZ, _12MHZ pair, CALDCO_8MHZ, CALBC1_8MHZ
+# (typical values; the simulator's flash is otherwise erased).
+CALIBRATION = "mw 0x10f8 0x86 0x8f 0x9e 0x8e 0x92 0x8d"
 
 
 def crc16(data):
@@ -41,7 +45,7 @@ def crc16(data):
 
 
 def expected_info(profile):
-    clock, ticks, baud, build = PROFILES[profile]
+    clock, ticks, baud, build, _ = PROFILES[profile]
     # kind 0x01, protocol 1, firmware 0.1.0, timer clock, ticks, ref 2500 mV, 10 bits, baud,
     # reset cause 0 (power-on: PORIFG is set below), build profile, 112 samples/frame, flags 0
     payload = bytes([0x01, 1, 0, 1, 0]) + struct.pack("<IHHBIBBBB", clock, ticks, 2500, 10, baud, 0, build, 112, 0)
@@ -69,7 +73,7 @@ def uart_bytes(elf, disasm, count):
     if not m:
         sys.exit("no write to UCA0TXBUF (mov.b rN, &103) in the disassembly")
     addr, reg = m.group(1), m.group(2).upper()
-    cmds = ["prog " + elf, "mw 0x10fc 0x92 0x8d", "mw 0x0002 0x04", "mw 0x0003 0x02", "setbreak 0x" + addr]
+    cmds = ["prog " + elf, CALIBRATION, "mw 0x0002 0x04", "mw 0x0003 0x02", "setbreak 0x" + addr]
     cmds += ["run"] * count  # each stop at the breakpoint prints the registers
     out = subprocess.run(["mspdebug", "sim"] + cmds, capture_output=True, text=True, timeout=120).stdout
     return bytes(int(v, 16) & 0xFF for v in re.findall(r"\(\s*" + reg + r": ([0-9a-f]+)\)", out))
@@ -100,12 +104,14 @@ def stops(out):
     return result
 
 
-def first_samples_frame(elf, disasm):
-    """Runs boot, injects 112 ADC10 interrupts, returns (injected values, UART bytes after Info)."""
+def first_samples_frame(elf, disasm, profile):
+    """Runs boot, injects 112 ADC10 interrupts; returns (injected values, UART bytes after
+    Info, MCLK cycles per injected sample, cycles from the 112th sample to the first byte,
+    cycles per further byte), the cycles counted by the simulator's tracer device."""
     tx, reg, adc, wait = addresses(disasm)
-    setup = ["prog " + elf, "mw 0x10fc 0x92 0x8d", "mw 0x0002 0x04", "mw 0x0003 0x02",
+    setup = ["prog " + elf, "simio add tracer t", CALIBRATION, "mw 0x0002 0x04", "mw 0x0003 0x02",
              "setbreak 0x%x" % tx, "setbreak 0x%x" % wait]
-    info_len = len(cobs(expected_info("launchpad")))
+    info_len = len(cobs(expected_info(profile)))
     # Phase 1: boot to the first wait for a buffer, to learn the stack pointer there (the same
     # at every wait: same call path).
     first = stops(sim(setup + ["run"] * (info_len + 1)))
@@ -114,17 +120,39 @@ def first_samples_frame(elf, disasm):
     sp = first[-1][1]["SP"]
     values = [(i * 389 + 7) % 1024 for i in range(112)]
     cmds = setup + ["run"] * (info_len + 1)
+    measure = ["simio config t clear", "run", "simio info t"]
     for v in values:
         # What the CPU does on an interrupt accepted in LPM0 right after the 4-byte
         # `bis #GIE|CPUOFF, SR`: push PC (the next instruction, the nop) and SR (GIE|CPUOFF),
         # clear SR, jump through the vector. ADC10MEM (0x01B4) holds the conversion.
         pc = wait + 4
         cmds += ["mw 0x%x 0x18 0x00 0x%02x 0x%02x" % (sp - 4, pc & 0xFF, pc >> 8), "set SP 0x%x" % (sp - 4),
-                 "set SR 0", "set PC 0x%x" % adc, "mw 0x01b4 0x%02x 0x%02x" % (v & 0xFF, v >> 8), "run"]
-    cmds += ["run"] * 149
-    seen = stops(sim(cmds, timeout=300))
+                 "set SR 0", "set PC 0x%x" % adc, "mw 0x01b4 0x%02x 0x%02x" % (v & 0xFF, v >> 8)] + measure
+    cmds += measure * 148
+    out = sim(cmds, timeout=300)
+    seen = stops(out)
     line = bytes(r[reg] & 0xFF for pc, r in seen[info_len:] if pc == tx)
-    return values, line
+    mclk = [int(c) for c in re.findall(r"^MCLK:\s+(\d+)", out, re.M)]
+    if len(mclk) != 112 + 148:
+        sys.exit(f"expected {112 + 148} cycle counts from the tracer, got {len(mclk)}")
+    per_sample = sum(mclk[:111]) / 111
+    return values, line, per_sample, mclk[111], sum(mclk[112:]) / 148
+
+
+# Costs the simulated run does not include: taking an interrupt (6 cycles), and per line byte
+# the transmit interrupt (entry, stub, handler, reti: ~30) plus the failed poll and LPM0 entry
+# before it (~40): the simulated UART is always ready.
+INTERRUPT_ENTRY = 6
+PER_BYTE_WAIT = 80
+
+
+def cpu_load(profile, per_sample, seal, per_byte):
+    clock, ticks, baud, _, mclk = PROFILES[profile]
+    rate = clock / ticks
+    frames = rate / 112
+    line_bytes = frames * 149 + 17 + 26 / 10
+    cycles = rate * (per_sample + INTERRUPT_ENTRY) + frames * seal + line_bytes * (per_byte + PER_BYTE_WAIT)
+    return cycles / mclk
 
 
 def check_samples_frame(values, line):
@@ -161,7 +189,7 @@ def main():
     sleeps = [m.group(1) for m in re.finditer(r"^\s*([0-9a-f]+):\s+bis\s+#24, r2$", open(disasm).read(), re.M)]
     if not sleeps:
         sys.exit("no LPM0 entry (bis #24, r2) in the disassembly")
-    cmds = ["prog " + elf, "mw 0x10fc 0x92 0x8d", "mw 0x0002 0x04"]
+    cmds = ["prog " + elf, CALIBRATION, "mw 0x0002 0x04"]
     cmds += ["setbreak 0x" + a for a in sleeps[:4]]
     cmds += ["run", "regs", "md 0x0200 512"]
     out = subprocess.run(["mspdebug", "sim"] + cmds, capture_output=True, text=True, timeout=60).stdout
@@ -190,11 +218,16 @@ def main():
     if sent != line:
         sys.exit(f"UART bytes {sent.hex()} != COBS(Info) + 0x00 {line.hex()}")
     print(f"mspdebug sim boot: UART sent {sent.hex()} = COBS(Info) + delimiter")
-    if profile == "launchpad":
-        values, frame = first_samples_frame(elf, disasm)
-        check_samples_frame(values, frame)
-        print(f"mspdebug sim: 112 injected ADC10 interrupts -> Samples frame of {len(frame)} line bytes, "
-              "CRC good, first_index 0, samples as injected")
+    values, frame, per_sample, seal, per_byte = first_samples_frame(elf, disasm, profile)
+    check_samples_frame(values, frame)
+    print(f"mspdebug sim: 112 injected ADC10 interrupts -> Samples frame of {len(frame)} line bytes, "
+          "CRC good, first_index 0, samples as injected")
+    load = cpu_load(profile, per_sample, seal, per_byte)
+    print(f"mspdebug sim cycles: {per_sample:.0f} per sample (interrupt + main-loop poll), {seal} from the "
+          f"frame's last sample to its first byte (CRC), {per_byte:.0f} per line byte: "
+          f"CPU load {load * 100:.0f} % at {PROFILES[profile][4] // 1_000_000} MHz")
+    if load > 0.85:
+        sys.exit(f"CPU load {load * 100:.0f} % leaves too little headroom")
 
 
 main()

@@ -11,7 +11,7 @@ use panic_msp430 as _;
 
 use ct_firmware_logic::app::{Idle, Shared, Streamer};
 use ct_firmware_logic::boot::{self, FAULT_BLINK};
-use ct_firmware_logic::profile::Profile;
+use ct_firmware_logic::profile::{DcoCal, Profile};
 use ct_firmware_logic::sampler::{FrameBuf, Sampler, FRAME_BUF_LEN};
 use ct_wire::cadence::Due;
 
@@ -164,8 +164,11 @@ fn main() -> ! {
     let mut red = RedLed::new(&p.PORT_1_2);
     let mut green = GreenLed::new(&p.PORT_1_2);
 
-    let calbc1 = p.CALIBRATION_DATA.calbc1_8mhz.read().bits();
-    let caldco = p.CALIBRATION_DATA.caldco_8mhz.read().bits();
+    let cal = &p.CALIBRATION_DATA;
+    let (calbc1, caldco) = match PROFILE.dco {
+        DcoCal::Mhz8 => (cal.calbc1_8mhz.read().bits(), cal.caldco_8mhz.read().bits()),
+        DcoCal::Mhz16 => (cal.calbc1_16mhz.read().bits(), cal.caldco_16mhz.read().bits()),
+    };
     match boot::dco_calibration(calbc1, caldco) {
         Ok((bcsctl1, dcoctl)) => {
             // TI's sequence: lowest DCO setting first, so no intermediate combination
@@ -173,8 +176,8 @@ fn main() -> ! {
             p.SYSTEM_CLOCK.dcoctl.write(|w| w.bits(0));
             p.SYSTEM_CLOCK.bcsctl1.write(|w| unsafe { w.bits(bcsctl1) });
             p.SYSTEM_CLOCK.dcoctl.write(|w| w.bits(dcoctl));
-            // MCLK = SMCLK = DCO, undivided.
-            p.SYSTEM_CLOCK.bcsctl2.write(|w| unsafe { w.bits(0) });
+            // MCLK = DCO; SMCLK = DCO / 1 or / 2, 8 MHz either way (see the profile).
+            p.SYSTEM_CLOCK.bcsctl2.write(|w| unsafe { w.bits(PROFILE.dco.bcsctl2()) });
         }
         Err(_) => fault(&p.WATCHDOG_TIMER, &mut red),
     }
@@ -230,7 +233,8 @@ fn feed_watchdog(wdt: &WATCHDOG_TIMER) {
     wdt.wdtctl.write(|w| unsafe { w.bits(WDTPW | WDTCNTCL | WDTSSEL_ACLK) });
 }
 
-/// Erased DCO calibration: the sample and baud rates would be wrong, so nothing is streamed.
+/// Erased DCO calibration (the profile's pair reads 0xFF): the sample and baud rates would be
+/// wrong, so nothing is streamed.
 /// The watchdog is stopped (a reset cannot restore the constants, and a reset loop would
 /// hide the pattern) and the red LED flashes three times every 1.2 s, forever.
 ///

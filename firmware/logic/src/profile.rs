@@ -1,11 +1,15 @@
 //! The two build profiles: clocks, sample rate and UART divisors, and the Info frame that
 //! reports them.
 //!
-//! MCLK = SMCLK = 8 MHz from the DCO's factory calibration (`CALBC1_8MHZ`/`CALDCO_8MHZ`):
-//! fast enough for the fast profile's 8.2 kSa/s (interrupt + packing + table-less CRC +
-//! COBS per sample, about half the CPU), valid down to the 2.7 V end of the LaunchPad's
-//! supply range (16 MHz needs >= 3.3 V), and it divides to an exact 1 MHz timer clock
-//! (Timer_A input divider /8) and to an exact 250000 baud.
+//! SMCLK = 8 MHz in both profiles, from the DCO's factory calibration: it divides to an exact
+//! 1 MHz timer clock (Timer_A input divider /8) and to an exact 250000 baud. MCLK (the CPU)
+//! depends on the profile:
+//! - launchpad: DCO at 8 MHz (`CALBC1_8MHZ`/`CALDCO_8MHZ`), MCLK = SMCLK = 8 MHz: about 7 %
+//!   CPU load, and valid over the whole supply range (8 MHz needs >= 2.2 V);
+//! - fast: DCO at 16 MHz (`CALBC1_16MHZ`/`CALDCO_16MHZ`), MCLK = 16 MHz, SMCLK = DCO / 2.
+//!   At 8 MHz the CPU would be about 94 % busy (cycles counted in `mspdebug sim` by CI: the
+//!   table-less CRC alone takes 42 600 cycles per frame); at 16 MHz about half that. 16 MHz
+//!   needs VCC >= 3.3 V: the LaunchPad's USB supply gives 3.5-3.6 V.
 //!
 //! The sample rate is `timer_clock_hz / ticks_per_sample`, both sent in the Info frame, so the
 //! host knows it exactly up to the DCO's tolerance (about +/-1.5 % over temperature; the
@@ -23,8 +27,35 @@ use ct_wire::{BuildProfile, Info, ResetCause, PROTOCOL_VERSION, SAMPLE_BITS};
 
 use crate::sampler::SAMPLES_PER_FRAME;
 
-/// MCLK and SMCLK, from the calibrated DCO.
+/// SMCLK, the timer's and the UART's clock, in both profiles.
 pub const SMCLK_HZ: u32 = 8_000_000;
+
+/// Which factory DCO calibration a profile runs from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DcoCal {
+    /// CALBC1_8MHZ / CALDCO_8MHZ: MCLK = SMCLK = DCO.
+    Mhz8,
+    /// CALBC1_16MHZ / CALDCO_16MHZ: MCLK = DCO, SMCLK = DCO / 2.
+    Mhz16,
+}
+
+impl DcoCal {
+    pub const fn mclk_hz(self) -> u32 {
+        match self {
+            DcoCal::Mhz8 => 8_000_000,
+            DcoCal::Mhz16 => 16_000_000,
+        }
+    }
+
+    /// BCSCTL2: MCLK = DCO undivided (SELM = 0, DIVM = 0); SMCLK = DCO divided so that it is
+    /// SMCLK_HZ (DIVS in bits 2-1).
+    pub const fn bcsctl2(self) -> u8 {
+        match self {
+            DcoCal::Mhz8 => 0x00,
+            DcoCal::Mhz16 => 0x02,
+        }
+    }
+}
 
 /// The ADC10 reference: the internal 2.5 V (REF2_5V); the analogue front end in spice/ is
 /// designed for a 0-2.5 V input range.
@@ -57,6 +88,7 @@ impl UartDivisor {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Profile {
     pub build: BuildProfile,
+    pub dco: DcoCal,
     /// Timer_A input divider as a power of two (the ID field): the timer counts SMCLK / 2^id.
     pub timer_id: u8,
     /// Timer_A period in up mode (TACCR0 = ticks - 1); one ADC trigger per period.
@@ -76,6 +108,7 @@ pub struct Profile {
 /// per bit, +0.04 %).
 pub const LAUNCHPAD: Profile = Profile {
     build: BuildProfile::Launchpad,
+    dco: DcoCal::Mhz8,
     timer_id: 3,
     ticks_per_sample: 1657,
     baud: 9600,
@@ -90,6 +123,7 @@ pub const LAUNCHPAD: Profile = Profile {
 /// every 50 Hz cycle. 250000 baud = 8 MHz / 32 exactly: oversampling, UCBR = 2, UCBRF = 0.
 pub const FAST: Profile = Profile {
     build: BuildProfile::Fast,
+    dco: DcoCal::Mhz16,
     timer_id: 3,
     ticks_per_sample: 122,
     baud: 250_000,
@@ -185,6 +219,14 @@ mod tests {
     }
 
     #[test]
+    fn smclk_is_8_mhz_in_both_profiles() {
+        for p in PROFILES {
+            let divs = (p.dco.bcsctl2() >> 1) & 3;
+            assert_eq!(p.dco.mclk_hz() >> divs, SMCLK_HZ, "{:?}", p.build);
+        }
+    }
+
+    #[test]
     fn info_reports_the_exact_rate() {
         let i = LAUNCHPAD.info(ResetCause::PowerOn);
         assert_eq!((i.timer_clock_hz, i.ticks_per_sample), (1_000_000, 1657));
@@ -223,8 +265,8 @@ mod tests {
         let info = line_bytes(1 + INFO_BODY_LEN);
         let status = line_bytes(1 + STATUS_BODY_LEN);
         assert_eq!((info, status), (26, 17));
-        let seal = (samples_payload_len(SAMPLES_PER_FRAME) as f64) * SEAL_CYCLES_PER_BYTE / SMCLK_HZ as f64;
         for p in PROFILES {
+            let seal = (samples_payload_len(SAMPLES_PER_FRAME) as f64) * SEAL_CYCLES_PER_BYTE / p.dco.mclk_hz() as f64;
             let rate = p.timer_clock_hz() as f64 / p.ticks_per_sample as f64;
             let bytes_per_s = p.baud as f64 / 10.0;
             let period = SAMPLES_PER_FRAME as f64 / rate;
