@@ -99,6 +99,8 @@ pub struct RawCsv {
     codes: Vec<u16>,
     rows: u64,
     line: String,
+    /// Last time written: times never go backwards (see [`RawCsv::run`]).
+    last_ns: i64,
 }
 
 impl RawCsv {
@@ -113,9 +115,13 @@ impl RawCsv {
             codes: Vec::new(),
             rows: 0,
             line: String::new(),
+            last_ns: i64::MIN,
         })
     }
 
+    /// Adds a run. Each sample's time comes from the chunk that brought it; the next chunk's
+    /// latency may differ by a few milliseconds, so a time that would go back is moved to
+    /// 1 ns after the previous one.
     pub fn run(&mut self, run: Run<'_>, clock: &Clock) -> Result<(), ExportError> {
         if run.rate_hz != self.rate_hz {
             self.flush()?;
@@ -123,7 +129,11 @@ impl RawCsv {
         }
         for (k, &code) in run.codes.iter().enumerate() {
             let t = run.t_s + k as f64 / run.rate_hz;
-            self.block.push((t, run.index + k as u64, code, clock.unix_ns(t)));
+            let ns = clock.unix_ns(t).map(|ns| {
+                self.last_ns = ns.max(self.last_ns.saturating_add(1));
+                self.last_ns
+            });
+            self.block.push((t, run.index + k as u64, code, ns));
         }
         if self.block.len() as f64 >= self.rate_hz {
             self.flush()?;

@@ -315,7 +315,7 @@ impl Folder {
         let top = self.lut.len() - 1;
         let step = f / fs;
         for (t, r) in &self.runs {
-            let mut p = (f * (t - t0) + phi + 0.75).rem_euclid(1.0);
+            let mut p = (f * (t - t0) + phi + 0.25).rem_euclid(1.0);
             for &code in &self.codes[r.clone()] {
                 let amps = self.lut[(code as usize).min(top)];
                 let bin = ((p * BINS as f64) as usize).min(BINS - 1);

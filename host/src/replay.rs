@@ -89,6 +89,24 @@ impl Clock {
     }
 }
 
+/// Keeps reading times strictly increasing (by at least 1 ms, the key's resolution): receive
+/// jitter cannot reorder readings a window apart, but a recording whose device clock runs far
+/// from the host's (the virtual device's `--sim-speed`) could, and the database key must stay
+/// unique.
+#[derive(Debug, Default)]
+struct Monotonic {
+    last_ns: Option<i64>,
+}
+
+impl Monotonic {
+    fn next(&mut self, ns: Option<i64>) -> Option<SystemTime> {
+        let ns = ns?;
+        let ns = self.last_ns.map_or(ns, |l| ns.max(l + 1_000_000));
+        self.last_ns = Some(ns);
+        Some(capture::from_unix_ns(ns))
+    }
+}
+
 /// Progress: bytes of the input consumed so far.
 pub type Progress<'a> = &'a mut dyn FnMut(u64);
 
@@ -110,6 +128,7 @@ pub fn readings(
             let mut timing = SampleDecoder::new(false);
             let mut clock = Clock::default();
             let mut sessions = 0;
+            let mut monotonic = Monotonic::default();
             let io = |source| ReplayError::Io { path: path.to_owned(), source };
             while let Some(rec) = reader.next_record().map_err(io)? {
                 if rec.kind == Kind::Bytes {
@@ -121,7 +140,7 @@ pub fn readings(
                 let c = clock;
                 let mut emit = |e: Event| {
                     let wall = match &e {
-                        Event::Reading(r) => c.wall(r.t_s),
+                        Event::Reading(r) => monotonic.next(c.unix_ns(r.t_s)),
                         Event::Notice(_) => None,
                     };
                     out(e, wall)
@@ -155,7 +174,7 @@ pub fn readings(
             let c = clock;
             meter.finish(&mut |e| {
                 let wall = match &e {
-                    Event::Reading(r) => c.wall(r.t_s),
+                    Event::Reading(r) => monotonic.next(c.unix_ns(r.t_s)),
                     Event::Notice(_) => None,
                 };
                 out(e, wall)

@@ -1,0 +1,454 @@
+//! End-to-end tests of recording, re-processing and exporting: `ct-read record` through a real
+//! pseudo-terminal (the virtual device), `analyze`/`plot`/`export` on the capture, the SQLite
+//! sink, loading the exported CSV into SQLite and a real PostgreSQL server with the shipped
+//! schema, and what survives SIGINT and SIGKILL.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ct_host::calibration::Calibration;
+use ct_host::capture::{self, CaptureReader, Kind};
+use ct_host::output::CSV_HEADER;
+use ct_host::sim::{DeviceProfile, Faults, Load, Shape, VirtualDevice};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ct-read");
+const SCHEMA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/sql/readings.sql");
+
+fn ct_read(args: &[&str]) -> (String, String) {
+    let out = Command::new(BIN).args(args).output().expect("run ct-read");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "ct-read {args:?} failed: {stderr}");
+    (String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
+}
+
+fn json_lines(stdout: &str) -> Vec<serde_json::Value> {
+    stdout.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON {l}: {e}"))).collect()
+}
+
+/// A capture of `seconds` of the fast profile with receive times as a real recording would
+/// have them: one chunk per 50 ms, stamped when its last sample was taken plus 3 ms latency.
+fn synthetic_capture(path: &Path, amps: f64, seconds: f64, t0_ns: i64) {
+    let profile = DeviceProfile::FAST;
+    let load = Load { amps, mains_hz: 50.0, shape: Shape::Sine, step: None };
+    let mut dev = VirtualDevice::new(profile, load, Calibration::builtin(), 0.3, Faults::default(), 3);
+    let rate = profile.sample_rate_hz();
+    let mut chunks = Vec::new();
+    let mut t = 0.05;
+    while t <= seconds + 1e-9 {
+        let mut buf = Vec::new();
+        dev.run_until((t * rate) as u64, &mut buf);
+        chunks.push((t0_ns + (t * 1e9) as i64 + 3_000_000, buf));
+        t += 0.05;
+    }
+    capture::write_capture(path, &[("source", "synthetic".into())], chunks.iter().map(|(ns, b)| (*ns, b.as_slice())))
+        .unwrap();
+}
+
+/// `record` from the virtual device until Ctrl-C: exits 0 with the capture synced; the capture
+/// then gives the same kind of readings as live, with UTC times, through analyze, export and
+/// all three plots.
+#[test]
+fn record_then_analyze_plot_and_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("run.ctcap");
+    let mut child = Command::new(BIN)
+        .args(["record", "--simulate", "--json", "--sim-profile", "fast", "--sim-speed", "4", "--sim-amps", "6"])
+        .args(["-o", cap.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut live = Vec::new();
+    for _ in 0..6 {
+        live.push(lines.next().unwrap().unwrap());
+    }
+    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    for l in lines {
+        live.push(l.unwrap());
+    }
+    assert!(child.wait().unwrap().success());
+
+    let mut r = CaptureReader::open(&cap).unwrap();
+    let first = r.next_record().unwrap().unwrap();
+    assert_eq!(first.kind, Kind::Session);
+    assert!(String::from_utf8_lossy(first.payload).contains("source=virtual device"));
+    while r.next_record().unwrap().is_some() {}
+    assert_eq!(r.tail_warning(), None);
+
+    let (out, _) = ct_read(&["analyze", cap.to_str().unwrap(), "--json"]);
+    let rs = json_lines(&out);
+    assert!(rs.len() + 1 >= live.len(), "analyze gave {} readings, live {}", rs.len(), live.len());
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    for r in rs.iter().filter(|r| r["duration_s"].as_f64().unwrap() > 0.9) {
+        assert!((r["irms_a"].as_f64().unwrap() / 6.0 - 1.0).abs() < 0.01, "{r}");
+        let ms = r["unix_ms"].as_i64().expect("captures give readings a time");
+        assert!((now_ms - ms).abs() < 60_000, "{r}");
+        assert!(r["time_utc"].as_str().unwrap().ends_with('Z'));
+    }
+
+    for (kind, file) in [("raw", "raw.png"), ("folded", "folded.svg"), ("trend", "trend.png")] {
+        let out = dir.path().join(file);
+        ct_read(&["plot", cap.to_str().unwrap(), "-o", out.to_str().unwrap(), "--kind", kind]);
+        let bytes = std::fs::read(&out).unwrap();
+        if file.ends_with(".png") {
+            assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.len() > 5_000, "{file}");
+        } else {
+            let text = String::from_utf8(bytes).unwrap();
+            assert!(text.contains("<svg") && text.contains("phase in the mains cycle"), "{file}");
+        }
+    }
+
+    let csv = dir.path().join("out.csv");
+    ct_read(&["export", cap.to_str().unwrap(), "--csv", csv.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(rows[0], CSV_HEADER);
+    assert_eq!(rows.len() - 1, rs.len());
+    for (row, r) in rows[1..].iter().zip(&rs) {
+        let cols: Vec<&str> = row.split(',').collect();
+        assert_eq!(cols.len(), 11, "{row}");
+        assert_eq!(cols[1], r["unix_ms"].as_i64().unwrap().to_string(), "live analyze and export agree");
+    }
+
+    let raw = dir.path().join("raw.csv");
+    ct_read(&["export", cap.to_str().unwrap(), "--csv", raw.to_str().unwrap(), "--raw"]);
+    let text = std::fs::read_to_string(&raw).unwrap();
+    let mut rows = text.lines();
+    assert_eq!(rows.next(), Some(ct_host::export::RAW_HEADER));
+    let samples: Vec<Vec<&str>> = rows.map(|l| l.split(',').collect()).collect();
+    assert!(samples.len() > 8000, "{}", samples.len());
+    let peak = samples.iter().map(|c| c[5].parse::<f64>().unwrap()).fold(0.0, f64::max);
+    assert!((peak / (6.0 * 2f64.sqrt()) - 1.0).abs() < 0.1, "peak {peak} A");
+    for w in samples.windows(2).take(1000) {
+        assert!(w[1][1].parse::<i64>().unwrap() > w[0][1].parse::<i64>().unwrap(), "unix_ns increases");
+        assert_eq!(w[1][3].parse::<u64>().unwrap(), w[0][3].parse::<u64>().unwrap() + 1, "index");
+    }
+}
+
+/// A torn or corrupt tail (a power cut mid-write) costs the last record only: every reader
+/// warns and carries on, and recording again onto the file cuts the tail first.
+#[test]
+fn torn_capture_tail_is_skipped_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("c.ctcap");
+    synthetic_capture(&cap, 4.0, 6.0, 1_790_000_000_000_000_000);
+    let (whole, _) = ct_read(&["analyze", cap.to_str().unwrap(), "--json"]);
+    let whole = json_lines(&whole);
+    let mut bytes = std::fs::read(&cap).unwrap();
+    let len = bytes.len();
+    bytes.truncate(len - 100);
+    bytes.extend_from_slice(&[0u8; 4096]);
+    std::fs::write(&cap, &bytes).unwrap();
+    let (out, err) = ct_read(&["analyze", cap.to_str().unwrap(), "--json"]);
+    assert!(err.contains("c.ctcap: ignoring the last"), "{err}");
+    let torn = json_lines(&out);
+    assert!(torn.len() + 1 >= whole.len() && torn.len() <= whole.len(), "{} vs {}", torn.len(), whole.len());
+    assert_eq!(torn[0], whole[0]);
+    let (_, err) = ct_read(&["plot", cap.to_str().unwrap(), "-o", dir.path().join("p.png").to_str().unwrap()]);
+    assert!(err.contains("ignoring the last"), "{err}");
+    let (_, err) = ct_read(&["export", cap.to_str().unwrap(), "--csv", dir.path().join("e.csv").to_str().unwrap()]);
+    assert!(err.contains("ignoring the last"), "{err}");
+}
+
+fn spawn_device(link: &Path) -> Child {
+    let child = Command::new(BIN)
+        .args(["virtual-device", "--link", link.to_str().unwrap(), "--sim-profile", "fast", "--sim-speed", "4"])
+        .args(["--sim-amps", "9"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    while !link.exists() {
+        assert!(t.elapsed() < Duration::from_secs(10), "virtual device did not come up");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
+/// Unplug and replug while recording: the capture holds the loss and the return, and its
+/// readings show the gap where the live ones did.
+#[test]
+fn recording_survives_unplug_and_replug() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("ttyVIRT");
+    let cap = dir.path().join("r.ctcap");
+    let mut dev = spawn_device(&link);
+    let reader = Command::new(BIN)
+        .args(["record", link.to_str().unwrap(), "-o", cap.to_str().unwrap(), "--json", "--duration", "7"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    dev.kill().unwrap();
+    dev.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let mut dev = spawn_device(&link);
+    let out = reader.wait_with_output().unwrap();
+    dev.kill().unwrap();
+    let _ = dev.wait();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let mut r = CaptureReader::open(&cap).unwrap();
+    let mut kinds = Vec::new();
+    while let Some(rec) = r.next_record().unwrap() {
+        if kinds.last() != Some(&rec.kind) {
+            kinds.push(rec.kind);
+        }
+    }
+    assert_eq!(kinds, [Kind::Session, Kind::Bytes, Kind::Lost, Kind::Back, Kind::Bytes]);
+
+    let (stdout, _) = ct_read(&["analyze", cap.to_str().unwrap(), "--json"]);
+    let rs = json_lines(&stdout);
+    let gap = rs.iter().position(|r| r["flags"]["gap"].as_bool().unwrap()).expect("a reading flagged gap");
+    assert!(gap > 0 && gap < rs.len() - 1, "{rs:?}");
+    let lost = rs[gap]["lost_samples"].as_u64().unwrap() as f64 / DeviceProfile::FAST.sample_rate_hz();
+    assert!(lost > 1.0, "the gap covers the time unplugged: {lost} s");
+    for r in rs.iter().filter(|r| r["duration_s"].as_f64().unwrap() > 0.9) {
+        assert!((r["irms_a"].as_f64().unwrap() / 9.0 - 1.0).abs() < 0.01, "{r}");
+    }
+}
+
+fn sqlite_rows(db: &Path) -> Vec<(i64, f64)> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let ok: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(ok, "ok");
+    let mut stmt = conn.prepare("SELECT unix_ms, irms_a FROM readings ORDER BY unix_ms").unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().collect::<Result<_, _>>().unwrap()
+}
+
+/// `export --sqlite` twice adds each reading once (key: unix_ms); the rows equal the CSV's.
+/// The CSV also loads unchanged into SQLite through the shipped schema with `.import`, when the
+/// sqlite3 shell is installed.
+#[test]
+fn sqlite_export_is_idempotent_and_matches_the_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("c.ctcap");
+    synthetic_capture(&cap, 7.0, 12.0, 1_790_000_000_000_000_000);
+    let db = dir.path().join("m.db");
+    let csv = dir.path().join("out.csv");
+    let (_, err) = ct_read(&["export", cap.to_str().unwrap(), "--sqlite", db.to_str().unwrap()]);
+    assert!(err.contains("added 12 readings, skipped 0"), "{err}");
+    let (_, err) =
+        ct_read(&["export", cap.to_str().unwrap(), "--sqlite", db.to_str().unwrap(), "--csv", csv.to_str().unwrap()]);
+    assert!(err.contains("added 0 readings, skipped 12"), "{err}");
+    let rows = sqlite_rows(&db);
+    assert_eq!(rows.len(), 12);
+    // The first window ends 1 s after the first sample; the chunk that completes it was
+    // stamped 3 ms (latency) plus up to one frame (13.7 ms) later.
+    assert!((1_790_000_001_003..=1_790_000_001_018).contains(&rows[0].0), "{rows:?}");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let csv_ms: Vec<i64> = text.lines().skip(1).map(|l| l.split(',').nth(1).unwrap().parse().unwrap()).collect();
+    assert_eq!(csv_ms, rows.iter().map(|r| r.0).collect::<Vec<_>>());
+
+    if Command::new("sqlite3").arg("--version").output().is_err() {
+        eprintln!("NOTE: sqlite3 shell not installed: skipping the `.import` check (the rusqlite sink was checked)");
+        return;
+    }
+    let db2 = dir.path().join("import.db");
+    let out = Command::new("sqlite3")
+        .arg(&db2)
+        .arg(format!(".read {SCHEMA}"))
+        .arg(format!(".import --csv --skip 1 {} readings", csv.display()))
+        .arg("SELECT count(*), round(avg(irms_a), 1), substr(min(time_utc), 1, 21) FROM readings")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(stdout.trim(), "12|7.0|2026-09-21T14:13:21.0", "{stdout}");
+}
+
+/// The PostgreSQL binaries: on PATH, or in Debian's versioned directory.
+fn pg_bin_dir() -> Option<PathBuf> {
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
+        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if dir.join("initdb").exists() {
+            return Some(dir);
+        }
+    }
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+        .filter(|d| d.join("initdb").exists())
+        .collect();
+    dirs.sort();
+    dirs.pop()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Runs a PostgreSQL program, as the `postgres` user when we are root (the server refuses to
+/// run as root).
+fn pg(bin: &Path, prog: &str, as_postgres: bool) -> Command {
+    let path = bin.join(prog);
+    if as_postgres {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(path);
+        c
+    } else {
+        Command::new(path)
+    }
+}
+
+/// A throwaway cluster in a temp dir on 127.0.0.1, stopped on drop.
+struct PgServer {
+    bin: PathBuf,
+    data: PathBuf,
+    port: u16,
+    as_postgres: bool,
+    _dir: tempfile::TempDir,
+}
+
+impl PgServer {
+    fn start() -> Option<PgServer> {
+        let bin = pg_bin_dir()?;
+        let root = is_root();
+        let dir = tempfile::tempdir().unwrap();
+        let as_postgres = root;
+        if as_postgres {
+            // The postgres user must own the cluster and be able to reach it.
+            let mut p = dir.path().to_path_buf();
+            while p != Path::new("/") {
+                let _ = Command::new("chmod").arg("o+x").arg(&p).status();
+                p.pop();
+            }
+            assert!(Command::new("chown").args(["postgres:"]).arg(dir.path()).status().unwrap().success());
+        }
+        let data = dir.path().join("data");
+        let out = pg(&bin, "initdb", as_postgres)
+            .args(["-D", data.to_str().unwrap(), "-U", "postgres", "-A", "trust", "--no-sync"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "initdb: {}", String::from_utf8_lossy(&out.stderr));
+        let port = free_port();
+        let opts = format!("-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", dir.path().display());
+        let out = pg(&bin, "pg_ctl", as_postgres)
+            .args(["-D", data.to_str().unwrap(), "-o", &opts, "-w", "-t", "60", "-l"])
+            .arg(dir.path().join("log"))
+            .arg("start")
+            .output()
+            .unwrap();
+        let log = std::fs::read_to_string(dir.path().join("log")).unwrap_or_default();
+        assert!(out.status.success(), "pg_ctl start: {}\n{log}", String::from_utf8_lossy(&out.stderr));
+        Some(PgServer { bin, data, port, as_postgres, _dir: dir })
+    }
+
+    /// psql as the superuser over TCP, failing on the first error.
+    fn psql(&self, args: &[&str]) -> String {
+        let out = Command::new(self.bin.join("psql"))
+            .args(["-X", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-At"])
+            .args(["-p", &self.port.to_string()])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "psql {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+impl Drop for PgServer {
+    fn drop(&mut self) {
+        let _ = pg(&self.bin, "pg_ctl", self.as_postgres)
+            .args(["-D", self.data.to_str().unwrap(), "-m", "immediate", "-w", "stop"])
+            .output();
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// The exported CSV loads unchanged into PostgreSQL with the shipped schema and
+/// `\copy readings FROM 'out.csv' CSV HEADER`: empty fields become NULL, times become
+/// timestamps, and loading it again is refused by the key instead of duplicating rows.
+#[test]
+fn exported_csv_loads_into_postgresql() {
+    let Some(server) = PgServer::start() else {
+        let root = is_root();
+        assert!(!root, "running as root but no PostgreSQL binaries found: install the `postgresql` package");
+        eprintln!("\n*** SKIPPED exported_csv_loads_into_postgresql: no PostgreSQL binaries (initdb) found ***\n");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("c.ctcap");
+    synthetic_capture(&cap, 0.0, 3.0, 1_790_000_000_000_000_000);
+    let mut bytes = std::fs::read(&cap).unwrap();
+    let tail = dir.path().join("t.ctcap");
+    synthetic_capture(&tail, 7.0, 5.0, 1_790_000_003_050_000_000);
+    bytes.extend_from_slice(&std::fs::read(&tail).unwrap()[capture::MAGIC.len()..]);
+    std::fs::write(&cap, bytes).unwrap();
+    let csv = dir.path().join("out.csv");
+    ct_read(&["export", cap.to_str().unwrap(), "--csv", csv.to_str().unwrap()]);
+    let n_rows = std::fs::read_to_string(&csv).unwrap().lines().count() - 1;
+    assert!(n_rows >= 7, "{n_rows}");
+
+    server.psql(&["-f", SCHEMA]);
+    let copy = format!("\\copy readings FROM '{}' CSV HEADER", csv.display());
+    server.psql(&["-c", &copy]);
+    let got = server.psql(&[
+        "-c",
+        "SELECT count(*), count(mains_hz), count(*) FILTER (WHERE flags = 'low'), \
+         round(max(irms_a)::numeric, 1), min(time_utc) AT TIME ZONE 'UTC' FROM readings",
+    ]);
+    let cols: Vec<&str> = got.trim().split('|').collect();
+    assert_eq!(cols[0], n_rows.to_string(), "{got}");
+    assert!(cols[1].parse::<usize>().unwrap() >= 4, "zero-current windows have no frequency (NULL): {got}");
+    assert!(cols[2].parse::<usize>().unwrap() >= 2, "{got}");
+    assert_eq!(cols[3], "7.0", "{got}");
+    assert!(cols[4].starts_with("2026-09-21 14:13:21.0"), "{got}");
+    let out = Command::new(server.bin.join("psql"))
+        .args(["-X", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-p", &server.port.to_string()])
+        .args(["-c", &copy])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "a second load must be refused by the unix_ms key");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("duplicate key"));
+}
+
+/// SIGKILL in the middle of live reading with --csv and --sqlite: the CSV holds whole rows (a
+/// torn last row is cut when it is opened again) and the database opens cleanly with every
+/// committed reading.
+#[test]
+fn sigkill_leaves_whole_rows_in_csv_and_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("live.csv");
+    let db = dir.path().join("live.db");
+    let mut child = Command::new(BIN)
+        .args(["--simulate", "--sim-profile", "fast", "--sim-speed", "8", "--window", "0.1"])
+        .args(["--csv", csv.to_str().unwrap(), "--sqlite", db.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for _ in 0..25 {
+        lines.next().unwrap().unwrap();
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(rows[0], CSV_HEADER);
+    let whole = if text.ends_with('\n') { rows.len() } else { rows.len() - 1 };
+    assert!(whole >= 20, "{text}");
+    for row in &rows[1..whole] {
+        assert_eq!(row.split(',').count(), 11, "torn row {row}");
+    }
+    let (_, cut) = ct_host::output::CsvSink::open(&csv).unwrap();
+    assert_eq!(cut.is_some(), whole < rows.len());
+
+    let db_rows = sqlite_rows(&db);
+    assert!(db_rows.len() + 1 >= whole - 1 && db_rows.len() <= whole, "{} vs {}", db_rows.len(), whole - 1);
+    for (_, a) in &db_rows {
+        assert!((a / 5.0 - 1.0).abs() < 0.05, "{a}");
+    }
+    // It takes more rows after the crash.
+    ct_host::sqlite::SqliteSink::open(&db).unwrap().finish().unwrap();
+}
