@@ -10,8 +10,10 @@
 # 4. the vector table: reset vector at 0xFFFE -> Reset, ADC10 and USCIAB0TX -> their stubs;
 # 5. `mspdebug sim "prog <elf>"` loads it, and the start-up code (Reset, .bss/.data, main)
 #    runs to the erased-calibration fault handler (the simulator's info flash reads 0xFF);
-#    with calibration constants written in, the boot path runs to the first UART wait and
-#    has built the expected Info frame, CRC included (firmware/ci/sim_boot.py).
+#    with calibration constants written in, the registers get the specified values, the boot
+#    Info frame goes out byte for byte, and 112 injected ADC10 interrupts produce a correct
+#    first Samples frame; the simulator's cycle counts bound the CPU load
+#    (firmware/ci/sim_boot.py).
 set -euo pipefail
 
 root="$(pwd)"

@@ -14,7 +14,8 @@ CPU takes one (saved PC and SR on the stack, PC from the vector, a value in ADC1
 112 of them the first Samples frame must come out of the UART, decode (COBS, CRC) and carry
 first_index 0 and exactly the injected values. The simulator's tracer counts MCLK cycles
 meanwhile, which gives the profile's CPU load (must stay below 85 %). That checks on the
-MSP430 instruction set what the host tests check on x86_64: register set-up up to the UART,
+MSP430 instruction set what the host tests check on x86_64: the peripheral register values
+written (read back from the tracer's IO history),
 the Info fields, the CRC, COBS, the UART driver, and the EABI helpers they use. It also
 reports how deep the stack went (the simulator's RAM starts as 0xFF).
 
@@ -109,14 +110,16 @@ def first_samples_frame(elf, disasm, profile):
     Info, MCLK cycles per injected sample, cycles from the 112th sample to the first byte,
     cycles per further byte), the cycles counted by the simulator's tracer device."""
     tx, reg, adc, wait = addresses(disasm)
-    setup = ["prog " + elf, "simio add tracer t", CALIBRATION, "mw 0x0002 0x04", "mw 0x0003 0x02",
+    setup = ["prog " + elf, "simio add tracer t 4096", CALIBRATION, "mw 0x0002 0x04", "mw 0x0003 0x02",
              "setbreak 0x%x" % tx, "setbreak 0x%x" % wait]
     info_len = len(cobs(expected_info(profile)))
     # Phase 1: boot to the first wait for a buffer, to learn the stack pointer there (the same
     # at every wait: same call path).
-    first = stops(sim(setup + ["run"] * (info_len + 1)))
+    boot = sim(setup + ["run"] * (info_len + 1) + ["simio info t"])
+    first = stops(boot)
     if len(first) != info_len + 1 or first[-1][0] != wait:
         sys.exit("the main loop did not reach its wait for a full buffer after the boot Info")
+    check_registers(boot, profile)
     sp = first[-1][1]["SP"]
     values = [(i * 389 + 7) % 1024 for i in range(112)]
     cmds = setup + ["run"] * (info_len + 1)
@@ -153,6 +156,41 @@ def cpu_load(profile, per_sample, seal, per_byte):
     line_bytes = frames * 149 + 17 + 26 / 10
     cycles = rate * (per_sample + INTERRUPT_ENTRY) + frames * seal + line_bytes * (per_byte + PER_BYTE_WAIT)
     return cycles / mclk
+
+
+def check_registers(out, profile):
+    """The last value the boot path wrote to each peripheral register (from the tracer's IO
+    history) against the values the MSP430x2xx Family User's Guide calls for."""
+    clock, ticks, baud, _, mclk = PROFILES[profile]
+    written = {}
+    for addr, val in re.findall(r"write\.[bw] => 0x([0-9a-f]{4}) 0x([0-9a-f]+)", out):
+        written[int(addr, 16)] = int(val, 16)
+    fast = profile == "fast"
+    want = {
+        0x0053: (0x20, "BCSCTL3: ACLK from VLO"),
+        0x0120: (0x5A0C, "WDTCTL: running, ACLK, /32768, counter cleared"),
+        0x012C: (0xA510, "FCTL3: KEYV cleared, locked"),
+        0x0057: (0x8F if fast else 0x8D, "BCSCTL1 from CALBC1_16MHZ/_8MHZ"),
+        0x0056: (0x86 if fast else 0x92, "DCOCTL from CALDCO_16MHZ/_8MHZ"),
+        0x0058: (0x02 if fast else 0x00, "BCSCTL2: SMCLK = 8 MHz"),
+        0x0061: (0x80, "UCA0CTL1: SMCLK, out of reset"),
+        0x0060: (0x00, "UCA0CTL0: 8N1 UART"),
+        0x0062: (2 if fast else 52, "UCA0BR0"),
+        0x0063: (0, "UCA0BR1"),
+        0x0064: (0x01 if fast else 0x11, "UCA0MCTL"),
+        0x01B2: (0x4404, "ADC10CTL1: A4, SHS_1 (Timer_A OUT1), repeat single channel"),
+        0x004A: (0x10, "ADC10AE0: P1.4 analogue"),
+        0x01B0: (0x3C7A, "ADC10CTL0: VREF+ 2.5 V on, 64-clock sample, IE, ENC"),
+        0x0172: (ticks - 1, "TACCR0: period"),
+        0x0174: (ticks // 2, "TACCR1: OUT1 falls mid-period"),
+        0x0164: (0x00E0, "TACCTL1: OUTMOD_7 reset/set"),
+        0x0160: (0x02D4, "TACTL: SMCLK / 8, up mode, cleared"),
+    }
+    bad = [f"{name} @0x{a:04x}: wrote {written.get(a, 'nothing')!r}, want 0x{v:x}"
+           for a, (v, name) in want.items() if written.get(a) != v]
+    if bad:
+        sys.exit("register set-up:\n  " + "\n  ".join(bad))
+    print(f"mspdebug sim: {len(want)} clock, watchdog, UART, ADC10 and Timer_A register values as specified")
 
 
 def check_samples_frame(values, line):
