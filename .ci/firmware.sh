@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Firmware CI, run from the repository root (called by .ci/run; mspdebug is installed there).
 #
-# 1. host tests of the firmware's pure logic (stable toolchain, x86_64: EABI helpers
+# 1. rustfmt, and host tests of the firmware's pure logic (stable toolchain, x86_64: EABI helpers
 #    exhaustively, sampler, streaming state machine decoded with ct-wire, profiles);
 # 2. release builds of both profiles (nightly, -Zbuild-std=core, custom target, rust-lld);
 # 3. budgets per ELF: flash <= 8 KB, .data + .bss leaving >= 160 B of the 512 B RAM, and the
@@ -29,8 +29,14 @@ for t in llvm-size llvm-nm llvm-objdump; do
   [[ -x "$tools/$t" ]] || { echo "firmware.sh: $tools/$t missing (llvm-tools component)" >&2; exit 1; }
 done
 
+# Formatting of the firmware crates only: `cargo fmt --all` here would also format the root
+# workspace through the ct-wire path dependency.
+echo "== firmware: rustfmt"
+rustup component add rustfmt --toolchain stable
+(cd "$fw" && cargo +stable fmt -p ct-firmware -p ct-firmware-logic -- --check)
+
 echo "== firmware: host tests (firmware/logic, stable, $host)"
-(cd "$fw/logic" && cargo +stable test --locked --target "$host")
+(cd "$fw/logic" && cargo +stable test --target "$host")
 
 out="$fw/target/ci"
 mkdir -p "$out"
@@ -113,7 +119,7 @@ for profile in launchpad fast; do
   features=()
   [[ $profile == fast ]] && features=(--features fast)
   echo "== firmware: build $profile (release)"
-  (cd "$fw" && cargo +nightly build --release --locked "${features[@]}")
+  (cd "$fw" && cargo +nightly build --release "${features[@]}")
   cp "$fw/target/msp430g2553/release/ct-firmware" "$out/ct-firmware-$profile.elf"
   check_elf "$profile" "$out/ct-firmware-$profile.elf"
 done
