@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use crate::model::{Adc, ModelParams};
 use crate::sim::{run_jobs, Job, Record};
 use crate::stimulus::Stimulus;
-use crate::table::{self, estimate_rms, SweepPoint, Table};
+use crate::table::{self, estimate_rms, Column, SweepPoint, Table};
 
 /// Sweep amplitudes (A RMS): geometric from 0.05 A in 6 % steps up to 125 A, past the level
 /// where the ADC clips (~100 A), plus 1 A steps from 96 to 110 A so the fit reaches as close to
@@ -21,6 +21,16 @@ pub fn sweep_amplitudes() -> Vec<f64> {
 
 /// Samples per cycle used for fitting: fine enough to stand for asynchronous sampling.
 pub const FIT_PPC: usize = 2000;
+
+/// Mains frequencies of the default table's columns: the clamp's rated 45-65 Hz band in 5 Hz
+/// steps. The host interpolates linearly between neighbouring columns; spice/results.md shows
+/// the error that leaves midway between them.
+pub const TABLE_HZ: [f64; 5] = [45.0, 50.0, 55.0, 60.0, 65.0];
+
+/// Frequencies midway between the columns, where interpolation is checked.
+pub fn midpoints(hz: &[f64]) -> Vec<f64> {
+    hz.windows(2).map(|w| (w[0] + w[1]) / 2.0).collect()
+}
 
 /// A fitted table with the evidence behind it.
 pub struct Fitted {
@@ -57,6 +67,17 @@ pub fn fit_table(spice_dir: &Path, params: ModelParams, adc: &Adc, hz: f64) -> R
     Ok(Fitted { hz, table, peak_matched, zero_v, peaks })
 }
 
+impl Fitted {
+    pub fn column(&self) -> Column {
+        Column { hz: self.hz, amps: self.table.amps.clone() }
+    }
+}
+
+/// Fit one table column per frequency (in the order given, which must increase).
+pub fn fit_tables(spice_dir: &Path, params: ModelParams, adc: &Adc, hz: &[f64]) -> Result<Vec<Fitted>> {
+    hz.iter().map(|&f| fit_table(spice_dir, params, adc, f)).collect()
+}
+
 /// Host-style RMS of a record inverted through `amps`, over `[from, to)` cycles.
 pub fn inverted_rms(amps: &[f64], adc: &Adc, rec: &Record, from: usize, to: usize) -> f64 {
     let n = rec.points_per_cycle;
@@ -91,6 +112,14 @@ mod tests {
         assert!(*a.last().expect("non-empty") > 118.0);
         assert!(a.windows(2).all(|w| w[1] > w[0] && w[1] / w[0] <= 1.06 + 1e-9));
         assert!(a.contains(&100.0));
+    }
+
+    #[test]
+    fn columns_cover_the_rated_band_in_increasing_order() {
+        assert_eq!(TABLE_HZ.first(), Some(&45.0));
+        assert_eq!(TABLE_HZ.last(), Some(&65.0));
+        assert!(TABLE_HZ.windows(2).all(|w| w[1] > w[0]));
+        assert_eq!(midpoints(&TABLE_HZ), vec![47.5, 52.5, 57.5, 62.5]);
     }
 
     #[test]

@@ -24,12 +24,13 @@ fn register_font() -> Result<()> {
     result
 }
 
-const COLORS: [RGBColor; 5] = [
+const COLORS: [RGBColor; 6] = [
     RGBColor(31, 119, 180),
     RGBColor(214, 39, 40),
     RGBColor(44, 160, 44),
     RGBColor(148, 103, 189),
     RGBColor(255, 127, 14),
+    RGBColor(127, 127, 127),
 ];
 
 /// A named line to draw.

@@ -1,8 +1,12 @@
 //! `spicegen`: regenerates the Efergy CT simulation products from the committed netlists.
 //!
-//! * `spicegen all` — calibration tables, golden waveforms, figures and spice/results.md;
-//! * `spicegen check` — regenerates tables and goldens in memory and fails on drift from the
-//!   committed files, or if the committed tables miss the accuracy targets.
+//! * `spicegen all` — the multi-frequency calibration table, golden waveforms, figures,
+//!   spice/results.md and spice/sensitivity.md;
+//! * `spicegen check` — regenerates goldens (and with `--full` the table) in memory and fails on
+//!   drift from the committed files, or if the committed table misses the accuracy targets;
+//! * `spicegen sensitivity` — how readings with the default table move when the sensor departs
+//!   from the model, and what a two-point user calibration recovers (spice/sensitivity.md);
+//! * `spicegen table` — a table for another coil.
 //!
 //! Everything goes through ngspice in batch mode; there are no hand steps.
 
@@ -12,6 +16,7 @@ mod golden;
 mod model;
 mod ngspice;
 mod report;
+mod sensitivity;
 mod sim;
 mod stimulus;
 mod table;
@@ -35,12 +40,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Regenerate everything: tables, goldens, manifest, figures, spice/results.md.
+    /// Regenerate everything: table, goldens, manifest, figures, spice/results.md,
+    /// spice/sensitivity.md.
     All,
-    /// Regenerate a subset of the goldens (all of them and both tables with --full), compare
-    /// with the committed files, and check the committed tables' inversion accuracy.
+    /// Regenerate a subset of the goldens (all of them and the table with --full), compare
+    /// with the committed files, and check the committed table's inversion accuracy.
     Check {
-        /// Also regenerate both calibration tables and every golden case (slow).
+        /// Also regenerate every column of the calibration table and every golden case (slow).
         #[arg(long)]
         full: bool,
     },
@@ -53,13 +59,16 @@ enum Cmd {
         /// Winding resistance, ohms.
         #[arg(long, default_value_t = 52.5)]
         rw: f64,
-        /// Mains frequency, Hz.
-        #[arg(long, default_value_t = 50.0)]
-        hz: f64,
+        /// Mains frequencies, Hz, one table column each (comma-separated).
+        #[arg(long, value_delimiter = ',', default_values_t = [45.0, 50.0, 55.0, 60.0, 65.0])]
+        hz: Vec<f64>,
         /// Output CSV (ct-calibration v1).
         #[arg(long)]
         out: PathBuf,
     },
+    /// Simulate perturbed sensors (turns ratio, Lm, Rw, diode spread, bias), read them with the
+    /// default table as the host does, calibrate each with two points, write spice/sensitivity.md.
+    Sensitivity,
 }
 
 fn main() -> ExitCode {
@@ -70,7 +79,8 @@ fn main() -> ExitCode {
     let result = match cli.cmd {
         Cmd::All => report::all(&root).map(|()| true),
         Cmd::Check { full } => report::check(&root, full),
-        Cmd::Table { lm, rw, hz, out } => report::custom_table(&root, lm, rw, hz, &out),
+        Cmd::Table { lm, rw, hz, out } => report::custom_table(&root, lm, rw, &hz, &out),
+        Cmd::Sensitivity => sensitivity::run(&root).map(|()| true),
     };
     match result.context("spicegen failed") {
         Ok(true) => ExitCode::SUCCESS,

@@ -27,6 +27,31 @@ pub struct ModelParams {
     pub r2_ohm: f64,
     /// Reservoir capacitor at the ADC input, farads.
     pub cadc_f: f64,
+    /// Saturation-current multipliers of the 1N4001s, for part-to-part spread: the clamp (`Dc`)
+    /// and kink (`Dk`) diodes in the CT, and the in-line diode (`Dl`) of the interface. All 1
+    /// runs the committed netlists unchanged.
+    pub is_scale: DiodeScale,
+}
+
+/// Saturation-current multipliers per 1N4001 role (see [`ModelParams::is_scale`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DiodeScale {
+    pub clamp: f64,
+    pub kink: f64,
+    pub inline: f64,
+}
+
+impl DiodeScale {
+    pub const NOMINAL: DiodeScale = DiodeScale { clamp: 1.0, kink: 1.0, inline: 1.0 };
+
+    /// The same multiplier for every 1N4001 of the chain (the CT's two and the interface's one).
+    pub fn all(k: f64) -> DiodeScale {
+        DiodeScale { clamp: k, kink: k, inline: k }
+    }
+
+    pub fn is_nominal(&self) -> bool {
+        *self == DiodeScale::NOMINAL
+    }
 }
 
 impl Default for ModelParams {
@@ -41,6 +66,7 @@ impl Default for ModelParams {
             r1_ohm: 1600.0,
             r2_ohm: 3300.0,
             cadc_f: 10e-9,
+            is_scale: DiodeScale::NOMINAL,
         }
     }
 }
@@ -76,7 +102,12 @@ impl ModelParams {
 
 impl fmt::Display for ModelParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "EFERGY_CT {}; INTERFACE {}", self.ct_instance_params(), self.interface_instance_params())
+        write!(f, "EFERGY_CT {}; INTERFACE {}", self.ct_instance_params(), self.interface_instance_params())?;
+        let d = self.is_scale;
+        if !d.is_nominal() {
+            write!(f, "; 1N4001 Is x{} (clamp), x{} (kink), x{} (in-line)", d.clamp, d.kink, d.inline)?;
+        }
+        Ok(())
     }
 }
 

@@ -11,7 +11,7 @@ use std::process::Command;
 
 use thiserror::Error;
 
-use crate::model::ModelParams;
+use crate::model::{DiodeScale, ModelParams};
 use crate::stimulus::Stimulus;
 use crate::trace::Trace;
 
@@ -28,6 +28,8 @@ pub enum SpiceError {
     NoOutput(PathBuf, String),
     #[error("wrdata output line {line}: {msg}")]
     Parse { line: usize, msg: String },
+    #[error("cannot perturb the committed netlists: {0}")]
+    Perturb(String),
     #[error("I/O on {path}: {source}")]
     Io {
         path: PathBuf,
@@ -67,12 +69,101 @@ pub fn wrapper_netlist(spice_dir: &Path, run: &Run, out: &Path) -> String {
     s
 }
 
+/// The netlist files a run includes, and the 1N4001 instance of each diode role in them:
+/// (file, instance name, model name in the perturbed copy).
+const DIODE_ROLES: [(&str, &str, &str); 3] = [
+    ("efergy_ct.sub", "Dc", "D1N4001_DC"),
+    ("efergy_ct.sub", "Dk", "D1N4001_DK"),
+    ("interface.sub", "Dl", "D1N4001_DL"),
+];
+
+/// Parses a SPICE number with an optional scale suffix (`14.11n`, `33.89m`, `2.9`).
+fn spice_number(s: &str) -> Option<f64> {
+    let lower = s.to_ascii_lowercase();
+    let (num, scale) = [("meg", 1e6), ("f", 1e-15), ("p", 1e-12), ("n", 1e-9), ("u", 1e-6), ("m", 1e-3), ("k", 1e3)]
+        .iter()
+        .find_map(|&(suf, k)| lower.strip_suffix(suf).map(|n| (n.to_owned(), k)))
+        .unwrap_or((lower, 1.0));
+    num.parse::<f64>().ok().map(|v| v * scale)
+}
+
+/// Copies of the committed `models.lib`, `efergy_ct.sub` and `interface.sub` in which each
+/// diode role uses its own copy of the 1N4001 model, with the saturation current scaled by
+/// `scale` (everything else unchanged). Fails if a netlist no longer has the expected lines.
+pub fn perturbed_netlists(
+    models: &str,
+    ct: &str,
+    iface: &str,
+    scale: DiodeScale,
+) -> Result<(String, String, String), String> {
+    let model = models
+        .lines()
+        .find(|l| l.trim_start().to_ascii_lowercase().starts_with(".model d1n4001 "))
+        .ok_or("models.lib has no `.model D1N4001` line")?;
+    let is_token = model
+        .split(|c: char| c.is_whitespace() || c == '(' || c == ')')
+        .find(|t| t.to_ascii_lowercase().starts_with("is="))
+        .ok_or("the D1N4001 model has no Is= parameter")?;
+    let is = spice_number(&is_token[3..]).ok_or_else(|| format!("cannot read `{is_token}`"))?;
+    let mut models_out = models.to_owned();
+    if !models_out.ends_with('\n') {
+        models_out.push('\n');
+    }
+    models_out.push_str("* spicegen: per-role copies of the 1N4001 with scaled saturation current\n");
+    let (mut ct_out, mut if_out) = (ct.to_owned(), iface.to_owned());
+    for ((file, inst, name), k) in DIODE_ROLES.iter().zip([scale.clamp, scale.kink, scale.inline]) {
+        let text = if *file == "efergy_ct.sub" { &mut ct_out } else { &mut if_out };
+        let mut found = 0;
+        let replaced: Vec<String> = text
+            .lines()
+            .map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                if f.len() == 4 && f[0] == *inst && f[3].eq_ignore_ascii_case("D1N4001") {
+                    found += 1;
+                    format!("{} {} {} {name}", f[0], f[1], f[2])
+                } else {
+                    l.to_owned()
+                }
+            })
+            .collect();
+        if found != 1 {
+            return Err(format!("{file}: expected one `{inst} <a> <k> D1N4001` line, found {found}"));
+        }
+        *text = replaced.join("\n") + "\n";
+        let new_is = format!("Is={:.6e}", is * k);
+        models_out.push_str(&model.replacen("D1N4001", name, 1).replacen(is_token, &new_is, 1));
+        models_out.push('\n');
+    }
+    Ok((models_out, ct_out, if_out))
+}
+
 /// Simulate `run` with ngspice and return the raw (non-uniform) time points.
 pub fn simulate(spice_dir: &Path, run: &Run) -> Result<Trace, SpiceError> {
     let dir = tempfile::tempdir().map_err(|source| SpiceError::Io { path: std::env::temp_dir(), source })?;
     let netlist = dir.path().join("run.cir");
     let out = dir.path().join("out.dat");
-    let text = wrapper_netlist(spice_dir, run, &out);
+    // Diode spread: include perturbed copies of the netlists from the run's own directory.
+    let include_dir = if run.params.is_scale.is_nominal() {
+        spice_dir.to_owned()
+    } else {
+        let read = |name: &str| {
+            let path = spice_dir.join(name);
+            std::fs::read_to_string(&path).map_err(|source| SpiceError::Io { path, source })
+        };
+        let (m, c, i) = perturbed_netlists(
+            &read("models.lib")?,
+            &read("efergy_ct.sub")?,
+            &read("interface.sub")?,
+            run.params.is_scale,
+        )
+        .map_err(SpiceError::Perturb)?;
+        for (name, text) in [("models.lib", m), ("efergy_ct.sub", c), ("interface.sub", i)] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).map_err(|source| SpiceError::Io { path, source })?;
+        }
+        dir.path().to_owned()
+    };
+    let text = wrapper_netlist(&include_dir, run, &out);
     std::fs::write(&netlist, text).map_err(|source| SpiceError::Io { path: netlist.clone(), source })?;
     let output =
         Command::new("ngspice").arg("-b").arg(&netlist).current_dir(dir.path()).output().map_err(SpiceError::Spawn)?;
@@ -173,6 +264,36 @@ mod tests {
         assert_eq!(wr, format!("wrdata /t/out.dat {}", VECTORS.join(" ")));
         // The control block must end the run, or batch mode would keep going.
         assert!(text.contains("quit 0\n.endc\n.end\n"));
+    }
+
+    #[test]
+    fn spice_numbers_take_scale_suffixes() {
+        assert_eq!(spice_number("14.11n"), Some(14.11e-9));
+        assert_eq!(spice_number("33.89m"), Some(33.89e-3));
+        assert_eq!(spice_number("2.2Meg"), Some(2.2e6));
+        assert_eq!(spice_number("1.5"), Some(1.5));
+        assert_eq!(spice_number("x"), None);
+    }
+
+    /// The committed netlists perturb: one model per role, the right instances renamed, Is
+    /// scaled and nothing else touched.
+    #[test]
+    fn diode_spread_renames_each_role_in_the_committed_netlists() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let read = |n: &str| std::fs::read_to_string(dir.join(n)).expect("committed netlist");
+        let (ct, iface) = (read("efergy_ct.sub"), read("interface.sub"));
+        let scale = DiodeScale { clamp: 0.5, kink: 2.0, inline: 1.0 };
+        let (m, c, i) = perturbed_netlists(&read("models.lib"), &ct, &iface, scale).expect("perturbs");
+        assert!(m.contains(".model D1N4001 D(Is=14.11n N=1.984 Rs=33.89m)"), "{m}");
+        assert!(m.contains(".model D1N4001_DC D(Is=7.055000e-9 N=1.984 Rs=33.89m)"), "{m}");
+        assert!(m.contains(".model D1N4001_DK D(Is=2.822000e-8 N=1.984 Rs=33.89m)"), "{m}");
+        assert!(m.contains(".model D1N4001_DL D(Is=1.411000e-8 N=1.984 Rs=33.89m)"), "{m}");
+        assert!(c.contains("\nDc cold hot D1N4001_DC\n") && c.contains("\nDk hot k D1N4001_DK\n"), "{c}");
+        assert!(i.contains("\nDl hot d D1N4001_DL\n"), "{i}");
+        assert_eq!(c.lines().count(), ct.lines().count());
+        assert_eq!(i.lines().count(), iface.lines().count());
+        assert!(perturbed_netlists("* none", &ct, &iface, scale).is_err());
+        assert!(perturbed_netlists(&read("models.lib"), "* no diodes", &iface, scale).is_err());
     }
 
     #[test]

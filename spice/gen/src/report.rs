@@ -1,4 +1,5 @@
-//! The two top-level flows: `all` (write every product) and `check` (regenerate and compare).
+//! The top-level flows: `all` (write every product), `check` (regenerate and compare) and
+//! `table` (a table for another coil). `sensitivity` lives in [`crate::sensitivity`].
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -6,13 +7,13 @@ use std::process::Command;
 
 use anyhow::{Context, Result};
 
-use crate::calibrate::{self, error_pct, inverted_rms, target_pct, Fitted};
+use crate::calibrate::{self, error_pct, inverted_rms, target_pct, Fitted, TABLE_HZ};
 use crate::figures::{self, Series};
 use crate::golden::{self, Case, Kind};
 use crate::model::{Adc, ModelParams};
 use crate::sim::{run_jobs, Job, Record};
 use crate::stimulus::Stimulus;
-use crate::table;
+use crate::table::{self, Column};
 
 /// `check` accepts a regenerated table entry within this many amperes plus this fraction of the
 /// committed value of the committed one.
@@ -37,29 +38,30 @@ const CHECK_CASES: [&str; 11] = [
     "zero-50hz",
 ];
 
-struct Paths {
-    spice: PathBuf,
-    golden: PathBuf,
-    table50: PathBuf,
-    table60: PathBuf,
-    figures: PathBuf,
-    results: PathBuf,
+pub struct Paths {
+    pub spice: PathBuf,
+    pub golden: PathBuf,
+    /// The default multi-frequency table.
+    pub table: PathBuf,
+    pub figures: PathBuf,
+    pub results: PathBuf,
+    pub sensitivity: PathBuf,
 }
 
 impl Paths {
-    fn new(root: &Path) -> Paths {
+    pub fn new(root: &Path) -> Paths {
         Paths {
             spice: root.join("spice"),
             golden: root.join("tests/golden"),
-            table50: root.join("calibration/efergy-default.csv"),
-            table60: root.join("calibration/efergy-default-60hz.csv"),
+            table: root.join("calibration/efergy-default.csv"),
             figures: root.join("spice/figures"),
             results: root.join("spice/results.md"),
+            sensitivity: root.join("spice/sensitivity.md"),
         }
     }
 }
 
-fn ngspice_version() -> String {
+pub fn ngspice_version() -> String {
     Command::new("ngspice")
         .arg("-v")
         .output()
@@ -73,7 +75,10 @@ fn ngspice_version() -> String {
         .unwrap_or_else(|| "ngspice".into())
 }
 
-fn table_csv(f: &Fitted, params: &ModelParams, adc: &Adc, command: &str) -> String {
+/// Text of a table with one column per fit. `interpolation` states how well the host's
+/// interpolation between the columns was found to work (or `None` for a single column).
+fn table_csv(fits: &[Fitted], params: &ModelParams, adc: &Adc, command: &str, interpolation: Option<&str>) -> String {
+    let hz_list = fits.iter().map(|f| table::fmt_hz(f.hz)).collect::<Vec<_>>().join(", ");
     let required = [
         (
             "sensor",
@@ -94,51 +99,70 @@ fn table_csv(f: &Fitted, params: &ModelParams, adc: &Adc, command: &str) -> Stri
         ),
         ("adc_ref_mv", adc.vref_mv.to_string()),
         ("adc_bits", adc.bits.to_string()),
-        ("source", format!("{command} ({}, {} Hz transient)", ngspice_version(), f.hz)),
+        ("source", format!("{command} ({}, {hz_list} Hz transients)", ngspice_version())),
     ];
-    let extrapolated = match f.table.extrapolated_from() {
-        Some(c) => format!(
-            "codes {c}..{} are a linear extrapolation of the last fitted segment (the highest \
-             unclipped simulated level is {:.1} A RMS)",
-            adc.max_code(),
-            f.table.top_fitted_rms
-        ),
-        None => "none".into(),
+    let extrapolated = fits
+        .iter()
+        .map(|f| match f.table.extrapolated_from() {
+            Some(c) => format!(
+                "{} Hz codes {c}..{} (above {:.1} A RMS)",
+                table::fmt_hz(f.hz),
+                adc.max_code(),
+                f.table.top_fitted_rms
+            ),
+            None => format!("{} Hz none", table::fmt_hz(f.hz)),
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let zero_code = fits.iter().map(|f| f.table.zero_code).max().unwrap_or(0);
+    let mains = if fits.len() > 1 {
+        format!(
+            "{hz_list} (one column each; the host interpolates linearly between the two columns \
+             bracketing the mains frequency it estimates, and uses the nearest column outside \
+             {}-{} Hz)",
+            table::fmt_hz(fits[0].hz),
+            table::fmt_hz(fits[fits.len() - 1].hz)
+        )
+    } else {
+        format!("{hz_list} (a single column: the host uses it at every frequency)")
     };
+    let sweep = calibrate::sweep_amplitudes();
+    let mut method = format!(
+        "each column fitted so that sqrt(2 * mean(amps[code]^2)) over whole cycles equals the \
+         true RMS of simulated sines at that column's frequency, {} A to {:.0} A RMS (6 % steps, \
+         1 A steps from 96 to 110 A, {} samples per cycle, code = round(1023 * V / Vref))",
+        sweep[0],
+        sweep.last().copied().unwrap_or(0.0),
+        calibrate::FIT_PPC
+    );
+    if let Some(note) = interpolation {
+        let _ = write!(method, "; {note}");
+    }
+    method.push_str("; see spice/README.md");
     let meta = [
-        ("zero_code", f.table.zero_code.to_string()),
-        ("mains_hz", format!("{}", f.hz)),
+        ("zero_code", zero_code.to_string()),
+        ("mains_hz", mains),
         ("model", format!("spice/models.lib + spice/efergy_ct.sub + spice/interface.sub; {params}")),
+        ("method", method),
         (
-            "method",
+            "extrapolated",
             format!(
-                "fitted so that sqrt(2 * mean(amps[code]^2)) over whole cycles equals the true \
-                 RMS of simulated {} Hz sines from {} A to {:.0} A RMS (6 % steps, 1 A steps from 96 to 110 A, {} samples \
-                 per cycle, code = round(1023 * V / Vref)); see spice/README.md",
-                f.hz,
-                calibrate::sweep_amplitudes()[0],
-                calibrate::sweep_amplitudes().last().copied().unwrap_or(0.0),
-                calibrate::FIT_PPC
+                "a linear extrapolation of the last fitted segment, above the highest unclipped level: {extrapolated}"
             ),
         ),
-        ("extrapolated", extrapolated),
     ];
-    table::to_csv(&f.table.amps, &required, &meta)
+    let columns: Vec<Column> = fits.iter().map(Fitted::column).collect();
+    table::to_csv(&columns, &required, &meta)
 }
 
 /// Figures and their source records (extra runs at 50 Hz, 2 cycles shown).
 const FIGURE_LOADS: [f64; 4] = [100.0, 20.0, 5.0, 1.0];
 
-/// Variants for the sensitivity table: (label, params).
-fn variants(base: ModelParams) -> Vec<(String, ModelParams)> {
-    let mut v: Vec<(String, ModelParams)> =
-        [0.3, 0.45, 0.9, 1.5, 5.0].iter().map(|&lm| (format!("Lm {lm} H"), ModelParams { lm_h: lm, ..base })).collect();
-    v.push(("Rw 50.5 ohm".into(), ModelParams { rw_ohm: 50.5, ..base }));
-    v.push(("Rw 54.5 ohm".into(), ModelParams { rw_ohm: 54.5, ..base }));
-    v
-}
-
-const SENS_AMPS: [f64; 8] = [0.2, 0.5, 1.0, 3.4, 10.0, 40.0, 73.0, 95.0];
+/// Sine amplitudes (A RMS) of the frequency-band check: the rated minimum, the low range where
+/// the gain depends most on frequency, the knee region and full scale.
+pub const BAND_AMPS: [f64; 5] = [0.2, 0.5, 2.0, 10.0, 95.0];
+/// Amplitudes `check` re-runs at the midpoints between columns.
+const CHECK_BAND_AMPS: [f64; 2] = [0.5, 10.0];
 
 /// Regenerate everything.
 pub fn all(root: &Path) -> Result<()> {
@@ -146,10 +170,27 @@ pub fn all(root: &Path) -> Result<()> {
     let params = ModelParams::default();
     let adc = Adc::default();
 
-    let fit50 = calibrate::fit_table(&p.spice, params, &adc, 50.0)?;
-    let fit60 = calibrate::fit_table(&p.spice, params, &adc, 60.0)?;
-    write(&p.table50, &table_csv(&fit50, &params, &adc, golden::GENERATOR))?;
-    write(&p.table60, &table_csv(&fit60, &params, &adc, golden::GENERATOR))?;
+    let fits = calibrate::fit_tables(&p.spice, params, &adc, &TABLE_HZ)?;
+    let columns: Vec<Column> = fits.iter().map(Fitted::column).collect();
+    let fit50 = fit_at(&fits, 50.0)?;
+    let fit60 = fit_at(&fits, 60.0)?;
+
+    // How well the host's interpolation between the columns works, before the table is written
+    // (its metadata states the result).
+    let band = band_check(&p.spice, params, &adc, &columns, &BAND_AMPS, &band_frequencies())?;
+    eprint!("{}", band.text);
+    let note = format!(
+        "between columns the host's linear interpolation was checked midway ({}) with \
+         simulated sines of {} A: worst error {:.2} % from 0.5 A up",
+        calibrate::midpoints(&TABLE_HZ)
+            .iter()
+            .map(|f| format!("{} Hz", table::fmt_hz(*f)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        BAND_AMPS.iter().map(|a| format!("{a}")).collect::<Vec<_>>().join(", "),
+        band.worst_mid_pct
+    );
+    write(&p.table, &table_csv(&fits, &params, &adc, golden::GENERATOR, Some(&note)))?;
 
     let cases = golden::cases();
     let jobs: Vec<Job> = cases.iter().map(|c| c.job(params)).collect();
@@ -160,7 +201,7 @@ pub fn all(root: &Path) -> Result<()> {
     }
     write(&p.golden.join("manifest.csv"), &golden::manifest(&cases))?;
 
-    let verification = verify(&cases, &records, &fit50.table.amps, &fit60.table.amps, &adc);
+    let verification = verify(&cases, &records, &columns, &adc);
     eprint!("{}", verification.text);
     let mut naive = String::from(
         "## Fitted table vs peak matching (50 Hz sines)\n\nThe same inversion with the naive \
@@ -183,16 +224,6 @@ pub fn all(root: &Path) -> Result<()> {
     }
     naive.push('\n');
 
-    // Sensitivity to the coil parameters, inverted with the default 50 Hz table.
-    let vars = variants(params);
-    let sens_jobs: Vec<Job> = vars
-        .iter()
-        .flat_map(|(_, vp)| SENS_AMPS.iter().map(move |&irms| Job::new(*vp, Stimulus::Sine { irms, hz: 50.0 }, 2, 400)))
-        .collect();
-    let sens_records = run_jobs(&p.spice, &sens_jobs, "sensitivity")?;
-    let sensitivity = sensitivity_text(&vars, &sens_records, &fit50, &adc);
-    eprint!("{sensitivity}");
-
     // Figures.
     std::fs::create_dir_all(&p.figures).with_context(|| p.figures.display().to_string())?;
     let fig_jobs: Vec<Job> =
@@ -202,18 +233,103 @@ pub fn all(root: &Path) -> Result<()> {
         figures::waveforms(&p.figures.join(format!("waveforms-{irms}a.png")), &format!("{irms} A RMS, 50 Hz"), rec, 2)?;
     }
     let static_rec = static_transfer(&p.spice, params)?;
-    transfer_figure(&p.figures.join("transfer.png"), &static_rec, &fit50, &fit60, &params)?;
-    table_figure(&p.figures.join("table.png"), &fit50, &fit60)?;
+    transfer_figure(&p.figures.join("transfer.png"), &static_rec, fit50, fit60, &params)?;
+    table_figure(&p.figures.join("table.png"), &fits)?;
 
-    let op = operating_point(&cases, &records, &fit50, &params, &adc);
+    let op = operating_point(&cases, &records, fit50, &params, &adc);
     let results = format!(
         "# Simulation results (generated)\n\nWritten by `{}` from the committed netlists; do \
-         not edit by hand. spice/README.md explains the model and the method.\n\n{op}\n{}\n{naive}{sensitivity}",
+         not edit by hand. spice/README.md explains the model and the method. How readings move \
+         when the real sensor departs from the model, and what a two-point user calibration \
+         recovers: [sensitivity.md](sensitivity.md).\n\n{op}\n{}\n{}{naive}",
         golden::GENERATOR,
-        verification.text
+        verification.text,
+        band.text
     );
     write(&p.results, &results)?;
+
+    // The sensitivity study reads the table just written, as a user's host would.
+    crate::sensitivity::run(root)?;
     Ok(())
+}
+
+/// The fit at frequency `hz`.
+fn fit_at(fits: &[Fitted], hz: f64) -> Result<&Fitted> {
+    fits.iter().find(|f| f.hz == hz).with_context(|| format!("no {hz} Hz column among the fitted ones"))
+}
+
+/// Column frequencies and the midpoints between them, in increasing order.
+fn band_frequencies() -> Vec<f64> {
+    let mut f: Vec<f64> = TABLE_HZ.iter().copied().chain(calibrate::midpoints(&TABLE_HZ)).collect();
+    f.sort_by(f64::total_cmp);
+    f
+}
+
+struct Band {
+    text: String,
+    /// Worst |error| (%) midway between columns, from 0.5 A up.
+    worst_mid_pct: f64,
+    /// Every midpoint and column result within the accuracy targets.
+    within_targets: bool,
+}
+
+/// Sines at `amps` and frequencies `hz` (columns and midpoints), inverted through the table
+/// interpolated at each frequency exactly as the host does.
+fn band_check(
+    spice: &Path,
+    params: ModelParams,
+    adc: &Adc,
+    columns: &[Column],
+    amps: &[f64],
+    hz: &[f64],
+) -> Result<Band> {
+    let jobs: Vec<Job> = hz
+        .iter()
+        .flat_map(|&f| amps.iter().map(move |&irms| Job::new(params, Stimulus::Sine { irms, hz: f }, 2, 400)))
+        .collect();
+    let records = run_jobs(spice, &jobs, "frequency band")?;
+    let is_column = |f: f64| columns.iter().any(|c| c.hz == f);
+    let mut s = String::from(
+        "## Across the rated 45-65 Hz band: columns and interpolation\n\nSines at each column's \
+         frequency and midway between columns (**bold**), 2 cycles at 400 samples per cycle, \
+         inverted through the default table interpolated at the true frequency as the host \
+         does (per code, a + (b - a) * (f - fa) / (fb - fa) between the bracketing columns). \
+         Errors in % of the true RMS.\n\n| sine |",
+    );
+    for &f in hz {
+        let label = format!("{} Hz", table::fmt_hz(f));
+        let _ = write!(s, " {} |", if is_column(f) { label } else { format!("**{label}**") });
+    }
+    s.push_str("\n|---|");
+    for _ in hz {
+        s.push_str("---|");
+    }
+    s.push('\n');
+    let (mut worst_mid, mut worst_col, mut within) = (0.0f64, 0.0f64, true);
+    let luts: Vec<Vec<f64>> = hz.iter().map(|&f| table::at_hz(columns, f)).collect();
+    for (ai, &irms) in amps.iter().enumerate() {
+        let _ = write!(s, "| {irms} A |");
+        for (fi, &f) in hz.iter().enumerate() {
+            let rec = &records[fi * amps.len() + ai];
+            let e = error_pct(inverted_rms(&luts[fi], adc, rec, 0, rec.cycles), irms).unwrap_or(0.0);
+            within &= e.abs() <= target_pct(irms);
+            if irms >= 0.5 - 1e-9 {
+                if is_column(f) {
+                    worst_col = worst_col.max(e.abs());
+                } else {
+                    worst_mid = worst_mid.max(e.abs());
+                }
+            }
+            let _ = write!(s, " {} |", if is_column(f) { format!("{e:+.2}") } else { format!("**{e:+.2}**") });
+        }
+        s.push('\n');
+    }
+    let _ = writeln!(
+        s,
+        "\nFrom 0.5 A up the worst error is {worst_col:.2} % at the column frequencies and \
+         {worst_mid:.2} % midway between them.\n"
+    );
+    Ok(Band { text: s, worst_mid_pct: worst_mid, within_targets: within })
 }
 
 /// Regenerate goldens (a subset unless `full`) and, with `full`, the tables; compare them with
@@ -225,41 +341,52 @@ pub fn check(root: &Path, full: bool) -> Result<bool> {
     let adc = Adc::default();
     let mut ok = true;
 
-    let read_table = |path: &Path| -> Result<Vec<f64>> {
-        let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
-        table::parse_csv_amps(&text).with_context(|| format!("{}: not a code,amps table", path.display()))
-    };
-    let amps50 = read_table(&p.table50)?;
-    let amps60 = read_table(&p.table60)?;
-    for (path, amps) in [(&p.table50, &amps50), (&p.table60, &amps60)] {
-        if let Err(why) = table::validate(amps, adc.max_code()) {
+    // The committed table: valid for the host's loader, one column per TABLE_HZ frequency.
+    let text = std::fs::read_to_string(&p.table).with_context(|| p.table.display().to_string())?;
+    if let Err(e) = ct_host::calibration::Calibration::parse(&text, &p.table.display().to_string()) {
+        ok = false;
+        eprintln!("BAD   {e}");
+    }
+    let columns = table::parse_csv_columns(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.table.display()))?;
+    let hz: Vec<f64> = columns.iter().map(|c| c.hz).collect();
+    if hz != TABLE_HZ {
+        ok = false;
+        eprintln!("BAD   {}: columns for {hz:?} Hz, expected {TABLE_HZ:?}", p.table.display());
+    }
+    for c in &columns {
+        if let Err(why) = table::validate(&c.amps, adc.max_code()) {
             ok = false;
-            eprintln!("BAD   {}: {why}", path.display());
+            eprintln!("BAD   {} ({} Hz column): {why}", p.table.display(), c.hz);
         }
+    }
+    if ok {
+        eprintln!("ok    {} ({} columns, valid for the host's loader)", p.table.display(), columns.len());
     }
 
     if full {
-        let fit50 = calibrate::fit_table(&p.spice, params, &adc, 50.0)?;
-        let fit60 = calibrate::fit_table(&p.spice, params, &adc, 60.0)?;
-        for (path, committed, fit) in [(&p.table50, &amps50, &fit50), (&p.table60, &amps60, &fit60)] {
+        let fits = calibrate::fit_tables(&p.spice, params, &adc, &TABLE_HZ)?;
+        for fit in &fits {
+            let Some(committed) = columns.iter().find(|c| c.hz == fit.hz) else { continue };
             let worst = committed
+                .amps
                 .iter()
                 .zip(&fit.table.amps)
                 .enumerate()
                 .map(|(code, (a, b))| (code, (a - b).abs() - (TABLE_TOL_A + TABLE_TOL_REL * a.abs())))
                 .fold((0, f64::MIN), |m, x| if x.1 > m.1 { x } else { m });
-            if committed.len() != fit.table.amps.len() || worst.1 > 0.0 {
+            if committed.amps.len() != fit.table.amps.len() || worst.1 > 0.0 {
                 ok = false;
                 eprintln!(
-                    "DRIFT {}: code {} differs by more than {TABLE_TOL_A} A + {} % (rows {} vs {})",
-                    path.display(),
+                    "DRIFT {} ({} Hz column): code {} differs by more than {TABLE_TOL_A} A + {} % (rows {} vs {})",
+                    p.table.display(),
+                    fit.hz,
                     worst.0,
                     TABLE_TOL_REL * 100.0,
-                    committed.len(),
+                    committed.amps.len(),
                     fit.table.amps.len()
                 );
             } else {
-                eprintln!("ok    {} (regenerated)", path.display());
+                eprintln!("ok    {} ({} Hz column regenerated)", p.table.display(), fit.hz);
             }
         }
     }
@@ -315,14 +442,27 @@ pub fn check(root: &Path, full: bool) -> Result<bool> {
         "compared {} regenerated golden files (tolerance {} mV){}",
         cases.len(),
         golden::TOLERANCE_MV,
-        if full { " and 2 regenerated tables" } else { "" }
+        if full { format!(" and {} regenerated table columns", TABLE_HZ.len()) } else { String::new() }
     );
 
-    let v = verify(&cases, &records, &amps50, &amps60, &adc);
+    let v = verify(&cases, &records, &columns, &adc);
     eprint!("{}", v.text);
     if !v.within_targets {
         ok = false;
-        eprintln!("FAIL: a committed table misses an accuracy target at its own mains frequency");
+        eprintln!("FAIL: the committed table misses an accuracy target at a golden case's mains frequency");
+    }
+    // Interpolation between the columns: every midpoint (and, with --full, every column and
+    // amplitude of the band table).
+    let (band_amps, band_hz) = if full {
+        (BAND_AMPS.to_vec(), band_frequencies())
+    } else {
+        (CHECK_BAND_AMPS.to_vec(), calibrate::midpoints(&TABLE_HZ))
+    };
+    let band = band_check(&p.spice, params, &adc, &columns, &band_amps, &band_hz)?;
+    eprint!("{}", band.text);
+    if !band.within_targets {
+        ok = false;
+        eprintln!("FAIL: the committed table, interpolated between its columns, misses an accuracy target");
     }
     eprintln!("{}", if ok { "check passed" } else { "check FAILED" });
     Ok(ok)
@@ -340,18 +480,24 @@ struct Verification {
     within_targets: bool,
 }
 
-/// The simulate-then-invert check: every golden record quantised, inverted through both tables,
-/// RMS estimated as the host does, compared with the source's true RMS.
-fn verify(cases: &[Case], records: &[Record], amps50: &[f64], amps60: &[f64], adc: &Adc) -> Verification {
+/// The simulate-then-invert check: every golden record quantised, inverted through the table at
+/// the case's mains frequency (and, for contrast, through the 50 Hz column alone, i.e. what a
+/// single 50 Hz table would read), RMS estimated as the host does, compared with the source's
+/// true RMS.
+fn verify(cases: &[Case], records: &[Record], columns: &[Column], adc: &Adc) -> Verification {
     let mut s = String::from(
         "## Simulate-then-invert check\n\nEach golden waveform (400 samples per cycle, 10 \
-         cycles) quantised with code = round(1023 * V / 2.5 V), inverted through a table, \
-         Irms = sqrt(2 * mean(i^2)). Errors in % of the true RMS of the source.\n\n\
-         | case | true RMS (A) | 50 Hz table (A) | error | 60 Hz table (A) | error | target |\n\
+         cycles) quantised with code = round(1023 * V / 2.5 V), inverted through the default \
+         table at the case's mains frequency (its 50 or 60 Hz column), Irms = sqrt(2 * \
+         mean(i^2)). For contrast, the same through the 50 Hz column alone, which is what a \
+         single 50 Hz table reads. Errors in % of the true RMS of the source.\n\n\
+         | case | true RMS (A) | table at mains f (A) | error | 50 Hz column alone (A) | error | target |\n\
          |---|---|---|---|---|---|---|\n",
     );
+    let col50 = table::at_hz(columns, 50.0);
     let mut within = true;
     for (case, rec) in cases.iter().zip(records) {
+        let own_lut = table::at_hz(columns, case.stimulus.hz());
         let segments: Vec<(String, f64, usize, usize)> = match case.step {
             Some((before, after, k)) => vec![
                 (format!("{} (cycles 0-{})", case.name, k), before, 0, k),
@@ -361,21 +507,20 @@ fn verify(cases: &[Case], records: &[Record], amps50: &[f64], amps60: &[f64], ad
             None => vec![(case.name.clone(), case.true_rms(), 0, case.cycles)],
         };
         for (label, truth, from, to) in segments {
-            let e50 = inverted_rms(amps50, adc, rec, from, to);
-            let e60 = inverted_rms(amps60, adc, rec, from, to);
+            let own = inverted_rms(&own_lut, adc, rec, from, to);
+            let e50 = inverted_rms(&col50, adc, rec, from, to);
             let fmt_err = |e: f64| match error_pct(e, truth) {
                 Some(x) => format!("{x:+.2} %"),
                 None => "-".into(),
             };
             let target = if case.kind == Kind::Sine {
                 let t = target_pct(truth);
-                let own = if case.stimulus.hz() == 50.0 { e50 } else { e60 };
                 if error_pct(own, truth).is_some_and(|x| x.abs() > t) {
                     within = false;
                 }
-                format!("±{t} % (own table)")
+                format!("±{t} %")
             } else if case.kind == Kind::Zero {
-                if e50 != 0.0 || e60 != 0.0 {
+                if own != 0.0 || e50 != 0.0 {
                     within = false;
                 }
                 "0 A".into()
@@ -384,9 +529,9 @@ fn verify(cases: &[Case], records: &[Record], amps50: &[f64], amps60: &[f64], ad
             };
             let _ = writeln!(
                 s,
-                "| {label} | {truth:.3} | {e50:.4} | {} | {e60:.4} | {} | {target} |",
-                fmt_err(e50),
-                fmt_err(e60)
+                "| {label} | {truth:.3} | {own:.4} | {} | {e50:.4} | {} | {target} |",
+                fmt_err(own),
+                fmt_err(e50)
             );
         }
     }
@@ -405,38 +550,6 @@ fn verify(cases: &[Case], records: &[Record], amps50: &[f64], amps60: &[f64], ad
          recorded cycle is {settle:.4} mV (limit {SETTLE_LIMIT_MV} mV).\n"
     );
     Verification { text: s, within_targets: within }
-}
-
-fn sensitivity_text(vars: &[(String, ModelParams)], records: &[Record], fit50: &Fitted, adc: &Adc) -> String {
-    let mut s = String::from(
-        "## Sensitivity to the coil parameters\n\nThe default 50 Hz table (Lm 0.6 H, Rw 52.5 \
-         ohm) applied to a sensor whose coil differs; 50 Hz sines, 2 cycles at 400 samples per \
-         cycle. Error of the inverted RMS in %; last column: peak ADC input at 95 A RMS \
-         (2500 mV = full scale).\n\n| coil |",
-    );
-    for a in SENS_AMPS {
-        let _ = write!(s, " {a} A |");
-    }
-    s.push_str(" peak at 95 A |\n|---|");
-    for _ in 0..=SENS_AMPS.len() {
-        s.push_str("---|");
-    }
-    s.push('\n');
-    for (k, (label, _)) in vars.iter().enumerate() {
-        let _ = write!(s, "| {label} |");
-        let recs = &records[k * SENS_AMPS.len()..(k + 1) * SENS_AMPS.len()];
-        let mut peak95 = 0.0;
-        for (a, rec) in SENS_AMPS.iter().zip(recs) {
-            let est = inverted_rms(&fit50.table.amps, adc, rec, 0, rec.cycles);
-            let _ = write!(s, " {:+.1} |", error_pct(est, *a).unwrap_or(0.0));
-            if *a == 95.0 {
-                peak95 = rec.adc_v.iter().copied().fold(f64::MIN, f64::max) * 1000.0;
-            }
-        }
-        let _ = writeln!(s, " {peak95:.0} mV |");
-    }
-    s.push('\n');
-    s
 }
 
 fn operating_point(cases: &[Case], records: &[Record], fit50: &Fitted, params: &ModelParams, adc: &Adc) -> String {
@@ -565,58 +678,69 @@ fn transfer_figure(path: &Path, st: &Record, fit50: &Fitted, fit60: &Fitted, par
     )
 }
 
-fn table_figure(path: &Path, fit50: &Fitted, fit60: &Fitted) -> Result<()> {
+fn table_figure(path: &Path, fits: &[Fitted]) -> Result<()> {
     let pts = |v: &[f64]| -> Vec<(f64, f64)> { v.iter().enumerate().map(|(c, &a)| (c as f64, a)).collect() };
+    let mut series: Vec<Series> = fits
+        .iter()
+        .map(|f| Series { label: format!("fitted, {} Hz column", table::fmt_hz(f.hz)), points: pts(&f.table.amps) })
+        .collect();
+    if let Some(f50) = fits.iter().find(|f| f.hz == 50.0) {
+        series.push(Series { label: "peak-matched, 50 Hz (not used)".into(), points: pts(&f50.peak_matched) });
+    }
     figures::stacked(
         path,
         380,
         &[(
-            "Calibration tables: ADC code -> instantaneous primary current".into(),
+            "calibration/efergy-default.csv: ADC code -> instantaneous primary current".into(),
             "ADC code".into(),
             "A".into(),
-            vec![
-                Series {
-                    label: "fitted, 50 Hz (calibration/efergy-default.csv)".into(),
-                    points: pts(&fit50.table.amps),
-                },
-                Series {
-                    label: "fitted, 60 Hz (calibration/efergy-default-60hz.csv)".into(),
-                    points: pts(&fit60.table.amps),
-                },
-                Series { label: "peak-matched, 50 Hz (not used)".into(), points: pts(&fit50.peak_matched) },
-            ],
+            series,
         )],
     )
 }
 
-/// Fit a table for one coil (e.g. with a magnetizing inductance measured on a real sensor), write
-/// it to `out`, and print how well it inverts the matrix's sine amplitudes at that frequency.
-pub fn custom_table(root: &Path, lm_h: f64, rw_ohm: f64, hz: f64, out: &Path) -> Result<bool> {
+/// Fit a table for one coil (e.g. with a magnetizing inductance measured on a real sensor), one
+/// column per frequency in `hz`, write it to `out`, and print how well it inverts the matrix's
+/// sine amplitudes at each column's frequency.
+pub fn custom_table(root: &Path, lm_h: f64, rw_ohm: f64, hz: &[f64], out: &Path) -> Result<bool> {
     if !(lm_h.is_finite() && lm_h > 0.0 && rw_ohm.is_finite() && rw_ohm >= 0.0) {
         anyhow::bail!("--lm must be > 0 H and --rw >= 0 ohm");
     }
-    if !(40.0..=70.0).contains(&hz) {
-        anyhow::bail!("--hz {hz}: the sensor is rated for 45-65 Hz mains");
+    let mut hz = hz.to_vec();
+    hz.sort_by(f64::total_cmp);
+    hz.dedup();
+    if hz.is_empty() || hz.iter().any(|f| !(40.0..=70.0).contains(f)) {
+        anyhow::bail!("--hz {hz:?}: the sensor is rated for 45-65 Hz mains");
     }
     let p = Paths::new(root);
     let params = ModelParams { lm_h, rw_ohm, ..ModelParams::default() };
     let adc = Adc::default();
-    let fit = calibrate::fit_table(&p.spice, params, &adc, hz)?;
-    let command =
-        format!("cargo run -p spicegen --release -- table --lm {lm_h} --rw {rw_ohm} --hz {hz} --out {}", out.display());
-    write(out, &table_csv(&fit, &params, &adc, &command))?;
-    let jobs: Vec<Job> =
-        golden::SINE_AMPS.iter().map(|&irms| Job::new(params, Stimulus::Sine { irms, hz }, 2, 400)).collect();
+    let fits = calibrate::fit_tables(&p.spice, params, &adc, &hz)?;
+    let hz_arg = hz.iter().map(|f| table::fmt_hz(*f)).collect::<Vec<_>>().join(",");
+    let command = format!(
+        "cargo run -p spicegen --release -- table --lm {lm_h} --rw {rw_ohm} --hz {hz_arg} --out {}",
+        out.display()
+    );
+    write(out, &table_csv(&fits, &params, &adc, &command, None))?;
+    let jobs: Vec<Job> = hz
+        .iter()
+        .flat_map(|&f| {
+            golden::SINE_AMPS.iter().map(move |&irms| Job::new(params, Stimulus::Sine { irms, hz: f }, 2, 400))
+        })
+        .collect();
     let records = run_jobs(&p.spice, &jobs, "inversion check")?;
     let mut ok = true;
-    eprintln!("wrote {} (zero code {})", out.display(), fit.table.zero_code);
-    eprintln!("| {hz} Hz sine | estimate | error | target |\n|---|---|---|---|");
-    for (irms, rec) in golden::SINE_AMPS.iter().zip(&records) {
-        let est = inverted_rms(&fit.table.amps, &adc, rec, 0, rec.cycles);
-        let err = error_pct(est, *irms).unwrap_or(0.0);
-        let target = target_pct(*irms);
-        ok &= err.abs() <= target;
-        eprintln!("| {irms} A | {est:.4} A | {err:+.2} % | {target} % |");
+    eprintln!("wrote {} (zero code {})", out.display(), fits[0].table.zero_code);
+    eprintln!("| sine | estimate | error | target |\n|---|---|---|---|");
+    for (fi, fit) in fits.iter().enumerate() {
+        for (ai, irms) in golden::SINE_AMPS.iter().enumerate() {
+            let rec = &records[fi * golden::SINE_AMPS.len() + ai];
+            let est = inverted_rms(&fit.table.amps, &adc, rec, 0, rec.cycles);
+            let err = error_pct(est, *irms).unwrap_or(0.0);
+            let target = target_pct(*irms);
+            ok &= err.abs() <= target;
+            eprintln!("| {irms} A, {} Hz | {est:.4} A | {err:+.2} % | {target} % |", table::fmt_hz(fit.hz));
+        }
     }
     Ok(ok)
 }

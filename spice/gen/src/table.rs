@@ -6,7 +6,8 @@
 //! a function of the instantaneous primary current. What *is* well defined is the host's
 //! estimator `Irms = sqrt(2 * mean(table[code]^2))` over whole cycles (the negative half reads
 //! 0 A, so the mean is doubled). The table is therefore fitted so that this estimator returns
-//! the true RMS for simulated 50 Hz sines at many amplitudes:
+//! the true RMS for simulated sines at many amplitudes, at one mains frequency (one column of
+//! the multi-frequency table; the default table has a column for each of 45, 50, 55, 60, 65 Hz):
 //!
 //! * the table is piecewise linear in the code between knots; the first knot is the zero-current
 //!   code at 0 A (every code at or below it reads exactly 0 A);
@@ -221,26 +222,53 @@ fn golden_section_min(f: impl Fn(f64) -> f64, mut lo: f64, mut hi: f64) -> f64 {
     0.5 * (lo + hi)
 }
 
-/// Text of the table in the `ct-calibration v1` format (calibration/README.md). `meta` holds
-/// `(key, value)` pairs written after the required keys, in order.
-pub fn to_csv(amps: &[f64], required: &[(&str, String)], meta: &[(&str, String)]) -> String {
+/// One frequency column of a table: the mains frequency it was fitted at, and amps per code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    pub hz: f64,
+    pub amps: Vec<f64>,
+}
+
+/// Frequency as the column header writes it: `50`, `52.5`.
+pub fn fmt_hz(hz: f64) -> String {
+    if hz.fract() == 0.0 {
+        format!("{hz:.0}")
+    } else {
+        format!("{hz}")
+    }
+}
+
+/// Text of a multi-frequency table in the `ct-calibration v1` format (calibration/README.md):
+/// header `code,amps_45hz,amps_50hz,...`, columns in increasing frequency, one row per code.
+/// `meta` holds `(key, value)` pairs written after the required keys, in order.
+pub fn to_csv(columns: &[Column], required: &[(&str, String)], meta: &[(&str, String)]) -> String {
     let mut out = String::from("# ct-calibration v1\n");
     for (k, v) in required.iter().chain(meta) {
         let _ = writeln!(out, "# {k}: {v}");
     }
-    out.push_str("code,amps\n");
-    for (code, a) in amps.iter().enumerate() {
-        if *a == 0.0 {
-            let _ = writeln!(out, "{code},0");
-        } else {
-            let _ = writeln!(out, "{code},{a:.4}");
+    out.push_str("code");
+    for c in columns {
+        let _ = write!(out, ",amps_{}hz", fmt_hz(c.hz));
+    }
+    out.push('\n');
+    let rows = columns.iter().map(|c| c.amps.len()).min().unwrap_or(0);
+    for code in 0..rows {
+        let _ = write!(out, "{code}");
+        for c in columns {
+            let a = c.amps[code];
+            if a == 0.0 {
+                out.push_str(",0");
+            } else {
+                let _ = write!(out, ",{a:.4}");
+            }
         }
+        out.push('\n');
     }
     out
 }
 
-/// The rules calibration/README.md sets for the rows: one per code up to `max_code`, finite,
-/// `>= 0`, non-decreasing.
+/// The rules calibration/README.md sets for the rows of one column: one per code up to
+/// `max_code`, finite, `>= 0`, non-decreasing.
 pub fn validate(amps: &[f64], max_code: u32) -> Result<(), String> {
     if amps.len() != max_code as usize + 1 {
         return Err(format!("{} rows, expected {}", amps.len(), max_code + 1));
@@ -254,28 +282,54 @@ pub fn validate(amps: &[f64], max_code: u32) -> Result<(), String> {
     Ok(())
 }
 
-/// Read the `code,amps` rows of a table written by [`to_csv`] (metadata is skipped).
-pub fn parse_csv_amps(text: &str) -> Option<Vec<f64>> {
-    let mut rows = Vec::new();
-    let mut in_rows = false;
-    for line in text.lines() {
-        if line.starts_with('#') || line.trim().is_empty() {
+/// Reads the columns of a table written by [`to_csv`] (one row per code from 0; metadata is
+/// skipped). The loader's own rules are checked separately, with `ct_host`'s parser.
+pub fn parse_csv_columns(text: &str) -> Result<Vec<Column>, String> {
+    let mut columns: Option<Vec<Column>> = None;
+    for (n, line) in text.lines().enumerate().map(|(i, l)| (i + 1, l.trim())) {
+        if line.starts_with('#') || line.is_empty() {
             continue;
         }
-        if !in_rows {
-            in_rows = line.trim() == "code,amps";
-            if !in_rows {
-                return None;
+        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+        let Some(cols) = columns.as_mut() else {
+            if fields.len() < 2 || fields[0] != "code" {
+                return Err(format!("line {n}: expected a `code,amps_<f>hz,...` header, found `{line}`"));
             }
+            let hz = fields[1..]
+                .iter()
+                .map(|f| f.strip_prefix("amps_").and_then(|f| f.strip_suffix("hz")).and_then(|f| f.parse::<f64>().ok()))
+                .collect::<Option<Vec<f64>>>()
+                .ok_or_else(|| format!("line {n}: columns must be named amps_<f>hz: `{line}`"))?;
+            columns = Some(hz.into_iter().map(|hz| Column { hz, amps: Vec::new() }).collect());
             continue;
+        };
+        if fields.len() != cols.len() + 1 {
+            return Err(format!("line {n}: expected {} fields, found {}", cols.len() + 1, fields.len()));
         }
-        let (code, amps) = line.split_once(',')?;
-        if code.trim().parse::<usize>().ok()? != rows.len() {
-            return None;
+        if fields[0].parse::<usize>().ok() != Some(cols[0].amps.len()) {
+            return Err(format!("line {n}: code `{}` is not the next code {}", fields[0], cols[0].amps.len()));
         }
-        rows.push(amps.trim().parse::<f64>().ok()?);
+        for (c, f) in cols.iter_mut().zip(&fields[1..]) {
+            c.amps.push(f.parse::<f64>().map_err(|_| format!("line {n}: `{f}` is not a number"))?);
+        }
     }
-    Some(rows)
+    columns.ok_or_else(|| "no column header".into())
+}
+
+/// The table at mains frequency `hz` as the host computes it (`Calibration::lut_at`): per
+/// code, linear between the two columns bracketing `hz`, `a + (b - a) * (f - fa) / (fb - fa)`,
+/// and the nearest column outside their range.
+pub fn at_hz(columns: &[Column], hz: f64) -> Vec<f64> {
+    let i = columns.partition_point(|c| c.hz <= hz);
+    if i == 0 {
+        return columns.first().map(|c| c.amps.clone()).unwrap_or_default();
+    }
+    if i == columns.len() {
+        return columns[i - 1].amps.clone();
+    }
+    let (a, b) = (&columns[i - 1], &columns[i]);
+    let w = (hz - a.hz) / (b.hz - a.hz);
+    a.amps.iter().zip(&b.amps).map(|(x, y)| x + (y - x) * w).collect()
 }
 
 #[cfg(test)]
@@ -376,13 +430,67 @@ mod tests {
         assert!(validate(&neg, 1023).is_err());
     }
 
+    fn required(bits: u32) -> Vec<(&'static str, String)> {
+        vec![
+            ("sensor", "x".into()),
+            ("circuit", "y".into()),
+            ("adc_ref_mv", "2500".into()),
+            ("adc_bits", bits.to_string()),
+            ("source", "test".into()),
+        ]
+    }
+
     #[test]
     fn csv_round_trips_and_has_required_header() {
-        let amps = vec![0.0, 0.0, 1.25, 2.5];
-        let text = to_csv(&amps, &[("sensor", "x".into()), ("adc_bits", "2".into())], &[("zero_code", "1".into())]);
-        assert!(text.starts_with("# ct-calibration v1\n# sensor: x\n# adc_bits: 2\n"));
-        assert!(text.contains("\ncode,amps\n0,0\n1,0\n2,1.2500\n3,2.5000\n"));
-        assert_eq!(parse_csv_amps(&text), Some(amps));
-        assert_eq!(parse_csv_amps("code,amps\n1,0\n"), None);
+        let cols = vec![
+            Column { hz: 45.0, amps: vec![0.0, 0.0, 1.25, 2.5] },
+            Column { hz: 52.5, amps: vec![0.0, 0.0, 1.0, 2.25] },
+        ];
+        let text = to_csv(&cols, &required(2), &[("zero_code", "1".into())]);
+        assert!(text.starts_with("# ct-calibration v1\n# sensor: x\n"));
+        assert!(text.contains(
+            "\n# zero_code: 1\ncode,amps_45hz,amps_52.5hz\n0,0,0\n1,0,0\n2,1.2500,1.0000\n3,2.5000,2.2500\n"
+        ));
+        assert_eq!(parse_csv_columns(&text), Ok(cols));
+        assert!(parse_csv_columns("code,amps_50hz\n1,0\n").is_err());
+        assert!(parse_csv_columns("code,amps\n0,0\n").is_err());
+    }
+
+    /// What `to_csv` writes for fitted tables is what the host loads: every column obeys the
+    /// loader's rules (checked by `ct_host`'s own parser), and the host's interpolation between
+    /// columns is the one [`at_hz`] replicates.
+    #[test]
+    fn written_tables_load_in_the_host_and_interpolate_the_same() {
+        let a = fit(100, 1023, &sweep()).expect("fits").amps;
+        // A second column as a lower-gain sensor would need (more amps per code).
+        let b: Vec<f64> = a.iter().map(|x| x * 0.87).collect();
+        let c: Vec<f64> = a.iter().map(|x| x * 0.8).collect();
+        let cols = vec![Column { hz: 45.0, amps: a }, Column { hz: 55.0, amps: b }, Column { hz: 65.0, amps: c }];
+        for col in &cols {
+            assert_eq!(validate(&col.amps, 1023), Ok(()));
+        }
+        let text = to_csv(&cols, &required(10), &[("zero_code", "100".into())]);
+        let cal = ct_host::calibration::Calibration::parse(&text, "t.csv").expect("the host loads it");
+        assert_eq!(cal.frequencies(), vec![45.0, 55.0, 65.0]);
+        assert_eq!(cal.zero_code(), 100);
+        let parsed = parse_csv_columns(&text).expect("parses");
+        for hz in [40.0, 45.0, 47.5, 52.5, 55.0, 61.0, 65.0, 70.0] {
+            let ours = at_hz(&parsed, hz);
+            let host = cal.lut_at(Some(hz));
+            assert_eq!(ours.len(), host.len());
+            for (code, (o, h)) in ours.iter().zip(&host).enumerate() {
+                assert!((o - f64::from(*h)).abs() <= 1e-5 * (1.0 + o.abs()), "{hz} Hz code {code}: {o} vs {h}");
+            }
+        }
+        // Midway between two columns is their mean; outside the range, the nearest column.
+        assert!((at_hz(&parsed, 50.0)[500] - 0.935 * parsed[0].amps[500]).abs() < 1e-3);
+        assert_eq!(at_hz(&parsed, 30.0), parsed[0].amps);
+        assert_eq!(at_hz(&parsed, 99.0), parsed[2].amps);
+        // A column that decreases is refused by the host too.
+        let mut bad = cols.clone();
+        bad[1].amps[600] = bad[1].amps[599] - 1.0;
+        assert!(validate(&bad[1].amps, 1023).is_err());
+        let err = ct_host::calibration::Calibration::parse(&to_csv(&bad, &required(10), &[]), "t.csv").unwrap_err();
+        assert!(err.to_string().contains("must be monotonic"), "{err}");
     }
 }
