@@ -317,10 +317,10 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
 
 /// Writes a whole capture in one go (tests, benches, and converting a stream): a session
 /// record, then `chunks` of `(unix_ns, bytes)`.
-pub fn write_capture<'a>(
+pub fn write_capture<B: AsRef<[u8]>>(
     path: &Path,
     meta: &[(&str, String)],
-    chunks: impl IntoIterator<Item = (i64, &'a [u8])>,
+    chunks: impl IntoIterator<Item = (i64, B)>,
 ) -> Result<(), CaptureError> {
     let io = |source| CaptureError::Io { path: path.to_owned(), source };
     let mut w = std::io::BufWriter::with_capacity(1 << 20, File::create(path).map_err(io)?);
@@ -334,7 +334,7 @@ pub fn write_capture<'a>(
             encode(Kind::Session, ns, text.as_bytes(), &mut buf);
             started = true;
         }
-        for c in bytes.chunks(MAX_PAYLOAD) {
+        for c in bytes.as_ref().chunks(MAX_PAYLOAD) {
             encode(Kind::Bytes, ns, c, &mut buf);
         }
         w.write_all(&buf).map_err(io)?;

@@ -221,12 +221,14 @@ pub struct Folder {
     /// The block being collected: runs of (session time of first sample, codes).
     runs: Vec<(f64, std::ops::Range<usize>)>,
     codes: Vec<u16>,
-    hint: Option<f64>,
+    /// Frequency, centre time and fundamental phase of the last block folded.
+    track: Option<(f64, f64, f64)>,
     sum: Vec<f64>,
     count: Vec<u64>,
     dots: Vec<(f32, f32)>,
+    /// Every `stride`-th sample becomes a dot; `until_dot` counts down to the next.
     stride: u64,
-    seen: u64,
+    until_dot: u64,
     pub samples: u64,
     pub cycles: f64,
     pub skipped_blocks: u64,
@@ -243,12 +245,12 @@ impl Folder {
             rate_hz: 0.0,
             runs: Vec::new(),
             codes: Vec::new(),
-            hint: None,
+            track: None,
             sum: vec![0.0; BINS],
             count: vec![0; BINS],
             dots: Vec::new(),
             stride: 1,
-            seen: 0,
+            until_dot: 1,
             samples: 0,
             cycles: 0.0,
             skipped_blocks: 0,
@@ -283,46 +285,47 @@ impl Folder {
             return;
         }
         let fs = self.rate_hz;
-        let Some(f) = estimate_mains_hz(&self.codes, fs, self.hint) else {
-            self.skipped_blocks += 1;
-            self.codes.clear();
-            self.runs.clear();
-            return;
+        let tc = (self.runs[0].0 + self.runs[self.runs.len() - 1].0) / 2.0;
+        // Track the frequency from the fundamental's phase advance since the last block (a
+        // phase-locked loop, finer than a search); search afresh at the start, after a gap,
+        // every 100 blocks, and whenever the phase does not continue.
+        let tracked = match self.track {
+            Some((f0, tc0, phi0)) if tc - tc0 < 3.0 && self.blocks % 100 != 0 => {
+                let phi = self.fundamental_phase(f0, tc);
+                let advance = (phi - phi0 - f0 * (tc - tc0) + 0.5).rem_euclid(1.0) - 0.5;
+                (advance.abs() < 0.1).then(|| (f0 + advance / (tc - tc0), phi))
+            }
+            _ => None,
         };
-        self.hint = Some(f);
+        let (f, phi) = match tracked {
+            Some(fp) => fp,
+            None => match estimate_mains_hz(&self.codes, fs, self.track.map(|t| t.0)) {
+                Some(f) => (f, self.fundamental_phase(f, tc)),
+                None => {
+                    self.skipped_blocks += 1;
+                    self.codes.clear();
+                    self.runs.clear();
+                    return;
+                }
+            },
+        };
+        self.track = Some((f, tc, phi));
         if self.lut_hz.is_none_or(|h| (h - f).abs() > 0.05) {
             self.lut = self.cal.lut_at(Some(f));
             self.lut_hz = Some(f);
         }
-        let t0 = self.runs[0].0;
-        let mean = self.codes.iter().map(|&c| c as f64).sum::<f64>() / self.codes.len() as f64;
-        // Fundamental's phase: correlate with e^{-i 2 pi f t}, a rotating phasor per run.
-        let (mut re, mut im) = (0.0, 0.0);
-        let (ds, dc) = (-std::f64::consts::TAU * f / fs).sin_cos();
-        for (t, r) in &self.runs {
-            let (mut s, mut c) = (-std::f64::consts::TAU * f * (t - t0)).sin_cos();
-            for &code in &self.codes[r.clone()] {
-                let v = code as f64 - mean;
-                re += v * c;
-                im += v * s;
-                let nc = c * dc - s * ds;
-                s = s * dc + c * ds;
-                c = nc;
-            }
-        }
-        // x ~ A cos(2 pi f t + phi): put the fundamental's crest at 90 degrees.
-        let phi = im.atan2(re) / std::f64::consts::TAU;
         let top = self.lut.len() - 1;
         let step = f / fs;
         for (t, r) in &self.runs {
-            let mut p = (f * (t - t0) + phi + 0.25).rem_euclid(1.0);
+            let mut p = (f * (t - tc) + phi + 0.25).rem_euclid(1.0);
             for &code in &self.codes[r.clone()] {
                 let amps = self.lut[(code as usize).min(top)];
                 let bin = ((p * BINS as f64) as usize).min(BINS - 1);
                 self.sum[bin] += amps as f64;
                 self.count[bin] += 1;
-                self.seen += 1;
-                if self.seen % self.stride == 0 {
+                self.until_dot -= 1;
+                if self.until_dot == 0 {
+                    self.until_dot = self.stride;
                     self.dots.push(((p * 360.0) as f32, amps));
                     if self.dots.len() >= 2 * MAX_DOTS {
                         let mut k = 0;
@@ -345,6 +348,29 @@ impl Folder {
         self.blocks += 1;
         self.codes.clear();
         self.runs.clear();
+    }
+
+    /// Phase (cycles) at session time `tc` of the block's fundamental at `f`: the block is
+    /// correlated with e^{-i 2 pi f (t - tc)}, a rotating phasor per run. With `x ~ A cos(2 pi f
+    /// (t - tc) + 2 pi phi)` this is `phi`; referred to the block's centre it is insensitive to a
+    /// small error in `f`.
+    fn fundamental_phase(&self, f: f64, tc: f64) -> f64 {
+        let fs = self.rate_hz;
+        let mean = self.codes.iter().map(|&c| c as f64).sum::<f64>() / self.codes.len() as f64;
+        let (mut re, mut im) = (0.0, 0.0);
+        let (ds, dc) = (-std::f64::consts::TAU * f / fs).sin_cos();
+        for (t, r) in &self.runs {
+            let (mut s, mut c) = (-std::f64::consts::TAU * f * (t - tc)).sin_cos();
+            for &code in &self.codes[r.clone()] {
+                let v = code as f64 - mean;
+                re += v * c;
+                im += v * s;
+                let nc = c * dc - s * ds;
+                s = s * dc + c * ds;
+                c = nc;
+            }
+        }
+        im.atan2(re) / std::f64::consts::TAU
     }
 
     /// Mean current in each 1-degree bin (degrees at the bin centre; empty bins left out).
