@@ -324,11 +324,12 @@ fn band_check(
         }
         s.push('\n');
     }
-    let _ = writeln!(
-        s,
-        "\nFrom 0.5 A up the worst error is {worst_col:.2} % at the column frequencies and \
-         {worst_mid:.2} % midway between them.\n"
-    );
+    let cols = if hz.iter().any(|&f| is_column(f)) {
+        format!("{worst_col:.2} % at the column frequencies and ")
+    } else {
+        String::new()
+    };
+    let _ = writeln!(s, "\nFrom 0.5 A up the worst error is {cols}{worst_mid:.2} % midway between them.\n");
     Ok(Band { text: s, worst_mid_pct: worst_mid, within_targets: within })
 }
 
