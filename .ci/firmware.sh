@@ -11,8 +11,9 @@
 # 5. `mspdebug sim "prog <elf>"` loads it, and the start-up code (Reset, .bss/.data, main)
 #    runs to the erased-calibration fault handler (the simulator's info flash reads 0xFF);
 #    with calibration constants written in, the registers get the specified values, the boot
-#    Info frame goes out byte for byte, and 112 injected ADC10 interrupts produce a correct
-#    first Samples frame; the simulator's cycle counts bound the CPU load
+#    Info frame goes out byte for byte, and 112 injected ADC10 interrupts (only the last one
+#    waking the CPU) produce a correct first Samples frame; the simulator's cycle counts bound
+#    the CPU load
 #    (firmware/ci/sim_boot.py).
 set -euo pipefail
 

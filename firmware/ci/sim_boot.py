@@ -84,12 +84,14 @@ def addresses(disasm):
     text = open(disasm).read()
     tx = re.search(r"^\s*([0-9a-f]+):\s+mov\.b\s+(r\d+), &103$", text, re.M)
     adc = re.search(r"^([0-9a-f]+) <ADC10>:$", text, re.M)
+    adc_reti = re.search(r"^\s*([0-9a-f]+):\s+reti$", text[adc.end():] if adc else "", re.M)
     # The main loop's wait for a full buffer is the LPM0 entry inlined into main.
     main_at = text.index("<main>:")
     wait = re.search(r"^\s*([0-9a-f]+):\s+bis\s+#24, r2$", text[main_at:], re.M)
-    if not (tx and adc and wait):
-        sys.exit("could not find the UCA0TXBUF write, the ADC10 stub or main's LPM0 entry")
-    return int(tx.group(1), 16), tx.group(2).upper(), int(adc.group(1), 16), int(wait.group(1), 16)
+    if not (tx and adc and adc_reti and wait):
+        sys.exit("could not find the UCA0TXBUF write, the ADC10 stub and its reti, or main's LPM0 entry")
+    return (int(tx.group(1), 16), tx.group(2).upper(), int(adc.group(1), 16), int(adc_reti.group(1), 16),
+            int(wait.group(1), 16))
 
 
 def sim(cmds, timeout=120):
@@ -107,45 +109,52 @@ def stops(out):
 
 def first_samples_frame(elf, disasm, profile):
     """Runs boot, injects 112 ADC10 interrupts; returns (injected values, UART bytes after
-    Info, MCLK cycles per injected sample, cycles from the 112th sample to the first byte,
-    cycles per further byte), the cycles counted by the simulator's tracer device."""
-    tx, reg, adc, wait = addresses(disasm)
+    Info, MCLK cycles per sample in the interrupt, cycles from the 112th sample's `reti` to
+    the first byte, cycles per further byte), counted by the simulator's tracer device.
+
+    The main loop sleeps in LPM0 while a frame fills: the first interrupt is injected at its
+    `bis #GIE|CPUOFF, SR` (saved PC = the next instruction, saved SR = GIE|CPUOFF), and the
+    run stops at the stub's `reti`. While the stub has not woken the CPU (CPUOFF still set in
+    the saved SR), returning would just sleep again until the next interrupt, which would
+    push the same PC and SR: so the next interrupt is injected right there, on the same
+    stack. The 112th must wake the CPU (CPUOFF cleared); then `reti` runs and the main loop
+    sends the frame."""
+    tx, reg, adc, adc_reti, wait = addresses(disasm)
     setup = ["prog " + elf, "simio add tracer t 4096", CALIBRATION, "mw 0x0002 0x04", "mw 0x0003 0x02",
-             "setbreak 0x%x" % tx, "setbreak 0x%x" % wait]
+             "setbreak 0x%x" % tx, "setbreak 0x%x" % wait, "setbreak 0x%x" % adc_reti]
     info_len = len(cobs(expected_info(profile)))
-    # Phase 1: boot to the first wait for a buffer, to learn the stack pointer there (the same
-    # at every wait: same call path).
+    # Phase 1: boot to the first wait for a buffer, to learn the stack pointer there.
     boot = sim(setup + ["run"] * (info_len + 1) + ["simio info t"])
     first = stops(boot)
     if len(first) != info_len + 1 or first[-1][0] != wait:
         sys.exit("the main loop did not reach its wait for a full buffer after the boot Info")
     check_registers(boot, profile)
-    sp = first[-1][1]["SP"]
+    sp = first[-1][1]["SP"] - 4
     values = [(i * 389 + 7) % 1024 for i in range(112)]
+    pc = wait + 4
     cmds = setup + ["run"] * (info_len + 1)
-    measure = ["simio config t clear", "run", "simio info t"]
+    cmds += ["mw 0x%x 0x18 0x00 0x%02x 0x%02x" % (sp, pc & 0xFF, pc >> 8), "set SP 0x%x" % sp]
     for v in values:
-        # What the CPU does on an interrupt accepted in LPM0 right after the 4-byte
-        # `bis #GIE|CPUOFF, SR`: push PC (the next instruction, the nop) and SR (GIE|CPUOFF),
-        # clear SR, jump through the vector. ADC10MEM (0x01B4) holds the conversion.
-        pc = wait + 4
-        cmds += ["mw 0x%x 0x18 0x00 0x%02x 0x%02x" % (sp - 4, pc & 0xFF, pc >> 8), "set SP 0x%x" % (sp - 4),
-                 "set SR 0", "set PC 0x%x" % adc, "mw 0x01b4 0x%02x 0x%02x" % (v & 0xFF, v >> 8)] + measure
-    cmds += measure * 148
+        cmds += ["set SR 0", "set PC 0x%x" % adc, "mw 0x01b4 0x%02x 0x%02x" % (v & 0xFF, v >> 8),
+                 "simio config t clear", "run", "simio info t", "md 0x%x 2" % sp]
+    cmds += ["simio config t clear", "run", "simio info t"]  # reti, wake, seal, first byte
+    cmds += ["simio config t clear", "run", "simio info t"] * 148
     out = sim(cmds, timeout=300)
     seen = stops(out)
-    line = bytes(r[reg] & 0xFF for pc, r in seen[info_len:] if pc == tx)
+    saved_sr = [int(m.group(1), 16) for m in re.finditer(r"^\s+%05x: ([0-9a-f]{2}) [0-9a-f]{2}" % sp, out, re.M)]
+    if saved_sr != [0x18] * 111 + [0x08]:
+        sys.exit(f"the stub must wake the CPU on the 112th sample only; saved SR after each: {saved_sr}")
+    line = bytes(r[reg] & 0xFF for pc_, r in seen[info_len:] if pc_ == tx)
     mclk = [int(c) for c in re.findall(r"^MCLK:\s+(\d+)", out, re.M)]
-    if len(mclk) != 112 + 148:
-        sys.exit(f"expected {112 + 148} cycle counts from the tracer, got {len(mclk)}")
-    per_sample = sum(mclk[:111]) / 111
-    return values, line, per_sample, mclk[111], sum(mclk[112:]) / 148
+    if len(mclk) != 112 + 1 + 148:
+        sys.exit(f"expected {112 + 1 + 148} cycle counts from the tracer, got {len(mclk)}")
+    return values, line, sum(mclk[:112]) / 112, mclk[112], sum(mclk[113:]) / 148
 
 
-# Costs the simulated run does not include: taking an interrupt (6 cycles), and per line byte
-# the transmit interrupt (entry, stub, handler, reti: ~30) plus the failed poll and LPM0 entry
-# before it (~40): the simulated UART is always ready.
-INTERRUPT_ENTRY = 6
+# Costs the simulated run does not include: taking an interrupt and its reti (6 + 5 cycles),
+# and per line byte the transmit interrupt (entry, stub, handler, reti: ~30) plus the failed
+# poll and LPM0 entry before it (~40): the simulated UART is always ready.
+INTERRUPT_ENTRY = 11
 PER_BYTE_WAIT = 80
 
 
@@ -261,8 +270,9 @@ def main():
     print(f"mspdebug sim: 112 injected ADC10 interrupts -> Samples frame of {len(frame)} line bytes, "
           "CRC good, first_index 0, samples as injected")
     load = cpu_load(profile, per_sample, seal, per_byte)
-    print(f"mspdebug sim cycles: {per_sample:.0f} per sample (interrupt + main-loop poll), {seal} from the "
-          f"frame's last sample to its first byte (CRC), {per_byte:.0f} per line byte: "
+    print(f"mspdebug sim: the ADC10 stub wakes the CPU on the 112th sample only; cycles: {per_sample:.0f} per "
+          f"sample (interrupt), {seal} from the frame's last sample to its first byte (wake, CRC), "
+          f"{per_byte:.0f} per line byte: "
           f"CPU load {load * 100:.0f} % at {PROFILES[profile][4] // 1_000_000} MHz")
     if load > 0.85:
         sys.exit(f"CPU load {load * 100:.0f} % leaves too little headroom")

@@ -94,18 +94,39 @@ impl Idle for Lpm0 {
     }
 }
 
-// The vector table (from the PAC) points at `ADC10` and `USCIAB0TX`. Both handlers must
-// wake the main loop, i.e. clear the LPM bits in the SR saved on the stack, which Rust code
-// cannot reach. msp430-rt's `#[interrupt(wake_cpu)]` does this, but with a `jmp` to the
-// handler body, whose +-1 KB range the linker cannot always meet; these stubs use `br`.
+// The vector table (from the PAC) points at `ADC10` and `USCIAB0TX`. Waking the main loop
+// means clearing the LPM bits in the SR saved on the stack, which Rust code cannot reach, so
+// both handlers start in assembly. msp430-rt's `#[interrupt(wake_cpu)]` would do it too, but
+// with a `jmp` to the handler body whose +-1 KB range the linker cannot always meet, and
+// unconditionally: the ADC stub wakes the main loop only when a frame is ready (once per 112
+// samples), which halves the interrupt's share of the CPU.
+//
+// ADC10: save the registers the EABI lets a C function clobber (R11-R15), call
+// `adc10_sample`, and clear the LPM bits of the saved SR (10 bytes above the pushes) if it
+// returns non-zero. USCIAB0TX: always wake, then branch to the Rust handler, which returns
+// with `reti` itself.
 core::arch::global_asm!(
     r#"
     .section .text.ADC10, "ax"
     .global ADC10
     .type ADC10, %function
 ADC10:
-    bic.b #0xF0, 0(r1)
-    br #adc10_handler
+    push r15
+    push r14
+    push r13
+    push r12
+    push r11
+    call #adc10_sample
+    tst r12
+    jz 1f
+    bic.b #0xF0, 10(r1)
+1:
+    pop r11
+    pop r12
+    pop r13
+    pop r14
+    pop r15
+    reti
 
     .section .text.USCIAB0TX, "ax"
     .global USCIAB0TX
@@ -116,23 +137,23 @@ USCIAB0TX:
 "#
 );
 
-/// One conversion finished (ADC10MEM holds it until the next one): pack it. The stub above
-/// always wakes the main loop, which checks for a full buffer and sleeps again otherwise.
+/// One conversion finished (ADC10MEM holds it until the next one): pack it. Returns non-zero
+/// when a full frame waits for the main loop, which the stub above then wakes.
 #[no_mangle]
-extern "msp430-interrupt" fn adc10_handler() {
+extern "C" fn adc10_sample() -> u16 {
     // Reading ADC10MEM also clears ADC10IFG.
     let code = unsafe { (*msp430g2553::ADC10::ptr()).adc10mem.read().bits() };
     // Interrupts are already disabled in a handler; the critical section only proves it.
     // The main loop only borrows the sampler inside critical sections, which this handler
     // cannot interrupt, so the borrow always succeeds; `try_` keeps a panic path (and its
     // stack) out of the handler.
-    critical_section::with(|cs| {
-        if let Ok(mut slot) = SAMPLER.borrow(cs).try_borrow_mut() {
-            if let Some(sampler) = slot.as_mut() {
-                sampler.on_sample(code);
-            }
-        }
-    });
+    critical_section::with(|cs| match SAMPLER.borrow(cs).try_borrow_mut() {
+        Ok(mut slot) => match slot.as_mut() {
+            Some(sampler) => sampler.on_sample(code) as u16,
+            None => 0,
+        },
+        Err(_) => 0,
+    })
 }
 
 /// The transmit buffer is free again: disable this interrupt (the flag stays set until the
