@@ -68,8 +68,8 @@ impl Shared<'static> for IsrShared {
     fn with<R>(&self, f: impl FnOnce(&mut Sampler<'static>) -> R) -> R {
         critical_section::with(|cs| match SAMPLER.borrow_ref_mut(cs).as_mut() {
             Some(sampler) => f(sampler),
-            // Installed before interrupts are enabled, so unreachable; stop rather than
-            // stream without a sampler, and let the watchdog reset the device.
+            // Installed before the first step, so unreachable; stop rather than stream
+            // without a sampler, and let the watchdog reset the device.
             None => halt(),
         })
     }
@@ -87,8 +87,9 @@ impl Idle for Lpm0 {
                 return t;
             }
             // GIE | CPUOFF in one instruction: an interrupt that became pending after the
-            // poll is taken right away and its handler (`wake_cpu`) clears CPUOFF in the
-            // saved SR, so the loop polls again instead of sleeping through the event.
+            // poll is taken right away, and if it is one the loop waits for (TX ready, frame
+            // full) its stub clears CPUOFF in the saved SR, so the loop polls again instead
+            // of sleeping through the event.
             unsafe { core::arch::asm!("bis.w #24, r2", "nop", options(nostack)) };
         }
     }
