@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::calibration::{Calibration, MAGIC};
-use crate::estimate::{Estimator, EstimatorConfig};
+use crate::estimate::{Estimator, EstimatorConfig, Method};
 use crate::input::{analyze_file, InputError};
 use crate::meter::Event;
 
@@ -111,6 +111,9 @@ impl Probe {
                 analyze_file(p, cal.clone(), cfg, rate, &mut keep)?;
             }
             (Evidence::Reading(_), Some(codes)) => {
+                // A bare reading is modelled as a sine through the table, so the table alone
+                // reads it (the fit method applies a table as the same ratio).
+                let cfg = EstimatorConfig { method: Method::Table, ..cfg };
                 let mut est = Estimator::new(cal, SYNTH_RATE_HZ, cfg);
                 est.push(0.0, codes, &mut |r| keep(Event::Reading(r)));
             }
@@ -151,6 +154,7 @@ fn synth_sine_reading(cal: &Calibration, cfg: EstimatorConfig, target: f64) -> V
             })
             .collect()
     };
+    let cfg = EstimatorConfig { method: Method::Table, ..cfg };
     let read = |codes: &[u16]| {
         let mut est = Estimator::new(cal, SYNTH_RATE_HZ, cfg);
         let mut v = Vec::new();

@@ -208,6 +208,11 @@ impl Calibration {
         Ok(Calibration { name: name.to_owned(), meta, adc_ref_mv, adc_bits, columns, zero_code })
     }
 
+    /// Whether this is the table built into the binary (the one the dynamic model matches).
+    pub fn is_builtin(&self) -> bool {
+        self.name == DEFAULT_TABLE_NAME
+    }
+
     /// Mains frequencies the table has columns for (empty: frequency-independent).
     pub fn frequencies(&self) -> Vec<f64> {
         self.columns.iter().filter_map(|c| c.hz).collect()

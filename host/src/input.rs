@@ -192,7 +192,8 @@ mod tests {
 
     fn readings(text: &str, rate: Option<f64>) -> Result<Vec<Reading>, String> {
         let mut v = Vec::new();
-        analyze_codes_csv(text, "in.csv", table(), EstimatorConfig::default(), rate, &mut |e| {
+        let cfg = EstimatorConfig { method: crate::estimate::Method::Table, ..EstimatorConfig::default() };
+        analyze_codes_csv(text, "in.csv", table(), cfg, rate, &mut |e| {
             if let Event::Reading(r) = e {
                 v.push(r)
             }

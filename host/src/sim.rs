@@ -2,10 +2,11 @@
 //! behind a real pseudo-terminal.
 //!
 //! A load waveform (sine, switch-mode supply, phase-cut dimmer, optionally stepping) is turned
-//! into ADC codes through the calibration table's forward direction (a static model of the
-//! sensor chain: the dynamic effects of the CT's magnetising inductance are covered by the
-//! SPICE golden tests, not here), quantised with ADC noise, and framed exactly as the firmware
-//! frames it: same wire crate, same frame size, same Info/Status cadence. The bytes leave
+//! into the ADC-input voltage by the clamp's dynamic model ([`crate::waveform_fit::CtModel`],
+//! validated against the SPICE goldens: magnetising inductance, diode network, interface),
+//! in its periodic steady state at each load level (the few-cycle transient after a step is
+//! not modelled), quantised with ADC noise, and framed exactly as the firmware frames it:
+//! same wire crate, same frame size, same Info/Status cadence. The bytes leave
 //! through a pty at no more than the profile's line rate, and `ct-read` reads them through the
 //! same serial-port code as hardware.
 
@@ -20,7 +21,11 @@ use ct_wire::frame::{self, Frame};
 use ct_wire::pack::pack4;
 use ct_wire::{framing, BuildProfile, Info, ResetCause, Status};
 
-use crate::calibration::{code_in, Calibration};
+use crate::calibration::Calibration;
+use crate::waveform_fit::{CtModel, CtParams};
+
+/// Points per mains cycle of the precomputed ADC-input waveform.
+const POINTS_PER_CYCLE: usize = 2048;
 
 /// A firmware build profile's link and sampling parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -123,6 +128,17 @@ pub fn unit_shape(shape: Shape, p: f64) -> f64 {
     }
 }
 
+/// One steady-state cycle of the unrounded ADC code for `load`'s shape at `rms` amps.
+fn adc_cycle(load: &Load, rms: f64) -> Vec<f64> {
+    let params = CtParams::default();
+    let model = CtModel::new(params).expect("the default clamp parameters are valid");
+    let i_s: Vec<f64> = (0..POINTS_PER_CYCLE)
+        .map(|k| rms * unit_shape(load.shape, k as f64 / POINTS_PER_CYCLE as f64) / params.turns)
+        .collect();
+    let full_scale = params.adc_full_scale as f64;
+    model.steady_state(&i_s, load.mains_hz).v_adc.iter().map(|v| full_scale * v / params.adc_ref_v).collect()
+}
+
 /// A small deterministic PRNG (xorshift64*) for ADC noise and deliberate faults: the
 /// simulation must be repeatable in tests.
 #[derive(Debug, Clone)]
@@ -165,8 +181,9 @@ pub struct VirtualDevice {
     profile: DeviceProfile,
     load: Load,
     cal: Calibration,
-    /// The table at the load's mains frequency.
-    lut: Vec<f32>,
+    /// One cycle of the ADC code (unrounded) before and after the load step.
+    cycle_before: Vec<f64>,
+    cycle_after: Vec<f64>,
     noise_lsb: f64,
     faults: Faults,
     rng: Rng,
@@ -189,7 +206,8 @@ impl VirtualDevice {
         VirtualDevice {
             profile,
             load,
-            lut: cal.lut_at(Some(load.mains_hz)),
+            cycle_before: adc_cycle(&load, load.amps),
+            cycle_after: adc_cycle(&load, load.step.map_or(load.amps, |s| s.1)),
             cal,
             noise_lsb,
             faults,
@@ -222,10 +240,14 @@ impl VirtualDevice {
         }
     }
 
-    /// The ADC code for the load at time `t`: forward through the table, plus noise, rounded.
+    /// The ADC code for the load at time `t`: the model's steady-state cycle at the load
+    /// level in force, interpolated, plus noise, rounded.
     fn sample(&mut self, t: f64) -> u16 {
-        let amps = self.load.current(t) as f32;
-        let code = code_in(&self.lut, amps, self.cal.zero_code()) as f64 + self.noise_lsb * self.rng.normal();
+        let cycle = if self.load.rms_at(t) == self.load.amps { &self.cycle_before } else { &self.cycle_after };
+        let x = (t * self.load.mains_hz).fract() * POINTS_PER_CYCLE as f64;
+        let i = x as usize % POINTS_PER_CYCLE;
+        let (a, b) = (cycle[i], cycle[(i + 1) % POINTS_PER_CYCLE]);
+        let code = a + (b - a) * x.fract() + self.noise_lsb * self.rng.normal();
         code.round().clamp(0.0, self.cal.full_scale_code() as f64) as u16
     }
 
