@@ -351,7 +351,9 @@ pub fn write_capture<B: AsRef<[u8]>>(
 mod tests {
     use super::*;
 
-    fn records(path: &Path) -> (Vec<(Kind, i64, Vec<u8>)>, Option<String>) {
+    type Records = Vec<(Kind, i64, Vec<u8>)>;
+
+    fn records(path: &Path) -> (Records, Option<String>) {
         let mut r = CaptureReader::open(path).unwrap();
         let mut v = Vec::new();
         while let Some(rec) = r.next_record().unwrap() {

@@ -122,6 +122,10 @@ fn push_pair(out: &mut Vec<(f64, f64)>, lo: (f64, f64), hi: (f64, f64)) {
     }
 }
 
+/// Samples of an interval: (session time, code) pairs, the sample rate, and where the
+/// recording ends (session seconds).
+type Interval = (Vec<(f64, u16)>, f64, f64);
+
 /// Samples of `[from, to)` (session seconds) as times and codes, with the sample rate.
 fn collect_samples(
     path: &Path,
@@ -129,7 +133,7 @@ fn collect_samples(
     from: f64,
     to: f64,
     progress: Progress<'_>,
-) -> Result<(Vec<(f64, u16)>, f64, f64), ReplayError> {
+) -> Result<Interval, ReplayError> {
     let mut pts = Vec::new();
     let mut fs = 0.0;
     let mut end = 0.0f64;
@@ -290,7 +294,7 @@ impl Folder {
         // phase-locked loop, finer than a search); search afresh at the start, after a gap,
         // every 100 blocks, and whenever the phase does not continue.
         let tracked = match self.track {
-            Some((f0, tc0, phi0)) if tc - tc0 < 3.0 && self.blocks % 100 != 0 => {
+            Some((f0, tc0, phi0)) if tc - tc0 < 3.0 && !self.blocks.is_multiple_of(100) => {
                 let phi = self.fundamental_phase(f0, tc);
                 let advance = (phi - phi0 - f0 * (tc - tc0) + 0.5).rem_euclid(1.0) - 0.5;
                 (advance.abs() < 0.1).then(|| (f0 + advance / (tc - tc0), phi))
