@@ -4,8 +4,8 @@
 //! diode spread, bias drift). The user measures one or more loads with a trusted meter and
 //! gives, for each, either a recording made meanwhile (`capture.bin=10.05`) or the reading
 //! `ct-read` showed (`9.87=10.05`). The table's currents are then multiplied by a gain that
-//! depends on the current level: piecewise linear in log(current) through the reference
-//! points, constant outside them (one point: a plain scale factor). The gains are refined until
+//! depends on the current level the base table reads: piecewise linear in log(current) through
+//! the points' readings, constant outside them (one point: a plain scale factor). The gains are refined until
 //! re-estimating every point with the new table reproduces its reference, and the residuals
 //! are reported.
 
@@ -173,7 +173,8 @@ fn synth_sine_reading(cal: &Calibration, cfg: EstimatorConfig, target: f64) -> V
     codes_for((lo + hi) / 2.0)
 }
 
-/// Gain at current level `a` (A RMS-equivalent) through knots `(level, gain)` sorted by level:
+/// Gain at current level `a` (A RMS-equivalent, as the base table reads it) through knots
+/// `(level, gain)` sorted by level:
 /// linear in log(level), constant outside.
 fn gain_at(knots: &[(f64, f64)], a: f64) -> f64 {
     match knots {
@@ -250,9 +251,12 @@ pub fn calibrate(
 ) -> Result<Outcome, CalibrateError> {
     let probes: Vec<Probe> = points.iter().cloned().map(|p| Probe::new(p, base, cfg)).collect();
     let before: Vec<f64> = probes.iter().map(|p| p.read(base, cfg, rate)).collect::<Result<_, _>>()?;
+    // The gain is a function of the level the *base* table reads, since that is what it is
+    // looked up by: each knot sits at its point's reading before calibration.
+    let mut order: Vec<usize> = (0..probes.len()).collect();
+    order.sort_by(|&a, &b| before[a].total_cmp(&before[b]));
     let mut knots: Vec<(f64, f64)> =
-        probes.iter().zip(&before).map(|(p, &b)| (p.point.reference_a, p.point.reference_a / b)).collect();
-    knots.sort_by(|a, b| a.0.total_cmp(&b.0));
+        order.iter().map(|&i| (before[i], probes[i].point.reference_a / before[i])).collect();
     for w in knots.windows(2) {
         if (w[1].0 / w[0].0 - 1.0).abs() < 0.02 && (w[1].1 / w[0].1 - 1.0).abs() > 0.005 {
             return Err(CalibrateError::Conflicting(w[0].0, w[1].0));
@@ -273,10 +277,8 @@ pub fn calibrate(
             break;
         }
         // Refine each knot by its own remaining error (the knots are independent enough).
-        for (p, a) in probes.iter().zip(&after) {
-            if let Some(k) = knots.iter_mut().find(|k| k.0 == p.point.reference_a) {
-                k.1 *= p.point.reference_a / a;
-            }
+        for (k, &i) in knots.iter_mut().zip(&order) {
+            k.1 *= probes[i].point.reference_a / after[i];
         }
         (table, text) = apply(base, &knots, out_name, &note);
     }

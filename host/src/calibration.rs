@@ -8,6 +8,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// Frequency assumed for a window whose mains frequency could not be estimated.
+pub const UNKNOWN_MAINS_HZ: f64 = 50.0;
+
 /// First line of every table.
 pub const MAGIC: &str = "# ct-calibration v1";
 
@@ -220,10 +223,11 @@ impl Calibration {
 
     /// Instantaneous primary current for each ADC code (index = code) at mains frequency `hz`:
     /// linear interpolation between the two nearest columns, the nearest column outside their
-    /// range, the first column when the frequency is unknown.
+    /// range; at 50 Hz when the frequency is unknown (a window too short or too small to tell).
     pub fn lut_at(&self, hz: Option<f64>) -> Vec<f32> {
         let first = &self.columns[0];
-        let (Some(hz), Some(_)) = (hz, first.hz) else { return first.lut.clone() };
+        let Some(_) = first.hz else { return first.lut.clone() };
+        let hz = hz.unwrap_or(UNKNOWN_MAINS_HZ);
         let i = self.columns.partition_point(|c| c.hz.is_some_and(|f| f <= hz));
         if i == 0 {
             return first.lut.clone();
@@ -305,6 +309,9 @@ mod tests {
         assert_eq!(c.lut_at(Some(65.0))[3], 8.0);
         assert_eq!(c.lut_at(Some(45.0))[3], 10.0);
         assert_eq!(c.lut_at(None)[3], 10.0);
+        let text = text.replace("amps_50hz,amps_60hz", "amps_40hz,amps_60hz");
+        let c = Calibration::parse(&text, "t.csv").unwrap();
+        assert_eq!(c.lut_at(None)[3], 9.0, "unknown frequency is taken as 50 Hz");
         let bad = text.replace("amps_60hz", "amps_40hz");
         assert_eq!(error_of(&bad), "t.csv:7: column frequencies must increase: `amps_40hz`");
         let bad = text.replace("3,10,8", "3,10");
