@@ -452,3 +452,57 @@ fn sigkill_leaves_whole_rows_in_csv_and_sqlite() {
     // It takes more rows after the crash.
     ct_host::sqlite::SqliteSink::open(&db).unwrap().finish().unwrap();
 }
+
+/// Recordings without receive times still plot and export: a raw byte stream (as `cat
+/// /dev/ttyACM0 > file` saves it) and a `t_s,code` CSV. Their rows have no time, and the SQLite
+/// sink, which needs one for its key, says so.
+#[test]
+fn byte_streams_and_code_csvs_plot_and_export_without_times() {
+    let dir = tempfile::tempdir().unwrap();
+    let load = Load { amps: 5.0, mains_hz: 50.0, shape: Shape::Sine, step: None };
+    let mut dev = VirtualDevice::new(DeviceProfile::LAUNCHPAD, load, Calibration::builtin(), 0.3, Faults::default(), 9);
+    let mut bytes = Vec::new();
+    dev.run_until(603 * 6, &mut bytes);
+    let bin = dir.path().join("stream.bin");
+    std::fs::write(&bin, &bytes).unwrap();
+    let mut codes = String::from("t_s,code\n");
+    for k in 0..8000 * 3 {
+        let t = k as f64 / 8000.0;
+        let a = 5.0 * std::f64::consts::SQRT_2 * (std::f64::consts::TAU * 50.0 * t).sin();
+        codes.push_str(&format!("{t:.6},{}\n", Calibration::builtin().code_for(a as f32, Some(50.0))));
+    }
+    let csv_in = dir.path().join("codes.csv");
+    std::fs::write(&csv_in, codes).unwrap();
+
+    for input in [&bin, &csv_in] {
+        let name = input.file_name().unwrap().to_str().unwrap();
+        for kind in ["raw", "folded", "trend"] {
+            let png = dir.path().join(format!("{name}-{kind}.png"));
+            ct_read(&["plot", input.to_str().unwrap(), "-o", png.to_str().unwrap(), "--kind", kind]);
+            assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"), "{name} {kind}");
+        }
+        let out = dir.path().join(format!("{name}-readings.csv"));
+        ct_read(&["export", input.to_str().unwrap(), "--csv", out.to_str().unwrap(), "--method", "table"]);
+        let text = std::fs::read_to_string(&out).unwrap();
+        let rows: Vec<&str> = text.lines().skip(1).collect();
+        assert!(rows.len() >= 3, "{name}: {text}");
+        for row in rows.iter().filter(|r| r.split(',').nth(3).unwrap().parse::<f64>().unwrap() > 0.9) {
+            assert!(row.starts_with(",,"), "{name}: no time without receive times: {row}");
+            let irms: f64 = row.split(',').nth(4).unwrap().parse().unwrap();
+            assert!((irms / 5.0 - 1.0).abs() < 0.01, "{name}: {row}");
+        }
+        let raw = dir.path().join(format!("{name}-raw.csv"));
+        ct_read(&["export", input.to_str().unwrap(), "--csv", raw.to_str().unwrap(), "--raw"]);
+        let text = std::fs::read_to_string(&raw).unwrap();
+        assert!(text.lines().nth(1).unwrap().starts_with(",,0.000000,0,"), "{name}: {}", text.lines().nth(1).unwrap());
+
+        let db = dir.path().join("no-time.db");
+        let out = Command::new(BIN)
+            .args(["export", input.to_str().unwrap(), "--sqlite", db.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("no-time.db: this input has no wall-clock times"), "{err}");
+    }
+}
