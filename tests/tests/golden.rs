@@ -16,7 +16,7 @@ fn every_golden_case_meets_its_target_at_both_profiles() {
     for r in &results {
         for p in &r.profiles {
             assert!(p.ours.len() >= 2, "{} {}: only {} windows", r.case.case, p.profile, p.ours.len());
-            if !p.meets(r.target) {
+            if !ProfileResult::meets(&p.ours, r.target) {
                 failures.push(format!(
                     "{} at {}: worst window {:?}, target {}",
                     r.case.case,
@@ -48,4 +48,28 @@ fn goldens_are_whole_cycles_and_the_adc_model_is_right() {
     assert_eq!(flat.codes(1000.0, 0.01), vec![1023; 10]);
     let flat = Waveform { millivolts: vec![0.0; 4], ..flat };
     assert_eq!(flat.codes(1000.0, 0.01), vec![0; 10]);
+}
+
+/// The table-only method (`--method table`, for bulk re-processing) meets the targets on
+/// every sinusoidal case, the step and zero current; on distorted currents it reads high,
+/// which the accuracy report shows and the README states.
+#[test]
+fn table_method_meets_the_targets_for_sinusoidal_loads() {
+    let results = evaluate(&Calibration::builtin(), &manifest().unwrap()).unwrap();
+    let mut checked = 0;
+    for r in results.iter().filter(|r| matches!(r.case.kind.as_str(), "sine" | "step" | "zero")) {
+        for p in &r.profiles {
+            assert!(
+                ProfileResult::meets(&p.table, r.target),
+                "{} at {}: worst {:?}",
+                r.case.case,
+                p.profile,
+                ProfileResult::worst(&p.table)
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 2 * 24);
+    let smps = results.iter().find(|r| r.case.kind == "smps").unwrap();
+    assert!(ProfileResult::worst(&smps.profiles[1].table).unwrap().rel() > 0.05, "table method now right for SMPS?");
 }
