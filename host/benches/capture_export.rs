@@ -69,7 +69,7 @@ fn main() {
     let read_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let mut n = 0usize;
-    ct_host::replay::samples(&cap, None, &mut |_| {}, &mut |run, _| {
+    ct_host::replay::samples(&cap, None, &mut |_| true, &mut |run, _| {
         n += run.len;
         true
     })
@@ -82,7 +82,7 @@ fn main() {
 
     let png = dir.path().join("folded.png");
     let t = Instant::now();
-    let panels = ct_host::plot::folded_panels(&cap, &cal, None, 0.0, f64::MAX, &mut |_| {}).expect("fold");
+    let panels = ct_host::plot::folded_panels(&cap, &cal, None, 0.0, f64::MAX, &mut |_| true).expect("fold");
     let fold_s = t.elapsed().as_secs_f64();
     ct_host::plot::render(&png, (1200, 800), &panels).expect("render");
     let plot_s = t.elapsed().as_secs_f64();
@@ -117,7 +117,7 @@ fn export(cap: &Path, csv: &Path, cfg: EstimatorConfig, samples: u64, size: u64)
     let t = Instant::now();
     let mut w = ReadingsCsv::create(csv).expect("csv");
     let mut mean = 0.0;
-    ct_host::replay::readings(cap, Calibration::builtin(), cfg, None, &mut |_| {}, &mut |e, wall| {
+    ct_host::replay::readings(cap, Calibration::builtin(), cfg, None, &mut |_| true, &mut |e, wall| {
         if let Event::Reading(r) = e {
             mean += r.irms_a;
             w.write(&r, wall).expect("write");

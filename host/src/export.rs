@@ -54,6 +54,12 @@ impl PartFile {
         self.w.get_ref().sync_data().map_err(self.err())?;
         std::fs::rename(&self.part, &self.path).map_err(|source| ExportError { path: self.path.clone(), source })
     }
+
+    /// Flushes what was written and leaves it under the temporary name (an interrupted export).
+    fn keep_partial(mut self) -> Result<PathBuf, ExportError> {
+        self.w.flush().map_err(self.err())?;
+        Ok(self.part)
+    }
 }
 
 /// Readings as CSV, with the columns of [`CSV_HEADER`] (the same as live `--csv`).
@@ -79,6 +85,11 @@ impl ReadingsCsv {
 
     pub fn finish(self) -> Result<(), ExportError> {
         self.file.finish()
+    }
+
+    /// Ends an interrupted export: the rows so far stay in `FILE.part`, whose path is returned.
+    pub fn keep_partial(self) -> Result<PathBuf, ExportError> {
+        self.file.keep_partial()
     }
 }
 
@@ -182,5 +193,11 @@ impl RawCsv {
         let rows = self.rows;
         self.file.finish()?;
         Ok(rows)
+    }
+
+    /// Ends an interrupted export: the rows so far stay in `FILE.part`, whose path is returned.
+    pub fn keep_partial(mut self) -> Result<PathBuf, ExportError> {
+        self.flush()?;
+        self.file.keep_partial()
     }
 }

@@ -107,8 +107,9 @@ impl Monotonic {
     }
 }
 
-/// Progress: bytes of the input consumed so far.
-pub type Progress<'a> = &'a mut dyn FnMut(u64);
+/// Progress: told the bytes of the input consumed so far; returns `false` to stop early (Ctrl-C),
+/// which ends the input there as if the file ended.
+pub type Progress<'a> = &'a mut dyn FnMut(u64) -> bool;
 
 /// Readings (and notices) of any input, with the wall time of each reading where known.
 /// Returns the warning about a torn capture tail, if any.
@@ -169,7 +170,9 @@ pub fn readings(
                         timing.reconnected(t);
                     }
                 }
-                progress(reader.offset());
+                if !progress(reader.offset()) {
+                    break;
+                }
             }
             let c = clock;
             meter.finish(&mut |e| {
@@ -191,8 +194,7 @@ pub fn readings(
                     return false;
                 }
                 offset += chunk.len() as u64;
-                progress(offset);
-                true
+                progress(offset)
             })?;
             if let Some(source) = failed {
                 return Err(ReplayError::Meter { file: name, offset, source });
@@ -282,7 +284,9 @@ pub fn samples(
                         dec.reconnected(clock.session_at(rec.unix_ns));
                     }
                 }
-                progress(reader.offset());
+                if !progress(reader.offset()) {
+                    return Ok(None);
+                }
             }
             Ok(reader.tail_warning().map(str::to_owned))
         }
@@ -292,8 +296,7 @@ pub fn samples(
             let mut offset = 0u64;
             stream_chunks(path, &mut |chunk| {
                 offset += chunk.len() as u64;
-                progress(offset);
-                dec.bytes(chunk, &mut |run| out(run, &clock))
+                progress(offset) && dec.bytes(chunk, &mut |run| out(run, &clock))
             })?;
             Ok(None)
         }

@@ -534,7 +534,7 @@ fn analyze(file: PathBuf, rate: Option<f64>, est: &EstimateArgs, out: &OutputArg
     let cfg = est.config()?;
     let cal = est.calibration()?;
     let mut sinks = Sinks::new(out, false)?;
-    let tail = ct_host::replay::readings(&file, cal, cfg, rate, &mut |_| {}, &mut |e, wall| sinks.event_at(e, wall))?;
+    let tail = ct_host::replay::readings(&file, cal, cfg, rate, &mut |_| true, &mut |e, wall| sinks.event_at(e, wall))?;
     if let Some(t) = tail {
         eprintln!("warning: {t}");
     }
@@ -562,14 +562,16 @@ fn progress_bar(file: &std::path::Path, what: &str) -> indicatif::ProgressBar {
     bar
 }
 
-/// Updates `bar` at most once per MiB of input (the callback runs per record).
-fn progress_fn(bar: &indicatif::ProgressBar) -> impl FnMut(u64) + '_ {
+/// Updates `bar` at most once per MiB of input (the callback runs per record), and asks the
+/// reader to stop once `stop` is set (Ctrl-C).
+fn progress_fn<'a>(bar: &'a indicatif::ProgressBar, stop: Option<&'a AtomicBool>) -> impl FnMut(u64) -> bool + 'a {
     let mut last = 0u64;
     move |pos| {
         if pos >= last + (1 << 20) {
             last = pos;
             bar.set_position(pos);
         }
+        stop.is_none_or(|s| !s.load(Ordering::Relaxed))
     }
 }
 
@@ -592,7 +594,7 @@ fn plot(
     }
     let columns = size.0 as usize;
     let bar = progress_bar(file, "reading");
-    let mut progress = progress_fn(&bar);
+    let mut progress = progress_fn(&bar, None);
     let panels = match kind {
         PlotKind::Raw => {
             let to = to.unwrap_or(from + 0.2);
@@ -620,8 +622,11 @@ fn export(
     use ct_host::export::{RawCsv, ReadingsCsv};
     let cfg = est.config()?;
     let cal = est.calibration()?;
+    // Ctrl-C stops reading; what was exported so far is kept (see the end).
+    let stop = stop_flag()?;
     let bar = progress_bar(file, "exporting");
-    let mut progress = progress_fn(&bar);
+    let mut progress = progress_fn(&bar, Some(&stop));
+    let interrupted = || stop.load(Ordering::Relaxed);
     let mut error: Option<anyhow::Error> = None;
     let tail = if raw {
         let out = csv.expect("clap: --raw requires --csv");
@@ -636,8 +641,13 @@ fn export(
         if let Some(e) = error {
             return Err(e);
         }
-        let rows = w.finish()?;
         bar.finish_and_clear();
+        if interrupted() {
+            let part = w.keep_partial()?;
+            eprintln!("interrupted: the samples so far are in {} ({} is unchanged)", part.display(), out.display());
+            return Ok(());
+        }
+        let rows = w.finish()?;
         eprintln!("wrote {rows} samples to {}", out.display());
         tail
     } else {
@@ -677,8 +687,18 @@ fn export(
         }
         bar.finish_and_clear();
         if let Some(w) = w {
-            w.finish()?;
-            eprintln!("wrote {rows} readings to {}", csv.expect("csv given").display());
+            let out = csv.expect("csv given");
+            if interrupted() {
+                let part = w.keep_partial()?;
+                eprintln!(
+                    "interrupted: the readings so far are in {} ({} is unchanged)",
+                    part.display(),
+                    out.display()
+                );
+            } else {
+                w.finish()?;
+                eprintln!("wrote {rows} readings to {}", out.display());
+            }
         }
         if let Some(db) = &mut db {
             db.finish()?;
@@ -687,6 +707,9 @@ fn export(
                 "{}: added {added} readings, skipped {skipped} already present",
                 sqlite.expect("sqlite given").display()
             );
+            if interrupted() {
+                eprintln!("interrupted: exporting again adds the readings not yet in the database");
+            }
         }
         tail
     };
