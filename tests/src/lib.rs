@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 
 pub mod report;
+pub mod stimulus;
 
 /// The firmware's link profiles (firmware/logic/src/profile.rs): name and sample rate.
 pub const PROFILES: [(&str, f64); 2] = [("launchpad", 1_000_000.0 / 1657.0), ("fast", 1_000_000.0 / 122.0)];
