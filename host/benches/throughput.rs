@@ -1,17 +1,18 @@
 //! Host throughput: decode + inversion + RMS, in samples per second on one core.
 //!
-//! Runs the library pipeline (`Meter::bytes`: COBS/CRC decoding, unpacking, table inversion,
-//! windowed half-wave RMS with frequency estimation) and, in the same run on the same bytes, a
+//! Runs the library pipeline with `--method table` (`Meter::bytes`: COBS/CRC decoding,
+//! unpacking, table inversion, windowed half-wave RMS with frequency estimation) and, in the same run on the same bytes, a
 //! straightforward baseline written the obvious way (byte-at-a-time COBS into a `Vec`, a
 //! bit-serial CRC, per-sample binary search and interpolation in the table rows, RMS over a
 //! `Vec<f64>`), and prints both and their ratio. Target: >= 100 million samples/s per core.
+//! It then prints the cost of the default `--method fit`, which adds a model fit per window.
 //!
 //! Run: `cargo bench -p ct-host --bench throughput`
 
 use std::time::Instant;
 
 use ct_host::calibration::Calibration;
-use ct_host::estimate::EstimatorConfig;
+use ct_host::estimate::{EstimatorConfig, Method};
 use ct_host::meter::{Event, Meter};
 use ct_host::sim::{DeviceProfile, Faults, Load, Shape, VirtualDevice};
 
@@ -32,7 +33,8 @@ fn main() {
     let mut base_result = (0usize, 0.0);
     for _ in 0..3 {
         let t = Instant::now();
-        let mut meter = Meter::new(cal.clone(), EstimatorConfig::default());
+        let cfg = EstimatorConfig { method: Method::Table, ..EstimatorConfig::default() };
+        let mut meter = Meter::new(cal.clone(), cfg);
         let (mut n, mut sum) = (0usize, 0.0);
         meter
             .bytes(&stream, &mut |e| {
@@ -61,6 +63,27 @@ fn main() {
     println!("ratio library/baseline: {:.1}x", lib_rate / base_rate);
     println!("a month of 8 kSa/s data (20.7 G samples) takes {:.0} s", 8000.0 * 86400.0 * 30.0 / lib_rate);
     println!("target >= 100 M samples/s per core: {}", if lib_rate >= 100e6 { "met" } else { "NOT met" });
+
+    // The default method adds a model fit per window: measured on the first 20 s.
+    let cut = stream.len() * 20 / seconds as usize;
+    let cut = cut + stream[cut..].iter().position(|&b| b == 0).unwrap_or(0) + 1;
+    let t = Instant::now();
+    let mut meter = Meter::new(cal.clone(), EstimatorConfig::default());
+    let mut n = 0usize;
+    meter
+        .bytes(&stream[..cut], &mut |e| {
+            if let Event::Reading(_) = e {
+                n += 1;
+            }
+        })
+        .unwrap();
+    let fit_s = t.elapsed().as_secs_f64();
+    println!(
+        "library, --method fit (default): {:.2} M samples/s, {:.1} ms per 1 s window ({} windows); live use needs 1 window/s",
+        20.0 * profile.sample_rate_hz() / fit_s / 1e6,
+        fit_s * 1e3 / n.max(1) as f64,
+        n
+    );
 }
 
 /// The obvious implementation, for comparison only.
