@@ -171,7 +171,10 @@ pub fn readings(
                     }
                 }
                 if !progress(reader.offset()) {
-                    break;
+                    // Stopped early: the window in progress is not a reading of the recording
+                    // (it would end at an arbitrary point and differ from the same window read
+                    // in full), so it is not flushed.
+                    return Ok(None);
                 }
             }
             let c = clock;
@@ -188,18 +191,22 @@ pub fn readings(
             let mut meter = Meter::new(cal, cfg);
             let mut offset = 0u64;
             let mut failed = None;
+            let mut stopped = false;
             stream_chunks(path, &mut |chunk| {
                 if let Err(e) = meter.bytes(chunk, &mut |e| out(e, None)) {
                     failed = Some(e);
                     return false;
                 }
                 offset += chunk.len() as u64;
-                progress(offset)
+                stopped = !progress(offset);
+                !stopped
             })?;
             if let Some(source) = failed {
                 return Err(ReplayError::Meter { file: name, offset, source });
             }
-            meter.finish(&mut |e| out(e, None));
+            if !stopped {
+                meter.finish(&mut |e| out(e, None));
+            }
             Ok(None)
         }
         Format::CodesCsv => {

@@ -525,7 +525,13 @@ fn interrupted_export_keeps_what_it_did_and_resumes() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(700));
+    // The CSV is created after the Ctrl-C handler is installed.
+    let t = Instant::now();
+    while !dir.path().join("out.csv.part").exists() {
+        assert!(t.elapsed() < Duration::from_secs(20), "export did not start");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(400));
     assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
