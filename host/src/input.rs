@@ -29,6 +29,9 @@ pub enum InputError {
         #[source]
         source: MeterError,
     },
+    /// Reading a capture failed (boxed: the capture reader reports input errors too).
+    #[error(transparent)]
+    Capture(Box<crate::replay::ReplayError>),
 }
 
 /// What kind of file `bytes` looks like.
@@ -38,6 +41,8 @@ pub enum InputKind {
     ByteStream,
     /// Text: `code` per line, or `t_s,code`.
     CodesCsv,
+    /// A capture written by `ct-read record` ([`crate::capture`]).
+    Capture,
 }
 
 /// A wire stream has a 0x00 delimiter at least every few hundred bytes; a CSV never has one.
@@ -59,6 +64,12 @@ pub fn analyze_file(
     rate: Option<f64>,
     out: &mut impl FnMut(Event),
 ) -> Result<InputKind, InputError> {
+    if crate::capture::is_capture(path) {
+        // A torn tail is skipped as everywhere; its warning has no channel here.
+        crate::replay::readings(path, cal, cfg, rate, &mut |_| true, &mut |e, _| out(e))
+            .map_err(|e| InputError::Capture(Box::new(e)))?;
+        return Ok(InputKind::Capture);
+    }
     let bytes = std::fs::read(path).map_err(|source| InputError::Io { path: path.to_owned(), source })?;
     let name = path.display().to_string();
     let kind = sniff(&bytes);
@@ -68,7 +79,8 @@ pub fn analyze_file(
             meter.bytes(&bytes, out).map_err(|source| InputError::Meter { file: name, source })?;
             meter.finish(out);
         }
-        InputKind::CodesCsv => {
+        // `sniff` never says Capture: captures are recognised by their magic line above.
+        InputKind::CodesCsv | InputKind::Capture => {
             let text = String::from_utf8_lossy(&bytes);
             analyze_codes_csv(&text, &name, cal, cfg, rate, out)?;
         }

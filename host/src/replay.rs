@@ -63,6 +63,7 @@ pub fn detect(path: &Path) -> Result<Format, ReplayError> {
     Ok(match input::sniff(&head) {
         InputKind::ByteStream => Format::ByteStream,
         InputKind::CodesCsv => Format::CodesCsv,
+        InputKind::Capture => Format::Capture,
     })
 }
 
@@ -210,7 +211,9 @@ pub fn readings(
             Ok(None)
         }
         Format::CodesCsv => {
-            input::analyze_file(path, cal, cfg, rate, &mut |e| out(e, None))?;
+            let bytes = std::fs::read(path).map_err(|source| ReplayError::Io { path: path.to_owned(), source })?;
+            let text = String::from_utf8_lossy(&bytes);
+            input::analyze_codes_csv(&text, &name, cal, cfg, rate, &mut |e| out(e, None))?;
             Ok(None)
         }
     }

@@ -552,3 +552,28 @@ fn interrupted_export_keeps_what_it_did_and_resumes() {
     assert_eq!(rows.len(), 120);
     assert!(rows.windows(2).all(|w| w[1].0 - w[0].0 > 900), "one row per window");
 }
+
+/// A capture made while a trusted meter read the load is a calibration point like any
+/// recording.
+#[test]
+fn calibrate_takes_a_capture_as_a_point() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("kettle.ctcap");
+    synthetic_capture(&cap, 9.0, 5.0, 1_790_000_000_000_000_000);
+    let table = dir.path().join("mine.csv");
+    let point = format!("{}=9.45", cap.display());
+    let (stdout, _) = ct_read(&["calibrate", "--point", &point, "-o", table.to_str().unwrap(), "--method", "table"]);
+    assert!(stdout.contains("kettle.ctcap"), "{stdout}");
+    let (out, _) = ct_read(&[
+        "analyze",
+        cap.to_str().unwrap(),
+        "--json",
+        "--method",
+        "table",
+        "--calibration",
+        table.to_str().unwrap(),
+    ]);
+    for r in json_lines(&out).iter().filter(|r| r["duration_s"].as_f64().unwrap() > 0.9) {
+        assert!((r["irms_a"].as_f64().unwrap() / 9.45 - 1.0).abs() < 0.002, "{r}");
+    }
+}
