@@ -27,9 +27,11 @@ use crate::waveform_fit::{CtModel, CtParams};
 /// Points per mains cycle of the precomputed ADC-input waveform.
 const POINTS_PER_CYCLE: usize = 2048;
 
-/// A firmware build profile's link and sampling parameters.
+/// A firmware build profile: the firmware's own definition (`firmware/logic/src/profile.rs`),
+/// so the virtual device samples, frames and describes itself exactly as that build does.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DeviceProfile {
+    pub firmware: &'static ct_firmware_logic::profile::Profile,
     pub build: BuildProfile,
     pub timer_clock_hz: u32,
     pub ticks_per_sample: u16,
@@ -38,14 +40,21 @@ pub struct DeviceProfile {
 
 impl DeviceProfile {
     /// 9600 baud through the LaunchPad's back-channel: 1 MHz / 1657 = 603.5 samples/s, a rate
-    /// not synchronous with 50 or 60 Hz mains. These constants mirror
-    /// `firmware/logic/src/profile.rs`.
-    pub const LAUNCHPAD: DeviceProfile =
-        DeviceProfile { build: BuildProfile::Launchpad, timer_clock_hz: 1_000_000, ticks_per_sample: 1657, baud: 9600 };
+    /// not synchronous with 50 or 60 Hz mains.
+    pub const LAUNCHPAD: DeviceProfile = DeviceProfile::of(&ct_firmware_logic::profile::LAUNCHPAD);
     /// An external USB-UART: 1 MHz / 122 = 8196.7 samples/s (not a multiple of 50 or 60 Hz) at
     /// 250000 baud.
-    pub const FAST: DeviceProfile =
-        DeviceProfile { build: BuildProfile::Fast, timer_clock_hz: 1_000_000, ticks_per_sample: 122, baud: 250_000 };
+    pub const FAST: DeviceProfile = DeviceProfile::of(&ct_firmware_logic::profile::FAST);
+
+    const fn of(p: &'static ct_firmware_logic::profile::Profile) -> Self {
+        DeviceProfile {
+            firmware: p,
+            build: p.build,
+            timer_clock_hz: p.timer_clock_hz(),
+            ticks_per_sample: p.ticks_per_sample,
+            baud: p.baud,
+        }
+    }
 
     pub fn sample_rate_hz(&self) -> f64 {
         self.timer_clock_hz as f64 / self.ticks_per_sample as f64
@@ -224,20 +233,11 @@ impl VirtualDevice {
         self.profile
     }
 
+    /// The firmware's Info frame for this profile after a power-on reset, flagged as coming
+    /// from the virtual device.
     pub fn info(&self) -> Info {
-        Info {
-            protocol_version: ct_wire::PROTOCOL_VERSION,
-            firmware_version: [0, 1, 0],
-            timer_clock_hz: self.profile.timer_clock_hz,
-            ticks_per_sample: self.profile.ticks_per_sample,
-            adc_ref_mv: self.cal.adc_ref_mv,
-            adc_bits: self.cal.adc_bits,
-            baud: self.profile.baud,
-            reset_cause: ResetCause::PowerOn,
-            build_profile: self.profile.build,
-            samples_per_frame: self.spf as u8,
-            flags: frame::INFO_FLAG_VIRTUAL,
-        }
+        let info = self.profile.firmware.info(ResetCause::PowerOn);
+        Info { flags: info.flags | frame::INFO_FLAG_VIRTUAL, ..info }
     }
 
     /// The ADC code for the load at time `t`: the model's steady-state cycle at the load
@@ -286,7 +286,7 @@ impl VirtualDevice {
                     let status = Status {
                         dropped_total: 0,
                         queue_high_water: 1,
-                        queue_capacity: 32,
+                        queue_capacity: ct_firmware_logic::sampler::QUEUE_CAPACITY,
                         uptime_s: (self.next_index as f64 / rate) as u32,
                     };
                     self.emit(&Frame::Status(status), out)
