@@ -1,0 +1,234 @@
+//! ADC10 (SLAU144 chapter 22) as the firmware uses it: single-channel single conversion and
+//! repeat-single-channel (CONSEQx 0 and 2), trigger from ADC10SC or a Timer_A output (SHSx),
+//! the sample-and-hold timing (ADC10SHTx: 4/8/16/64 ADC10CLK, then 13 ADC10CLK conversion,
+//! 22.2.5), VR+ = VCC or the internal 1.5/2.5 V reference (SREFx 0 and 1, 22.2.3), ADC10MEM,
+//! ADC10IFG and its interrupt (reset when accepted, 22.2.7). The data transfer controller,
+//! sequence modes, 2's-complement format and external references are reported as unmodelled.
+
+use crate::EmuError;
+
+pub const ADC10DTC0: u16 = 0x0048;
+pub const ADC10DTC1: u16 = 0x0049;
+pub const ADC10AE0: u16 = 0x004A;
+pub const ADC10CTL0: u16 = 0x01B0;
+pub const ADC10CTL1: u16 = 0x01B2;
+pub const ADC10MEM: u16 = 0x01B4;
+pub const ADC10SA: u16 = 0x01BC;
+
+const ADC10SC: u16 = 0x0001;
+const ENC: u16 = 0x0002;
+const ADC10IFG: u16 = 0x0004;
+const ADC10IE: u16 = 0x0008;
+const ADC10ON: u16 = 0x0010;
+const REFON: u16 = 0x0020;
+const REF2_5V: u16 = 0x0040;
+const MSC: u16 = 0x0080;
+const BUSY: u16 = 0x0001;
+
+/// Typical ADC10OSC frequency (G2553 data sheet: 3.7-6.3 MHz).
+pub const ADC10OSC_HZ: f64 = 5.0e6;
+/// Supply voltage of the emulated board (LaunchPad USB supply).
+pub const VCC: f64 = 3.6;
+
+/// A conversion in progress.
+#[derive(Clone, Copy, Debug)]
+struct Conversion {
+    /// Seconds at which the input is held (end of the sample time).
+    hold_s: f64,
+    /// Seconds and DCO cycle at which ADC10MEM is written.
+    done_s: f64,
+    done_cycle: u64,
+    code: Option<u16>,
+}
+
+/// A finished conversion, for tests and figures.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Sample {
+    pub hold_s: f64,
+    pub volts: f64,
+    pub code: u16,
+}
+
+#[derive(Clone, Debug)]
+pub struct Adc10 {
+    pub ctl0: u16,
+    pub ctl1: u16,
+    pub mem: u16,
+    pub ae0: u8,
+    /// Single-conversion mode with a timer trigger waits for ENC to be toggled (22.2.6.1).
+    armed: bool,
+    conv: Option<Conversion>,
+    pub osc_hz: f64,
+    /// Conversions completed and triggers that came while busy (ignored).
+    pub conversions: u64,
+    pub missed_triggers: u64,
+    /// The last conversions, if `record` is set.
+    pub record: bool,
+    pub samples: Vec<Sample>,
+}
+
+impl Adc10 {
+    pub fn new() -> Self {
+        Adc10 {
+            ctl0: 0,
+            ctl1: 0,
+            mem: 0,
+            ae0: 0,
+            armed: false,
+            conv: None,
+            osc_hz: ADC10OSC_HZ,
+            conversions: 0,
+            missed_triggers: 0,
+            record: false,
+            samples: Vec::new(),
+        }
+    }
+
+    /// PUC: registers to 0, statistics kept.
+    pub fn reset(&mut self) {
+        let (osc, conv, missed, record) = (self.osc_hz, self.conversions, self.missed_triggers, self.record);
+        *self = Adc10::new();
+        (self.osc_hz, self.conversions, self.missed_triggers, self.record) = (osc, conv, missed, record);
+    }
+
+    pub fn shs(&self) -> u16 {
+        (self.ctl1 >> 10) & 3
+    }
+
+    pub fn irq(&self) -> bool {
+        self.ctl0 & (ADC10IE | ADC10IFG) == ADC10IE | ADC10IFG
+    }
+
+    pub fn accept(&mut self) {
+        self.ctl0 &= !ADC10IFG;
+    }
+
+    pub fn next_event(&self) -> u64 {
+        self.conv.map_or(u64::MAX, |c| c.done_cycle)
+    }
+
+    /// ADC10CLK in Hz (ADC10SSELx: ADC10OSC, ACLK, MCLK, SMCLK; ADC10DIVx).
+    fn clk_hz(&self, aclk: f64, mclk: f64, smclk: f64) -> f64 {
+        let src = match (self.ctl1 >> 3) & 3 {
+            0 => self.osc_hz,
+            1 => aclk,
+            2 => mclk,
+            _ => smclk,
+        };
+        src / (((self.ctl1 >> 5) & 7) + 1) as f64
+    }
+
+    /// VR+ and VR-.
+    fn refs(&self) -> (f64, f64) {
+        let vref = if self.ctl0 & REF2_5V != 0 { 2.5 } else { 1.5 };
+        match self.ctl0 >> 13 {
+            0 => (VCC, 0.0),
+            _ => (vref, 0.0),
+        }
+    }
+
+    /// A sample-and-hold trigger at `t_s` (DCO cycle via `cycle_at`).
+    /// The trigger is synchronised to ADC10CLK, the input sampled for the sample time and
+    /// converted in 13 ADC10CLK cycles (22.2.5.1, figure 22-3).
+    pub fn trigger(&mut self, t_s: f64, clk_hz: f64, cycle_at: impl Fn(f64) -> u64) {
+        if self.conv.is_some() {
+            self.missed_triggers += 1;
+            return;
+        }
+        if self.ctl0 & (ENC | ADC10ON) != ENC | ADC10ON || !self.armed {
+            return;
+        }
+        let period = 1.0 / clk_hz;
+        let start = (t_s / period).ceil() * period;
+        let sht = [4.0, 8.0, 16.0, 64.0][((self.ctl0 >> 11) & 3) as usize];
+        let hold_s = start + sht * period;
+        let done_s = hold_s + 13.0 * period;
+        self.conv = Some(Conversion { hold_s, done_s, done_cycle: cycle_at(done_s), code: None });
+        self.ctl1 |= BUSY;
+    }
+
+    /// Samples the input of the conversion in progress (called at its completion).
+    pub fn complete(&mut self, volts_at: &mut dyn FnMut(u8, f64) -> f64) -> Option<f64> {
+        let mut c = self.conv.take()?;
+        let (vp, vm) = self.refs();
+        let ch = (self.ctl1 >> 12) as u8;
+        let v = volts_at(ch, c.hold_s);
+        // N = 1023 * (Vin - VR-) / (VR+ - VR-), rounded, clipped to 0..1023 (22.2.1).
+        let code = ((1023.0 * (v - vm) / (vp - vm)).round()).clamp(0.0, 1023.0) as u16;
+        c.code = Some(code);
+        self.mem = code;
+        self.ctl0 |= ADC10IFG;
+        self.ctl1 &= !BUSY;
+        self.conversions += 1;
+        if self.record {
+            self.samples.push(Sample { hold_s: c.hold_s, volts: v, code });
+        }
+        if (self.ctl1 >> 1) & 3 == 0 && self.shs() != 0 {
+            self.armed = false;
+        }
+        // Repeat mode with MSC and ADC10SC: the next conversion follows at once (22.2.6.3).
+        let repeat = (self.ctl1 >> 1) & 3 == 2 && self.shs() == 0 && self.ctl0 & MSC != 0;
+        repeat.then_some(c.done_s)
+    }
+
+    pub fn read(&mut self, addr: u16) -> Option<u16> {
+        Some(match addr {
+            ADC10CTL0 => self.ctl0,
+            ADC10CTL1 => self.ctl1,
+            ADC10MEM => self.mem,
+            _ => return None,
+        })
+    }
+
+    /// Writes ADC10CTL0/1. Returns true if the write started a conversion (ADC10SC).
+    pub fn write(&mut self, addr: u16, v: u16, pc: u16) -> Result<bool, EmuError> {
+        let unmodelled = Err(EmuError::Unmodelled { addr, pc });
+        match addr {
+            ADC10CTL0 => {
+                let enc_before = self.ctl0 & ENC != 0;
+                // With ENC = 1 only ENC, ADC10SC, ADC10IFG and ADC10IE can change (22.3.1).
+                let v = if enc_before { (self.ctl0 & !0x000F) | (v & 0x000F) } else { v };
+                let sref = v >> 13;
+                if sref > 1 || v & 0x0300 != 0 {
+                    // External references, REFOUT, REFBURST.
+                    return unmodelled;
+                }
+                if sref == 1 && v & REFON == 0 && v & ENC != 0 {
+                    return unmodelled;
+                }
+                self.ctl0 = v & !ADC10SC;
+                if v & ENC != 0 && !enc_before {
+                    self.armed = true;
+                }
+                if v & ENC == 0 {
+                    self.armed = false;
+                }
+                Ok(v & (ADC10SC | ENC) == ADC10SC | ENC && self.shs() == 0)
+            }
+            ADC10CTL1 => {
+                if self.ctl0 & ENC != 0 {
+                    return Ok(false);
+                }
+                let conseq = (v >> 1) & 3;
+                if conseq == 1 || conseq == 3 || v & 0x0300 != 0 {
+                    // Sequence modes, 2's-complement format, inverted sample-and-hold signal.
+                    return unmodelled;
+                }
+                self.ctl1 = (v & !BUSY) | (self.ctl1 & BUSY);
+                Ok(false)
+            }
+            _ => unmodelled,
+        }
+    }
+
+    /// The clock to use for a trigger now.
+    pub fn clock(&self, aclk: f64, mclk: f64, smclk: f64) -> f64 {
+        self.clk_hz(aclk, mclk, smclk)
+    }
+}
+
+impl Default for Adc10 {
+    fn default() -> Self {
+        Self::new()
+    }
+}
