@@ -35,10 +35,27 @@ impl Image {
         if file.ehdr.e_machine != EM_MSP430 {
             return Err(ElfError::Machine(file.ehdr.e_machine));
         }
+        // Allocated sections with contents, as file ranges: a PT_LOAD segment that holds none
+        // of them (lld maps the ELF and program headers in one) is not part of the image.
+        let sections: Vec<(u64, u64)> = file
+            .section_headers()
+            .map(|shs| {
+                shs.iter()
+                    .filter(|sh| sh.sh_flags & elf::abi::SHF_ALLOC as u64 != 0 && sh.sh_type != elf::abi::SHT_NOBITS)
+                    .map(|sh| (sh.sh_offset, sh.sh_size))
+                    .collect()
+            })
+            .unwrap_or_default();
         let mut segments = Vec::new();
         if let Some(phdrs) = file.segments() {
             for ph in phdrs.iter() {
                 if ph.p_type != elf::abi::PT_LOAD || ph.p_filesz == 0 {
+                    continue;
+                }
+                let holds_section = sections
+                    .iter()
+                    .any(|&(off, size)| size > 0 && off >= ph.p_offset && off + size <= ph.p_offset + ph.p_filesz);
+                if !holds_section {
                     continue;
                 }
                 let (addr, len) = (ph.p_paddr, ph.p_filesz);

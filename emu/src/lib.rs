@@ -20,6 +20,7 @@ pub mod clock;
 pub mod cpu;
 pub mod decode;
 pub mod elf;
+pub mod fil;
 pub mod memory;
 pub mod timer;
 pub mod uart_rx;
@@ -401,8 +402,15 @@ impl Emu {
 
     /// Runs for `s` simulated seconds.
     pub fn run_seconds(&mut self, s: f64) -> Result<(), EmuError> {
-        let until = self.tb.cycle_at(self.seconds() + s);
-        self.run_until(until)
+        let end = self.seconds() + s;
+        // In chunks: a DCO change moves the cycle at which `end` falls.
+        loop {
+            let until = self.tb.cycle_at(end);
+            if self.now >= until {
+                return Ok(());
+            }
+            self.run_until(until)?;
+        }
     }
 
     /// Executes one instruction (or takes one pending interrupt) regardless of time; returns
