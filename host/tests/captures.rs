@@ -233,6 +233,7 @@ fn sqlite_export_is_idempotent_and_matches_the_csv() {
     let csv = dir.path().join("out.csv");
     let (_, err) = ct_read(&["export", cap.to_str().unwrap(), "--sqlite", db.to_str().unwrap()]);
     assert!(err.contains("added 12 readings, skipped 0"), "{err}");
+    assert!(!err.contains("exporting"), "no progress bar when stderr is not a terminal: {err}");
     let (_, err) =
         ct_read(&["export", cap.to_str().unwrap(), "--sqlite", db.to_str().unwrap(), "--csv", csv.to_str().unwrap()]);
     assert!(err.contains("added 0 readings, skipped 12"), "{err}");
