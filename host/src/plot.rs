@@ -504,7 +504,7 @@ pub fn trend_panels(
         ("s", 1.0)
     };
     let x_desc = match start {
-        Some(s) => format!("time since {} ({unit})", &iso_utc(s)[..19].replace('T', " ")) + " UTC",
+        Some(s) => format!("time since {} UTC ({unit})", &iso_utc(s)[..19].replace('T', " ")),
         None => format!("time since start of recording ({unit})"),
     };
     let amps: Vec<(f64, f64)> = pts.iter().map(|p| (p.0 / div, p.1)).collect();
