@@ -283,7 +283,8 @@ impl Emu {
                 (r, opc != 9)
             }
             0xA => {
-                // DADD: decimal addition with carry, digit by digit (V undefined: cleared).
+                // DADD: decimal addition with carry, digit by digit (3.4.6.16; V is undefined
+                // there and cleared here).
                 let digits = if bw { 2 } else { 4 };
                 let mut c = carry;
                 let mut r = 0u32;
@@ -296,8 +297,7 @@ impl Emu {
                     }
                     r |= (t & 0xF) << (4 * i);
                 }
-                let sr = self.r[2];
-                self.set_flags(c != 0, r == 0, r & msb != 0, sr & V != 0);
+                self.set_flags(c != 0, r == 0, r & msb != 0, false);
                 (r, true)
             }
             0xB => {

@@ -16,6 +16,7 @@
 //! instead of running against a silent stub.
 
 pub mod adc;
+pub mod asm;
 pub mod clock;
 pub mod cpu;
 pub mod decode;
@@ -451,6 +452,20 @@ impl Emu {
         self.now += 6 * self.mclk_div;
         self.update();
         6
+    }
+
+    /// Writes bytes anywhere in the memory image (flash included), without side effects.
+    pub fn load_bytes(&mut self, addr: u16, bytes: &[u8]) {
+        let a = addr as usize;
+        let n = bytes.len().min(0x1_0000 - a);
+        self.mem[a..a + n].copy_from_slice(&bytes[..n]);
+    }
+
+    /// Stops the watchdog (as `WDTCTL = WDTPW | WDTHOLD` would), for compute-only tests.
+    pub fn hold_watchdog(&mut self) {
+        self.sync_wdt();
+        self.wdt.ctl |= 0x80;
+        self.update();
     }
 
     /// Direct memory access without side effects (RAM, flash, info memory only).
