@@ -271,12 +271,10 @@ struct State {
 /// Runs `steps` steps of the loaded program in mspdebug; returns the state after each.
 /// `fixups[k]`: registers to set after step k (to resynchronise after a known mspdebug
 /// deviation, see [`Quirk`]).
-fn mspdebug(files: &[(&std::path::Path, u16)], regs: &[(usize, u16)], fixups: &[Vec<Fix>]) -> Vec<State> {
+fn mspdebug(setup: &[String], regs: &[(usize, u16)], fixups: &[Vec<Fix>]) -> Vec<State> {
     let steps = fixups.len();
     let mut cmds: Vec<String> = vec!["simio add tracer t".into()];
-    for (f, at) in files {
-        cmds.push(format!("load_raw {} 0x{at:x}", f.display()));
-    }
+    cmds.extend(setup.iter().cloned());
     for (i, v) in regs {
         cmds.push(format!(
             "set {} 0x{v:x}",
@@ -477,11 +475,55 @@ fn emu_trace(emu: &mut Emu, stop_at: u16, max: usize) -> Vec<State> {
     out
 }
 
+/// The addressing mode of a source operand (As, register), constants separately.
+fn src_kind(as_: u16, reg: u16) -> &'static str {
+    match (as_, reg) {
+        (_, 3) | (2 | 3, 2) => "constant",
+        (0, _) => "register",
+        (1, 0) => "symbolic",
+        (1, 2) => "absolute",
+        (1, _) => "indexed",
+        (2, _) => "indirect",
+        (3, 0) => "immediate",
+        _ => "autoincrement",
+    }
+}
+
+/// What a step exercised: instruction, operand modes, width, and for jumps the outcome.
+fn coverage_keys(s: &State, pc_before: u16) -> Vec<String> {
+    let i = s.insn;
+    let bw = if i & 0x40 != 0 { ".b" } else { "" };
+    match i >> 12 {
+        0x1 => {
+            let name = ["rrc", "swpb", "rra", "sxt", "push", "call", "reti", "?"][((i >> 7) & 7) as usize];
+            vec![format!("{name}{bw} {}", src_kind((i >> 4) & 3, i & 0xF))]
+        }
+        0x2 | 0x3 => {
+            let taken = s.regs[0] != pc_before.wrapping_add(2);
+            vec![format!("j{} {}", (i >> 10) & 7, if taken { "taken" } else { "not taken" })]
+        }
+        op => {
+            let name =
+                ["", "", "", "", "mov", "add", "addc", "subc", "sub", "cmp", "dadd", "bit", "bic", "bis", "xor", "and"]
+                    [op as usize];
+            let dst = match ((i >> 7) & 1, i & 0xF) {
+                (0, 0) => "pc",
+                (0, _) => "register",
+                (_, 0) => "symbolic",
+                (_, 2) => "absolute",
+                _ => "indexed",
+            };
+            vec![format!("{name} {} ->", src_kind((i >> 4) & 3, (i >> 8) & 0xF)), format!("{name}{bw} -> {dst}")]
+        }
+    }
+}
+
 #[test]
 fn random_programs_agree_with_mspdebug_step_by_step() {
     let dir = tempdir("random");
     let mut total = 0;
-    for seed in 1..=6u64 {
+    let mut seen = std::collections::BTreeSet::new();
+    for seed in 1..=10u64 {
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ seed.wrapping_mul(0x1234_5678_9ABC));
         let (prog, end) = program(&mut rng, 400);
         let ram: Vec<u8> = (0..512).map(|_| rng.next() as u8).collect();
@@ -501,15 +543,120 @@ fn random_programs_agree_with_mspdebug_step_by_step() {
         let (p, r) = (dir.join(format!("prog{seed}.bin")), dir.join(format!("ram{seed}.bin")));
         std::fs::write(&p, prog.bytes()).unwrap();
         std::fs::write(&r, &ram).unwrap();
-        let theirs = mspdebug(&[(&p, CODE), (&r, 0x200)], &regs, &fixups(&ours));
+        let setup = [format!("load_raw {} 0x{CODE:x}", p.display()), format!("load_raw {} 0x200", r.display())];
+        let theirs = mspdebug(&setup, &regs, &fixups(&ours));
         let words = prog.words.clone();
         let listing = move |pc: u16| {
             let i = ((pc.wrapping_sub(CODE)) / 2) as usize;
             format!("{:04x?}", &words[i.min(words.len())..(i + 3).min(words.len())])
         };
         compare(&format!("seed {seed}"), &ours, &theirs, &listing);
+        for (k, st) in ours.iter().enumerate() {
+            let before = if k == 0 { CODE } else { ours[k - 1].regs[0] };
+            seen.extend(coverage_keys(st, before));
+        }
         total += ours.len();
     }
-    eprintln!("{total} instructions in lockstep");
-    assert!(total > 2000);
+    eprintln!("{total} instructions in lockstep, {} instruction/mode combinations", seen.len());
+    // Every Format I instruction (DADD: see Quirk) with every source mode, byte and word,
+    // to every destination mode; Format II in every mode; every jump taken and not taken.
+    let mut missing = Vec::new();
+    let src_modes =
+        ["register", "indexed", "symbolic", "absolute", "indirect", "autoincrement", "immediate", "constant"];
+    for op in ["mov", "add", "addc", "subc", "sub", "cmp", "bit", "bic", "bis", "xor", "and"] {
+        for m in src_modes {
+            missing.push(format!("{op} {m} ->"));
+        }
+        for bw in ["", ".b"] {
+            for d in ["register", "indexed", "symbolic", "absolute"] {
+                missing.push(format!("{op}{bw} -> {d}"));
+            }
+        }
+    }
+    for op in ["rrc", "rrc.b", "rra", "rra.b", "swpb", "sxt", "push", "push.b"] {
+        for m in ["register", "indexed", "symbolic", "indirect", "autoincrement"] {
+            missing.push(format!("{op} {m}"));
+        }
+    }
+    for m in ["immediate", "indirect", "indexed", "register", "absolute", "symbolic"] {
+        missing.push(format!("call {m}"));
+    }
+    missing.push("reti register".into());
+    missing.push("mov -> pc".into());
+    for c in 0..7 {
+        missing.push(format!("j{c} taken"));
+        missing.push(format!("j{c} not taken"));
+    }
+    missing.retain(|k| !seen.contains(k));
+    assert!(missing.is_empty(), "not exercised: {missing:?}");
+}
+
+/// The firmware's EABI helpers (`__mspabi_*`, linked from `logic/src/mspabi.rs`: the G2553 has
+/// no hardware multiplier) called with random and edge-case operands in both simulators, in
+/// lockstep, from the release ELF; the results must also be the native arithmetic's.
+#[test]
+fn firmware_eabi_helpers_agree_with_mspdebug_and_native_arithmetic() {
+    let profile = ct_emu::fil::LAUNCHPAD;
+    let path = common::elf_path(&profile);
+    let data = common::elf(&profile);
+    let image = ct_emu::elf::Image::parse(&data).unwrap();
+    let ret = image.symbol("Reset").unwrap();
+    let dir = tempdir("eabi");
+    let mut rng = Rng(0xC0FF_EE12_3456_789A);
+    let helpers: Vec<(&str, fn(u32, u32) -> u32)> = vec![
+        ("__mspabi_mpyl", |a, b| a.wrapping_mul(b)),
+        ("__mspabi_divul", |a, b| if b == 0 { u32::MAX } else { a / b }),
+        ("__mspabi_srll", |a, b| a >> (b & 31)),
+    ];
+    let mut checked = 0;
+    let mut steps = 0;
+    for (name, native) in helpers {
+        let Some(entry) = image.symbol(name) else { continue };
+        for k in 0..6 {
+            let (a, b) = match (name, k) {
+                (_, 0) => (0xFFFF_FFFF, 0xFFFF_FFFF),
+                ("__mspabi_srll", _) => (rng.next() as u32, rng.below(32) as u32),
+                ("__mspabi_divul", 1) => (rng.next() as u32, 1 + rng.below(1000) as u32),
+                _ => (rng.next() as u32, if k % 2 == 0 { rng.next() as u32 } else { rng.next() as u32 >> 12 }),
+            };
+            if name == "__mspabi_divul" && b == 0 {
+                continue;
+            }
+            let ram: Vec<u8> = (0..512).map(|_| rng.next() as u8).collect();
+            let mut emu = Emu::new(&Config::default());
+            emu.load(&image);
+            emu.hold_watchdog();
+            emu.load_bytes(0x200, &ram);
+            emu.poke16(0x3FC, ret);
+            let regs: Vec<(usize, u16)> = vec![
+                (0, entry),
+                (1, 0x3FC),
+                (2, 0),
+                (12, a as u16),
+                (13, (a >> 16) as u16),
+                (14, b as u16),
+                (15, (b >> 16) as u16),
+            ];
+            for &(i, v) in &regs {
+                emu.r[i] = v;
+            }
+            let ours = emu_trace(&mut emu, ret, 20_000);
+            assert_eq!(emu.r[0], ret, "{name} did not return");
+            let got = emu.r[12] as u32 | (emu.r[13] as u32) << 16;
+            assert_eq!(got, native(a, b), "{name}(0x{a:08x}, 0x{b:08x})");
+            let r = dir.join("ram.bin");
+            std::fs::write(&r, &ram).unwrap();
+            let setup = [
+                format!("prog {}", path.display()),
+                format!("load_raw {} 0x200", r.display()),
+                format!("mw 0x3fc 0x{:x} 0x{:x}", ret & 0xFF, ret >> 8),
+            ];
+            let theirs = mspdebug(&setup, &regs, &fixups(&ours));
+            compare(&format!("{name}(0x{a:08x}, 0x{b:08x})"), &ours, &theirs, &|_| String::new());
+            checked += 1;
+            steps += ours.len();
+        }
+    }
+    eprintln!("{checked} helper calls, {steps} instructions in lockstep");
+    assert!(checked >= 12, "only {checked} helper calls checked");
 }
