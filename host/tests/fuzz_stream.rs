@@ -4,7 +4,7 @@
 
 use ct_host::calibration::Calibration;
 use ct_host::decoder::{DecodeError, Decoder};
-use ct_host::estimate::EstimatorConfig;
+use ct_host::estimate::{EstimatorConfig, Method};
 use ct_host::meter::{Event, Meter};
 use ct_host::sim::{DeviceProfile, Faults, Load, Shape, VirtualDevice};
 use proptest::prelude::*;
@@ -40,27 +40,46 @@ proptest! {
     }
 
     /// Arbitrary bytes spliced into a valid stream: the session survives and every reading is
-    /// finite and non-negative.
+    /// finite and non-negative (table method: this is about the decoder and the session).
     #[test]
     fn session_survives_spliced_garbage(
         cuts in prop::collection::vec((any::<prop::sample::Index>(), prop::collection::vec(any::<u8>(), 0..64)), 0..12)
     ) {
-        let mut stream = valid_stream();
-        for (at, junk) in &cuts {
-            let i = at.index(stream.len());
-            stream.splice(i..i, junk.iter().copied());
-        }
-        let mut meter = Meter::new(Calibration::builtin(), EstimatorConfig::default());
-        let mut bad = None;
-        let res = meter.bytes(&stream, &mut |e| {
-            if let Event::Reading(r) = e {
-                if !(r.irms_a.is_finite() && r.irms_a >= 0.0 && r.kwh.is_finite()) {
-                    bad = Some(r);
-                }
-            }
-        });
-        // Garbage may forge nothing valid but an Info frame mismatching the table; either is fine.
-        let _ = res;
-        prop_assert!(bad.is_none(), "{:?}", bad);
+        check_spliced(&cuts, Method::Table)?;
     }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+
+    /// The same with the default fit method (slower, so fewer cases): the fit sees the gaps and
+    /// partial windows corruption leaves, and must stay finite too.
+    #[test]
+    fn fit_method_survives_spliced_garbage(
+        cuts in prop::collection::vec((any::<prop::sample::Index>(), prop::collection::vec(any::<u8>(), 0..64)), 0..12)
+    ) {
+        check_spliced(&cuts, Method::Fit)?;
+    }
+}
+
+fn check_spliced(cuts: &[(prop::sample::Index, Vec<u8>)], method: Method) -> Result<(), TestCaseError> {
+    let mut stream = valid_stream();
+    for (at, junk) in cuts {
+        let i = at.index(stream.len());
+        stream.splice(i..i, junk.iter().copied());
+    }
+    let cfg = EstimatorConfig { method, ..EstimatorConfig::default() };
+    let mut meter = Meter::new(Calibration::builtin(), cfg);
+    let mut bad = None;
+    let res = meter.bytes(&stream, &mut |e| {
+        if let Event::Reading(r) = e {
+            if !(r.irms_a.is_finite() && r.irms_a >= 0.0 && r.kwh.is_finite()) {
+                bad = Some(r);
+            }
+        }
+    });
+    // Garbage may forge nothing valid but an Info frame mismatching the table; either is fine.
+    let _ = res;
+    prop_assert!(bad.is_none(), "{:?}", bad);
+    Ok(())
 }
