@@ -271,7 +271,7 @@ impl Emu {
             (r, full > mask, (a ^ r) & (b ^ r) & msb != 0)
         };
         let (r, write) = match opc {
-            5 | 6 | 7 | 8 | 9 => {
+            5..=9 => {
                 let (b, cin) = match opc {
                     5 => (s32, 0),
                     6 => (s32, carry),

@@ -133,6 +133,11 @@ pub struct Emu {
     /// FCTL1..3 low bytes.
     pub fctl: [u8; 3],
     pub resets: Vec<Reset>,
+    /// MCLK cycles spent in each interrupt handler (index (vector - 0xFFE0) / 2), from the
+    /// acceptance (6 cycles) to its RETI included, for the CPU-load figures.
+    pub isr_cycles: [u64; 16],
+    /// Interrupts being handled: (vector index, SP after the entry pushes).
+    isr_stack: Vec<(usize, u16)>,
     pub input: Analog,
     /// Address of the instruction being executed (for error reports).
     pub(crate) pc_insn: u16,
@@ -174,6 +179,8 @@ impl Emu {
             sfr: Sfr::default(),
             fctl: [0, 0x42, 0x18],
             resets: Vec::new(),
+            isr_cycles: [0; 16],
+            isr_stack: Vec::new(),
             input: Box::new(|_, _| 0.0),
             pc_insn: 0,
             fault: None,
@@ -225,6 +232,7 @@ impl Emu {
     fn puc_registers(&mut self) {
         self.r = [0; 16];
         self.r[0] = self.peek16(vector::RESET);
+        self.isr_stack.clear();
         self.bcs.reset();
         self.clocks_changed();
         let now_s = self.seconds();
@@ -394,9 +402,7 @@ impl Emu {
                 continue;
             }
             let cycles = self.exec()?;
-            self.cpu_cycles += cycles as u64;
-            self.instructions += 1;
-            self.now += cycles as u64 * self.mclk_div;
+            self.account(cycles);
         }
         Ok(())
     }
@@ -424,10 +430,22 @@ impl Emu {
             return Ok(self.take_interrupt());
         }
         let c = self.exec()?;
-        self.cpu_cycles += c as u64;
-        self.instructions += 1;
-        self.now += c as u64 * self.mclk_div;
+        self.account(c);
         Ok(c)
+    }
+
+    #[inline(always)]
+    fn account(&mut self, cycles: u32) {
+        self.cpu_cycles += cycles as u64;
+        self.instructions += 1;
+        self.now += cycles as u64 * self.mclk_div;
+        if let Some(&(v, sp)) = self.isr_stack.last() {
+            self.isr_cycles[v] += cycles as u64;
+            // The handler's RETI popped the frame the acceptance pushed.
+            if self.r[1] == sp.wrapping_add(4) {
+                self.isr_stack.pop();
+            }
+        }
     }
 
     /// Interrupt acceptance (3.2.6.1): push PC, push SR, clear SR except SCG0, auto-clear
@@ -447,6 +465,11 @@ impl Emu {
             _ => {}
         }
         self.r[0] = self.peek16(v);
+        let idx = ((v - 0xFFE0) / 2) as usize;
+        self.isr_cycles[idx] += 6;
+        if self.isr_stack.len() < 16 {
+            self.isr_stack.push((idx, sp));
+        }
         self.interrupts += 1;
         self.cpu_cycles += 6;
         self.now += 6 * self.mclk_div;

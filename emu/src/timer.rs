@@ -179,7 +179,7 @@ impl TimerA {
         Some(match addr {
             TA0IV => {
                 // Highest pending of CC1, CC2, TAIFG; reading resets it (12.2.6.2).
-                let iv = if self.cctl[1] & (CCIE | CCIFG) == CCIE | CCIFG {
+                if self.cctl[1] & (CCIE | CCIFG) == CCIE | CCIFG {
                     self.cctl[1] &= !CCIFG;
                     2
                 } else if self.cctl[2] & (CCIE | CCIFG) == CCIE | CCIFG {
@@ -190,8 +190,7 @@ impl TimerA {
                     10
                 } else {
                     0
-                };
-                iv
+                }
             }
             TA0CTL => self.ctl,
             0x0162 | 0x0164 | 0x0166 => self.cctl[((addr - 0x0162) / 2) as usize],

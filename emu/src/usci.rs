@@ -115,7 +115,7 @@ impl Usci {
         if self.ctl0 & 0x80 != 0 {
             let ones = (byte & if n == 7 { 0x7F } else { 0xFF }).count_ones();
             let even = self.ctl0 & 0x40 != 0;
-            bits.push((ones % 2 == 1) != !even);
+            bits.push((ones % 2 == 1) == even);
         }
         bits.push(true);
         if self.ctl0 & 0x08 != 0 {

@@ -603,9 +603,10 @@ fn firmware_eabi_helpers_agree_with_mspdebug_and_native_arithmetic() {
     let ret = image.symbol("Reset").unwrap();
     let dir = tempdir("eabi");
     let mut rng = Rng(0xC0FF_EE12_3456_789A);
-    let helpers: Vec<(&str, fn(u32, u32) -> u32)> = vec![
+    type Helper = (&'static str, fn(u32, u32) -> u32);
+    let helpers: Vec<Helper> = vec![
         ("__mspabi_mpyl", |a, b| a.wrapping_mul(b)),
-        ("__mspabi_divul", |a, b| if b == 0 { u32::MAX } else { a / b }),
+        ("__mspabi_divul", |a, b| a.checked_div(b).unwrap_or(u32::MAX)),
         ("__mspabi_srll", |a, b| a >> (b & 31)),
     ];
     let mut checked = 0;

@@ -8,7 +8,10 @@ const CODE: u16 = 0xC000;
 
 /// An emulator running `build`'s code from 0xC000 with SP at the top of RAM; `isr` (if any)
 /// is placed after it, and vectors point at it.
-fn emu(build: impl FnOnce(&mut Asm), isrs: &[(u16, &dyn Fn(&mut Asm))]) -> Emu {
+/// An interrupt handler's code generator and its vector.
+type Isr<'a> = (u16, &'a dyn Fn(&mut Asm));
+
+fn emu(build: impl FnOnce(&mut Asm), isrs: &[Isr]) -> Emu {
     let mut a = Asm::new(CODE);
     build(&mut a);
     let mut vectors = Vec::new();
@@ -85,7 +88,8 @@ fn dadd_follows_the_guides_decimal_examples() {
 #[test]
 fn cycle_counts_follow_tables_3_15_and_3_16() {
     // (instruction, expected cycles) for the cases mspdebug counts differently.
-    let cases: Vec<(Box<dyn Fn(&mut Asm)>, u32, &str)> = vec![
+    type Case = (Box<dyn Fn(&mut Asm)>, u32, &'static str);
+    let cases: Vec<Case> = vec![
         (Box::new(|a| a.fmt1(op1::MOV, false, Opd::Cg(8), Opd::Reg(5))), 1, "mov #8, r5 (constant generator)"),
         (Box::new(|a| a.fmt1(op1::MOV, false, Opd::Imm(0x1234), Opd::Reg(5))), 2, "mov #N, r5"),
         (Box::new(|a| a.fmt1(op1::ADD, false, Opd::Cg(1), Opd::Abs(0x0300))), 4, "add #1, &EDE"),
@@ -150,7 +154,7 @@ fn timer_up_mode_interrupt_wakes_lpm0() {
 #[test]
 fn watchdog_resets_and_interval_mode() {
     // PUC default: SMCLK (~1.1 MHz DCO) / 32768: about 30 ms.
-    let mut e = emu(|a| jmp_self(a), &[]);
+    let mut e = emu(jmp_self, &[]);
     e.run_seconds(0.1).unwrap();
     assert!(e.resets.len() >= 2, "{:?}", e.resets);
     assert_eq!(e.resets[0].cause, ResetKind::Watchdog);
