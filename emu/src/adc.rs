@@ -27,6 +27,8 @@ const BUSY: u16 = 0x0001;
 
 /// Typical ADC10OSC frequency (G2553 data sheet: 3.7-6.3 MHz).
 pub const ADC10OSC_HZ: f64 = 5.0e6;
+/// Internal reference settling time t_REFON (G2553 data sheet: 30 us max).
+pub const REF_SETTLE_S: f64 = 30e-6;
 /// Supply voltage of the emulated board (LaunchPad USB supply).
 pub const VCC: f64 = 3.6;
 
@@ -62,6 +64,11 @@ pub struct Adc10 {
     /// Conversions completed and triggers that came while busy (ignored).
     pub conversions: u64,
     pub missed_triggers: u64,
+    /// Seconds at which REFON was set (None: off). The reference needs t_REFON <= 30 us to
+    /// settle (G2553 data sheet, REF electrical characteristics); conversions held earlier are
+    /// counted in `unsettled_conversions`.
+    pub ref_on_s: Option<f64>,
+    pub unsettled_conversions: u64,
     /// The last conversions, if `record` is set.
     pub record: bool,
     pub samples: Vec<Sample>,
@@ -79,6 +86,8 @@ impl Adc10 {
             osc_hz: ADC10OSC_HZ,
             conversions: 0,
             missed_triggers: 0,
+            ref_on_s: None,
+            unsettled_conversions: 0,
             record: false,
             samples: Vec::new(),
         }
@@ -87,8 +96,10 @@ impl Adc10 {
     /// PUC: registers to 0, statistics kept.
     pub fn reset(&mut self) {
         let (osc, conv, missed, record) = (self.osc_hz, self.conversions, self.missed_triggers, self.record);
+        let unsettled = self.unsettled_conversions;
         *self = Adc10::new();
         (self.osc_hz, self.conversions, self.missed_triggers, self.record) = (osc, conv, missed, record);
+        self.unsettled_conversions = unsettled;
     }
 
     pub fn shs(&self) -> u16 {
@@ -153,6 +164,9 @@ impl Adc10 {
         let (vp, vm) = self.refs();
         let ch = (self.ctl1 >> 12) as u8;
         let v = volts_at(ch, c.hold_s);
+        if self.ctl0 >> 13 == 1 && self.ref_on_s.is_none_or(|t| c.hold_s < t + REF_SETTLE_S) {
+            self.unsettled_conversions += 1;
+        }
         // N = 1023 * (Vin - VR-) / (VR+ - VR-), rounded, clipped to 0..1023 (22.2.1).
         let code = ((1023.0 * (v - vm) / (vp - vm)).round()).clamp(0.0, 1023.0) as u16;
         c.code = Some(code);
@@ -180,8 +194,8 @@ impl Adc10 {
         })
     }
 
-    /// Writes ADC10CTL0/1. Returns true if the write started a conversion (ADC10SC).
-    pub fn write(&mut self, addr: u16, v: u16, pc: u16) -> Result<bool, EmuError> {
+    /// Writes ADC10CTL0/1 at `now_s`. Returns true if the write started a conversion (ADC10SC).
+    pub fn write(&mut self, addr: u16, v: u16, now_s: f64, pc: u16) -> Result<bool, EmuError> {
         let unmodelled = Err(EmuError::Unmodelled { addr, pc });
         match addr {
             ADC10CTL0 => {
@@ -195,6 +209,11 @@ impl Adc10 {
                 }
                 if sref == 1 && v & REFON == 0 && v & ENC != 0 {
                     return unmodelled;
+                }
+                if v & REFON == 0 {
+                    self.ref_on_s = None;
+                } else if self.ref_on_s.is_none() {
+                    self.ref_on_s = Some(now_s);
                 }
                 self.ctl0 = v & !ADC10SC;
                 if v & ENC != 0 && !enc_before {

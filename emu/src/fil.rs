@@ -54,6 +54,18 @@ pub fn run(
     Ok(Run { emu, image, bytes, framing_errors })
 }
 
+/// Replaces every occurrence of `pattern` in flash; returns how many.
+pub fn patch_all_words(emu: &mut Emu, pattern: &[u16], replacement: &[u16]) -> usize {
+    let mut n = 0;
+    while patch_words(emu, pattern, replacement).is_some() {
+        n += 1;
+        if pattern == replacement {
+            break;
+        }
+    }
+    n
+}
+
 /// Finds the first occurrence of instruction words `pattern` in flash and replaces it.
 /// For fault injection: e.g. the immediate of the write to UCA0BR0.
 pub fn patch_words(emu: &mut Emu, pattern: &[u16], replacement: &[u16]) -> Option<u16> {

@@ -239,7 +239,7 @@ impl Emu {
         self.wdt = Wdt::new(now_s);
         self.timer = TimerA::new();
         self.adc.reset();
-        self.usci.reset();
+        self.usci.reset(now_s);
         self.ports.reset();
         self.sfr.ie1 = 0;
         self.sfr.ie2 = 0;

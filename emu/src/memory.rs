@@ -347,7 +347,8 @@ impl Emu {
             }
             ADC10CTL0 | ADC10CTL1 => {
                 self.service_now();
-                match self.adc.write(a, v, pc) {
+                let now_s = self.seconds();
+                match self.adc.write(a, v, now_s, pc) {
                     Ok(true) => self.adc_trigger(now),
                     Ok(false) => {}
                     Err(e) => self.fail(e),

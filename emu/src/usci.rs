@@ -75,8 +75,25 @@ impl Usci {
         }
     }
 
-    /// PUC; the characters sent so far are kept.
-    pub fn reset(&mut self) {
+    /// PUC at `now_s`: the character on the line is cut off there (the pin returns to idle
+    /// high); the characters sent so far are kept.
+    pub fn reset(&mut self, now_s: f64) {
+        if let Some(last) = self.sent.last_mut() {
+            let mut start = last.start_s;
+            let mut cut = Vec::with_capacity(last.bits.len() + 1);
+            for &(level, end) in &last.bits {
+                if end <= now_s {
+                    cut.push((level, end));
+                } else if start < now_s {
+                    cut.push((level, now_s));
+                    cut.push((true, end));
+                } else {
+                    cut.push((true, end));
+                }
+                start = end;
+            }
+            last.bits = cut;
+        }
         let sent = std::mem::take(&mut self.sent);
         *self = Usci::new();
         self.sent = sent;
