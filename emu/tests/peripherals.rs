@@ -355,5 +355,50 @@ fn bad_elf_input_is_an_error_not_a_panic() {
         for cut in [52, 100, 1000, data.len() / 2] {
             let _ = e.load_elf(&data[..cut]);
         }
+        // Corrupted headers and tables: errors or a loaded image, never a panic.
+        let mut x = 0x1234_5678u32;
+        for _ in 0..3000 {
+            let mut d = data.clone();
+            for _ in 0..4 {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                let at = (x as usize) % d.len().min(4096);
+                d[at] = (x >> 24) as u8;
+            }
+            let _ = ct_emu::elf::Image::parse(&d);
+        }
     }
+}
+
+/// Timer_A continuous mode (12.2.3.2): TAIFG every 65536 ticks; TAIV (12.2.6.2) reads the
+/// highest pending CC1/CC2/TAIFG source and resets it; output mode 4 (toggle) toggles OUT1
+/// each time TAR reaches TACCR1.
+#[test]
+fn timer_continuous_mode_taiv_and_toggle_output() {
+    let mut e = emu(
+        |a| {
+            stop_wdt(a);
+            dco_8mhz(a);
+            mov(a, 1000, Opd::Abs(0x0174)); // TACCR1
+            mov(a, 0x0080 | 0x0010, Opd::Abs(0x0164)); // OUTMOD_4 (toggle), CCIE
+            mov(a, 0x0200 | 0x0020 | 0x0004 | 0x0002, Opd::Abs(0x0160)); // SMCLK/1, continuous, TAIE
+            jmp_self(a);
+        },
+        &[],
+    );
+    // 65536 ticks of 8 MHz = 8.192 ms: after 10 ms TAR wrapped once and passed TACCR1 twice.
+    e.run_seconds(0.010).unwrap();
+    let out1 = e.timer.cctl[1] & 0x0004 != 0;
+    assert!(!out1, "OUT1 toggled twice");
+    assert_ne!(e.timer.ctl & 0x0001, 0, "TAIFG");
+    let mut iv = Vec::new();
+    let now = e.now;
+    for _ in 0..3 {
+        iv.push(e.timer.read(0x012E, now).unwrap());
+    }
+    assert_eq!(iv, vec![2, 10, 0], "TAIV: CCR1 first, then TAIFG, then nothing");
+    let tar = e.timer.read(0x0170, now).unwrap() as f64;
+    let want = (e.seconds() * 8e6) % 65536.0;
+    assert!((tar - want).abs() < 200.0, "TAR {tar}, about {want}");
 }
