@@ -7,8 +7,8 @@ use ct_golden::stimulus::source;
 use ct_golden::{manifest, Waveform};
 use ct_host::waveform_fit::{CtModel, CtParams};
 
-/// The reproduced sources are the generator's: their RMS is the manifest's (which the
-/// generator computed from its own source), over a finely sampled cycle.
+/// The sources chosen for each case are the ones the manifest describes: their RMS, over a
+/// finely sampled cycle, is the manifest's.
 #[test]
 fn reproduced_sources_have_the_manifest_rms() {
     let mut checked = 0;
@@ -16,7 +16,7 @@ fn reproduced_sources_have_the_manifest_rms() {
         let Some(src) = source(&case) else { continue };
         let n = 200_000;
         let period = 1.0 / case.mains_hz;
-        let ms = (0..n).map(|k| src((k as f64 + 0.5) * period / n as f64).powi(2)).sum::<f64>() / n as f64;
+        let ms = (0..n).map(|k| src.current_at((k as f64 + 0.5) * period / n as f64).powi(2)).sum::<f64>() / n as f64;
         let tol = 1e-3 * case.true_rms_a.max(1e-3);
         assert!((ms.sqrt() - case.true_rms_a).abs() < tol, "{}: {} vs {}", case.case, ms.sqrt(), case.true_rms_a);
         checked += 1;
@@ -36,7 +36,8 @@ fn forward_model_matches_spice_goldens() {
         let ppc = case.points_per_cycle;
         let l = ppc * substeps;
         let period = 1.0 / case.mains_hz;
-        let is: Vec<f64> = (0..l).map(|n| src(n as f64 * period / l as f64) / CtParams::default().turns).collect();
+        let is: Vec<f64> =
+            (0..l).map(|n| src.current_at(n as f64 * period / l as f64) / CtParams::default().turns).collect();
         let ss = model.steady_state(&is, case.mains_hz);
         // Every golden cycle is the steady state; compare with their mean cycle.
         let (mut se, mut max) = (0.0, 0.0f64);

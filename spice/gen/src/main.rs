@@ -18,7 +18,7 @@ mod ngspice;
 mod report;
 mod sensitivity;
 mod sim;
-mod stimulus;
+use spicegen::stimulus;
 mod table;
 mod trace;
 
