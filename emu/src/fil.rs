@@ -54,6 +54,41 @@ pub fn run(
     Ok(Run { emu, image, bytes, framing_errors })
 }
 
+/// A running firmware whose line bytes are received as the simulated time advances, for a
+/// live consumer (a host reading the emulated device like a serial port). The transmitted
+/// characters are handed to the receiver and dropped once on the line, so memory stays
+/// bounded over long runs.
+pub struct Session {
+    pub emu: Emu,
+    pub image: Image,
+    rx: uart_rx::Receiver,
+}
+
+impl Session {
+    pub fn new(elf: &[u8], profile: &Profile, mut mv_at: impl FnMut(f64) -> f64 + 'static) -> Result<Self, EmuError> {
+        let mut emu = Emu::new(&Config::default());
+        let image = emu.load_elf(elf)?;
+        emu.input = Box::new(move |ch, t| if ch == ADC_CHANNEL { mv_at(t) / 1000.0 } else { 0.0 });
+        Ok(Session { emu, image, rx: uart_rx::Receiver::new(profile.baud) })
+    }
+
+    /// Runs `seconds` more and returns the bytes received meanwhile.
+    pub fn advance(&mut self, seconds: f64) -> Result<Vec<u8>, EmuError> {
+        self.emu.run_seconds(seconds)?;
+        let now = self.emu.seconds();
+        let sent = &mut self.emu.usci.sent;
+        // Characters still on the line stay until they end (a PUC may still cut them).
+        let done = sent.iter().take_while(|c| c.bits.last().is_none_or(|b| b.1 <= now)).count();
+        self.rx.feed(&sent[..done]);
+        sent.drain(..done);
+        Ok(self.rx.poll(now))
+    }
+
+    pub fn framing_errors(&self) -> usize {
+        self.rx.framing_errors
+    }
+}
+
 /// Replaces every occurrence of `pattern` in flash; returns how many.
 pub fn patch_all_words(emu: &mut Emu, pattern: &[u16], replacement: &[u16]) -> usize {
     let mut n = 0;

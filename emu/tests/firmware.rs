@@ -196,3 +196,22 @@ fn a_starved_watchdog_resets_and_info_reports_it() {
     assert_eq!(d.infos[0].reset_cause, ct_wire::ResetCause::PowerOn);
     assert!(d.notices.iter().any(|n| matches!(n, Notice::Reset { .. })), "{:?}", d.notices);
 }
+
+/// The incremental session (for a live consumer) delivers the same bytes as a batch run.
+#[test]
+fn a_session_streams_the_same_bytes_as_a_batch_run() {
+    let (_, w) = golden("sine-50hz-3.4a");
+    let w2 = w.clone();
+    let elf = common::elf(&FAST);
+    let batch = fil::run(&elf, &FAST, 0.5, move |t| w.mv_at(t), |_, _| {}).unwrap();
+    let mut s = fil::Session::new(&elf, &FAST, move |t| w2.mv_at(t)).unwrap();
+    let mut bytes = Vec::new();
+    for _ in 0..50 {
+        bytes.extend(s.advance(0.01).unwrap());
+    }
+    assert_eq!(s.framing_errors(), 0);
+    assert!(s.emu.usci.sent.len() <= 1, "characters are dropped once received");
+    assert!(bytes.len() > 5000);
+    assert_eq!(bytes[..], batch.bytes[..bytes.len()]);
+    assert!(batch.bytes.len() - bytes.len() <= 1);
+}

@@ -402,3 +402,24 @@ fn timer_continuous_mode_taiv_and_toggle_output() {
     let want = (e.seconds() * 8e6) % 65536.0;
     assert!((tar - want).abs() < 200.0, "TAR {tar}, about {want}");
 }
+
+/// POP.B is MOV.B @SP+, dst and moves SP by 2 (3.4.6, POP: "SP + 2 -> SP"), unlike other
+/// byte autoincrements (by 1); mspdebug moves SP by 1 there, so the lockstep test avoids it.
+#[test]
+fn pop_byte_moves_sp_by_two() {
+    let mut e = emu(
+        |a| {
+            a.fmt1(op1::MOV, true, Opd::Inc(1), Opd::Reg(5)); // pop.b r5
+            a.fmt1(op1::MOV, true, Opd::Inc(6), Opd::Reg(7)); // mov.b @r6+, r7
+        },
+        &[],
+    );
+    e.hold_watchdog();
+    e.r[1] = 0x03F0;
+    e.r[6] = 0x0300;
+    e.poke16(0x03F0, 0xA5C3);
+    e.step().unwrap();
+    assert_eq!((e.r[5], e.r[1]), (0x00C3, 0x03F2));
+    e.step().unwrap();
+    assert_eq!(e.r[6], 0x0301);
+}
