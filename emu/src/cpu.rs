@@ -4,7 +4,7 @@
 //! instructions (NOP, POP, RET, BR, CLR, INC, TST, SETC, EINT, ...) are encodings of these and
 //! need no code of their own.
 
-use crate::decode::{format1_cycles, format2_cycles, src_class, Class, Loc, JUMP_CYCLES, RETI_CYCLES};
+use crate::decode::{format1_cycles, format2_cycles, src_class, Loc, JUMP_CYCLES, RETI_CYCLES};
 use crate::{Emu, EmuError, C, N, V, Z};
 
 impl Emu {
@@ -321,7 +321,6 @@ impl Emu {
         if write {
             self.store(dloc, r as u16, bw);
         }
-        let _ = Class::Reg;
         cycles
     }
 }
