@@ -400,7 +400,7 @@ pub fn estimate_mains_hz<T: Copy + Into<f64>>(x: &[T], rate_hz: f64, hint: Optio
     // hint was wrong, and the full search runs.
     if let Some(h) = hint.filter(|h| (lo..=hi).contains(h)) {
         let (a, b) = ((h - 0.5).max(lo), (h + 0.5).min(hi));
-        let f = golden_max(&power, a, b);
+        let f = golden_section_max(&power, a, b, 1e-3);
         if f - a > 0.01 && b - f > 0.01 {
             return Some(f);
         }
@@ -418,15 +418,16 @@ pub fn estimate_mains_hz<T: Copy + Into<f64>>(x: &[T], rate_hz: f64, hint: Optio
             best_p = p;
         }
     }
-    Some(golden_max(&power, (best_f - step).max(lo), (best_f + step).min(hi)))
+    Some(golden_section_max(&power, (best_f - step).max(lo), (best_f + step).min(hi), 1e-3))
 }
 
-/// Golden-section search for the maximum of a unimodal `f` on `[a, b]`, to 1 mHz.
-fn golden_max(f: &impl Fn(f64) -> f64, mut a: f64, mut b: f64) -> f64 {
+/// Golden-section search for the maximum of a unimodal `f` on `[a, b]`, until the bracket is
+/// narrower than `tol`.
+pub fn golden_section_max(f: impl Fn(f64) -> f64, mut a: f64, mut b: f64, tol: f64) -> f64 {
     let g = (5f64.sqrt() - 1.0) / 2.0;
     let (mut c, mut d) = (b - g * (b - a), a + g * (b - a));
     let (mut fc, mut fd) = (f(c), f(d));
-    while b - a > 1e-3 {
+    while b - a > tol {
         if fc > fd {
             b = d;
             d = c;

@@ -166,7 +166,8 @@ pub fn fit(zero_code: u32, max_code: u32, points: &[SweepPoint]) -> Result<Table
                 .sum()
         };
         let peak_amps = group.iter().map(|p| p.irms * 2f64.sqrt()).fold(0.0, f64::max);
-        let y = golden_section_min(objective, last_amps, last_amps.max(peak_amps) * 4.0 + 1.0);
+        let (lo, hi) = (last_amps, last_amps.max(peak_amps) * 4.0 + 1.0);
+        let y = ct_host::estimate::golden_section_max(|x| -objective(x), lo, hi, 1e-9 * (1.0 + hi.abs()));
         knots.push((peak, y));
         top_fitted_rms = group.iter().map(|p| p.irms).fold(top_fitted_rms, f64::max);
     }
@@ -193,33 +194,6 @@ pub fn peak_matched(zero_code: u32, max_code: u32, points: &[SweepPoint]) -> Vec
         }
     }
     (0..=max_code).map(|c| knot_value(&knots, c)).collect()
-}
-
-/// Minimise a unimodal function on `[lo, hi]`.
-fn golden_section_min(f: impl Fn(f64) -> f64, mut lo: f64, mut hi: f64) -> f64 {
-    let r = (5f64.sqrt() - 1.0) / 2.0;
-    let mut x1 = hi - r * (hi - lo);
-    let mut x2 = lo + r * (hi - lo);
-    let (mut f1, mut f2) = (f(x1), f(x2));
-    for _ in 0..120 {
-        if f1 <= f2 {
-            hi = x2;
-            x2 = x1;
-            f2 = f1;
-            x1 = hi - r * (hi - lo);
-            f1 = f(x1);
-        } else {
-            lo = x1;
-            x1 = x2;
-            f1 = f2;
-            x2 = lo + r * (hi - lo);
-            f2 = f(x2);
-        }
-        if hi - lo < 1e-9 * (1.0 + hi.abs()) {
-            break;
-        }
-    }
-    0.5 * (lo + hi)
 }
 
 /// One frequency column of a table: the mains frequency it was fitted at, and amps per code.
