@@ -40,7 +40,7 @@ pub fn run(
     elf: &[u8],
     profile: &Profile,
     seconds: f64,
-    mut mv_at: impl FnMut(f64) -> f64 + 'static,
+    mut mv_at: impl FnMut(f64) -> f64 + Send + 'static,
     patch: impl FnOnce(&mut Emu, &Image),
 ) -> Result<Run, EmuError> {
     let mut emu = Emu::new(&Config::default());
@@ -65,7 +65,11 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn new(elf: &[u8], profile: &Profile, mut mv_at: impl FnMut(f64) -> f64 + 'static) -> Result<Self, EmuError> {
+    pub fn new(
+        elf: &[u8],
+        profile: &Profile,
+        mut mv_at: impl FnMut(f64) -> f64 + Send + 'static,
+    ) -> Result<Self, EmuError> {
         let mut emu = Emu::new(&Config::default());
         let image = emu.load_elf(elf)?;
         emu.input = Box::new(move |ch, t| if ch == ADC_CHANNEL { mv_at(t) / 1000.0 } else { 0.0 });

@@ -91,7 +91,7 @@ pub enum ResetKind {
 }
 
 /// The analogue input: volts at channel `ch` (INCHx) at `t` seconds.
-pub type Analog = Box<dyn FnMut(u8, f64) -> f64>;
+pub type Analog = Box<dyn FnMut(u8, f64) -> f64 + Send>;
 
 /// Options for a new emulator.
 #[derive(Clone, Debug)]

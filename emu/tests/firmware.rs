@@ -215,3 +215,34 @@ fn a_session_streams_the_same_bytes_as_a_batch_run() {
     assert_eq!(bytes[..], batch.bytes[..bytes.len()]);
     assert!(batch.bytes.len() - bytes.len() <= 1);
 }
+
+/// `ct-read --simulate --firmware`: the virtual device's load and sensor model as the ADC
+/// input of the emulated firmware (`VirtualDevice::adc_millivolts` into `fil::Session`); the
+/// meter reads the load's current.
+#[test]
+fn the_virtual_load_drives_the_emulated_firmware() {
+    use ct_host::calibration::Calibration;
+    use ct_host::sim::{DeviceProfile, Faults, Load, Shape, VirtualDevice};
+    for (profile, device) in [(LAUNCHPAD, DeviceProfile::LAUNCHPAD), (FAST, DeviceProfile::FAST)] {
+        let load = Load { amps: 7.0, mains_hz: 50.0, shape: Shape::Sine, step: None };
+        let dev = VirtualDevice::new(device, load, Calibration::builtin(), 0.3, Faults::default(), 1);
+        let mut s = fil::Session::new(&common::elf(&profile), &profile, dev.adc_millivolts()).unwrap();
+        let mut bytes = Vec::new();
+        for _ in 0..35 {
+            bytes.extend(s.advance(0.1).unwrap());
+        }
+        let mut meter = ct_host::meter::Meter::new(Calibration::builtin(), Default::default());
+        let mut amps = Vec::new();
+        meter
+            .bytes(&bytes, &mut |e| {
+                if let ct_host::meter::Event::Reading(r) = e {
+                    amps.push(r.irms_a)
+                }
+            })
+            .unwrap();
+        assert!(amps.len() >= 2, "{}: {} readings", profile.name, amps.len());
+        for a in &amps {
+            assert!((a / 7.0 - 1.0).abs() < 0.01, "{}: {a} A for 7 A", profile.name);
+        }
+    }
+}

@@ -240,6 +240,24 @@ impl VirtualDevice {
         Info { flags: info.flags | frame::INFO_FLAG_VIRTUAL, ..info }
     }
 
+    /// The ADC-input voltage in mV of the load at time `t` (sensor model plus the ADC noise as
+    /// a voltage), for the emulated firmware (`ct-read --simulate --firmware`), which samples
+    /// and quantises it itself.
+    pub fn adc_millivolts(&self) -> impl FnMut(f64) -> f64 + Send + 'static {
+        let (before, after, load) = (self.cycle_before.clone(), self.cycle_after.clone(), self.load);
+        // The inverse of `adc_cycle`'s volts-to-code scaling.
+        let params = CtParams::default();
+        let mv_per_code = 1000.0 * params.adc_ref_v / params.adc_full_scale as f64;
+        let (noise, mut rng) = (self.noise_lsb, self.rng.clone());
+        move |t| {
+            let cycle = if load.rms_at(t) == load.amps { &before } else { &after };
+            let x = (t * load.mains_hz).fract() * POINTS_PER_CYCLE as f64;
+            let i = x as usize % POINTS_PER_CYCLE;
+            let (a, b) = (cycle[i], cycle[(i + 1) % POINTS_PER_CYCLE]);
+            (a + (b - a) * x.fract() + noise * rng.normal()) * mv_per_code
+        }
+    }
+
     /// The ADC code for the load at time `t`: the model's steady-state cycle at the load
     /// level in force, interpolated, plus noise, rounded.
     fn sample(&mut self, t: f64) -> u16 {
@@ -327,6 +345,50 @@ impl PtyDevice {
     /// Starts the device; `speed` > 1 runs the simulated clock faster than real time (tests);
     /// `link` additionally publishes the pty under a stable path (a symlink), as udev does.
     pub fn start(mut dev: VirtualDevice, speed: f64, link: Option<&Path>) -> std::io::Result<Self> {
+        let rate = dev.profile().sample_rate_hz();
+        Self::start_with(
+            move |now, buf| {
+                dev.run_until((now * rate) as u64, buf);
+                true
+            },
+            speed,
+            link,
+        )
+    }
+
+    /// Starts the real firmware ELF in the MSP430G2553 emulator (`ct_emu`) with `session`'s
+    /// ADC input; the bytes its UART sends, received at the profile's baud rate, go to the pty.
+    /// An emulation error ends the stream with a message.
+    pub fn start_firmware(mut session: ct_emu::fil::Session, speed: f64, link: Option<&Path>) -> std::io::Result<Self> {
+        Self::start_with(
+            move |now, buf| {
+                let ahead = now - session.emu.seconds();
+                if ahead <= 0.0 {
+                    return true;
+                }
+                match session.advance(ahead) {
+                    Ok(bytes) => {
+                        buf.extend(bytes);
+                        true
+                    }
+                    Err(e) => {
+                        eprintln!("emulated firmware stopped: {e}");
+                        false
+                    }
+                }
+            },
+            speed,
+            link,
+        )
+    }
+
+    /// Runs `produce(simulated seconds, bytes)` every 10 ms in a thread and writes what it
+    /// appends to the pty; `produce` returns false to stop.
+    fn start_with(
+        mut produce: impl FnMut(f64, &mut Vec<u8>) -> bool + Send + 'static,
+        speed: f64,
+        link: Option<&Path>,
+    ) -> std::io::Result<Self> {
         use serialport::SerialPort as _;
         let (mut master, slave) = serialport::TTYPort::pair().map_err(std::io::Error::other)?;
         let pts = slave.name().ok_or_else(|| std::io::Error::other("pty has no name"))?;
@@ -340,7 +402,6 @@ impl PtyDevice {
         };
         let stop = Arc::new(AtomicBool::new(false));
         let stop2 = stop.clone();
-        let rate = dev.profile().sample_rate_hz();
         let thread = std::thread::spawn(move || {
             use serialport::SerialPort;
             let _ = master.set_timeout(Duration::from_millis(50));
@@ -348,12 +409,15 @@ impl PtyDevice {
             let mut buf = Vec::new();
             while !stop2.load(Ordering::Relaxed) {
                 let now = start.elapsed().as_secs_f64() * speed;
-                dev.run_until((now * rate) as u64, &mut buf);
+                let more = produce(now, &mut buf);
                 if !buf.is_empty() {
                     // Like a UART with nobody listening, bytes the other side does not take
                     // are lost, not queued forever.
                     let _ = master.write_all(&buf);
                     buf.clear();
+                }
+                if !more {
+                    break;
                 }
                 std::thread::sleep(Duration::from_millis(10));
             }

@@ -143,6 +143,11 @@ struct LiveArgs {
     /// Read the built-in virtual device even if hardware is attached.
     #[arg(long, conflicts_with = "port")]
     simulate: bool,
+    /// With --simulate: run this firmware ELF (firmware/target/msp430g2553/release/ct-firmware,
+    /// built for --sim-profile) in the MSP430G2553 emulator on the virtual load, instead of
+    /// the virtual device's own framing.
+    #[arg(long, requires = "simulate", value_name = "ELF")]
+    firmware: Option<PathBuf>,
     /// Line rate. The LaunchPad's /dev/ttyACM0 is fixed at 9600; use the fast firmware profile
     /// with an external USB-UART for more.
     #[arg(long, default_value_t = 9600)]
@@ -442,7 +447,21 @@ fn live(args: &LiveArgs, record: Option<&std::path::Path>) -> Result<()> {
         Some(p) => (p, None),
         None => {
             let dev = args.sim.device(cal.clone())?;
-            let pty = PtyDevice::start(dev, args.sim.sim_speed, None).context("starting the virtual device")?;
+            let pty = match &args.firmware {
+                Some(elf) => {
+                    let bytes = std::fs::read(elf).with_context(|| format!("reading {}", elf.display()))?;
+                    let profile = match args.sim.sim_profile {
+                        SimProfile::Launchpad => ct_emu::fil::LAUNCHPAD,
+                        SimProfile::Fast => ct_emu::fil::FAST,
+                    };
+                    let session = ct_emu::fil::Session::new(&bytes, &profile, dev.adc_millivolts())
+                        .with_context(|| format!("loading {} into the emulator", elf.display()))?;
+                    eprintln!("emulating {} ({} profile) on the virtual load", elf.display(), profile.name);
+                    PtyDevice::start_firmware(session, args.sim.sim_speed, None)
+                }
+                None => PtyDevice::start(dev, args.sim.sim_speed, None),
+            }
+            .context("starting the virtual device")?;
             eprintln!(
                 "no port given and no LaunchPad found: reading the built-in virtual device on {} ({:?} load, {} A at {} Hz)",
                 pty.path().display(),
