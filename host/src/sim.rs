@@ -276,8 +276,6 @@ impl VirtualDevice {
             for _ in 0..self.faults.garbage_before {
                 out.push(self.rng.next_u64() as u8);
             }
-            // The firmware sends a lone delimiter first so a receiver drops any partial frame.
-            out.push(framing::DELIMITER);
             if self.cadence.boot() {
                 let info = self.info();
                 self.emit(&Frame::Info(info), out);
