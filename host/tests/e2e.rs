@@ -281,3 +281,33 @@ fn analyze_recorded_stream_and_codes_csv() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("codes.csv:3: code `abc` is not an integer in 0..=1023"), "{err}");
 }
+
+/// `--simulate --firmware ELF`: the real firmware image runs in the emulator behind the pty,
+/// its ADC fed by the virtual load, and `ct-read` reads it like hardware. Needs the release
+/// ELFs that `.ci/firmware.sh` (or `.ci/emu.sh`) leaves in firmware/target/ci/.
+#[test]
+fn real_firmware_in_the_emulator_through_a_pty() {
+    let dir = std::env::var("CT_FIRMWARE_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../firmware/target/ci"));
+    let elf = dir.join("ct-firmware-fast.elf");
+    assert!(elf.exists(), "{} is missing: run `bash .ci/firmware.sh` first", elf.display());
+    let (rs, stderr) = run(&[
+        "--simulate",
+        "--json",
+        "--firmware",
+        elf.to_str().unwrap(),
+        "--sim-profile",
+        "fast",
+        "--sim-amps",
+        "10",
+        "--duration",
+        "4",
+    ]);
+    assert!(stderr.contains("8196.72 samples/s"), "{stderr}");
+    let full: Vec<_> = rs.iter().filter(|r| r.duration_s > 0.9).collect();
+    assert!(full.len() >= 2, "{rs:?}\n{stderr}");
+    for r in full {
+        assert_close(r, 10.0, 0.01);
+    }
+}
