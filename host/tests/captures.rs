@@ -2,10 +2,11 @@
 //! pseudo-terminal (the virtual device), `analyze`/`plot`/`export` on the capture, the SQLite
 //! sink, loading the exported CSV into SQLite and a real PostgreSQL server with the shipped
 //! schema, and what survives SIGINT and SIGKILL.
+mod common;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use ct_host::calibration::Calibration;
@@ -13,7 +14,7 @@ use ct_host::capture::{self, CaptureReader, Kind};
 use ct_host::output::CSV_HEADER;
 use ct_host::sim::{DeviceProfile, Faults, Load, Shape, VirtualDevice};
 
-const BIN: &str = env!("CARGO_BIN_EXE_ct-read");
+use common::{spawn_device, BIN};
 const SCHEMA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/sql/readings.sql");
 
 fn ct_read(args: &[&str]) -> (String, String) {
@@ -151,22 +152,6 @@ fn torn_capture_tail_is_skipped_with_a_warning() {
     assert!(err.contains("ignoring the last"), "{err}");
     let (_, err) = ct_read(&["export", cap.to_str().unwrap(), "--csv", dir.path().join("e.csv").to_str().unwrap()]);
     assert!(err.contains("ignoring the last"), "{err}");
-}
-
-fn spawn_device(link: &Path) -> Child {
-    let child = Command::new(BIN)
-        .args(["virtual-device", "--link", link.to_str().unwrap(), "--sim-profile", "fast", "--sim-speed", "4"])
-        .args(["--sim-amps", "9"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let t = Instant::now();
-    while !link.exists() {
-        assert!(t.elapsed() < Duration::from_secs(10), "virtual device did not come up");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child
 }
 
 /// Unplug and replug while recording: the capture holds the loss and the return, and its

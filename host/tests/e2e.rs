@@ -4,16 +4,19 @@
 //! The expected currents are the loads the tests ask for: each load shape is defined with unit
 //! RMS, which `sim::tests::unit_shapes_have_unit_rms` checks by numerical integration, so the
 //! true RMS of `--sim-amps X` is X by construction, independent of the sensor path.
-//! The virtual sensor uses the calibration table's forward direction, so these tests check the
-//! pipeline (framing, pty, decoding, estimation, outputs), not the sensor physics; that is the
-//! job of the SPICE golden tests.
+//! The virtual sensor is the host's own dynamic model of the clamp (the one the default
+//! estimator inverts, checked against SPICE in `tests/tests/forward_model.rs`), so these tests
+//! check the pipeline (framing, pty, decoding, estimation, outputs), not the sensor physics;
+//! that is the job of the SPICE golden tests.
+
+mod common;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ct-read");
+use common::{spawn_device, BIN};
 
 #[derive(Debug, Clone)]
 struct R {
@@ -156,22 +159,6 @@ fn missing_port_lists_what_exists() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("serial port /dev/ttyDOES-NOT-EXIST does not exist"), "{err}");
     assert!(err.contains("Available ports:") || err.contains("No serial ports found"), "{err}");
-}
-
-fn spawn_device(link: &Path) -> Child {
-    let child = Command::new(BIN)
-        .args(["virtual-device", "--link", link.to_str().unwrap(), "--sim-profile", "fast", "--sim-speed", "4"])
-        .args(["--sim-amps", "9"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let t = Instant::now();
-    while !link.exists() {
-        assert!(t.elapsed() < Duration::from_secs(10), "virtual device did not come up");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child
 }
 
 /// Unplug (the device process dies, its pty vanishes) and replug (a new device at the same
