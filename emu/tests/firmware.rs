@@ -183,17 +183,20 @@ fn a_starved_watchdog_resets_and_info_reports_it() {
     let t = e.resets[0].at_s;
     let after: Vec<ct_emu::usci::TxChar> = e.usci.sent.iter().filter(|c| c.start_s > t).cloned().collect();
     let (bytes, _) = ct_emu::uart_rx::receive(&after, LAUNCHPAD.baud);
+    assert_eq!(bytes.first(), Some(&ct_wire::framing::DELIMITER), "a lone delimiter first");
+    assert_ne!(bytes.get(1), Some(&ct_wire::framing::DELIMITER), "only one");
     let mut dec = ct_host::decoder::Decoder::new();
     dec.received(&bytes);
     match dec.decode() {
         Ok(ct_wire::Frame::Info(info)) => assert_eq!(info.reset_cause, ct_wire::ResetCause::Watchdog),
         other => panic!("first frame after the reset: {other:?}"),
     }
-    // The host sees the reset. (It loses that Info, though: the frame cut off by the reset
-    // has no delimiter, so the Info's bytes are skipped with it; the sample index going back
-    // tells the meter.)
+    // The host sees the reset, and gets that Info: the lone delimiter sent at boot ends the
+    // frame cut off by the reset, so the Info's bytes are not skipped with it.
     let d = common::decode(&run);
     assert_eq!(d.infos[0].reset_cause, ct_wire::ResetCause::PowerOn);
+    let causes: Vec<_> = d.infos.iter().map(|i| i.reset_cause).collect();
+    assert_eq!(causes, [ct_wire::ResetCause::PowerOn, ct_wire::ResetCause::Watchdog], "Info frames decoded");
     assert!(d.notices.iter().any(|n| matches!(n, Notice::Reset { .. })), "{:?}", d.notices);
 }
 

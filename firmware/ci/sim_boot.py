@@ -4,11 +4,13 @@
 mspdebug's simulator models the MSP430 CPU but not the ADC10, USCI or clock module, so only
 the code before the first wait for hardware can run. This script writes valid DCO
 calibration constants and PORIFG into the simulated memory, runs until the main loop first
-sleeps in LPM0 (waiting for the UART to take the first byte of the boot Info frame), then
+sleeps in LPM0 (waiting for the UART to take the lone delimiter sent before the boot Info
+frame, which is built by then), then
 dumps RAM and looks for the Info frame's `kind || body || crc16` bytes, computed here
 independently of ct-wire (layout from wire/SPEC.md, CRC-16/IBM-3740). A second run marks the
 UART's transmit buffer as always free (IFG2.UCA0TXIFG) and stops at every write to UCA0TXBUF:
-the bytes must be the COBS-encoded Info frame and its 0x00 delimiter. Then, each time the
+the bytes must be a lone 0x00 delimiter (it ends any partial frame a receiver holds from before
+a reset), then the COBS-encoded Info frame and its 0x00 delimiter. Then, each time the
 main loop goes to sleep waiting for a full buffer, it injects an ADC10 interrupt the way the
 CPU takes one (saved PC and SR on the stack, PC from the vector, a value in ADC10MEM): after
 112 of them the first Samples frame must come out of the UART, decode (COBS, CRC) and carry
@@ -51,6 +53,11 @@ def expected_info(profile):
     # reset cause 0 (power-on: PORIFG is set below), build profile, 112 samples/frame, flags 0
     payload = bytes([0x01, 1, 0, 1, 0]) + struct.pack("<IHHBIBBBB", clock, ticks, 2500, 10, baud, 0, build, 112, 0)
     return payload + struct.pack("<H", crc16(payload))
+
+
+def boot_line(profile):
+    """What the firmware sends at boot: a lone delimiter, then COBS(Info) and its delimiter."""
+    return b"\x00" + cobs(expected_info(profile))
 
 
 def cobs(raw):
@@ -109,8 +116,9 @@ def stops(out):
 
 def first_samples_frame(elf, disasm, profile):
     """Runs boot, injects 112 ADC10 interrupts; returns (injected values, UART bytes after
-    Info, MCLK cycles per sample in the interrupt, cycles from the 112th sample's `reti` to
-    the first byte, cycles per further byte), counted by the simulator's tracer device.
+    the boot bytes (lone delimiter, Info), MCLK cycles per sample in the interrupt, cycles
+    from the 112th sample's `reti` to the first byte, cycles per further byte), counted by
+    the simulator's tracer device.
 
     The main loop sleeps in LPM0 while a frame fills: the first interrupt is injected at its
     `bis #GIE|CPUOFF, SR` (saved PC = the next instruction, saved SR = GIE|CPUOFF), and the
@@ -122,17 +130,20 @@ def first_samples_frame(elf, disasm, profile):
     tx, reg, adc, adc_reti, wait = addresses(disasm)
     setup = ["prog " + elf, "simio add tracer t 4096", CALIBRATION, "mw 0x0002 0x04", "mw 0x0003 0x02",
              "setbreak 0x%x" % tx, "setbreak 0x%x" % wait, "setbreak 0x%x" % adc_reti]
-    info_len = len(cobs(expected_info(profile)))
+    # One stop per boot byte written to UCA0TXBUF (lone delimiter, COBS(Info), delimiter).
+    boot_len = len(boot_line(profile))
     # Phase 1: boot to the first wait for a buffer, to learn the stack pointer there.
-    boot = sim(setup + ["run"] * (info_len + 1) + ["simio info t"])
+    boot = sim(setup + ["run"] * (boot_len + 1) + ["simio info t"])
     first = stops(boot)
-    if len(first) != info_len + 1 or first[-1][0] != wait:
+    if len(first) != boot_len + 1 or first[-1][0] != wait:
         sys.exit("the main loop did not reach its wait for a full buffer after the boot Info")
+    if [pc_ for pc_, _ in first[:boot_len]] != [tx] * boot_len:
+        sys.exit("the boot path did not write exactly the boot bytes to UCA0TXBUF before waiting")
     check_registers(boot, profile)
     sp = first[-1][1]["SP"] - 4
     values = [(i * 389 + 7) % 1024 for i in range(112)]
     pc = wait + 4
-    cmds = setup + ["run"] * (info_len + 1)
+    cmds = setup + ["run"] * (boot_len + 1)
     cmds += ["mw 0x%x 0x18 0x00 0x%02x 0x%02x" % (sp, pc & 0xFF, pc >> 8), "set SP 0x%x" % sp]
     for v in values:
         cmds += ["set SR 0", "set PC 0x%x" % adc, "mw 0x01b4 0x%02x 0x%02x" % (v & 0xFF, v >> 8),
@@ -144,7 +155,7 @@ def first_samples_frame(elf, disasm, profile):
     saved_sr = [int(m.group(1), 16) for m in re.finditer(r"^\s+%05x: ([0-9a-f]{2}) [0-9a-f]{2}" % sp, out, re.M)]
     if saved_sr != [0x18] * 111 + [0x08]:
         sys.exit(f"the stub must wake the CPU on the 112th sample only; saved SR after each: {saved_sr}")
-    line = bytes(r[reg] & 0xFF for pc_, r in seen[info_len:] if pc_ == tx)
+    line = bytes(r[reg] & 0xFF for pc_, r in seen[boot_len:] if pc_ == tx)
     mclk = [int(c) for c in re.findall(r"^MCLK:\s+(\d+)", out, re.M)]
     if len(mclk) != 112 + 1 + 148:
         sys.exit(f"expected {112 + 1 + 148} cycle counts from the tracer, got {len(mclk)}")
@@ -260,11 +271,11 @@ def main():
     low = next((a for a in range(ebss, 0x400) if ram[a - 0x200] != 0xFF), 0x400)
     print(f"mspdebug sim boot: reached LPM0 at 0x{pc.group(1)}; Info frame {want.hex()} "
           f"built at 0x{0x200 + at:04x}; stack reached 0x{low:04x} ({0x400 - low} B deep)")
-    line = cobs(want)
+    line = boot_line(profile)
     sent = uart_bytes(elf, disasm, len(line))
     if sent != line:
-        sys.exit(f"UART bytes {sent.hex()} != COBS(Info) + 0x00 {line.hex()}")
-    print(f"mspdebug sim boot: UART sent {sent.hex()} = COBS(Info) + delimiter")
+        sys.exit(f"UART bytes {sent.hex()} != 0x00 + COBS(Info) + 0x00 {line.hex()}")
+    print(f"mspdebug sim boot: UART sent {sent.hex()} = lone delimiter + COBS(Info) + delimiter")
     values, frame, per_sample, seal, per_byte = first_samples_frame(elf, disasm, profile)
     check_samples_frame(values, frame)
     print(f"mspdebug sim: 112 injected ADC10 interrupts -> Samples frame of {len(frame)} line bytes, "

@@ -209,7 +209,7 @@ fn main() -> ! {
     // SAFETY: the only reference ever made to BUFFERS; `main` runs once.
     let [a, b] = unsafe { &mut *core::ptr::addr_of_mut!(BUFFERS) };
 
-    // Info first, before any sample is taken.
+    // A lone delimiter, then Info, before any sample is taken.
     let mut streamer = Streamer::new(&PROFILE, reset_cause);
     if streamer.boot(&mut uart, &mut Lpm0).is_err() {
         halt();

@@ -277,6 +277,9 @@ impl VirtualDevice {
                 out.push(self.rng.next_u64() as u8);
             }
             if self.cadence.boot() {
+                // As the firmware: a lone delimiter first, so a receiver drops any partial
+                // frame it holds from before a reset and decodes the boot Info.
+                out.push(framing::DELIMITER);
                 let info = self.info();
                 self.emit(&Frame::Info(info), out);
             }
@@ -453,6 +456,25 @@ mod tests {
         }
         let crest = (0..1000).map(|k| unit_shape(Shape::Smps, k as f64 / 1000.0).abs()).fold(0.0, f64::max);
         assert!(crest >= 3.0, "SMPS crest factor {crest}");
+    }
+
+    /// As the firmware at boot: the garbage (if any), one lone delimiter, then the Info frame.
+    #[test]
+    fn boot_sends_a_lone_delimiter_then_info() {
+        for garbage_before in [0, 5] {
+            let load = Load { amps: 1.0, mains_hz: 50.0, shape: Shape::Sine, step: None };
+            let faults = Faults { garbage_before, ..Faults::default() };
+            let mut dev = VirtualDevice::new(DeviceProfile::LAUNCHPAD, load, Calibration::builtin(), 0.3, faults, 1);
+            let mut out = Vec::new();
+            dev.run_until(0, &mut out);
+            let boot = &out[garbage_before..];
+            assert_eq!(boot[0], framing::DELIMITER, "lone delimiter first");
+            assert_ne!(boot[1], framing::DELIMITER, "only one");
+            assert_eq!(boot.iter().filter(|&&b| b == framing::DELIMITER).count(), 2, "then one frame");
+            let mut raw = vec![0u8; boot.len()];
+            let n = framing::decode(&boot[1..], &mut raw).unwrap();
+            assert!(matches!(Frame::parse(&raw[..n]), Ok(Frame::Info(_))));
+        }
     }
 
     #[test]

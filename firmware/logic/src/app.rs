@@ -78,15 +78,19 @@ impl Streamer {
         Streamer { profile, reset_cause, cadence: profile.cadence(), sent_end: 0 }
     }
 
-    /// Sends the boot Info frame. Call once, before the ADC starts, so that Info is the
-    /// first frame on the line and no sample waits behind it.
+    /// Sends a lone delimiter, then the boot Info frame. Call once, before the ADC starts,
+    /// so that Info is the first frame on the line and no sample waits behind it.
+    ///
+    /// The delimiter ends whatever partial frame a receiver still holds from before a reset
+    /// (watchdog, reset button, cut mid-frame): without it the boot Info would be glued to
+    /// those bytes and dropped with them. Receivers ignore the empty frame it makes.
     pub fn boot<U: serial::Write<u8>, I: Idle>(
         &mut self,
         uart: &mut U,
         idle: &mut I,
     ) -> Result<(), StepError<U::Error>> {
         if self.cadence.boot() {
-            self.send_info(uart, idle)?;
+            self.send_info(uart, idle, true)?;
         }
         Ok(())
     }
@@ -117,7 +121,7 @@ impl Streamer {
         self.sent_end = end;
         let due = self.cadence.after_samples(elapsed);
         match due {
-            Due::Info => self.send_info(uart, idle)?,
+            Due::Info => self.send_info(uart, idle, false)?,
             Due::Status => self.send_status(uart, shared, idle)?,
             Due::Nothing => {}
         }
@@ -126,14 +130,22 @@ impl Streamer {
 
     // Not inlined, here and in send_status: their temporaries then occupy the stack only
     // while they run, instead of permanently in `main`'s frame (RAM is 512 B).
+    //
+    // `lead`: send a lone delimiter first (at boot). It goes out after the frame is encoded,
+    // so the frame is in RAM by the first wait for the UART (firmware/ci/sim_boot.py looks
+    // for it there).
     #[inline(never)]
     fn send_info<U: serial::Write<u8>, I: Idle>(
         &mut self,
         uart: &mut U,
         idle: &mut I,
+        lead: bool,
     ) -> Result<(), StepError<U::Error>> {
         let mut raw = [0u8; INFO_RAW_LEN];
         let len = self.profile.info(self.reset_cause).encode(&mut raw).map_err(StepError::Frame)?;
+        if lead {
+            send_byte(uart, idle, framing::DELIMITER).map_err(StepError::Uart)?;
+        }
         send_raw(uart, idle, &raw[..len])
     }
 
@@ -174,13 +186,22 @@ fn send_samples<U: serial::Write<u8>, I: Idle>(
 /// Streams `COBS(raw) || 0x00`, sleeping whenever the UART's transmit buffer is full.
 fn send_raw<U: serial::Write<u8>, I: Idle>(uart: &mut U, idle: &mut I, raw: &[u8]) -> Result<(), StepError<U::Error>> {
     for byte in framing::encode_iter(raw) {
-        idle.wait_for(|| match uart.write(byte) {
-            Ok(()) => Some(Ok(())),
-            Err(nb::Error::WouldBlock) => None,
-            Err(nb::Error::Other(e)) => Some(Err(StepError::Uart(e))),
-        })?;
+        send_byte(uart, idle, byte).map_err(StepError::Uart)?;
     }
     Ok(())
+}
+
+/// Writes one byte to the UART, sleeping while its transmit buffer is full.
+///
+/// Returns the UART's own error, not a `StepError`: on the device that is `Infallible`, so
+/// the result needs no memory (a `StepError` result is returned through the stack and
+/// copied at each `?`).
+fn send_byte<U: serial::Write<u8>, I: Idle>(uart: &mut U, idle: &mut I, byte: u8) -> Result<(), U::Error> {
+    idle.wait_for(|| match uart.write(byte) {
+        Ok(()) => Some(Ok(())),
+        Err(nb::Error::WouldBlock) => None,
+        Err(nb::Error::Other(e)) => Some(Err(e)),
+    })
 }
 
 #[cfg(test)]

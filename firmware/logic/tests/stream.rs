@@ -1,8 +1,9 @@
 //! The streaming state machine end to end on the host: a simulated clock drives a scripted
 //! sample source through the sampler (as the ADC interrupt does) and a mock embedded-hal-nb
 //! UART with the profile's byte time; the UART output is decoded with ct-wire
-//! (`framing::decode` + `Frame::parse`) and checked: every frame decodes, Info comes first and
-//! at least every 10 s, Status about every second, sample indices are continuous, every
+//! (`framing::decode` + `Frame::parse`) and checked: the line starts with one lone delimiter
+//! (ending any partial frame a receiver held from before a reset), every frame decodes, Info
+//! comes first and at least every 10 s, Status about every second, sample indices are continuous, every
 //! sample has the value the source produced at that index, and overruns are counted exactly.
 
 use std::cell::{Cell, RefCell};
@@ -176,8 +177,10 @@ fn run(p: &'static Profile, frames: usize, stall: (u64, u64)) -> (Vec<Decoded>, 
     }
     let line = sim.out.borrow().clone();
     assert_eq!(line.last(), Some(&framing::DELIMITER), "output ends on a frame boundary");
+    // One lone delimiter before the boot Info, and no other empty frame (it would not parse).
+    assert_eq!(line.first(), Some(&framing::DELIMITER), "the line starts with a lone delimiter");
     let mut decoded = Vec::new();
-    for encoded in line.split_inclusive(|&b| b == framing::DELIMITER) {
+    for encoded in line[1..].split_inclusive(|&b| b == framing::DELIMITER) {
         let mut raw = vec![0u8; encoded.len()];
         let n = framing::decode(encoded, &mut raw).expect("COBS decodes");
         decoded.push(match Frame::parse(&raw[..n]).expect("frame parses, CRC good") {
@@ -240,6 +243,29 @@ fn statuses(decoded: &[Decoded]) -> Vec<Status> {
             _ => None,
         })
         .collect()
+}
+
+/// At boot: exactly one lone delimiter, then the Info frame and its delimiter, nothing else.
+/// A receiver holding part of a frame cut off by a reset drops it at the lone delimiter, so
+/// the boot Info (with the reset cause) decodes on its own.
+#[test]
+fn boot_sends_a_lone_delimiter_then_info() {
+    for p in [&LAUNCHPAD, &FAST] {
+        let out = RefCell::new(Vec::new());
+        let mut streamer = Streamer::new(p, ResetCause::Watchdog);
+        streamer.boot(&mut BootUart(&out), &mut Spin).unwrap();
+        let line = out.into_inner();
+        assert_eq!(line[0], framing::DELIMITER, "lone delimiter first");
+        assert_ne!(line[1], framing::DELIMITER, "only one");
+        assert_eq!(line.iter().filter(|&&b| b == framing::DELIMITER).count(), 2, "then one frame");
+        assert_eq!(line.last(), Some(&framing::DELIMITER));
+        let mut raw = vec![0u8; line.len()];
+        let n = framing::decode(&line[1..], &mut raw).expect("COBS decodes");
+        match Frame::parse(&raw[..n]).expect("frame parses, CRC good") {
+            Frame::Info(i) => assert_eq!(i, p.info(ResetCause::Watchdog)),
+            other => panic!("boot frame {other:?}"),
+        }
+    }
 }
 
 #[test]
