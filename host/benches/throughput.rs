@@ -24,7 +24,7 @@ fn main() {
     let mut stream = Vec::new();
     let samples = (seconds * profile.sample_rate_hz()) as u64;
     dev.run_until(samples, &mut stream);
-    println!("stream: {} samples in {:.1} MB ({} profile, 1 s windows)", samples, stream.len() as f64 / 1e6, "fast");
+    println!("stream: {} samples in {:.1} MB (fast profile, 1 s windows)", samples, stream.len() as f64 / 1e6);
 
     let cal = Calibration::builtin();
     let mut best_lib = f64::MAX;

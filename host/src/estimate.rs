@@ -400,7 +400,7 @@ pub fn estimate_mains_hz<T: Copy + Into<f64>>(x: &[T], rate_hz: f64, hint: Optio
     // hint was wrong, and the full search runs.
     if let Some(h) = hint.filter(|h| (lo..=hi).contains(h)) {
         let (a, b) = ((h - 0.5).max(lo), (h + 0.5).min(hi));
-        let f = golden_section_max(&power, a, b, 1e-3);
+        let f = golden_section_max(power, a, b, 1e-3);
         if f - a > 0.01 && b - f > 0.01 {
             return Some(f);
         }
@@ -418,7 +418,7 @@ pub fn estimate_mains_hz<T: Copy + Into<f64>>(x: &[T], rate_hz: f64, hint: Optio
             best_p = p;
         }
     }
-    Some(golden_section_max(&power, (best_f - step).max(lo), (best_f + step).min(hi), 1e-3))
+    Some(golden_section_max(power, (best_f - step).max(lo), (best_f + step).min(hi), 1e-3))
 }
 
 /// Golden-section search for the maximum of a unimodal `f` on `[a, b]`, until the bracket is
