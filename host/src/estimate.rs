@@ -143,6 +143,76 @@ pub struct Estimator {
     /// built-in table's, so a user table is applied to the fit as the ratio of the two tables'
     /// readings of the same window.
     reference: Option<Box<Estimator>>,
+    /// The last fit's correction, reused while the load looks the same.
+    memo: Option<FitMemo>,
+    /// Fits run so far (the rest of the fitted windows reused a memo).
+    fits: u64,
+}
+
+/// Harmonics whose magnitudes identify a load's waveform shape for [`FitMemo`].
+const SHAPE_HARMONICS: usize = 8;
+
+/// What a fit found, kept so that the next windows of an unchanged load need no fit: the
+/// fit's correction to the table's RMS depends only on the waveform's shape and level, so
+/// while both stay put it is reused (a 20 ms fit becomes a fraction of a millisecond, which
+/// is what makes re-processing days of captures practical). Any change of level beyond
+/// [`FitMemo::LEVEL_TOL`], of a harmonic beyond [`FitMemo::SHAPE_TOL`] of the RMS, or an age
+/// of [`FitMemo::MAX_AGE`] windows fits again.
+#[derive(Debug, Clone, Copy)]
+struct FitMemo {
+    /// The table's RMS (built-in table) of the fitted window.
+    base_rms: f64,
+    /// Fitted RMS / `base_rms`.
+    ratio: f64,
+    /// Harmonic magnitudes / RMS of the fitted window.
+    shape: [f64; SHAPE_HARMONICS],
+    /// Windows since the fit.
+    age: u32,
+}
+
+impl FitMemo {
+    const LEVEL_TOL: f64 = 0.02;
+    const SHAPE_TOL: f64 = 0.005;
+    const MAX_AGE: u32 = 300;
+
+    fn still_fits(&self, base_rms: f64, shape: &[f64; SHAPE_HARMONICS]) -> bool {
+        self.age < Self::MAX_AGE
+            && (base_rms / self.base_rms - 1.0).abs() <= Self::LEVEL_TOL
+            && self.shape.iter().zip(shape).all(|(a, b)| (a - b).abs() <= Self::SHAPE_TOL)
+    }
+}
+
+/// Magnitudes of the first harmonics of `amps` at mains frequency `hz`, relative to `rms`:
+/// independent of where in the cycle the window starts, and (because the sample rate is not
+/// synchronous with the mains) right for the sub-sampled stream too, whose phases cover the
+/// cycle evenly. The samples are first summed into phase bins (one cheap pass), so the
+/// harmonics cost a fixed few thousand operations per window.
+fn shape_of(amps: &[f32], rate_hz: f64, hz: f64, rms: f64) -> [f64; SHAPE_HARMONICS] {
+    const BINS: usize = 256;
+    let mut out = [0.0; SHAPE_HARMONICS];
+    if amps.is_empty() || rms <= 0.0 {
+        return out;
+    }
+    let mut sums = [0f64; BINS];
+    let step = hz / rate_hz;
+    let mut phase = 0.0f64;
+    for &a in amps {
+        sums[((phase * BINS as f64) as usize).min(BINS - 1)] += a as f64;
+        phase += step;
+        if phase >= 1.0 {
+            phase -= 1.0;
+        }
+    }
+    let n = amps.len() as f64;
+    for (k, o) in out.iter_mut().enumerate() {
+        let w = std::f64::consts::TAU * (k + 1) as f64 / BINS as f64;
+        let (re, im) = sums.iter().enumerate().fold((0.0, 0.0), |(re, im), (b, &v)| {
+            let (s, c) = (w * (b as f64 + 0.5)).sin_cos();
+            (re + v * c, im - v * s)
+        });
+        *o = 2.0 * (re * re + im * im).sqrt() / n / rms;
+    }
+    out
 }
 
 impl Estimator {
@@ -167,6 +237,8 @@ impl Estimator {
             last_hz: None,
             fitter: None,
             reference: None,
+            memo: None,
+            fits: 0,
         }
         .with_method(cal, cfg.method)
     }
@@ -190,6 +262,11 @@ impl Estimator {
     /// Energy so far, kWh.
     pub fn kwh(&self) -> f64 {
         self.kwh
+    }
+
+    /// Model fits run so far (for figures: windows of an unchanged load reuse the last one).
+    pub fn fits_run(&self) -> u64 {
+        self.fits
     }
 
     /// Carries energy over from an earlier estimator (the rate changed, e.g. a new firmware).
@@ -258,25 +335,39 @@ impl Estimator {
     }
 
     /// The window's RMS by the configured method.
+    ///
+    /// The fit's result is the table's RMS times a correction for the waveform's shape; with a
+    /// user table the correction is taken against the built-in table (the fit's own model) and
+    /// applied to the user table's RMS.
     fn window_rms(&mut self, hz: Option<f64>) -> f64 {
         self.invert(hz);
         let table = half_wave_rms(&self.amps, self.rate_hz, hz);
         let (Some(fitter), Some(f)) = (self.fitter.as_deref_mut(), hz) else { return table };
-        let Some(fit) = fitter.fit_codes(&self.codes, self.rate_hz, f) else { return table };
-        match self.reference.as_deref_mut() {
-            None => fit.irms_a,
+        let base = match self.reference.as_deref_mut() {
+            None => table,
             Some(reference) => {
                 std::mem::swap(&mut reference.codes, &mut self.codes);
                 reference.invert(hz);
                 std::mem::swap(&mut reference.codes, &mut self.codes);
-                let builtin = half_wave_rms(&reference.amps, self.rate_hz, hz);
-                if builtin > 0.0 {
-                    fit.irms_a * table / builtin
-                } else {
-                    fit.irms_a
-                }
+                half_wave_rms(&reference.amps, self.rate_hz, hz)
             }
+        };
+        if base <= 0.0 {
+            return table;
         }
+        let shape = shape_of(&self.amps, self.rate_hz, f, table);
+        if let Some(memo) = self.memo.as_mut().filter(|m| m.still_fits(base, &shape)) {
+            memo.age += 1;
+            return memo.ratio * table;
+        }
+        self.fits += 1;
+        let Some(fit) = fitter.fit_codes(&self.codes, self.rate_hz, f) else {
+            self.memo = None;
+            return table;
+        };
+        let ratio = fit.irms_a / base;
+        self.memo = Some(FitMemo { base_rms: base, ratio, shape, age: 0 });
+        ratio * table
     }
 
     fn finish_window(&mut self) -> Reading {
@@ -448,6 +539,72 @@ pub fn golden_section_max(f: impl Fn(f64) -> f64, mut a: f64, mut b: f64, tol: f
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::{unit_shape, Shape};
+    use crate::waveform_fit::{CtModel, CtParams};
+
+    /// `seconds` of ADC codes at `rate` of the clamp model's steady response to `shape` at
+    /// `rms` amps, 50 Hz.
+    fn model_codes(shape: Shape, rms: f64, rate: f64, seconds: f64) -> Vec<u16> {
+        let p = CtParams::default();
+        let l = 2048;
+        let is: Vec<f64> = (0..l).map(|k| rms * unit_shape(shape, k as f64 / l as f64) / p.turns).collect();
+        let v = CtModel::new(p).unwrap().steady_state(&is, 50.0).v_adc;
+        (0..(seconds * rate) as usize)
+            .map(|j| {
+                let x = (j as f64 * 50.0 / rate).fract() * l as f64;
+                (1023.0 * v[x as usize % l] / 2.5).round() as u16
+            })
+            .collect()
+    }
+
+    /// A steady load is fitted once and the memo serves the rest; a different waveform shape
+    /// at the same table reading is fitted again and read right.
+    #[test]
+    fn fit_memo_serves_steady_loads_and_notices_a_new_shape() {
+        let rate = 1e6 / 122.0;
+        let cal = Calibration::builtin();
+        let mut est = Estimator::new(&cal, rate, EstimatorConfig::default());
+        let mut readings = Vec::new();
+        est.push(0.0, &model_codes(Shape::Sine, 5.0, rate, 6.0), &mut |r| readings.push(r));
+        assert_eq!(est.fits_run(), 1, "a steady sine needs one fit");
+        // An SMPS whose table reading equals the sine's (the table reads it some 20 % high):
+        // only the shape tells them apart.
+        let table_reading = |amps: f64| {
+            let cfg = EstimatorConfig { method: Method::Table, ..EstimatorConfig::default() };
+            let mut table_est = Estimator::new(&cal, rate, cfg);
+            let mut reading = 0.0;
+            table_est.push(0.0, &model_codes(Shape::Smps, amps, rate, 2.0), &mut |r| reading = r.irms_a);
+            reading
+        };
+        let smps = 4.0 * 5.0 / table_reading(4.0);
+        assert!((table_reading(smps) / 5.0 - 1.0).abs() < 0.01, "same level for the table");
+        let codes = model_codes(Shape::Smps, smps, rate, 6.0);
+        est.push(6.0, &codes, &mut |r| readings.push(r));
+        assert_eq!(est.fits_run(), 2, "the new shape is fitted once");
+        for r in &readings[..6] {
+            assert!((r.irms_a / 5.0 - 1.0).abs() < 0.01, "{r:?}");
+        }
+        for r in &readings[6..] {
+            assert!((r.irms_a / smps - 1.0).abs() < 0.02, "{r:?}");
+        }
+    }
+
+    #[test]
+    fn shape_signature_ignores_where_the_window_starts() {
+        let rate = 1e6 / 122.0;
+        let codes = model_codes(Shape::Dimmer, 4.0, rate, 1.2);
+        let cal = Calibration::builtin();
+        let lut = cal.lut_at(Some(50.0));
+        let amps: Vec<f32> = codes.iter().map(|&c| lut[c as usize]).collect();
+        let n = rate as usize;
+        let rms = half_wave_rms(&amps[..n], rate, Some(50.0));
+        let a = shape_of(&amps[..n], rate, 50.0, rms);
+        let b = shape_of(&amps[77..77 + n], rate, 50.0, rms);
+        for k in 0..SHAPE_HARMONICS {
+            assert!((a[k] - b[k]).abs() < FitMemo::SHAPE_TOL / 5.0, "harmonic {}: {} vs {}", k + 1, a[k], b[k]);
+        }
+        assert!(a[0] > 0.1 && a[1] > 0.01, "{a:?}");
+    }
 
     /// Half-wave samples of a sine of `rms` amps at `f` Hz, sampled at `fs`.
     fn half_sine(rms: f64, f: f64, fs: f64, n: usize, phase: f64) -> Vec<f32> {
