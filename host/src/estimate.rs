@@ -32,12 +32,12 @@ pub const RATED_MIN_A: f64 = 0.2;
 pub enum Method {
     /// Fit the clamp's dynamic model to the window's folded waveform
     /// ([`crate::waveform_fit`]): right for any load shape (switch-mode supplies, dimmers), and
-    /// corrected by the calibration table; ~20-100 ms of CPU per window.
+    /// corrected by the calibration table. A fit takes ~20 ms of CPU; its correction is reused
+    /// while the load is unchanged (see `FitMemo` in this module).
     #[default]
     Fit,
     /// Invert each sample through the calibration table only: exact for sinusoidal currents,
-    /// reads distorted currents high (+13 to +36 % on the SPICE goldens); ~100x faster, for
-    /// bulk re-processing.
+    /// reads distorted currents high (+13 to +40 % on the SPICE goldens).
     Table,
 }
 

@@ -177,8 +177,8 @@ struct EstimateArgs {
     /// Calibration table (default: the built-in SPICE-derived table).
     #[arg(long)]
     calibration: Option<PathBuf>,
-    /// fit: the clamp's dynamic model, right for any load shape; table: per-sample table
-    /// inversion only, exact for sinusoidal loads and ~100x faster (bulk re-processing).
+    /// fit: the clamp's dynamic model, right for any load shape (refitted when the load
+    /// changes); table: per-sample table inversion only, exact for sinusoidal loads.
     #[arg(long, value_enum, default_value_t = ct_host::estimate::Method::Fit)]
     method: ct_host::estimate::Method,
 }
