@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 
 use crate::calibration::{Calibration, MAGIC};
 use crate::estimate::{Estimator, EstimatorConfig, Method};
-use crate::input::{analyze_file, InputError};
 use crate::meter::Event;
+use crate::replay::{self, ReplayError};
 
 /// One reference measurement.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,7 +57,7 @@ impl std::str::FromStr for Point {
 #[derive(Debug, thiserror::Error)]
 pub enum CalibrateError {
     #[error(transparent)]
-    Input(#[from] InputError),
+    Recording(#[from] ReplayError),
     #[error("{0}: no usable reading (every window was flagged, or the recording is too short)")]
     NoReadings(String),
     #[error("two points at almost the same current ({0:.3} A and {1:.3} A) with different gains; keep one")]
@@ -97,8 +97,16 @@ struct Probe {
 }
 
 impl Probe {
-    fn read(&self, cal: &Calibration, cfg: EstimatorConfig, rate: Option<f64>) -> Result<f64, CalibrateError> {
+    /// The mean of the full, clean windows, and any warning about the recording (a torn
+    /// capture tail that was skipped).
+    fn read(
+        &self,
+        cal: &Calibration,
+        cfg: EstimatorConfig,
+        rate: Option<f64>,
+    ) -> Result<(f64, Option<String>), CalibrateError> {
         let mut readings = Vec::new();
+        let mut warning = None;
         let mut keep = |e: Event| {
             if let Event::Reading(r) = e {
                 if r.duration_s >= 0.9 * cfg.window_s && !r.flags.gap && !r.flags.over_range {
@@ -108,7 +116,7 @@ impl Probe {
         };
         match (&self.point.evidence, &self.codes) {
             (Evidence::Recording(p), _) => {
-                analyze_file(p, cal.clone(), cfg, rate, &mut keep)?;
+                warning = replay::readings(p, cal.clone(), cfg, rate, &mut |_| true, &mut |e, _| keep(e))?;
             }
             (Evidence::Reading(_), Some(codes)) => {
                 // A bare reading is modelled as a sine through the table, so the table alone
@@ -122,7 +130,7 @@ impl Probe {
         if readings.is_empty() {
             return Err(CalibrateError::NoReadings(self.label()));
         }
-        Ok(readings.iter().sum::<f64>() / readings.len() as f64)
+        Ok((readings.iter().sum::<f64>() / readings.len() as f64, warning))
     }
 
     fn new(point: Point, base: &Calibration, cfg: EstimatorConfig) -> Self {
@@ -250,7 +258,14 @@ pub fn calibrate(
     mut progress: impl FnMut(&str),
 ) -> Result<Outcome, CalibrateError> {
     let probes: Vec<Probe> = points.iter().cloned().map(|p| Probe::new(p, base, cfg)).collect();
-    let before: Vec<f64> = probes.iter().map(|p| p.read(base, cfg, rate)).collect::<Result<_, _>>()?;
+    let mut before = Vec::with_capacity(probes.len());
+    for p in &probes {
+        let (reading, warning) = p.read(base, cfg, rate)?;
+        if let Some(w) = warning {
+            progress(&format!("warning: {w}"));
+        }
+        before.push(reading);
+    }
     // The gain is a function of the level the *base* table reads, since that is what it is
     // looked up by: each knot sits at its point's reading before calibration.
     let mut order: Vec<usize> = (0..probes.len()).collect();
@@ -270,7 +285,7 @@ pub fn calibrate(
     let (mut table, mut text) = apply(base, &knots, out_name, &note);
     let mut after = Vec::new();
     for round in 1..=8 {
-        after = probes.iter().map(|p| p.read(&table, cfg, rate)).collect::<Result<Vec<f64>, _>>()?;
+        after = probes.iter().map(|p| p.read(&table, cfg, rate).map(|r| r.0)).collect::<Result<Vec<f64>, _>>()?;
         let worst = probes.iter().zip(&after).map(|(p, a)| (a / p.point.reference_a - 1.0).abs()).fold(0.0, f64::max);
         progress(&format!("round {round}: worst residual {:.3} %", worst * 100.0));
         if worst < 0.0005 {

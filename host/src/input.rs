@@ -1,37 +1,20 @@
-//! Offline inputs for `ct-read analyze`: a recorded byte stream, or a CSV of raw ADC codes.
+//! Offline inputs other than captures: telling a raw byte stream from a CSV of raw ADC codes,
+//! and estimating from such a CSV ([`crate::replay`] dispatches every kind of recording).
 //!
-//! A recorded stream (e.g. `cat /dev/ttyACM0 > capture.bin`) goes through exactly the same
-//! decoder and session as live data. A CSV of codes carries no Info frame, so its sample rate
-//! comes from `--rate` (one `code` per line) or from the time column (`t_s,code`), and its
-//! codes are taken to match the calibration table's ADC.
-
-use std::path::{Path, PathBuf};
+//! A CSV of codes carries no Info frame, so its sample rate comes from `--rate` (one `code`
+//! per line) or from the time column (`t_s,code`), and its codes are taken to match the
+//! calibration table's ADC.
 
 use crate::calibration::Calibration;
 use crate::estimate::{Estimator, EstimatorConfig};
-use crate::meter::{Event, Meter, MeterError};
+use crate::meter::Event;
 
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
-    #[error("cannot read {path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
     #[error("{file}:{line}: {msg}")]
     Invalid { file: String, line: usize, msg: String },
     #[error("{file}: {msg}")]
     Usage { file: String, msg: String },
-    #[error("{file}: {source}")]
-    Meter {
-        file: String,
-        #[source]
-        source: MeterError,
-    },
-    /// Reading a capture failed (boxed: the capture reader reports input errors too).
-    #[error(transparent)]
-    Capture(Box<crate::replay::ReplayError>),
 }
 
 /// What kind of file `bytes` looks like.
@@ -41,8 +24,6 @@ pub enum InputKind {
     ByteStream,
     /// Text: `code` per line, or `t_s,code`.
     CodesCsv,
-    /// A capture written by `ct-read record` ([`crate::capture`]).
-    Capture,
 }
 
 /// A wire stream has a 0x00 delimiter at least every few hundred bytes; a CSV never has one.
@@ -54,38 +35,6 @@ pub fn sniff(bytes: &[u8]) -> InputKind {
     } else {
         InputKind::ByteStream
     }
-}
-
-/// Reads `path` and reports every event, as the live path would.
-pub fn analyze_file(
-    path: &Path,
-    cal: Calibration,
-    cfg: EstimatorConfig,
-    rate: Option<f64>,
-    out: &mut impl FnMut(Event),
-) -> Result<InputKind, InputError> {
-    if crate::capture::is_capture(path) {
-        // A torn tail is skipped as everywhere; its warning has no channel here.
-        crate::replay::readings(path, cal, cfg, rate, &mut |_| true, &mut |e, _| out(e))
-            .map_err(|e| InputError::Capture(Box::new(e)))?;
-        return Ok(InputKind::Capture);
-    }
-    let bytes = std::fs::read(path).map_err(|source| InputError::Io { path: path.to_owned(), source })?;
-    let name = path.display().to_string();
-    let kind = sniff(&bytes);
-    match kind {
-        InputKind::ByteStream => {
-            let mut meter = Meter::new(cal, cfg);
-            meter.bytes(&bytes, out).map_err(|source| InputError::Meter { file: name, source })?;
-            meter.finish(out);
-        }
-        // `sniff` never says Capture: captures are recognised by their magic line above.
-        InputKind::CodesCsv | InputKind::Capture => {
-            let text = String::from_utf8_lossy(&bytes);
-            analyze_codes_csv(&text, &name, cal, cfg, rate, out)?;
-        }
-    }
-    Ok(kind)
 }
 
 /// Parses a CSV of codes and estimates from it.

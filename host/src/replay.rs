@@ -63,7 +63,6 @@ pub fn detect(path: &Path) -> Result<Format, ReplayError> {
     Ok(match input::sniff(&head) {
         InputKind::ByteStream => Format::ByteStream,
         InputKind::CodesCsv => Format::CodesCsv,
-        InputKind::Capture => Format::Capture,
     })
 }
 

@@ -148,6 +148,10 @@ fn torn_capture_tail_is_skipped_with_a_warning() {
     let torn = json_lines(&out);
     assert!(torn.len() + 1 >= whole.len() && torn.len() <= whole.len(), "{} vs {}", torn.len(), whole.len());
     assert_eq!(torn[0], whole[0]);
+    let table = dir.path().join("t.csv");
+    let point = format!("{}=4.1", cap.display());
+    let (_, err) = ct_read(&["calibrate", "--point", &point, "-o", table.to_str().unwrap(), "--method", "table"]);
+    assert!(err.contains("warning: ") && err.contains("c.ctcap: ignoring the last"), "calibrate: {err}");
     let (_, err) = ct_read(&["plot", cap.to_str().unwrap(), "-o", dir.path().join("p.png").to_str().unwrap()]);
     assert!(err.contains("ignoring the last"), "{err}");
     let (_, err) = ct_read(&["export", cap.to_str().unwrap(), "--csv", dir.path().join("e.csv").to_str().unwrap()]);

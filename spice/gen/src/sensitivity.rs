@@ -18,7 +18,7 @@ use anyhow::{Context, Result};
 use ct_host::calibrate::{calibrate, Evidence, Point};
 use ct_host::calibration::Calibration;
 use ct_host::estimate::EstimatorConfig;
-use ct_host::input::analyze_file;
+
 use ct_host::meter::Event;
 use rayon::prelude::*;
 
@@ -106,7 +106,7 @@ pub fn codes_csv(codes: &[u16], rate: f64) -> String {
 fn host_reading(cal: &Calibration, path: &Path, cfg: EstimatorConfig) -> Result<(f64, bool)> {
     let mut v = Vec::new();
     let mut clipped = false;
-    analyze_file(path, cal.clone(), cfg, None, &mut |e| {
+    ct_host::replay::readings(path, cal.clone(), cfg, None, &mut |_| true, &mut |e, _| {
         if let Event::Reading(r) = e {
             if r.duration_s >= 0.9 * cfg.window_s {
                 v.push(r.irms_a);
