@@ -14,7 +14,7 @@ use ct_host::capture::{self, CaptureReader, Kind};
 use ct_host::output::CSV_HEADER;
 use ct_host::sim::{DeviceProfile, Faults, Load, Shape, VirtualDevice};
 
-use common::{spawn_device, BIN};
+use common::{spawn_device, unplug_and_replug, BIN};
 const SCHEMA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/sql/readings.sql");
 
 fn ct_read(args: &[&str]) -> (String, String) {
@@ -165,18 +165,14 @@ fn recording_survives_unplug_and_replug() {
     let dir = tempfile::tempdir().unwrap();
     let link = dir.path().join("ttyVIRT");
     let cap = dir.path().join("r.ctcap");
-    let mut dev = spawn_device(&link);
+    let dev = spawn_device(&link);
     let reader = Command::new(BIN)
         .args(["record", link.to_str().unwrap(), "-o", cap.to_str().unwrap(), "--json", "--duration", "7"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(2500));
-    dev.kill().unwrap();
-    dev.wait().unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
-    let mut dev = spawn_device(&link);
+    let mut dev = unplug_and_replug(dev, &link);
     let out = reader.wait_with_output().unwrap();
     dev.kill().unwrap();
     let _ = dev.wait();

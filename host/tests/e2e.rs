@@ -14,9 +14,8 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
-use common::{spawn_device, BIN};
+use common::{spawn_device, unplug_and_replug, BIN};
 
 #[derive(Debug, Clone)]
 struct R {
@@ -167,18 +166,14 @@ fn missing_port_lists_what_exists() {
 fn unplugged_device_is_reopened_with_the_gap_shown() {
     let dir = tempfile::tempdir().unwrap();
     let link = dir.path().join("ttyVIRT");
-    let mut dev = spawn_device(&link);
+    let dev = spawn_device(&link);
     let reader = Command::new(BIN)
         .args([link.to_str().unwrap(), "--json", "--duration", "7"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(2500));
-    dev.kill().unwrap();
-    dev.wait().unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
-    let mut dev = spawn_device(&link);
+    let mut dev = unplug_and_replug(dev, &link);
     let out = reader.wait_with_output().unwrap();
     dev.kill().unwrap();
     let _ = dev.wait();

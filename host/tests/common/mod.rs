@@ -23,3 +23,13 @@ pub fn spawn_device(link: &Path) -> Child {
     }
     child
 }
+
+/// Unplugs `device` after 2.5 s of reading (kills it, so its pty vanishes) and plugs a new one
+/// in at the same `link` 1.5 s later; returns the new device.
+pub fn unplug_and_replug(mut device: Child, link: &Path) -> Child {
+    std::thread::sleep(Duration::from_millis(2500));
+    device.kill().unwrap();
+    device.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    spawn_device(link)
+}
