@@ -17,12 +17,20 @@ rustup component add rust-src llvm-tools --toolchain nightly
 
 out="$fw/target/ci"
 mkdir -p "$out"
+# Sources the ELFs are built from: when .ci/firmware.sh has just built and copied both (as in
+# .ci/run), nothing here is newer and the two feature-switching rebuilds are skipped.
+sources=("$fw/src" "$fw/logic/src" "$fw/Cargo.toml" "$fw/Cargo.lock" "$fw/logic/Cargo.toml" "$fw/memory.x" "$fw/msp430g2553.json" "$fw/.cargo" "$fw/build.rs" "$fw/rust-toolchain.toml" "$root/wire/src" "$root/wire/Cargo.toml")
 for profile in launchpad fast; do
+  elf="$out/ct-firmware-$profile.elf"
+  if [[ -f $elf && -z $(find "${sources[@]}" -newer "$elf" -print -quit) ]]; then
+    echo "== emu: firmware $profile: $elf is up to date"
+    continue
+  fi
   features=()
   [[ $profile == fast ]] && features=(--features fast)
   echo "== emu: firmware $profile (release)"
   (cd "$fw" && cargo +nightly build --release "${features[@]}")
-  cp "$fw/target/msp430g2553/release/ct-firmware" "$out/ct-firmware-$profile.elf"
+  cp "$fw/target/msp430g2553/release/ct-firmware" "$elf"
 done
 
 echo "== emu: cargo test --release -p ct-emu"
