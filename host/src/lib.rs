@@ -1,4 +1,5 @@
-//! Host side of the Efergy CT meter.
+//! Host side of the Efergy CT meter: the sources, sinks and commands around the pure
+//! computation of `ct-core` (whose modules are re-exported here under their own names).
 //!
 //! Bytes from the serial port go through [`decoder::Decoder`] (COBS frames, resync on
 //! corruption) into [`meter::Meter`] (sample rate from Info frames, gaps, resets), whose
@@ -10,19 +11,15 @@
 //! samples via [`samples`]) with wall-clock times, and [`export`], [`sqlite`] and [`plot`] turn
 //! it into CSV, database rows and pictures.
 
+pub use ct_core::{calibration, clamp_model, decoder, estimate, fold, load_shape, meter, samples, waveform_fit};
+
 pub mod calibrate;
-pub mod calibration;
 pub mod capture;
-pub mod decoder;
-pub mod estimate;
 pub mod export;
 pub mod input;
-pub mod meter;
 pub mod output;
 pub mod plot;
 pub mod replay;
-pub mod samples;
 pub mod serial;
 pub mod sim;
 pub mod sqlite;
-pub mod waveform_fit;

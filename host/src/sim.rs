@@ -2,7 +2,7 @@
 //! behind a real pseudo-terminal.
 //!
 //! A load waveform (sine, switch-mode supply, phase-cut dimmer, optionally stepping) is turned
-//! into the ADC-input voltage by the clamp's dynamic model ([`crate::waveform_fit::CtModel`],
+//! into the ADC-input voltage by the clamp's dynamic model ([`crate::clamp_model::CtModel`],
 //! validated against the SPICE goldens: magnetising inductance, diode network, interface),
 //! in its periodic steady state at each load level (the few-cycle transient after a step is
 //! not modelled), quantised with ADC noise, and framed exactly as the firmware frames it:
@@ -22,7 +22,8 @@ use ct_wire::pack::pack4;
 use ct_wire::{framing, BuildProfile, Info, ResetCause, Status};
 
 use crate::calibration::Calibration;
-use crate::waveform_fit::{CtModel, CtParams};
+use crate::clamp_model::{CtModel, CtParams};
+pub use ct_core::load_shape::{unit_shape, Shape};
 
 /// Points per mains cycle of the precomputed ADC-input waveform.
 const POINTS_PER_CYCLE: usize = 2048;
@@ -61,17 +62,6 @@ impl DeviceProfile {
     }
 }
 
-/// Shape of the simulated load current.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Shape {
-    /// A resistive load: a pure sine.
-    Sine,
-    /// A switch-mode power supply: narrow peaks at the voltage crests (crest factor ~3.2).
-    Smps,
-    /// A leading-edge phase-cut dimmer firing at 90 degrees.
-    Dimmer,
-}
-
 /// The simulated load.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Load {
@@ -100,39 +90,6 @@ impl Load {
         match self.step {
             Some((at, amps)) if (t * self.mains_hz).floor() >= (at * self.mains_hz).ceil() => amps,
             _ => self.amps,
-        }
-    }
-}
-
-/// The load shapes with unit RMS, as a function of the phase in cycles `p` in `[0, 1)`.
-pub fn unit_shape(shape: Shape, p: f64) -> f64 {
-    use std::f64::consts::{PI, SQRT_2, TAU};
-    match shape {
-        Shape::Sine => SQRT_2 * (TAU * p).sin(),
-        Shape::Smps => {
-            // A cos^2 pulse of half-width W cycles centred on each crest: the diode-bridge
-            // current of a capacitor-input supply. Its mean square is 2 * (3/8) * 2W = 1.5 W,
-            // so the peak that gives unit RMS is sqrt(1 / (1.5 W)).
-            const W: f64 = 0.07;
-            let peak = (1.0 / (1.5 * W)).sqrt();
-            let pulse = |d: f64| {
-                if d.abs() < W {
-                    (PI * d / (2.0 * W)).cos().powi(2)
-                } else {
-                    0.0
-                }
-            };
-            peak * (pulse(p - 0.25) - pulse(p - 0.75))
-        }
-        Shape::Dimmer => {
-            // Conducts from 90 degrees to the zero crossing in each half-cycle: exactly half of
-            // each half-sine's energy, so a full sine scaled by 2 has unit RMS.
-            let in_half = (2.0 * p).fract();
-            if in_half >= 0.5 {
-                2.0 * (TAU * p).sin()
-            } else {
-                0.0
-            }
         }
     }
 }
@@ -444,19 +401,6 @@ impl Drop for PtyDevice {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Each unit shape has RMS 1, by numerical integration over one cycle.
-    #[test]
-    fn unit_shapes_have_unit_rms() {
-        for shape in [Shape::Sine, Shape::Smps, Shape::Dimmer] {
-            let n = 200_000;
-            let ms: f64 =
-                (0..n).map(|k| unit_shape(shape, (k as f64 + 0.5) / n as f64).powi(2)).sum::<f64>() / n as f64;
-            assert!((ms.sqrt() - 1.0).abs() < 1e-4, "{shape:?}: rms {}", ms.sqrt());
-        }
-        let crest = (0..1000).map(|k| unit_shape(Shape::Smps, k as f64 / 1000.0).abs()).fold(0.0, f64::max);
-        assert!(crest >= 3.0, "SMPS crest factor {crest}");
-    }
 
     /// As the firmware at boot: the garbage (if any), one lone delimiter, then the Info frame.
     #[test]

@@ -1,8 +1,8 @@
 //! The accuracy report: every golden case at both link profiles, this project's error beside
 //! the naive method's, against the targets of the SPICE issue.
 
-use ct_host::calibration::Calibration;
-use ct_host::estimate::{Estimator, EstimatorConfig, Method, Reading};
+use ct_core::calibration::Calibration;
+use ct_core::estimate::{Estimator, EstimatorConfig, Method, Reading};
 
 use crate::{naive_rms_codes, Case, GoldenError, Waveform, PROFILES, START_OFFSET_S, STEADY_SECONDS};
 

@@ -2,9 +2,9 @@
 //! an overwrite switch): it is regenerated here and must match the committed file.
 //! Regenerate with `UPDATE_GOLDEN=1 cargo test -p ct-golden --test accuracy_report`.
 
+use ct_core::calibration::{Calibration, DEFAULT_TABLE_NAME};
 use ct_golden::manifest;
 use ct_golden::report::{evaluate, markdown};
-use ct_host::calibration::{Calibration, DEFAULT_TABLE_NAME};
 
 #[test]
 fn committed_accuracy_report_is_current() {

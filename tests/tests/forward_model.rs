@@ -1,11 +1,11 @@
-//! The host's forward model of the clamp and interface (`ct_host::waveform_fit::CtModel`,
+//! The host's forward model of the clamp and interface (`ct_core::clamp_model::CtModel`,
 //! which the default estimator inverts) against every steady-state SPICE golden: fed the source
 //! current the generator fed ngspice, it must reproduce the golden ADC-input voltage. This ties
 //! the host's physics to the SPICE netlists, so neither can drift alone.
 
+use ct_core::clamp_model::{CtModel, CtParams};
 use ct_golden::stimulus::source;
 use ct_golden::{manifest, Waveform};
-use ct_host::waveform_fit::{CtModel, CtParams};
 
 /// The sources chosen for each case are the ones the manifest describes: their RMS, over a
 /// finely sampled cycle, is the manifest's.

@@ -3,9 +3,9 @@
 //! 0.2 A, <= 2 % for the SMPS, dimmer and step cases, and zero current reads < 0.05 A.
 //! Truth is the manifest's RMS of the source current (see `ct_golden`).
 
+use ct_core::calibration::Calibration;
 use ct_golden::report::{evaluate, ProfileResult};
 use ct_golden::{manifest, Waveform};
-use ct_host::calibration::Calibration;
 
 #[test]
 fn every_golden_case_meets_its_target_at_both_profiles() {

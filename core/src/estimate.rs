@@ -28,7 +28,8 @@ pub const SQUELCH_CODES: u16 = 3;
 pub const RATED_MIN_A: f64 = 0.2;
 
 /// How a window's samples become an RMS current.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Method {
     /// Fit the clamp's dynamic model to the window's folded waveform
     /// ([`crate::waveform_fit`]): right for any load shape (switch-mode supplies, dimmers), and
@@ -539,8 +540,8 @@ pub fn golden_section_max(f: impl Fn(f64) -> f64, mut a: f64, mut b: f64, tol: f
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::{unit_shape, Shape};
-    use crate::waveform_fit::{CtModel, CtParams};
+    use crate::clamp_model::{CtModel, CtParams};
+    use crate::load_shape::{unit_shape, Shape};
 
     /// `seconds` of ADC codes at `rate` of the clamp model's steady response to `shape` at
     /// `rms` amps, 50 Hz.

@@ -1,0 +1,447 @@
+//! The clamp and its interface as a dynamic model: the steady-state response of the SPICE
+//! netlist (spice/efergy_ct.sub + spice/interface.sub) to a periodic secondary source current.
+//!
+//! Why a dynamic model: the coil's magnetizing inductance Lm shunts and phase-shifts the
+//! current it passes on, far more at 50 Hz than for the harmonics of narrow pulses, so no
+//! memoryless table from ADC code to current can be right for every waveform shape. The model
+//! integrates `Lm di_m/dt = v_b + Rw (i_s - i_m)` with the burden's nonlinear characteristic
+//! `i_s - i_m = g(v_b)` solved at every instant (the knee diode, the clamp diode, the
+//! interface's bias and in-line diode), and the ADC capacitor's lag behind the divider.
+//! It is what the virtual device draws its codes from, what the waveform fit inverts, and what
+//! the direct inversion ([`crate::inversion`]) runs backwards.
+
+/// Thermal voltage kT/q at SPICE's default temperature (27 degrees C), so the diode curves
+/// match the goldens' simulator.
+const VT: f64 = 1.380649e-23 * 300.15 / 1.602176634e-19;
+
+/// A junction diode as SPICE models it (saturation current, emission coefficient, series
+/// resistance); breakdown and capacitance are irrelevant at the few volts seen here.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Diode {
+    pub is: f64,
+    pub n: f64,
+    pub rs: f64,
+}
+
+impl Diode {
+    /// spice/models.lib: `.model D1N4001 D(Is=14.11n N=1.984 Rs=33.89m)`.
+    pub const D1N4001: Diode = Diode { is: 14.11e-9, n: 1.984, rs: 33.89e-3 };
+
+    /// Current through the diode in series with `r_ext` when `v` is across both, and the
+    /// junction's small-signal resistance there. Solved for the junction voltage by Newton's
+    /// method safeguarded by bisection: the residual is monotonic and bracketed by 0 and `v`.
+    fn series(&self, v: f64, r_ext: f64) -> (f64, f64) {
+        let nvt = self.n * VT;
+        let r = r_ext + self.rs;
+        let (mut lo, mut hi) = if v >= 0.0 { (0.0, v) } else { (v, 0.0) };
+        let mut vj = if v > 0.0 { v.min(0.7) } else { v };
+        for _ in 0..200 {
+            let e = (vj / nvt).min(700.0).exp();
+            let f = vj + r * self.is * (e - 1.0) - v;
+            if f > 0.0 {
+                hi = vj;
+            } else {
+                lo = vj;
+            }
+            let df = 1.0 + r * self.is * e / nvt;
+            let mut next = vj - f / df;
+            if !(next > lo && next < hi) {
+                next = 0.5 * (lo + hi);
+            }
+            if (next - vj).abs() < 1e-14 {
+                vj = next;
+                break;
+            }
+            vj = next;
+        }
+        let e = (vj / nvt).min(700.0).exp();
+        (self.is * (e - 1.0), nvt / (self.is * e))
+    }
+}
+
+/// The CT and interface parameters: the `.subckt` parameters of spice/efergy_ct.sub and
+/// spice/interface.sub (the golden headers state the values used).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CtParams {
+    /// Secondary turns (one primary turn).
+    pub turns: f64,
+    /// Magnetizing inductance, H.
+    pub lm: f64,
+    /// Winding resistance, ohm.
+    pub rw: f64,
+    /// Burden resistor across the coil, ohm.
+    pub rb: f64,
+    /// Resistor in series with the knee diode, ohm.
+    pub rk: f64,
+    /// Bias of the cold end, V.
+    pub vbias: f64,
+    /// Output divider, ohm: in-line diode -> r1 -> ADC -> r2 -> ground.
+    pub r1: f64,
+    pub r2: f64,
+    /// Capacitor at the ADC input, F.
+    pub cadc: f64,
+    pub diode: Diode,
+    /// ADC reference, V, and full-scale code (`code = round(full_scale * V / vref)`).
+    pub adc_ref_v: f64,
+    pub adc_full_scale: u16,
+}
+
+impl Default for CtParams {
+    /// The values the goldens were generated with (`# parameters:` line of tests/golden/*.txt).
+    fn default() -> Self {
+        CtParams {
+            turns: 1350.0,
+            lm: 0.6,
+            rw: 52.5,
+            rb: 220.0,
+            rk: 39.0,
+            vbias: 0.8,
+            r1: 1600.0,
+            r2: 3300.0,
+            cadc: 10e-9,
+            diode: Diode::D1N4001,
+            adc_ref_v: 2.5,
+            adc_full_scale: 1023,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ModelError {
+    #[error("CT model parameter {name} = {value} must be finite and positive")]
+    Parameter { name: &'static str, value: f64 },
+}
+
+/// Lowest and highest burden voltage tabulated, V: the clamp holds the hot end above about
+/// -0.85 V even at 95 A, and 8 V is far beyond the ADC's full scale (about 3.6 V at the burden).
+const VB_RANGE: (f64, f64) = (-1.2, 8.0);
+/// Burden-voltage step of the tables, V. Linear interpolation of a diode exponential over this
+/// step errs by (step / (n Vt))^2 / 8 ~ 1e-5 of the current.
+const VB_STEP: f64 = 0.25e-3;
+
+/// Static (memoryless) part of the model, tabulated over the burden voltage `v_b` (hot minus
+/// cold): the current the burden network plus interface draws, the ADC voltage it produces when
+/// the ADC capacitor is ignored, and that capacitor's time constant.
+#[derive(Debug, Clone)]
+pub struct CtModel {
+    pub(crate) p: CtParams,
+    /// Current into burden network + interface at `VB_RANGE.0 + k * VB_STEP`, strictly increasing.
+    g: Vec<f64>,
+    /// Quasi-static ADC voltage (divider output with Cadc ignored).
+    vq: Vec<f64>,
+    /// Current of the in-line diode in series with R1 at `X_RANGE.0 + k * VB_STEP` across both
+    /// (hot node minus ADC node): what charges Cadc.
+    fl: Vec<f64>,
+}
+
+/// Range of the voltage across in-line diode + R1 tabulated (below it the diode is off).
+const X_RANGE: (f64, f64) = (-0.5, 9.0);
+
+/// One point of the static characteristic, interpolated at a burden current.
+#[derive(Debug, Clone, Copy, Default)]
+struct Static {
+    vb: f64,
+    /// dv_b / di_b: the burden's incremental resistance.
+    r: f64,
+    vq: f64,
+}
+
+/// The model's periodic steady state over one cycle, at the instants of the source given.
+#[derive(Debug, Clone, Default)]
+pub struct SteadyState {
+    /// Magnetizing current, A.
+    pub i_m: Vec<f64>,
+    /// Burden voltage (hot - cold), V.
+    pub v_b: Vec<f64>,
+    /// ADC-input voltage, V (with Cadc).
+    pub v_adc: Vec<f64>,
+}
+
+/// Per-point quantities of one steady-state solution that the fit's Jacobian needs.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Trace {
+    pub(crate) im: Vec<f64>,
+    /// Incremental resistance seen by the magnetizing branch: r_burden + Rw.
+    pub(crate) rr: Vec<f64>,
+    pub(crate) vb: Vec<f64>,
+    pub(crate) vq: Vec<f64>,
+    /// Small-signal gain from the burden current to the ADC voltage's equilibrium (dv/di_b),
+    /// and the ADC capacitor's time constant, at the solution.
+    pub(crate) q: Vec<f64>,
+    pub(crate) tau: Vec<f64>,
+    /// d i_m[n+1] / d i_m[n], and its running product from point 0 (`acum[n]` = product of the
+    /// first n factors).
+    pub(crate) a: Vec<f64>,
+    pub(crate) acum: Vec<f64>,
+    /// ADC voltage with Cadc.
+    pub(crate) v: Vec<f64>,
+    /// Magnetizing current at point 0 (a warm start for the next solve).
+    pub(crate) im0: f64,
+}
+
+impl CtModel {
+    pub fn new(p: CtParams) -> Result<Self, ModelError> {
+        for (name, value) in [
+            ("turns", p.turns),
+            ("lm", p.lm),
+            ("rw", p.rw),
+            ("rb", p.rb),
+            ("rk", p.rk),
+            ("r1", p.r1),
+            ("r2", p.r2),
+            ("diode.is", p.diode.is),
+            ("diode.n", p.diode.n),
+            ("adc_ref_v", p.adc_ref_v),
+        ] {
+            if !(value.is_finite() && value > 0.0) {
+                return Err(ModelError::Parameter { name, value });
+            }
+        }
+        for (name, value) in [("vbias", p.vbias), ("cadc", p.cadc), ("diode.rs", p.diode.rs)] {
+            if !(value.is_finite() && value >= 0.0) {
+                return Err(ModelError::Parameter { name, value });
+            }
+        }
+        let n = ((VB_RANGE.1 - VB_RANGE.0) / VB_STEP).round() as usize + 1;
+        let (mut g, mut vq) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        let d = p.diode;
+        for k in 0..n {
+            let vb = VB_RANGE.0 + k as f64 * VB_STEP;
+            let (ik, _) = d.series(vb, p.rk);
+            let (ic, _) = d.series(-vb, 0.0);
+            // The interface's own current is taken quasi-static here: Cadc's charging current
+            // (at most ~25 uA) is negligible against the burden's.
+            let (il, _) = d.series(p.vbias + vb, p.r1 + p.r2);
+            g.push(vb / p.rb + ik - ic + il);
+            vq.push(il * p.r2);
+        }
+        let nx = ((X_RANGE.1 - X_RANGE.0) / VB_STEP).round() as usize + 1;
+        let fl = (0..nx).map(|k| d.series(X_RANGE.0 + k as f64 * VB_STEP, p.r1).0).collect();
+        Ok(CtModel { p, g, vq, fl })
+    }
+
+    pub fn params(&self) -> &CtParams {
+        &self.p
+    }
+
+    /// The static characteristic at burden current `ib` (linear interpolation in the tables,
+    /// linear extrapolation beyond them).
+    fn at_current(&self, ib: f64) -> Static {
+        let g = &self.g;
+        let last = g.len() - 2;
+        let k = g.partition_point(|&x| x <= ib).saturating_sub(1).min(last);
+        let (g0, g1) = (g[k], g[k + 1]);
+        let frac = (ib - g0) / (g1 - g0);
+        Static {
+            vb: VB_RANGE.0 + (k as f64 + frac) * VB_STEP,
+            r: VB_STEP / (g1 - g0),
+            vq: self.vq[k] + frac * (self.vq[k + 1] - self.vq[k]),
+        }
+    }
+
+    /// Burden voltage and incremental resistance at burden current `ib`.
+    pub(crate) fn burden_at(&self, ib: f64) -> (f64, f64) {
+        let s = self.at_current(ib);
+        (s.vb, s.r)
+    }
+
+    /// Quasi-static ADC voltage (ADC capacitor ignored) at burden voltage `vb`.
+    pub(crate) fn quasi_static_adc(&self, vb: f64) -> f64 {
+        let x = ((vb - VB_RANGE.0) / VB_STEP).clamp(0.0, (self.vq.len() - 1) as f64);
+        let k = (x as usize).min(self.vq.len() - 2);
+        self.vq[k] + (x - k as f64) * (self.vq[k + 1] - self.vq[k])
+    }
+
+    /// In-line diode + R1 current at `x` volts across them, and its slope.
+    #[inline]
+    fn inline_diode(&self, x: f64) -> (f64, f64) {
+        let u = (x - X_RANGE.0) / VB_STEP;
+        let last = self.fl.len() - 2;
+        let k = if u <= 0.0 { 0 } else { (u as usize).min(last) };
+        let slope = (self.fl[k + 1] - self.fl[k]) / VB_STEP;
+        (self.fl[k] + (u - k as f64) * VB_STEP * slope, slope)
+    }
+
+    /// Burden voltage that produces quasi-static ADC voltage `v` (`None` where the in-line diode
+    /// is cut off and the ADC voltage says nothing).
+    pub(crate) fn vb_from_adc(&self, v: f64) -> Option<f64> {
+        let vq = &self.vq;
+        if v.is_nan() || v <= 1e-3 || v > vq[vq.len() - 1] {
+            return None;
+        }
+        let k = vq.partition_point(|&x| x <= v).saturating_sub(1).min(vq.len() - 2);
+        let frac = (v - vq[k]) / (vq[k + 1] - vq[k]);
+        Some(VB_RANGE.0 + (k as f64 + frac) * VB_STEP)
+    }
+
+    pub(crate) fn current_at_vb(&self, vb: f64) -> f64 {
+        let x = ((vb - VB_RANGE.0) / VB_STEP).clamp(0.0, (self.g.len() - 1) as f64);
+        let k = (x as usize).min(self.g.len() - 2);
+        let frac = x - k as f64;
+        self.g[k] + frac * (self.g[k + 1] - self.g[k])
+    }
+
+    /// Periodic steady state for the secondary source current `i_s` (amps), given at `L =
+    /// i_s.len()` equally spaced instants over one cycle of `mains_hz` and linear in between
+    /// (exactly what a SPICE PWL source with those knots does).
+    ///
+    /// Physics: the ideal source feeds the magnetizing inductance and, through the winding
+    /// resistance, the burden; `Lm di_m/dt = v_b + Rw (i_s - i_m)` with `i_s - i_m = g(v_b)`.
+    /// Integrated by the trapezoidal rule (implicit, each step solved by Newton's method); the
+    /// cycle-start value of `i_m` that makes the cycle periodic is found by Newton's method on
+    /// the one-cycle map (shooting), usually in 2-3 cycles. The ADC capacitor is a 12-33 us
+    /// lag behind the quasi-static divider output, integrated exactly for a linear input per
+    /// step.
+    pub fn steady_state(&self, i_s: &[f64], mains_hz: f64) -> SteadyState {
+        let mut t = Trace::default();
+        self.solve(i_s, mains_hz, 0.0, 3e-6, &mut t);
+        SteadyState { i_m: t.im, v_b: t.vb, v_adc: t.v }
+    }
+
+    /// Solves the periodic steady state into `t`, starting the shooting from `im0`, with ADC
+    /// capacitor steps of at most `cadc_step` seconds.
+    pub(crate) fn solve(&self, is: &[f64], hz: f64, im0: f64, cadc_step: f64, t: &mut Trace) {
+        let l = is.len();
+        for v in [&mut t.im, &mut t.rr, &mut t.vb, &mut t.vq, &mut t.q, &mut t.tau, &mut t.a, &mut t.acum, &mut t.v] {
+            v.clear();
+            v.resize(l, 0.0);
+        }
+        if l == 0 {
+            return;
+        }
+        let h = 1.0 / (hz * l as f64);
+        let c = h / (2.0 * self.p.lm);
+        let rw = self.p.rw;
+        let mut x = im0;
+        // The trace of the last cycle run is kept: it starts from a value within 0.1 nA of the
+        // periodic one (a millionth of an LSB's worth of current).
+        for attempt in 0..20 {
+            let (end, slope) = self.cycle(is, c, rw, x, t);
+            let step = (end - x) / (1.0 - slope);
+            if step.abs() < 1e-10 || attempt == 19 {
+                break;
+            }
+            x += step;
+        }
+        t.im0 = x;
+        self.filter_cadc(h, cadc_step, t);
+    }
+
+    /// One cycle from `im0`, recording the trace; returns `i_m` after the cycle and its
+    /// derivative with respect to `im0`.
+    fn cycle(&self, is: &[f64], c: f64, rw: f64, im0: f64, t: &mut Trace) -> (f64, f64) {
+        let l = is.len();
+        let mut im = im0;
+        let mut s = self.at_current(is[0] - im);
+        let mut prod = 1.0;
+        for n in 0..l {
+            t.im[n] = im;
+            t.rr[n] = s.r + rw;
+            t.vb[n] = s.vb;
+            t.vq[n] = s.vq;
+            t.acum[n] = prod;
+            let u0 = s.vb + rw * (is[n] - im);
+            let is1 = is[(n + 1) % l];
+            // Explicit predictor, then Newton on the implicit trapezoidal step.
+            let mut x = im + 2.0 * c * u0;
+            for _ in 0..8 {
+                let s1 = self.at_current(is1 - x);
+                let f = x - im - c * (u0 + s1.vb + rw * (is1 - x));
+                let df = 1.0 + c * (s1.r + rw);
+                let dx = f / df;
+                x -= dx;
+                if dx.abs() < 1e-15 {
+                    break;
+                }
+            }
+            let s1 = self.at_current(is1 - x);
+            let a = (1.0 - c * (s.r + rw)) / (1.0 + c * (s1.r + rw));
+            t.a[n] = a;
+            prod *= a;
+            im = x;
+            s = s1;
+        }
+        (im, prod)
+    }
+
+    /// The ADC capacitor: `Cadc dv/dt = F(Vbias + v_b - v) - v / R2`, F the in-line diode in
+    /// series with R1. Nonlinear on purpose: on a falling edge the diode cuts off and Cadc
+    /// discharges through R2 alone (33 us), a longer lag than any linearisation around the
+    /// quasi-static point gives (1 us of timing, 2-3 mV at the steepest edges at 73 A).
+    /// Trapezoidal steps of at most `max_step` (3 us, a tenth of the time constant, for
+    /// validation; the fit uses coarser ones), `v_b` linear in between. Started 300 us before
+    /// the cycle's end, which makes it periodic (its memory is tens of microseconds).
+    fn filter_cadc(&self, h: f64, max_step: f64, t: &mut Trace) {
+        let l = t.vq.len();
+        let (c, g2, vbias) = (self.p.cadc, 1.0 / self.p.r2, self.p.vbias);
+        if c == 0.0 {
+            for n in 0..l {
+                let (_, fp) = self.inline_diode(vbias + t.vb[n] - t.vq[n]);
+                t.v[n] = t.vq[n];
+                t.q[n] = fp / (fp + g2) * (t.rr[n] - self.p.rw);
+                t.tau[n] = 0.0;
+            }
+            return;
+        }
+        let m = (h / max_step).ceil().max(1.0) as usize;
+        let hs = h / m as f64;
+        let k = hs / (2.0 * c);
+        let warm = ((300e-6 / h).ceil() as usize).min(l);
+        let mut v = t.vq[l - warm];
+        for pass in 0..2 {
+            let from = if pass == 0 { l - warm + 1 } else { 0 };
+            for n in from..l {
+                let prev = if n == 0 { l - 1 } else { n - 1 };
+                let (h0, h1) = (vbias + t.vb[prev], vbias + t.vb[n]);
+                for sub in 0..m {
+                    let ha = h0 + (h1 - h0) * sub as f64 / m as f64;
+                    let hb = h0 + (h1 - h0) * (sub + 1) as f64 / m as f64;
+                    let f0 = self.inline_diode(ha - v).0 - v * g2;
+                    let mut v1 = v + 2.0 * k * f0;
+                    for _ in 0..8 {
+                        let (fa, fp) = self.inline_diode(hb - v1);
+                        let res = v1 - v - k * (f0 + fa - v1 * g2);
+                        let dv = res / (1.0 + k * (fp + g2));
+                        v1 -= dv;
+                        if dv.abs() < 1e-13 {
+                            break;
+                        }
+                    }
+                    v = v1;
+                }
+                if pass == 1 {
+                    t.v[n] = v;
+                    let (_, fp) = self.inline_diode(vbias + t.vb[n] - v);
+                    t.q[n] = fp / (fp + g2) * (t.rr[n] - self.p.rw);
+                    t.tau[n] = c / (fp + g2);
+                }
+            }
+        }
+    }
+}
+
+/// One step of a first-order lag toward `u` (linear over the step), solved exactly: the
+/// linearised ADC capacitor in the fit's Jacobian.
+#[inline]
+pub(crate) fn cadc_step(h: f64, tau0: f64, tau1: f64, u0: f64, u1: f64, v0: f64) -> f64 {
+    let tau = 0.5 * (tau0 + tau1);
+    if tau <= 0.0 {
+        return u1;
+    }
+    let a = (-h / tau).exp();
+    u1 + (v0 - u0) * a - (u1 - u0) * (tau / h) * (1.0 - a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_parameters_are_valid_and_bad_ones_rejected() {
+        assert!(CtModel::new(CtParams::default()).is_ok());
+        let bad = CtParams { lm: 0.0, ..CtParams::default() };
+        assert!(matches!(CtModel::new(bad), Err(ModelError::Parameter { name: "lm", .. })));
+        let bad = CtParams { r2: f64::NAN, ..CtParams::default() };
+        assert!(CtModel::new(bad).is_err());
+    }
+}
