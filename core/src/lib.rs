@@ -7,8 +7,8 @@
 //!
 //! The estimation rests on one model of the clamp ([`clamp_model`]) and on algorithms kept one
 //! per module, each with its theory and tests: [`fold`] (codes into phase bins),
-//! [`least_squares`] (the dense solver), [`waveform_fit`] (the clamp model fitted to a folded
-//! window), and the static [`calibration`] table. Sources (serial ports, captures, the virtual
+//! [`inversion`] (the clamp model run backwards over a folded cycle), [`least_squares`] (the
+//! dense solver), [`waveform_fit`] (the clamp model fitted to a folded window), and the static [`calibration`] table. Sources (serial ports, captures, the virtual
 //! device) and sinks (text, CSV, databases) live in `ct-host`, on top of this crate; spicegen
 //! and the golden tests use it directly.
 
@@ -17,7 +17,7 @@ pub mod clamp_model;
 pub mod decoder;
 pub mod estimate;
 pub mod fold;
-
+pub mod inversion;
 pub mod least_squares;
 pub mod load_shape;
 pub mod meter;
