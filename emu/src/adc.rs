@@ -15,15 +15,15 @@ pub const ADC10CTL1: u16 = 0x01B2;
 pub const ADC10MEM: u16 = 0x01B4;
 pub const ADC10SA: u16 = 0x01BC;
 
-const ADC10SC: u16 = 0x0001;
-const ENC: u16 = 0x0002;
-const ADC10IFG: u16 = 0x0004;
-const ADC10IE: u16 = 0x0008;
-const ADC10ON: u16 = 0x0010;
-const REFON: u16 = 0x0020;
-const REF2_5V: u16 = 0x0040;
-const MSC: u16 = 0x0080;
-const BUSY: u16 = 0x0001;
+pub const ADC10SC: u16 = 0x0001;
+pub const ENC: u16 = 0x0002;
+pub const ADC10IFG: u16 = 0x0004;
+pub const ADC10IE: u16 = 0x0008;
+pub const ADC10ON: u16 = 0x0010;
+pub const REFON: u16 = 0x0020;
+pub const REF2_5V: u16 = 0x0040;
+pub const MSC: u16 = 0x0080;
+pub const ADC10BUSY: u16 = 0x0001;
 
 /// Typical ADC10OSC frequency (G2553 data sheet: 3.7-6.3 MHz).
 pub const ADC10OSC_HZ: f64 = 5.0e6;
@@ -155,7 +155,7 @@ impl Adc10 {
         let hold_s = start + sht * period;
         let done_s = hold_s + 13.0 * period;
         self.conv = Some(Conversion { hold_s, done_s, done_cycle: cycle_at(done_s), code: None });
-        self.ctl1 |= BUSY;
+        self.ctl1 |= ADC10BUSY;
     }
 
     /// Samples the input of the conversion in progress (called at its completion).
@@ -172,7 +172,7 @@ impl Adc10 {
         c.code = Some(code);
         self.mem = code;
         self.ctl0 |= ADC10IFG;
-        self.ctl1 &= !BUSY;
+        self.ctl1 &= !ADC10BUSY;
         self.conversions += 1;
         if self.record {
             self.samples.push(Sample { hold_s: c.hold_s, volts: v, code });
@@ -233,7 +233,7 @@ impl Adc10 {
                     // Sequence modes, 2's-complement format, inverted sample-and-hold signal.
                     return unmodelled;
                 }
-                self.ctl1 = (v & !BUSY) | (self.ctl1 & BUSY);
+                self.ctl1 = (v & !ADC10BUSY) | (self.ctl1 & ADC10BUSY);
                 Ok(false)
             }
             _ => unmodelled,

@@ -30,7 +30,10 @@ pub mod wdt;
 
 use adc::Adc10;
 use clock::{Bcs, DcoCal, TimeBase};
-use memory::{Ports, Sfr};
+use memory::{
+    Ports, Sfr, FCTL3_KEYV, FCTL3_LOCK, FCTL3_WAIT, IE1_WDTIE, IFG1_OFIFG, IFG1_PORIFG, IFG1_RSTIFG, IFG1_WDTIFG,
+    IFG2_UCA0TXIFG, IFG2_UCB0TXIFG,
+};
 use timer::TimerA;
 use usci::Usci;
 use wdt::{Wdt, WdtExpiry};
@@ -177,7 +180,7 @@ impl Emu {
             usci: Usci::new(),
             ports: Ports::default(),
             sfr: Sfr::default(),
-            fctl: [0, 0x42, 0x18],
+            fctl: [0, 0x42, FCTL3_LOCK | FCTL3_WAIT],
             resets: Vec::new(),
             isr_cycles: [0; 16],
             isr_stack: Vec::new(),
@@ -190,7 +193,7 @@ impl Emu {
             smclk_div: 1,
         };
         // Power-on: PORIFG, RSTIFG and OFIFG (no crystal has started) are set (SLAU144 2.2).
-        e.sfr.ifg1 = 0x0E;
+        e.sfr.ifg1 = IFG1_OFIFG | IFG1_PORIFG | IFG1_RSTIFG;
         e.puc_registers();
         e
     }
@@ -244,16 +247,17 @@ impl Emu {
         self.sfr.ie1 = 0;
         self.sfr.ie2 = 0;
         // UCA0TXIFG and UCB0TXIFG are set by a PUC (15.4).
-        self.sfr.ifg2 = 0x0A;
-        self.fctl = [0, 0x42, 0x18 | (self.fctl[2] & 0x20)];
+        self.sfr.ifg2 = IFG2_UCA0TXIFG | IFG2_UCB0TXIFG;
+        // KEYV survives the PUC it caused, so that the firmware can read the cause.
+        self.fctl = [0, 0x42, FCTL3_LOCK | FCTL3_WAIT | (self.fctl[2] & FCTL3_KEYV)];
         self.update();
     }
 
     fn puc(&mut self, cause: ResetKind) {
         self.resets.push(Reset { at_s: self.seconds(), cause });
         match cause {
-            ResetKind::Watchdog | ResetKind::WatchdogPassword => self.sfr.ifg1 |= 0x01,
-            ResetKind::FlashKey => self.fctl[2] |= 0x20,
+            ResetKind::Watchdog | ResetKind::WatchdogPassword => self.sfr.ifg1 |= IFG1_WDTIFG,
+            ResetKind::FlashKey => self.fctl[2] |= FCTL3_KEYV,
         }
         // The reset itself takes 4 cycles of the new MCLK (table 3-14, not counted here).
         self.puc_registers();
@@ -301,7 +305,7 @@ impl Emu {
     /// The highest-priority pending maskable interrupt (data sheet table 5).
     fn pending_vector(&self) -> u16 {
         let s = &self.sfr;
-        if s.ifg1 & s.ie1 & 0x01 != 0 && self.wdt.is_interval_mode() {
+        if s.ifg1 & s.ie1 & IE1_WDTIE & IFG1_WDTIFG != 0 && self.wdt.is_interval_mode() {
             vector::WDT
         } else if self.timer.irq0() {
             vector::TIMER0_A0
@@ -356,7 +360,7 @@ impl Emu {
             if self.usci.next_event() <= now {
                 let tb = self.tb.clone();
                 if self.usci.advance(now, self.smclk_div, &|c| tb.secs(c)) {
-                    self.sfr.ifg2 |= 0x02;
+                    self.sfr.ifg2 |= IFG2_UCA0TXIFG;
                 }
             }
             let src = self.wdt_src_hz();
@@ -365,7 +369,7 @@ impl Emu {
                     self.wdt.sync(t, src);
                     match self.wdt.expire(t) {
                         WdtExpiry::Reset => self.puc(ResetKind::Watchdog),
-                        WdtExpiry::Interval => self.sfr.ifg1 |= 0x01,
+                        WdtExpiry::Interval => self.sfr.ifg1 |= IFG1_WDTIFG,
                     }
                 }
             }
@@ -461,7 +465,7 @@ impl Emu {
         match v {
             vector::TIMER0_A0 => self.timer.accept0(),
             vector::ADC10 => self.adc.accept(),
-            vector::WDT => self.sfr.ifg1 &= !0x01,
+            vector::WDT => self.sfr.ifg1 &= !IFG1_WDTIFG,
             _ => {}
         }
         self.r[0] = self.peek16(v);
@@ -487,7 +491,7 @@ impl Emu {
     /// Stops the watchdog (as `WDTCTL = WDTPW | WDTHOLD` would), for compute-only tests.
     pub fn hold_watchdog(&mut self) {
         self.sync_wdt();
-        self.wdt.ctl |= 0x80;
+        self.wdt.ctl |= wdt::WDTHOLD;
         self.update();
     }
 

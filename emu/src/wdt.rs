@@ -8,10 +8,10 @@
 
 /// The WDTCTL address.
 pub const WDTCTL: u16 = 0x0120;
-const WDTHOLD: u8 = 0x80;
-const WDTTMSEL: u8 = 0x10;
-const WDTCNTCL: u8 = 0x08;
-const WDTSSEL: u8 = 0x04;
+pub const WDTHOLD: u8 = 0x80;
+pub const WDTTMSEL: u8 = 0x10;
+pub const WDTCNTCL: u8 = 0x08;
+pub const WDTSSEL: u8 = 0x04;
 
 /// What a write did.
 #[derive(Debug, PartialEq, Eq)]

@@ -200,6 +200,31 @@ fn a_starved_watchdog_resets_and_info_reports_it() {
     assert!(d.notices.iter().any(|n| matches!(n, Notice::Reset { .. })), "{:?}", d.notices);
 }
 
+/// A PUC from a flash key violation leaves FCTL3 KEYV (bit 1) set and no IFG1 reset flag: the
+/// boot Info frame must report the key violation. (With KEYV taken as bit 5, EMEX, the
+/// firmware reported an unknown cause.)
+#[test]
+fn a_flash_key_violation_is_reported_in_info() {
+    for profile in PROFILES {
+        let run = fil::run(
+            &common::elf(&profile),
+            &profile,
+            0.1,
+            |_| 0.0,
+            |emu, _| {
+                // The state a key-violation PUC leaves (ct_emu's `puc(ResetKind::FlashKey)`).
+                emu.sfr.ifg1 = 0;
+                emu.fctl[2] |= ct_emu::memory::FCTL3_KEYV;
+            },
+        )
+        .unwrap();
+        let d = common::decode(&run);
+        let info = d.infos.first().unwrap_or_else(|| panic!("{}: no Info frame", profile.name));
+        assert_eq!(info.reset_cause, ct_wire::ResetCause::KeyViolation, "{}", profile.name);
+        assert_eq!(run.emu.fctl[2] & ct_emu::memory::FCTL3_KEYV, 0, "{}: KEYV cleared after boot", profile.name);
+    }
+}
+
 /// The incremental session (for a live consumer) delivers the same bytes as a batch run.
 #[test]
 fn a_session_streams_the_same_bytes_as_a_batch_run() {
