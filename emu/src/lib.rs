@@ -51,6 +51,11 @@ pub enum EmuError {
     Illegal { opcode: u16, pc: u16 },
     #[error("low-power mode with SR = 0x{sr:04x} at pc 0x{pc:04x}: only LPM0 (CPUOFF) is modelled")]
     UnmodelledLpm { sr: u16, pc: u16 },
+    #[error(
+        "WDTCTL = 0x{value:04x} at pc 0x{pc:04x} changes the watchdog's clock source (WDTSSEL) while it runs: \
+         hold it (WDTHOLD) first (SLAU144, Watchdog Timer+)"
+    )]
+    WdtClockSwitch { value: u16, pc: u16 },
     #[error("{0}")]
     Elf(String),
 }

@@ -347,6 +347,7 @@ impl Emu {
                 match self.wdt.write(v, s, hz) {
                     WdtWrite::Ok => {}
                     WdtWrite::Violation => self.puc(ResetKind::WatchdogPassword),
+                    WdtWrite::ClockSwitchWhileRunning => self.fail(EmuError::WdtClockSwitch { value: v, pc }),
                 }
             }
             FCTL1 | FCTL2 | FCTL3 => {

@@ -225,6 +225,39 @@ fn a_flash_key_violation_is_reported_in_info() {
     }
 }
 
+/// SLAU144 (Watchdog Timer+): hold the watchdog before changing its clock source. The boot
+/// code holds it, switches it to ACLK and starts it, which the emulator accepts; it rejects a
+/// WDTSSEL change while the watchdog runs, as the old boot code did (one write switching the
+/// running watchdog from SMCLK to ACLK), injected back here.
+#[test]
+fn the_watchdog_clock_source_changes_only_while_held() {
+    for profile in PROFILES {
+        let elf = common::elf(&profile);
+        let run = fil::run(&elf, &profile, 0.05, |_| 0.0, |_, _| {}).unwrap();
+        assert!(run.emu.wdt.uses_aclk(), "{}: watchdog on ACLK", profile.name);
+        assert!(run.emu.resets.is_empty(), "{}: {:?}", profile.name, run.emu.resets);
+        // mov #WDTPW|WDTHOLD, &WDTCTL; mov #WDTPW|WDTHOLD|WDTSSEL, &WDTCTL -> the old first
+        // feed, mov #WDTPW|WDTCNTCL|WDTSSEL, &WDTCTL, on the running watchdog.
+        let err = fil::run(
+            &elf,
+            &profile,
+            0.05,
+            |_| 0.0,
+            |emu, _| {
+                let hold_switch = [0x40B2, 0x5A80, 0x0120, 0x40B2, 0x5A84, 0x0120];
+                let old = [0x40B2, 0x5A0C, 0x0120, 0x40B2, 0x5A0C, 0x0120];
+                assert!(fil::patch_words(emu, &hold_switch, &old).is_some(), "hold + switch writes not found");
+            },
+        )
+        .err();
+        assert!(
+            matches!(err, Some(ct_emu::EmuError::WdtClockSwitch { value: 0x5A0C, .. })),
+            "{}: {err:?}",
+            profile.name
+        );
+    }
+}
+
 /// The incremental session (for a live consumer) delivers the same bytes as a batch run.
 #[test]
 fn a_session_streams_the_same_bytes_as_a_batch_run() {

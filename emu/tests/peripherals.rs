@@ -177,6 +177,8 @@ fn watchdog_resets_and_interval_mode() {
     let mut e = emu(
         |a| {
             movb(a, 0x20, 0x0053); // BCSCTL3: LFXT1S = VLO
+            stop_wdt(a); // held while its clock source changes
+            mov(a, 0x5A80 | 0x0010 | 0x0004 | 0x0003, Opd::Abs(0x0120));
             mov(a, 0x5A00 | 0x0010 | 0x0008 | 0x0004 | 0x0003, Opd::Abs(0x0120));
             a.fmt1(op1::BIS, true, Opd::Cg(1), Opd::Abs(0x0000)); // IE1 WDTIE
             a.fmt1(op1::BIS, false, Opd::Cg(8), Opd::Reg(2)); // eint
@@ -188,6 +190,35 @@ fn watchdog_resets_and_interval_mode() {
     assert!(e.resets.is_empty());
     assert_eq!(e.r[10], (0.1 / (64.0 / 12_000.0)) as u16, "interval interrupts in 100 ms");
     assert_eq!(e.sfr.ifg1 & 0x01, 0, "WDTIFG reset when the interrupt is accepted");
+}
+
+/// Watchdog+ clock source (SLAU144, Watchdog Timer+: hold the WDT+ before changing its clock
+/// source): a WDTSSEL change while the watchdog runs is an error, also when the same write
+/// sets WDTHOLD; hold, switch, start is accepted and counts ACLK from then on.
+#[test]
+fn watchdog_clock_source_changes_only_while_held() {
+    for (value, what) in [(0x5A0C_u16, "switch while running"), (0x5A84, "hold and switch in one write")] {
+        let mut e = emu(|a| mov(a, value, Opd::Abs(0x0120)), &[]);
+        assert_eq!(e.run_seconds(0.001), Err(EmuError::WdtClockSwitch { value, pc: CODE }), "{what}");
+    }
+    let mut e = emu(
+        |a| {
+            movb(a, 0x20, 0x0053); // BCSCTL3: LFXT1S = VLO
+            mov(a, 0x5A80, Opd::Abs(0x0120)); // hold
+            mov(a, 0x5A84, Opd::Abs(0x0120)); // switch to ACLK
+            mov(a, 0x5A0C, Opd::Abs(0x0120)); // start, counter cleared
+            jmp_self(a);
+        },
+        &[],
+    );
+    e.run_seconds(2.0).unwrap();
+    assert!(e.wdt.uses_aclk());
+    assert!(e.resets.is_empty(), "{:?}", e.resets);
+    // 32768 VLO clocks at 12 kHz: 2.73 s.
+    e.run_seconds(1.0).unwrap();
+    assert_eq!(e.resets.len(), 1);
+    let t = e.resets[0].at_s;
+    assert!((t - 32768.0 / ct_emu::clock::VLO_HZ).abs() < 1e-3, "reset at {t} s");
 }
 
 /// Basic Clock Module+: the calibration constants in info segment A give the calibrated

@@ -169,9 +169,15 @@ static mut BUFFERS: [FrameBuf; 2] = [[0; FRAME_BUF_LEN]; 2];
 fn main() -> ! {
     let Some(p) = Peripherals::take() else { halt() };
 
-    // Watchdog first: from ACLK = VLO, serviced only by the healthy main loop below.
+    // Watchdog first: from ACLK = VLO, serviced only by the healthy main loop below. After the
+    // PUC it runs from SMCLK; SLAU144 (Watchdog Timer+) says to hold it (WDTHOLD) before
+    // changing its clock source, or the interval may come out wrong: hold, switch to ACLK,
+    // then start it with a cleared counter (the first feed).
     p.SYSTEM_CLOCK.bcsctl3.write(|w| unsafe { w.bits(LFXT1S_VLO) });
-    feed_watchdog(&p.WATCHDOG_TIMER);
+    let wdt = &p.WATCHDOG_TIMER;
+    wdt.wdtctl.write(|w| unsafe { w.bits(wdtctl::WDTPW | wdtctl::WDTHOLD) });
+    wdt.wdtctl.write(|w| unsafe { w.bits(wdtctl::WDTPW | wdtctl::WDTHOLD | WDTSSEL_ACLK) });
+    feed_watchdog(wdt);
 
     let ifg1 = p.SPECIAL_FUNCTION.ifg1.read().bits();
     let fctl3 = p.FLASH.fctl3.read().bits();
@@ -249,7 +255,8 @@ fn main() -> ! {
     }
 }
 
-/// Restarts the watchdog interval (1.6-8 s from the VLO).
+/// Restarts the watchdog interval (1.6-8 s from the VLO). Keeps WDTSSEL = ACLK: the clock
+/// source never changes here (only while held, at boot).
 fn feed_watchdog(wdt: &WATCHDOG_TIMER) {
     wdt.wdtctl.write(|w| unsafe { w.bits(wdtctl::WDTPW | wdtctl::WDTCNTCL | WDTSSEL_ACLK) });
 }
