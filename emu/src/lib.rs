@@ -56,6 +56,13 @@ pub enum EmuError {
          hold it (WDTHOLD) first (SLAU144, Watchdog Timer+)"
     )]
     WdtClockSwitch { value: u16, pc: u16 },
+    #[error(
+        "ADC10 conversion with ADC10CLK at {min_hz:.0}-{max_hz:.0} Hz, outside the data sheet's 0.45-{} MHz \
+         for ADC10SR = {}",
+        if *adc10sr { "1.5" } else { "6.3" },
+        *adc10sr as u8
+    )]
+    AdcClock { min_hz: f64, max_hz: f64, adc10sr: bool },
     #[error("{0}")]
     Elf(String),
 }
@@ -387,9 +394,14 @@ impl Emu {
     }
 
     pub(crate) fn adc_trigger(&mut self, t: u64) {
-        let clk = self.adc.clock(self.bcs.aclk_hz(), self.mclk_hz(), self.smclk_hz());
+        let (aclk, mclk, smclk) = (self.bcs.aclk_hz(), self.mclk_hz(), self.smclk_hz());
+        let (clk, range) = (self.adc.clock(aclk, mclk, smclk), self.adc.clock_range(aclk, mclk, smclk));
         let tb = self.tb.clone();
-        self.adc.trigger(tb.secs(t), clk, |s| tb.cycle_at(s));
+        if let Err(e) = self.adc.trigger(tb.secs(t), clk, range, |s| tb.cycle_at(s)) {
+            // Timer-triggered conversions start between instructions: `run_until` and `step`
+            // report it after `service`.
+            self.fault.get_or_insert(e);
+        }
     }
 
     /// Runs until DCO cycle `until` (or an error). Sleeping (CPUOFF) skips to the next event.
@@ -397,6 +409,9 @@ impl Emu {
         while self.now < until {
             if self.next_event <= self.now {
                 self.service();
+                if let Some(e) = self.fault.take() {
+                    return Err(e);
+                }
             }
             let sr = self.r[2];
             if self.irq != 0 && sr & GIE != 0 {
@@ -434,6 +449,9 @@ impl Emu {
     pub fn step(&mut self) -> Result<u32, EmuError> {
         if self.next_event <= self.now {
             self.service();
+            if let Some(e) = self.fault.take() {
+                return Err(e);
+            }
         }
         if self.irq != 0 && self.r[2] & GIE != 0 {
             return Ok(self.take_interrupt());

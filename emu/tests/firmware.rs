@@ -258,6 +258,39 @@ fn the_watchdog_clock_source_changes_only_while_held() {
     }
 }
 
+/// ADC10CLK within the data sheet's range for the ADC10SR setting (SLAS735 fADC10CLK, as
+/// quoted in issue #12): the firmware clocks the ADC10 from ADC10OSC undivided (3.7-6.3 MHz)
+/// with ADC10SR = 0 (<= 6.3 MHz), which the emulator accepts; with ADC10SR = 1 (<= 1.5 MHz),
+/// as the firmware had it, the first conversion is rejected.
+#[test]
+fn the_adc10_clock_suits_adc10sr() {
+    for profile in PROFILES {
+        let elf = common::elf(&profile);
+        let run = fil::run(&elf, &profile, 0.05, |_| 1000.0, |_, _| {}).unwrap();
+        assert!(run.emu.adc.conversions > 0, "{}: no conversion", profile.name);
+        assert_eq!(run.emu.adc.ctl0 & ct_emu::adc::ADC10SR, 0, "{}", profile.name);
+        let err = fil::run(
+            &elf,
+            &profile,
+            0.05,
+            |_| 1000.0,
+            |emu, _| {
+                // mov #ADC10CTL0_VALUE(|ENC), &ADC10CTL0 with ADC10SR (0x0400) set again.
+                let n = fil::patch_all_words(emu, &[0x40B2, 0x3878, 0x01B0], &[0x40B2, 0x3C78, 0x01B0])
+                    + fil::patch_all_words(emu, &[0x40B2, 0x387A, 0x01B0], &[0x40B2, 0x3C7A, 0x01B0]);
+                assert_eq!(n, 2, "ADC10CTL0 writes found");
+            },
+        )
+        .err();
+        match err {
+            Some(ct_emu::EmuError::AdcClock { min_hz, max_hz, adc10sr: true }) => {
+                assert_eq!((min_hz, max_hz), (ct_emu::adc::ADC10OSC_MIN_HZ, ct_emu::adc::ADC10OSC_MAX_HZ))
+            }
+            other => panic!("{}: {other:?}", profile.name),
+        }
+    }
+}
+
 /// The incremental session (for a live consumer) delivers the same bytes as a batch run.
 #[test]
 fn a_session_streams_the_same_bytes_as_a_batch_run() {

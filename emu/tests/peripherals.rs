@@ -350,6 +350,52 @@ fn adc10_conversion_timing_and_triggers() {
     assert_eq!(e.adc.missed_triggers, 0);
 }
 
+/// ADC10CLK range (G2553 data sheet SLAS735 fADC10CLK, as quoted in issue #12): 0.45-6.3 MHz
+/// with ADC10SR = 0, 0.45-1.5 MHz with ADC10SR = 1; ADC10OSC counts with its whole 3.7-6.3 MHz
+/// range. A conversion clocked outside it is an error.
+#[test]
+fn adc10_clock_must_suit_adc10sr() {
+    // (ADC10CTL0 extra bits, ADC10CTL1 clock bits, expected error (min, max, ADC10SR)).
+    type Case = (u16, u16, Option<(f64, f64, bool)>);
+    let osc = (3.7e6, 6.3e6);
+    let cases: [Case; 6] = [
+        (0, 0, None),                                             // ADC10OSC / 1, ADC10SR = 0
+        (0x0400, 0, Some((osc.0, osc.1, true))),                  // ADC10OSC / 1, ADC10SR = 1
+        (0x0400, 4 << 5, None),                                   // ADC10OSC / 5: 0.74-1.26 MHz
+        (0x0400, 3 << 5, Some((osc.0 / 4.0, osc.1 / 4.0, true))), // / 4: up to 1.575 MHz
+        (0, 3 << 3, Some((8e6, 8e6, false))),                     // SMCLK = 8 MHz / 1
+        (0, 1 << 3, Some((32768.0, 32768.0, false))),             // ACLK (LFXT1, 32 kHz)
+    ];
+    for (ctl0, clk, want) in cases {
+        let mut e = emu(
+            |a| {
+                stop_wdt(a);
+                dco_8mhz(a);
+                mov(a, 0x4000 | clk, Opd::Abs(0x01B2)); // INCH_4, SHS_0, single
+                mov(a, 0x2000 | 0x1800 | 0x0040 | 0x0020 | 0x0010 | ctl0, Opd::Abs(0x01B0));
+                mov(a, 0x2000 | 0x1800 | 0x0040 | 0x0020 | 0x0010 | ctl0 | 0x0003, Opd::Abs(0x01B0)); // ENC|SC
+                jmp_self(a);
+            },
+            &[],
+        );
+        let got = e.run_seconds(0.01);
+        match want {
+            None => {
+                assert_eq!(got, Ok(()), "ADC10CTL0 |= {ctl0:#x}, ADC10CTL1 |= {clk:#x}");
+                assert_eq!(e.adc.conversions, 1);
+            }
+            Some((min, max, sr)) => match got {
+                Err(EmuError::AdcClock { min_hz, max_hz, adc10sr }) => {
+                    assert!((min_hz - min).abs() < 1.0 && (max_hz - max).abs() < 1.0, "{min_hz}-{max_hz} Hz");
+                    assert_eq!(adc10sr, sr);
+                    assert_eq!(e.adc.conversions, 0, "no conversion starts");
+                }
+                other => panic!("ADC10CTL0 |= {ctl0:#x}, ADC10CTL1 |= {clk:#x}: {other:?}"),
+            },
+        }
+    }
+}
+
 #[test]
 fn unmodelled_peripherals_are_errors() {
     // Timer1_A3 (0x0180) and USCI_B0 (0x0068) are not modelled; nor is the ADC10 DTC.

@@ -312,6 +312,7 @@ fn the_emulators_register_bits_and_addresses_match_the_svd() {
         (adc::REFON, "REFON"),
         (adc::REF2_5V, "REF2_5V"),
         (adc::MSC, "MSC"),
+        (adc::ADC10SR, "ADC10SR"),
     ] {
         c.eq(&format!("emu ADC10CTL0.{f}"), v as u32, s.bit(ADC, "ADC10CTL0", f));
     }

@@ -37,12 +37,32 @@ const LFXT1S_VLO: u8 = bcsctl3::LFXT1S_2;
 /// IFG1 flags cleared after reading the reset cause: WDTIFG, OFIFG, PORIFG, RSTIFG, NMIIFG.
 const IFG1_RESET_FLAGS: u8 = ifg1::WDTIFG | ifg1::OFIFG | ifg1::PORIFG | ifg1::RSTIFG | ifg1::NMIIFG;
 
-/// ADC10CTL0: VR+ = VREF+ (SREF_1), 64-clock sample time (ADC10SHT_3: about 13 us from the
-/// ~5 MHz ADC10OSC, enough for a source up to ~60 kOhm: 13 us > (Rs + 2 kOhm) * 27 pF * ln(2^11)),
-/// reference buffer for <= 50 ksps (ADC10SR, less current), 2.5 V reference on, ADC on,
-/// interrupt on.
+/// ADC10CTL0: VR+ = VREF+ (SREF_1), 64-clock sample time (ADC10SHT_3), 2.5 V reference on,
+/// ADC on, interrupt on; ADC10SR = 0 (reference buffer for up to ~200 ksps).
+///
+/// ADC10CLK is ADC10OSC undivided (ADC10CTL1 below). G2553 data sheet (SLAS735, 10-bit ADC
+/// timing parameters): fADC10OSC 3.7-6.3 MHz; fADC10CLK 0.45-6.3 MHz with ADC10SR = 0 but
+/// only 0.45-1.5 MHz with ADC10SR = 1. So ADC10SR must be 0 here (it was 1: the clock was out
+/// of specification by up to 4.2x); the alternative, ADC10SR = 1 with ADC10OSC / 5
+/// (0.74-1.26 MHz), would save reference-buffer current but stretch a conversion to up to
+/// 104 us, most of the fast profile's 122 us period. (These SLAS735 figures are as quoted in
+/// the project's issue #12; the data sheet table itself could not be retrieved to confirm
+/// them. ct-emu rejects a conversion clocked outside them.)
+///
+/// Sample time: SLAU144 22.2.5.1 models the input as RI <= 2 kOhm in series with
+/// CI <= 27 pF and asks for t_sample > (RS + RI) * ln(2^11) * CI (confirmed from the guide's
+/// text), plus 800 ns with ADC10SR = 0 (the issue's figure; the x1xx guide's ADC10 chapter has
+/// the same +800 ns for ADC10SR = 0 and +2.5 us for ADC10SR = 1). With the divider's Thevenin
+/// resistance RS = 1.6 k || 3.3 k = 1.08 kOhm: (1.08 k + 2 k) * 7.62 * 27 pF + 0.8 us = 1.43 us.
+/// 64 ADC10CLK are 10.2-17.3 us over the oscillator's range: 7x that (it would do for a source
+/// up to ~40 kOhm). And the 10 nF at the pin makes the source stiffer still: CI charges from
+/// it through RI alone (54 ns), its charge moves the pin by at most 27 pF / 10 nF = 0.27 % of
+/// the change since the previous sample, and the divider restores that with
+/// tau = 1.08 kOhm * 10 nF = 10.8 us, so the long sample time is kept: ~1 tau of it leaves at
+/// most ~1 LSB after a full-scale jump between two samples (launchpad profile), much less for
+/// the fast profile's 122 us steps.
 const ADC10CTL0_VALUE: u16 =
-    ctl0::SREF_1 | ctl0::ADC10SHT_3 | ctl0::ADC10SR | ctl0::REF2_5V | ctl0::REFON | ctl0::ADC10ON | ctl0::ADC10IE;
+    ctl0::SREF_1 | ctl0::ADC10SHT_3 | ctl0::REF2_5V | ctl0::REFON | ctl0::ADC10ON | ctl0::ADC10IE;
 /// ADC10CTL1: channel A4 (INCH_4), sample-and-hold source Timer_A OUT1 (SHS_1), ADC10OSC /1,
 /// repeat-single-channel (CONSEQ_2): every rising edge of OUT1 starts one conversion.
 const ADC10CTL1_VALUE: u16 = ctl1::INCH_4 | ctl1::SHS_1 | ctl1::ADC10SSEL_0 | ctl1::ADC10DIV_0 | ctl1::CONSEQ_2;
