@@ -4,6 +4,14 @@
 //! 22.2.5), VR+ = VCC or the internal 1.5/2.5 V reference (SREFx 0 and 1, 22.2.3), ADC10MEM,
 //! ADC10IFG and its interrupt (reset when accepted, 22.2.7). The data transfer controller,
 //! sequence modes, 2's-complement format and external references are reported as unmodelled.
+//!
+//! A conversion whose ADC10CLK may lie outside the data sheet's range for the ADC10SR setting
+//! is an error ([`EmuError::AdcClock`]): 0.45-6.3 MHz with ADC10SR = 0, 0.45-1.5 MHz with
+//! ADC10SR = 1 (reference buffer for <= ~50 ksps). Limits as quoted in the project's issue #12
+//! from the G2553 data sheet (SLAS735, 10-bit ADC timing parameters, fADC10CLK); the SLAS735
+//! table itself could not be retrieved here to confirm them. ADC10OSC counts with its whole
+//! data-sheet range (3.7-6.3 MHz, same source), not just the typical 5 MHz the model runs
+//! at: a setting is only valid if every device's oscillator gives a valid clock.
 
 use crate::EmuError;
 
@@ -15,18 +23,28 @@ pub const ADC10CTL1: u16 = 0x01B2;
 pub const ADC10MEM: u16 = 0x01B4;
 pub const ADC10SA: u16 = 0x01BC;
 
-const ADC10SC: u16 = 0x0001;
-const ENC: u16 = 0x0002;
-const ADC10IFG: u16 = 0x0004;
-const ADC10IE: u16 = 0x0008;
-const ADC10ON: u16 = 0x0010;
-const REFON: u16 = 0x0020;
-const REF2_5V: u16 = 0x0040;
-const MSC: u16 = 0x0080;
-const BUSY: u16 = 0x0001;
+pub const ADC10SC: u16 = 0x0001;
+pub const ENC: u16 = 0x0002;
+pub const ADC10IFG: u16 = 0x0004;
+pub const ADC10IE: u16 = 0x0008;
+pub const ADC10ON: u16 = 0x0010;
+pub const REFON: u16 = 0x0020;
+pub const REF2_5V: u16 = 0x0040;
+pub const MSC: u16 = 0x0080;
+/// Reference buffer for <= ~50 ksps: ADC10CLK must then be <= 1.5 MHz.
+pub const ADC10SR: u16 = 0x0400;
+pub const ADC10BUSY: u16 = 0x0001;
 
 /// Typical ADC10OSC frequency (G2553 data sheet: 3.7-6.3 MHz).
 pub const ADC10OSC_HZ: f64 = 5.0e6;
+/// ADC10OSC range (G2553 data sheet fADC10OSC, as quoted in issue #12: 3.7-6.3 MHz).
+pub const ADC10OSC_MIN_HZ: f64 = 3.7e6;
+pub const ADC10OSC_MAX_HZ: f64 = 6.3e6;
+/// fADC10CLK for the specified performance (same source): 0.45 MHz minimum; 6.3 MHz maximum
+/// with ADC10SR = 0, 1.5 MHz with ADC10SR = 1.
+pub const ADC10CLK_MIN_HZ: f64 = 0.45e6;
+pub const ADC10CLK_MAX_HZ: f64 = 6.3e6;
+pub const ADC10CLK_MAX_SR_HZ: f64 = 1.5e6;
 /// Internal reference settling time t_REFON (G2553 data sheet: 30 us max).
 pub const REF_SETTLE_S: f64 = 30e-6;
 /// Supply voltage of the emulated board (LaunchPad USB supply).
@@ -138,24 +156,56 @@ impl Adc10 {
         }
     }
 
-    /// A sample-and-hold trigger at `t_s` (DCO cycle via `cycle_at`).
+    /// The range ADC10CLK can have with this setting: ADC10OSC over its data-sheet range, the
+    /// other sources at their frequency; divided by ADC10DIVx.
+    pub fn clock_range(&self, aclk: f64, mclk: f64, smclk: f64) -> (f64, f64) {
+        let hz = self.clk_hz(aclk, mclk, smclk);
+        if (self.ctl1 >> 3) & 3 == 0 {
+            let div = (((self.ctl1 >> 5) & 7) + 1) as f64;
+            ((ADC10OSC_MIN_HZ / div).min(hz), (ADC10OSC_MAX_HZ / div).max(hz))
+        } else {
+            (hz, hz)
+        }
+    }
+
+    /// Rejects an ADC10CLK range outside the data sheet's for the ADC10SR setting.
+    pub fn check_clock(&self, (min_hz, max_hz): (f64, f64)) -> Result<(), EmuError> {
+        let adc10sr = self.ctl0 & ADC10SR != 0;
+        let limit = if adc10sr { ADC10CLK_MAX_SR_HZ } else { ADC10CLK_MAX_HZ };
+        if min_hz < ADC10CLK_MIN_HZ || max_hz > limit {
+            return Err(EmuError::AdcClock { min_hz, max_hz, adc10sr });
+        }
+        Ok(())
+    }
+
+    /// A sample-and-hold trigger at `t_s` (DCO cycle via `cycle_at`), with ADC10CLK at
+    /// `clk_hz` (and within `clk_range` on any device, see [`Adc10::clock_range`]).
     /// The trigger is synchronised to ADC10CLK, the input sampled for the sample time and
-    /// converted in 13 ADC10CLK cycles (22.2.5.1, figure 22-3).
-    pub fn trigger(&mut self, t_s: f64, clk_hz: f64, cycle_at: impl Fn(f64) -> u64) {
+    /// converted in 13 ADC10CLK cycles (22.2.5.1, figure 22-3). A conversion clocked outside
+    /// the data sheet's range for ADC10SR is an error and does not start.
+    pub fn trigger(
+        &mut self,
+        t_s: f64,
+        clk_hz: f64,
+        clk_range: (f64, f64),
+        cycle_at: impl Fn(f64) -> u64,
+    ) -> Result<(), EmuError> {
         if self.conv.is_some() {
             self.missed_triggers += 1;
-            return;
+            return Ok(());
         }
         if self.ctl0 & (ENC | ADC10ON) != ENC | ADC10ON || !self.armed {
-            return;
+            return Ok(());
         }
+        self.check_clock(clk_range)?;
         let period = 1.0 / clk_hz;
         let start = (t_s / period).ceil() * period;
         let sht = [4.0, 8.0, 16.0, 64.0][((self.ctl0 >> 11) & 3) as usize];
         let hold_s = start + sht * period;
         let done_s = hold_s + 13.0 * period;
         self.conv = Some(Conversion { hold_s, done_s, done_cycle: cycle_at(done_s), code: None });
-        self.ctl1 |= BUSY;
+        self.ctl1 |= ADC10BUSY;
+        Ok(())
     }
 
     /// Samples the input of the conversion in progress (called at its completion).
@@ -172,7 +222,7 @@ impl Adc10 {
         c.code = Some(code);
         self.mem = code;
         self.ctl0 |= ADC10IFG;
-        self.ctl1 &= !BUSY;
+        self.ctl1 &= !ADC10BUSY;
         self.conversions += 1;
         if self.record {
             self.samples.push(Sample { hold_s: c.hold_s, volts: v, code });
@@ -233,7 +283,7 @@ impl Adc10 {
                     // Sequence modes, 2's-complement format, inverted sample-and-hold signal.
                     return unmodelled;
                 }
-                self.ctl1 = (v & !BUSY) | (self.ctl1 & BUSY);
+                self.ctl1 = (v & !ADC10BUSY) | (self.ctl1 & ADC10BUSY);
                 Ok(false)
             }
             _ => unmodelled,

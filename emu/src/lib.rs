@@ -30,7 +30,10 @@ pub mod wdt;
 
 use adc::Adc10;
 use clock::{Bcs, DcoCal, TimeBase};
-use memory::{Ports, Sfr};
+use memory::{
+    Ports, Sfr, FCTL3_KEYV, FCTL3_LOCK, FCTL3_WAIT, IE1_WDTIE, IFG1_OFIFG, IFG1_PORIFG, IFG1_RSTIFG, IFG1_WDTIFG,
+    IFG2_UCA0TXIFG, IFG2_UCB0TXIFG,
+};
 use timer::TimerA;
 use usci::Usci;
 use wdt::{Wdt, WdtExpiry};
@@ -48,6 +51,18 @@ pub enum EmuError {
     Illegal { opcode: u16, pc: u16 },
     #[error("low-power mode with SR = 0x{sr:04x} at pc 0x{pc:04x}: only LPM0 (CPUOFF) is modelled")]
     UnmodelledLpm { sr: u16, pc: u16 },
+    #[error(
+        "WDTCTL = 0x{value:04x} at pc 0x{pc:04x} changes the watchdog's clock source (WDTSSEL) while it runs: \
+         hold it (WDTHOLD) first (SLAU144, Watchdog Timer+)"
+    )]
+    WdtClockSwitch { value: u16, pc: u16 },
+    #[error(
+        "ADC10 conversion with ADC10CLK at {min_hz:.0}-{max_hz:.0} Hz, outside the data sheet's 0.45-{} MHz \
+         for ADC10SR = {}",
+        if *adc10sr { "1.5" } else { "6.3" },
+        *adc10sr as u8
+    )]
+    AdcClock { min_hz: f64, max_hz: f64, adc10sr: bool },
     #[error("{0}")]
     Elf(String),
 }
@@ -177,7 +192,7 @@ impl Emu {
             usci: Usci::new(),
             ports: Ports::default(),
             sfr: Sfr::default(),
-            fctl: [0, 0x42, 0x18],
+            fctl: [0, 0x42, FCTL3_LOCK | FCTL3_WAIT],
             resets: Vec::new(),
             isr_cycles: [0; 16],
             isr_stack: Vec::new(),
@@ -190,7 +205,7 @@ impl Emu {
             smclk_div: 1,
         };
         // Power-on: PORIFG, RSTIFG and OFIFG (no crystal has started) are set (SLAU144 2.2).
-        e.sfr.ifg1 = 0x0E;
+        e.sfr.ifg1 = IFG1_OFIFG | IFG1_PORIFG | IFG1_RSTIFG;
         e.puc_registers();
         e
     }
@@ -244,16 +259,17 @@ impl Emu {
         self.sfr.ie1 = 0;
         self.sfr.ie2 = 0;
         // UCA0TXIFG and UCB0TXIFG are set by a PUC (15.4).
-        self.sfr.ifg2 = 0x0A;
-        self.fctl = [0, 0x42, 0x18 | (self.fctl[2] & 0x20)];
+        self.sfr.ifg2 = IFG2_UCA0TXIFG | IFG2_UCB0TXIFG;
+        // KEYV survives the PUC it caused, so that the firmware can read the cause.
+        self.fctl = [0, 0x42, FCTL3_LOCK | FCTL3_WAIT | (self.fctl[2] & FCTL3_KEYV)];
         self.update();
     }
 
     fn puc(&mut self, cause: ResetKind) {
         self.resets.push(Reset { at_s: self.seconds(), cause });
         match cause {
-            ResetKind::Watchdog | ResetKind::WatchdogPassword => self.sfr.ifg1 |= 0x01,
-            ResetKind::FlashKey => self.fctl[2] |= 0x20,
+            ResetKind::Watchdog | ResetKind::WatchdogPassword => self.sfr.ifg1 |= IFG1_WDTIFG,
+            ResetKind::FlashKey => self.fctl[2] |= FCTL3_KEYV,
         }
         // The reset itself takes 4 cycles of the new MCLK (table 3-14, not counted here).
         self.puc_registers();
@@ -301,7 +317,7 @@ impl Emu {
     /// The highest-priority pending maskable interrupt (data sheet table 5).
     fn pending_vector(&self) -> u16 {
         let s = &self.sfr;
-        if s.ifg1 & s.ie1 & 0x01 != 0 && self.wdt.is_interval_mode() {
+        if s.ifg1 & s.ie1 & IE1_WDTIE & IFG1_WDTIFG != 0 && self.wdt.is_interval_mode() {
             vector::WDT
         } else if self.timer.irq0() {
             vector::TIMER0_A0
@@ -356,7 +372,7 @@ impl Emu {
             if self.usci.next_event() <= now {
                 let tb = self.tb.clone();
                 if self.usci.advance(now, self.smclk_div, &|c| tb.secs(c)) {
-                    self.sfr.ifg2 |= 0x02;
+                    self.sfr.ifg2 |= IFG2_UCA0TXIFG;
                 }
             }
             let src = self.wdt_src_hz();
@@ -365,7 +381,7 @@ impl Emu {
                     self.wdt.sync(t, src);
                     match self.wdt.expire(t) {
                         WdtExpiry::Reset => self.puc(ResetKind::Watchdog),
-                        WdtExpiry::Interval => self.sfr.ifg1 |= 0x01,
+                        WdtExpiry::Interval => self.sfr.ifg1 |= IFG1_WDTIFG,
                     }
                 }
             }
@@ -378,9 +394,14 @@ impl Emu {
     }
 
     pub(crate) fn adc_trigger(&mut self, t: u64) {
-        let clk = self.adc.clock(self.bcs.aclk_hz(), self.mclk_hz(), self.smclk_hz());
+        let (aclk, mclk, smclk) = (self.bcs.aclk_hz(), self.mclk_hz(), self.smclk_hz());
+        let (clk, range) = (self.adc.clock(aclk, mclk, smclk), self.adc.clock_range(aclk, mclk, smclk));
         let tb = self.tb.clone();
-        self.adc.trigger(tb.secs(t), clk, |s| tb.cycle_at(s));
+        if let Err(e) = self.adc.trigger(tb.secs(t), clk, range, |s| tb.cycle_at(s)) {
+            // Timer-triggered conversions start between instructions: `run_until` and `step`
+            // report it after `service`.
+            self.fault.get_or_insert(e);
+        }
     }
 
     /// Runs until DCO cycle `until` (or an error). Sleeping (CPUOFF) skips to the next event.
@@ -388,6 +409,9 @@ impl Emu {
         while self.now < until {
             if self.next_event <= self.now {
                 self.service();
+                if let Some(e) = self.fault.take() {
+                    return Err(e);
+                }
             }
             let sr = self.r[2];
             if self.irq != 0 && sr & GIE != 0 {
@@ -425,6 +449,9 @@ impl Emu {
     pub fn step(&mut self) -> Result<u32, EmuError> {
         if self.next_event <= self.now {
             self.service();
+            if let Some(e) = self.fault.take() {
+                return Err(e);
+            }
         }
         if self.irq != 0 && self.r[2] & GIE != 0 {
             return Ok(self.take_interrupt());
@@ -461,7 +488,7 @@ impl Emu {
         match v {
             vector::TIMER0_A0 => self.timer.accept0(),
             vector::ADC10 => self.adc.accept(),
-            vector::WDT => self.sfr.ifg1 &= !0x01,
+            vector::WDT => self.sfr.ifg1 &= !IFG1_WDTIFG,
             _ => {}
         }
         self.r[0] = self.peek16(v);
@@ -487,7 +514,7 @@ impl Emu {
     /// Stops the watchdog (as `WDTCTL = WDTPW | WDTHOLD` would), for compute-only tests.
     pub fn hold_watchdog(&mut self) {
         self.sync_wdt();
-        self.wdt.ctl |= 0x80;
+        self.wdt.ctl |= wdt::WDTHOLD;
         self.update();
     }
 

@@ -10,6 +10,29 @@ use crate::usci::{UCA0CTL0, UCA0TXBUF};
 use crate::wdt::{WdtWrite, WDTCTL};
 use crate::{Emu, EmuError, ResetKind};
 
+/// Special function register bits (SLAU144; bit positions checked against the `msp430g2553`
+/// PAC's SVD by tests/register_bits.rs).
+pub const IE1_WDTIE: u8 = 0x01;
+pub const IFG1_WDTIFG: u8 = 0x01;
+pub const IFG1_OFIFG: u8 = 0x02;
+pub const IFG1_PORIFG: u8 = 0x04;
+pub const IFG1_RSTIFG: u8 = 0x08;
+pub const IFG2_UCA0TXIFG: u8 = 0x02;
+pub const IFG2_UCB0TXIFG: u8 = 0x08;
+
+/// Flash controller registers (SLAU144 flash chapter): FCTL1..3 and their key. FCTL3 KEYV is
+/// bit 1 (0x02); bit 5 (0x20) is EMEX.
+pub const FCTL1: u16 = 0x0128;
+pub const FCTL2: u16 = 0x012A;
+pub const FCTL3: u16 = 0x012C;
+/// The key in the upper byte of a write (FWKEY = 0xA5; reads give 0x96).
+pub const FWKEY: u16 = 0xA500;
+/// FCTL1 ERASE, MERAS, WRT, BLKWRT: flash programming, not modelled.
+pub const FCTL1_PROGRAMMING: u8 = 0xC6;
+pub const FCTL3_KEYV: u8 = 0x02;
+pub const FCTL3_WAIT: u8 = 0x08;
+pub const FCTL3_LOCK: u8 = 0x10;
+
 /// IE1, IE2, IFG1, IFG2 (SLAU144 special function registers; G2553 data sheet table 11-14).
 #[derive(Clone, Debug, Default)]
 pub struct Sfr {
@@ -243,7 +266,7 @@ impl Emu {
         let now = self.now;
         match a {
             WDTCTL => self.wdt.read(),
-            0x0128 | 0x012A | 0x012C => 0x9600 | self.fctl[((a - 0x128) / 2) as usize] as u16,
+            FCTL1 | FCTL2 | FCTL3 => 0x9600 | self.fctl[((a - FCTL1) / 2) as usize] as u16,
             0x012E | 0x0160..=0x0176 => match self.timer.read(a, now) {
                 Some(v) => {
                     self.update();
@@ -303,8 +326,8 @@ impl Emu {
                 self.service_now();
                 let tb = self.tb.clone();
                 match self.usci.write(a, v, self.now, self.smclk_div, &|c| tb.secs(c), pc) {
-                    Ok(Some(true)) => self.sfr.ifg2 |= 0x02,
-                    Ok(Some(false)) => self.sfr.ifg2 &= !0x02,
+                    Ok(Some(true)) => self.sfr.ifg2 |= IFG2_UCA0TXIFG,
+                    Ok(Some(false)) => self.sfr.ifg2 &= !IFG2_UCA0TXIFG,
                     Ok(None) => {}
                     Err(e) => self.fail(e),
                 }
@@ -324,19 +347,20 @@ impl Emu {
                 match self.wdt.write(v, s, hz) {
                     WdtWrite::Ok => {}
                     WdtWrite::Violation => self.puc(ResetKind::WatchdogPassword),
+                    WdtWrite::ClockSwitchWhileRunning => self.fail(EmuError::WdtClockSwitch { value: v, pc }),
                 }
             }
-            0x0128 | 0x012A | 0x012C => {
-                if v >> 8 != 0xA5 {
+            FCTL1 | FCTL2 | FCTL3 => {
+                if v & 0xFF00 != FWKEY {
                     self.puc(ResetKind::FlashKey);
                     return;
                 }
-                let i = ((a - 0x128) / 2) as usize;
+                let i = ((a - FCTL1) / 2) as usize;
                 // FCTL1 WRT/ERASE/MERAS/BLKWRT (flash programming) are not modelled.
-                if i == 0 && v & 0xC6 != 0 {
+                if a == FCTL1 && v as u8 & FCTL1_PROGRAMMING != 0 {
                     self.unmodelled(a);
                 }
-                // FCTL3: KEYV (bit 5) is cleared by writing 0; ACCVIFG likewise.
+                // FCTL3: KEYV (bit 1) is cleared by writing 0; ACCVIFG likewise.
                 self.fctl[i] = v as u8;
             }
             0x0160..=0x0176 => {

@@ -16,13 +16,13 @@ pub const TA0CCTL0: u16 = 0x0162;
 pub const TA0R: u16 = 0x0170;
 pub const TA0CCR0: u16 = 0x0172;
 
-const TAIFG: u16 = 0x0001;
-const TAIE: u16 = 0x0002;
-const TACLR: u16 = 0x0004;
-const CCIFG: u16 = 0x0001;
-const OUT: u16 = 0x0004;
-const CCIE: u16 = 0x0010;
-const CAP: u16 = 0x0100;
+pub const TAIFG: u16 = 0x0001;
+pub const TAIE: u16 = 0x0002;
+pub const TACLR: u16 = 0x0004;
+pub const CCIFG: u16 = 0x0001;
+pub const OUT: u16 = 0x0004;
+pub const CCIE: u16 = 0x0010;
+pub const CAP: u16 = 0x0100;
 
 #[derive(Clone, Debug)]
 pub struct TimerA {

@@ -20,9 +20,9 @@ pub const UCA0STAT: u16 = 0x0065;
 pub const UCA0RXBUF: u16 = 0x0066;
 pub const UCA0TXBUF: u16 = 0x0067;
 
-const UCSWRST: u8 = 0x01;
-const UCOS16: u8 = 0x01;
-const UCBUSY: u8 = 0x01;
+pub const UCSWRST: u8 = 0x01;
+pub const UCOS16: u8 = 0x01;
+pub const UCBUSY: u8 = 0x01;
 
 /// Table 15-2: UCBRSx modulation pattern, bit 0 (start bit) first.
 const BRS_PATTERN: [[u8; 8]; 8] = [

@@ -5,13 +5,20 @@
 //! interval causes a PUC and sets WDTIFG (10.2.3); in interval-timer mode it sets WDTIFG,
 //! which requests the WDT interrupt if WDTIE is set and is reset when it is accepted (10.2.4).
 //! The counter is kept as elapsed time of the clock source, so a clock change keeps the count.
+//!
+//! Changing the clock source (WDTSSEL) while the counter runs is reported: the Watchdog Timer+
+//! chapter of SLAU144 says to hold the WDT+ (WDTHOLD) before changing the clock source, or
+//! the interval may come out wrong. So a write is rejected if the WDT was running (WDTHOLD
+//! = 0 before it) and WDTSSEL changes, even if the same write sets WDTHOLD: hold, switch,
+//! then start, in three writes. (The guide's companion note, change the interval WDTISx
+//! together with WDTCNTCL, is not checked.)
 
 /// The WDTCTL address.
 pub const WDTCTL: u16 = 0x0120;
-const WDTHOLD: u8 = 0x80;
-const WDTTMSEL: u8 = 0x10;
-const WDTCNTCL: u8 = 0x08;
-const WDTSSEL: u8 = 0x04;
+pub const WDTHOLD: u8 = 0x80;
+pub const WDTTMSEL: u8 = 0x10;
+pub const WDTCNTCL: u8 = 0x08;
+pub const WDTSSEL: u8 = 0x04;
 
 /// What a write did.
 #[derive(Debug, PartialEq, Eq)]
@@ -19,6 +26,9 @@ pub enum WdtWrite {
     Ok,
     /// Wrong password: PUC (10.2.1).
     Violation,
+    /// WDTSSEL changed while the WDT was running (not halted by WDTHOLD); the write is not
+    /// applied.
+    ClockSwitchWhileRunning,
 }
 
 /// What an expiry did.
@@ -78,8 +88,11 @@ impl Wdt {
         if v >> 8 != 0x5A {
             return WdtWrite::Violation;
         }
-        self.sync(now_s, src_hz);
         let b = v as u8;
+        if self.running() && (b ^ self.ctl) & WDTSSEL != 0 {
+            return WdtWrite::ClockSwitchWhileRunning;
+        }
+        self.sync(now_s, src_hz);
         if b & WDTCNTCL != 0 {
             self.count = 0.0;
         }

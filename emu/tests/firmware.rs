@@ -200,6 +200,97 @@ fn a_starved_watchdog_resets_and_info_reports_it() {
     assert!(d.notices.iter().any(|n| matches!(n, Notice::Reset { .. })), "{:?}", d.notices);
 }
 
+/// A PUC from a flash key violation leaves FCTL3 KEYV (bit 1) set and no IFG1 reset flag: the
+/// boot Info frame must report the key violation. (With KEYV taken as bit 5, EMEX, the
+/// firmware reported an unknown cause.)
+#[test]
+fn a_flash_key_violation_is_reported_in_info() {
+    for profile in PROFILES {
+        let run = fil::run(
+            &common::elf(&profile),
+            &profile,
+            0.1,
+            |_| 0.0,
+            |emu, _| {
+                // The state a key-violation PUC leaves (ct_emu's `puc(ResetKind::FlashKey)`).
+                emu.sfr.ifg1 = 0;
+                emu.fctl[2] |= ct_emu::memory::FCTL3_KEYV;
+            },
+        )
+        .unwrap();
+        let d = common::decode(&run);
+        let info = d.infos.first().unwrap_or_else(|| panic!("{}: no Info frame", profile.name));
+        assert_eq!(info.reset_cause, ct_wire::ResetCause::KeyViolation, "{}", profile.name);
+        assert_eq!(run.emu.fctl[2] & ct_emu::memory::FCTL3_KEYV, 0, "{}: KEYV cleared after boot", profile.name);
+    }
+}
+
+/// SLAU144 (Watchdog Timer+): hold the watchdog before changing its clock source. The boot
+/// code holds it, switches it to ACLK and starts it, which the emulator accepts; it rejects a
+/// WDTSSEL change while the watchdog runs, as the old boot code did (one write switching the
+/// running watchdog from SMCLK to ACLK), injected back here.
+#[test]
+fn the_watchdog_clock_source_changes_only_while_held() {
+    for profile in PROFILES {
+        let elf = common::elf(&profile);
+        let run = fil::run(&elf, &profile, 0.05, |_| 0.0, |_, _| {}).unwrap();
+        assert!(run.emu.wdt.uses_aclk(), "{}: watchdog on ACLK", profile.name);
+        assert!(run.emu.resets.is_empty(), "{}: {:?}", profile.name, run.emu.resets);
+        // mov #WDTPW|WDTHOLD, &WDTCTL; mov #WDTPW|WDTHOLD|WDTSSEL, &WDTCTL -> the old first
+        // feed, mov #WDTPW|WDTCNTCL|WDTSSEL, &WDTCTL, on the running watchdog.
+        let err = fil::run(
+            &elf,
+            &profile,
+            0.05,
+            |_| 0.0,
+            |emu, _| {
+                let hold_switch = [0x40B2, 0x5A80, 0x0120, 0x40B2, 0x5A84, 0x0120];
+                let old = [0x40B2, 0x5A0C, 0x0120, 0x40B2, 0x5A0C, 0x0120];
+                assert!(fil::patch_words(emu, &hold_switch, &old).is_some(), "hold + switch writes not found");
+            },
+        )
+        .err();
+        assert!(
+            matches!(err, Some(ct_emu::EmuError::WdtClockSwitch { value: 0x5A0C, .. })),
+            "{}: {err:?}",
+            profile.name
+        );
+    }
+}
+
+/// ADC10CLK within the data sheet's range for the ADC10SR setting (SLAS735 fADC10CLK, as
+/// quoted in issue #12): the firmware clocks the ADC10 from ADC10OSC undivided (3.7-6.3 MHz)
+/// with ADC10SR = 0 (<= 6.3 MHz), which the emulator accepts; with ADC10SR = 1 (<= 1.5 MHz),
+/// as the firmware had it, the first conversion is rejected.
+#[test]
+fn the_adc10_clock_suits_adc10sr() {
+    for profile in PROFILES {
+        let elf = common::elf(&profile);
+        let run = fil::run(&elf, &profile, 0.05, |_| 1000.0, |_, _| {}).unwrap();
+        assert!(run.emu.adc.conversions > 0, "{}: no conversion", profile.name);
+        assert_eq!(run.emu.adc.ctl0 & ct_emu::adc::ADC10SR, 0, "{}", profile.name);
+        let err = fil::run(
+            &elf,
+            &profile,
+            0.05,
+            |_| 1000.0,
+            |emu, _| {
+                // mov #ADC10CTL0_VALUE(|ENC), &ADC10CTL0 with ADC10SR (0x0400) set again.
+                let n = fil::patch_all_words(emu, &[0x40B2, 0x3878, 0x01B0], &[0x40B2, 0x3C78, 0x01B0])
+                    + fil::patch_all_words(emu, &[0x40B2, 0x387A, 0x01B0], &[0x40B2, 0x3C7A, 0x01B0]);
+                assert_eq!(n, 2, "ADC10CTL0 writes found");
+            },
+        )
+        .err();
+        match err {
+            Some(ct_emu::EmuError::AdcClock { min_hz, max_hz, adc10sr: true }) => {
+                assert_eq!((min_hz, max_hz), (ct_emu::adc::ADC10OSC_MIN_HZ, ct_emu::adc::ADC10OSC_MAX_HZ))
+            }
+            other => panic!("{}: {other:?}", profile.name),
+        }
+    }
+}
+
 /// The incremental session (for a live consumer) delivers the same bytes as a batch run.
 #[test]
 fn a_session_streams_the_same_bytes_as_a_batch_run() {

@@ -177,6 +177,8 @@ fn watchdog_resets_and_interval_mode() {
     let mut e = emu(
         |a| {
             movb(a, 0x20, 0x0053); // BCSCTL3: LFXT1S = VLO
+            stop_wdt(a); // held while its clock source changes
+            mov(a, 0x5A80 | 0x0010 | 0x0004 | 0x0003, Opd::Abs(0x0120));
             mov(a, 0x5A00 | 0x0010 | 0x0008 | 0x0004 | 0x0003, Opd::Abs(0x0120));
             a.fmt1(op1::BIS, true, Opd::Cg(1), Opd::Abs(0x0000)); // IE1 WDTIE
             a.fmt1(op1::BIS, false, Opd::Cg(8), Opd::Reg(2)); // eint
@@ -188,6 +190,35 @@ fn watchdog_resets_and_interval_mode() {
     assert!(e.resets.is_empty());
     assert_eq!(e.r[10], (0.1 / (64.0 / 12_000.0)) as u16, "interval interrupts in 100 ms");
     assert_eq!(e.sfr.ifg1 & 0x01, 0, "WDTIFG reset when the interrupt is accepted");
+}
+
+/// Watchdog+ clock source (SLAU144, Watchdog Timer+: hold the WDT+ before changing its clock
+/// source): a WDTSSEL change while the watchdog runs is an error, also when the same write
+/// sets WDTHOLD; hold, switch, start is accepted and counts ACLK from then on.
+#[test]
+fn watchdog_clock_source_changes_only_while_held() {
+    for (value, what) in [(0x5A0C_u16, "switch while running"), (0x5A84, "hold and switch in one write")] {
+        let mut e = emu(|a| mov(a, value, Opd::Abs(0x0120)), &[]);
+        assert_eq!(e.run_seconds(0.001), Err(EmuError::WdtClockSwitch { value, pc: CODE }), "{what}");
+    }
+    let mut e = emu(
+        |a| {
+            movb(a, 0x20, 0x0053); // BCSCTL3: LFXT1S = VLO
+            mov(a, 0x5A80, Opd::Abs(0x0120)); // hold
+            mov(a, 0x5A84, Opd::Abs(0x0120)); // switch to ACLK
+            mov(a, 0x5A0C, Opd::Abs(0x0120)); // start, counter cleared
+            jmp_self(a);
+        },
+        &[],
+    );
+    e.run_seconds(2.0).unwrap();
+    assert!(e.wdt.uses_aclk());
+    assert!(e.resets.is_empty(), "{:?}", e.resets);
+    // 32768 VLO clocks at 12 kHz: 2.73 s.
+    e.run_seconds(1.0).unwrap();
+    assert_eq!(e.resets.len(), 1);
+    let t = e.resets[0].at_s;
+    assert!((t - 32768.0 / ct_emu::clock::VLO_HZ).abs() < 1e-3, "reset at {t} s");
 }
 
 /// Basic Clock Module+: the calibration constants in info segment A give the calibrated
@@ -317,6 +348,52 @@ fn adc10_conversion_timing_and_triggers() {
         assert!((dt - 100e-6).abs() < 0.21e-6, "sample spacing {dt}");
     }
     assert_eq!(e.adc.missed_triggers, 0);
+}
+
+/// ADC10CLK range (G2553 data sheet SLAS735 fADC10CLK, as quoted in issue #12): 0.45-6.3 MHz
+/// with ADC10SR = 0, 0.45-1.5 MHz with ADC10SR = 1; ADC10OSC counts with its whole 3.7-6.3 MHz
+/// range. A conversion clocked outside it is an error.
+#[test]
+fn adc10_clock_must_suit_adc10sr() {
+    // (ADC10CTL0 extra bits, ADC10CTL1 clock bits, expected error (min, max, ADC10SR)).
+    type Case = (u16, u16, Option<(f64, f64, bool)>);
+    let osc = (3.7e6, 6.3e6);
+    let cases: [Case; 6] = [
+        (0, 0, None),                                             // ADC10OSC / 1, ADC10SR = 0
+        (0x0400, 0, Some((osc.0, osc.1, true))),                  // ADC10OSC / 1, ADC10SR = 1
+        (0x0400, 4 << 5, None),                                   // ADC10OSC / 5: 0.74-1.26 MHz
+        (0x0400, 3 << 5, Some((osc.0 / 4.0, osc.1 / 4.0, true))), // / 4: up to 1.575 MHz
+        (0, 3 << 3, Some((8e6, 8e6, false))),                     // SMCLK = 8 MHz / 1
+        (0, 1 << 3, Some((32768.0, 32768.0, false))),             // ACLK (LFXT1, 32 kHz)
+    ];
+    for (ctl0, clk, want) in cases {
+        let mut e = emu(
+            |a| {
+                stop_wdt(a);
+                dco_8mhz(a);
+                mov(a, 0x4000 | clk, Opd::Abs(0x01B2)); // INCH_4, SHS_0, single
+                mov(a, 0x2000 | 0x1800 | 0x0040 | 0x0020 | 0x0010 | ctl0, Opd::Abs(0x01B0));
+                mov(a, 0x2000 | 0x1800 | 0x0040 | 0x0020 | 0x0010 | ctl0 | 0x0003, Opd::Abs(0x01B0)); // ENC|SC
+                jmp_self(a);
+            },
+            &[],
+        );
+        let got = e.run_seconds(0.01);
+        match want {
+            None => {
+                assert_eq!(got, Ok(()), "ADC10CTL0 |= {ctl0:#x}, ADC10CTL1 |= {clk:#x}");
+                assert_eq!(e.adc.conversions, 1);
+            }
+            Some((min, max, sr)) => match got {
+                Err(EmuError::AdcClock { min_hz, max_hz, adc10sr }) => {
+                    assert!((min_hz - min).abs() < 1.0 && (max_hz - max).abs() < 1.0, "{min_hz}-{max_hz} Hz");
+                    assert_eq!(adc10sr, sr);
+                    assert_eq!(e.adc.conversions, 0, "no conversion starts");
+                }
+                other => panic!("ADC10CTL0 |= {ctl0:#x}, ADC10CTL1 |= {clk:#x}: {other:?}"),
+            },
+        }
+    }
 }
 
 #[test]

@@ -200,7 +200,7 @@ def check_registers(out, profile):
         0x0064: (0x01 if fast else 0x11, "UCA0MCTL"),
         0x01B2: (0x4404, "ADC10CTL1: A4, SHS_1 (Timer_A OUT1), repeat single channel"),
         0x004A: (0x10, "ADC10AE0: P1.4 analogue"),
-        0x01B0: (0x3C7A, "ADC10CTL0: VREF+ 2.5 V on, 64-clock sample, IE, ENC"),
+        0x01B0: (0x387A, "ADC10CTL0: VREF+ 2.5 V on, 64-clock sample, ADC10SR = 0, IE, ENC"),
         0x0172: (ticks - 1, "TACCR0: period"),
         0x0174: (ticks // 2, "TACCR1: OUT1 falls mid-period"),
         0x0164: (0x00E0, "TACCTL1: OUTMOD_7 reset/set"),

@@ -23,39 +23,56 @@ const PROFILE: Profile = ct_firmware_logic::profile::FAST;
 #[cfg(not(feature = "fast"))]
 const PROFILE: Profile = ct_firmware_logic::profile::LAUNCHPAD;
 
-// Register values (MSP430x2xx Family User's Guide SLAU144 and the G2553 data sheet).
-const WDTPW: u16 = 0x5A00;
-const WDTHOLD: u16 = 0x0080;
-const WDTCNTCL: u16 = 0x0008;
+// Register values (MSP430x2xx Family User's Guide SLAU144 and the G2553 data sheet); the bits
+// are in `ct_firmware_logic::regs`, checked against the PAC's SVD by emu/tests/register_bits.rs.
+use ct_firmware_logic::regs::{
+    adc10ae0, adc10ctl0 as ctl0, adc10ctl1 as ctl1, bcsctl3, fctl3, ifg1, tacctl, tactl, wdtctl,
+};
+
 /// Watchdog clocked by ACLK, interval 32768 clocks (WDTIS = 0).
-const WDTSSEL_ACLK: u16 = 0x0004;
+const WDTSSEL_ACLK: u16 = wdtctl::WDTSSEL;
 /// BCSCTL3: ACLK from the VLO (4-20 kHz, typ. 12 kHz): the LaunchPad ships without the
 /// 32 kHz crystal, and the VLO runs in LPM0. Watchdog period 32768 / VLO = 1.6-8 s.
-const LFXT1S_VLO: u8 = 0x20;
+const LFXT1S_VLO: u8 = bcsctl3::LFXT1S_2;
 /// IFG1 flags cleared after reading the reset cause: WDTIFG, OFIFG, PORIFG, RSTIFG, NMIIFG.
-const IFG1_RESET_FLAGS: u8 = 0x1F;
-const FWKEY: u16 = 0xA500;
-const FCTL3_LOCK: u16 = 0x0010;
+const IFG1_RESET_FLAGS: u8 = ifg1::WDTIFG | ifg1::OFIFG | ifg1::PORIFG | ifg1::RSTIFG | ifg1::NMIIFG;
 
-/// ADC10CTL0: VR+ = VREF+ (SREF_1), 64-clock sample time (ADC10SHT_3: about 13 us from the
-/// ~5 MHz ADC10OSC, enough for a source up to ~60 kOhm: 13 us > (Rs + 2 kOhm) * 27 pF * ln(2^11)),
-/// reference buffer for <= 50 ksps (ADC10SR, less current), 2.5 V reference on, ADC on,
-/// interrupt on.
-const ADC10CTL0_VALUE: u16 = 0x2000 | 0x1800 | 0x0400 | 0x0040 | 0x0020 | 0x0010 | 0x0008;
-const ADC10_ENC: u16 = 0x0002;
+/// ADC10CTL0: VR+ = VREF+ (SREF_1), 64-clock sample time (ADC10SHT_3), 2.5 V reference on,
+/// ADC on, interrupt on; ADC10SR = 0 (reference buffer for up to ~200 ksps).
+///
+/// ADC10CLK is ADC10OSC undivided (ADC10CTL1 below). G2553 data sheet (SLAS735, 10-bit ADC
+/// timing parameters): fADC10OSC 3.7-6.3 MHz; fADC10CLK 0.45-6.3 MHz with ADC10SR = 0 but
+/// only 0.45-1.5 MHz with ADC10SR = 1. So ADC10SR must be 0 here (it was 1: the clock was out
+/// of specification by up to 4.2x); the alternative, ADC10SR = 1 with ADC10OSC / 5
+/// (0.74-1.26 MHz), would save reference-buffer current but stretch a conversion to up to
+/// 104 us, most of the fast profile's 122 us period. (These SLAS735 figures are as quoted in
+/// the project's issue #12; the data sheet table itself could not be retrieved to confirm
+/// them. ct-emu rejects a conversion clocked outside them.)
+///
+/// Sample time: SLAU144 22.2.5.1 models the input as RI <= 2 kOhm in series with
+/// CI <= 27 pF and asks for t_sample > (RS + RI) * ln(2^11) * CI (confirmed from the guide's
+/// text), plus 800 ns with ADC10SR = 0 (the issue's figure; the x1xx guide's ADC10 chapter has
+/// the same +800 ns for ADC10SR = 0 and +2.5 us for ADC10SR = 1). With the divider's Thevenin
+/// resistance RS = 1.6 k || 3.3 k = 1.08 kOhm: (1.08 k + 2 k) * 7.62 * 27 pF + 0.8 us = 1.43 us.
+/// 64 ADC10CLK are 10.2-17.3 us over the oscillator's range: 7x that (it would do for a source
+/// up to ~40 kOhm). And the 10 nF at the pin makes the source stiffer still: CI charges from
+/// it through RI alone (54 ns), its charge moves the pin by at most 27 pF / 10 nF = 0.27 % of
+/// the change since the previous sample, and the divider restores that with
+/// tau = 1.08 kOhm * 10 nF = 10.8 us, so the long sample time is kept: ~1 tau of it leaves at
+/// most ~1 LSB after a full-scale jump between two samples (launchpad profile), much less for
+/// the fast profile's 122 us steps.
+const ADC10CTL0_VALUE: u16 =
+    ctl0::SREF_1 | ctl0::ADC10SHT_3 | ctl0::REF2_5V | ctl0::REFON | ctl0::ADC10ON | ctl0::ADC10IE;
 /// ADC10CTL1: channel A4 (INCH_4), sample-and-hold source Timer_A OUT1 (SHS_1), ADC10OSC /1,
 /// repeat-single-channel (CONSEQ_2): every rising edge of OUT1 starts one conversion.
-const ADC10CTL1_VALUE: u16 = 0x4000 | 0x0400 | 0x0004;
-/// P1.4 = A4.
-const ADC10AE0_A4: u8 = 0x10;
+const ADC10CTL1_VALUE: u16 = ctl1::INCH_4 | ctl1::SHS_1 | ctl1::ADC10SSEL_0 | ctl1::ADC10DIV_0 | ctl1::CONSEQ_2;
 
-/// TACTL: SMCLK (TASSEL_2), input divider from the profile (ID), up mode (MC_1), clear.
-const TASSEL_SMCLK: u16 = 0x0200;
-const MC_UP: u16 = 0x0010;
-const TACLR: u16 = 0x0004;
+// TACTL (written in `main`): SMCLK (TASSEL_2), input divider from the profile (ID), up mode
+// (MC_1), clear.
+
 /// TACCTL1: output mode 7, reset/set: OUT1 rises when the timer reaches TACCR0 (once per
 /// period) and falls at TACCR1.
-const OUTMOD_RESET_SET: u16 = 0x00E0;
+const OUTMOD_RESET_SET: u16 = tacctl::OUTMOD_7;
 
 /// The sampler the ADC interrupt shares with the main loop. `None` until `main` hands it the
 /// two frame buffers.
@@ -172,16 +189,22 @@ static mut BUFFERS: [FrameBuf; 2] = [[0; FRAME_BUF_LEN]; 2];
 fn main() -> ! {
     let Some(p) = Peripherals::take() else { halt() };
 
-    // Watchdog first: from ACLK = VLO, serviced only by the healthy main loop below.
+    // Watchdog first: from ACLK = VLO, serviced only by the healthy main loop below. After the
+    // PUC it runs from SMCLK; SLAU144 (Watchdog Timer+) says to hold it (WDTHOLD) before
+    // changing its clock source, or the interval may come out wrong: hold, switch to ACLK,
+    // then start it with a cleared counter (the first feed).
     p.SYSTEM_CLOCK.bcsctl3.write(|w| unsafe { w.bits(LFXT1S_VLO) });
-    feed_watchdog(&p.WATCHDOG_TIMER);
+    let wdt = &p.WATCHDOG_TIMER;
+    wdt.wdtctl.write(|w| unsafe { w.bits(wdtctl::WDTPW | wdtctl::WDTHOLD) });
+    wdt.wdtctl.write(|w| unsafe { w.bits(wdtctl::WDTPW | wdtctl::WDTHOLD | WDTSSEL_ACLK) });
+    feed_watchdog(wdt);
 
     let ifg1 = p.SPECIAL_FUNCTION.ifg1.read().bits();
     let fctl3 = p.FLASH.fctl3.read().bits();
     let reset_cause = boot::reset_cause(ifg1, fctl3);
     p.SPECIAL_FUNCTION.ifg1.write(|w| unsafe { w.bits(ifg1 & !IFG1_RESET_FLAGS) });
     // Writing 0 clears KEYV; LOCK stays set (LOCKA toggles on 1, so it is written 0).
-    p.FLASH.fctl3.write(|w| unsafe { w.bits(FWKEY | FCTL3_LOCK) });
+    p.FLASH.fctl3.write(|w| unsafe { w.bits(fctl3::FWKEY | fctl3::LOCK) });
 
     let mut red = RedLed::new(&p.PORT_1_2);
     let mut green = GreenLed::new(&p.PORT_1_2);
@@ -223,9 +246,9 @@ fn main() -> ! {
     let adc = &p.ADC10;
     adc.adc10ctl0.write(|w| unsafe { w.bits(0) });
     adc.adc10ctl1.write(|w| unsafe { w.bits(ADC10CTL1_VALUE) });
-    adc.adc10ae0.write(|w| w.bits(ADC10AE0_A4));
+    adc.adc10ae0.write(|w| w.bits(adc10ae0::A4));
     adc.adc10ctl0.write(|w| unsafe { w.bits(ADC10CTL0_VALUE) });
-    adc.adc10ctl0.write(|w| unsafe { w.bits(ADC10CTL0_VALUE | ADC10_ENC) });
+    adc.adc10ctl0.write(|w| unsafe { w.bits(ADC10CTL0_VALUE | ctl0::ENC) });
 
     // Timer_A0 in up mode: period = ticks_per_sample timer clocks. The first trigger comes
     // one period after start (>= 122 us), after the 2.5 V reference has settled (30 us).
@@ -233,7 +256,9 @@ fn main() -> ! {
     ta.taccr0.write(|w| w.bits(PROFILE.ticks_per_sample - 1));
     ta.taccr1.write(|w| w.bits(PROFILE.ticks_per_sample / 2));
     ta.tacctl1.write(|w| unsafe { w.bits(OUTMOD_RESET_SET) });
-    ta.tactl.write(|w| unsafe { w.bits(TASSEL_SMCLK | ((PROFILE.timer_id as u16) << 6) | MC_UP | TACLR) });
+    ta.tactl.write(|w| unsafe {
+        w.bits(tactl::TASSEL_2 | ((PROFILE.timer_id as u16) << tactl::ID_SHIFT) | tactl::MC_1 | tactl::TACLR)
+    });
 
     loop {
         match streamer.step(&mut uart, &IsrShared, &mut Lpm0) {
@@ -250,9 +275,10 @@ fn main() -> ! {
     }
 }
 
-/// Restarts the watchdog interval (1.6-8 s from the VLO).
+/// Restarts the watchdog interval (1.6-8 s from the VLO). Keeps WDTSSEL = ACLK: the clock
+/// source never changes here (only while held, at boot).
 fn feed_watchdog(wdt: &WATCHDOG_TIMER) {
-    wdt.wdtctl.write(|w| unsafe { w.bits(WDTPW | WDTCNTCL | WDTSSEL_ACLK) });
+    wdt.wdtctl.write(|w| unsafe { w.bits(wdtctl::WDTPW | wdtctl::WDTCNTCL | WDTSSEL_ACLK) });
 }
 
 /// Erased DCO calibration (the profile's pair reads 0xFF): the sample and baud rates would be
@@ -264,7 +290,7 @@ fn feed_watchdog(wdt: &WATCHDOG_TIMER) {
 /// checks that it stops here.
 #[inline(never)]
 fn fault(wdt: &WATCHDOG_TIMER, red: &mut RedLed) -> ! {
-    wdt.wdtctl.write(|w| unsafe { w.bits(WDTPW | WDTHOLD) });
+    wdt.wdtctl.write(|w| unsafe { w.bits(wdtctl::WDTPW | wdtctl::WDTHOLD) });
     loop {
         for &on in FAULT_BLINK.iter() {
             let _ = red.set_state(PinState::from(on));

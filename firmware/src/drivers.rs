@@ -9,14 +9,11 @@ use msp430g2553::{PORT_1_2, SPECIAL_FUNCTION, USCI_A0_UART_MODE};
 
 use ct_firmware_logic::profile::{Profile, SMCLK_HZ};
 
-/// IFG2/IE2: USCI_A0 transmit flag / interrupt enable.
-pub const UCA0TXIFG: u8 = 0x02;
-pub const UCA0TXIE: u8 = 0x02;
-/// UCA0STAT: transmitter or receiver busy.
-const UCBUSY: u8 = 0x01;
-/// UCA0CTL1: clock source SMCLK, software reset.
-const UCSSEL_SMCLK: u8 = 0x80;
-const UCSWRST: u8 = 0x01;
+/// IFG2/IE2: USCI_A0 transmit flag / interrupt enable; UCA0STAT busy; UCA0CTL1 clock source
+/// SMCLK and software reset (bit values in `ct_firmware_logic::regs`, checked against the SVD).
+pub use ct_firmware_logic::regs::ie2::UCA0TXIE;
+use ct_firmware_logic::regs::ifg2::UCA0TXIFG;
+use ct_firmware_logic::regs::uca0::{UCBUSY, UCSSEL_2 as UCSSEL_SMCLK, UCSWRST};
 /// P1.1 = UCA0RXD, P1.2 = UCA0TXD (P1SEL and P1SEL2 both set).
 const UART_PINS: u8 = 0x06;
 

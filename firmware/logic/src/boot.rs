@@ -3,12 +3,11 @@
 
 use ct_wire::ResetCause;
 
-/// IFG1 flags (MSP430x2xx Family User's Guide, SLAU144, 10.3).
-pub const IFG1_WDTIFG: u8 = 0x01;
-pub const IFG1_PORIFG: u8 = 0x04;
-pub const IFG1_RSTIFG: u8 = 0x08;
-/// FCTL3 KEYV: a flash controller register was written with a wrong key (causes a PUC).
-pub const FCTL3_KEYV: u16 = 0x0020;
+/// FCTL3 KEYV (bit 1): a flash controller register was written with a wrong key (causes a
+/// PUC). Checked against the PAC's SVD with the other register bits (`crate::regs`).
+pub use crate::regs::fctl3::KEYV as FCTL3_KEYV;
+/// IFG1 flags (MSP430x2xx Family User's Guide, SLAU144, 10.3), from [`crate::regs`].
+pub use crate::regs::ifg1::{PORIFG as IFG1_PORIFG, RSTIFG as IFG1_RSTIFG, WDTIFG as IFG1_WDTIFG};
 
 /// Reset-cause byte for "no flag set" (a PUC from a brown-out without POR, or a jump to the
 /// reset vector): sent as [`ResetCause::Other`] so the host shows it rather than guessing.
@@ -67,6 +66,10 @@ mod tests {
         assert_eq!(reset_cause(IFG1_RSTIFG | IFG1_WDTIFG, FCTL3_KEYV), ResetCause::ResetPin);
         assert_eq!(reset_cause(IFG1_WDTIFG, FCTL3_KEYV), ResetCause::KeyViolation);
         assert_eq!(reset_cause(IFG1_WDTIFG, 0x9658), ResetCause::Watchdog);
+        // FCTL3 as read after a key violation: 0x96 key byte, LOCKA, LOCK, WAIT and KEYV
+        // (bit 1); EMEX (bit 5, 0x0020) is not a reset cause.
+        assert_eq!(reset_cause(0, 0x9658 | 0x0002), ResetCause::KeyViolation);
+        assert_eq!(reset_cause(IFG1_WDTIFG, 0x9658 | 0x0020), ResetCause::Watchdog);
         assert_eq!(reset_cause(0x02, 0), ResetCause::Other(RESET_CAUSE_UNKNOWN));
         for ifg1 in 0..=u8::MAX {
             let c = reset_cause(ifg1, 0);

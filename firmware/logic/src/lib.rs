@@ -10,11 +10,13 @@
 //!   frame buffers, hands full buffers to the main loop and counts overruns;
 //! - [`app`]: the main loop's streaming state machine, generic over an embedded-hal-nb UART;
 //! - [`profile`]: the two build profiles' clock, sample-rate and baud-rate arithmetic;
-//! - [`boot`]: reset cause, DCO calibration check and the fault LED pattern.
+//! - [`boot`]: reset cause, DCO calibration check and the fault LED pattern;
+//! - [`regs`]: the register bits the device code writes by hand, checked against the PAC's SVD.
 #![cfg_attr(not(test), no_std)]
 
 pub mod app;
 pub mod boot;
 pub mod mspabi;
 pub mod profile;
+pub mod regs;
 pub mod sampler;

@@ -25,6 +25,7 @@
 use ct_wire::cadence::Cadence;
 use ct_wire::{BuildProfile, Info, ResetCause, PROTOCOL_VERSION, SAMPLE_BITS};
 
+use crate::regs::{bcsctl2, uca0};
 use crate::sampler::SAMPLES_PER_FRAME;
 
 /// SMCLK, the timer's and the UART's clock, in both profiles.
@@ -51,8 +52,8 @@ impl DcoCal {
     /// SMCLK_HZ (DIVS in bits 2-1).
     pub const fn bcsctl2(self) -> u8 {
         match self {
-            DcoCal::Mhz8 => 0x00,
-            DcoCal::Mhz16 => 0x02,
+            DcoCal::Mhz8 => bcsctl2::DIVS_0,
+            DcoCal::Mhz16 => bcsctl2::DIVS_1,
         }
     }
 }
@@ -80,7 +81,7 @@ pub struct UartDivisor {
 impl UartDivisor {
     /// The UCA0MCTL value: UCBRFx in bits 7-4, UCBRSx in bits 3-1, UCOS16 in bit 0.
     pub const fn mctl(&self) -> u8 {
-        (self.brf << 4) | (self.brs << 1) | self.os16 as u8
+        (self.brf << uca0::UCBRF_SHIFT) | (self.brs << uca0::UCBRS_SHIFT) | (self.os16 as u8 * uca0::UCOS16)
     }
 }
 
