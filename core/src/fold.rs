@@ -26,6 +26,27 @@ impl Folded {
         (self.count[k] > 0).then(|| self.sum[k] / f64::from(self.count[k]))
     }
 
+    /// Every bin's mean, empty bins filled by linear interpolation between their filled
+    /// neighbours (circularly): the cycle's waveform with each phase weighted equally, however
+    /// unevenly the samples fell. `None` if no bin holds a sample.
+    pub fn means_filled(&self) -> Option<Vec<f64>> {
+        let n = self.count.len();
+        let filled: Vec<usize> = (0..n).filter(|&k| self.count[k] > 0).collect();
+        let first = *filled.first()?;
+        let mut y: Vec<f64> = (0..n).map(|k| self.mean(k).unwrap_or(f64::NAN)).collect();
+        let mut prev = *filled.last()?;
+        for &k in filled.iter().chain(std::iter::once(&(first + n))) {
+            let gap = (k + n - prev) % n;
+            let gap = if gap == 0 { n } else { gap };
+            let (a, b) = (y[prev], y[k % n]);
+            for j in 1..gap {
+                y[(prev + j) % n] = a + (b - a) * j as f64 / gap as f64;
+            }
+            prev = k % n;
+        }
+        Some(y)
+    }
+
     pub fn filled(&self) -> usize {
         self.count.iter().filter(|&&c| c > 0).count()
     }
@@ -38,19 +59,38 @@ impl Folded {
 /// cycle to the next, so a second of them covers it). Folding over a non-integer number of
 /// cycles only changes the bins' counts, which weight the fit.
 pub fn fold(codes: &[u16], rate_hz: f64, mains_hz: f64, bins: usize) -> Folded {
+    fold_where(codes, rate_hz, mains_hz, bins, |_| true)
+}
+
+/// [`fold`] of only the samples `k` for which `keep(k)` holds (one level class of a window),
+/// each at its phase in the whole window.
+pub fn fold_where(codes: &[u16], rate_hz: f64, mains_hz: f64, bins: usize, keep: impl Fn(usize) -> bool) -> Folded {
+    let mut folded = fold_values(codes.len(), |k| f64::from(codes[k]), rate_hz, mains_hz, bins, &keep);
+    folded.max_code = codes.iter().enumerate().filter(|&(k, _)| keep(k)).map(|(_, &c)| c).max().unwrap_or(0);
+    folded
+}
+
+/// [`fold_where`] of any per-sample value (`value(k)` for sample `k` of `n`), e.g. the table
+/// currents' squares, for a mean square with every phase weighted equally (`max_code` 0).
+pub fn fold_values(
+    n: usize,
+    value: impl Fn(usize) -> f64,
+    rate_hz: f64,
+    mains_hz: f64,
+    bins: usize,
+    keep: impl Fn(usize) -> bool,
+) -> Folded {
     let bins = bins.max(1);
     let mut sum = vec![0.0; bins];
     let mut count = vec![0u32; bins];
     let step = mains_hz / rate_hz;
-    let mut max_code = 0;
-    for (k, &c) in codes.iter().enumerate() {
+    for k in (0..n).filter(|&k| keep(k)) {
         let phase = (k as f64 * step).fract();
         let b = ((phase * bins as f64) as usize).min(bins - 1);
-        sum[b] += f64::from(c);
+        sum[b] += value(k);
         count[b] += 1;
-        max_code = max_code.max(c);
     }
-    Folded { mains_hz, sum, count, max_code }
+    Folded { mains_hz, sum, count, max_code: 0 }
 }
 
 /// Bins from one filled bin to the next, at most, around the cycle (1 when all are filled,
@@ -103,5 +143,17 @@ mod tests {
         assert_eq!(widest_gap(&[0, 1, 1, 0, 0, 0]), 5);
         assert_eq!(widest_gap(&[0, 0, 1, 0]), 4);
         assert_eq!(widest_gap(&[0, 0, 0]), 3);
+    }
+
+    #[test]
+    fn empty_bins_are_interpolated_around_the_cycle() {
+        let f = Folded {
+            mains_hz: 50.0,
+            sum: vec![0.0, 10.0, 0.0, 0.0, 40.0, 0.0],
+            count: vec![0, 1, 0, 0, 1, 0],
+            max_code: 40,
+        };
+        let y = f.means_filled().unwrap();
+        assert_eq!(y, vec![20.0, 10.0, 20.0, 30.0, 40.0, 30.0]);
     }
 }

@@ -103,10 +103,10 @@ impl Inverter {
     pub fn invert(&self, folded: &Folded) -> Option<Inverted> {
         let nb = folded.count.len();
         let hz = folded.mains_hz;
-        if nb < 8 || nb % 2 != 0 || !(hz.is_finite() && hz > 0.0) || folded.filled() * 2 < nb {
+        if nb < 8 || !nb.is_multiple_of(2) || !(hz.is_finite() && hz > 0.0) || folded.filled() * 2 < nb {
             return None;
         }
-        let y = fill_empty_bins(folded)?;
+        let y = folded.means_filled()?;
         let p = self.model.params();
         let (rw, lm) = (p.rw, p.lm);
         let h = 1.0 / (hz * nb as f64);
@@ -280,26 +280,6 @@ fn interpolate_undetermined(is: &[f64], determined: &[bool], fill: &mut [f64]) {
     }
 }
 
-/// Bin means, empty bins filled by linear interpolation between their filled neighbours
-/// (circularly). `None` if no bin holds a sample.
-fn fill_empty_bins(f: &Folded) -> Option<Vec<f64>> {
-    let n = f.count.len();
-    let filled: Vec<usize> = (0..n).filter(|&k| f.count[k] > 0).collect();
-    let first = *filled.first()?;
-    let mut y: Vec<f64> = (0..n).map(|k| f.mean(k).unwrap_or(f64::NAN)).collect();
-    let mut prev = *filled.last()?;
-    for &k in filled.iter().chain(std::iter::once(&(first + n))) {
-        let gap = (k + n - prev) % n;
-        let gap = if gap == 0 { n } else { gap };
-        let (a, b) = (y[prev], y[k % n]);
-        for j in 1..gap {
-            y[(prev + j) % n] = a + (b - a) * j as f64 / gap as f64;
-        }
-        prev = k % n;
-    }
-    Some(y)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -358,17 +338,5 @@ mod tests {
         assert_eq!(march_start(&[true, false, false, true, false, true]), 3);
         assert_eq!(march_start(&[false, true, true, false, false, false]), 1);
         assert_eq!(march_start(&[true, true]), 0);
-    }
-
-    #[test]
-    fn empty_bins_are_interpolated_around_the_cycle() {
-        let f = Folded {
-            mains_hz: 50.0,
-            sum: vec![0.0, 10.0, 0.0, 0.0, 40.0, 0.0],
-            count: vec![0, 1, 0, 0, 1, 0],
-            max_code: 40,
-        };
-        let y = fill_empty_bins(&f).unwrap();
-        assert_eq!(y, vec![20.0, 10.0, 20.0, 30.0, 40.0, 30.0]);
     }
 }

@@ -22,4 +22,5 @@ pub mod least_squares;
 pub mod load_shape;
 pub mod meter;
 pub mod samples;
+pub mod segment;
 pub mod waveform_fit;

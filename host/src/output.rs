@@ -173,7 +173,7 @@ mod tests {
             watts: 1147.16,
             kwh: 0.000318,
             hz: Some(50.01),
-            flags: Flags { low: false, gap: true, over_range: false },
+            flags: Flags { gap: true, ..Flags::default() },
         }
     }
 

@@ -141,7 +141,7 @@ mod tests {
             watts: 1145.4,
             kwh: 0.0003,
             hz: if t_s > 1.5 { Some(50.01) } else { None },
-            flags: Flags { low: false, gap: t_s > 2.5, over_range: false },
+            flags: Flags { gap: t_s > 2.5, ..Flags::default() },
         }
     }
 

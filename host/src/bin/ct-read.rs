@@ -179,7 +179,7 @@ struct EstimateArgs {
     calibration: Option<PathBuf>,
     /// fit: the clamp's dynamic model, right for any load shape (refitted when the load
     /// changes); table: per-sample table inversion only, exact for sinusoidal loads.
-    #[arg(long, value_enum, default_value_t = ct_host::estimate::Method::Fit)]
+    #[arg(long, value_enum, default_value_t = ct_host::estimate::Method::Invert)]
     method: ct_host::estimate::Method,
 }
 
