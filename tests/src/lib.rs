@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod loads;
 pub mod report;
 pub mod stimulus;
 

@@ -6,13 +6,15 @@
 //!   drift from the committed files, or if the committed table misses the accuracy targets;
 //! * `spicegen sensitivity` — how readings with the default table move when the sensor departs
 //!   from the model, and what a two-point user calibration recovers (spice/sensitivity.md);
-//! * `spicegen table` — a table for another coil.
+//! * `spicegen table` — a table for another coil;
+//! * `spicegen loads` — goldens of non-periodic and unseen load classes (tests/golden/loads/).
 //!
 //! Everything goes through ngspice in batch mode; there are no hand steps.
 
 mod calibrate;
 mod figures;
 mod golden;
+mod loadgen;
 mod model;
 mod ngspice;
 mod report;
@@ -69,6 +71,17 @@ enum Cmd {
     /// Simulate perturbed sensors (turns ratio, Lm, Rw, diode spread, bias), read them with the
     /// default table as the host does, calibrate each with two points, write spice/sensitivity.md.
     Sensitivity,
+    /// Goldens of load classes the estimator has not seen (burst-fire, inrush, steps, ramps,
+    /// dimmers, other Lm, a mixed household record), sampled at both firmware rates, into
+    /// tests/golden/loads/.
+    Loads {
+        /// Only the cases whose name contains this (no manifest or README is written).
+        #[arg(long)]
+        only: Option<String>,
+        /// Output directory instead of tests/golden/loads/.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -81,6 +94,7 @@ fn main() -> ExitCode {
         Cmd::Check { full } => report::check(&root, full),
         Cmd::Table { lm, rw, hz, out } => report::custom_table(&root, lm, rw, &hz, &out),
         Cmd::Sensitivity => sensitivity::run(&root).map(|()| true),
+        Cmd::Loads { only, out } => loadgen::run(&root, only.as_deref(), out.as_deref()).map(|()| true),
     };
     match result.context("spicegen failed") {
         Ok(true) => ExitCode::SUCCESS,

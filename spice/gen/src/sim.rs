@@ -110,6 +110,7 @@ impl Job {
                 Stimulus::Sine { .. } => "sine",
                 Stimulus::Periodic { .. } => "periodic",
                 Stimulus::Step { .. } => "step",
+                Stimulus::Mix { .. } => "mix",
             }
         )
     }

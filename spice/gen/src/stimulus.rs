@@ -8,8 +8,11 @@
 use std::f64::consts::PI;
 use std::fmt::Write as _;
 
+pub mod exact;
+pub mod loads;
+
 /// How long the rising edge of a phase-cut dimmer takes (a triac turns on in about a microsecond).
-const DIMMER_EDGE_S: f64 = 1e-6;
+pub const DIMMER_EDGE_S: f64 = 1e-6;
 
 /// One primary-current waveform.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,12 +25,239 @@ pub enum Stimulus {
     Periodic { knots: Vec<(f64, f64)>, hz: f64 },
     /// A sine whose RMS steps from `before` to `after` at `step_s` (a cycle boundary).
     Step { before: f64, after: f64, hz: f64, step_s: f64 },
+    /// Any non-periodic load current: a sum of components, each a product of piecewise-linear
+    /// factors (envelopes, on/off gates) times a carrier (a mains-locked sine or a periodic
+    /// piecewise-linear wave). ngspice gets exactly this (one PWL voltage source per factor and
+    /// carrier, multiplied in a B source), and [`Stimulus::mean_square`] integrates it exactly.
+    Mix { hz: f64, components: Vec<Component> },
+}
+
+/// A piecewise-linear function of time, as a SPICE PWL source defines it: linear between
+/// knots, continuous.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pwl {
+    /// `(t, value)` with strictly increasing `t`. One-shot (`period` `None`): the first value
+    /// holds before the first knot and the last after the last. Periodic: `0 <= t < period`,
+    /// and the last knot joins the first knot of the next period.
+    pub knots: Vec<(f64, f64)>,
+    pub period: Option<f64>,
+}
+
+impl Pwl {
+    pub fn constant(v: f64) -> Pwl {
+        Pwl { knots: vec![(0.0, v)], period: None }
+    }
+
+    pub fn one_shot(knots: Vec<(f64, f64)>) -> Pwl {
+        Pwl { knots, period: None }
+    }
+
+    pub fn periodic(knots: Vec<(f64, f64)>, period: f64) -> Pwl {
+        Pwl { knots, period: Some(period) }
+    }
+
+    /// Value at `t` (binary search).
+    pub fn at(&self, t: f64) -> f64 {
+        let k = &self.knots;
+        let Some(&(t0, v0)) = k.first() else { return 0.0 };
+        match self.period {
+            None => {
+                if t <= t0 {
+                    return v0;
+                }
+                let (tl, vl) = k[k.len() - 1];
+                if t >= tl {
+                    return vl;
+                }
+                let i = k.partition_point(|&(tk, _)| tk <= t);
+                let ((ta, a), (tb, b)) = (k[i - 1], k[i]);
+                lerp(ta, a, tb, b, t)
+            }
+            Some(period) => {
+                let x = t.rem_euclid(period);
+                let (tl, vl) = k[k.len() - 1];
+                if x >= tl {
+                    return lerp(tl, vl, t0 + period, v0, x);
+                }
+                if x < t0 {
+                    return lerp(tl - period, vl, t0, v0, x);
+                }
+                let i = k.partition_point(|&(tk, _)| tk <= x);
+                let ((ta, a), (tb, b)) = (k[i - 1], k[i]);
+                lerp(ta, a, tb, b, x)
+            }
+        }
+    }
+
+    /// Appends the knot times strictly inside `(a, b)`.
+    pub fn breakpoints(&self, a: f64, b: f64, out: &mut Vec<f64>) {
+        match self.period {
+            None => out.extend(self.knots.iter().map(|k| k.0).filter(|&t| t > a && t < b)),
+            Some(period) => {
+                let mut n = (a / period).floor() - 1.0;
+                loop {
+                    let base = n * period;
+                    if base >= b {
+                        break;
+                    }
+                    out.extend(self.knots.iter().map(|k| base + k.0).filter(|&t| t > a && t < b));
+                    n += 1.0;
+                }
+            }
+        }
+    }
+
+    /// A periodic trapezoid (low, rising edge, high, falling edge, low: an on/off gate) as
+    /// SPICE PULSE parameters `(v1, v2, td, tr, tf, pw, per)`. ngspice places a breakpoint at
+    /// every corner of a PULSE, but not at the repeated knots of a `PWL(...) r=0`, and a gate's
+    /// 1 us edges need them.
+    pub fn as_pulse(&self) -> Option<[f64; 7]> {
+        let period = self.period?;
+        let mut k = self.knots.clone();
+        k.push((period, self.at(0.0)));
+        let lo = k[0].1;
+        let hi = k.iter().map(|x| x.1).find(|&v| v != lo)?;
+        if k.iter().any(|x| x.1 != lo && x.1 != hi) {
+            return None;
+        }
+        let rises: Vec<usize> = (0..k.len() - 1).filter(|&i| k[i].1 == lo && k[i + 1].1 == hi).collect();
+        let falls: Vec<usize> = (0..k.len() - 1).filter(|&i| k[i].1 == hi && k[i + 1].1 == lo).collect();
+        let (&[r], &[f]) = (rises.as_slice(), falls.as_slice()) else { return None };
+        if f <= r {
+            return None;
+        }
+        let (td, tr, pw, tf) = (k[r].0, k[r + 1].0 - k[r].0, k[f].0 - k[r + 1].0, k[f + 1].0 - k[f].0);
+        (tr > 0.0 && tf > 0.0 && pw > 0.0).then_some([lo, hi, td, tr, tf, pw, period])
+    }
+
+    /// A SPICE element named `name` driving `node` (to ground) with this function as its
+    /// voltage, valid on `[0, stop_s]`: a PULSE source for a periodic trapezoid, a PWL source
+    /// for a one-shot function, and for any other periodic one a B source evaluating `pwl()` at
+    /// the phase `time/period - floor(time/period)` (ngspice's own `PWL(...) r=0` costs time
+    /// proportional to the number of periods elapsed at every evaluation).
+    fn spice_element(&self, name: &str, node: &str, stop_s: f64) -> String {
+        if let Some(p) = self.as_pulse() {
+            let f: Vec<String> = p.iter().map(|x| format!("{x:.15e}")).collect();
+            return format!("V{name} {node} 0 PULSE({})", f.join(" "));
+        }
+        if let Some(period) = self.period {
+            let mut knots = vec![(0.0, self.at(0.0))];
+            knots.extend(self.knots.iter().copied().filter(|k| k.0 > 0.0));
+            knots.push((period, self.at(0.0)));
+            let f = 1.0 / period;
+            let mut out = format!("B{name} {node} 0 V=pwl(time*{f:.17e}-floor(time*{f:.17e})");
+            for (i, (t, v)) in knots.iter().enumerate() {
+                if i % 4 == 0 {
+                    out.push_str("\n+");
+                }
+                let _ = write!(out, ", {:.15e}, {v:.15e}", t / period);
+            }
+            out.push(')');
+            return out;
+        }
+        format!("V{name} {node} 0 {}", self.spice_pwl(stop_s))
+    }
+
+    /// SPICE PWL source text of a one-shot function (without element name and nodes).
+    fn spice_pwl(&self, stop_s: f64) -> String {
+        // SPICE holds the first value before the first knot: start at 0 with the value there.
+        let mut knots: Vec<(f64, f64)> = Vec::with_capacity(self.knots.len() + 2);
+        knots.push((0.0, self.at(0.0)));
+        knots.extend(self.knots.iter().copied().filter(|k| k.0 > 0.0));
+        if knots.len() < 2 {
+            knots.push((stop_s.max(1.0), knots[0].1));
+        }
+        let mut out = String::from("PWL(");
+        for (i, (t, v)) in knots.iter().enumerate() {
+            if i % 4 == 0 {
+                out.push_str("\n+");
+            }
+            let _ = write!(out, " {t:.15e} {v:.15e}");
+        }
+        out.push_str(" )");
+        out
+    }
+}
+
+/// What a [`Component`]'s factors multiply.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Carrier {
+    /// `sqrt(2) * sin(2 pi hz t + phase_deg)` with the stimulus' `hz` (unit RMS).
+    Sine { phase_deg: f64 },
+    /// Any piecewise-linear wave (usually periodic: a switch-mode supply's pulses).
+    Wave(Pwl),
+}
+
+/// One load of a [`Stimulus::Mix`]: the product of `factors` times `carrier`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Component {
+    pub factors: Vec<Pwl>,
+    pub carrier: Carrier,
+}
+
+impl Component {
+    pub fn new(factors: Vec<Pwl>, carrier: Carrier) -> Component {
+        Component { factors, carrier }
+    }
+
+    fn at(&self, hz: f64, t: f64) -> f64 {
+        let f: f64 = self.factors.iter().map(|p| p.at(t)).product();
+        f * match &self.carrier {
+            Carrier::Sine { phase_deg } => 2f64.sqrt() * (2.0 * PI * hz * t + phase_deg.to_radians()).sin(),
+            Carrier::Wave(w) => w.at(t),
+        }
+    }
+
+    fn breakpoints(&self, a: f64, b: f64, out: &mut Vec<f64>) {
+        for f in &self.factors {
+            f.breakpoints(a, b, out);
+        }
+        if let Carrier::Wave(w) = &self.carrier {
+            w.breakpoints(a, b, out);
+        }
+    }
 }
 
 impl Stimulus {
     pub fn hz(&self) -> f64 {
         match self {
-            Stimulus::Sine { hz, .. } | Stimulus::Periodic { hz, .. } | Stimulus::Step { hz, .. } => *hz,
+            Stimulus::Sine { hz, .. }
+            | Stimulus::Periodic { hz, .. }
+            | Stimulus::Step { hz, .. }
+            | Stimulus::Mix { hz, .. } => *hz,
+        }
+    }
+
+    /// Exact mean of the squared current over `[t0, t1]` (its square root is the true RMS over
+    /// that span): closed form for sines; for piecewise-linear sources and mixes, segment by
+    /// segment between every knot, each segment integrated exactly ([`exact`]). `t1 <= t0`
+    /// gives the instantaneous square at `t0`.
+    pub fn mean_square(&self, t0: f64, t1: f64) -> f64 {
+        if t1 <= t0 {
+            return self.current_at(t0).powi(2);
+        }
+        match self {
+            Stimulus::Sine { irms, hz } => {
+                // mean of 2 I^2 sin^2(w t) = I^2 (1 - mean cos(2 w t)).
+                let w2 = 4.0 * PI * hz;
+                let mean_cos = ((w2 * t1).sin() - (w2 * t0).sin()) / (w2 * (t1 - t0));
+                irms * irms * (1.0 - mean_cos)
+            }
+            Stimulus::Step { before, after, hz, step_s } => {
+                let part = |irms: f64, a: f64, b: f64| {
+                    if b > a {
+                        Stimulus::Sine { irms, hz: *hz }.mean_square(a, b) * (b - a)
+                    } else {
+                        0.0
+                    }
+                };
+                (part(*before, t0, t1.min(*step_s)) + part(*after, t0.max(*step_s), t1)) / (t1 - t0)
+            }
+            Stimulus::Periodic { knots, hz } => {
+                let c = Component::new(Vec::new(), Carrier::Wave(Pwl::periodic(knots.clone(), 1.0 / hz)));
+                mix_mean_square(*hz, std::slice::from_ref(&c), t0, t1)
+            }
+            Stimulus::Mix { hz, components } => mix_mean_square(*hz, components, t0, t1),
         }
     }
 
@@ -37,6 +267,7 @@ impl Stimulus {
             Stimulus::Sine { irms, .. } => *irms,
             Stimulus::Periodic { knots, hz } => pwl_cycle_rms(knots, 1.0 / hz),
             Stimulus::Step { after, .. } => *after,
+            Stimulus::Mix { hz, .. } => self.mean_square(0.0, 1.0 / hz).sqrt(),
         }
     }
 
@@ -52,6 +283,7 @@ impl Stimulus {
                 let rms = if t < *step_s { *before } else { *after };
                 rms * 2f64.sqrt() * (2.0 * PI * hz * t).sin()
             }
+            Stimulus::Mix { hz, components } => components.iter().map(|c| c.at(*hz, t)).sum(),
         }
     }
 
@@ -103,8 +335,90 @@ impl Stimulus {
                 out.push_str("+ )\n");
                 out
             }
+            Stimulus::Mix { hz, components } => {
+                // One PWL/SIN voltage source per factor and carrier (node sC_J / sC_c), and a B
+                // source summing their products.
+                let mut out = String::new();
+                let mut terms = Vec::new();
+                for (c, comp) in components.iter().enumerate() {
+                    let mut nodes = Vec::new();
+                    for (j, f) in comp.factors.iter().enumerate() {
+                        let _ =
+                            writeln!(out, "{}", f.spice_element(&format!("s{c}_{j}"), &format!("s{c}_{j}"), stop_s));
+                        nodes.push(format!("v(s{c}_{j})"));
+                    }
+                    match &comp.carrier {
+                        Carrier::Sine { phase_deg } => {
+                            let _ =
+                                writeln!(out, "Vs{c}_c s{c}_c 0 SIN(0 {:.17e} {hz} 0 0 {phase_deg:.15e})", 2f64.sqrt());
+                        }
+                        Carrier::Wave(w) => {
+                            let _ =
+                                writeln!(out, "{}", w.spice_element(&format!("s{c}_c"), &format!("s{c}_c"), stop_s));
+                        }
+                    }
+                    nodes.push(format!("v(s{c}_c)"));
+                    terms.push(nodes.join("*"));
+                }
+                let _ = writeln!(out, "Bp 0 {node} I=0\n+ + {}", terms.join("\n+ + "));
+                out
+            }
         }
     }
+}
+
+/// Exact `mean(i^2)` over `[t0, t1]` of a sum of components (see [`exact`]).
+fn mix_mean_square(hz: f64, components: &[Component], t0: f64, t1: f64) -> f64 {
+    let mut cuts = vec![t0, t1];
+    for c in components {
+        c.breakpoints(t0, t1, &mut cuts);
+    }
+    cuts.sort_by(f64::total_cmp);
+    cuts.dedup();
+    let w = 2.0 * PI * hz;
+    let mut total = 0.0;
+    for pair in cuts.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        let h = b - a;
+        if h <= 0.0 {
+            continue;
+        }
+        // On [a, b] every factor is linear: i(u) = P0(u) + A(u) sin(w u) + B(u) cos(w u).
+        let lin = |p: &Pwl| -> exact::Poly {
+            let (va, vb) = (p.at(a), p.at(b));
+            vec![va, (vb - va) / h]
+        };
+        let (mut p0, mut pa, mut pb) = (Vec::new(), Vec::new(), Vec::new());
+        for c in components {
+            let mut poly: exact::Poly = vec![1.0];
+            for f in &c.factors {
+                poly = exact::mul(&poly, &lin(f));
+            }
+            match &c.carrier {
+                Carrier::Wave(wv) => exact::add_scaled(&mut p0, &exact::mul(&poly, &lin(wv)), 1.0),
+                Carrier::Sine { phase_deg } => {
+                    // sqrt2 sin(w (a + u) + phi) = sqrt2 (sin(w u) cos(psi) + cos(w u) sin(psi)).
+                    let (s, co) = (w * a + phase_deg.to_radians()).sin_cos();
+                    exact::add_scaled(&mut pa, &poly, 2f64.sqrt() * co);
+                    exact::add_scaled(&mut pb, &poly, 2f64.sqrt() * s);
+                }
+            }
+        }
+        // i^2 = P0^2 + (A^2 + B^2)/2 + (B^2 - A^2)/2 cos(2wu) + A B sin(2wu)
+        //       + 2 P0 A sin(wu) + 2 P0 B cos(wu).
+        let (aa, bb, ab) = (exact::mul(&pa, &pa), exact::mul(&pb, &pb), exact::mul(&pa, &pb));
+        let mut flat = exact::mul(&p0, &p0);
+        exact::add_scaled(&mut flat, &aa, 0.5);
+        exact::add_scaled(&mut flat, &bb, 0.5);
+        let mut cos2 = bb.clone();
+        exact::add_scaled(&mut cos2, &aa, -1.0);
+        total += exact::integral(&flat, h);
+        total += 0.5 * exact::trig_integral(&cos2, 2.0 * w, h).0;
+        total += exact::trig_integral(&ab, 2.0 * w, h).1;
+        total += 2.0 * exact::trig_integral(&exact::mul(&p0, &pa), w, h).1;
+        total += 2.0 * exact::trig_integral(&exact::mul(&p0, &pb), w, h).0;
+    }
+    total / (t1 - t0)
 }
 
 /// Linear interpolation in a periodic knot list at `t` in `[0, period)`.
@@ -230,6 +544,7 @@ pub fn crest_factor(s: &Stimulus) -> f64 {
             let peak = knots.iter().fold(0.0f64, |m, &(_, a)| m.max(a.abs()));
             peak / s.true_rms()
         }
+        Stimulus::Mix { .. } => f64::NAN,
         _ => 2f64.sqrt(),
     }
 }

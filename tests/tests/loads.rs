@@ -1,0 +1,42 @@
+//! The host estimator on the loads goldens (`tests/golden/loads/`): load classes it was never
+//! tuned on. Prints, per case, profile and method, the worst reading's error against the true
+//! RMS over that reading's own span, whether that reading contains a load change, and the
+//! energy error over the record. Run with
+//! `cargo test --release -p ct-golden --test loads -- --nocapture`.
+//!
+//! Only structural properties are asserted here (the estimator is being rewritten; accuracy
+//! targets come later): every file loads, every reading lies inside its record, and the truth
+//! is positive exactly where current flows.
+
+use ct_golden::loads::{current_at, loads_manifest, loads_report, markdown, LoadCase};
+use ct_host::estimate::Method;
+
+#[test]
+fn estimator_on_unseen_loads() {
+    let cases = loads_manifest().unwrap();
+    for method in [Method::Fit, Method::Table] {
+        let rows = loads_report(method).unwrap();
+        println!("\n## method {method:?}\n\n{}", markdown(&rows));
+        assert_eq!(rows.len(), 2 * cases.len());
+        for row in &rows {
+            let case: &LoadCase = cases.iter().find(|c| c.case == row.case).unwrap();
+            assert!(!row.readings.is_empty(), "{} {}: no readings", row.case, row.profile);
+            for r in &row.readings {
+                assert!(
+                    r.t0 >= 0.0 && r.t1 <= case.duration_s + 1e-9 && r.t1 > r.t0,
+                    "{} {}: reading {}-{} outside the record 0-{}",
+                    row.case,
+                    row.profile,
+                    r.t0,
+                    r.t1,
+                    case.duration_s
+                );
+                assert!(r.read_a.is_finite() && r.truth_a.is_finite());
+                // Truth is positive exactly where current flows (checked every 50 us).
+                let n = ((r.t1 - r.t0) / 50e-6) as usize;
+                let flows = (0..n).any(|k| current_at(case, r.t0 + (k as f64 + 0.5) * 50e-6) != 0.0);
+                assert_eq!(r.truth_a > 0.0, flows, "{} {} {}-{}", row.case, row.profile, r.t0, r.t1);
+            }
+        }
+    }
+}
