@@ -132,6 +132,12 @@ pub struct CtModel {
     /// Current of the in-line diode in series with R1 at `X_RANGE.0 + k * VB_STEP` across both
     /// (hot node minus ADC node): what charges Cadc.
     fl: Vec<f64>,
+    /// `index[m]`: the last entry of `g` at or below `index_lo + m * index_step` (a coarse
+    /// inverse of `g` over the currents a clamp carries, so that a lookup by current searches
+    /// a few entries, not all of them; `g` spans far more, up to a diode's 100 A at -1.2 V).
+    index: Vec<u32>,
+    index_lo: f64,
+    index_step: f64,
 }
 
 /// Range of the voltage across in-line diode + R1 tabulated (below it the diode is off).
@@ -155,6 +161,27 @@ pub struct SteadyState {
     pub v_b: Vec<f64>,
     /// ADC-input voltage, V (with Cadc).
     pub v_adc: Vec<f64>,
+}
+
+/// Scratch for [`CtModel::march_cycle`], reused from cycle to cycle.
+#[derive(Debug, Clone, Default)]
+pub struct March {
+    t: Trace,
+}
+
+impl March {
+    fn prepare(&mut self, l: usize) -> &mut Trace {
+        let t = &mut self.t;
+        for v in [&mut t.im, &mut t.rr, &mut t.vb, &mut t.vq, &mut t.a, &mut t.acum] {
+            v.resize(l, 0.0);
+        }
+        t
+    }
+
+    /// Quasi-static ADC voltage at each point of the last cycle marched.
+    pub fn adc_v(&self) -> &[f64] {
+        &self.t.vq
+    }
 }
 
 /// Per-point quantities of one steady-state solution that the fit's Jacobian needs.
@@ -217,7 +244,13 @@ impl CtModel {
         }
         let nx = ((X_RANGE.1 - X_RANGE.0) / VB_STEP).round() as usize + 1;
         let fl = (0..nx).map(|k| d.series(X_RANGE.0 + k as f64 * VB_STEP, p.r1).0).collect();
-        Ok(CtModel { p, g, vq, fl })
+        const INDEX: usize = 8192;
+        let (index_lo, index_hi) = (g[0].max(-0.5), g[g.len() - 1].min(0.5));
+        let index_step = (index_hi - index_lo) / INDEX as f64;
+        let index = (0..=INDEX)
+            .map(|m| g.partition_point(|&x| x <= index_lo + m as f64 * index_step).saturating_sub(1) as u32)
+            .collect();
+        Ok(CtModel { p, g, vq, fl, index, index_lo, index_step })
     }
 
     pub fn params(&self) -> &CtParams {
@@ -229,7 +262,16 @@ impl CtModel {
     fn at_current(&self, ib: f64) -> Static {
         let g = &self.g;
         let last = g.len() - 2;
-        let k = g.partition_point(|&x| x <= ib).saturating_sub(1).min(last);
+        // The coarse index narrows the search to the table entries between two of its steps.
+        let u = (ib - self.index_lo) / self.index_step;
+        let k = if !(u >= 0.0 && u < (self.index.len() - 1) as f64) {
+            g.partition_point(|&x| x <= ib)
+        } else {
+            let m = u as usize;
+            let (lo, hi) = (self.index[m] as usize, self.index[m + 1] as usize + 1);
+            lo + g[lo..hi.min(g.len())].partition_point(|&x| x <= ib)
+        };
+        let k = k.saturating_sub(1).min(last);
         let (g0, g1) = (g[k], g[k + 1]);
         let frac = (ib - g0) / (g1 - g0);
         Static {
@@ -298,6 +340,39 @@ impl CtModel {
         SteadyState { i_m: t.im, v_b: t.vb, v_adc: t.v }
     }
 
+    /// The magnetizing current at the start of a cycle of `is` repeated for ever (its periodic
+    /// steady state): where a march through cycles that need not repeat starts.
+    pub fn periodic_start(&self, is: &[f64], mains_hz: f64, march: &mut March) -> f64 {
+        let t = march.prepare(is.len());
+        if is.is_empty() {
+            return 0.0;
+        }
+        let c = 1.0 / (mains_hz * is.len() as f64) / (2.0 * self.p.lm);
+        let mut im = 0.0;
+        for _ in 0..20 {
+            let (end, slope) = self.cycle(is, c, self.p.rw, im, t);
+            let step = (end - im) / (1.0 - slope);
+            im += step;
+            if step.abs() < 1e-10 {
+                break;
+            }
+        }
+        im
+    }
+
+    /// One cycle of `is` (which need not repeat: a load switching, starting, settling) from
+    /// magnetizing current `im0`: returns the magnetizing current at its end; the
+    /// quasi-static ADC voltage at each point (the ADC capacitor's 12-33 us lag ignored) is
+    /// left in `march.adc_v()`.
+    pub fn march_cycle(&self, is: &[f64], mains_hz: f64, im0: f64, march: &mut March) -> f64 {
+        let t = march.prepare(is.len());
+        if is.is_empty() {
+            return im0;
+        }
+        let c = 1.0 / (mains_hz * is.len() as f64) / (2.0 * self.p.lm);
+        self.cycle(is, c, self.p.rw, im0, t).0
+    }
+
     /// Solves the periodic steady state into `t`, starting the shooting from `im0`, with ADC
     /// capacitor steps of at most `cadc_step` seconds.
     pub(crate) fn solve(&self, is: &[f64], hz: f64, im0: f64, cadc_step: f64, t: &mut Trace) {
@@ -350,7 +425,7 @@ impl CtModel {
                 let df = 1.0 + c * (s1.r + rw);
                 let dx = f / df;
                 x -= dx;
-                if dx.abs() < 1e-15 {
+                if dx.abs() < 1e-13 {
                     break;
                 }
             }

@@ -18,7 +18,8 @@ use crate::calibration::Calibration;
 use crate::clamp_model::{CtModel, CtParams};
 use crate::fold::{fold_where, widest_gap};
 use crate::inversion::Inverter;
-use crate::segment::{self, cycle_of};
+use crate::segment::{self, Cycles};
+use crate::transient::{self, POINTS};
 use crate::waveform_fit::WaveformFitter;
 
 /// Lowest and highest mains frequency searched (the sensor is rated 45-65 Hz).
@@ -175,9 +176,9 @@ pub struct Estimator {
     fits: u64,
     /// The model run backwards, when the method is [`Method::Invert`].
     inverter: Option<Box<Inverter>>,
-    /// Level and shape correction (inverted / table mean square) of recently inverted classes:
-    /// the correction for a class too short to invert, from the nearest level.
-    recent: Vec<(f64, f64)>,
+    /// Level, correction (inverted / table mean square) and waveform shape of recently
+    /// inverted classes: for a class too short to invert, from the nearest level.
+    recent: Vec<(f64, f64, Vec<f64>)>,
     /// What the last window's classes found.
     window_changing: bool,
     window_approx: bool,
@@ -419,11 +420,14 @@ impl Estimator {
         ratio * table
     }
 
-    /// The window's RMS by [`Method::Invert`]: its cycles classed by level, each class folded
-    /// and inverted, its correction (inverted over table mean square) applied to the table's
-    /// currents of its cycles, and the RMS taken over the window's whole cycles as the table
-    /// method does. With a user table the correction is taken against the built-in table (the
-    /// model's own) and applied to the user table's currents.
+    /// The window's RMS by [`Method::Invert`]. Its cycles are classed by level
+    /// ([`segment`]); each class's settled cycles (those following a cycle of the same class)
+    /// are folded and inverted, which gives the class's waveform shape and its correction to
+    /// the table (inverted over table mean square). A window of one class applies that
+    /// correction to its table currents. A window whose load changed is read cycle by cycle
+    /// through the model in time ([`transient`]), so the magnetizing current's settling after
+    /// each switch is accounted for. With a user table the correction is taken against the
+    /// built-in table (the model's own) and applied to the user table's currents.
     fn inverted_rms(&mut self, hz: f64) -> f64 {
         let step = hz / self.rate_hz;
         if let Some(reference) = self.reference.as_deref_mut() {
@@ -431,17 +435,35 @@ impl Estimator {
             reference.invert(Some(hz));
             std::mem::swap(&mut reference.codes, &mut self.codes);
         }
-        let base: &[f32] = self.reference.as_deref().map_or(&self.amps, |r| &r.amps);
-        let classes = segment::classify(base, step);
+        let (base, base_lut): (&[f32], &[f32]) =
+            self.reference.as_deref().map_or((&self.amps, &self.lut), |r| (&r.amps, &r.lut));
         let Some(inverter) = self.inverter.as_deref() else { return half_wave_rms(&self.amps, self.rate_hz, Some(hz)) };
-        let mut ratio: Vec<Option<f64>> = vec![None; classes.count()];
-        for (c, r) in ratio.iter_mut().enumerate() {
+        let n = self.codes.len();
+        let zero_crossing = source_zero_crossing(inverter, &self.codes, self.rate_hz, hz);
+        let grid = Cycles::new(n, step, -zero_crossing);
+        let classes = segment::classify(base, &grid);
+        let of_cycle = &classes.of_cycle;
+        let cycles = grid.count;
+        // A cycle is settled when the one before it holds the same load (the first whole
+        // cycle of the window is taken as settled: nothing is known before it).
+        let first_whole = classes.whole.iter().position(|&w| w).unwrap_or(0);
+        let settled: Vec<bool> = (0..cycles)
+            .map(|j| classes.whole[j] && (j == first_whole || (j > 0 && of_cycle[j - 1] == of_cycle[j])))
+            .collect();
+        let mut found: Vec<Option<(f64, Vec<f64>)>> = vec![None; classes.count()];
+        for (c, found) in found.iter_mut().enumerate() {
             if classes.level[c] <= 0.0 {
-                *r = Some(1.0);
                 continue;
             }
-            let of_cycle = &classes.of_cycle;
-            let mut bins = match classes.samples[c] {
+            // Only settled cycles show the load's own waveform (right after a switch the
+            // magnetizing current is still settling); a class without enough of them is not
+            // inverted.
+            let keep = |k: usize| {
+                let j = grid.of(k);
+                of_cycle[j] == c && settled[j]
+            };
+            let n = (0..n).filter(|&k| keep(k)).count();
+            let mut bins = match n {
                 n if n >= 512 => 256,
                 n if n >= 256 => 128,
                 n if n >= 96 => 64,
@@ -449,59 +471,137 @@ impl Estimator {
             };
             // At least 64 bins (5.6 degrees): coarser, a waveform's edges and pulses are lost.
             while bins >= 64 {
-                let keep = |k: usize| of_cycle[cycle_of(k, step)] == c;
                 let folded = fold_where(&self.codes, self.rate_hz, hz, bins, keep);
                 // Enough of the cycle seen: half the bins, and no hole wider than 1/16 cycle
                 // (a few cycles of the sub-sampled stream leave twelve clusters of phases).
                 if folded.filled() * 2 >= bins && widest_gap(&folded.count) * 16 <= bins {
-                    if let Some(inv) = inverter.invert(&folded) {
-                        *r = Some(inv.irms_a * inv.irms_a / (2.0 * classes.level[c]));
+                    // The table's mean square over the same (whole, settled) cycles.
+                    let (sum, count) = (0..base.len())
+                        .filter(|&k| keep(k))
+                        .fold((0.0, 0usize), |(s, c), k| (s + f64::from(base[k]).powi(2), c + 1));
+                    let table_ms = 2.0 * sum / count.max(1) as f64;
+                    if let (Some(inv), true) = (inverter.invert(&folded), table_ms > 0.0) {
+                        let ratio = inv.irms_a * inv.irms_a / table_ms;
+                        // A correction outside what any waveform shape gives (the table reads
+                        // narrow pulses at most about twice their mean square, never much
+                        // low) means the fold was no steady waveform: not used.
+                        if (0.3..=1.3).contains(&ratio) {
+                            *found = Some((ratio, shape_at_points(&inv.primary_a, inv.irms_a, zero_crossing)));
+                        }
                     }
                     break;
                 }
                 bins /= 2;
             }
         }
-        for (c, r) in ratio.iter().enumerate() {
-            if let Some(r) = *r {
-                if classes.level[c] > 0.0 {
-                    self.recent.retain(|&(l, _)| (l / classes.level[c]).ln().abs() > 0.1);
-                    self.recent.push((classes.level[c], r));
-                    if self.recent.len() > 16 {
-                        self.recent.remove(0);
-                    }
+        for (c, f) in found.iter().enumerate() {
+            if let Some((ratio, shape)) = f {
+                let level = classes.level[c];
+                self.recent.retain(|r| (r.0 / level).ln().abs() > 0.1);
+                self.recent.push((level, *ratio, shape.clone()));
+                if self.recent.len() > 16 {
+                    self.recent.remove(0);
                 }
             }
         }
-        // Classes too short to invert: the correction of the nearest level seen (this window
-        // or recent ones), if within a factor of 2 in RMS; else none, and the reading says so.
+        // Classes without their own: the correction and shape of the nearest level seen (this
+        // window or recent ones), if within a factor of 2 in RMS; else the table's, on a sine,
+        // and the reading says so if that matters.
         let total: f64 = classes.level.iter().zip(&classes.samples).map(|(l, &n)| l * n as f64).sum();
         let mut unresolved = 0.0;
-        let ratios: Vec<f64> = (0..classes.count())
+        let per_class: Vec<(f64, Vec<f64>)> = (0..classes.count())
             .map(|c| {
-                ratio[c].unwrap_or_else(|| {
+                found[c].clone().unwrap_or_else(|| {
                     let l = classes.level[c];
                     let near = self
                         .recent
                         .iter()
-                        .map(|&(rl, r)| ((rl / l).ln().abs(), r))
+                        .map(|r| ((r.0 / l).ln().abs(), r))
                         .filter(|&(d, _)| d < 4f64.ln())
                         .min_by(|a, b| a.0.total_cmp(&b.0));
-                    near.map_or_else(
-                        || {
-                            unresolved += l * classes.samples[c] as f64;
-                            1.0
-                        },
-                        |(_, r)| r,
-                    )
+                    match near {
+                        Some((_, r)) => (r.1, r.2.clone()),
+                        None => {
+                            if l > 0.0 {
+                                unresolved += l * classes.samples[c] as f64;
+                            }
+                            (1.0, sine_at_points())
+                        }
+                    }
                 })
             })
             .collect();
         self.window_changing = classes.count() > 1;
         self.window_approx = total > 0.0 && unresolved > 0.1 * total;
-        let scale: Vec<f32> = ratios.iter().map(|r| r.max(0.0).sqrt() as f32).collect();
+        // Mean-square factor per cycle.
+        let factor: Vec<f64> = if classes.count() == 1 {
+            vec![per_class[0].0; cycles]
+        } else {
+            // The whole cycles (all but the partial first and last), read through the model in
+            // time; a partial cycle takes its neighbour's factor.
+            let mut observed = vec![0.0; cycles];
+            let mut count = vec![0usize; cycles];
+            for (k, &a) in base.iter().enumerate() {
+                let j = grid.of(k);
+                observed[j] += f64::from(a) * f64::from(a);
+                count[j] += 1;
+            }
+            for (o, &n) in observed.iter_mut().zip(&count) {
+                *o = 2.0 * *o / n.max(1) as f64;
+            }
+            let run: Vec<usize> = (0..cycles).filter(|&j| classes.whole[j]).collect();
+            let mut factor = vec![f64::NAN; cycles];
+            if let (Some(&a), Some(&b)) = (run.first(), run.last()) {
+                // A class still settling (an inrush decaying) has no one shape: a sine stands in.
+                let sine = sine_at_points();
+                let shapes: Vec<&[f64]> = (a..=b)
+                    .map(|j| {
+                        if classes.is_steady(of_cycle[j]) {
+                            per_class[of_cycle[j]].1.as_slice()
+                        } else {
+                            sine.as_slice()
+                        }
+                    })
+                    .collect();
+                let mut phases: Vec<Vec<f64>> = vec![Vec::new(); b + 1 - a];
+                for k in 0..n {
+                    let j = grid.of(k);
+                    if (a..=b).contains(&j) {
+                        phases[j - a].push((k as f64 * step + grid.offset).fract());
+                    }
+                }
+                let inputs: Vec<transient::Cycle> = (a..=b)
+                    .map(|j| {
+                        let gain = 1.0 / per_class[of_cycle[j]].0;
+                        transient::Cycle {
+                            observed: observed[j],
+                            at: &phases[j - a],
+                            shape: shapes[j - a],
+                            gain,
+                            start: (observed[j] / gain).sqrt(),
+                        }
+                    })
+                    .collect();
+                let (levels, explained) = transient::cycle_levels(inverter.model(), hz, base_lut, &inputs);
+                for ((j, l), ok) in (a..=b).zip(levels).zip(explained) {
+                    factor[j] = match (ok, observed[j] > 0.0) {
+                        (true, true) => l * l / observed[j],
+                        (true, false) => 1.0,
+                        // The model cannot reproduce this cycle: the class's static correction.
+                        (false, _) => per_class[of_cycle[j]].0,
+                    };
+                }
+                for j in 0..cycles {
+                    if factor[j].is_nan() {
+                        factor[j] = if j < a { factor[a] } else { factor[b] };
+                    }
+                }
+            }
+            factor.iter_mut().filter(|f| f.is_nan()).for_each(|f| *f = 1.0);
+            factor
+        };
         for (k, a) in self.amps.iter_mut().enumerate() {
-            *a *= scale[classes.of_cycle[cycle_of(k, step).min(classes.of_cycle.len() - 1)]];
+            *a *= factor[grid.of(k)].max(0.0).sqrt() as f32;
         }
         half_wave_rms(&self.amps, self.rate_hz, Some(hz))
     }
@@ -568,6 +668,49 @@ pub fn half_wave_rms(amps: &[f32], rate_hz: f64, mains_hz: Option<f64>) -> f64 {
         sum += frac * (amps[whole] as f64).powi(2);
     }
     (2.0 * sum / span).sqrt()
+}
+
+/// An inverted cycle (`primary` at bin centres, phase `(b + 0.5) / bins`) at [`POINTS`]
+/// points of phase `from + k / POINTS`, unit RMS: the shape the transient model runs, its
+/// phase 0 at the source's zero crossing `from`.
+fn shape_at_points(primary: &[f64], rms: f64, from: f64) -> Vec<f64> {
+    let nb = primary.len();
+    (0..POINTS)
+        .map(|k| {
+            let x = (from + k as f64 / POINTS as f64) * nb as f64 - 0.5;
+            let x = x.rem_euclid(nb as f64);
+            let i = x as usize % nb;
+            let f = x - x.floor();
+            (primary[i] * (1.0 - f) + primary[(i + 1) % nb] * f) / rms
+        })
+        .collect()
+}
+
+/// Phase (cycles from the window's first sample, in [0, 1)) of the source current's upward
+/// zero crossing: the fundamental of the whole window folded and inverted (right even when
+/// the window mixes levels: they share the mains' phase). 0 when nothing can be inverted.
+fn source_zero_crossing(inverter: &Inverter, codes: &[u16], rate_hz: f64, hz: f64) -> f64 {
+    let bins = match codes.len() {
+        n if n >= 512 => 256,
+        n if n >= 256 => 128,
+        _ => 64,
+    };
+    let folded = crate::fold::fold(codes, rate_hz, hz, bins);
+    let Some(inv) = inverter.invert(&folded) else { return 0.0 };
+    let (mut a, mut b) = (0.0, 0.0);
+    for (k, &p) in inv.primary_a.iter().enumerate() {
+        let (s, c) = (std::f64::consts::TAU * (k as f64 + 0.5) / bins as f64).sin_cos();
+        a += p * s;
+        b += p * c;
+    }
+    // The fundamental is R sin(2 pi theta + psi), psi = atan2(b, a): rising through zero at
+    // theta = -psi / 2 pi.
+    (-b.atan2(a) / std::f64::consts::TAU).rem_euclid(1.0)
+}
+
+/// A sine of unit RMS at [`POINTS`] points: the shape assumed where none was seen.
+fn sine_at_points() -> Vec<f64> {
+    (0..POINTS).map(|k| std::f64::consts::SQRT_2 * (std::f64::consts::TAU * k as f64 / POINTS as f64).sin()).collect()
 }
 
 /// Sum of squares in f64, in independent lanes so the compiler can vectorise it.

@@ -228,7 +228,7 @@ impl Inverter {
             let df = 1.0 + c * (s.1 + rw);
             let dx = f / df;
             x -= dx;
-            if dx.abs() < 1e-15 {
+            if dx.abs() < 1e-13 {
                 break;
             }
         }

@@ -23,4 +23,5 @@ pub mod load_shape;
 pub mod meter;
 pub mod samples;
 pub mod segment;
+pub mod transient;
 pub mod waveform_fit;

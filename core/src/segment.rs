@@ -10,26 +10,79 @@
 //! steady load form one continuous run, however its waveform is sampled: at 603.5 Sa/s a
 //! switch-mode supply's narrow pulse is caught by one or two of a cycle's twelve samples, and
 //! its cycle levels wander over a factor of ten as the samples walk across the pulse, but
-//! they wander continuously. A load that switches makes a gap in that run (off-cycles near
-//! zero, a step's two levels). Classes are the runs between gaps wider than [`GAP`]: a
-//! burst-fire heater's on-cycles form one class however they are interleaved with off-cycles.
+//! they wander continuously, and less so once each is taken against what the window's
+//! average waveform gives at the same phases. A load that switches splits them into groups
+//! (off-cycles near zero, a step's two levels). The sorted levels are split where that
+//! best separates them (Otsu's criterion on the log-levels), if the groups' means differ by
+//! [`GAP`], and each group again: a burst-fire heater's on-cycles form one class however they
+//! are interleaved with off-cycles.
 //! A level held for too few cycles to fold is left to the caller. Slow changes (a ramp) make
 //! no gap and are folded as one, which costs little: the levels folded together differ by
 //! little.
 
-/// A gap of at least this factor between consecutive sorted cycle levels (mean squares)
-/// separates two classes: 41 % in RMS.
-pub const GAP: f64 = 2.0;
+/// Two groups of cycles whose mean levels (mean squares, geometric means) differ by at least
+/// this factor are two classes: 58 % in RMS.
+pub const GAP: f64 = 2.5;
+
+/// The mains cycles of a window: sample `k` is in cycle `floor(k * step + offset)`. With
+/// `offset` set from the source current's phase, cycles start at its upward zero crossings,
+/// where burst-fire controllers and zero-crossing relays switch, so a switched cycle is one
+/// cycle here and not two halves. The first and last cycles are usually partial.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cycles {
+    /// Mains over sample rate.
+    pub step: f64,
+    /// Phase (cycles, in [0, 1)) of sample 0 since the last cycle start.
+    pub offset: f64,
+    /// Cycles in the window (partial ones included).
+    pub count: usize,
+}
+
+impl Cycles {
+    pub fn new(samples: usize, step: f64, offset: f64) -> Cycles {
+        let offset = offset.rem_euclid(1.0);
+        let count = if samples == 0 { 1 } else { (((samples - 1) as f64 * step + offset) as usize) + 1 };
+        Cycles { step, offset, count }
+    }
+
+    /// Cycle of sample `k`.
+    #[inline]
+    pub fn of(&self, k: usize) -> usize {
+        ((k as f64 * self.step + self.offset) as usize).min(self.count - 1)
+    }
+
+    /// Whether cycle `j` holds a whole cycle's worth of samples (90 % or more of one).
+    pub fn is_whole(&self, j: usize, samples_in_it: usize) -> bool {
+        samples_in_it as f64 >= 0.9 / self.step || (self.count == 1 && j == 0)
+    }
+}
 
 /// The classes of one window.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Classes {
-    /// Class of each cycle (cycle `c` holds samples `k` with `floor(k * mains / rate) == c`).
+    /// Class of each cycle of the [`Cycles`] grid.
     pub of_cycle: Vec<usize>,
     /// Mean square of the table currents of each class's whole cycles, A^2 (half-wave).
     pub level: Vec<f64>,
     /// Samples in each class.
     pub samples: Vec<usize>,
+    /// Which cycles are whole.
+    pub whole: Vec<bool>,
+    /// Each cycle's level against the window's average waveform at the same phases (what
+    /// the classes were formed from; 1 is the window's mean).
+    pub cycle_level: Vec<f64>,
+}
+
+impl Classes {
+    /// Whether class `c` held one level: its whole cycles' levels within a factor of 2 (in
+    /// mean square). A class of a load that is still settling (a motor's inrush decaying) is
+    /// not steady, and its folded waveform is no waveform that flowed.
+    pub fn is_steady(&self, c: usize) -> bool {
+        let levels =
+            (0..self.of_cycle.len()).filter(|&j| self.whole[j] && self.of_cycle[j] == c).map(|j| self.cycle_level[j]);
+        let (lo, hi) = levels.fold((f64::MAX, 0.0f64), |(lo, hi), l| (lo.min(l), hi.max(l)));
+        hi <= 2.0 * lo
+    }
 }
 
 impl Classes {
@@ -38,57 +91,254 @@ impl Classes {
     }
 }
 
-/// Cycle index of sample `k`.
-#[inline]
-pub fn cycle_of(k: usize, step: f64) -> usize {
-    (k as f64 * step) as usize
+/// Splits the sorted log-levels `log[from..to]` in two where that best separates them (the
+/// largest between-group variance, Otsu's criterion), if the two groups' mean squares differ
+/// by [`GAP`] or more, and each part again (at most three levels deep: eight classes).
+fn split(log: &[f64], from: usize, to: usize, depth: usize, cuts: &mut Vec<usize>) {
+    if to - from < 2 || depth >= 3 {
+        return;
+    }
+    let total: f64 = log[from..to].iter().sum();
+    let n = (to - from) as f64;
+    let (mut best, mut best_score) = (from, 0.0);
+    let mut left = 0.0;
+    for cut in from + 1..to {
+        left += log[cut - 1];
+        let (nl, nr) = ((cut - from) as f64, (to - cut) as f64);
+        let (ml, mr) = (left / nl, (total - left) / nr);
+        let score = nl * nr / (n * n) * (mr - ml) * (mr - ml);
+        if score > best_score {
+            best_score = score;
+            best = cut;
+        }
+    }
+    if best == from {
+        return;
+    }
+    let (nl, nr) = ((best - from) as f64, (to - best) as f64);
+    let ml = log[from..best].iter().sum::<f64>() / nl;
+    let mr = log[best..to].iter().sum::<f64>() / nr;
+    if mr - ml >= GAP.ln() {
+        cuts.push(best);
+        split(log, from, best, depth + 1, cuts);
+        split(log, best, to, depth + 1, cuts);
+    }
 }
 
-/// Classifies the cycles of a window from `amps`, its samples' table currents, with
-/// `step = mains_hz / rate_hz`.
-pub fn classify(amps: &[f32], step: f64) -> Classes {
-    let n = amps.len();
-    if n == 0 || !(step > 0.0 && step < 0.5) {
-        return Classes { of_cycle: vec![0], level: vec![0.0], samples: vec![n] };
+/// Merges the classes that the load did not really switch between: where consecutive cycles
+/// fall into two classes, the switch is real if most of the cycle's samples changed against
+/// the sample one cycle before (at nearly the same phase: one cycle is `round(rate / mains)`
+/// samples, within 0.6 % of a cycle on the 9600-baud link). A steady waveform sampled as the
+/// phases walk changes only the one sample crossing an edge, and a load settling (a motor's
+/// inrush decaying) changes a little from cycle to cycle; a switch changes them all, by
+/// much. Two classes whose boundaries are mostly gradual become one. Returns the number of
+/// classes left (renumbered in order of level).
+fn merge_gradual(amps: &[f32], cycles: &Cycles, of_cycle: &mut [usize], classes: usize) -> usize {
+    let lag = (1.0 / cycles.step).round() as usize;
+    let m = cycles.count;
+    let peak = amps.iter().copied().fold(0.0f32, f32::max);
+    let (mut significant, mut changed) = (vec![0usize; m], vec![0usize; m]);
+    for k in lag..amps.len() {
+        let (a, b) = (amps[k], amps[k - lag]);
+        let big = a.max(b);
+        if big > 0.1 * peak {
+            let j = cycles.of(k);
+            significant[j] += 1;
+            if (a - b).abs() > 0.3 * big {
+                changed[j] += 1;
+            }
+        }
     }
-    let cycles = cycle_of(n - 1, step) + 1;
-    let mut amps2 = vec![0.0; cycles];
-    let mut samples = vec![0usize; cycles];
+    // Per pair of classes: boundaries that were abrupt, and all of them.
+    let mut votes = vec![(0usize, 0usize); classes * classes];
+    for j in 1..m {
+        let (c0, c1) = (of_cycle[j - 1], of_cycle[j]);
+        if c0 == usize::MAX || c1 == usize::MAX || c0 == c1 {
+            continue;
+        }
+        let v = &mut votes[c0.min(c1) * classes + c0.max(c1)];
+        v.1 += 1;
+        if changed[j] >= 2 && changed[j] * 2 >= significant[j] {
+            v.0 += 1;
+        }
+    }
+    let mut root: Vec<usize> = (0..classes).collect();
+    fn find(root: &mut [usize], c: usize) -> usize {
+        let mut r = c;
+        while root[r] != r {
+            r = root[r];
+        }
+        root[c] = r;
+        r
+    }
+    for a in 0..classes {
+        for b in a + 1..classes {
+            let (abrupt, all) = votes[a * classes + b];
+            if all > 0 && abrupt * 2 < all {
+                let (ra, rb) = (find(&mut root, a), find(&mut root, b));
+                root[ra.max(rb)] = ra.min(rb);
+            }
+        }
+    }
+    let mut label = vec![usize::MAX; classes];
+    let mut next = 0;
+    for c in 0..classes {
+        let r = find(&mut root, c);
+        if label[r] == usize::MAX {
+            label[r] = next;
+            next += 1;
+        }
+        label[c] = label[r];
+    }
+    for c in of_cycle.iter_mut().filter(|c| **c != usize::MAX) {
+        *c = label[*c];
+    }
+    next
+}
+
+/// Whether every class sees as much of the cycle as that many consecutive cycles of the
+/// window do. A sub-sampled stream's phases walk slowly (about 14 cycles to cover the cycle
+/// at 603.5 Sa/s), so the levels of a steady but narrow waveform (a dimmer firing late, caught
+/// by one sample a cycle) rise and fall with that walk, and a split of them gathers the
+/// cycles whose samples hit the pulse: each part then sees only part of the cycle. The cycles
+/// of a load that really switches are spread over the window and see all of it.
+fn phase_coverage_is_fair(n: usize, cycles: &Cycles, of_cycle: &[usize], classes: usize) -> bool {
+    const BINS: usize = 64;
+    let bin = |k: usize| (((k as f64 * cycles.step + cycles.offset).fract() * BINS as f64) as usize).min(BINS - 1);
+    let mut seen = vec![[false; BINS]; classes];
+    let mut cycles_in = vec![0usize; classes];
+    let mut last = usize::MAX;
+    for k in 0..n {
+        let j = cycles.of(k);
+        if of_cycle[j] == usize::MAX {
+            continue;
+        }
+        seen[of_cycle[j]][bin(k)] = true;
+        if j != last {
+            cycles_in[of_cycle[j]] += 1;
+            last = j;
+        }
+    }
+    // Coverage of the window's first `c` whole cycles, for each `c`.
+    let mut reference = Vec::new();
+    let mut first = [false; BINS];
+    let mut last = usize::MAX;
+    for k in 0..n {
+        let j = cycles.of(k);
+        if of_cycle[j] == usize::MAX {
+            continue;
+        }
+        if j != last {
+            reference.push(0);
+            last = j;
+        }
+        first[bin(k)] = true;
+        if let Some(r) = reference.last_mut() {
+            *r = first.iter().filter(|&&b| b).count();
+        }
+    }
+    (0..classes).all(|c| {
+        let covered = seen[c].iter().filter(|&&b| b).count();
+        let expected = reference.get(cycles_in[c].saturating_sub(1)).copied().unwrap_or(BINS);
+        covered * 5 >= expected * 4
+    })
+}
+
+/// Phase bins of the average waveform's energy profile.
+const PROFILE_BINS: usize = 64;
+
+/// Mean of `a^2` per phase bin over the whole window (empty bins interpolated).
+fn phase_profile(amps: &[f32], cycles: &Cycles) -> Vec<f64> {
+    let folded = crate::fold::fold_values(
+        amps.len(),
+        |k| f64::from(amps[k]) * f64::from(amps[k]),
+        1.0,
+        cycles.step,
+        PROFILE_BINS,
+        |_| true,
+    );
+    // fold_values puts sample k at phase k * step; shift by the grid's offset.
+    let shift = (cycles.offset * PROFILE_BINS as f64).round() as usize;
+    let means = folded.means_filled().unwrap_or_else(|| vec![0.0; PROFILE_BINS]);
+    (0..PROFILE_BINS).map(|b| means[(b + PROFILE_BINS - shift % PROFILE_BINS) % PROFILE_BINS]).collect()
+}
+
+/// Classifies the cycles of a window from `amps`, its samples' table currents.
+pub fn classify(amps: &[f32], cycles: &Cycles) -> Classes {
+    let n = amps.len();
+    let m = cycles.count;
+    if n == 0 || !(cycles.step > 0.0 && cycles.step < 0.5) {
+        return Classes {
+            of_cycle: vec![0; m],
+            level: vec![0.0],
+            samples: vec![n],
+            whole: vec![false; m],
+            cycle_level: vec![0.0; m],
+        };
+    }
+    let mut amps2 = vec![0.0; m];
+    let mut samples = vec![0usize; m];
     for (k, &a) in amps.iter().enumerate() {
-        let c = cycle_of(k, step);
+        let c = cycles.of(k);
         amps2[c] += f64::from(a) * f64::from(a);
         samples[c] += 1;
     }
-    let level: Vec<f64> = amps2.iter().zip(&samples).map(|(&e, &n)| e / n.max(1) as f64).collect();
-    // The window's last cycle is usually partial: its level is that of part of the waveform,
-    // so it is not classed itself but joins the cycle before it.
-    let whole = if cycles > 1 && (samples[cycles - 1] as f64) < 0.9 / step { cycles - 1 } else { cycles };
-    let mut order: Vec<usize> = (0..whole).collect();
+    // Each cycle's level against what the window's average waveform would give at the same
+    // phases: a sub-sampled cycle (twelve samples) catches a narrow pulse at one phase or
+    // another, and its raw mean square swings with that; this ratio does not.
+    let profile = phase_profile(amps, cycles);
+    let mut expected = vec![0.0; m];
+    for k in 0..n {
+        let phase = (k as f64 * cycles.step + cycles.offset).fract();
+        expected[cycles.of(k)] += profile[((phase * PROFILE_BINS as f64) as usize).min(PROFILE_BINS - 1)];
+    }
+    let level: Vec<f64> = amps2.iter().zip(&expected).map(|(&e, &x)| if x > 0.0 { e / x } else { 0.0 }).collect();
+    // A partial cycle's level is that of part of the waveform: it is not classed itself but
+    // joins its whole neighbour.
+    let whole: Vec<bool> = (0..m).map(|j| cycles.is_whole(j, samples[j])).collect();
+    let mut order: Vec<usize> = (0..m).filter(|&j| whole[j]).collect();
     order.sort_by(|&a, &b| level[a].total_cmp(&level[b]));
-    let mut of_cycle = vec![0usize; cycles];
+    let top = order.last().map_or(0.0, |&j| level[j]);
+    let log: Vec<f64> = order.iter().map(|&j| (level[j] + 1e-4 * top + 1e-12).ln()).collect();
+    let mut cuts = Vec::new();
+    split(&log, 0, log.len(), 0, &mut cuts);
+    cuts.sort_unstable();
+    let mut of_cycle = vec![usize::MAX; m];
     let mut class = 0;
-    for w in 0..whole {
-        if w > 0 && level[order[w]] > GAP * level[order[w - 1]] {
+    for (w, &j) in order.iter().enumerate() {
+        while class < cuts.len() && w >= cuts[class] {
             class += 1;
         }
-        of_cycle[order[w]] = class;
+        of_cycle[j] = class;
     }
-    if whole < cycles {
-        of_cycle[cycles - 1] = of_cycle[cycles - 2];
+    let mut class = cuts.len();
+    if class > 0 {
+        class = merge_gradual(amps, cycles, &mut of_cycle, class + 1) - 1;
     }
-    // Levels over whole cycles only (the partial one would weigh some phases more); sample
+    if class > 0 && !phase_coverage_is_fair(amps.len(), cycles, &of_cycle, class + 1) {
+        of_cycle.iter_mut().filter(|c| **c != usize::MAX).for_each(|c| *c = 0);
+        class = 0;
+    }
+    for j in 0..m {
+        if of_cycle[j] == usize::MAX {
+            let neighbour = if j + 1 < m && whole[j + 1] { j + 1 } else { j.saturating_sub(1) };
+            of_cycle[j] = if of_cycle[neighbour] == usize::MAX { 0 } else { of_cycle[neighbour] };
+        }
+    }
+    // Levels over whole cycles only (a partial one would weigh some phases more); sample
     // counts over all.
     let (mut sums, mut whole_samples) = (vec![0.0; class + 1], vec![0usize; class + 1]);
     let mut class_samples = vec![0usize; class + 1];
-    for c in 0..cycles {
+    for c in 0..m {
         class_samples[of_cycle[c]] += samples[c];
-        if c < whole {
+        if whole[c] {
             sums[of_cycle[c]] += amps2[c];
             whole_samples[of_cycle[c]] += samples[c];
         }
     }
+    let cycle_level = level;
     let level = sums.iter().zip(&whole_samples).map(|(&e, &n)| e / n.max(1) as f64).collect();
-    Classes { of_cycle, level, samples: class_samples }
+    Classes { of_cycle, level, samples: class_samples, whole, cycle_level }
 }
 
 #[cfg(test)]
@@ -114,7 +364,7 @@ mod tests {
     fn a_steady_load_is_one_class_at_both_rates() {
         for rate in [1e6 / 122.0, 1e6 / 1657.0] {
             let (_, a) = codes(rate, 50.0, 1.0, |_| 300.0);
-            let cl = classify(&a, 50.0 / rate);
+            let cl = classify(&a, &Cycles::new(a.len(), 50.0 / rate, 0.0));
             assert_eq!(cl.count(), 1, "{rate}: {cl:?}");
         }
     }
@@ -124,7 +374,7 @@ mod tests {
     fn burst_fire_cycles_are_pooled_by_level() {
         for rate in [1e6 / 122.0, 1e6 / 1657.0] {
             let (_, a) = codes(rate, 50.0, 1.0, |cy| if cy % 2 == 0 { 300.0 } else { 0.0 });
-            let cl = classify(&a, 50.0 / rate);
+            let cl = classify(&a, &Cycles::new(a.len(), 50.0 / rate, 0.0));
             assert_eq!(cl.count(), 2, "{rate}: {cl:?}");
             for (k, &class) in cl.of_cycle.iter().enumerate() {
                 assert_eq!(class, if k % 2 == 0 { 1 } else { 0 }, "cycle {k}");
@@ -138,9 +388,28 @@ mod tests {
     fn a_step_splits_the_window() {
         for rate in [1e6 / 122.0, 1e6 / 1657.0] {
             let (_, a) = codes(rate, 50.0, 1.0, |cy| if cy < 20 { 60.0 } else { 300.0 });
-            let cl = classify(&a, 50.0 / rate);
+            let cl = classify(&a, &Cycles::new(a.len(), 50.0 / rate, 0.0));
             assert_eq!(cl.count(), 2, "{rate}: {cl:?}");
             assert!(cl.of_cycle[..20].iter().all(|&k| k == 0) && cl.of_cycle[21..].iter().all(|&k| k == 1));
+        }
+    }
+
+    /// Burst fire seen from a window that starts mid-cycle: with the grid on the current's
+    /// zero crossings every whole cycle is all on or all off, and the partial first one joins
+    /// its neighbour.
+    #[test]
+    fn the_grid_follows_the_zero_crossings() {
+        let rate = 1e6 / 122.0;
+        let skip = (0.3 * rate / 50.0) as usize;
+        let (_, a) = codes(rate, 50.0, 1.0, |cy| if cy % 2 == 0 { 300.0 } else { 0.0 });
+        let a = &a[skip..];
+        let grid = Cycles::new(a.len(), 50.0 / rate, (skip as f64 * 50.0 / rate).fract());
+        let cl = classify(a, &grid);
+        assert_eq!(cl.count(), 2, "{cl:?}");
+        assert!(!cl.whole[0] && cl.whole[1]);
+        // Grid cycle j is original cycle j (the slice starts inside cycle 0).
+        for j in 1..grid.count - 1 {
+            assert_eq!(cl.of_cycle[j], usize::from(j % 2 == 0), "cycle {j}");
         }
     }
 }

@@ -8,13 +8,13 @@
 //! targets come later): every file loads, every reading lies inside its record, and the truth
 //! is positive exactly where current flows.
 
+use ct_core::estimate::Method;
 use ct_golden::loads::{current_at, loads_manifest, loads_report, markdown, LoadCase};
-use ct_host::estimate::Method;
 
 #[test]
 fn estimator_on_unseen_loads() {
     let cases = loads_manifest().unwrap();
-    for method in [Method::Fit, Method::Table] {
+    for method in [Method::Invert, Method::Table] {
         let rows = loads_report(method).unwrap();
         println!("\n## method {method:?}\n\n{}", markdown(&rows));
         assert_eq!(rows.len(), 2 * cases.len());
