@@ -531,10 +531,31 @@ impl Estimator {
                 })
             })
             .collect();
-        self.window_changing = classes.count() > 1;
+        // The load changed: more than one class, or one whose level drifted (a ramp, an inrush
+        // settling: its cycles' levels, taken over each half of the window, differ by more
+        // than 20 % in mean square, which a steady load's phase walk does not make).
+        let drifting = classes.count() == 1 && classes.drifts(0);
+        self.window_changing = classes.count() > 1 || drifting || classes.switches > 0;
+        // A drifting load is read cycle by cycle only where a cycle's samples show its waveform
+        // (64 or more a cycle): twelve samples of a narrow waveform give no level per cycle.
+        let resolved = step <= 1.0 / 64.0;
+        let steady = classes.count() == 1 && !(drifting && resolved);
         self.window_approx = total > 0.0 && unresolved > 0.1 * total;
+        // A waveform that conducts for less of the cycle than three sample spacings (a dimmer
+        // firing late, on the 9600-baud link's twelve samples a cycle) is seen by too few
+        // samples for its shape to be resolved: the reading says so.
+        let spacing = step;
+        let narrow = (0..classes.count()).any(|c| {
+            let shape = &per_class[c].1;
+            let peak = shape.iter().copied().fold(0.0, f64::max);
+            let conducting = shape.iter().filter(|&&v| v > 0.1 * peak).count() as f64 / shape.len() as f64;
+            found[c].is_some()
+                && classes.level[c] * classes.samples[c] as f64 > 0.1 * total
+                && conducting < 3.0 * spacing
+        });
+        self.window_approx |= narrow;
         // Mean-square factor per cycle.
-        let factor: Vec<f64> = if classes.count() == 1 {
+        let factor: Vec<f64> = if steady {
             vec![per_class[0].0; cycles]
         } else {
             // The whole cycles (all but the partial first and last), read through the model in
@@ -552,14 +573,14 @@ impl Estimator {
             let run: Vec<usize> = (0..cycles).filter(|&j| classes.whole[j]).collect();
             let mut factor = vec![f64::NAN; cycles];
             if let (Some(&a), Some(&b)) = (run.first(), run.last()) {
-                // A class still settling (an inrush decaying) has no one shape: a sine stands in.
+                // A class whose level drifted (an inrush decaying) has no one shape: a sine stands in.
                 let sine = sine_at_points();
                 let shapes: Vec<&[f64]> = (a..=b)
                     .map(|j| {
-                        if classes.is_steady(of_cycle[j]) {
-                            per_class[of_cycle[j]].1.as_slice()
-                        } else {
+                        if classes.drifts(of_cycle[j]) {
                             sine.as_slice()
+                        } else {
+                            per_class[of_cycle[j]].1.as_slice()
                         }
                     })
                     .collect();
@@ -582,14 +603,49 @@ impl Estimator {
                         }
                     })
                     .collect();
-                let (levels, explained) = transient::cycle_levels(inverter.model(), hz, base_lut, &inputs);
-                for ((j, l), ok) in (a..=b).zip(levels).zip(explained) {
-                    factor[j] = match (ok, observed[j] > 0.0) {
-                        (true, true) => l * l / observed[j],
-                        (true, false) => 1.0,
-                        // The model cannot reproduce this cycle: the class's static correction.
-                        (false, _) => per_class[of_cycle[j]].0,
-                    };
+                // A cycle's level follows from its readings only if its shape is known: inverted
+                // in this window, or near enough a sine for the table to be right. A shape
+                // borrowed from another window is not enough.
+                let known = |c: usize| found[c].is_some() || (per_class[c].0 - 1.0).abs() < 0.05;
+                if resolved {
+                    let (levels, explained) = transient::cycle_levels(inverter.model(), hz, base_lut, &inputs);
+                    // Trusted only if the model reproduces the cycles holding nine tenths of
+                    // the energy; otherwise every cycle keeps its class's static correction,
+                    // and the reading says it is approximate.
+                    let energy: f64 = observed[a..=b].iter().sum();
+                    let reproduced: f64 = (a..=b).filter(|&j| explained[j - a]).map(|j| observed[j]).sum();
+                    let trusted = reproduced >= 0.9 * energy;
+                    self.window_approx |= !trusted;
+                    for ((j, l), ok) in (a..=b).zip(levels).zip(explained) {
+                        let c = of_cycle[j];
+                        factor[j] = match (trusted && ok && known(c), observed[j] > 0.0) {
+                            (true, true) => l * l / observed[j],
+                            (true, false) => 1.0,
+                            // The model cannot reproduce this cycle: the class's static correction.
+                            (false, _) => per_class[c].0,
+                        };
+                    }
+                } else {
+                    // Twelve samples a cycle: one level per class (see `transient::class_levels`).
+                    let class_of: Vec<usize> = (a..=b).map(|j| of_cycle[j]).collect();
+                    let levels =
+                        transient::class_levels(inverter.model(), hz, base_lut, &inputs, &class_of, classes.count());
+                    let mut sums = vec![(0.0, 0usize); classes.count()];
+                    for j in a..=b {
+                        sums[of_cycle[j]].0 += observed[j];
+                        sums[of_cycle[j]].1 += 1;
+                    }
+                    for j in a..=b {
+                        let c = of_cycle[j];
+                        factor[j] = match (levels[c], known(c)) {
+                            (Some(l), true) if sums[c].0 > 0.0 => l * l * sums[c].1 as f64 / sums[c].0,
+                            (Some(_), true) => 1.0,
+                            _ => {
+                                self.window_approx |= levels[c].is_none();
+                                per_class[c].0
+                            }
+                        };
+                    }
                 }
                 for j in 0..cycles {
                     if factor[j].is_nan() {

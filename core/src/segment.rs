@@ -68,20 +68,30 @@ pub struct Classes {
     pub samples: Vec<usize>,
     /// Which cycles are whole.
     pub whole: Vec<bool>,
-    /// Each cycle's level against the window's average waveform at the same phases (what
-    /// the classes were formed from; 1 is the window's mean).
+    /// Each cycle's level against what the window's average waveform gives at the same phases
+    /// (what the classes were formed from).
     pub cycle_level: Vec<f64>,
+    /// Cycles that began with a switch (see [`switched`]), whether or not it split a class.
+    pub switches: usize,
 }
 
 impl Classes {
-    /// Whether class `c` held one level: its whole cycles' levels within a factor of 2 (in
-    /// mean square). A class of a load that is still settling (a motor's inrush decaying) is
-    /// not steady, and its folded waveform is no waveform that flowed.
-    pub fn is_steady(&self, c: usize) -> bool {
-        let levels =
-            (0..self.of_cycle.len()).filter(|&j| self.whole[j] && self.of_cycle[j] == c).map(|j| self.cycle_level[j]);
-        let (lo, hi) = levels.fold((f64::MAX, 0.0f64), |(lo, hi), l| (lo.min(l), hi.max(l)));
-        hi <= 2.0 * lo
+    /// Whether class `c`'s level drifted over the window: the mean level of its whole cycles
+    /// in the window's first half and in its second half differ by more than [`DRIFT`] (in
+    /// mean square). A load settling (a motor's inrush decaying) or ramping drifts; a steady
+    /// one does not, however its sampled cycles wander as the phases walk (that evens out over
+    /// half a window). Its folded waveform is then no waveform that flowed.
+    pub fn drifts(&self, c: usize) -> bool {
+        let m = self.of_cycle.len();
+        let half = |range: std::ops::Range<usize>| -> Option<f64> {
+            let v: Vec<f64> =
+                range.filter(|&j| self.whole[j] && self.of_cycle[j] == c).map(|j| self.cycle_level[j]).collect();
+            (v.len() >= 2).then(|| v.iter().sum::<f64>() / v.len() as f64)
+        };
+        match (half(0..m / 2), half(m / 2..m)) {
+            (Some(a), Some(b)) if a > 0.0 && b > 0.0 => (a / b).max(b / a) > DRIFT,
+            _ => false,
+        }
     }
 }
 
@@ -125,15 +135,13 @@ fn split(log: &[f64], from: usize, to: usize, depth: usize, cuts: &mut Vec<usize
     }
 }
 
-/// Merges the classes that the load did not really switch between: where consecutive cycles
-/// fall into two classes, the switch is real if most of the cycle's samples changed against
-/// the sample one cycle before (at nearly the same phase: one cycle is `round(rate / mains)`
-/// samples, within 0.6 % of a cycle on the 9600-baud link). A steady waveform sampled as the
-/// phases walk changes only the one sample crossing an edge, and a load settling (a motor's
-/// inrush decaying) changes a little from cycle to cycle; a switch changes them all, by
-/// much. Two classes whose boundaries are mostly gradual become one. Returns the number of
-/// classes left (renumbered in order of level).
-fn merge_gradual(amps: &[f32], cycles: &Cycles, of_cycle: &mut [usize], classes: usize) -> usize {
+/// Which cycles begin with a switch: most of the cycle's samples changed by more than 30 %
+/// against the sample one cycle before (at nearly the same phase: one cycle is
+/// `round(rate / mains)` samples, within 0.6 % of a cycle on the 9600-baud link). A steady
+/// waveform sampled as the phases walk changes only the one sample crossing an edge, and a
+/// load settling (a motor's inrush decaying) changes a little from cycle to cycle; a switch
+/// changes them all, by much.
+fn switched(amps: &[f32], cycles: &Cycles) -> Vec<bool> {
     let lag = (1.0 / cycles.step).round() as usize;
     let m = cycles.count;
     let peak = amps.iter().copied().fold(0.0f32, f32::max);
@@ -149,6 +157,14 @@ fn merge_gradual(amps: &[f32], cycles: &Cycles, of_cycle: &mut [usize], classes:
             }
         }
     }
+    (0..m).map(|j| changed[j] >= 2 && changed[j] * 2 >= significant[j]).collect()
+}
+
+/// Merges the classes that the load did not really switch between: two classes whose
+/// boundaries (consecutive cycles, one in each) are mostly not [`switched`] become one. Returns the number of
+/// classes left (renumbered in order of level).
+fn merge_gradual(abrupt: &[bool], of_cycle: &mut [usize], classes: usize) -> usize {
+    let m = of_cycle.len();
     // Per pair of classes: boundaries that were abrupt, and all of them.
     let mut votes = vec![(0usize, 0usize); classes * classes];
     for j in 1..m {
@@ -158,7 +174,7 @@ fn merge_gradual(amps: &[f32], cycles: &Cycles, of_cycle: &mut [usize], classes:
         }
         let v = &mut votes[c0.min(c1) * classes + c0.max(c1)];
         v.1 += 1;
-        if changed[j] >= 2 && changed[j] * 2 >= significant[j] {
+        if abrupt[j] {
             v.0 += 1;
         }
     }
@@ -244,6 +260,10 @@ fn phase_coverage_is_fair(n: usize, cycles: &Cycles, of_cycle: &[usize], classes
     })
 }
 
+/// A class whose mean level in one half of the window is this many times that in the other
+/// drifted (about 10 % in RMS).
+pub const DRIFT: f64 = 1.2;
+
 /// Phase bins of the average waveform's energy profile.
 const PROFILE_BINS: usize = 64;
 
@@ -274,6 +294,7 @@ pub fn classify(amps: &[f32], cycles: &Cycles) -> Classes {
             samples: vec![n],
             whole: vec![false; m],
             cycle_level: vec![0.0; m],
+            switches: 0,
         };
     }
     let mut amps2 = vec![0.0; m];
@@ -311,9 +332,10 @@ pub fn classify(amps: &[f32], cycles: &Cycles) -> Classes {
         }
         of_cycle[j] = class;
     }
+    let abrupt = switched(amps, cycles);
     let mut class = cuts.len();
     if class > 0 {
-        class = merge_gradual(amps, cycles, &mut of_cycle, class + 1) - 1;
+        class = merge_gradual(&abrupt, &mut of_cycle, class + 1) - 1;
     }
     if class > 0 && !phase_coverage_is_fair(amps.len(), cycles, &of_cycle, class + 1) {
         of_cycle.iter_mut().filter(|c| **c != usize::MAX).for_each(|c| *c = 0);
@@ -338,7 +360,8 @@ pub fn classify(amps: &[f32], cycles: &Cycles) -> Classes {
     }
     let cycle_level = level;
     let level = sums.iter().zip(&whole_samples).map(|(&e, &n)| e / n.max(1) as f64).collect();
-    Classes { of_cycle, level, samples: class_samples, whole, cycle_level }
+    let switches = abrupt.iter().filter(|&&a| a).count();
+    Classes { of_cycle, level, samples: class_samples, whole, cycle_level, switches }
 }
 
 #[cfg(test)]

@@ -55,7 +55,6 @@ pub struct Cycle<'a> {
 pub fn cycle_levels(model: &CtModel, mains_hz: f64, lut: &[f32], cycles: &[Cycle]) -> (Vec<f64>, Vec<bool>) {
     let p = *model.params();
     let lsb_per_v = f64::from(p.adc_full_scale) / p.adc_ref_v;
-    let top = lut.len().saturating_sub(1) as f64;
     let n = cycles.len();
     let mean = cycles.iter().map(|c| c.observed).sum::<f64>() / n.max(1) as f64;
     let mut march = March::default();
@@ -77,19 +76,7 @@ pub fn cycle_levels(model: &CtModel, mains_hz: f64, lut: &[f32], cycles: &[Cycle
         let mut read = |a: f64| -> (f64, f64) {
             fill(&mut is, j, a);
             let end = model.march_cycle(&is, mains_hz, im, &mut march);
-            let v = march.adc_v();
-            let sum: f64 = at
-                .iter()
-                .map(|&phase| {
-                    let x = phase * POINTS as f64;
-                    let i = (x as usize).min(POINTS - 1);
-                    let f = x - i as f64;
-                    let v1 = if i + 1 < POINTS { v[i + 1] } else { v[i] };
-                    let code = ((v[i] + (v1 - v[i]) * f) * lsb_per_v).round().clamp(0.0, top) as usize;
-                    f64::from(lut[code]).powi(2)
-                })
-                .sum();
-            (2.0 * sum / at.len().max(1) as f64, end)
+            (table_reading(march.adc_v(), at, lut, lsb_per_v), end)
         };
         let tolerance = MATCH * observed.max(mean);
         // Secant on the mean square, from the settled guess; the first slope is the settled
@@ -116,10 +103,109 @@ pub fn cycle_levels(model: &CtModel, mains_hz: f64, lut: &[f32], cycles: &[Cycle
             }
         }
         levels[j] = ms0.sqrt();
-        explained[j] = (p0 - observed).abs() <= tolerance;
+        explained[j] = (p0 - observed).abs() <= tolerance || (ms0 == 0.0 && p0 >= observed);
         im = end;
     }
     (levels, explained)
+}
+
+/// The table's mean square (half-wave reconstruction) of a simulated cycle `v` (ADC volts at
+/// [`POINTS`] points) read at the phases `at`.
+fn table_reading(v: &[f64], at: &[f64], lut: &[f32], lsb_per_v: f64) -> f64 {
+    let top = lut.len().saturating_sub(1) as f64;
+    let sum: f64 = at
+        .iter()
+        .map(|&phase| {
+            let x = phase * POINTS as f64;
+            let i = (x as usize).min(POINTS - 1);
+            let f = x - i as f64;
+            let v1 = if i + 1 < POINTS { v[i + 1] } else { v[i] };
+            let code = ((v[i] + (v1 - v[i]) * f) * lsb_per_v).round().clamp(0.0, top) as usize;
+            f64::from(lut[code]).powi(2)
+        })
+        .sum();
+    2.0 * sum / at.len().max(1) as f64
+}
+
+/// Levels per level class of a switching load, for a stream whose single cycles do not show
+/// their waveform (12 samples a cycle on the 9600-baud link): one reading per cycle could be
+/// matched by any shape at some level, and matching cycle by cycle then swings from cycle to
+/// cycle. Here each class has one level, the whole window is marched in time with the
+/// classes' levels cycle by cycle, and each class's level is moved (secant) until the table's
+/// readings of its cycles, summed, match the data's. `class_of[j]` is cycle `j`'s class.
+/// Returns each class's RMS (A), `None` for a class whose sum could not be matched within
+/// [`MATCH`].
+pub fn class_levels(
+    model: &CtModel,
+    mains_hz: f64,
+    lut: &[f32],
+    cycles: &[Cycle],
+    class_of: &[usize],
+    classes: usize,
+) -> Vec<Option<f64>> {
+    let p = *model.params();
+    let lsb_per_v = f64::from(p.adc_full_scale) / p.adc_ref_v;
+    let n = cycles.len();
+    let mut observed = vec![0.0; classes];
+    let mut count = vec![0usize; classes];
+    let mut gain = vec![1.0; classes];
+    for (c, &k) in cycles.iter().zip(class_of) {
+        observed[k] += c.observed;
+        count[k] += 1;
+        gain[k] = c.gain;
+    }
+    let mut ms: Vec<f64> = (0..classes).map(|k| observed[k] / (gain[k] * count[k].max(1) as f64)).collect();
+    let mut last: Vec<Option<(f64, f64)>> = vec![None; classes];
+    let mut march = March::default();
+    let mut is = vec![0.0; POINTS];
+    let total: f64 = observed.iter().sum();
+    let mut matched = vec![false; classes];
+    for iteration in 0..=2 * STEPS {
+        let fill = |is: &mut [f64], j: usize, ms: &[f64]| {
+            let a = ms[class_of[j]].max(0.0).sqrt();
+            for (v, s) in is.iter_mut().zip(cycles[j].shape) {
+                *v = a * s / p.turns;
+            }
+        };
+        let mut predicted = vec![0.0; classes];
+        fill(&mut is, 0, &ms);
+        let mut im = model.periodic_start(&is, mains_hz, &mut march);
+        for j in 0..n {
+            fill(&mut is, j, &ms);
+            im = model.march_cycle(&is, mains_hz, im, &mut march);
+            predicted[class_of[j]] += table_reading(march.adc_v(), cycles[j].at, lut, lsb_per_v);
+        }
+        for k in 0..classes {
+            // Against the class's own readings, or its share of the window's if that is larger.
+            let scale = observed[k].max(total * count[k] as f64 / n.max(1) as f64);
+            // A class at level zero whose cycles read more than observed is off: the decay of
+            // the cycles before it explains (more than) what it shows.
+            matched[k] = count[k] == 0
+                || (predicted[k] - observed[k]).abs() <= MATCH * scale
+                || (ms[k] == 0.0 && predicted[k] >= observed[k]);
+        }
+        if iteration == 2 * STEPS
+            || (0..classes)
+                .all(|k| count[k] == 0 || (predicted[k] - observed[k]).abs() <= 0.2 * MATCH * observed[k].max(1e-12))
+        {
+            break;
+        }
+        for k in 0..classes {
+            if count[k] == 0 {
+                continue;
+            }
+            let settled = gain[k] * count[k] as f64;
+            let slope = match last[k] {
+                Some((m0, p0)) if (ms[k] - m0).abs() > 1e-12 * ms[k].max(1e-12) => {
+                    ((predicted[k] - p0) / (ms[k] - m0)).clamp(0.05 * settled, 5.0 * settled)
+                }
+                _ => settled,
+            };
+            last[k] = Some((ms[k], predicted[k]));
+            ms[k] = (ms[k] + (observed[k] - predicted[k]) / slope).max(0.0);
+        }
+    }
+    (0..classes).map(|k| matched[k].then(|| ms[k].sqrt())).collect()
 }
 
 #[cfg(test)]
