@@ -175,19 +175,18 @@ pub fn class_levels(
             im = model.march_cycle(&is, mains_hz, im, &mut march);
             predicted[class_of[j]] += table_reading(march.adc_v(), cycles[j].at, lut, lsb_per_v);
         }
+        let mut done = true;
         for k in 0..classes {
             // Against the class's own readings, or its share of the window's if that is larger.
             let scale = observed[k].max(total * count[k] as f64 / n.max(1) as f64);
+            let miss = (predicted[k] - observed[k]).abs();
             // A class at level zero whose cycles read more than observed is off: the decay of
             // the cycles before it explains (more than) what it shows.
-            matched[k] = count[k] == 0
-                || (predicted[k] - observed[k]).abs() <= MATCH * scale
-                || (ms[k] == 0.0 && predicted[k] >= observed[k]);
+            let off = ms[k] == 0.0 && predicted[k] >= observed[k];
+            matched[k] = count[k] == 0 || miss <= MATCH * scale || off;
+            done &= count[k] == 0 || miss <= 0.2 * MATCH * scale || off;
         }
-        if iteration == 2 * STEPS
-            || (0..classes)
-                .all(|k| count[k] == 0 || (predicted[k] - observed[k]).abs() <= 0.2 * MATCH * observed[k].max(1e-12))
-        {
+        if iteration == 2 * STEPS || done {
             break;
         }
         for k in 0..classes {
