@@ -354,7 +354,8 @@ pub fn comparison_markdown(cases: &[LoadCase], rows: [&[Row]; 3]) -> String {
         if r.change {
             c.push('*');
         }
-        let f = r.flags.to_text();
+        // The flags' own separator is the table's: a comma here.
+        let f = r.flags.to_text().replace('|', ", ");
         if flags && !f.is_empty() {
             c.push_str(&format!(" ({f})"));
         }
