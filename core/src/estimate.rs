@@ -481,6 +481,15 @@ impl Estimator {
                 of_cycle[j] == c && settled[j]
             };
             let n = (0..n).filter(|&k| keep(k)).count();
+            // A few cycles fold into a coarse, uneven picture (the fast stream is nearly
+            // synchronous with the mains: two cycles fill the same phases twice). With fewer
+            // than eight settled cycles, a correction found for this level in a longer window
+            // is the better one, when there is such.
+            let settled_cycles = (0..cycles).filter(|&j| of_cycle[j] == c && settled[j]).count();
+            let level = classes.level[c];
+            if settled_cycles < 8 && self.recent.iter().any(|r| (r.0 / level).ln().abs() < 4f64.ln()) {
+                continue;
+            }
             let mut bins = match n {
                 n if n >= 512 => 256,
                 n if n >= 256 => 128,
