@@ -144,6 +144,22 @@ pub fn cases() -> Vec<Case> {
 /// The generator command recorded in every generated file.
 pub const GENERATOR: &str = "cargo run -p spicegen --release -- all";
 
+/// The header lines every golden file shares: the ADC, the netlist and its parameters, and the
+/// command that wrote the file.
+pub fn chain_header(h: &mut impl FnMut(&str, String), adc: &Adc, params: &ModelParams, generator: &str) {
+    h(
+        "adc",
+        format!(
+            "MSP430G2553 ADC10, internal {:.1} V reference, {} bits: code = round(1023 * V / Vref)",
+            f64::from(adc.vref_mv) / 1000.0,
+            adc.bits
+        ),
+    );
+    h("netlist", "spice/models.lib + spice/efergy_ct.sub (EFERGY_CT) + spice/interface.sub (INTERFACE)".into());
+    h("parameters", params.to_string());
+    h("generator", generator.into());
+}
+
 /// Text of one golden file.
 pub fn render(case: &Case, rec: &Record, params: &ModelParams, adc: &Adc) -> String {
     let mut s = String::new();
@@ -175,17 +191,7 @@ pub fn render(case: &Case, rec: &Record, params: &ModelParams, adc: &Adc) -> Str
              cycles were discarded"
         ),
     );
-    h(
-        "adc",
-        format!(
-            "MSP430G2553 ADC10, internal {:.1} V reference, {} bits: code = round(1023 * V / Vref)",
-            f64::from(adc.vref_mv) / 1000.0,
-            adc.bits
-        ),
-    );
-    h("netlist", "spice/models.lib + spice/efergy_ct.sub (EFERGY_CT) + spice/interface.sub (INTERFACE)".into());
-    h("parameters", params.to_string());
-    h("generator", GENERATOR.into());
+    chain_header(&mut h, adc, params, GENERATOR);
     for v in &rec.adc_v {
         let _ = writeln!(s, "{:.2}", v * 1000.0);
     }

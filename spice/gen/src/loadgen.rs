@@ -291,17 +291,7 @@ fn render(c: &LoadCase, profile: &str, rate: f64, mv: &[f64], params: &ModelPara
     h("truth", "rebuild with spicegen::stimulus::loads::load_case(kind, mains_hz, params); exact mean square".into());
     h("quantity", "ADC input voltage".into());
     h("unit", "mV".into());
-    h(
-        "adc",
-        format!(
-            "MSP430G2553 ADC10, internal {:.1} V reference, {} bits: code = round(1023 * V / Vref)",
-            f64::from(adc.vref_mv) / 1000.0,
-            adc.bits
-        ),
-    );
-    h("netlist", "spice/models.lib + spice/efergy_ct.sub (EFERGY_CT) + spice/interface.sub (INTERFACE)".into());
-    h("parameters", params.to_string());
-    h("generator", GENERATOR.into());
+    crate::golden::chain_header(&mut h, &adc, params, GENERATOR);
     for v in mv {
         let _ = writeln!(s, "{:.2}", v * 1000.0);
     }
