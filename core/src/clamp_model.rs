@@ -253,6 +253,18 @@ impl CtModel {
         Ok(CtModel { p, g, vq, fl, index, index_lo, index_step })
     }
 
+    /// The model at the default parameters, built once per process and shared: building one
+    /// solves the diodes at some 75 000 burden voltages (tens of milliseconds), which every
+    /// estimator, fitter, plot and virtual device would otherwise repeat.
+    pub fn builtin() -> &'static CtModel {
+        static MODEL: std::sync::OnceLock<CtModel> = std::sync::OnceLock::new();
+        MODEL.get_or_init(|| match CtModel::new(CtParams::default()) {
+            Ok(m) => m,
+            // The defaults are valid by construction (checked by the tests).
+            Err(e) => unreachable!("default CT parameters rejected: {e}"),
+        })
+    }
+
     pub fn params(&self) -> &CtParams {
         &self.p
     }

@@ -15,7 +15,7 @@
 //! both link profiles, so it is measured directly even when the waveform shape is aliased.
 
 use crate::calibration::Calibration;
-use crate::clamp_model::{CtModel, CtParams};
+use crate::clamp_model::CtModel;
 use crate::fold::{fold_where, widest_gap};
 use crate::inversion::Inverter;
 use crate::segment::{self, Cycles};
@@ -244,13 +244,19 @@ fn shape_of(amps: &[f32], rate_hz: f64, hz: f64, rms: f64) -> [f64; SHAPE_HARMON
             phase -= 1.0;
         }
     }
+    // The harmonics' sines and cosines at the bin centres, computed once per process.
+    static TRIG: std::sync::OnceLock<Vec<[(f64, f64); BINS]>> = std::sync::OnceLock::new();
+    let trig = TRIG.get_or_init(|| {
+        (0..SHAPE_HARMONICS)
+            .map(|k| {
+                let w = std::f64::consts::TAU * (k + 1) as f64 / BINS as f64;
+                std::array::from_fn(|b| (w * (b as f64 + 0.5)).sin_cos())
+            })
+            .collect()
+    });
     let n = amps.len() as f64;
-    for (k, o) in out.iter_mut().enumerate() {
-        let w = std::f64::consts::TAU * (k + 1) as f64 / BINS as f64;
-        let (re, im) = sums.iter().enumerate().fold((0.0, 0.0), |(re, im), (b, &v)| {
-            let (s, c) = (w * (b as f64 + 0.5)).sin_cos();
-            (re + v * c, im - v * s)
-        });
+    for (o, t) in out.iter_mut().zip(trig) {
+        let (re, im) = sums.iter().zip(t).fold((0.0, 0.0), |(re, im), (&v, &(s, c))| (re + v * c, im - v * s));
         *o = 2.0 * (re * re + im * im).sqrt() / n / rms;
     }
     out
@@ -292,10 +298,7 @@ impl Estimator {
         if method != Method::Table {
             match method {
                 Method::Fit => self.fitter = Some(Box::new(WaveformFitter::with_defaults())),
-                _ => match CtModel::new(CtParams::default()) {
-                    Ok(m) => self.inverter = Some(Box::new(Inverter::new(m))),
-                    Err(e) => unreachable!("default CT parameters rejected: {e}"),
-                },
+                _ => self.inverter = Some(Box::new(Inverter::new(CtModel::builtin().clone()))),
             }
             if !cal.is_builtin() {
                 let builtin = Calibration::builtin();

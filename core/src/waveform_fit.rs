@@ -173,11 +173,7 @@ impl WaveformFitter {
 
     /// The fitter for the SPICE model's default parameters.
     pub fn with_defaults() -> Self {
-        // The defaults are valid by construction (checked by the tests).
-        match CtModel::new(CtParams::default()) {
-            Ok(m) => Self::new(m, FitConfig::default()),
-            Err(e) => unreachable!("default CT parameters rejected: {e}"),
-        }
+        Self::new(CtModel::builtin().clone(), FitConfig::default())
     }
 
     pub fn model(&self) -> &CtModel {

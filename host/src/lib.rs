@@ -11,7 +11,10 @@
 //! samples via [`samples`]) with wall-clock times, and [`export`], [`sqlite`] and [`plot`] turn
 //! it into CSV, database rows and pictures.
 
-pub use ct_core::{calibration, clamp_model, decoder, estimate, fold, load_shape, meter, samples, waveform_fit};
+pub use ct_core::{
+    calibration, clamp_model, decoder, estimate, fold, inversion, load_shape, meter, samples, segment, transient,
+    waveform_fit,
+};
 
 pub mod calibrate;
 pub mod capture;

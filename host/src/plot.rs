@@ -22,7 +22,10 @@ use plotters::prelude::*;
 use plotters::style::FontStyle;
 
 use crate::calibration::Calibration;
-use crate::estimate::{estimate_mains_hz, EstimatorConfig};
+use crate::clamp_model::CtModel;
+use crate::estimate::{estimate_mains_hz, Estimator, EstimatorConfig, Reading};
+use crate::fold::Folded;
+use crate::inversion::Inverter;
 use crate::meter::Event;
 use crate::output::iso_utc;
 use crate::replay::{self, Progress, ReplayError};
@@ -34,6 +37,7 @@ static REGISTER: Once = Once::new();
 const BLUE: RGBColor = RGBColor(31, 119, 180);
 const RED: RGBColor = RGBColor(214, 39, 40);
 const LIGHT: RGBColor = RGBColor(150, 190, 225);
+const GREY: RGBColor = RGBColor(150, 150, 150);
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlotError {
@@ -228,8 +232,15 @@ pub struct Folder {
     /// Frequency, centre time and fundamental phase of the last block folded.
     track: Option<(f64, f64, f64)>,
     sum: Vec<f64>,
+    /// Sum of the raw codes per bin: the fold the clamp model is inverted on.
+    code_sum: Vec<f64>,
     count: Vec<u64>,
     dots: Vec<(f32, f32)>,
+    /// The readings of the same samples (the default method), for the view's RMS: the
+    /// estimator, where its next sample is due, and the readings' sum of `irms^2 * duration`
+    /// and duration.
+    estimator: Option<(Estimator, f64)>,
+    readings: (f64, f64),
     /// Every `stride`-th sample becomes a dot; `until_dot` counts down to the next.
     stride: u64,
     until_dot: u64,
@@ -251,8 +262,11 @@ impl Folder {
             codes: Vec::new(),
             track: None,
             sum: vec![0.0; BINS],
+            code_sum: vec![0.0; BINS],
             count: vec![0; BINS],
             dots: Vec::new(),
+            estimator: None,
+            readings: (0.0, 0.0),
             stride: 1,
             until_dot: 1,
             samples: 0,
@@ -277,10 +291,69 @@ impl Folder {
         }
         let start = self.codes.len();
         self.codes.extend_from_slice(&run.codes[first..last]);
+        self.read(run.t_s + first as f64 * dt, &run.codes[first..last], run.rate_hz);
         self.runs.push((run.t_s + first as f64 * dt, start..self.codes.len()));
         if self.codes.len() as f64 >= self.rate_hz {
             self.fold_block();
         }
+    }
+
+    /// Feeds the estimator (a new one at a new rate; a hole in time ends its window).
+    fn read(&mut self, t: f64, codes: &[u16], rate_hz: f64) {
+        let readings = &mut self.readings;
+        let mut add = |r: Reading| {
+            readings.0 += r.irms_a * r.irms_a * r.duration_s;
+            readings.1 += r.duration_s;
+        };
+        if self.estimator.as_ref().is_some_and(|(e, _)| e.rate_hz() != rate_hz) {
+            if let Some((mut e, _)) = self.estimator.take() {
+                e.flush(&mut add);
+            }
+        }
+        let (est, next) =
+            self.estimator.get_or_insert_with(|| (Estimator::new(&self.cal, rate_hz, EstimatorConfig::default()), t));
+        if (t - *next).abs() > 0.5 / rate_hz {
+            est.gap(0, &mut add);
+        }
+        est.push(t, codes, &mut add);
+        *next = t + codes.len() as f64 / rate_hz;
+    }
+
+    /// Ends the view: folds what is collected and emits the estimator's last window.
+    pub fn finish(&mut self) {
+        self.fold_block();
+        let readings = &mut self.readings;
+        if let Some((e, _)) = self.estimator.as_mut() {
+            e.flush(&mut |r: Reading| {
+                readings.0 += r.irms_a * r.irms_a * r.duration_s;
+                readings.1 += r.duration_s;
+            });
+        }
+    }
+
+    /// RMS of the readings (the default method's) over the samples folded, weighted by their
+    /// durations: what the view's title reports, so that it agrees with the readings.
+    pub fn readings_rms(&self) -> Option<f64> {
+        (self.readings.1 > 0.0).then(|| (self.readings.0 / self.readings.1).sqrt())
+    }
+
+    /// The source current of the folded cycle, the clamp model run backwards
+    /// ([`ct_core::inversion`]): degrees at the bin centres and amps over the whole cycle (the
+    /// hidden half from half-wave symmetry), and its RMS. `None` if too little of the cycle
+    /// was seen.
+    pub fn source_curve(&self) -> Option<(Vec<(f64, f64)>, f64)> {
+        let hz = self.mean_hz()?;
+        let folded = Folded {
+            mains_hz: hz,
+            sum: self.code_sum.clone(),
+            count: self.count.iter().map(|&c| c.min(u64::from(u32::MAX)) as u32).collect(),
+            max_code: 0,
+        };
+        let inverter = Inverter::new(CtModel::builtin().clone());
+        let inv = inverter.invert(&folded)?;
+        let curve =
+            inv.primary_a.iter().enumerate().map(|(b, &a)| ((b as f64 + 0.5) * 360.0 / BINS as f64, a)).collect();
+        Some((curve, inv.irms_a))
     }
 
     /// Folds the collected block with its own frequency and fundamental phase.
@@ -330,6 +403,7 @@ impl Folder {
                 let amps = self.lut[(code as usize).min(top)];
                 let bin = ((p as u64 * BINS as u64) >> 32) as usize;
                 self.sum[bin] += amps as f64;
+                self.code_sum[bin] += f64::from(code);
                 self.count[bin] += 1;
                 self.until_dot -= 1;
                 if self.until_dot == 0 {
@@ -442,25 +516,40 @@ pub fn folded_panels(
     })
     .map_err(PlotError::from)?;
     warn_tail(tail);
-    folder.fold_block();
+    folder.finish();
     if folder.samples == 0 {
         return Err(empty(path, from, to, end));
     }
     let span = format!("{:.1}-{:.1} s", from, end.min(to));
     let hz = folder.mean_hz().map_or(String::new(), |h| format!(", mains {h:.3} Hz"));
+    let source = folder.source_curve();
+    let rms = match (folder.readings_rms(), &source) {
+        (Some(r), Some((_, s))) => format!("readings' RMS {r:.3} A (drawn cycle {s:.3} A)"),
+        (Some(r), None) => format!("readings' RMS {r:.3} A"),
+        (None, _) => format!("RMS through the table {:.3} A", folder.rms()),
+    };
+    let mut series = vec![
+        Series { label: "samples, through the table".into(), color: LIGHT, style: Style::Dots, points: folder.dots() },
+        Series {
+            label: "mean per degree, through the table".into(),
+            color: GREY,
+            style: Style::Line,
+            points: folder.mean_curve(),
+        },
+    ];
+    if let Some((curve, _)) = source {
+        series.push(Series {
+            label: "source current, the clamp model run backwards".into(),
+            color: RED,
+            style: Style::Line,
+            points: curve,
+        });
+    }
     Ok(vec![Panel {
-        title: format!(
-            "One mains cycle folded from {} samples over {:.0} cycles ({span}{hz}); full-wave RMS {:.3} A",
-            folder.samples,
-            folder.cycles,
-            folder.rms()
-        ),
+        title: format!("{} samples folded over {:.0} cycles ({span}{hz}); {rms}", folder.samples, folder.cycles),
         x_desc: "phase in the mains cycle (°)".into(),
-        y_desc: "primary current, measured half-cycle (A)".into(),
-        series: vec![
-            Series { label: "samples".into(), color: LIGHT, style: Style::Dots, points: folder.dots() },
-            Series { label: "mean per degree".into(), color: RED, style: Style::Line, points: folder.mean_curve() },
-        ],
+        y_desc: "primary current (A)".into(),
+        series,
         x_range: Some((0.0, 360.0)),
     }])
 }
@@ -682,9 +771,11 @@ mod tests {
             };
             folder.push(run, 0.0, f64::MAX);
         }
-        folder.fold_block();
+        folder.finish();
         assert_eq!(folder.samples, n as u64);
         assert!((folder.rms() / 6.0 - 1.0).abs() < 0.01, "rms {}", folder.rms());
+        let readings = folder.readings_rms().unwrap();
+        assert!((readings / 6.0 - 1.0).abs() < 0.01, "readings {readings}");
         let curve = folder.mean_curve();
         let peak = curve.iter().cloned().fold((0.0, 0.0), |m, p| if p.1 > m.1 { p } else { m });
         let above: Vec<f64> = curve.iter().filter(|p| p.1 > peak.1 / 2.0).map(|p| p.0).collect();
@@ -692,6 +783,44 @@ mod tests {
         assert!((centre - 90.0).abs() <= 2.0, "half-cycle centred at {centre} degrees, crest at {}", peak.0);
         assert!((peak.1 / (6.0 * 2f64.sqrt()) - 1.0).abs() < 0.03, "crest {} A", peak.1);
         assert!(curve.iter().filter(|p| p.0 > 185.0 && p.0 < 355.0).all(|p| p.1 < 0.05), "{curve:?}");
+    }
+
+    /// A switch-mode supply: the table alone reads its folded half-cycle well high (the
+    /// magnetizing decay after each pulse drawn as current); the view draws the source current
+    /// the readings come from, and its title's RMS is the readings' (both against the 3 A the
+    /// load shape was scaled to).
+    #[test]
+    fn the_folded_view_shows_the_current_the_readings_come_from() {
+        use crate::clamp_model::CtParams;
+        use crate::load_shape::{unit_shape, Shape};
+        let p = CtParams::default();
+        let model = CtModel::new(p).unwrap();
+        let l = 2048;
+        let is: Vec<f64> = (0..l).map(|k| 3.0 * unit_shape(Shape::Smps, k as f64 / l as f64) / p.turns).collect();
+        let v = model.steady_state(&is, 50.0).v_adc;
+        let fs = 1e6 / 122.0;
+        let codes: Vec<u16> = (0..(5.0 * fs) as usize)
+            .map(|k| (1023.0 * v[((k as f64 * 50.0 / fs).fract() * l as f64) as usize % l] / 2.5).round() as u16)
+            .collect();
+        let mut folder = Folder::new(Calibration::builtin());
+        for (k, chunk) in codes.chunks(112).enumerate() {
+            let run = Run {
+                t_s: (k * 112) as f64 / fs,
+                index: (k * 112) as u64,
+                rate_hz: fs,
+                codes: chunk,
+                len: chunk.len(),
+            };
+            folder.push(run, 0.0, f64::MAX);
+        }
+        folder.finish();
+        assert!(folder.rms() / 3.0 - 1.0 > 0.05, "the table alone reads {} A", folder.rms());
+        let (curve, source) = folder.source_curve().unwrap();
+        assert!((source / 3.0 - 1.0).abs() < 0.02, "source current {source} A");
+        let readings = folder.readings_rms().unwrap();
+        assert!((readings / 3.0 - 1.0).abs() < 0.02, "readings {readings} A");
+        // The whole cycle: the hidden half is the mirror, so the curve goes negative.
+        assert!(curve.iter().any(|p| p.1 < -1.0) && curve.iter().any(|p| p.1 > 1.0));
     }
 
     #[test]

@@ -96,8 +96,8 @@ impl Load {
 
 /// One steady-state cycle of the unrounded ADC code for `load`'s shape at `rms` amps.
 fn adc_cycle(load: &Load, rms: f64) -> Vec<f64> {
-    let params = CtParams::default();
-    let model = CtModel::new(params).expect("the default clamp parameters are valid");
+    let model = CtModel::builtin();
+    let params = *model.params();
     let i_s: Vec<f64> = (0..POINTS_PER_CYCLE)
         .map(|k| rms * unit_shape(load.shape, k as f64 / POINTS_PER_CYCLE as f64) / params.turns)
         .collect();
