@@ -71,7 +71,8 @@ pub struct Classes {
     /// Each cycle's level against what the window's average waveform gives at the same phases
     /// (what the classes were formed from).
     pub cycle_level: Vec<f64>,
-    /// Cycles that began with a switch (see [`switched`]), whether or not it split a class.
+    /// Cycles that began with a switch (most of their samples changed against the same phase
+    /// one cycle before), whether or not it split a class.
     pub switches: usize,
 }
 
