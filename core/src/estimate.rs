@@ -15,7 +15,7 @@
 //! both link profiles, so it is measured directly even when the waveform shape is aliased.
 
 use crate::calibration::Calibration;
-use crate::clamp_model::CtModel;
+use crate::clamp_model::{CtModel, CtParams};
 use crate::fold::{fold_where, widest_gap};
 use crate::inversion::Inverter;
 use crate::segment::{self, Cycles};
@@ -69,11 +69,16 @@ pub struct EstimatorConfig {
     /// Power factor for real power; `None` means 1 (watts are then apparent power).
     pub pf: Option<f64>,
     pub method: Method,
+    /// The clamp's magnetizing inductance, H, when it is known to differ from the model's
+    /// 0.6 H (`None`: the model's). The inversion runs the model with it, so the clamp's own
+    /// dynamics are undone; the table stays the built-in one (it is only the baseline the
+    /// inversion's correction multiplies).
+    pub clamp_lm_h: Option<f64>,
 }
 
 impl Default for EstimatorConfig {
     fn default() -> Self {
-        EstimatorConfig { window_s: 1.0, volts: 230.0, pf: None, method: Method::default() }
+        EstimatorConfig { window_s: 1.0, volts: 230.0, pf: None, method: Method::default(), clamp_lm_h: None }
     }
 }
 
@@ -298,7 +303,14 @@ impl Estimator {
         if method != Method::Table {
             match method {
                 Method::Fit => self.fitter = Some(Box::new(WaveformFitter::with_defaults())),
-                _ => self.inverter = Some(Box::new(Inverter::new(CtModel::builtin().clone()))),
+                _ => {
+                    let model = self
+                        .cfg
+                        .clamp_lm_h
+                        .and_then(|lm| CtModel::new(CtParams { lm, ..CtParams::default() }).ok())
+                        .unwrap_or_else(|| CtModel::builtin().clone());
+                    self.inverter = Some(Box::new(Inverter::new(model)));
+                }
             }
             if !cal.is_builtin() {
                 let builtin = Calibration::builtin();
@@ -514,8 +526,12 @@ impl Estimator {
                         let ratio = inv.irms_a * inv.irms_a / table_ms;
                         // A correction outside what any waveform shape gives (the table reads
                         // narrow pulses at most about twice their mean square, never much
-                        // low) means the fold was no steady waveform: not used.
-                        if (0.3..=1.3).contains(&ratio) {
+                        // low) means the fold was no steady waveform: not used. With another
+                        // clamp than the table's, the table is off by the clamp's own factor
+                        // too, and no such bound holds.
+                        if self.cfg.clamp_lm_h.is_some() && ratio.is_finite() && ratio > 0.0
+                            || (0.3..=1.3).contains(&ratio)
+                        {
                             *found = Some((ratio, shape_at_points(&inv.primary_a, inv.irms_a, zero_crossing)));
                         }
                     }

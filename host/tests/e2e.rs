@@ -160,6 +160,23 @@ fn missing_port_lists_what_exists() {
     assert!(err.contains("Available ports:") || err.contains("No serial ports found"), "{err}");
 }
 
+/// Options out of range are refused before anything runs, with the option, its range and the
+/// value as typed (not 300 digits).
+#[test]
+fn estimation_options_out_of_range_are_refused() {
+    for (args, want) in [
+        (["--volts", "1e308"], "--volts must be a mains voltage between 0 and 1000 V, got 1e308"),
+        (["--window", "1e-300"], "--window must be between 0.1 and 3600 s, got 1e-300"),
+        (["--clamp-lm", "0"], "--clamp-lm must be a magnetizing inductance between 0.05 and 100 H, got 0"),
+    ] {
+        let out =
+            Command::new(BIN).args(["analyze", "/dev/null"]).args(args).env("RUST_BACKTRACE", "0").output().unwrap();
+        assert!(!out.status.success(), "{args:?} accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+}
+
 /// Unplug (the device process dies, its pty vanishes) and replug (a new device at the same
 /// path): the reader reports it, waits, reopens, and flags the gap.
 #[test]

@@ -240,9 +240,15 @@ impl Row {
 /// `method`) over one case at one profile and compares every reading with the truth over its
 /// own span `[t_s - duration_s, t_s]`.
 pub fn evaluate(case: &LoadCase, profile: &'static str, method: Method) -> Result<Row, GoldenError> {
+    evaluate_with(case, profile, EstimatorConfig { method, ..EstimatorConfig::default() })
+}
+
+/// [`evaluate`] with any estimator settings (the window is always [`WINDOW_S`]).
+pub fn evaluate_with(case: &LoadCase, profile: &'static str, cfg: EstimatorConfig) -> Result<Row, GoldenError> {
+    let method = cfg.method;
     let rate = LoadCase::rate(profile).expect("profile from PROFILES");
     let codes = codes(case, profile)?;
-    let cfg = EstimatorConfig { window_s: WINDOW_S, method, ..EstimatorConfig::default() };
+    let cfg = EstimatorConfig { window_s: WINDOW_S, ..cfg };
     let mut est = Estimator::new(&Calibration::builtin(), rate, cfg);
     let mut readings: Vec<Reading> = Vec::new();
     est.push(case.first_sample_s, &codes, &mut |r| readings.push(r));
@@ -387,6 +393,37 @@ pub fn comparison_markdown(cases: &[LoadCase], rows: [&[Row]; 3]) -> String {
         ));
     }
     s
+}
+
+/// The clamps with another magnetizing inductance read by the default method told that
+/// inductance (`--clamp-lm`): a row per case and profile, worst reading and energy, beside the
+/// same without it.
+pub fn known_lm_markdown(cases: &[LoadCase]) -> Result<String, GoldenError> {
+    let mut s = String::from(
+        "| case | Lm (H) | profile | worst, Lm given | energy, Lm given | worst, model's 0.6 H | energy, model's 0.6 H |\n\
+         |---|---|---|---|---|---|---|\n",
+    );
+    for case in cases.iter().filter(|c| c.lm_h != 0.6) {
+        for (profile, _) in PROFILES {
+            let given = evaluate_with(
+                case,
+                profile,
+                EstimatorConfig { clamp_lm_h: Some(case.lm_h), ..EstimatorConfig::default() },
+            )?;
+            let model = evaluate(case, profile, Method::Invert)?;
+            s.push_str(&format!(
+                "| {} | {} | {} | {} | {:+.2} % | {} | {:+.2} % |\n",
+                case.case,
+                case.lm_h,
+                profile,
+                fmt_err(given.worst()),
+                given.energy_error * 100.0,
+                fmt_err(model.worst()),
+                model.energy_error * 100.0
+            ));
+        }
+    }
+    Ok(s)
 }
 
 #[cfg(test)]

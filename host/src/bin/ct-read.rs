@@ -177,10 +177,16 @@ struct EstimateArgs {
     /// Calibration table (default: the built-in SPICE-derived table).
     #[arg(long)]
     calibration: Option<PathBuf>,
-    /// fit: the clamp's dynamic model, right for any load shape (refitted when the load
-    /// changes); table: per-sample table inversion only, exact for sinusoidal loads.
+    /// invert: the clamp's dynamic model run backwards per level class (default); fit: the
+    /// same model fitted by least squares to the whole window (slow, wrong on loads that
+    /// switch inside a window); table: per-sample table inversion only, exact for sinusoidal
+    /// loads.
     #[arg(long, value_enum, default_value_t = ct_host::estimate::Method::Invert)]
     method: ct_host::estimate::Method,
+    /// Your clamp's magnetizing inductance in henries, if you know it differs from the
+    /// model's 0.6 H: the default method then undoes your clamp's own dynamics.
+    #[arg(long, value_name = "HENRIES")]
+    clamp_lm: Option<f64>,
 }
 
 #[derive(Args)]
@@ -263,20 +269,41 @@ impl SimArgs {
     }
 }
 
+/// A number as a user typed it, not as 300 digits: scientific notation when very large or
+/// very small.
+fn shown(v: f64) -> String {
+    if v.is_finite() && v != 0.0 && !(1e-3..1e6).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
 impl EstimateArgs {
     fn config(&self) -> Result<EstimatorConfig> {
-        if !(self.volts > 0.0 && self.volts.is_finite()) {
-            bail!("--volts must be a positive voltage, got {}", self.volts);
+        if !(self.volts > 0.0 && self.volts <= 1000.0) {
+            bail!("--volts must be a mains voltage between 0 and 1000 V, got {}", shown(self.volts));
         }
         if let Some(pf) = self.pf {
             if !(0.0..=1.0).contains(&pf) {
-                bail!("--pf must be between 0 and 1, got {pf}");
+                bail!("--pf must be between 0 and 1, got {}", shown(pf));
             }
         }
         if !(self.window >= 0.1 && self.window <= 3600.0) {
-            bail!("--window must be between 0.1 and 3600 s, got {}", self.window);
+            bail!("--window must be between 0.1 and 3600 s, got {}", shown(self.window));
         }
-        Ok(EstimatorConfig { window_s: self.window, volts: self.volts, pf: self.pf, method: self.method })
+        if let Some(lm) = self.clamp_lm {
+            if !(0.05..=100.0).contains(&lm) {
+                bail!("--clamp-lm must be a magnetizing inductance between 0.05 and 100 H, got {}", shown(lm));
+            }
+        }
+        Ok(EstimatorConfig {
+            window_s: self.window,
+            volts: self.volts,
+            pf: self.pf,
+            method: self.method,
+            clamp_lm_h: self.clamp_lm,
+        })
     }
 
     fn calibration(&self) -> Result<Calibration> {
