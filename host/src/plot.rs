@@ -742,6 +742,23 @@ fn write_png(path: &Path, rgb: &[u8], w: u32, h: u32) -> Result<(), Box<dyn std:
 mod tests {
     use super::*;
 
+    /// Every code folded, in runs of 112 samples as the device's frames bring them.
+    fn fold_all(cal: &Calibration, codes: &[u16], fs: f64) -> Folder {
+        let mut folder = Folder::new(cal.clone());
+        for (k, chunk) in codes.chunks(112).enumerate() {
+            let run = Run {
+                t_s: (k * 112) as f64 / fs,
+                index: (k * 112) as u64,
+                rate_hz: fs,
+                codes: chunk,
+                len: chunk.len(),
+            };
+            folder.push(run, 0.0, f64::MAX);
+        }
+        folder.finish();
+        folder
+    }
+
     /// Ten minutes of the 603.5 Sa/s stream (12 samples a cycle) of a 6 A sine whose mains
     /// frequency drifts from 49.9 to 50.1 Hz: the folded cycle is the half-sine, centred on 90
     /// degrees, with the right RMS, not smeared by the drift.
@@ -760,18 +777,7 @@ mod tests {
                 cal.code_for(a as f32, Some(f))
             })
             .collect();
-        let mut folder = Folder::new(cal.clone());
-        for (k, chunk) in codes.chunks(112).enumerate() {
-            let run = Run {
-                t_s: (k * 112) as f64 / fs,
-                index: (k * 112) as u64,
-                rate_hz: fs,
-                codes: chunk,
-                len: chunk.len(),
-            };
-            folder.push(run, 0.0, f64::MAX);
-        }
-        folder.finish();
+        let folder = fold_all(&cal, &codes, fs);
         assert_eq!(folder.samples, n as u64);
         assert!((folder.rms() / 6.0 - 1.0).abs() < 0.01, "rms {}", folder.rms());
         let readings = folder.readings_rms().unwrap();
@@ -802,18 +808,7 @@ mod tests {
         let codes: Vec<u16> = (0..(5.0 * fs) as usize)
             .map(|k| (1023.0 * v[((k as f64 * 50.0 / fs).fract() * l as f64) as usize % l] / 2.5).round() as u16)
             .collect();
-        let mut folder = Folder::new(Calibration::builtin());
-        for (k, chunk) in codes.chunks(112).enumerate() {
-            let run = Run {
-                t_s: (k * 112) as f64 / fs,
-                index: (k * 112) as u64,
-                rate_hz: fs,
-                codes: chunk,
-                len: chunk.len(),
-            };
-            folder.push(run, 0.0, f64::MAX);
-        }
-        folder.finish();
+        let folder = fold_all(&Calibration::builtin(), &codes, fs);
         assert!(folder.rms() / 3.0 - 1.0 > 0.05, "the table alone reads {} A", folder.rms());
         let (curve, source) = folder.source_curve().unwrap();
         assert!((source / 3.0 - 1.0).abs() < 0.02, "source current {source} A");
