@@ -453,11 +453,22 @@ impl Estimator {
         ratio * table
     }
 
+    /// The recently inverted class whose level is nearest `level` (mean square), if within a
+    /// factor of 2 in RMS: whose correction and shape stand in for a class not inverted itself.
+    fn nearest_recent(&self, level: f64) -> Option<&(f64, f64, Vec<f64>)> {
+        self.recent
+            .iter()
+            .map(|r| ((r.0 / level).ln().abs(), r))
+            .filter(|&(d, _)| d < 4f64.ln())
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, r)| r)
+    }
+
     /// The window's RMS by [`Method::Invert`]. Its cycles are classed by level
     /// ([`segment`]); each class's settled cycles (those following a cycle of the same class)
     /// are folded and inverted, which gives the class's waveform shape and its correction to
-    /// the table (inverted over table mean square). A window of one class applies that
-    /// correction to its table currents. A window whose load changed is read cycle by cycle
+    /// the table (inverted over table mean square). A steady window (one class, not drifting)
+    /// applies that correction to its table currents. A window whose load changed is read cycle by cycle
     /// through the model in time ([`transient`]), so the magnetizing current's settling after
     /// each switch is accounted for. With a user table the correction is taken against the
     /// built-in table (the model's own) and applied to the user table's currents.
@@ -476,6 +487,7 @@ impl Estimator {
         let grid = Cycles::new(n, step, -zero_crossing);
         let classes = segment::classify(base, &grid);
         let of_cycle = &classes.of_cycle;
+        let cycle_of: Vec<usize> = (0..n).map(|k| grid.of(k)).collect();
         let cycles = grid.count;
         // A cycle is settled when the one before it holds the same load (the first whole
         // cycle of the window is taken as settled: nothing is known before it).
@@ -492,7 +504,7 @@ impl Estimator {
             // magnetizing current is still settling); a class without enough of them is not
             // inverted.
             let keep = |k: usize| {
-                let j = grid.of(k);
+                let j = cycle_of[k];
                 of_cycle[j] == c && settled[j]
             };
             let n = (0..n).filter(|&k| keep(k)).count();
@@ -502,7 +514,7 @@ impl Estimator {
             // is the better one, when there is such.
             let settled_cycles = (0..cycles).filter(|&j| of_cycle[j] == c && settled[j]).count();
             let level = classes.level[c];
-            if settled_cycles < 8 && self.recent.iter().any(|r| (r.0 / level).ln().abs() < 4f64.ln()) {
+            if settled_cycles < 8 && self.nearest_recent(level).is_some() {
                 continue;
             }
             let mut bins = match n {
@@ -559,14 +571,8 @@ impl Estimator {
             .map(|c| {
                 found[c].clone().unwrap_or_else(|| {
                     let l = classes.level[c];
-                    let near = self
-                        .recent
-                        .iter()
-                        .map(|r| ((r.0 / l).ln().abs(), r))
-                        .filter(|&(d, _)| d < 4f64.ln())
-                        .min_by(|a, b| a.0.total_cmp(&b.0));
-                    match near {
-                        Some((_, r)) => (r.1, r.2.clone()),
+                    match self.nearest_recent(l) {
+                        Some(r) => (r.1, r.2.clone()),
                         None => {
                             if l > 0.0 {
                                 unresolved += l * classes.samples[c] as f64;
@@ -590,14 +596,11 @@ impl Estimator {
         // A waveform that conducts for less of the cycle than three sample spacings (a dimmer
         // firing late, on the 9600-baud link's twelve samples a cycle) is seen by too few
         // samples for its shape to be resolved: the reading says so.
-        let spacing = step;
         let narrow = (0..classes.count()).any(|c| {
             let shape = &per_class[c].1;
             let peak = shape.iter().copied().fold(0.0, f64::max);
             let conducting = shape.iter().filter(|&&v| v > 0.1 * peak).count() as f64 / shape.len() as f64;
-            found[c].is_some()
-                && classes.level[c] * classes.samples[c] as f64 > 0.1 * total
-                && conducting < 3.0 * spacing
+            found[c].is_some() && classes.level[c] * classes.samples[c] as f64 > 0.1 * total && conducting < 3.0 * step
         });
         self.window_approx |= narrow;
         // Mean-square factor per cycle.
@@ -606,16 +609,7 @@ impl Estimator {
         } else {
             // The whole cycles (all but the partial first and last), read through the model in
             // time; a partial cycle takes its neighbour's factor.
-            let mut observed = vec![0.0; cycles];
-            let mut count = vec![0usize; cycles];
-            for (k, &a) in base.iter().enumerate() {
-                let j = grid.of(k);
-                observed[j] += f64::from(a) * f64::from(a);
-                count[j] += 1;
-            }
-            for (o, &n) in observed.iter_mut().zip(&count) {
-                *o = 2.0 * *o / n.max(1) as f64;
-            }
+            let observed: Vec<f64> = classes.cycle_mean_square.iter().map(|ms| 2.0 * ms).collect();
             let run: Vec<usize> = (0..cycles).filter(|&j| classes.whole[j]).collect();
             let mut factor = vec![f64::NAN; cycles];
             if let (Some(&a), Some(&b)) = (run.first(), run.last()) {
@@ -631,8 +625,7 @@ impl Estimator {
                     })
                     .collect();
                 let mut phases: Vec<Vec<f64>> = vec![Vec::new(); b + 1 - a];
-                for k in 0..n {
-                    let j = grid.of(k);
+                for (k, &j) in cycle_of.iter().enumerate() {
                     if (a..=b).contains(&j) {
                         phases[j - a].push((k as f64 * step + grid.offset).fract());
                     }
@@ -703,7 +696,7 @@ impl Estimator {
             factor
         };
         for (k, a) in self.amps.iter_mut().enumerate() {
-            *a *= factor[grid.of(k)].max(0.0).sqrt() as f32;
+            *a *= factor[cycle_of[k]].max(0.0).sqrt() as f32;
         }
         half_wave_rms(&self.amps, self.rate_hz, Some(hz))
     }

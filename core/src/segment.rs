@@ -71,6 +71,8 @@ pub struct Classes {
     /// Each cycle's level against what the window's average waveform gives at the same phases
     /// (what the classes were formed from).
     pub cycle_level: Vec<f64>,
+    /// Each cycle's mean square of the table currents, A^2 (half-wave, not doubled).
+    pub cycle_mean_square: Vec<f64>,
     /// Cycles that began with a switch (most of their samples changed against the same phase
     /// one cycle before), whether or not it split a class.
     pub switches: usize,
@@ -295,6 +297,7 @@ pub fn classify(amps: &[f32], cycles: &Cycles) -> Classes {
             samples: vec![n],
             whole: vec![false; m],
             cycle_level: vec![0.0; m],
+            cycle_mean_square: vec![0.0; m],
             switches: 0,
         };
     }
@@ -360,9 +363,10 @@ pub fn classify(amps: &[f32], cycles: &Cycles) -> Classes {
         }
     }
     let cycle_level = level;
+    let cycle_mean_square = amps2.iter().zip(&samples).map(|(&e, &n)| e / n.max(1) as f64).collect();
     let level = sums.iter().zip(&whole_samples).map(|(&e, &n)| e / n.max(1) as f64).collect();
     let switches = abrupt.iter().filter(|&&a| a).count();
-    Classes { of_cycle, level, samples: class_samples, whole, cycle_level, switches }
+    Classes { of_cycle, level, samples: class_samples, whole, cycle_level, cycle_mean_square, switches }
 }
 
 #[cfg(test)]
