@@ -116,30 +116,28 @@ fn gl16() -> &'static ([f64; 16], [f64; 16]) {
     static GL: std::sync::OnceLock<([f64; 16], [f64; 16])> = std::sync::OnceLock::new();
     GL.get_or_init(|| {
         const N: usize = 16;
+        // P_N(z) and its derivative, by the three-term recurrence.
+        let legendre = |z: f64| {
+            let (mut p1, mut p2) = (1.0, 0.0);
+            for j in 0..N {
+                let p3 = p2;
+                p2 = p1;
+                p1 = ((2 * j + 1) as f64 * z * p2 - j as f64 * p3) / (j + 1) as f64;
+            }
+            (p1, N as f64 * (z * p1 - p2) / (z * z - 1.0))
+        };
         let mut x = [0.0; N];
         let mut w = [0.0; N];
         for i in 0..N {
             let mut z = (std::f64::consts::PI * (i as f64 + 0.75) / (N as f64 + 0.5)).cos();
             for _ in 0..100 {
-                let (mut p1, mut p2) = (1.0, 0.0);
-                for j in 0..N {
-                    let p3 = p2;
-                    p2 = p1;
-                    p1 = ((2 * j + 1) as f64 * z * p2 - j as f64 * p3) / (j + 1) as f64;
-                }
-                let pp = N as f64 * (z * p1 - p2) / (z * z - 1.0);
-                let dz = p1 / pp;
+                let (p, dp) = legendre(z);
+                let dz = p / dp;
                 z -= dz;
                 if dz.abs() < 1e-16 {
-                    let (mut q1, mut q2) = (1.0, 0.0);
-                    for j in 0..N {
-                        let q3 = q2;
-                        q2 = q1;
-                        q1 = ((2 * j + 1) as f64 * z * q2 - j as f64 * q3) / (j + 1) as f64;
-                    }
-                    let qp = N as f64 * (z * q1 - q2) / (z * z - 1.0);
+                    let (_, dp) = legendre(z);
                     x[i] = z;
-                    w[i] = 2.0 / ((1.0 - z * z) * qp * qp);
+                    w[i] = 2.0 / ((1.0 - z * z) * dp * dp);
                     break;
                 }
             }
