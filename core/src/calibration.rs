@@ -45,7 +45,30 @@ pub struct Calibration {
     columns: Vec<Column>,
     /// Highest code that maps to 0 A in any column: the no-current level.
     zero_code: u16,
+    /// The clamp a calibration identified, when the table was made for one (see [`Clamp`]).
+    clamp: Option<Clamp>,
 }
+
+/// The user's clamp as `ct-read calibrate` identified it from reference recordings
+/// (`crate::identify`): the metadata `clamp_lm_h` and `clamp_gain`.
+///
+/// Why both: the table's currents are the model's own table for a clamp of this magnetizing
+/// inductance, times the gain; the dynamic methods run the model with `lm_h` and need the
+/// table without the gain (the model's own) to take their corrections against.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Clamp {
+    /// Magnetizing inductance, H.
+    pub lm_h: f64,
+    /// What the clamp reads above the model with that inductance (turns ratio, gain spread).
+    pub gain: f64,
+}
+
+/// Magnetizing inductances a table may state, H: beyond this range no Efergy-like clamp is
+/// known, and a value outside it is a typo.
+pub const CLAMP_LM_RANGE_H: (f64, f64) = (0.05, 100.0);
+/// Clamp gains a table may state: the turns ratio and burden of a clamp of the same family
+/// are within a few percent of the model's, so anything beyond this is a wrong table.
+pub const CLAMP_GAIN_RANGE: (f64, f64) = (0.5, 2.0);
 
 /// One column of a table, expanded to every code.
 #[derive(Debug, Clone)]
@@ -136,6 +159,20 @@ impl Calibration {
             _ => return Err(err(header_line, format!("adc_bits `{}` is not an integer in 1..=16", meta["adc_bits"]))),
         };
         let max_code = (1u32 << adc_bits) - 1;
+        let clamp = match (meta.get("clamp_lm_h"), meta.get("clamp_gain")) {
+            (None, None) => None,
+            (Some(lm), Some(gain)) => {
+                let within = |v: &str, (lo, hi): (f64, f64)| v.parse::<f64>().ok().filter(|x| (lo..=hi).contains(x));
+                let lm_h = within(lm, CLAMP_LM_RANGE_H).ok_or_else(|| {
+                    err(header_line, format!("clamp_lm_h `{lm}` is not an inductance in {CLAMP_LM_RANGE_H:?} H"))
+                })?;
+                let gain = within(gain, CLAMP_GAIN_RANGE).ok_or_else(|| {
+                    err(header_line, format!("clamp_gain `{gain}` is not a gain in {CLAMP_GAIN_RANGE:?}"))
+                })?;
+                Some(Clamp { lm_h, gain })
+            }
+            _ => return Err(err(header_line, "clamp_lm_h and clamp_gain go together; one is missing".into())),
+        };
 
         let ncols = freqs.len().max(1);
         let mut rows: Vec<(u32, Vec<f64>)> = Vec::new();
@@ -208,7 +245,51 @@ impl Calibration {
             .collect();
         let zero_code =
             columns.iter().map(|c| c.lut.iter().rposition(|&a| a == 0.0).unwrap_or(0)).max().unwrap_or(0) as u16;
-        Ok(Calibration { name: name.to_owned(), meta, adc_ref_mv, adc_bits, columns, zero_code })
+        Ok(Calibration { name: name.to_owned(), meta, adc_ref_mv, adc_bits, columns, zero_code, clamp })
+    }
+
+    /// The clamp this table was identified for, if a calibration identified one.
+    pub fn clamp(&self) -> Option<Clamp> {
+        self.clamp
+    }
+
+    /// The magnetizing inductance the table is right for, H: the identified clamp's, else the
+    /// model's (every table without `clamp_lm_h` derives from the built-in one).
+    pub fn lm_h(&self) -> f64 {
+        self.clamp.map_or(crate::clamp_model::CtParams::default().lm, |c| c.lm_h)
+    }
+
+    /// For a table identified for a clamp: the model's own table for that clamp (this table
+    /// without the clamp's gain), which the dynamic methods take their corrections against.
+    pub fn model_table(&self) -> Option<Calibration> {
+        let clamp = self.clamp?;
+        let mut t = self.clone();
+        t.name = format!("{} (the model's own, without the gain {})", self.name, clamp.gain);
+        t.clamp = Some(Clamp { gain: 1.0, ..clamp });
+        for c in &mut t.columns {
+            c.lut.iter_mut().for_each(|a| *a /= clamp.gain as f32);
+        }
+        Some(t)
+    }
+
+    /// The text of a table in this format with `meta` and one column of amps per frequency in
+    /// `freqs` (or a single frequency-independent column when `freqs` is empty), one row per
+    /// code, ready to [`Calibration::parse`].
+    pub fn text(meta: &BTreeMap<String, String>, freqs: &[f64], columns: &[Vec<f64>]) -> String {
+        use std::fmt::Write as _;
+        let mut text = String::new();
+        let _ = writeln!(text, "{MAGIC}");
+        for (k, v) in meta {
+            let _ = writeln!(text, "# {k}: {v}");
+        }
+        let header: Vec<String> =
+            if freqs.is_empty() { vec!["amps".into()] } else { freqs.iter().map(|f| format!("amps_{f}hz")).collect() };
+        let _ = writeln!(text, "code,{}", header.join(","));
+        for code in 0..columns.first().map_or(0, Vec::len) {
+            let vals: Vec<String> = columns.iter().map(|col| format!("{:.5}", col[code])).collect();
+            let _ = writeln!(text, "{code},{}", vals.join(","));
+        }
+        text
     }
 
     /// Whether this is the table built into the binary (the one the dynamic model matches).

@@ -265,6 +265,27 @@ impl CtModel {
         })
     }
 
+    /// The model with the default parameters but magnetizing inductance `lm` H: the built-in
+    /// one for the default inductance, else built once per process per inductance and cloned
+    /// (a calibration's search and every estimator of an identified clamp ask for the same few).
+    pub fn with_lm(lm: f64) -> Result<CtModel, ModelError> {
+        if lm == CtParams::default().lm {
+            return Ok(CtModel::builtin().clone());
+        }
+        static MODELS: std::sync::Mutex<Vec<(u64, CtModel)>> = std::sync::Mutex::new(Vec::new());
+        let mut models = MODELS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((_, m)) = models.iter().find(|(bits, _)| *bits == lm.to_bits()) {
+            return Ok(m.clone());
+        }
+        let m = CtModel::new(CtParams { lm, ..CtParams::default() })?;
+        // A bounded cache: a search visits a few dozen inductances once each.
+        if models.len() >= 64 {
+            models.remove(0);
+        }
+        models.push((lm.to_bits(), m.clone()));
+        Ok(m)
+    }
+
     pub fn params(&self) -> &CtParams {
         &self.p
     }

@@ -20,7 +20,7 @@ use crate::fold::{fold_where, widest_gap};
 use crate::inversion::Inverter;
 use crate::segment::{self, Cycles};
 use crate::transient::{self, POINTS};
-use crate::waveform_fit::WaveformFitter;
+use crate::waveform_fit::{FitConfig, WaveformFitter};
 
 /// Lowest and highest mains frequency searched (the sensor is rated 45-65 Hz).
 pub const MAINS_HZ_RANGE: (f64, f64) = (45.0, 65.0);
@@ -33,6 +33,13 @@ pub const SQUELCH_CODES: u16 = 3;
 /// the model's own clamp on the loads goldens (`tests/ACCURACY.md`: a dimmer firing at 150
 /// degrees, read over the 9600-baud link's 0.6 s last window) was 11.4 %.
 pub const APPROX_BOUND: f64 = 0.12;
+
+/// A reading over fewer mains cycles than this (the last, partial window of a stream, or one
+/// cut short by a gap) is flagged `short`: its whole cycles are counted by a frequency
+/// estimated from the same few cycles, and one percent of frequency error there is a percent
+/// of the span (a 2.5-cycle window of a steady sine read 1.2 % high at 8196.7 Sa/s and 3 % at
+/// 603.5 Sa/s on the loads goldens; a dimmer's, 16 % low at 603.5 Sa/s).
+pub const MIN_CYCLES: f64 = 10.0;
 
 /// Below this RMS current (the sensor's rated minimum) readings are flagged `low`.
 pub const RATED_MIN_A: f64 = 0.2;
@@ -100,6 +107,11 @@ pub struct Flags {
     /// that part is read by the calibration table alone, exact for sines, up to 40 % high for
     /// narrow-pulse currents.
     pub approx: bool,
+    /// The reading spans fewer than [`MIN_CYCLES`] mains cycles (the last, partial window of
+    /// a stream, or one cut short by a gap): no accuracy is stated for it (a few cycles of a
+    /// narrow waveform at 603.5 Sa/s are a couple of dozen samples); it is reported so that its
+    /// energy is not lost.
+    pub short: bool,
 }
 
 impl Flags {
@@ -120,6 +132,9 @@ impl Flags {
         }
         if self.approx {
             v.push("approx");
+        }
+        if self.short {
+            v.push("short");
         }
         v.join("|")
     }
@@ -192,6 +207,15 @@ pub struct Estimator {
     /// What the last window's classes found.
     window_changing: bool,
     window_approx: bool,
+}
+
+/// The clamp model the dynamic methods run for a table and settings: the magnetizing
+/// inductance of `--clamp-lm` ([`EstimatorConfig::clamp_lm_h`]), else of the clamp the table
+/// was identified for ([`Calibration::clamp`]), else the built-in model's. The plot draws
+/// through the same.
+pub fn clamp_model_for(cal: &Calibration, cfg: EstimatorConfig) -> CtModel {
+    let lm = cfg.clamp_lm_h.unwrap_or_else(|| cal.lm_h());
+    CtModel::with_lm(lm).unwrap_or_else(|_| CtModel::builtin().clone())
 }
 
 /// Harmonics whose magnitudes identify a load's waveform shape for [`FitMemo`].
@@ -301,24 +325,37 @@ impl Estimator {
 
     fn with_method(mut self, cal: &Calibration, method: Method) -> Self {
         if method != Method::Table {
+            let model = self.clamp_model(cal);
             match method {
-                Method::Fit => self.fitter = Some(Box::new(WaveformFitter::with_defaults())),
-                _ => {
-                    let model = self
-                        .cfg
-                        .clamp_lm_h
-                        .and_then(|lm| CtModel::new(CtParams { lm, ..CtParams::default() }).ok())
-                        .unwrap_or_else(|| CtModel::builtin().clone());
-                    self.inverter = Some(Box::new(Inverter::new(model)));
-                }
+                Method::Fit => self.fitter = Some(Box::new(WaveformFitter::new(model, FitConfig::default()))),
+                _ => self.inverter = Some(Box::new(Inverter::new(model))),
             }
-            if !cal.is_builtin() {
-                let builtin = Calibration::builtin();
+            // The dynamic methods take their corrections against the model's own table: a
+            // table identified for a clamp carries it (itself without the clamp's gain); any
+            // other user table was made from the built-in one.
+            let reference = match cal.model_table() {
+                Some(own) => Some(own),
+                None => (!cal.is_builtin()).then(Calibration::builtin),
+            };
+            if let Some(reference) = reference {
                 let cfg = EstimatorConfig { method: Method::Table, ..self.cfg };
-                self.reference = Some(Box::new(Estimator::new(&builtin, self.rate_hz, cfg)));
+                self.reference = Some(Box::new(Estimator::new(&reference, self.rate_hz, cfg)));
             }
         }
         self
+    }
+
+    /// The clamp model the dynamic methods run: the model with the magnetizing inductance of
+    /// `--clamp-lm`, else of the clamp the table was identified for, else the built-in one.
+    fn clamp_model(&self, cal: &Calibration) -> CtModel {
+        clamp_model_for(cal, self.cfg)
+    }
+
+    /// Whether the table is right for the model's clamp: false when `--clamp-lm` names another
+    /// inductance than the table was made for, and then the table's readings are off by that
+    /// clamp's own factor too.
+    fn table_fits_model(&self) -> bool {
+        self.cfg.clamp_lm_h.is_none_or(|lm| (lm / self.cal.lm_h() - 1.0).abs() < 1e-9)
     }
 
     pub fn rate_hz(&self) -> f64 {
@@ -474,6 +511,8 @@ impl Estimator {
     /// built-in table (the model's own) and applied to the user table's currents.
     fn inverted_rms(&mut self, hz: f64) -> f64 {
         let step = hz / self.rate_hz;
+        let table_fits_model = self.table_fits_model();
+        let ratio_floor = 0.3 * (self.cal.lm_h() / CtParams::default().lm).min(1.0);
         if let Some(reference) = self.reference.as_deref_mut() {
             std::mem::swap(&mut reference.codes, &mut self.codes);
             reference.invert(Some(hz));
@@ -536,13 +575,14 @@ impl Estimator {
                     let table_ms = 2.0 * sum / count.max(1) as f64;
                     if let (Some(inv), true) = (inverter.invert(&folded), table_ms > 0.0) {
                         let ratio = inv.irms_a * inv.irms_a / table_ms;
-                        // A correction outside what any waveform shape gives (the table reads
-                        // narrow pulses at most about twice their mean square, never much
-                        // low) means the fold was no steady waveform: not used. With another
-                        // clamp than the table's, the table is off by the clamp's own factor
-                        // too, and no such bound holds.
-                        if self.cfg.clamp_lm_h.is_some() && ratio.is_finite() && ratio > 0.0
-                            || (0.3..=1.3).contains(&ratio)
+                        // A correction outside what any waveform shape gives means the fold
+                        // was no steady waveform: not used. The table reads narrow pulses at
+                        // most about twice their mean square through the model's 0.6 H, more
+                        // through a clamp of lower inductance (which shunts more of the
+                        // fundamental the table is fitted to: 3.5 times at 0.3 H), never much
+                        // low. With another clamp than the table's, the table is off by the
+                        // clamp's own factor too, and no such bound holds.
+                        if !table_fits_model && ratio.is_finite() && ratio > 0.0 || (ratio_floor..=1.3).contains(&ratio)
                         {
                             *found = Some((ratio, shape_at_points(&inv.primary_a, inv.irms_a, zero_crossing)));
                         }
@@ -714,8 +754,9 @@ impl Estimator {
         let watts = va * self.cfg.pf.unwrap_or(1.0);
         self.kwh += watts * duration_s / 3.6e6;
         let over_range = self.max_code >= self.full_scale;
+        let short = hz.is_some_and(|f| (n as f64) * f / self.rate_hz < MIN_CYCLES);
         let (changing, approx) = if squelched { (false, false) } else { (self.window_changing, self.window_approx) };
-        let flags = Flags { over_range, gap: self.gap, low: irms_a < RATED_MIN_A, changing, approx };
+        let flags = Flags { over_range, gap: self.gap, low: irms_a < RATED_MIN_A, changing, approx, short };
         let reading = Reading {
             t_s: self.window_t0 + duration_s,
             duration_s,

@@ -19,6 +19,7 @@ pub mod clamp_model;
 pub mod decoder;
 pub mod estimate;
 pub mod fold;
+pub mod identify;
 pub mod inversion;
 pub mod least_squares;
 pub mod load_shape;

@@ -22,8 +22,7 @@ use plotters::prelude::*;
 use plotters::style::FontStyle;
 
 use crate::calibration::Calibration;
-use crate::clamp_model::CtModel;
-use crate::estimate::{estimate_mains_hz, Estimator, EstimatorConfig, Reading};
+use crate::estimate::{clamp_model_for, estimate_mains_hz, Estimator, EstimatorConfig, Reading};
 use crate::fold::Folded;
 use crate::inversion::Inverter;
 use crate::meter::Event;
@@ -349,11 +348,18 @@ impl Folder {
             count: self.count.iter().map(|&c| c.min(u64::from(u32::MAX)) as u32).collect(),
             max_code: 0,
         };
-        let inverter = Inverter::new(CtModel::builtin().clone());
+        // The model of the table's clamp, as the readings use (an identified clamp's
+        // inductance, and its gain over the model).
+        let inverter = Inverter::new(clamp_model_for(&self.cal, EstimatorConfig::default()));
+        let gain = self.cal.clamp().map_or(1.0, |c| c.gain);
         let inv = inverter.invert(&folded)?;
-        let curve =
-            inv.primary_a.iter().enumerate().map(|(b, &a)| ((b as f64 + 0.5) * 360.0 / BINS as f64, a)).collect();
-        Some((curve, inv.irms_a))
+        let curve = inv
+            .primary_a
+            .iter()
+            .enumerate()
+            .map(|(b, &a)| ((b as f64 + 0.5) * 360.0 / BINS as f64, gain * a))
+            .collect();
+        Some((curve, gain * inv.irms_a))
     }
 
     /// Folds the collected block with its own frequency and fundamental phase.
@@ -797,7 +803,7 @@ mod tests {
     /// load shape was scaled to).
     #[test]
     fn the_folded_view_shows_the_current_the_readings_come_from() {
-        use crate::clamp_model::CtParams;
+        use crate::clamp_model::{CtModel, CtParams};
         use crate::load_shape::{unit_shape, Shape};
         let p = CtParams::default();
         let model = CtModel::new(p).unwrap();

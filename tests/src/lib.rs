@@ -39,6 +39,9 @@ pub enum GoldenError {
     },
     #[error("{path}:{line}: {msg}")]
     Invalid { path: PathBuf, line: usize, msg: String },
+    /// The goldens lack a record a study needs, or the study failed on them.
+    #[error("{0}")]
+    Study(String),
 }
 
 /// One row of `manifest.csv`.

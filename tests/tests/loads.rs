@@ -11,7 +11,10 @@
 
 use ct_core::estimate::EstimatorConfig;
 use ct_core::estimate::Method;
-use ct_golden::loads::{current_at, evaluate, evaluate_with, loads_manifest, loads_report, markdown, target, LoadCase};
+use ct_golden::loads::{
+    calibrated, calibrated_markdown, current_at, evaluate, evaluate_with, loads_manifest, loads_report, markdown,
+    meets_or_says_so, target, LoadCase,
+};
 
 #[test]
 fn estimator_on_unseen_loads() {
@@ -51,7 +54,7 @@ fn a_reading_that_misses_its_target_says_so() {
             let row = evaluate(case, profile, Method::Invert).unwrap();
             for r in &row.readings {
                 let (Some(t), Some(e)) = (target(&case.kind, r.truth_a, r.change), r.rel()) else { continue };
-                if e.abs() > 1.25 * t && !(r.flags.changing || r.flags.approx) {
+                if e.abs() > 1.25 * t && !(r.flags.changing || r.flags.approx || r.flags.short) {
                     silent.push(format!(
                         "{} {profile} {:.2}-{:.2} s: {:+.2} % (target {} %)",
                         case.case,
@@ -84,4 +87,38 @@ fn a_clamp_with_its_own_inductance_given_reads_right() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// A clamp whose magnetizing inductance differs from the model's (0.3 to 5 H), calibrated as a
+/// user would with two resistive recordings (its 2 A and 40 A sines, the stimulus's true RMS as
+/// the reference meter): the inductance is identified within its stated range, and every record
+/// of that clamp (sines from 0.5 to 40 A, a switch-mode supply, a dimmer at 90 degrees) then
+/// meets the reading targets (or is flagged `approx` and within its stated bound) and its
+/// energy is within 1 %, at both rates. Without calibration
+/// the same records read 42 % low to 70 % high (`tests/ACCURACY.md`).
+#[test]
+fn two_resistive_points_calibrate_any_clamp() {
+    let cases = loads_manifest().unwrap();
+    let (_, rows) = calibrated_markdown(&cases).unwrap();
+    assert!(rows.len() >= 50, "{} rows", rows.len());
+    let wrong: Vec<String> = rows
+        .iter()
+        .filter(|(case, row)| !meets_or_says_so(case, row))
+        .map(|(case, row)| {
+            format!(
+                "{} {}: worst {:?}, energy {:+.2} %",
+                case.case,
+                row.profile,
+                row.worst().and_then(|r| r.rel()),
+                row.energy_error * 100.0
+            )
+        })
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    for lm in [0.3, 0.45, 0.9, 2.9, 5.0] {
+        for profile in ["launchpad", "fast"] {
+            let fit = calibrated(&cases, lm, profile).unwrap().clamp.unwrap();
+            assert!(fit.range_h.0 <= lm && lm <= fit.range_h.1, "{lm} H {profile}: {fit:?}");
+        }
+    }
 }
