@@ -100,7 +100,8 @@ fn synthetic_capture(path: &Path, hours: f64) -> u64 {
     let profile = DeviceProfile::FAST;
     let rate = profile.sample_rate_hz();
     let load = Load { amps: 12.0, mains_hz: 50.0, shape: Shape::Sine, step: None };
-    let mut dev = VirtualDevice::new(profile, load, Calibration::builtin(), 0.3, Faults::default(), 11);
+    let mut dev =
+        VirtualDevice::new(profile, load, Calibration::builtin().full_scale_code(), 0.3, Faults::default(), 11);
     let chunks = (hours * 36_000.0).round() as u64;
     let t0_ns = 1_790_000_000_000_000_000i64;
     let gen = (1..=chunks).map(|k| {

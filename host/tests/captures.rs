@@ -33,7 +33,8 @@ fn json_lines(stdout: &str) -> Vec<serde_json::Value> {
 fn synthetic_capture(path: &Path, amps: f64, seconds: f64, t0_ns: i64) {
     let profile = DeviceProfile::FAST;
     let load = Load { amps, mains_hz: 50.0, shape: Shape::Sine, step: None };
-    let mut dev = VirtualDevice::new(profile, load, Calibration::builtin(), 0.3, Faults::default(), 3);
+    let mut dev =
+        VirtualDevice::new(profile, load, Calibration::builtin().full_scale_code(), 0.3, Faults::default(), 3);
     let rate = profile.sample_rate_hz();
     let mut chunks = Vec::new();
     let mut t = 0.05;
@@ -446,7 +447,14 @@ fn sigkill_leaves_whole_rows_in_csv_and_sqlite() {
 fn byte_streams_and_code_csvs_plot_and_export_without_times() {
     let dir = tempfile::tempdir().unwrap();
     let load = Load { amps: 5.0, mains_hz: 50.0, shape: Shape::Sine, step: None };
-    let mut dev = VirtualDevice::new(DeviceProfile::LAUNCHPAD, load, Calibration::builtin(), 0.3, Faults::default(), 9);
+    let mut dev = VirtualDevice::new(
+        DeviceProfile::LAUNCHPAD,
+        load,
+        Calibration::builtin().full_scale_code(),
+        0.3,
+        Faults::default(),
+        9,
+    );
     let mut bytes = Vec::new();
     dev.run_until(603 * 6, &mut bytes);
     let bin = dir.path().join("stream.bin");

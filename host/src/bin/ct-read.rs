@@ -265,7 +265,7 @@ impl SimArgs {
         };
         let faults =
             Faults { garbage_before: self.sim_garbage, bit_flip: self.sim_bit_flip, byte_drop: self.sim_byte_drop };
-        Ok(VirtualDevice::new(profile, load, cal, self.sim_noise, faults, self.sim_seed))
+        Ok(VirtualDevice::new(profile, load, cal.full_scale_code(), self.sim_noise, faults, self.sim_seed))
     }
 }
 
