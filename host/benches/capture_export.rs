@@ -21,9 +21,10 @@ use std::time::Instant;
 use ct_host::calibration::Calibration;
 use ct_host::capture;
 use ct_host::estimate::{EstimatorConfig, Method};
-use ct_host::export::ReadingsCsv;
 use ct_host::meter::Event;
 use ct_host::sim::{DeviceProfile, Faults, Load, Shape, VirtualDevice};
+use ct_host::sink::csv::ReadingsCsv;
+use ct_host::sink::{End, ReadingSink};
 
 fn main() {
     let hours: f64 = std::env::var("CT_BENCH_HOURS").ok().and_then(|h| h.parse().ok()).unwrap_or(0.25);
@@ -126,7 +127,7 @@ fn export(cap: &Path, csv: &Path, cfg: EstimatorConfig, samples: u64, size: u64)
     })
     .expect("replay");
     let rows = w.rows();
-    w.finish().expect("finish");
+    w.finish(End::Complete).expect("finish");
     let s = t.elapsed().as_secs_f64();
     println!(
         "export readings to CSV ({:?}): {s:.2} s, {rows} rows (mean {:.3} A), {:.1} M samples/s, {:.0} MB/s",

@@ -165,7 +165,8 @@ mod tests {
         let (_master, slave) = serialport::TTYPort::pair().unwrap();
         let name = serialport::SerialPort::name(&slave).unwrap();
         let _held = open(&name, 9600).unwrap();
-        let err = open(&name, 9600).err().expect("a second exclusive open fails").to_string();
+        let Err(err) = open(&name, 9600) else { panic!("a second exclusive open succeeded") };
+        let err = err.to_string();
         assert!(err.contains("has the port open"), "{err}");
     }
 }

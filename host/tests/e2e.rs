@@ -229,7 +229,7 @@ fn ctrl_c_flushes_and_exits_zero() {
     let text = std::fs::read_to_string(&csv).unwrap();
     assert!(text.ends_with('\n'));
     let rows: Vec<&str> = text.lines().collect();
-    assert_eq!(rows[0], ct_host::output::CSV_HEADER);
+    assert_eq!(rows[0], ct_host::sink::csv::CSV_HEADER);
     assert!(rows.len() >= 2, "{text}");
     for row in &rows[1..] {
         assert_eq!(row.split(',').count(), 11, "torn row {row}");
