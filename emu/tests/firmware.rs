@@ -323,7 +323,7 @@ fn the_virtual_load_drives_the_emulated_firmware() {
     use ct_host::sim::{DeviceProfile, Faults, Load, Shape, VirtualDevice};
     for (profile, device) in [(LAUNCHPAD, DeviceProfile::LAUNCHPAD), (FAST, DeviceProfile::FAST)] {
         let load = Load { amps: 7.0, mains_hz: 50.0, shape: Shape::Sine, step: None };
-        let dev = VirtualDevice::new(device, load, Calibration::builtin(), 0.3, Faults::default(), 1);
+        let dev = VirtualDevice::new(device, load, Calibration::builtin().full_scale_code(), 0.3, Faults::default(), 1);
         let mut s = fil::Session::new(&common::elf(&profile), &profile, dev.adc_millivolts()).unwrap();
         let mut bytes = Vec::new();
         for _ in 0..35 {

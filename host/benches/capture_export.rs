@@ -21,9 +21,10 @@ use std::time::Instant;
 use ct_host::calibration::Calibration;
 use ct_host::capture;
 use ct_host::estimate::{EstimatorConfig, Method};
-use ct_host::export::ReadingsCsv;
 use ct_host::meter::Event;
 use ct_host::sim::{DeviceProfile, Faults, Load, Shape, VirtualDevice};
+use ct_host::sink::csv::ReadingsCsv;
+use ct_host::sink::{End, ReadingSink};
 
 fn main() {
     let hours: f64 = std::env::var("CT_BENCH_HOURS").ok().and_then(|h| h.parse().ok()).unwrap_or(0.25);
@@ -100,7 +101,8 @@ fn synthetic_capture(path: &Path, hours: f64) -> u64 {
     let profile = DeviceProfile::FAST;
     let rate = profile.sample_rate_hz();
     let load = Load { amps: 12.0, mains_hz: 50.0, shape: Shape::Sine, step: None };
-    let mut dev = VirtualDevice::new(profile, load, Calibration::builtin(), 0.3, Faults::default(), 11);
+    let mut dev =
+        VirtualDevice::new(profile, load, Calibration::builtin().full_scale_code(), 0.3, Faults::default(), 11);
     let chunks = (hours * 36_000.0).round() as u64;
     let t0_ns = 1_790_000_000_000_000_000i64;
     let gen = (1..=chunks).map(|k| {
@@ -125,7 +127,7 @@ fn export(cap: &Path, csv: &Path, cfg: EstimatorConfig, samples: u64, size: u64)
     })
     .expect("replay");
     let rows = w.rows();
-    w.finish().expect("finish");
+    w.finish(End::Complete).expect("finish");
     let s = t.elapsed().as_secs_f64();
     println!(
         "export readings to CSV ({:?}): {s:.2} s, {rows} rows (mean {:.3} A), {:.1} M samples/s, {:.0} MB/s",

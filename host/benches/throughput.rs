@@ -21,7 +21,8 @@ fn main() {
     let seconds = 1250.0; // 10 million samples at 8 kSa/s
     let profile = DeviceProfile::FAST;
     let load = Load { amps: 12.0, mains_hz: 50.0, shape: Shape::Sine, step: None };
-    let mut dev = VirtualDevice::new(profile, load, Calibration::builtin(), 0.3, Faults::default(), 7);
+    let mut dev =
+        VirtualDevice::new(profile, load, Calibration::builtin().full_scale_code(), 0.3, Faults::default(), 7);
     let mut stream = Vec::new();
     let samples = (seconds * profile.sample_rate_hz()) as u64;
     dev.run_until(samples, &mut stream);

@@ -1,97 +1,22 @@
-//! `ct-read export`: readings (one row per window, the live CSV format) or raw samples (one row
-//! per sample) of a recording as CSV.
+//! `ct-read export --raw`: the raw samples of a recording as CSV, one row per sample (the
+//! readings' CSV is [`crate::sink::csv::ReadingsCsv`]).
 //!
-//! An export is written to `FILE.part` and renamed over `FILE` when complete, so an
+//! Like every export it is written to `FILE.part` and renamed over `FILE` when complete, so an
 //! interrupted export never leaves a file that looks finished.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use crate::calibration::Calibration;
 use crate::capture::from_unix_ns;
-use crate::estimate::{estimate_mains_hz, Reading};
-use crate::output::{csv_row, iso_utc, CSV_HEADER};
+use crate::estimate::estimate_mains_hz;
 use crate::replay::Clock;
 use crate::samples::Run;
+use crate::sink::csv::{CsvError, PartFile};
+use crate::sink::format::iso_utc;
 
 /// Columns of the raw-samples export, documented in the README.
 pub const RAW_HEADER: &str = "time_utc,unix_ns,t_s,index,code,amps";
-
-#[derive(Debug, thiserror::Error)]
-#[error("{path}: {source}")]
-pub struct ExportError {
-    path: PathBuf,
-    #[source]
-    source: std::io::Error,
-}
-
-/// A CSV file written under a temporary name and renamed when finished.
-struct PartFile {
-    path: PathBuf,
-    part: PathBuf,
-    w: BufWriter<File>,
-}
-
-impl PartFile {
-    fn create(path: &Path, header: &str) -> Result<Self, ExportError> {
-        let mut part = path.as_os_str().to_owned();
-        part.push(".part");
-        let part = PathBuf::from(part);
-        let err = |source| ExportError { path: part.clone(), source };
-        let mut w = BufWriter::with_capacity(1 << 20, File::create(&part).map_err(err)?);
-        writeln!(w, "{header}").map_err(err)?;
-        Ok(PartFile { path: path.to_owned(), part, w })
-    }
-
-    fn err(&self) -> impl Fn(std::io::Error) -> ExportError + '_ {
-        |source| ExportError { path: self.part.clone(), source }
-    }
-
-    fn finish(mut self) -> Result<(), ExportError> {
-        self.w.flush().map_err(self.err())?;
-        self.w.get_ref().sync_data().map_err(self.err())?;
-        std::fs::rename(&self.part, &self.path).map_err(|source| ExportError { path: self.path.clone(), source })
-    }
-
-    /// Flushes what was written and leaves it under the temporary name (an interrupted export).
-    fn keep_partial(mut self) -> Result<PathBuf, ExportError> {
-        self.w.flush().map_err(self.err())?;
-        Ok(self.part)
-    }
-}
-
-/// Readings as CSV, with the columns of [`CSV_HEADER`] (the same as live `--csv`).
-pub struct ReadingsCsv {
-    file: PartFile,
-    rows: u64,
-}
-
-impl ReadingsCsv {
-    pub fn create(path: &Path) -> Result<Self, ExportError> {
-        Ok(ReadingsCsv { file: PartFile::create(path, CSV_HEADER)?, rows: 0 })
-    }
-
-    pub fn write(&mut self, r: &Reading, wall: Option<SystemTime>) -> Result<(), ExportError> {
-        self.rows += 1;
-        let line = csv_row(r, wall);
-        writeln!(self.file.w, "{line}").map_err(self.file.err())
-    }
-
-    pub fn rows(&self) -> u64 {
-        self.rows
-    }
-
-    pub fn finish(self) -> Result<(), ExportError> {
-        self.file.finish()
-    }
-
-    /// Ends an interrupted export: the rows so far stay in `FILE.part`, whose path is returned.
-    pub fn keep_partial(self) -> Result<PathBuf, ExportError> {
-        self.file.keep_partial()
-    }
-}
 
 /// Raw samples as CSV, columns [`RAW_HEADER`]: the ISO time and unix nanoseconds (empty for
 /// inputs without receive times), session time, sample index (counting lost samples, so gaps
@@ -115,7 +40,7 @@ pub struct RawCsv {
 }
 
 impl RawCsv {
-    pub fn create(path: &Path, cal: Calibration) -> Result<Self, ExportError> {
+    pub fn create(path: &Path, cal: Calibration) -> Result<Self, CsvError> {
         Ok(RawCsv {
             file: PartFile::create(path, RAW_HEADER)?,
             lut: cal.lut_at(None),
@@ -133,7 +58,7 @@ impl RawCsv {
     /// Adds a run. Each sample's time comes from the chunk that brought it; the next chunk's
     /// latency may differ by a few milliseconds, so a time that would go back is moved to
     /// 1 ns after the previous one.
-    pub fn run(&mut self, run: Run<'_>, clock: &Clock) -> Result<(), ExportError> {
+    pub fn run(&mut self, run: Run<'_>, clock: &Clock) -> Result<(), CsvError> {
         if run.rate_hz != self.rate_hz {
             self.flush()?;
             self.rate_hz = run.rate_hz;
@@ -152,7 +77,7 @@ impl RawCsv {
         Ok(())
     }
 
-    fn flush(&mut self) -> Result<(), ExportError> {
+    fn flush(&mut self) -> Result<(), CsvError> {
         if self.block.is_empty() {
             return Ok(());
         }
@@ -177,7 +102,7 @@ impl RawCsv {
             self.file
                 .w
                 .write_all(self.line.as_bytes())
-                .map_err(|source| ExportError { path: self.file.part.clone(), source })?;
+                .map_err(|source| CsvError::Io { path: self.file.part.clone(), source })?;
         }
         self.rows += self.block.len() as u64;
         self.block.clear();
@@ -188,7 +113,7 @@ impl RawCsv {
         self.rows
     }
 
-    pub fn finish(mut self) -> Result<u64, ExportError> {
+    pub fn finish(mut self) -> Result<u64, CsvError> {
         self.flush()?;
         let rows = self.rows;
         self.file.finish()?;
@@ -196,8 +121,8 @@ impl RawCsv {
     }
 
     /// Ends an interrupted export: the rows so far stay in `FILE.part`, whose path is returned.
-    pub fn keep_partial(mut self) -> Result<PathBuf, ExportError> {
+    pub fn keep_partial(mut self) -> Result<PathBuf, CsvError> {
         self.flush()?;
-        self.file.keep_partial()
+        Ok(self.file.keep_partial()?.to_owned())
     }
 }

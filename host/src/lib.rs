@@ -5,11 +5,15 @@
 //! corruption) into [`meter::Meter`] (sample rate from Info frames, gaps, resets), whose
 //! [`estimate::Estimator`] inverts each sample through a [`calibration::Calibration`] table and
 //! reports RMS current, power, energy and mains frequency per window. [`sim`] is the built-in
-//! virtual device; [`serial`] the port handling; [`output`] the text, JSON and CSV sinks;
-//! [`input`] reads recorded streams and CSV files of raw codes. [`capture`] is the recording
-//! format (bytes with receive times), [`replay`] re-processes any recording (readings, or
-//! samples via [`samples`]) with wall-clock times, and [`export`], [`sqlite`] and [`plot`] turn
-//! it into CSV, database rows and pictures.
+//! virtual device; [`serial`] the port handling; [`input`] reads recorded streams and CSV
+//! files of raw codes. [`capture`] is the recording format (bytes with receive times), and
+//! [`replay`] re-processes any recording (readings, or samples via [`samples`]) with
+//! wall-clock times.
+//!
+//! Readings go to [`sink`]s (text, JSON, CSV, SQLite, each a [`sink::ReadingSink`]); everything
+//! else the user is told is a [`notice::Notice`]. [`plot`] draws recordings and [`export`]
+//! writes their raw samples. [`cmd`] holds each `ct-read` subcommand as a library function, so
+//! the binary only parses arguments and the commands are tested in-process.
 
 pub use ct_core::{
     calibration, clamp_model, decoder, estimate, fold, inversion, load_shape, meter, samples, segment, transient,
@@ -18,11 +22,12 @@ pub use ct_core::{
 
 pub mod calibrate;
 pub mod capture;
+pub mod cmd;
 pub mod export;
 pub mod input;
-pub mod output;
+pub mod notice;
 pub mod plot;
 pub mod replay;
 pub mod serial;
 pub mod sim;
-pub mod sqlite;
+pub mod sink;

@@ -26,9 +26,9 @@ use crate::estimate::{clamp_model_for, estimate_mains_hz, Estimator, EstimatorCo
 use crate::fold::Folded;
 use crate::inversion::Inverter;
 use crate::meter::Event;
-use crate::output::iso_utc;
 use crate::replay::{self, Progress, ReplayError};
 use crate::samples::Run;
+use crate::sink::format::iso_utc;
 
 static FONT: &[u8] = include_bytes!("../assets/DejaVuSans-subset.ttf");
 static REGISTER: Once = Once::new();

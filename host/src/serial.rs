@@ -62,16 +62,28 @@ pub fn open(path: &str, baud: u32) -> Result<Box<dyn SerialPort>, SerialError> {
     if !std::path::Path::new(path).exists() {
         return Err(SerialError::Missing { path: path.into(), available: describe_available_ports() });
     }
-    serialport::new(path, baud).timeout(READ_TIMEOUT).open().map_err(|source| {
-        let hint = if source.to_string().contains("ermission") {
-            "\nhelp: add yourself to the `dialout` group (sudo usermod -aG dialout $USER) and log in again"
-        } else if source.to_string().contains("busy") || source.to_string().contains("ocked") {
-            "\nhelp: another program (a terminal, mspdebug, ModemManager) has the port open"
-        } else {
-            ""
-        };
-        SerialError::Open { path: path.into(), source, hint }
+    serialport::new(path, baud).timeout(READ_TIMEOUT).open().map_err(|source| SerialError::Open {
+        path: path.into(),
+        hint: open_hint(source.kind),
+        source,
     })
+}
+
+/// What to do about a port that exists but would not open, told by the error's kind (its text
+/// is the OS's and changes with the platform and locale).
+fn open_hint(kind: serialport::ErrorKind) -> &'static str {
+    match kind {
+        serialport::ErrorKind::Io(ErrorKind::PermissionDenied) => {
+            "\nhelp: add yourself to the `dialout` group (sudo usermod -aG dialout $USER) and log in again"
+        }
+        // serialport reports a port held exclusively by another process (TIOCEXCL's EBUSY, or
+        // a flock that would block) as NoDevice; at open time, after the path was found, that
+        // is what it means.
+        serialport::ErrorKind::NoDevice => {
+            "\nhelp: another program (a terminal, mspdebug, ModemManager) has the port open"
+        }
+        _ => "",
+    }
 }
 
 /// What the read loop tells its consumer.
@@ -133,4 +145,28 @@ pub fn read_loop(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_hints_follow_the_error_kind() {
+        assert!(open_hint(serialport::ErrorKind::Io(ErrorKind::PermissionDenied)).contains("dialout"));
+        assert!(open_hint(serialport::ErrorKind::NoDevice).contains("has the port open"));
+        assert_eq!(open_hint(serialport::ErrorKind::Io(ErrorKind::NotFound)), "");
+        assert_eq!(open_hint(serialport::ErrorKind::Unknown), "");
+    }
+
+    /// A port held exclusively (as ct-read and most terminals hold it) gets the busy hint.
+    #[test]
+    fn a_port_held_by_another_program_gets_the_busy_hint() {
+        let (_master, slave) = serialport::TTYPort::pair().unwrap();
+        let name = serialport::SerialPort::name(&slave).unwrap();
+        let _held = open(&name, 9600).unwrap();
+        let Err(err) = open(&name, 9600) else { panic!("a second exclusive open succeeded") };
+        let err = err.to_string();
+        assert!(err.contains("has the port open"), "{err}");
+    }
 }

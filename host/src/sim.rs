@@ -21,7 +21,6 @@ use ct_wire::frame::{self, Frame};
 use ct_wire::pack::pack4;
 use ct_wire::{framing, BuildProfile, Info, ResetCause, Status};
 
-use crate::calibration::Calibration;
 use crate::clamp_model::{CtModel, CtParams};
 pub use ct_core::load_shape::{unit_shape, Shape};
 
@@ -146,7 +145,8 @@ pub struct Faults {
 pub struct VirtualDevice {
     profile: DeviceProfile,
     load: Load,
-    cal: Calibration,
+    /// The highest code the ADC can give (codes are clamped to it, as the converter does).
+    full_scale_code: u16,
     /// One cycle of the ADC code (unrounded) before and after the load step.
     cycle_before: Vec<f64>,
     cycle_after: Vec<f64>,
@@ -161,10 +161,12 @@ pub struct VirtualDevice {
 }
 
 impl VirtualDevice {
+    /// `full_scale_code` is the ADC's top code, the only thing the device needs from a
+    /// calibration table: its codes are clamped there, as the converter's are.
     pub fn new(
         profile: DeviceProfile,
         load: Load,
-        cal: Calibration,
+        full_scale_code: u16,
         noise_lsb: f64,
         faults: Faults,
         seed: u64,
@@ -174,7 +176,7 @@ impl VirtualDevice {
             load,
             cycle_before: adc_cycle(&load, load.amps),
             cycle_after: adc_cycle(&load, load.step.map_or(load.amps, |s| s.1)),
-            cal,
+            full_scale_code,
             noise_lsb,
             faults,
             rng: Rng::new(seed),
@@ -223,7 +225,7 @@ impl VirtualDevice {
         let i = x as usize % POINTS_PER_CYCLE;
         let (a, b) = (cycle[i], cycle[(i + 1) % POINTS_PER_CYCLE]);
         let code = a + (b - a) * x.fract() + self.noise_lsb * self.rng.normal();
-        code.round().clamp(0.0, self.cal.full_scale_code() as f64) as u16
+        code.round().clamp(0.0, self.full_scale_code as f64) as u16
     }
 
     /// Appends to `out` every frame completed by the samples taken up to `until_sample`.
@@ -401,6 +403,7 @@ impl Drop for PtyDevice {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::calibration::Calibration;
 
     /// As the firmware at boot: the garbage (if any), one lone delimiter, then the Info frame.
     #[test]
@@ -408,7 +411,14 @@ mod tests {
         for garbage_before in [0, 5] {
             let load = Load { amps: 1.0, mains_hz: 50.0, shape: Shape::Sine, step: None };
             let faults = Faults { garbage_before, ..Faults::default() };
-            let mut dev = VirtualDevice::new(DeviceProfile::LAUNCHPAD, load, Calibration::builtin(), 0.3, faults, 1);
+            let mut dev = VirtualDevice::new(
+                DeviceProfile::LAUNCHPAD,
+                load,
+                Calibration::builtin().full_scale_code(),
+                0.3,
+                faults,
+                1,
+            );
             let mut out = Vec::new();
             dev.run_until(0, &mut out);
             let boot = &out[garbage_before..];
@@ -425,7 +435,8 @@ mod tests {
     fn device_stream_fits_the_line_rate() {
         for profile in [DeviceProfile::LAUNCHPAD, DeviceProfile::FAST] {
             let load = Load { amps: 10.0, mains_hz: 50.0, shape: Shape::Sine, step: None };
-            let mut dev = VirtualDevice::new(profile, load, Calibration::builtin(), 0.3, Faults::default(), 1);
+            let mut dev =
+                VirtualDevice::new(profile, load, Calibration::builtin().full_scale_code(), 0.3, Faults::default(), 1);
             let mut out = Vec::new();
             let seconds = 30.0;
             dev.run_until((seconds * profile.sample_rate_hz()) as u64, &mut out);

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use ct_host::calibration::Calibration;
 use ct_host::capture::{self, CaptureReader, Kind};
-use ct_host::output::CSV_HEADER;
 use ct_host::sim::{DeviceProfile, Faults, Load, Shape, VirtualDevice};
+use ct_host::sink::csv::CSV_HEADER;
 
 use common::{spawn_device, unplug_and_replug, BIN};
 const SCHEMA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/sql/readings.sql");
@@ -33,7 +33,8 @@ fn json_lines(stdout: &str) -> Vec<serde_json::Value> {
 fn synthetic_capture(path: &Path, amps: f64, seconds: f64, t0_ns: i64) {
     let profile = DeviceProfile::FAST;
     let load = Load { amps, mains_hz: 50.0, shape: Shape::Sine, step: None };
-    let mut dev = VirtualDevice::new(profile, load, Calibration::builtin(), 0.3, Faults::default(), 3);
+    let mut dev =
+        VirtualDevice::new(profile, load, Calibration::builtin().full_scale_code(), 0.3, Faults::default(), 3);
     let rate = profile.sample_rate_hz();
     let mut chunks = Vec::new();
     let mut t = 0.05;
@@ -427,7 +428,7 @@ fn sigkill_leaves_whole_rows_in_csv_and_sqlite() {
     for row in &rows[1..whole] {
         assert_eq!(row.split(',').count(), 11, "torn row {row}");
     }
-    let (_, cut) = ct_host::output::CsvSink::open(&csv).unwrap();
+    let (_, cut) = ct_host::sink::csv::CsvSink::open(&csv).unwrap();
     assert_eq!(cut.is_some(), whole < rows.len());
 
     let db_rows = sqlite_rows(&db);
@@ -436,7 +437,7 @@ fn sigkill_leaves_whole_rows_in_csv_and_sqlite() {
         assert!((a / 5.0 - 1.0).abs() < 0.05, "{a}");
     }
     // It takes more rows after the crash.
-    ct_host::sqlite::SqliteSink::open(&db).unwrap().finish().unwrap();
+    ct_host::sink::sqlite::SqliteSink::open(&db).unwrap().finish().unwrap();
 }
 
 /// Recordings without receive times still plot and export: a raw byte stream (as `cat
@@ -446,7 +447,14 @@ fn sigkill_leaves_whole_rows_in_csv_and_sqlite() {
 fn byte_streams_and_code_csvs_plot_and_export_without_times() {
     let dir = tempfile::tempdir().unwrap();
     let load = Load { amps: 5.0, mains_hz: 50.0, shape: Shape::Sine, step: None };
-    let mut dev = VirtualDevice::new(DeviceProfile::LAUNCHPAD, load, Calibration::builtin(), 0.3, Faults::default(), 9);
+    let mut dev = VirtualDevice::new(
+        DeviceProfile::LAUNCHPAD,
+        load,
+        Calibration::builtin().full_scale_code(),
+        0.3,
+        Faults::default(),
+        9,
+    );
     let mut bytes = Vec::new();
     dev.run_until(603 * 6, &mut bytes);
     let bin = dir.path().join("stream.bin");

@@ -229,7 +229,7 @@ fn ctrl_c_flushes_and_exits_zero() {
     let text = std::fs::read_to_string(&csv).unwrap();
     assert!(text.ends_with('\n'));
     let rows: Vec<&str> = text.lines().collect();
-    assert_eq!(rows[0], ct_host::output::CSV_HEADER);
+    assert_eq!(rows[0], ct_host::sink::csv::CSV_HEADER);
     assert!(rows.len() >= 2, "{text}");
     for row in &rows[1..] {
         assert_eq!(row.split(',').count(), 11, "torn row {row}");
@@ -244,7 +244,14 @@ fn analyze_recorded_stream_and_codes_csv() {
     use ct_host::sim::{DeviceProfile, Faults, Load, Shape, VirtualDevice};
     let dir = tempfile::tempdir().unwrap();
     let load = Load { amps: 3.3, mains_hz: 50.0, shape: Shape::Sine, step: None };
-    let mut dev = VirtualDevice::new(DeviceProfile::LAUNCHPAD, load, Calibration::builtin(), 0.3, Faults::default(), 5);
+    let mut dev = VirtualDevice::new(
+        DeviceProfile::LAUNCHPAD,
+        load,
+        Calibration::builtin().full_scale_code(),
+        0.3,
+        Faults::default(),
+        5,
+    );
     let mut bytes = Vec::new();
     dev.run_until(603 * 12, &mut bytes);
     let bin = dir.path().join("capture.bin");

@@ -16,7 +16,14 @@ fn valid_stream() -> Vec<u8> {
 
 fn make_stream() -> Vec<u8> {
     let load = Load { amps: 3.0, mains_hz: 50.0, shape: Shape::Smps, step: None };
-    let mut dev = VirtualDevice::new(DeviceProfile::FAST, load, Calibration::builtin(), 0.3, Faults::default(), 3);
+    let mut dev = VirtualDevice::new(
+        DeviceProfile::FAST,
+        load,
+        Calibration::builtin().full_scale_code(),
+        0.3,
+        Faults::default(),
+        3,
+    );
     let mut out = Vec::new();
     dev.run_until(8000 * 3, &mut out);
     out

@@ -1,25 +1,26 @@
 //! `ct-read`: live readings from an Efergy CT meter (or the built-in virtual device),
-//! recording, and offline analysis, plots and exports of recordings. A thin layer over the
-//! `ct_host` library.
+//! recording, and offline analysis, plots and exports of recordings.
+//!
+//! This file only parses and checks arguments and dispatches: each subcommand is a function of
+//! `ct_host::cmd`, where it is tested in-process. What is left here is what only a terminal
+//! has: Ctrl-C, the progress bar, stdout and stderr.
 
-use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 
 use ct_host::calibration::Calibration;
-use ct_host::capture::{CaptureWriter, Kind};
-use ct_host::estimate::{EstimatorConfig, Reading};
-use ct_host::meter::{Event, Meter, Notice};
-use ct_host::output::{self, CsvSink};
+use ct_host::cmd::export::ExportTo;
+use ct_host::cmd::virtual_device::{SimProfile, Simulation};
+use ct_host::cmd::{analyze, calibrate, export, live, plot, virtual_device};
+use ct_host::estimate::EstimatorConfig;
+use ct_host::notice::Notice;
 use ct_host::plot::PlotKind;
-use ct_host::serial::{self, LinkEvent};
-use ct_host::sim::{DeviceProfile, Faults, Load, PtyDevice, Shape, VirtualDevice};
-use ct_host::sqlite::SqliteSink;
+use ct_host::sim::{Faults, Load, Shape};
+use ct_host::sink::Outputs;
 
 #[derive(Parser)]
 #[command(name = "ct-read", version, about = "Trustworthy readings from an Efergy CT clamp on an MSP430 LaunchPad")]
@@ -242,30 +243,28 @@ struct SimArgs {
     sim_seed: u64,
 }
 
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum SimProfile {
-    Launchpad,
-    Fast,
-}
-
 impl SimArgs {
-    fn device(&self, cal: Calibration) -> Result<VirtualDevice> {
+    fn simulation(&self) -> Result<Simulation> {
         if !(self.sim_amps >= 0.0 && self.sim_hz > 0.0 && self.sim_speed > 0.0) {
             bail!("--sim-amps must be >= 0, --sim-hz and --sim-speed > 0");
         }
-        let load = Load {
-            amps: self.sim_amps,
-            mains_hz: self.sim_hz,
-            shape: self.sim_shape,
-            step: self.sim_step_at.zip(self.sim_step_amps),
-        };
-        let profile = match self.sim_profile {
-            SimProfile::Launchpad => DeviceProfile::LAUNCHPAD,
-            SimProfile::Fast => DeviceProfile::FAST,
-        };
-        let faults =
-            Faults { garbage_before: self.sim_garbage, bit_flip: self.sim_bit_flip, byte_drop: self.sim_byte_drop };
-        Ok(VirtualDevice::new(profile, load, cal, self.sim_noise, faults, self.sim_seed))
+        Ok(Simulation {
+            load: Load {
+                amps: self.sim_amps,
+                mains_hz: self.sim_hz,
+                shape: self.sim_shape,
+                step: self.sim_step_at.zip(self.sim_step_amps),
+            },
+            profile: self.sim_profile,
+            noise_lsb: self.sim_noise,
+            faults: Faults {
+                garbage_before: self.sim_garbage,
+                bit_flip: self.sim_bit_flip,
+                byte_drop: self.sim_byte_drop,
+            },
+            seed: self.sim_seed,
+            speed: self.sim_speed,
+        })
     }
 }
 
@@ -314,144 +313,90 @@ impl EstimateArgs {
     }
 }
 
-/// Prints and stores events.
-struct Sinks {
-    json: bool,
-    csv: Option<CsvSink>,
-    sqlite: Option<SqliteSink>,
-    /// Wall-clock time of session time 0, once known (live only).
-    wall0: Option<SystemTime>,
-    live: bool,
-    waiting_told: bool,
-    error: Option<anyhow::Error>,
-}
-
-impl Sinks {
-    fn new(out: &OutputArgs, live: bool) -> Result<Self> {
-        let csv = match &out.csv {
-            Some(p) => {
-                let (sink, cut) = CsvSink::open(p)?;
-                if let Some(n) = cut {
-                    eprintln!(
-                        "warning: {}: removed a torn last row ({n} bytes) left by an interrupted run",
-                        p.display()
-                    );
-                }
-                Some(sink)
-            }
-            None => None,
-        };
-        let sqlite = out.sqlite.as_deref().map(SqliteSink::open).transpose()?;
-        Ok(Sinks { json: out.json, csv, sqlite, wall0: None, live, waiting_told: false, error: None })
-    }
-
-    /// A live event: readings are timed by the host clock.
-    fn event(&mut self, e: Event) {
-        match e {
-            Event::Reading(r) => {
-                if self.live && self.wall0.is_none() {
-                    self.wall0 = SystemTime::now().checked_sub(Duration::from_secs_f64(r.t_s));
-                }
-                let wall = output::wall_time(self.wall0, &r);
-                self.reading(&r, wall)
-            }
-            Event::Notice(n) => self.notice(n),
-        }
-    }
-
-    /// An event of a recording, with the wall time the recording gives the reading.
-    fn event_at(&mut self, e: Event, wall: Option<SystemTime>) {
-        match e {
-            Event::Reading(r) => self.reading(&r, wall),
-            Event::Notice(n) => self.notice(n),
-        }
-    }
-
-    fn reading(&mut self, r: &Reading, wall: Option<SystemTime>) {
-        let line = if self.json { output::json_line(r, wall) } else { output::text_line(r, wall) };
-        let mut stdout = std::io::stdout().lock();
-        let _ = writeln!(stdout, "{line}");
-        let _ = stdout.flush();
-        if let Some(csv) = &mut self.csv {
-            if let Err(e) = csv.write(r, wall) {
-                self.error.get_or_insert(e.into());
-            }
-        }
-        if let Some(db) = &mut self.sqlite {
-            if let Err(e) = db.write(r, wall) {
-                self.error.get_or_insert(e.into());
-            }
-        }
-    }
-
-    fn notice(&mut self, n: Notice) {
-        match n {
-            Notice::Device(i) => eprintln!(
-                "device: {} firmware {}.{}.{}{}, {:.2} samples/s, {} baud, ADC {}-bit / {} mV ref, last reset: {:?}",
-                match i.build_profile {
-                    ct_wire::BuildProfile::Launchpad => "launchpad-profile".to_string(),
-                    ct_wire::BuildProfile::Fast => "fast-profile".to_string(),
-                    ct_wire::BuildProfile::Other(b) => format!("profile-{b}"),
-                },
-                i.firmware_version[0],
-                i.firmware_version[1],
-                i.firmware_version[2],
-                if i.is_virtual() { " (virtual device)" } else { "" },
-                i.sample_rate_hz(),
-                i.baud,
-                i.adc_bits,
-                i.adc_ref_mv,
-                i.reset_cause
-            ),
-            Notice::WaitingForInfo { .. } if self.waiting_told => {}
-            Notice::WaitingForInfo { .. } => {
-                self.waiting_told = true;
-                eprintln!("waiting for the device's Info frame (sent at boot and every 10 s) to learn its sample rate");
-            }
-            Notice::Skipped { bytes, reason, offset } => {
-                eprintln!("warning: skipped {bytes} corrupt bytes ending at stream offset {offset}: {reason}")
-            }
-            Notice::Gap { lost_samples, seconds } => {
-                eprintln!(
-                    "warning: gap of {lost_samples} samples ({seconds:.3} s); affected readings are flagged `gap`"
-                )
-            }
-            Notice::Reset { cause } => eprintln!("warning: the device restarted (cause: {cause:?})"),
-            Notice::Overrun { dropped_total, new } => {
-                eprintln!("warning: the device dropped {new} samples (overrun; {dropped_total} since reset)")
-            }
-        }
-    }
-
-    fn finish(&mut self) -> Result<()> {
-        if let Some(csv) = &mut self.csv {
-            csv.sync()?;
-        }
-        if let Some(db) = &mut self.sqlite {
-            db.finish()?;
-        }
-        match self.error.take() {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
+impl OutputArgs {
+    fn outputs(&self) -> Outputs {
+        Outputs { csv: self.csv.clone(), sqlite: self.sqlite.clone(), json: self.json }
     }
 }
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Some(Cmd::Record { output, live: args }) => live(&args, Some(&output)),
-        Some(Cmd::Analyze { file, rate, est, out }) => analyze(file, rate, &est, &out),
+        Some(Cmd::Record { output, live: args }) => live(&args, Some(output)),
+        Some(Cmd::Analyze { file, rate, est, out }) => {
+            let opts = analyze::AnalyzeOptions { file, rate, cfg: est.config()?, cal: est.calibration()? };
+            let mut sinks = out.outputs().open(std::io::stdout(), std::io::stderr())?;
+            Ok(analyze::run(&opts, &mut sinks)?)
+        }
         Some(Cmd::Plot { file, output, kind, from, to, size, rate, est }) => {
-            plot(&file, &output, kind, from, to, size, rate, &est)
+            let opts = plot::PlotOptions {
+                cfg: est.config()?,
+                cal: est.calibration()?,
+                file,
+                output,
+                kind,
+                from,
+                to,
+                size,
+                rate,
+            };
+            if to.is_some_and(|t| t <= from) {
+                bail!("--to must be after --from");
+            }
+            let bar = progress_bar(&opts.file, "reading");
+            let res = plot::run(&opts, &mut progress_fn(&bar), &mut |n| bar.suspend(|| eprintln!("{n}")));
+            bar.finish_and_clear();
+            Ok(res?)
         }
         Some(Cmd::Export { file, csv, sqlite, raw, rate, est }) => {
-            export(&file, csv.as_deref(), sqlite.as_deref(), raw, rate, &est)
+            let to = match (raw, csv) {
+                (true, Some(csv)) => ExportTo::Samples { csv },
+                (true, None) => unreachable!("clap: --raw requires --csv"),
+                (false, csv) => ExportTo::Readings { csv, sqlite },
+            };
+            let opts = export::ExportOptions { to, rate, cfg: est.config()?, cal: est.calibration()?, file };
+            // Ctrl-C stops reading; what was exported so far is kept.
+            let stop = stop_flag()?;
+            let bar = progress_bar(&opts.file, "exporting");
+            let res = export::run(&opts, &stop, &mut progress_fn(&bar), &mut |n| bar.suspend(|| eprintln!("{n}")));
+            bar.finish_and_clear();
+            Ok(res?)
         }
-        Some(Cmd::VirtualDevice { link, duration, sim }) => virtual_device(&link, duration, &sim),
-        Some(Cmd::Calibrate { points, output, rate, est }) => calibrate(&points, &output, rate, &est),
+        Some(Cmd::VirtualDevice { link, duration, sim }) => {
+            let opts = virtual_device::VirtualDeviceOptions { sim: sim.simulation()?, link, duration };
+            let stop = stop_flag()?;
+            Ok(virtual_device::run(&opts, &stop, &mut log)?)
+        }
+        Some(Cmd::Calibrate { points, output, rate, est }) => {
+            let opts =
+                calibrate::CalibrateOptions { points, output, rate, cfg: est.config()?, base: est.calibration()? };
+            calibrate::run(&opts, &mut std::io::stdout(), &mut log)?;
+            Ok(())
+        }
         None => live(&cli.live, None),
     }
+}
+
+fn live(args: &LiveArgs, record: Option<PathBuf>) -> Result<()> {
+    let opts = live::LiveOptions {
+        cfg: args.est.config()?,
+        cal: args.est.calibration()?,
+        sim: args.sim.simulation()?,
+        port: args.port.clone(),
+        simulate: args.simulate,
+        firmware: args.firmware.clone(),
+        baud: args.baud,
+        duration: args.duration,
+        record,
+    };
+    let stop = stop_flag()?;
+    let mut sinks = args.out.outputs().open(std::io::stdout(), std::io::stderr())?;
+    Ok(live::run(&opts, &mut sinks, &stop)?)
+}
+
+/// Notices of the commands without reading sinks, one line each on stderr.
+fn log(n: &Notice) {
+    eprintln!("{n}");
 }
 
 fn stop_flag() -> Result<Arc<AtomicBool>> {
@@ -459,132 +404,6 @@ fn stop_flag() -> Result<Arc<AtomicBool>> {
     let s = stop.clone();
     ctrlc::set_handler(move || s.store(true, Ordering::Relaxed)).context("installing the Ctrl-C handler")?;
     Ok(stop)
-}
-
-/// Live readings; with `record`, every chunk of bytes and every unplug/replug also goes to the
-/// capture file with its receive time.
-fn live(args: &LiveArgs, record: Option<&std::path::Path>) -> Result<()> {
-    let cfg = args.est.config()?;
-    let cal = args.est.calibration()?;
-    let stop = stop_flag()?;
-    let mut sinks = Sinks::new(&args.out, true)?;
-
-    let hardware = if args.simulate { None } else { args.port.clone().or_else(serial::find_launchpad) };
-    let (path, _device) = match hardware {
-        Some(p) => (p, None),
-        None => {
-            let dev = args.sim.device(cal.clone())?;
-            let pty = match &args.firmware {
-                Some(elf) => {
-                    let bytes = std::fs::read(elf).with_context(|| format!("reading {}", elf.display()))?;
-                    let profile = match args.sim.sim_profile {
-                        SimProfile::Launchpad => ct_emu::fil::LAUNCHPAD,
-                        SimProfile::Fast => ct_emu::fil::FAST,
-                    };
-                    let session = ct_emu::fil::Session::new(&bytes, &profile, dev.adc_millivolts())
-                        .with_context(|| format!("loading {} into the emulator", elf.display()))?;
-                    eprintln!("emulating {} ({} profile) on the virtual load", elf.display(), profile.name);
-                    PtyDevice::start_firmware(session, args.sim.sim_speed, None)
-                }
-                None => PtyDevice::start(dev, args.sim.sim_speed, None),
-            }
-            .context("starting the virtual device")?;
-            eprintln!(
-                "no port given and no LaunchPad found: reading the built-in virtual device on {} ({:?} load, {} A at {} Hz)",
-                pty.path().display(),
-                args.sim.sim_shape,
-                args.sim.sim_amps,
-                args.sim.sim_hz
-            );
-            (pty.path().display().to_string(), Some(pty))
-        }
-    };
-    if args.est.pf.is_none() && !args.out.json {
-        eprintln!("note: no --pf given: watts are apparent power (V x A, power factor 1 assumed)");
-    }
-
-    let mut capture = match record {
-        Some(p) => {
-            let meta = [
-                ("ct-read", env!("CARGO_PKG_VERSION").to_string()),
-                ("source", if _device.is_some() { format!("virtual device ({path})") } else { path.clone() }),
-                ("baud", args.baud.to_string()),
-            ];
-            let (w, cut) = CaptureWriter::open(p, &meta)?;
-            if let Some(n) = cut {
-                eprintln!("warning: {}: removed a torn tail ({n} bytes) left by an interrupted recording", p.display());
-            }
-            eprintln!("recording to {}", p.display());
-            Some(w)
-        }
-        None => None,
-    };
-    let mut capture_error = None;
-
-    let mut meter = Meter::new(cal, cfg);
-    let started = Instant::now();
-    let mut fatal = None;
-    serial::read_loop(&path, args.baud, &stop, |ev| {
-        if let Some(c) = &mut capture {
-            let now = SystemTime::now();
-            let res = match &ev {
-                LinkEvent::Bytes(b) => c.record(Kind::Bytes, now, b),
-                LinkEvent::Lost(e) => c.record(Kind::Lost, now, e.to_string().as_bytes()),
-                LinkEvent::Back { .. } => c.record(Kind::Back, now, &[]),
-                LinkEvent::Idle => Ok(()),
-            };
-            if let Err(e) = res {
-                capture_error.get_or_insert(e);
-            }
-        }
-        match ev {
-            LinkEvent::Bytes(b) => {
-                if let Err(e) = meter.bytes(b, &mut |e| sinks.event(e)) {
-                    fatal = Some(e);
-                    return false;
-                }
-            }
-            LinkEvent::Lost(e) => {
-                eprintln!("warning: lost {path}: {e}; waiting for it to come back (Ctrl-C to stop)");
-                meter.disconnected(&mut |e| sinks.event(e));
-            }
-            LinkEvent::Back { after } => {
-                eprintln!("reconnected to {path} after {:.1} s", after.as_secs_f64());
-                let t =
-                    sinks.wall0.and_then(|w| SystemTime::now().duration_since(w).ok()).map_or(0.0, |d| d.as_secs_f64());
-                meter.reconnected(t, &mut |e| sinks.event(e));
-            }
-            LinkEvent::Idle => {}
-        }
-        sinks.error.is_none()
-            && capture_error.is_none()
-            && args.duration.is_none_or(|d| started.elapsed().as_secs_f64() < d)
-    })?;
-    if let Some(c) = &mut capture {
-        c.sync()?;
-    }
-    if let Some(e) = capture_error {
-        return Err(e.into());
-    }
-    if let Some(e) = fatal {
-        return Err(e.into());
-    }
-    meter.finish(&mut |e| sinks.event(e));
-    if !args.out.json {
-        eprintln!("total energy: {:.5} kWh", meter.kwh());
-    }
-    sinks.finish()
-}
-
-fn analyze(file: PathBuf, rate: Option<f64>, est: &EstimateArgs, out: &OutputArgs) -> Result<()> {
-    let cfg = est.config()?;
-    let cal = est.calibration()?;
-    let mut sinks = Sinks::new(out, false)?;
-    let tail = ct_host::replay::readings(&file, cal, cfg, rate, &mut |_| true, &mut |e, wall| sinks.event_at(e, wall))?;
-    if let Some(t) = tail {
-        eprintln!("warning: {t}");
-    }
-    sinks.finish()
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
@@ -597,7 +416,7 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
 }
 
 /// A progress bar over the bytes of `file` on stderr; hidden when stderr is not a terminal.
-fn progress_bar(file: &std::path::Path, what: &str) -> indicatif::ProgressBar {
+fn progress_bar(file: &Path, what: &str) -> indicatif::ProgressBar {
     let len = std::fs::metadata(file).map_or(0, |m| m.len());
     let bar = indicatif::ProgressBar::with_draw_target(Some(len), indicatif::ProgressDrawTarget::stderr());
     let style = indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} ({eta} left)")
@@ -608,207 +427,13 @@ fn progress_bar(file: &std::path::Path, what: &str) -> indicatif::ProgressBar {
     bar
 }
 
-/// Updates `bar` at most once per MiB of input (the callback runs per record), and asks the
-/// reader to stop once `stop` is set (Ctrl-C).
-fn progress_fn<'a>(bar: &'a indicatif::ProgressBar, stop: Option<&'a AtomicBool>) -> impl FnMut(u64) -> bool + 'a {
+/// Updates `bar` at most once per MiB of input (the commands tell progress per record).
+fn progress_fn(bar: &indicatif::ProgressBar) -> impl FnMut(u64) + '_ {
     let mut last = 0u64;
     move |pos| {
         if pos >= last + (1 << 20) {
             last = pos;
             bar.set_position(pos);
         }
-        stop.is_none_or(|s| !s.load(Ordering::Relaxed))
     }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn plot(
-    file: &std::path::Path,
-    output: &std::path::Path,
-    kind: PlotKind,
-    from: f64,
-    to: Option<f64>,
-    size: (u32, u32),
-    rate: Option<f64>,
-    est: &EstimateArgs,
-) -> Result<()> {
-    use ct_host::plot;
-    let cfg = est.config()?;
-    let cal = est.calibration()?;
-    if to.is_some_and(|t| t <= from) {
-        bail!("--to must be after --from");
-    }
-    let columns = size.0 as usize;
-    let bar = progress_bar(file, "reading");
-    let mut progress = progress_fn(&bar, None);
-    let panels = match kind {
-        PlotKind::Raw => {
-            let to = to.unwrap_or(from + 0.2);
-            plot::raw_panels(file, &cal, rate, from, to, columns, &mut progress)?
-        }
-        PlotKind::Folded => plot::folded_panels(file, &cal, rate, from, to.unwrap_or(f64::MAX), &mut progress)?,
-        PlotKind::Trend => {
-            plot::trend_panels(file, cal, cfg, rate, from, to.unwrap_or(f64::MAX), columns, &mut progress)?
-        }
-    };
-    bar.finish_and_clear();
-    plot::render(output, size, &panels)?;
-    eprintln!("wrote {}", output.display());
-    Ok(())
-}
-
-fn export(
-    file: &std::path::Path,
-    csv: Option<&std::path::Path>,
-    sqlite: Option<&std::path::Path>,
-    raw: bool,
-    rate: Option<f64>,
-    est: &EstimateArgs,
-) -> Result<()> {
-    use ct_host::export::{RawCsv, ReadingsCsv};
-    let cfg = est.config()?;
-    let cal = est.calibration()?;
-    // Ctrl-C stops reading; what was exported so far is kept (see the end).
-    let stop = stop_flag()?;
-    let bar = progress_bar(file, "exporting");
-    let mut progress = progress_fn(&bar, Some(&stop));
-    let interrupted = || stop.load(Ordering::Relaxed);
-    let mut error: Option<anyhow::Error> = None;
-    let tail = if raw {
-        let out = csv.expect("clap: --raw requires --csv");
-        let mut w = RawCsv::create(out, cal)?;
-        let tail = ct_host::replay::samples(file, rate, &mut progress, &mut |run, clock| match w.run(run, clock) {
-            Ok(()) => true,
-            Err(e) => {
-                error = Some(e.into());
-                false
-            }
-        })?;
-        if let Some(e) = error {
-            return Err(e);
-        }
-        bar.finish_and_clear();
-        if interrupted() {
-            let part = w.keep_partial()?;
-            eprintln!("interrupted: the samples so far are in {} ({} is unchanged)", part.display(), out.display());
-            return Ok(());
-        }
-        let rows = w.finish()?;
-        eprintln!("wrote {rows} samples to {}", out.display());
-        tail
-    } else {
-        let mut w = csv.map(ReadingsCsv::create).transpose()?;
-        let mut db = sqlite.map(SqliteSink::open).transpose()?;
-        if let Some(db) = &mut db {
-            db.begin()?;
-        }
-        let mut rows = 0u64;
-        let tail = ct_host::replay::readings(file, cal, cfg, rate, &mut progress, &mut |e, wall| {
-            let Event::Reading(r) = e else { return };
-            if error.is_some() {
-                return;
-            }
-            rows += 1;
-            if let Some(w) = &mut w {
-                if let Err(e) = w.write(&r, wall) {
-                    error = Some(e.into());
-                }
-            }
-            if let Some(db) = &mut db {
-                let res = db.write(&r, wall).and_then(|_| {
-                    // Commit in batches: progress survives an interruption, and the WAL stays small.
-                    if rows.is_multiple_of(10_000) {
-                        db.commit()?;
-                        db.begin()?;
-                    }
-                    Ok(())
-                });
-                if let Err(e) = res {
-                    error = Some(e.into());
-                }
-            }
-        })?;
-        if let Some(e) = error {
-            return Err(e);
-        }
-        bar.finish_and_clear();
-        if let Some(w) = w {
-            let out = csv.expect("csv given");
-            if interrupted() {
-                let part = w.keep_partial()?;
-                eprintln!(
-                    "interrupted: the readings so far are in {} ({} is unchanged)",
-                    part.display(),
-                    out.display()
-                );
-            } else {
-                w.finish()?;
-                eprintln!("wrote {rows} readings to {}", out.display());
-            }
-        }
-        if let Some(db) = &mut db {
-            db.finish()?;
-            let (added, skipped) = db.counts();
-            eprintln!(
-                "{}: added {added} readings, skipped {skipped} already present",
-                sqlite.expect("sqlite given").display()
-            );
-            if interrupted() {
-                eprintln!("interrupted: exporting again adds the readings not yet in the database");
-            }
-        }
-        tail
-    };
-    if let Some(t) = tail {
-        eprintln!("warning: {t}");
-    }
-    Ok(())
-}
-
-fn virtual_device(link: &std::path::Path, duration: Option<f64>, args: &SimArgs) -> Result<()> {
-    let dev = args.device(Calibration::builtin())?;
-    let stop = stop_flag()?;
-    let pty = PtyDevice::start(dev, args.sim_speed, Some(link)).context("starting the virtual device")?;
-    eprintln!("virtual device on {} (Ctrl-C to stop)", pty.path().display());
-    let started = Instant::now();
-    while !stop.load(Ordering::Relaxed) && duration.is_none_or(|d| started.elapsed().as_secs_f64() < d) {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    drop(pty);
-    let _ = std::fs::remove_file(link);
-    Ok(())
-}
-
-fn calibrate(
-    points: &[ct_host::calibrate::Point],
-    output: &std::path::Path,
-    rate: Option<f64>,
-    est: &EstimateArgs,
-) -> Result<()> {
-    let cfg = est.config()?;
-    let base = est.calibration()?;
-    let name = output.display().to_string();
-    let outcome = ct_host::calibrate::calibrate(&base, points, cfg, rate, &name, |msg| eprintln!("{msg}"))?;
-    println!(
-        "{:<40} {:>12} {:>14} {:>10} {:>14} {:>10}",
-        "point", "reference A", "before A", "error", "after A", "residual"
-    );
-    for r in &outcome.residuals {
-        let label = match &r.point.evidence {
-            ct_host::calibrate::Evidence::Recording(p) => p.display().to_string(),
-            ct_host::calibrate::Evidence::Reading(a) => format!("reading {a} A"),
-        };
-        let err = |a: f64| format!("{:+.2} %", (a / r.point.reference_a - 1.0) * 100.0);
-        println!(
-            "{label:<40} {:>12} {:>14} {:>10} {:>14} {:>10}",
-            output::significant(r.point.reference_a, 4),
-            output::significant(r.before_a, 4),
-            err(r.before_a),
-            output::significant(r.after_a, 4),
-            err(r.after_a)
-        );
-    }
-    ct_host::calibrate::write_table(output, &outcome.text)?;
-    eprintln!("wrote {name}; use it with --calibration {name}");
-    Ok(())
 }

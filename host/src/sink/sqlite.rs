@@ -7,15 +7,16 @@
 //! one that was also logged, adds only readings the database does not have yet.
 
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use rusqlite::{params, Connection};
 
+use super::format::{iso_utc, unix_ms};
+use super::{End, ReadingSink, SinkError};
 use crate::estimate::Reading;
-use crate::output::iso_utc;
 
 /// The schema shipped for loading CSV exports, applied to every database the sink opens.
-pub const SCHEMA: &str = include_str!("../sql/readings.sql");
+pub const SCHEMA: &str = include_str!("../../sql/readings.sql");
 
 #[derive(Debug, thiserror::Error)]
 pub enum SqliteError {
@@ -32,11 +33,19 @@ pub enum SqliteError {
     NoTime { path: PathBuf },
 }
 
+impl From<SqliteError> for SinkError {
+    fn from(e: SqliteError) -> Self {
+        SinkError::new(e)
+    }
+}
+
 /// Appends readings to an SQLite database.
 pub struct SqliteSink {
     path: PathBuf,
     conn: Connection,
     in_tx: bool,
+    /// Rows per transaction (see [`SqliteSink::batched`]); 1 makes each its own.
+    batch: u64,
     inserted: u64,
     skipped: u64,
 }
@@ -51,7 +60,7 @@ impl SqliteSink {
         // transactions, a killed process loses nothing.
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(db)?;
         conn.execute_batch(SCHEMA).map_err(db)?;
-        Ok(SqliteSink { path: path.to_owned(), conn, in_tx: false, inserted: 0, skipped: 0 })
+        Ok(SqliteSink { path: path.to_owned(), conn, in_tx: false, batch: 1, inserted: 0, skipped: 0 })
     }
 
     fn db(&self) -> impl Fn(rusqlite::Error) -> SqliteError + '_ {
@@ -76,11 +85,35 @@ impl SqliteSink {
         Ok(())
     }
 
+    /// Commits every `rows` readings instead of each (exports: a transaction per row would
+    /// be a thousand times slower, while committed batches survive an interruption and keep the
+    /// WAL small).
+    pub fn batched(mut self, rows: u64) -> Self {
+        self.batch = rows.max(1);
+        self
+    }
+
+    /// Rows inserted and rows skipped as already present.
+    pub fn counts(&self) -> (u64, u64) {
+        (self.inserted, self.skipped)
+    }
+
+    /// Commits and checkpoints the WAL into the database file (on exit).
+    pub fn finish(&mut self) -> Result<(), SqliteError> {
+        self.commit()?;
+        self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").map_err(self.db())
+    }
+}
+
+impl ReadingSink for SqliteSink {
     /// Inserts one reading unless a row with its time is already there. Outside
-    /// `begin`/`commit` it is its own transaction.
-    pub fn write(&mut self, r: &Reading, wall: Option<SystemTime>) -> Result<(), SqliteError> {
-        let Some(wall) = wall else { return Err(SqliteError::NoTime { path: self.path.clone() }) };
-        let ms = wall.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+    /// `begin`/`commit` (and unbatched) it is its own transaction.
+    fn write(&mut self, r: &Reading, wall: Option<SystemTime>) -> Result<(), SinkError> {
+        let Some(wall) = wall else { return Err(SqliteError::NoTime { path: self.path.clone() }.into()) };
+        if self.batch > 1 {
+            self.begin()?;
+        }
+        let ms = unix_ms(wall);
         let flags = r.flags.to_text();
         let mut stmt = self
             .conn
@@ -104,23 +137,20 @@ impl SqliteSink {
                 r.lost_samples as i64,
             ])
             .map_err(|source| SqliteError::Db { path: self.path.clone(), source })?;
+        drop(stmt);
         if n == 1 {
             self.inserted += 1;
         } else {
             self.skipped += 1;
         }
+        if self.batch > 1 && (self.inserted + self.skipped).is_multiple_of(self.batch) {
+            self.commit()?;
+        }
         Ok(())
     }
 
-    /// Rows inserted and rows skipped as already present.
-    pub fn counts(&self) -> (u64, u64) {
-        (self.inserted, self.skipped)
-    }
-
-    /// Commits and checkpoints the WAL into the database file (on exit).
-    pub fn finish(&mut self) -> Result<(), SqliteError> {
-        self.commit()?;
-        self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").map_err(self.db())
+    fn finish(&mut self, _end: End) -> Result<(), SinkError> {
+        Ok(SqliteSink::finish(self)?)
     }
 }
 
@@ -128,7 +158,7 @@ impl SqliteSink {
 mod tests {
     use super::*;
     use crate::estimate::Flags;
-    use std::time::Duration;
+    use std::time::{Duration, UNIX_EPOCH};
 
     fn reading(t_s: f64) -> Reading {
         Reading {

@@ -1,0 +1,263 @@
+//! `ct-read [PORT]` and `ct-read record`: live readings from a port, an attached LaunchPad or
+//! the built-in virtual device; with a capture file, every chunk of bytes and every
+//! unplug/replug also goes to it with its receive time (for analyze, plot and export later).
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant, SystemTime};
+
+use super::virtual_device::Simulation;
+use super::Error;
+use crate::calibration::Calibration;
+use crate::capture::{CaptureError, CaptureWriter, Kind};
+use crate::estimate::{EstimatorConfig, Reading};
+use crate::meter::{Event, Meter};
+use crate::notice::Notice;
+use crate::serial::{self, LinkEvent};
+use crate::sink::{End, ReadingSink, SinkError};
+
+/// What a live session reads and how.
+#[derive(Debug, Clone)]
+pub struct LiveOptions {
+    /// The serial port; without one, an attached LaunchPad, or else the virtual device.
+    pub port: Option<String>,
+    /// Read the virtual device even if hardware is attached.
+    pub simulate: bool,
+    /// With the virtual device: run this firmware ELF in the emulator on its load instead of
+    /// the device's own framing.
+    pub firmware: Option<PathBuf>,
+    pub sim: Simulation,
+    pub baud: u32,
+    /// Stop after this many seconds (else when the stop flag is set).
+    pub duration: Option<f64>,
+    /// Append every byte received, with its receive time, to this capture.
+    pub record: Option<PathBuf>,
+    pub cal: Calibration,
+    pub cfg: EstimatorConfig,
+}
+
+/// Reads until `stop` is set or the duration is over, sending readings and notices to
+/// `sinks`, then finishes them. A session stopped by the flag ended normally: the sinks are
+/// told [`End::Complete`].
+pub fn run(opts: &LiveOptions, sinks: &mut dyn ReadingSink, stop: &AtomicBool) -> Result<(), Error> {
+    let hardware = if opts.simulate { None } else { opts.port.clone().or_else(serial::find_launchpad) };
+    let full_scale = opts.cal.full_scale_code();
+    let (path, device) = match hardware {
+        Some(p) => (p, None),
+        None => {
+            let pty = match &opts.firmware {
+                Some(elf) => {
+                    let pty = opts.sim.start_firmware(elf, full_scale)?;
+                    sinks.notice(&Notice::Emulating { elf: elf.clone(), profile: opts.sim.profile.emulator().name });
+                    pty
+                }
+                None => opts.sim.start(full_scale, None)?,
+            };
+            sinks.notice(&Notice::VirtualDevice {
+                path: pty.path().to_owned(),
+                shape: opts.sim.load.shape,
+                amps: opts.sim.load.amps,
+                hz: opts.sim.load.mains_hz,
+            });
+            (pty.path().display().to_string(), Some(pty))
+        }
+    };
+    if opts.cfg.pf.is_none() {
+        sinks.notice(&Notice::ApparentPower);
+    }
+
+    let mut capture = match &opts.record {
+        Some(p) => {
+            let meta = [
+                ("ct-read", env!("CARGO_PKG_VERSION").to_string()),
+                ("source", if device.is_some() { format!("virtual device ({path})") } else { path.clone() }),
+                ("baud", opts.baud.to_string()),
+            ];
+            let (w, cut) = CaptureWriter::open(p, &meta)?;
+            if let Some(bytes) = cut {
+                sinks.notice(&Notice::TornCaptureTail { path: p.clone(), bytes });
+            }
+            sinks.notice(&Notice::Recording { path: p.clone() });
+            Some(w)
+        }
+        None => None,
+    };
+    let mut capture_error: Option<CaptureError> = None;
+
+    let mut meter = Meter::new(opts.cal.clone(), opts.cfg);
+    let mut out = Timed { sinks, wall0: None, error: None };
+    let started = Instant::now();
+    let mut fatal = None;
+    serial::read_loop(&path, opts.baud, stop, |ev| {
+        if let Some(c) = &mut capture {
+            let now = SystemTime::now();
+            let res = match &ev {
+                LinkEvent::Bytes(b) => c.record(Kind::Bytes, now, b),
+                LinkEvent::Lost(e) => c.record(Kind::Lost, now, e.to_string().as_bytes()),
+                LinkEvent::Back { .. } => c.record(Kind::Back, now, &[]),
+                LinkEvent::Idle => Ok(()),
+            };
+            if let Err(e) = res {
+                capture_error.get_or_insert(e);
+            }
+        }
+        match ev {
+            LinkEvent::Bytes(b) => {
+                if let Err(e) = meter.bytes(b, &mut |e| out.event(e)) {
+                    fatal = Some(e);
+                    return false;
+                }
+            }
+            LinkEvent::Lost(e) => {
+                out.sinks.notice(&Notice::Lost { port: path.clone(), error: e.to_string() });
+                meter.disconnected(&mut |e| out.event(e));
+            }
+            LinkEvent::Back { after } => {
+                out.sinks.notice(&Notice::Back { port: path.clone(), after });
+                let t =
+                    out.wall0.and_then(|w| SystemTime::now().duration_since(w).ok()).map_or(0.0, |d| d.as_secs_f64());
+                meter.reconnected(t, &mut |e| out.event(e));
+            }
+            LinkEvent::Idle => {}
+        }
+        out.error.is_none()
+            && capture_error.is_none()
+            && opts.duration.is_none_or(|d| started.elapsed().as_secs_f64() < d)
+    })?;
+    if let Some(c) = &mut capture {
+        c.sync()?;
+    }
+    if let Some(e) = capture_error {
+        return Err(e.into());
+    }
+    if let Some(e) = fatal {
+        return Err(e.into());
+    }
+    meter.finish(&mut |e| out.event(e));
+    out.sinks.notice(&Notice::TotalEnergy { kwh: meter.kwh() });
+    let finished = out.sinks.finish(End::Complete);
+    if let Some(e) = out.error {
+        return Err(e.into());
+    }
+    Ok(finished?)
+}
+
+/// The sinks of a live session, with the host clock that times its readings: session time 0
+/// is pinned to the wall clock at the first reading, so readings are spaced by the device's
+/// sample count (exact) rather than by when the bytes happened to arrive.
+struct Timed<'a> {
+    sinks: &'a mut dyn ReadingSink,
+    /// Wall-clock time of session time 0, once known.
+    wall0: Option<SystemTime>,
+    /// The first sink error; it ends the session.
+    error: Option<SinkError>,
+}
+
+impl Timed<'_> {
+    fn event(&mut self, e: Event) {
+        match e {
+            Event::Reading(r) => {
+                if self.wall0.is_none() {
+                    self.wall0 = SystemTime::now().checked_sub(Duration::from_secs_f64(r.t_s));
+                }
+                let wall = wall_time(self.wall0, &r);
+                if let Err(e) = self.sinks.write(&r, wall) {
+                    self.error.get_or_insert(e);
+                }
+            }
+            Event::Notice(n) => self.sinks.notice(&n.into()),
+        }
+    }
+}
+
+/// Wall-clock time of a reading, when the session has one.
+fn wall_time(start: Option<SystemTime>, r: &Reading) -> Option<SystemTime> {
+    start.map(|s| s + Duration::from_secs_f64(r.t_s.max(0.0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cmd::fixtures::{simulation, Collect};
+    use crate::meter;
+    use std::sync::Arc;
+
+    fn options(amps: f64) -> LiveOptions {
+        LiveOptions {
+            port: None,
+            simulate: true,
+            firmware: None,
+            sim: simulation(amps, 8.0),
+            baud: 250_000,
+            duration: None,
+            record: None,
+            cal: Calibration::builtin(),
+            cfg: EstimatorConfig::default(),
+        }
+    }
+
+    /// The virtual device read through its pty until the sink has seen four readings and sets
+    /// the stop flag: the readings are the load's, timed by the host clock, and the session
+    /// ends normally with the total energy.
+    #[test]
+    fn reads_the_virtual_device_until_stopped() {
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut sink = Collect::stopping_after(4, stop.clone());
+        run(&options(6.0), &mut sink, &stop).unwrap();
+        let got = sink.got.borrow();
+        let full: Vec<&Reading> = got.readings.iter().map(|(r, _)| r).filter(|r| r.duration_s > 0.9).collect();
+        assert!(full.len() >= 3, "{:?}", got.readings);
+        for r in &full {
+            assert!((r.irms_a / 6.0 - 1.0).abs() < 0.01, "{r:?}");
+        }
+        assert!(got.readings.iter().all(|(_, wall)| wall.is_some()), "live readings have wall times");
+        let now = SystemTime::now();
+        let last = got.readings.last().unwrap().1.unwrap();
+        assert!(now.duration_since(last).unwrap_or_default() < Duration::from_secs(5), "{last:?} is not now");
+        assert!(matches!(got.notices.first(), Some(Notice::VirtualDevice { amps, .. }) if *amps == 6.0));
+        assert!(got.notices.contains(&Notice::ApparentPower));
+        assert!(got.notices.iter().any(|n| matches!(n, Notice::Meter(meter::Notice::Device(i)) if i.is_virtual())));
+        assert!(matches!(got.notices.last(), Some(Notice::TotalEnergy { kwh }) if *kwh > 0.0));
+        assert_eq!(got.finished, Some(End::Complete));
+    }
+
+    /// `record`: the capture holds the session's bytes, and replaying it gives the readings the
+    /// live session gave.
+    #[test]
+    fn records_a_capture_that_replays_to_the_same_readings() {
+        let dir = tempfile::tempdir().unwrap();
+        let cap = dir.path().join("live.ctcap");
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut sink = Collect::stopping_after(3, stop.clone());
+        let opts = LiveOptions { record: Some(cap.clone()), ..options(2.5) };
+        run(&opts, &mut sink, &stop).unwrap();
+        let live: Vec<f64> = sink.got.borrow().readings.iter().map(|(r, _)| r.irms_a).collect();
+        assert!(sink.got.borrow().notices.contains(&Notice::Recording { path: cap.clone() }));
+
+        let mut replay = Collect::default();
+        let analyze = crate::cmd::analyze::AnalyzeOptions {
+            file: cap,
+            rate: None,
+            cal: Calibration::builtin(),
+            cfg: EstimatorConfig::default(),
+        };
+        crate::cmd::analyze::run(&analyze, &mut replay).unwrap();
+        let replayed: Vec<f64> = replay.got.borrow().readings.iter().map(|(r, _)| r.irms_a).collect();
+        // The live session may stop before the capture's last chunk is read.
+        assert!(replayed.len() >= live.len() - 1 && !live.is_empty(), "{live:?} vs {replayed:?}");
+        assert_eq!(replayed[..live.len() - 1], live[..live.len() - 1]);
+    }
+
+    /// A sink that fails ends the session with its error.
+    #[test]
+    fn a_failing_sink_ends_the_session_with_its_error() {
+        let stop = AtomicBool::new(false);
+        let mut sink = Collect { fail_writes: true, ..Collect::default() };
+        let opts = LiveOptions { duration: Some(30.0), ..options(1.0) };
+        let t = Instant::now();
+        let e = run(&opts, &mut sink, &stop).unwrap_err();
+        assert!(e.to_string().contains("collector refused"), "{e}");
+        assert!(t.elapsed() < Duration::from_secs(20), "the session went on after the error");
+        assert_eq!(sink.got.borrow().finished, Some(End::Complete), "the sinks are still finished");
+    }
+}

@@ -1,0 +1,61 @@
+//! The subcommands of `ct-read`, one module each, as library functions: the binary parses
+//! arguments and calls one of these, and tests (or a service embedding the meter) call them
+//! in-process, with their own sinks and stop flag instead of a terminal and Ctrl-C.
+//!
+//! Each takes its options as a plain struct (already validated by whoever parsed them), the
+//! calibration table and estimator settings, and where its output goes: a
+//! [`ReadingSink`](crate::sink::ReadingSink) for readings and notices (`live`, `analyze`), or a
+//! callback for the notices of commands that write files (`plot`, `export`, `calibrate`,
+//! `virtual-device`). Commands that can run for long take an `&AtomicBool` that stops them
+//! the way Ctrl-C does.
+
+pub mod analyze;
+pub mod calibrate;
+pub mod export;
+pub mod live;
+pub mod plot;
+pub mod virtual_device;
+
+#[cfg(test)]
+pub(crate) mod fixtures;
+
+use std::path::PathBuf;
+
+/// Why a command failed. Wrapped errors keep their own message and cause chain.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Sink(#[from] crate::sink::SinkError),
+    #[error(transparent)]
+    Serial(#[from] crate::serial::SerialError),
+    #[error(transparent)]
+    Capture(#[from] crate::capture::CaptureError),
+    #[error(transparent)]
+    Meter(#[from] crate::meter::MeterError),
+    #[error(transparent)]
+    Replay(#[from] crate::replay::ReplayError),
+    #[error(transparent)]
+    Plot(#[from] crate::plot::PlotError),
+    #[error(transparent)]
+    Csv(#[from] crate::sink::csv::CsvError),
+    #[error(transparent)]
+    Sqlite(#[from] crate::sink::sqlite::SqliteError),
+    #[error(transparent)]
+    Calibrate(#[from] crate::calibrate::CalibrateError),
+    #[error("reading {}", path.display())]
+    ReadFirmware {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("loading {} into the emulator", path.display())]
+    LoadFirmware {
+        path: PathBuf,
+        #[source]
+        source: ct_emu::EmuError,
+    },
+    #[error("starting the virtual device")]
+    StartDevice(#[source] std::io::Error),
+    #[error("writing the output")]
+    Output(#[source] std::io::Error),
+}

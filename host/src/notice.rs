@@ -1,0 +1,215 @@
+//! Everything `ct-read` tells its user besides readings: what the device is, gaps, restarts,
+//! reconnects, torn files repaired, where results went.
+//!
+//! One enum with one `Display`, so the wording is written once and every place that shows a
+//! notice (the terminal, and later a log line in a service or an MQTT status topic) shows the
+//! same words. A notice's `Display` is the whole line a person reads, prefix included
+//! (`warning: ...`); programs that need to tell kinds apart match on the variant or use
+//! [`Notice::level`].
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::meter;
+use crate::sim::Shape;
+
+/// How much a notice matters, for sinks that filter or route by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// What is happening: the device, the files written.
+    Info,
+    /// A hint for a person reading the text output (apparent power, total energy); left out
+    /// beside output meant for programs.
+    Note,
+    /// Something went wrong and was worked around; readings may be flagged.
+    Warning,
+}
+
+/// What a written file holds, for the summaries of exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rows {
+    Readings,
+    Samples,
+}
+
+impl fmt::Display for Rows {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Rows::Readings => "readings",
+            Rows::Samples => "samples",
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Notice {
+    /// The meter's own: device info, gaps, restarts, corrupt bytes, overruns.
+    Meter(meter::Notice),
+    /// No port was given and no LaunchPad found (or `--simulate`): the built-in device is read.
+    VirtualDevice { path: PathBuf, shape: Shape, amps: f64, hz: f64 },
+    /// The virtual device runs the real firmware in the emulator.
+    Emulating { elf: PathBuf, profile: &'static str },
+    /// `ct-read virtual-device`: where the device can be opened.
+    VirtualDeviceOn { path: PathBuf },
+    /// Without a power factor, watts are volt-amperes.
+    ApparentPower,
+    /// Readings are also recorded to a capture.
+    Recording { path: PathBuf },
+    /// The port failed (unplugged); reading resumes when it is back.
+    Lost { port: String, error: String },
+    /// The port is open again.
+    Back { port: String, after: Duration },
+    /// The energy of the whole live session.
+    TotalEnergy { kwh: f64 },
+    /// A CSV's torn last row, left by a crash, was cut before appending.
+    TornCsvRow { path: PathBuf, bytes: u64 },
+    /// A capture's torn tail, left by a crash, was cut before appending.
+    TornCaptureTail { path: PathBuf, bytes: u64 },
+    /// A recording ends in a torn record, which was skipped (the capture reader's words).
+    TornTail(String),
+    /// A finished export or picture.
+    Wrote { path: PathBuf, rows: Option<(u64, Rows)> },
+    /// An interrupted export: the rows so far are in `part`; `path` is untouched.
+    KeptPartial { part: PathBuf, path: PathBuf, rows: Rows },
+    /// What an export added to a database.
+    DatabaseCounts { path: PathBuf, added: u64, skipped: u64 },
+    /// An interrupted database export can be resumed by running it again.
+    DatabaseResumable,
+    /// Progress of `calibrate` (its own words).
+    Calibrating(String),
+    /// A calibration table was written.
+    WroteTable { path: PathBuf },
+}
+
+impl Notice {
+    pub fn level(&self) -> Level {
+        match self {
+            Notice::Meter(meter::Notice::Skipped { .. } | meter::Notice::Gap { .. })
+            | Notice::Meter(meter::Notice::Reset { .. } | meter::Notice::Overrun { .. })
+            | Notice::Lost { .. }
+            | Notice::TornCsvRow { .. }
+            | Notice::TornCaptureTail { .. }
+            | Notice::TornTail(_) => Level::Warning,
+            Notice::ApparentPower | Notice::TotalEnergy { .. } => Level::Note,
+            _ => Level::Info,
+        }
+    }
+}
+
+impl From<meter::Notice> for Notice {
+    fn from(n: meter::Notice) -> Self {
+        Notice::Meter(n)
+    }
+}
+
+impl fmt::Display for Notice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Notice::Meter(n) => meter_notice(n, f),
+            Notice::VirtualDevice { path, shape, amps, hz } => write!(
+                f,
+                "no port given and no LaunchPad found: reading the built-in virtual device on {} ({shape:?} load, \
+                 {amps} A at {hz} Hz)",
+                path.display()
+            ),
+            Notice::Emulating { elf, profile } => {
+                write!(f, "emulating {} ({profile} profile) on the virtual load", elf.display())
+            }
+            Notice::VirtualDeviceOn { path } => write!(f, "virtual device on {} (Ctrl-C to stop)", path.display()),
+            Notice::ApparentPower => {
+                f.write_str("note: no --pf given: watts are apparent power (V x A, power factor 1 assumed)")
+            }
+            Notice::Recording { path } => write!(f, "recording to {}", path.display()),
+            Notice::Lost { port, error } => {
+                write!(f, "warning: lost {port}: {error}; waiting for it to come back (Ctrl-C to stop)")
+            }
+            Notice::Back { port, after } => write!(f, "reconnected to {port} after {:.1} s", after.as_secs_f64()),
+            Notice::TotalEnergy { kwh } => write!(f, "total energy: {kwh:.5} kWh"),
+            Notice::TornCsvRow { path, bytes } => write!(
+                f,
+                "warning: {}: removed a torn last row ({bytes} bytes) left by an interrupted run",
+                path.display()
+            ),
+            Notice::TornCaptureTail { path, bytes } => write!(
+                f,
+                "warning: {}: removed a torn tail ({bytes} bytes) left by an interrupted recording",
+                path.display()
+            ),
+            Notice::TornTail(t) => write!(f, "warning: {t}"),
+            Notice::Wrote { path, rows: None } => write!(f, "wrote {}", path.display()),
+            Notice::Wrote { path, rows: Some((n, rows)) } => write!(f, "wrote {n} {rows} to {}", path.display()),
+            Notice::KeptPartial { part, path, rows } => {
+                write!(f, "interrupted: the {rows} so far are in {} ({} is unchanged)", part.display(), path.display())
+            }
+            Notice::DatabaseCounts { path, added, skipped } => {
+                write!(f, "{}: added {added} readings, skipped {skipped} already present", path.display())
+            }
+            Notice::DatabaseResumable => {
+                f.write_str("interrupted: exporting again adds the readings not yet in the database")
+            }
+            Notice::Calibrating(msg) => f.write_str(msg),
+            Notice::WroteTable { path } => {
+                let name = path.display();
+                write!(f, "wrote {name}; use it with --calibration {name}")
+            }
+        }
+    }
+}
+
+fn meter_notice(n: &meter::Notice, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    match n {
+        meter::Notice::Device(i) => {
+            let profile = match i.build_profile {
+                ct_wire::BuildProfile::Launchpad => "launchpad-profile".to_string(),
+                ct_wire::BuildProfile::Fast => "fast-profile".to_string(),
+                ct_wire::BuildProfile::Other(b) => format!("profile-{b}"),
+            };
+            write!(
+                f,
+                "device: {profile} firmware {}.{}.{}{}, {:.2} samples/s, {} baud, ADC {}-bit / {} mV ref, last reset: \
+                 {:?}",
+                i.firmware_version[0],
+                i.firmware_version[1],
+                i.firmware_version[2],
+                if i.is_virtual() { " (virtual device)" } else { "" },
+                i.sample_rate_hz(),
+                i.baud,
+                i.adc_bits,
+                i.adc_ref_mv,
+                i.reset_cause
+            )
+        }
+        meter::Notice::WaitingForInfo { .. } => {
+            f.write_str("waiting for the device's Info frame (sent at boot and every 10 s) to learn its sample rate")
+        }
+        meter::Notice::Skipped { bytes, reason, offset } => {
+            write!(f, "warning: skipped {bytes} corrupt bytes ending at stream offset {offset}: {reason}")
+        }
+        meter::Notice::Gap { lost_samples, seconds } => {
+            write!(f, "warning: gap of {lost_samples} samples ({seconds:.3} s); affected readings are flagged `gap`")
+        }
+        meter::Notice::Reset { cause } => write!(f, "warning: the device restarted (cause: {cause:?})"),
+        meter::Notice::Overrun { dropped_total, new } => {
+            write!(f, "warning: the device dropped {new} samples (overrun; {dropped_total} since reset)")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warnings_say_so_and_notes_are_notes() {
+        let gap = Notice::Meter(meter::Notice::Gap { lost_samples: 12, seconds: 0.5 });
+        assert_eq!(gap.level(), Level::Warning);
+        assert_eq!(gap.to_string(), "warning: gap of 12 samples (0.500 s); affected readings are flagged `gap`");
+        assert_eq!(Notice::TotalEnergy { kwh: 0.25 }.to_string(), "total energy: 0.25000 kWh");
+        assert_eq!(Notice::TotalEnergy { kwh: 0.25 }.level(), Level::Note);
+        let part = Notice::KeptPartial { part: "r.csv.part".into(), path: "r.csv".into(), rows: Rows::Samples };
+        assert_eq!(part.to_string(), "interrupted: the samples so far are in r.csv.part (r.csv is unchanged)");
+        let wrote = Notice::Wrote { path: "r.csv".into(), rows: Some((3, Rows::Readings)) };
+        assert_eq!(wrote.to_string(), "wrote 3 readings to r.csv");
+    }
+}

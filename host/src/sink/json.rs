@@ -1,0 +1,47 @@
+//! One JSON object per line, for programs reading stdout (`--json`).
+
+use std::io::Write;
+use std::time::SystemTime;
+
+use super::format::{iso_utc, unix_ms};
+use super::{ReadingSink, SinkError};
+use crate::estimate::Reading;
+
+/// One JSON object per reading (no newline).
+pub fn json_line(r: &Reading, wall: Option<SystemTime>) -> String {
+    let obj = serde_json::json!({
+        "time_utc": wall.map(iso_utc),
+        "unix_ms": wall.map(unix_ms),
+        "t_s": r.t_s,
+        "duration_s": r.duration_s,
+        "irms_a": r.irms_a,
+        "va": r.va,
+        "watts": r.watts,
+        "kwh": r.kwh,
+        "mains_hz": r.hz,
+        "flags": r.flags,
+        "lost_samples": r.lost_samples,
+        "samples": r.samples,
+    });
+    obj.to_string()
+}
+
+/// JSON lines, flushed per reading; as for [`super::text::TextSink`], a reader that went away
+/// does not stop the recording.
+pub struct JsonSink<W: Write> {
+    out: W,
+}
+
+impl<W: Write> JsonSink<W> {
+    pub fn new(out: W) -> Self {
+        JsonSink { out }
+    }
+}
+
+impl<W: Write> ReadingSink for JsonSink<W> {
+    fn write(&mut self, r: &Reading, wall: Option<SystemTime>) -> Result<(), SinkError> {
+        let _ = writeln!(self.out, "{}", json_line(r, wall));
+        let _ = self.out.flush();
+        Ok(())
+    }
+}

@@ -1,0 +1,43 @@
+//! The line a person reads: time, A, W, kWh, Hz, flags.
+
+use std::io::Write;
+use std::time::SystemTime;
+
+use super::format::{iso_utc, significant};
+use super::{ReadingSink, SinkError};
+use crate::estimate::Reading;
+
+/// The human line for one reading (no newline).
+pub fn text_line(r: &Reading, wall: Option<SystemTime>) -> String {
+    let time = wall.map_or_else(|| format!("t={:>9.1} s", r.t_s), |w| iso_utc(w)[..19].to_string() + "Z");
+    let hz = r.hz.map_or("  --.-- Hz".to_string(), |h| format!("{h:>6.2} Hz"));
+    let flags = r.flags.to_text();
+    format!(
+        "{time}  {:>7} A  {:>7} W  {:>10} kWh  {hz}{}{flags}",
+        significant(r.irms_a, 4),
+        significant(r.watts, 4),
+        format!("{:.5}", r.kwh),
+        if flags.is_empty() { "" } else { "  " }
+    )
+}
+
+/// Text lines on a terminal (or whatever `W` is), flushed per reading so a pipe sees each as
+/// it comes. A console that went away (closed pipe) does not stop the recording, so write
+/// errors are not reported.
+pub struct TextSink<W: Write> {
+    out: W,
+}
+
+impl<W: Write> TextSink<W> {
+    pub fn new(out: W) -> Self {
+        TextSink { out }
+    }
+}
+
+impl<W: Write> ReadingSink for TextSink<W> {
+    fn write(&mut self, r: &Reading, wall: Option<SystemTime>) -> Result<(), SinkError> {
+        let _ = writeln!(self.out, "{}", text_line(r, wall));
+        let _ = self.out.flush();
+        Ok(())
+    }
+}
