@@ -10,16 +10,16 @@
 //!   smear the picture, and the measured half-cycle is centred on 90 degrees;
 //! - **trend**: the readings' current and power over the whole recording.
 //!
-//! Text uses an embedded DejaVu Sans subset through plotters' `ab_glyph` feature: no system
-//! font library is needed (headless machines and CI have none).
+//! Text uses the embedded DejaVu Sans subset of `ct_plotkit` (shared with spicegen's figures)
+//! through plotters' `ab_glyph` feature: no system font library is needed (headless machines
+//! and CI have none).
 
 use std::path::Path;
-use std::sync::Once;
 use std::time::SystemTime;
 
+use ct_plotkit::{register_font, write_png, FAMILY};
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::FontStyle;
 
 use crate::calibration::Calibration;
 use crate::clamp_model::CtModel;
@@ -30,9 +30,6 @@ use crate::meter::Event;
 use crate::output::iso_utc;
 use crate::replay::{self, Progress, ReplayError};
 use crate::samples::Run;
-
-static FONT: &[u8] = include_bytes!("../assets/DejaVuSans-subset.ttf");
-static REGISTER: Once = Once::new();
 
 const BLUE: RGBColor = RGBColor(31, 119, 180);
 const RED: RGBColor = RGBColor(214, 39, 40);
@@ -627,15 +624,6 @@ pub fn trend_panels(
     ])
 }
 
-fn register_font() -> Result<(), String> {
-    let mut result = Ok(());
-    REGISTER.call_once(|| {
-        result = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT)
-            .map_err(|_| "the embedded DejaVu Sans subset is not a valid font".to_string());
-    });
-    result
-}
-
 fn bounds(p: &Panel) -> (f64, f64, f64, f64) {
     let mut b = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     for s in &p.series {
@@ -658,7 +646,7 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &Panel) -> R
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     let (x0, x1, y0, y1) = bounds(p);
     let mut chart = ChartBuilder::on(area)
-        .caption(&p.title, ("sans-serif", 16))
+        .caption(&p.title, (FAMILY, 16))
         .margin(10)
         .x_label_area_size(40)
         .y_label_area_size(62)
@@ -668,7 +656,7 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &Panel) -> R
         .configure_mesh()
         .x_desc(&p.x_desc)
         .y_desc(&p.y_desc)
-        .label_style(("sans-serif", 13))
+        .label_style((FAMILY, 13))
         .light_line_style(RGBColor(235, 235, 235))
         .draw()
         .map_err(e)?;
@@ -688,7 +676,7 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &Panel) -> R
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperRight)
-        .label_font(("sans-serif", 13))
+        .label_font((FAMILY, 13))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .draw()
@@ -721,21 +709,6 @@ pub fn render(path: &Path, size: (u32, u32), panels: &[Panel]) -> Result<(), Plo
         }
         _ => Err(PlotError::Format { path: name }),
     }
-}
-
-/// Encoded with the strongest compression: plotters' own PNG output is several times larger,
-/// and sample plots are committed.
-fn write_png(path: &Path, rgb: &[u8], w: u32, h: u32) -> Result<(), Box<dyn std::error::Error>> {
-    let file = std::fs::File::create(path)?;
-    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w, h);
-    enc.set_color(png::ColorType::Rgb);
-    enc.set_depth(png::BitDepth::Eight);
-    enc.set_compression(png::Compression::Best);
-    enc.set_adaptive_filter(png::AdaptiveFilterType::Adaptive);
-    let mut writer = enc.write_header()?;
-    writer.write_image_data(rgb)?;
-    writer.finish()?;
-    Ok(())
 }
 
 #[cfg(test)]
