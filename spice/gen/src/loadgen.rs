@@ -21,8 +21,10 @@ use crate::sim::STEPS_PER_CYCLE;
 use crate::stimulus::loads::load_case;
 use crate::stimulus::Stimulus;
 
-/// The firmware's link profiles: name and sample rate (firmware/logic/src/profile.rs).
-pub const PROFILES: [(&str, f64); 2] = [("launchpad", 1_000_000.0 / 1657.0), ("fast", 1_000_000.0 / 122.0)];
+/// The firmware's link profiles: name and sample rate (`ct_wire::profile`, which the firmware
+/// builds from).
+pub const PROFILES: [(&str, f64); 2] =
+    [("launchpad", ct_wire::profile::LAUNCHPAD.rate_hz()), ("fast", ct_wire::profile::FAST.rate_hz())];
 
 /// Record time of sample 0 (as the existing golden tests sample the periodic goldens).
 pub const FIRST_SAMPLE_S: f64 = 0.001_234;

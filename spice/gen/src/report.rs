@@ -344,7 +344,7 @@ pub fn check(root: &Path, full: bool) -> Result<bool> {
 
     // The committed table: valid for the host's loader, one column per TABLE_HZ frequency.
     let text = std::fs::read_to_string(&p.table).with_context(|| p.table.display().to_string())?;
-    if let Err(e) = ct_host::calibration::Calibration::parse(&text, &p.table.display().to_string()) {
+    if let Err(e) = ct_core::calibration::Calibration::parse(&text, &p.table.display().to_string()) {
         ok = false;
         eprintln!("BAD   {e}");
     }

@@ -15,11 +15,12 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use ct_core::calibration::Calibration;
+use ct_core::estimate::EstimatorConfig;
+use ct_core::meter::Event;
+// The one use of `ct-host` left in spicegen (with `ct_host::replay::readings` below): the
+// user calibration and the replay of a recording, until their pure parts are in `ct-core`.
 use ct_host::calibrate::{calibrate, Evidence, Point};
-use ct_host::calibration::Calibration;
-use ct_host::estimate::EstimatorConfig;
-
-use ct_host::meter::Event;
 use rayon::prelude::*;
 
 use crate::calibrate::error_pct;
@@ -36,7 +37,7 @@ pub const CAL_AMPS: [f64; 2] = [2.0, 40.0];
 /// two-point gain curve (linear in log current between the points) misses the shape.
 pub const CAL_AMPS_3: [f64; 3] = [2.0, 10.0, 40.0];
 /// Sample rate of the synthetic recordings: the fast link profile's 1 MHz / 122.
-pub const RATE_HZ: f64 = 1_000_000.0 / 122.0;
+pub const RATE_HZ: f64 = ct_wire::profile::FAST.rate_hz();
 /// Length of each recording: three of the host's default 1 s windows.
 pub const RECORD_S: f64 = 3.0;
 /// Samples per simulated cycle (one steady-state cycle per run, tiled).
