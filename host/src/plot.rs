@@ -738,7 +738,7 @@ mod tests {
     #[test]
     fn folding_rebuilds_the_cycle_under_drifting_mains() {
         let cal = Calibration::builtin();
-        let fs = 1e6 / 1657.0;
+        let fs = ct_wire::profile::LAUNCHPAD.rate_hz();
         let n = (600.0 * fs) as usize;
         let mut phase = 0.0f64;
         let codes: Vec<u16> = (0..n)
@@ -777,7 +777,7 @@ mod tests {
         let l = 2048;
         let is: Vec<f64> = (0..l).map(|k| 3.0 * unit_shape(Shape::Smps, k as f64 / l as f64) / p.turns).collect();
         let v = model.steady_state(&is, 50.0).v_adc;
-        let fs = 1e6 / 122.0;
+        let fs = ct_wire::profile::FAST.rate_hz();
         let codes: Vec<u16> = (0..(5.0 * fs) as usize)
             .map(|k| (1023.0 * v[((k as f64 * 50.0 / fs).fract() * l as f64) as usize % l] / 2.5).round() as u16)
             .collect();
