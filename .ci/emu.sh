@@ -3,9 +3,10 @@
 #
 # Builds both firmware profiles with the firmware's own commands (incremental: quick when
 # .ci/firmware.sh already built them), copies the ELFs to firmware/target/ci/ as
-# ct-firmware-<profile>.elf (where the tests look), then runs the emulator's tests: the
-# lockstep comparison with `mspdebug sim`, the peripheral unit tests, and the golden
-# waveforms through the release ELFs into the host decoder. A minute or two.
+# ct-firmware-<profile>.elf (where the tests look), then runs the emulator's tests (ct-emu:
+# the lockstep comparison with `mspdebug sim`, the peripheral unit tests, the register bits)
+# and the simulator's (ct-sim: the golden waveforms through the release ELFs into the host
+# decoder, the virtual device). A minute or two.
 set -euo pipefail
 
 root="$(pwd)"
@@ -33,5 +34,5 @@ for profile in launchpad fast; do
   cp "$fw/target/msp430g2553/release/ct-firmware" "$elf"
 done
 
-echo "== emu: cargo test --release -p ct-emu"
-CT_FIRMWARE_DIR="$out" cargo test --release -p ct-emu
+echo "== emu: cargo test --release -p ct-emu -p ct-sim"
+CT_FIRMWARE_DIR="$out" cargo test --release -p ct-emu -p ct-sim

@@ -6,7 +6,7 @@
 # 2. release builds of both profiles (nightly, -Zbuild-std=core, custom target, rust-lld);
 # 3. budgets per ELF: flash <= 8 KB, .data + .bss leaving >= 160 B of the 512 B RAM, and the
 #    worst-case stack depth (from the disassembly) fitting in what is left, and no EABI
-#    helper calling itself or another helper (firmware/ci/stack.py);
+#    helper calling itself or another helper (.ci/firmware/stack.py);
 # 4. the vector table: reset vector at 0xFFFE -> Reset, ADC10 and USCIAB0TX -> their stubs;
 # 5. `mspdebug sim "prog <elf>"` loads it, and the start-up code (Reset, .bss/.data, main)
 #    runs to the erased-calibration fault handler (the simulator's info flash reads 0xFF);
@@ -14,7 +14,7 @@
 #    Info frame goes out byte for byte, and 112 injected ADC10 interrupts (only the last one
 #    waking the CPU) produce a correct first Samples frame; the simulator's cycle counts bound
 #    the CPU load
-#    (firmware/ci/sim_boot.py).
+#    (.ci/firmware/sim_boot.py).
 set -euo pipefail
 
 root="$(pwd)"
@@ -66,7 +66,7 @@ check_elf() {
 
   local dis="$out/$profile.s"
   "$tools/llvm-objdump" -d --no-show-raw-insn "$elf" > "$dis"
-  if ! python3 "$fw/ci/stack.py" "$dis" "$((ram - static))"; then
+  if ! python3 "$root/.ci/firmware/stack.py" "$dis" "$((ram - static))"; then
     echo "FAIL: $profile stack or EABI helper check" >&2; fail=1
   fi
 
@@ -111,7 +111,7 @@ check_elf() {
   # Info frame it builds, byte for byte.
   local ebss
   ebss=$("$tools/llvm-nm" "$elf" | awk '$3 == "_ebss" { print $1 }')
-  if ! python3 "$fw/ci/sim_boot.py" "$elf" "$dis" "$profile" "$ebss"; then
+  if ! python3 "$root/.ci/firmware/sim_boot.py" "$elf" "$dis" "$profile" "$ebss"; then
     echo "FAIL: $profile boot path in mspdebug sim" >&2; fail=1
   fi
 }

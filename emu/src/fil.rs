@@ -1,10 +1,14 @@
 //! Firmware in the loop: the release ELF runs with its ADC input (A4) fed from a waveform and
 //! its UART line received at the nominal baud rate, as a host's USB-UART would.
 
+use std::path::PathBuf;
+
 use crate::elf::Image;
 use crate::{uart_rx, Analog, Config, Emu, EmuError};
 
-/// The two firmware build profiles (firmware/README.md).
+/// The two firmware build profiles (firmware/README.md), as the harness needs them: taken
+/// from the firmware's own definitions (`ct_firmware_logic::profile`, whose sample clocks are
+/// `ct_wire::profile`'s), so the receiver and the rate checks cannot drift from the build.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Profile {
     pub name: &'static str,
@@ -16,11 +20,32 @@ pub struct Profile {
     pub mclk_hz: f64,
 }
 
-pub const LAUNCHPAD: Profile =
-    Profile { name: "launchpad", baud: 9600.0, rate_hz: 1_000_000.0 / 1657.0, mclk_hz: 8_000_000.0 };
-pub const FAST: Profile =
-    Profile { name: "fast", baud: 250_000.0, rate_hz: 1_000_000.0 / 122.0, mclk_hz: 16_000_000.0 };
+impl Profile {
+    const fn of(name: &'static str, p: &ct_firmware_logic::profile::Profile) -> Profile {
+        Profile { name, baud: p.baud as f64, rate_hz: p.sample_clock().rate_hz(), mclk_hz: p.dco.mclk_hz() as f64 }
+    }
+}
+
+pub const LAUNCHPAD: Profile = Profile::of("launchpad", &ct_firmware_logic::profile::LAUNCHPAD);
+pub const FAST: Profile = Profile::of("fast", &ct_firmware_logic::profile::FAST);
 pub const PROFILES: [Profile; 2] = [LAUNCHPAD, FAST];
+
+/// Where CI puts the release ELF of `profile`: `$CT_FIRMWARE_DIR/ct-firmware-<profile>.elf`,
+/// by default firmware/target/ci/ (`.ci/firmware.sh` and `.ci/emu.sh` copy the two builds
+/// there). Used by the tests and benches that run the real firmware, here and in `ct-sim`.
+pub fn ci_elf_path(profile: &Profile) -> PathBuf {
+    let dir = std::env::var_os("CT_FIRMWARE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../firmware/target/ci"));
+    dir.join(format!("ct-firmware-{}.elf", profile.name))
+}
+
+/// The bytes of [`ci_elf_path`], or a message saying how to build them.
+pub fn ci_elf(profile: &Profile) -> Result<Vec<u8>, String> {
+    let p = ci_elf_path(profile);
+    std::fs::read(&p)
+        .map_err(|e| format!("{}: {e}; build the firmware first: bash .ci/emu.sh (or .ci/firmware.sh)", p.display()))
+}
 
 /// The analogue channel the firmware samples (INCH_4, P1.4).
 pub const ADC_CHANNEL: u8 = 4;

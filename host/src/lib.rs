@@ -4,8 +4,9 @@
 //! Bytes from the serial port go through [`decoder::Decoder`] (COBS frames, resync on
 //! corruption) into [`meter::Meter`] (sample rate from Info frames, gaps, resets), whose
 //! [`estimate::Estimator`] inverts each sample through a [`calibration::Calibration`] table and
-//! reports RMS current, power, energy and mains frequency per window. [`sim`] is the built-in
-//! virtual device; [`serial`] the port handling; [`input`] reads recorded streams and CSV
+//! reports RMS current, power, energy and mains frequency per window. `sim` is the built-in
+//! virtual device and the emulated firmware (the `ct-sim` crate, re-exported with the default
+//! `sim` feature); [`serial`] the port handling; [`input`] reads recorded streams and CSV
 //! files of raw codes. [`capture`] is the recording format (bytes with receive times), and
 //! [`replay`] re-processes any recording (readings, or samples via [`samples`]) with
 //! wall-clock times.
@@ -29,5 +30,6 @@ pub mod notice;
 pub mod plot;
 pub mod replay;
 pub mod serial;
-pub mod sim;
+#[cfg(feature = "sim")]
+pub use ct_sim as sim;
 pub mod sink;

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::meter;
-use crate::sim::Shape;
+use crate::load_shape::Shape;
 
 /// How much a notice matters, for sinks that filter or route by it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

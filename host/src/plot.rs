@@ -10,16 +10,16 @@
 //!   smear the picture, and the measured half-cycle is centred on 90 degrees;
 //! - **trend**: the readings' current and power over the whole recording.
 //!
-//! Text uses an embedded DejaVu Sans subset through plotters' `ab_glyph` feature: no system
-//! font library is needed (headless machines and CI have none).
+//! Text uses the embedded DejaVu Sans subset of `ct_plotkit` (shared with spicegen's figures)
+//! through plotters' `ab_glyph` feature: no system font library is needed (headless machines
+//! and CI have none).
 
 use std::path::Path;
-use std::sync::Once;
 use std::time::SystemTime;
 
+use ct_plotkit::{register_font, write_png, FAMILY};
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::FontStyle;
 
 use crate::calibration::Calibration;
 use crate::estimate::{clamp_model_for, estimate_mains_hz, Estimator, EstimatorConfig, Reading};
@@ -29,9 +29,6 @@ use crate::meter::Event;
 use crate::replay::{self, Progress, ReplayError};
 use crate::samples::Run;
 use crate::sink::format::iso_utc;
-
-static FONT: &[u8] = include_bytes!("../assets/DejaVuSans-subset.ttf");
-static REGISTER: Once = Once::new();
 
 const BLUE: RGBColor = RGBColor(31, 119, 180);
 const RED: RGBColor = RGBColor(214, 39, 40);
@@ -633,15 +630,6 @@ pub fn trend_panels(
     ])
 }
 
-fn register_font() -> Result<(), String> {
-    let mut result = Ok(());
-    REGISTER.call_once(|| {
-        result = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT)
-            .map_err(|_| "the embedded DejaVu Sans subset is not a valid font".to_string());
-    });
-    result
-}
-
 fn bounds(p: &Panel) -> (f64, f64, f64, f64) {
     let mut b = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     for s in &p.series {
@@ -664,7 +652,7 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &Panel) -> R
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     let (x0, x1, y0, y1) = bounds(p);
     let mut chart = ChartBuilder::on(area)
-        .caption(&p.title, ("sans-serif", 16))
+        .caption(&p.title, (FAMILY, 16))
         .margin(10)
         .x_label_area_size(40)
         .y_label_area_size(62)
@@ -674,7 +662,7 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &Panel) -> R
         .configure_mesh()
         .x_desc(&p.x_desc)
         .y_desc(&p.y_desc)
-        .label_style(("sans-serif", 13))
+        .label_style((FAMILY, 13))
         .light_line_style(RGBColor(235, 235, 235))
         .draw()
         .map_err(e)?;
@@ -694,7 +682,7 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &Panel) -> R
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperRight)
-        .label_font(("sans-serif", 13))
+        .label_font((FAMILY, 13))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .draw()
@@ -729,21 +717,6 @@ pub fn render(path: &Path, size: (u32, u32), panels: &[Panel]) -> Result<(), Plo
     }
 }
 
-/// Encoded with the strongest compression: plotters' own PNG output is several times larger,
-/// and sample plots are committed.
-fn write_png(path: &Path, rgb: &[u8], w: u32, h: u32) -> Result<(), Box<dyn std::error::Error>> {
-    let file = std::fs::File::create(path)?;
-    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w, h);
-    enc.set_color(png::ColorType::Rgb);
-    enc.set_depth(png::BitDepth::Eight);
-    enc.set_compression(png::Compression::Best);
-    enc.set_adaptive_filter(png::AdaptiveFilterType::Adaptive);
-    let mut writer = enc.write_header()?;
-    writer.write_image_data(rgb)?;
-    writer.finish()?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -771,7 +744,7 @@ mod tests {
     #[test]
     fn folding_rebuilds_the_cycle_under_drifting_mains() {
         let cal = Calibration::builtin();
-        let fs = 1e6 / 1657.0;
+        let fs = ct_wire::profile::LAUNCHPAD.rate_hz();
         let n = (600.0 * fs) as usize;
         let mut phase = 0.0f64;
         let codes: Vec<u16> = (0..n)
@@ -810,7 +783,7 @@ mod tests {
         let l = 2048;
         let is: Vec<f64> = (0..l).map(|k| 3.0 * unit_shape(Shape::Smps, k as f64 / l as f64) / p.turns).collect();
         let v = model.steady_state(&is, 50.0).v_adc;
-        let fs = 1e6 / 122.0;
+        let fs = ct_wire::profile::FAST.rate_hz();
         let codes: Vec<u16> = (0..(5.0 * fs) as usize)
             .map(|k| (1023.0 * v[((k as f64 * 50.0 / fs).fract() * l as f64) as usize % l] / 2.5).round() as u16)
             .collect();

@@ -11,8 +11,10 @@ pub mod loads;
 pub mod report;
 pub mod stimulus;
 
-/// The firmware's link profiles (firmware/logic/src/profile.rs): name and sample rate.
-pub const PROFILES: [(&str, f64); 2] = [("launchpad", 1_000_000.0 / 1657.0), ("fast", 1_000_000.0 / 122.0)];
+/// The firmware's link profiles: name and sample rate (`ct_wire::profile`, which the firmware
+/// builds from).
+pub const PROFILES: [(&str, f64); 2] =
+    [("launchpad", ct_wire::profile::LAUNCHPAD.rate_hz()), ("fast", ct_wire::profile::FAST.rate_hz())];
 
 /// ADC full scale: the MSP430G2553's internal 2.5 V reference, 10 bits.
 pub const ADC_REF_MV: f64 = 2500.0;

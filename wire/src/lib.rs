@@ -10,6 +10,9 @@
 //! - [`frame`]: the payload, one kind byte then a fixed little-endian layout per kind;
 //! - [`pack`]: 10-bit ADC samples, four in five bytes;
 //! - [`cadence`]: when the device sends Info and Status frames between sample frames.
+//!
+//! Beside them, [`profile`]: the two build profiles' sample clocks (1 MHz / 1657 and
+//! 1 MHz / 122), defined once for the firmware and everything that samples at its rates.
 #![no_std]
 #![forbid(unsafe_code)]
 
@@ -21,6 +24,7 @@ pub mod checksum;
 pub mod frame;
 pub mod framing;
 pub mod pack;
+pub mod profile;
 
 pub use frame::{BuildProfile, Frame, FrameError, Info, ResetCause, Samples, Status};
 

@@ -1,65 +1,15 @@
-//! Shared by the firmware-in-the-loop tests and the figures bench: where the ELFs are, and
-//! decoding a run's bytes with the host's decoder and meter.
+//! Shared by the tests that run the release ELFs: where they are.
 #![allow(dead_code)]
 
 use std::path::PathBuf;
 
-use ct_emu::fil::{Profile, Run};
-use ct_host::calibration::Calibration;
-use ct_host::decoder::{DecodeError, Decoder};
-use ct_host::estimate::{EstimatorConfig, Reading};
-use ct_host::meter::{Event, Meter, Notice};
-use ct_wire::{Frame, Status};
+use ct_emu::fil::{self, Profile};
 
-/// The release ELF of `profile`: `$CT_FIRMWARE_DIR/ct-firmware-<profile>.elf`, by default
-/// firmware/target/ci/ (where `.ci/firmware.sh` and `.ci/emu.sh` copy the two builds).
+/// The release ELF of `profile` ([`fil::ci_elf_path`]).
 pub fn elf_path(profile: &Profile) -> PathBuf {
-    let dir = std::env::var_os("CT_FIRMWARE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../firmware/target/ci"));
-    dir.join(format!("ct-firmware-{}.elf", profile.name))
+    fil::ci_elf_path(profile)
 }
 
 pub fn elf(profile: &Profile) -> Vec<u8> {
-    let p = elf_path(profile);
-    std::fs::read(&p).unwrap_or_else(|e| {
-        panic!("{}: {e}; build the firmware first: bash .ci/emu.sh (or .ci/firmware.sh)", p.display())
-    })
-}
-
-/// What the host made of a run's line bytes.
-#[derive(Default, Debug)]
-pub struct Decoded {
-    pub infos: Vec<ct_wire::Info>,
-    pub statuses: Vec<Status>,
-    /// (first_index, codes) per Samples frame.
-    pub samples: Vec<(u32, Vec<u16>)>,
-    pub malformed: usize,
-    pub readings: Vec<Reading>,
-    pub notices: Vec<Notice>,
-}
-
-pub fn decode(run: &Run) -> Decoded {
-    let mut d = Decoded::default();
-    let mut dec = Decoder::new();
-    dec.received(&run.bytes);
-    loop {
-        match dec.decode() {
-            Ok(Frame::Info(i)) => d.infos.push(i),
-            Ok(Frame::Status(s)) => d.statuses.push(s),
-            Ok(Frame::Samples(s)) => d.samples.push((s.first_index, s.iter().collect())),
-            Err(DecodeError::NeedMoreBytes) => break,
-            Err(DecodeError::Malformed { .. }) => d.malformed += 1,
-        }
-    }
-    let mut meter = Meter::new(Calibration::builtin(), EstimatorConfig::default());
-    let mut events = Vec::new();
-    meter.bytes(&run.bytes, &mut |e| events.push(e)).expect("meter accepts the stream");
-    for e in events {
-        match e {
-            Event::Reading(r) => d.readings.push(r),
-            Event::Notice(n) => d.notices.push(n),
-        }
-    }
-    d
+    fil::ci_elf(profile).unwrap_or_else(|e| panic!("{e}"))
 }

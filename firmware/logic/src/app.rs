@@ -132,7 +132,7 @@ impl Streamer {
     // while they run, instead of permanently in `main`'s frame (RAM is 512 B).
     //
     // `lead`: send a lone delimiter first (at boot). It goes out after the frame is encoded,
-    // so the frame is in RAM by the first wait for the UART (firmware/ci/sim_boot.py looks
+    // so the frame is in RAM by the first wait for the UART (.ci/firmware/sim_boot.py looks
     // for it there).
     #[inline(never)]
     fn send_info<U: serial::Write<u8>, I: Idle>(

@@ -23,6 +23,7 @@
 //! 59.8-60.2 Hz.
 
 use ct_wire::cadence::Cadence;
+use ct_wire::profile as clock;
 use ct_wire::{BuildProfile, Info, ResetCause, PROTOCOL_VERSION, SAMPLE_BITS};
 
 use crate::regs::{bcsctl2, uca0};
@@ -111,7 +112,7 @@ pub const LAUNCHPAD: Profile = Profile {
     build: BuildProfile::Launchpad,
     dco: DcoCal::Mhz8,
     timer_id: 3,
-    ticks_per_sample: 1657,
+    ticks_per_sample: clock::LAUNCHPAD.ticks_per_sample,
     baud: 9600,
     uart: UartDivisor { br: 52, brs: 0, brf: 1, os16: true },
 };
@@ -126,12 +127,22 @@ pub const FAST: Profile = Profile {
     build: BuildProfile::Fast,
     dco: DcoCal::Mhz16,
     timer_id: 3,
-    ticks_per_sample: 122,
+    ticks_per_sample: clock::FAST.ticks_per_sample,
     baud: 250_000,
     uart: UartDivisor { br: 2, brs: 0, brf: 0, os16: true },
 };
 
+// The tick counts come from `ct_wire::profile`, the one definition every host-side user of
+// these rates shares; the timer clock is derived here from SMCLK and must agree with it.
+const _: () = assert!(LAUNCHPAD.timer_clock_hz() == clock::LAUNCHPAD.timer_clock_hz);
+const _: () = assert!(FAST.timer_clock_hz() == clock::FAST.timer_clock_hz);
+
 impl Profile {
+    /// The sample clock as `ct_wire::profile` defines it (the Info frame's two fields).
+    pub const fn sample_clock(&self) -> clock::SampleClock {
+        clock::SampleClock { timer_clock_hz: self.timer_clock_hz(), ticks_per_sample: self.ticks_per_sample }
+    }
+
     pub const fn timer_clock_hz(&self) -> u32 {
         SMCLK_HZ >> self.timer_id
     }

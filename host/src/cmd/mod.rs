@@ -12,11 +12,14 @@
 pub mod analyze;
 pub mod calibrate;
 pub mod export;
+// Live reading falls back to the virtual device when no port is given, so it comes with it.
+#[cfg(feature = "sim")]
 pub mod live;
 pub mod plot;
+#[cfg(feature = "sim")]
 pub mod virtual_device;
 
-#[cfg(test)]
+#[cfg(all(test, feature = "sim"))]
 pub(crate) mod fixtures;
 
 use std::path::PathBuf;
@@ -48,6 +51,7 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    #[cfg(feature = "sim")]
     #[error("loading {} into the emulator", path.display())]
     LoadFirmware {
         path: PathBuf,

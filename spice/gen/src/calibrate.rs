@@ -1,10 +1,13 @@
-//! Amplitude sweeps, table fitting and the simulate-then-invert accuracy check.
+//! Amplitude sweeps, table fitting, the table file's text and the simulate-then-invert
+//! accuracy check.
 
+use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Context, Result};
 
 use crate::model::{Adc, ModelParams};
+use crate::repo::ngspice_version;
 use crate::sim::{run_jobs, Job, Record};
 use crate::stimulus::Stimulus;
 use crate::table::{self, estimate_rms, Column, SweepPoint, Table};
@@ -99,6 +102,92 @@ pub fn target_pct(irms: f64) -> f64 {
     } else {
         5.0
     }
+}
+
+/// Text of a table with one column per fit. `interpolation` states how well the host's
+/// interpolation between the columns was found to work (or `None` for a single column).
+pub fn table_csv(
+    fits: &[Fitted],
+    params: &ModelParams,
+    adc: &Adc,
+    command: &str,
+    interpolation: Option<&str>,
+) -> String {
+    let hz_list = fits.iter().map(|f| table::fmt_hz(f.hz)).collect::<Vec<_>>().join(", ");
+    let required = [
+        (
+            "sensor",
+            format!(
+                "Efergy Smart CT ({} turns, Lm {} H, Rw {} ohm, {} ohm || 1N4001 + {} ohm)",
+                params.turns, params.lm_h, params.rw_ohm, params.rb_ohm, params.rk_ohm
+            ),
+        ),
+        (
+            "circuit",
+            format!(
+                "spice/interface.sub ({} V bias, in-line 1N4001, divider {} ohm / {} ohm, {} nF)",
+                params.vbias_v,
+                params.r1_ohm,
+                params.r2_ohm,
+                params.cadc_f * 1e9
+            ),
+        ),
+        ("adc_ref_mv", adc.vref_mv.to_string()),
+        ("adc_bits", adc.bits.to_string()),
+        ("source", format!("{command} ({}, {hz_list} Hz transients)", ngspice_version())),
+    ];
+    let extrapolated = fits
+        .iter()
+        .map(|f| match f.table.extrapolated_from() {
+            Some(c) => format!(
+                "{} Hz codes {c}..{} (above {:.1} A RMS)",
+                table::fmt_hz(f.hz),
+                adc.max_code(),
+                f.table.top_fitted_rms
+            ),
+            None => format!("{} Hz none", table::fmt_hz(f.hz)),
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let zero_code = fits.iter().map(|f| f.table.zero_code).max().unwrap_or(0);
+    let mains = if fits.len() > 1 {
+        format!(
+            "{hz_list} (one column each; the host interpolates linearly between the two columns \
+             bracketing the mains frequency it estimates, and uses the nearest column outside \
+             {}-{} Hz)",
+            table::fmt_hz(fits[0].hz),
+            table::fmt_hz(fits[fits.len() - 1].hz)
+        )
+    } else {
+        format!("{hz_list} (a single column: the host uses it at every frequency)")
+    };
+    let sweep = sweep_amplitudes();
+    let mut method = format!(
+        "each column fitted so that sqrt(2 * mean(amps[code]^2)) over whole cycles equals the \
+         true RMS of simulated sines at that column's frequency, {} A to {:.0} A RMS (6 % steps, \
+         1 A steps from 96 to 110 A, {} samples per cycle, code = round(1023 * V / Vref))",
+        sweep[0],
+        sweep.last().copied().unwrap_or(0.0),
+        FIT_PPC
+    );
+    if let Some(note) = interpolation {
+        let _ = write!(method, "; {note}");
+    }
+    method.push_str("; see spice/README.md");
+    let meta = [
+        ("zero_code", zero_code.to_string()),
+        ("mains_hz", mains),
+        ("model", format!("spice/models.lib + spice/efergy_ct.sub + spice/interface.sub; {params}")),
+        ("method", method),
+        (
+            "extrapolated",
+            format!(
+                "a linear extrapolation of the last fitted segment, above the highest unclipped level: {extrapolated}"
+            ),
+        ),
+    ];
+    let columns: Vec<Column> = fits.iter().map(Fitted::column).collect();
+    table::to_csv(&columns, &required, &meta)
 }
 
 #[cfg(test)]

@@ -1,28 +1,16 @@
 //! PNG figures for spice/README.md, drawn with plotters.
 //!
-//! Text is rendered with an embedded DejaVu Sans subset through plotters' `ab_glyph` feature, so
-//! no system font library is needed at run time (CI machines and headless boxes have none).
+//! Text is rendered with the embedded DejaVu Sans subset of `ct_plotkit` (shared with
+//! `ct-read plot`) through plotters' `ab_glyph` feature, so no system font library is needed
+//! at run time (CI machines and headless boxes have none).
 
 use std::path::Path;
-use std::sync::Once;
 
 use anyhow::{anyhow, Context, Result};
+use ct_plotkit::FAMILY;
 use plotters::prelude::*;
-use plotters::style::FontStyle;
 
 use crate::sim::Record;
-
-static FONT: &[u8] = include_bytes!("../assets/DejaVuSans-subset.ttf");
-static REGISTER: Once = Once::new();
-
-fn register_font() -> Result<()> {
-    let mut result = Ok(());
-    REGISTER.call_once(|| {
-        result = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT)
-            .map_err(|_| anyhow!("the embedded DejaVu Sans subset is not a valid font"));
-    });
-    result
-}
 
 const COLORS: [RGBColor; 6] = [
     RGBColor(31, 119, 180),
@@ -66,7 +54,7 @@ where
 {
     let (x0, x1, y0, y1) = bounds(series);
     let mut chart = ChartBuilder::on(area)
-        .caption(title, ("sans-serif", 17))
+        .caption(title, (FAMILY, 17))
         .margin(8)
         .x_label_area_size(38)
         .y_label_area_size(58)
@@ -76,7 +64,7 @@ where
         .configure_mesh()
         .x_desc(x_desc)
         .y_desc(y_desc)
-        .label_style(("sans-serif", 13))
+        .label_style((FAMILY, 13))
         .light_line_style(RGBColor(235, 235, 235))
         .draw()
         .map_err(|e| anyhow!("{e}"))?;
@@ -91,7 +79,7 @@ where
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)
-        .label_font(("sans-serif", 13))
+        .label_font((FAMILY, 13))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .draw()
@@ -101,7 +89,7 @@ where
 
 /// A figure of stacked panels, each `(title, x label, y label, series)`.
 pub fn stacked(path: &Path, height_per_panel: u32, panels: &[(String, String, String, Vec<Series>)]) -> Result<()> {
-    register_font()?;
+    ct_plotkit::register_font().map_err(|e| anyhow!(e))?;
     let (w, h) = (900u32, height_per_panel * panels.len() as u32);
     let mut rgb = vec![0u8; (w * h * 3) as usize];
     {
@@ -113,22 +101,7 @@ pub fn stacked(path: &Path, height_per_panel: u32, panels: &[(String, String, St
         }
         root.present().map_err(|e| anyhow!("{}: {e}", path.display()))?;
     }
-    write_png(path, &rgb, w, h)
-}
-
-/// Encode with the strongest compression: plotters' own PNG output is several times larger,
-/// and the figures are committed.
-fn write_png(path: &Path, rgb: &[u8], w: u32, h: u32) -> Result<()> {
-    let file = std::fs::File::create(path).with_context(|| path.display().to_string())?;
-    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w, h);
-    enc.set_color(png::ColorType::Rgb);
-    enc.set_depth(png::BitDepth::Eight);
-    enc.set_compression(png::Compression::Best);
-    enc.set_adaptive_filter(png::AdaptiveFilterType::Adaptive);
-    let mut writer = enc.write_header().with_context(|| path.display().to_string())?;
-    writer.write_image_data(rgb).with_context(|| path.display().to_string())?;
-    writer.finish().with_context(|| path.display().to_string())?;
-    Ok(())
+    ct_plotkit::write_png(path, &rgb, w, h).with_context(|| path.display().to_string())
 }
 
 /// The waveform figure for one load: primary current, then the three node voltages, over the

@@ -9,14 +9,17 @@
 //! * `spicegen table` — a table for another coil;
 //! * `spicegen loads` — goldens of non-periodic and unseen load classes (tests/golden/loads/).
 //!
-//! Everything goes through ngspice in batch mode; there are no hand steps.
+//! Each subcommand is a module of [`cmd`]. Everything goes through ngspice in batch mode; there
+//! are no hand steps.
 
 mod calibrate;
+mod cmd;
 mod figures;
 mod golden;
 mod loadgen;
 mod model;
 mod ngspice;
+mod repo;
 mod report;
 mod sensitivity;
 mod sim;
@@ -90,11 +93,11 @@ fn main() -> ExitCode {
     // Canonical, so messages name files as a reader would (no "spice/gen/../..").
     let root = root.canonicalize().unwrap_or(root);
     let result = match cli.cmd {
-        Cmd::All => report::all(&root).map(|()| true),
-        Cmd::Check { full } => report::check(&root, full),
-        Cmd::Table { lm, rw, hz, out } => report::custom_table(&root, lm, rw, &hz, &out),
-        Cmd::Sensitivity => sensitivity::run(&root).map(|()| true),
-        Cmd::Loads { only, out } => loadgen::run(&root, only.as_deref(), out.as_deref()).map(|()| true),
+        Cmd::All => cmd::all::run(&root).map(|()| true),
+        Cmd::Check { full } => cmd::check::run(&root, full),
+        Cmd::Table { lm, rw, hz, out } => cmd::table::run(&root, lm, rw, &hz, &out),
+        Cmd::Sensitivity => cmd::sensitivity::run(&root).map(|()| true),
+        Cmd::Loads { only, out } => cmd::loads::run(&root, only.as_deref(), out.as_deref()).map(|()| true),
     };
     match result.context("spicegen failed") {
         Ok(true) => ExitCode::SUCCESS,

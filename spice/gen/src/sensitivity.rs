@@ -1,5 +1,6 @@
 //! How readings move when the real sensor departs from the model, and what user calibration
-//! recovers (`spicegen sensitivity`, also run by `all`; writes spice/sensitivity.md).
+//! recovers: the study behind `spicegen sensitivity` (`cmd::sensitivity`, also run by `all`),
+//! which writes spice/sensitivity.md.
 //!
 //! Each perturbed chain (turns ratio, magnetizing inductance, winding resistance, 1N4001
 //! saturation current, bias) is simulated at 50 Hz sines of several currents. One steady-state
@@ -15,18 +16,16 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use ct_core::calibration::Calibration;
+use ct_core::estimate::EstimatorConfig;
+use ct_core::meter::Event;
+// The one use of `ct-host` left in spicegen (with `ct_host::replay::readings` below): the
+// user calibration and the replay of a recording, until their pure parts are in `ct-core`.
 use ct_host::calibrate::{calibrate, Evidence, Point};
-use ct_host::calibration::Calibration;
-use ct_host::estimate::EstimatorConfig;
-
-use ct_host::meter::Event;
-use rayon::prelude::*;
 
 use crate::calibrate::error_pct;
 use crate::model::{Adc, DiodeScale, ModelParams};
-use crate::report::{ngspice_version, Paths};
-use crate::sim::{run_jobs, Job, Record};
-use crate::stimulus::Stimulus;
+use crate::sim::Record;
 
 /// Currents studied (A RMS, 50 Hz sines); 0 A is added to show phantom readings.
 pub const SENS_AMPS: [f64; 5] = [0.5, 2.0, 10.0, 40.0, 95.0];
@@ -36,12 +35,13 @@ pub const CAL_AMPS: [f64; 2] = [2.0, 40.0];
 /// two-point gain curve (linear in log current between the points) misses the shape.
 pub const CAL_AMPS_3: [f64; 3] = [2.0, 10.0, 40.0];
 /// Sample rate of the synthetic recordings: the fast link profile's 1 MHz / 122.
-pub const RATE_HZ: f64 = 1_000_000.0 / 122.0;
+pub const RATE_HZ: f64 = ct_wire::profile::FAST.rate_hz();
 /// Length of each recording: three of the host's default 1 s windows.
 pub const RECORD_S: f64 = 3.0;
 /// Samples per simulated cycle (one steady-state cycle per run, tiled).
-const PPC: usize = 2000;
-const HZ: f64 = 50.0;
+pub const PPC: usize = 2000;
+/// Mains frequency of the study.
+pub const HZ: f64 = 50.0;
 
 /// One perturbed sensor.
 #[derive(Debug, Clone)]
@@ -120,22 +120,22 @@ fn host_reading(cal: &Calibration, path: &Path, cfg: EstimatorConfig) -> Result<
 }
 
 /// One sensor's outcome.
-struct Outcome {
+pub struct Outcome {
     /// Reading at 0 A (phantom current).
-    zero_a: f64,
+    pub zero_a: f64,
     /// Error (%) at each of [`SENS_AMPS`] with the default table, and whether it clipped.
-    before: Vec<(f64, bool)>,
+    pub before: Vec<(f64, bool)>,
     /// Error (%) at each current after the two-point calibration, or why it failed.
-    after: std::result::Result<Vec<f64>, String>,
+    pub after: std::result::Result<Vec<f64>, String>,
     /// The same after the three-point calibration.
-    after3: std::result::Result<Vec<f64>, String>,
+    pub after3: std::result::Result<Vec<f64>, String>,
     /// Calibration gains at the reference points (reference / reading before).
-    gains: Vec<f64>,
+    pub gains: Vec<f64>,
     /// Peak ADC input at the highest current, mV.
-    peak_mv: f64,
+    pub peak_mv: f64,
 }
 
-fn evaluate(v: &Variant, records: &[Record], base: &Calibration, adc: &Adc, dir: &Path) -> Result<Outcome> {
+pub fn evaluate(v: &Variant, records: &[Record], base: &Calibration, adc: &Adc, dir: &Path) -> Result<Outcome> {
     let cfg = EstimatorConfig::default();
     let mut paths: Vec<PathBuf> = Vec::new();
     for (k, rec) in records.iter().enumerate() {
@@ -180,150 +180,6 @@ fn evaluate(v: &Variant, records: &[Record], base: &Calibration, adc: &Adc, dir:
     let after3 = recalibrated(&CAL_AMPS_3);
     let peak_mv = records.last().map_or(f64::NAN, |r| r.adc_v.iter().copied().fold(f64::MIN, f64::max) * 1000.0);
     Ok(Outcome { zero_a, before, after, after3, gains, peak_mv })
-}
-
-/// Run the study and write spice/sensitivity.md.
-pub fn run(root: &Path) -> Result<()> {
-    let p = Paths::new(root);
-    let adc = Adc::default();
-    let base = Calibration::load(&p.table).with_context(|| "loading the default table")?;
-    let vars = variants(ModelParams::default());
-    let amps: Vec<f64> = std::iter::once(0.0).chain(SENS_AMPS).collect();
-    let jobs: Vec<Job> = vars
-        .iter()
-        .flat_map(|v| amps.iter().map(move |&irms| Job::new(v.params, Stimulus::Sine { irms, hz: HZ }, 1, PPC)))
-        .collect();
-    let records = run_jobs(&p.spice, &jobs, "sensitivity")?;
-    let tmp = tempfile::tempdir().context("temporary directory for the recordings")?;
-    let outcomes: Vec<Outcome> = vars
-        .par_iter()
-        .enumerate()
-        .map(|(k, v)| {
-            let dir = tmp.path().join(format!("v{k}"));
-            std::fs::create_dir_all(&dir).with_context(|| dir.display().to_string())?;
-            evaluate(v, &records[k * amps.len()..(k + 1) * amps.len()], &base, &adc, &dir)
-                .with_context(|| format!("sensor `{}`", v.label))
-        })
-        .collect::<Result<_>>()?;
-    let text = render(&vars, &outcomes);
-    eprint!("{text}");
-    std::fs::write(&p.sensitivity, text).with_context(|| p.sensitivity.display().to_string())
-}
-
-fn render(vars: &[Variant], outcomes: &[Outcome]) -> String {
-    let amps_hdr = SENS_AMPS.iter().map(|a| format!(" {a} A |")).collect::<String>();
-    let rule = "---|".repeat(SENS_AMPS.len());
-    let mut s = format!(
-        "# Sensitivity to the real sensor (generated)\n\nWritten by `cargo run -p spicegen --release -- \
-         sensitivity` (also run by `all`; {}) from the committed netlists and the committed default \
-         table; do not edit by hand. spice/README.md explains the model.\n\n\
-         **How.** Each sensor below differs from the model in one respect. Its chain is simulated \
-         at 50 Hz sines (10 cycles to settle, then one cycle at {PPC} points); the cycle is tiled \
-         into {RECORD_S} s of ADC codes at the fast link profile's {RATE_HZ:.1} Sa/s (asynchronous \
-         to the mains), written as a `t_s,code` CSV and read by the host library exactly as \
-         `ct-read analyze` does: `ct_host`'s estimator with the default table \
-         (calibration/efergy-default.csv, mains frequency estimated per 1 s window). Cells are the \
-         mean of the full windows.\n\n",
-        ngspice_version()
-    );
-    let _ = write!(
-        s,
-        "## Readings with the default table\n\nError in % of the true RMS; `0 A` is what the \
-         host reads with no current (a phantom reading if not 0); † = samples clipped at full \
-         scale (over-range flag); last column: peak ADC input at {} A (2500 mV = full \
-         scale).\n\n| sensor | 0 A |{amps_hdr} peak at {} A |\n|---|---|{rule}---|\n",
-        SENS_AMPS[SENS_AMPS.len() - 1],
-        SENS_AMPS[SENS_AMPS.len() - 1]
-    );
-    for (v, o) in vars.iter().zip(outcomes) {
-        let _ = write!(s, "| {} | {:.3} A |", v.label, o.zero_a);
-        for (e, clipped) in &o.before {
-            let _ = write!(s, " {}{} |", cell(*e), if *clipped { " †" } else { "" });
-        }
-        let _ = writeln!(s, " {:.0} mV |", o.peak_mv);
-    }
-    let desc = |amps: &[f64]| amps.iter().map(|a| format!("{a} A")).collect::<Vec<_>>().join(", ");
-    let cal_desc = desc(&CAL_AMPS);
-    let _ = write!(
-        s,
-        "\n## After a two-point user calibration ({cal_desc})\n\nEach sensor calibrated as a \
-         user would with `ct-read calibrate`: `ct_host::calibrate::calibrate` with the default \
-         table as the base and two reference points, the recordings at {cal_desc} \
-         (`Evidence::Recording`) with their true currents. It scales the table by a gain that is \
-         piecewise linear in log(current) through the points and constant outside them. Then \
-         every recording is read again through the new table. Error in % of the true RMS; \
-         `gain` = reference / reading before, at each point.\n\n| sensor |{amps_hdr} gain at {cal_desc} |\n|---|{rule}---|\n"
-    );
-    for (v, o) in vars.iter().zip(outcomes) {
-        let _ = write!(s, "| {} |", v.label);
-        row(&mut s, &o.after);
-        let gains = o.gains.iter().map(|g| format!("{g:.4}")).collect::<Vec<_>>().join(" / ");
-        let _ = writeln!(s, " {gains} |");
-    }
-    let cal3 = desc(&CAL_AMPS_3);
-    let _ = write!(
-        s,
-        "\n## After a three-point user calibration ({cal3})\n\nThe same with a third reference \
-         point above the knee.\n\n| sensor |{amps_hdr}\n|---|{rule}\n"
-    );
-    for (v, o) in vars.iter().zip(outcomes) {
-        let _ = write!(s, "| {} |", v.label);
-        row(&mut s, &o.after3);
-        s.push('\n');
-    }
-    // Readings squelched to 0 A (the signal stays within a few codes of the table's zero code)
-    // are reported separately from the errors.
-    let worst = |errs: Vec<f64>| errs.into_iter().filter(|e| *e > -99.99).map(f64::abs).fold(0.0, f64::max);
-    let perturbed = || outcomes.iter().skip(1);
-    let worst_before = worst(perturbed().flat_map(|o| o.before.iter().map(|b| b.0)).collect());
-    let worst_after = worst(perturbed().flat_map(|o| o.after.clone().unwrap_or_default()).collect());
-    let worst_after3 = worst(perturbed().flat_map(|o| o.after3.clone().unwrap_or_default()).collect());
-    let zeroed: Vec<String> = vars
-        .iter()
-        .zip(outcomes)
-        .flat_map(|(v, o)| {
-            SENS_AMPS
-                .iter()
-                .zip(&o.before)
-                .filter(|(_, b)| b.0 <= -99.99)
-                .map(move |(a, _)| format!("{} at {a} A", v.label))
-        })
-        .collect();
-    let worst_phantom = outcomes.iter().map(|o| o.zero_a).fold(0.0, f64::max);
-    let _ = writeln!(
-        s,
-        "\nOver the perturbed sensors, the worst error from {} A up (readings of 0 A left out) is \
-         {worst_before:.1} % with the default table, {worst_after:.1} % after the two-point and \
-         {worst_after3:.1} % after the three-point calibration. Read as 0 A with the default table \
-         (squelched: the signal stays within a few codes of the table's zero code): {}. The \
-         largest reading with no current is {worst_phantom:.3} A (a gain calibration cannot \
-         remove an offset).",
-        SENS_AMPS[0],
-        if zeroed.is_empty() { "none".to_owned() } else { zeroed.join("; ") }
-    );
-    s
-}
-
-/// An error cell; a reading of 0 A is named as such rather than shown as -100 %.
-fn cell(e: f64) -> String {
-    if e <= -99.99 {
-        "reads 0".into()
-    } else {
-        format!("{e:+.2}")
-    }
-}
-
-fn row(s: &mut String, errs: &std::result::Result<Vec<f64>, String>) {
-    match errs {
-        Ok(errs) => {
-            for e in errs {
-                let _ = write!(s, " {} |", cell(*e));
-            }
-        }
-        Err(why) => {
-            let _ = write!(s, " calibration failed: {why} |{}", " |".repeat(SENS_AMPS.len() - 1));
-        }
-    }
 }
 
 #[cfg(test)]

@@ -167,7 +167,7 @@ pub fn fit(zero_code: u32, max_code: u32, points: &[SweepPoint]) -> Result<Table
         };
         let peak_amps = group.iter().map(|p| p.irms * 2f64.sqrt()).fold(0.0, f64::max);
         let (lo, hi) = (last_amps, last_amps.max(peak_amps) * 4.0 + 1.0);
-        let y = ct_host::estimate::golden_section_max(|x| -objective(x), lo, hi, 1e-9 * (1.0 + hi.abs()));
+        let y = ct_core::estimate::golden_section_max(|x| -objective(x), lo, hi, 1e-9 * (1.0 + hi.abs()));
         knots.push((peak, y));
         top_fitted_rms = group.iter().map(|p| p.irms).fold(top_fitted_rms, f64::max);
     }
@@ -257,7 +257,8 @@ pub fn validate(amps: &[f64], max_code: u32) -> Result<(), String> {
 }
 
 /// Reads the columns of a table written by [`to_csv`] (one row per code from 0; metadata is
-/// skipped). The loader's own rules are checked separately, with `ct_host`'s parser.
+/// skipped). The loader's own rules are checked separately, with the host's parser
+/// (`ct_core::calibration`).
 pub fn parse_csv_columns(text: &str) -> Result<Vec<Column>, String> {
     let mut columns: Option<Vec<Column>> = None;
     for (n, line) in text.lines().enumerate().map(|(i, l)| (i + 1, l.trim())) {
@@ -431,8 +432,8 @@ mod tests {
     }
 
     /// What `to_csv` writes for fitted tables is what the host loads: every column obeys the
-    /// loader's rules (checked by `ct_host`'s own parser), and the host's interpolation between
-    /// columns is the one [`at_hz`] replicates.
+    /// loader's rules (checked by the host's own parser, `ct_core::calibration`), and the host's
+    /// interpolation between columns is the one [`at_hz`] replicates.
     #[test]
     fn written_tables_load_in_the_host_and_interpolate_the_same() {
         let a = fit(100, 1023, &sweep()).expect("fits").amps;
@@ -444,7 +445,7 @@ mod tests {
             assert_eq!(validate(&col.amps, 1023), Ok(()));
         }
         let text = to_csv(&cols, &required(10), &[("zero_code", "100".into())]);
-        let cal = ct_host::calibration::Calibration::parse(&text, "t.csv").expect("the host loads it");
+        let cal = ct_core::calibration::Calibration::parse(&text, "t.csv").expect("the host loads it");
         assert_eq!(cal.frequencies(), vec![45.0, 55.0, 65.0]);
         assert_eq!(cal.zero_code(), 100);
         let parsed = parse_csv_columns(&text).expect("parses");
@@ -464,7 +465,7 @@ mod tests {
         let mut bad = cols.clone();
         bad[1].amps[600] = bad[1].amps[599] - 1.0;
         assert!(validate(&bad[1].amps, 1023).is_err());
-        let err = ct_host::calibration::Calibration::parse(&to_csv(&bad, &required(10), &[]), "t.csv").unwrap_err();
+        let err = ct_core::calibration::Calibration::parse(&to_csv(&bad, &required(10), &[]), "t.csv").unwrap_err();
         assert!(err.to_string().contains("must be monotonic"), "{err}");
     }
 }

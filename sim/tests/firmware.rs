@@ -7,10 +7,10 @@
 
 mod common;
 
+use ct_core::meter::Notice;
 use ct_emu::fil::{self, Profile, FAST, LAUNCHPAD, PROFILES};
 use ct_golden::report::Target;
 use ct_golden::{manifest, Waveform};
-use ct_host::meter::Notice;
 
 /// Simulated seconds per run: Info, then three 1 s windows.
 const SECONDS: f64 = 3.6;
@@ -82,7 +82,7 @@ fn check_case(profile: &Profile, case: &str) -> f64 {
                 // A reading flagged `approx` (a waveform narrower than three sample spacings,
                 // such as this switch-mode supply on the 9600-baud link) is held to the bound
                 // stated for that flag.
-                let f = if r.flags.approx { ct_host::estimate::APPROX_BOUND } else { f };
+                let f = if r.flags.approx { ct_core::estimate::APPROX_BOUND } else { f };
                 let rel = r.irms_a / c.true_rms_a - 1.0;
                 assert!(rel.abs() <= f, "{what}: {} A for {} A ({:+.2} %)", r.irms_a, c.true_rms_a, rel * 100.0);
                 rel
@@ -189,7 +189,7 @@ fn a_starved_watchdog_resets_and_info_reports_it() {
     let (bytes, _) = ct_emu::uart_rx::receive(&after, LAUNCHPAD.baud);
     assert_eq!(bytes.first(), Some(&ct_wire::framing::DELIMITER), "a lone delimiter first");
     assert_ne!(bytes.get(1), Some(&ct_wire::framing::DELIMITER), "only one");
-    let mut dec = ct_host::decoder::Decoder::new();
+    let mut dec = ct_core::decoder::Decoder::new();
     dec.received(&bytes);
     match dec.decode() {
         Ok(ct_wire::Frame::Info(info)) => assert_eq!(info.reset_cause, ct_wire::ResetCause::Watchdog),
@@ -319,8 +319,8 @@ fn a_session_streams_the_same_bytes_as_a_batch_run() {
 /// meter reads the load's current.
 #[test]
 fn the_virtual_load_drives_the_emulated_firmware() {
-    use ct_host::calibration::Calibration;
-    use ct_host::sim::{DeviceProfile, Faults, Load, Shape, VirtualDevice};
+    use ct_core::calibration::Calibration;
+    use ct_sim::{DeviceProfile, Faults, Load, Shape, VirtualDevice};
     for (profile, device) in [(LAUNCHPAD, DeviceProfile::LAUNCHPAD), (FAST, DeviceProfile::FAST)] {
         let load = Load { amps: 7.0, mains_hz: 50.0, shape: Shape::Sine, step: None };
         let dev = VirtualDevice::new(device, load, Calibration::builtin().full_scale_code(), 0.3, Faults::default(), 1);
@@ -329,11 +329,11 @@ fn the_virtual_load_drives_the_emulated_firmware() {
         for _ in 0..35 {
             bytes.extend(s.advance(0.1).unwrap());
         }
-        let mut meter = ct_host::meter::Meter::new(Calibration::builtin(), Default::default());
+        let mut meter = ct_core::meter::Meter::new(Calibration::builtin(), Default::default());
         let mut amps = Vec::new();
         meter
             .bytes(&bytes, &mut |e| {
-                if let ct_host::meter::Event::Reading(r) = e {
+                if let ct_core::meter::Event::Reading(r) = e {
                     amps.push(r.irms_a)
                 }
             })

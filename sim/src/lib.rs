@@ -1,14 +1,27 @@
-//! The built-in virtual device: a simulated load, the sensor, and the firmware's framing,
-//! behind a real pseudo-terminal.
+//! `ct-sim`: the meter without hardware. The built-in virtual device (a simulated load, the
+//! sensor, and the firmware's framing) and the bridge that runs the real firmware ELF in the
+//! MSP430G2553 emulator, both behind a real pseudo-terminal.
 //!
 //! A load waveform (sine, switch-mode supply, phase-cut dimmer, optionally stepping) is turned
-//! into the ADC-input voltage by the clamp's dynamic model ([`crate::clamp_model::CtModel`],
+//! into the ADC-input voltage by the clamp's dynamic model ([`ct_core::clamp_model::CtModel`],
 //! validated against the SPICE goldens: magnetising inductance, diode network, interface),
 //! in its periodic steady state at each load level (the few-cycle transient after a step is
 //! not modelled), quantised with ADC noise, and framed exactly as the firmware frames it:
 //! same wire crate, same frame size, same Info/Status cadence. The bytes leave
 //! through a pty at no more than the profile's line rate, and `ct-read` reads them through the
-//! same serial-port code as hardware.
+//! same serial-port code as hardware. [`PtyDevice::start_firmware`] puts the emulated firmware
+//! (`ct_emu::fil::Session`) behind the same pty instead.
+//!
+//! # Why a crate of its own
+//!
+//! Rather than a module of `ct-host` behind a feature: the firmware-in-the-loop tests need the
+//! emulator, the virtual device and the host's meter together. Here they reach all three
+//! (`ct-emu`, this crate, `ct-core`) without a dependency cycle and without building
+//! `ct-host`'s CLI, SQLite or plotting; before, `ct-emu`'s tests depended on `ct-host`, which
+//! depended on `ct-emu`. Those tests (`sim/tests/firmware.rs`) and the firmware figures bench
+//! live here. `ct-host` re-exports this crate as `ct_host::sim` behind its `sim` feature
+//! (default-on, so `ct-read --simulate` works out of the box); with the feature off, `ct-host`
+//! depends on neither `ct-emu` nor `ct-firmware-logic`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -21,7 +34,7 @@ use ct_wire::frame::{self, Frame};
 use ct_wire::pack::pack4;
 use ct_wire::{framing, BuildProfile, Info, ResetCause, Status};
 
-use crate::clamp_model::{CtModel, CtParams};
+use ct_core::clamp_model::{CtModel, CtParams};
 pub use ct_core::load_shape::{unit_shape, Shape};
 
 /// Points per mains cycle of the precomputed ADC-input waveform.
@@ -403,7 +416,7 @@ impl Drop for PtyDevice {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::calibration::Calibration;
+    use ct_core::calibration::Calibration;
 
     /// As the firmware at boot: the garbage (if any), one lone delimiter, then the Info frame.
     #[test]

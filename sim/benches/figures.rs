@@ -1,7 +1,7 @@
 //! Firmware figures measured in the emulator, for the README: cycles per sample in the ADC10
 //! interrupt, CPU load at each profile's rate, the highest sample rate without drops, the
 //! stack high-water mark (RAM painted at power-on), flash and RAM use; and the emulator's
-//! speed. Needs the ELFs (`bash .ci/emu.sh`). Run: `cargo bench -p ct-emu --bench figures`.
+//! speed. Needs the ELFs (`bash .ci/emu.sh`). Run: `cargo bench -p ct-sim --bench figures`.
 
 #[path = "../tests/common/mod.rs"]
 mod common;

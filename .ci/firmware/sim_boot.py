@@ -267,7 +267,7 @@ def main():
     if at < 0:
         sys.exit(f"Info frame {want.hex()} not found in RAM:\n{ram.hex()}")
     # Lowest stack byte written: the first non-0xFF byte above .bss (a lower bound of the
-    # depth, for this path only; firmware/ci/stack.py gives the worst case).
+    # depth, for this path only; .ci/firmware/stack.py gives the worst case).
     low = next((a for a in range(ebss, 0x400) if ram[a - 0x200] != 0xFF), 0x400)
     print(f"mspdebug sim boot: reached LPM0 at 0x{pc.group(1)}; Info frame {want.hex()} "
           f"built at 0x{0x200 + at:04x}; stack reached 0x{low:04x} ({0x400 - low} B deep)")
