@@ -430,6 +430,32 @@ mod tests {
         }
     }
 
+    /// An identified clamp's metadata: both keys or neither, each in its range; the model's own
+    /// table is the table without the gain.
+    #[test]
+    fn clamp_metadata_is_validated_and_divides_out() {
+        let with = |extra: &str| GOOD.replace("# source: hand\n", &format!("# source: hand\n{extra}"));
+        let c = Calibration::parse(&with("# clamp_lm_h: 2.5\n# clamp_gain: 1.25\n"), "t.csv").unwrap();
+        assert_eq!(c.clamp(), Some(Clamp { lm_h: 2.5, gain: 1.25 }));
+        assert_eq!(c.lm_h(), 2.5);
+        let own = c.model_table().unwrap();
+        assert_eq!(own.lut_at(None), vec![0.0, 0.0, 4.0, 8.0]);
+        assert_eq!(own.clamp(), Some(Clamp { lm_h: 2.5, gain: 1.0 }));
+        assert!(Calibration::parse(GOOD, "t.csv").unwrap().model_table().is_none());
+        assert_eq!(Calibration::parse(GOOD, "t.csv").unwrap().lm_h(), 0.6);
+        for (extra, want) in [
+            ("# clamp_lm_h: 2.5\n", "t.csv:8: clamp_lm_h and clamp_gain go together"),
+            ("# clamp_lm_h: 0\n# clamp_gain: 1\n", "t.csv:9: clamp_lm_h `0` is not an inductance"),
+            ("# clamp_lm_h: 1\n# clamp_gain: 3\n", "t.csv:9: clamp_gain `3` is not a gain"),
+        ] {
+            let got = error_of(&with(extra));
+            assert!(got.starts_with(want), "want `{want}`, got `{got}`");
+        }
+        // The writer's text reloads to the same table.
+        let text = Calibration::text(&c.meta, &[], &[c.lut_at(None).iter().map(|&a| f64::from(a)).collect()]);
+        assert_eq!(Calibration::parse(&text, "t.csv").unwrap().lut_at(None), c.lut_at(None));
+    }
+
     #[test]
     fn shipped_table_is_valid() {
         let c = Calibration::builtin();

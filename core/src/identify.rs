@@ -507,7 +507,7 @@ pub fn mean_reading(cal: &Calibration, cfg: EstimatorConfig, rate_hz: f64, codes
 }
 
 /// Sample rate used to synthesise a sine for a bare reading (the fast profile's).
-const SYNTH_RATE_HZ: f64 = 1_000_000.0 / 122.0;
+const SYNTH_RATE_HZ: f64 = ct_wire::profile::FAST.rate_hz();
 
 /// A bare reading (`9.87=10.05`): what ct-read showed with the base table, modelled as the
 /// codes of a 50 Hz sine that the base table reads so, so that a new table is judged by what

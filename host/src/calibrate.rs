@@ -194,4 +194,55 @@ mod tests {
         assert!("x".parse::<Point>().unwrap_err().contains("expected FILE=AMPS"));
         assert!("1=-2".parse::<Point>().unwrap_err().contains("not a positive current"));
     }
+
+    /// Two recordings of resistive loads (code CSVs as `ct-read analyze` reads them) from a
+    /// clamp of 2 H, simulated by the clamp model: the files identify the clamp, the messages
+    /// say so, and the table written for it reads a third recording right where the built-in
+    /// one reads it 5 % high or more.
+    #[test]
+    fn two_recorded_files_identify_the_clamp() {
+        use ct_core::clamp_model::CtModel;
+        let model = CtModel::with_lm(2.0).unwrap();
+        let p = *model.params();
+        let rate = ct_wire::profile::FAST.rate_hz();
+        let csv = |rms: f64| -> String {
+            let n = 400;
+            let i_s: Vec<f64> = (0..n)
+                .map(|k| rms * std::f64::consts::SQRT_2 * (std::f64::consts::TAU * k as f64 / n as f64).sin() / p.turns)
+                .collect();
+            let v = model.steady_state(&i_s, 50.0).v_adc;
+            let mut text = String::from("t_s,code\n");
+            for k in 0..(3.0 * rate) as usize {
+                let x = ((k as f64 / rate * 50.0).fract() * n as f64) as usize % n;
+                let code = (f64::from(p.adc_full_scale) * v[x] / p.adc_ref_v).round();
+                text.push_str(&format!("{:.7},{code}\n", k as f64 / rate));
+            }
+            text
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, rms: f64| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, csv(rms)).unwrap();
+            path
+        };
+        let points = [(file("lamp.csv", 1.5), 1.5), (file("kettle.csv", 15.0), 15.0)]
+            .map(|(path, reference_a)| Point { evidence: Evidence::Recording(path), reference_a });
+        let mut said = Vec::new();
+        let cfg = EstimatorConfig::default();
+        let base = Calibration::builtin();
+        let out = calibrate(&base, &points, cfg, None, "mine.csv", |m| said.push(m.to_owned())).unwrap();
+        let fit = out.clamp.expect("identified");
+        assert!(fit.range_h.0 <= 2.0 && 2.0 <= fit.range_h.1, "{fit:?}");
+        assert!(said.iter().any(|m| m.contains("magnetizing inductance") && m.contains("identified")), "{said:?}");
+        assert!(out.text.contains("# clamp_lm_h: ") && out.text.contains("# clamp_gain: "));
+        let third = file("heater.csv", 6.0);
+        let read = |cal: &Calibration| {
+            Probe::Recording { path: third.clone(), reference_a: 6.0, rate: None, warning: Default::default() }
+                .read(cal, cfg)
+                .unwrap()
+        };
+        let (before, after) = (read(&base), read(&out.table));
+        assert!(before / 6.0 - 1.0 > 0.05, "the built-in model reads {before} A");
+        assert!((after / 6.0 - 1.0).abs() < 0.005, "the identified clamp reads {after} A");
+    }
 }
