@@ -263,13 +263,21 @@ impl Calibration {
     /// without the clamp's gain), which the dynamic methods take their corrections against.
     pub fn model_table(&self) -> Option<Calibration> {
         let clamp = self.clamp?;
-        let mut t = self.clone();
+        let mut t = self.scaled(1.0 / clamp.gain);
         t.name = format!("{} (the model's own, without the gain {})", self.name, clamp.gain);
-        t.clamp = Some(Clamp { gain: 1.0, ..clamp });
-        for c in &mut t.columns {
-            c.lut.iter_mut().for_each(|a| *a /= clamp.gain as f32);
-        }
         Some(t)
+    }
+
+    /// Every current times `gain` (the clamp's gain, when it has one, times it too): a table
+    /// for a clamp that reads `gain` times this one's.
+    pub fn scaled(&self, gain: f64) -> Calibration {
+        let mut t = self.clone();
+        t.name = format!("{} x {gain}", self.name);
+        t.clamp = self.clamp.map(|c| Clamp { gain: c.gain * gain, ..c });
+        for c in &mut t.columns {
+            c.lut.iter_mut().for_each(|a| *a *= gain as f32);
+        }
+        t
     }
 
     /// The text of a table in this format with `meta` and one column of amps per frequency in

@@ -265,25 +265,37 @@ impl CtModel {
         })
     }
 
-    /// The model with the default parameters but magnetizing inductance `lm` H: the built-in
-    /// one for the default inductance, else built once per process per inductance and cloned
-    /// (a calibration's search and every estimator of an identified clamp ask for the same few).
+    /// The model with the default parameters but magnetizing inductance `lm` H (see
+    /// [`CtModel::cached`]).
     pub fn with_lm(lm: f64) -> Result<CtModel, ModelError> {
-        if lm == CtParams::default().lm {
+        CtModel::cached(CtParams { lm, ..CtParams::default() })
+    }
+
+    /// The model for `p`: the built-in one for the defaults, else built once per process per
+    /// parameter set and cloned (a calibration's search, the estimators of an identified clamp
+    /// and a tracked bias ask for the same few).
+    pub fn cached(p: CtParams) -> Result<CtModel, ModelError> {
+        if p == CtParams::default() {
             return Ok(CtModel::builtin().clone());
         }
-        static MODELS: std::sync::Mutex<Vec<(u64, CtModel)>> = std::sync::Mutex::new(Vec::new());
+        static MODELS: std::sync::Mutex<Vec<(CtParams, CtModel)>> = std::sync::Mutex::new(Vec::new());
         let mut models = MODELS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some((_, m)) = models.iter().find(|(bits, _)| *bits == lm.to_bits()) {
+        if let Some((_, m)) = models.iter().find(|(q, _)| *q == p) {
             return Ok(m.clone());
         }
-        let m = CtModel::new(CtParams { lm, ..CtParams::default() })?;
-        // A bounded cache: a search visits a few dozen inductances once each.
+        let m = CtModel::new(p)?;
+        // A bounded cache: a search visits a few dozen parameter sets once each.
         if models.len() >= 64 {
             models.remove(0);
         }
-        models.push((lm.to_bits(), m.clone()));
+        models.push((p, m.clone()));
         Ok(m)
+    }
+
+    /// The unrounded ADC code with no primary current: the bias level through the in-line
+    /// diode and divider.
+    pub fn zero_level(&self) -> f64 {
+        self.steady_state(&[0.0; 8], 50.0).v_adc[0] * f64::from(self.p.adc_full_scale) / self.p.adc_ref_v
     }
 
     pub fn params(&self) -> &CtParams {

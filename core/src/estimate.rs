@@ -18,9 +18,11 @@ use crate::calibration::Calibration;
 use crate::clamp_model::{CtModel, CtParams};
 use crate::fold::{fold_where, widest_gap};
 use crate::inversion::Inverter;
+use crate::model_table::model_table_for;
 use crate::segment::{self, Cycles};
 use crate::transient::{self, POINTS};
 use crate::waveform_fit::{FitConfig, WaveformFitter};
+use crate::zero::{self, ZeroTracker};
 
 /// Lowest and highest mains frequency searched (the sensor is rated 45-65 Hz).
 pub const MAINS_HZ_RANGE: (f64, f64) = (45.0, 65.0);
@@ -161,6 +163,10 @@ pub struct Reading {
     /// Estimated mains frequency; `None` when the signal is too small to tell.
     pub hz: Option<f64>,
     pub flags: Flags,
+    /// The no-current level's offset from the table's, in ADC codes, as last measured on a
+    /// window at rest ([`zero`]); the codes were moved back by it, rounded, when within
+    /// [`zero::MAX_SHIFT`]. `None` until the load has rested once.
+    pub zero_offset_codes: Option<f64>,
 }
 
 /// Windowed estimator for one stream at a fixed sample rate.
@@ -207,6 +213,15 @@ pub struct Estimator {
     /// What the last window's classes found.
     window_changing: bool,
     window_approx: bool,
+    /// The table as given; `cal` is it, or its clamp's own table at a tracked bias.
+    base: Calibration,
+    /// The stream's no-current level, tracked where the load rests.
+    zero: ZeroTracker,
+    /// The no-current level the tables and model in use are for, codes.
+    zero_built_for: f64,
+    /// For a table not made from the model (level gains), the codes' shift onto its
+    /// no-current level: the bias is followed by moving the codes only.
+    code_shift: i32,
 }
 
 /// The clamp model the dynamic methods run for a table and settings: the magnetizing
@@ -319,6 +334,10 @@ impl Estimator {
             recent: Vec::new(),
             window_changing: false,
             window_approx: false,
+            base: cal.clone(),
+            zero: ZeroTracker::default(),
+            zero_built_for: f64::from(cal.zero_code()),
+            code_shift: 0,
         }
         .with_method(cal, cfg.method)
     }
@@ -356,6 +375,49 @@ impl Estimator {
     /// clamp's own factor too.
     fn table_fits_model(&self) -> bool {
         self.cfg.clamp_lm_h.is_none_or(|lm| (lm / self.cal.lm_h() - 1.0).abs() < 1e-9)
+    }
+
+    /// Zero tracking ([`zero`]): when the no-current level seen at rest has moved a code or
+    /// more from the one the tables and model in use are for, they are rebuilt for the bias
+    /// that level means (a table made from the model: the built-in one, or one identified for
+    /// a clamp), or the codes are moved by the offset (another table, whose model is unknown).
+    fn follow_zero(&mut self) {
+        let Some(level) = self.zero.level() else { return };
+        if (level - self.zero_built_for).abs() < 1.0 {
+            return;
+        }
+        self.zero_built_for = level;
+        let base_zero = self.base.zero_code();
+        let from_model = self.base.is_builtin() || self.base.clamp().is_some();
+        if !from_model {
+            let offset = (level - f64::from(base_zero)).round() as i32;
+            self.code_shift = if offset.abs() <= zero::MAX_SHIFT { offset } else { 0 };
+            return;
+        }
+        let table = CtParams { lm: self.base.lm_h(), ..CtParams::default() };
+        let vbias = zero::bias_for(level, base_zero, table).unwrap_or(table.vbias);
+        let own = model_table_for(CtParams { vbias, ..table });
+        let gain = self.base.clamp().map_or(1.0, |c| c.gain);
+        let cal = own.scaled(gain);
+        let lm = self.cfg.clamp_lm_h.unwrap_or(table.lm);
+        let model = CtModel::cached(CtParams { lm, vbias, ..CtParams::default() })
+            .unwrap_or_else(|_| CtModel::builtin().clone());
+        if self.inverter.is_some() {
+            self.inverter = Some(Box::new(Inverter::new(model.clone())));
+        }
+        if self.fitter.is_some() {
+            self.fitter = Some(Box::new(WaveformFitter::new(model, FitConfig::default())));
+        }
+        if self.cfg.method != Method::Table {
+            let cfg = EstimatorConfig { method: Method::Table, ..self.cfg };
+            self.reference = Some(Box::new(Estimator::new(&own, self.rate_hz, cfg)));
+        }
+        self.lut = cal.lut_at(None);
+        self.lut_hz = None;
+        self.zero_code = cal.zero_code();
+        self.cal = cal;
+        self.memo = None;
+        self.recent.clear();
     }
 
     pub fn rate_hz(&self) -> f64 {
@@ -743,6 +805,16 @@ impl Estimator {
 
     fn finish_window(&mut self) -> Reading {
         let n = self.codes.len();
+        let over_range = self.max_code >= self.full_scale;
+        if self.zero.observe(&self.codes) {
+            self.follow_zero();
+        }
+        if self.code_shift != 0 {
+            let (shift, full) = (self.code_shift, i32::from(self.full_scale));
+            let moved = |c: u16| (i32::from(c) - shift).clamp(0, full) as u16;
+            self.codes.iter_mut().for_each(|c| *c = moved(*c));
+            self.max_code = moved(self.max_code);
+        }
         let squelched = self.max_code <= self.zero_code.saturating_add(SQUELCH_CODES);
         let hz = if squelched { None } else { estimate_mains_hz(&self.codes, self.rate_hz, self.last_hz) };
         if hz.is_some() {
@@ -753,7 +825,6 @@ impl Estimator {
         let va = self.cfg.volts * irms_a;
         let watts = va * self.cfg.pf.unwrap_or(1.0);
         self.kwh += watts * duration_s / 3.6e6;
-        let over_range = self.max_code >= self.full_scale;
         let short = hz.is_some_and(|f| (n as f64) * f / self.rate_hz < MIN_CYCLES);
         let (changing, approx) = if squelched { (false, false) } else { (self.window_changing, self.window_approx) };
         let flags = Flags { over_range, gap: self.gap, low: irms_a < RATED_MIN_A, changing, approx, short };
@@ -768,6 +839,7 @@ impl Estimator {
             kwh: self.kwh,
             hz,
             flags,
+            zero_offset_codes: self.zero.level().map(|l| l - f64::from(self.base.zero_code())),
         };
         self.codes.clear();
         self.max_code = 0;
@@ -902,16 +974,6 @@ pub fn estimate_mains_hz<T: Copy + Into<f64>>(x: &[T], rate_hz: f64, hint: Optio
         re * re + im * im
     };
     let (lo, hi) = MAINS_HZ_RANGE;
-    // Mains frequency drifts by hundredths of a hertz per second, so with last window's value
-    // the peak is searched in +-0.5 Hz only; a result at the edge of that bracket means the
-    // hint was wrong, and the full search runs.
-    if let Some(h) = hint.filter(|h| (lo..=hi).contains(h)) {
-        let (a, b) = ((h - 0.5).max(lo), (h + 0.5).min(hi));
-        let f = golden_section_max(power, a, b, 1e-3);
-        if f - a > 0.01 && b - f > 0.01 {
-            return Some(f);
-        }
-    }
     // Coarse grid finer than half the Hann main lobe (2 / T), then golden-section refinement.
     let t = n as f64 / fs;
     let step = (0.5 / t).min(0.5);
@@ -923,6 +985,18 @@ pub fn estimate_mains_hz<T: Copy + Into<f64>>(x: &[T], rate_hz: f64, hint: Optio
         if p > best_p {
             best_f = f;
             best_p = p;
+        }
+    }
+    // Mains frequency drifts by hundredths of a hertz per second, so last window's value is
+    // refined within +-0.5 Hz, when the grid's peak is there: the bracket alone can hold a
+    // sidelobe of a tone outside it, which a wrong hint (a window with almost no signal)
+    // would then lock onto for good (a 50 Hz load once read at 45.56 Hz that way). A result at
+    // the bracket's edge, or well below the grid's peak, means the hint was wrong.
+    if let Some(h) = hint.filter(|h| (lo..=hi).contains(h) && (best_f - h).abs() <= 0.5 + step) {
+        let (a, b) = ((h - 0.5).max(lo), (h + 0.5).min(hi));
+        let f = golden_section_max(power, a, b, 1e-3);
+        if f - a > 0.01 && b - f > 0.01 && power(f) >= 0.5 * best_p {
+            return Some(f);
         }
     }
     Some(golden_section_max(power, (best_f - step).max(lo), (best_f + step).min(hi), 1e-3))
@@ -1041,8 +1115,10 @@ mod tests {
             let x = half_sine(10.0, f, fs, fs as usize, 0.3);
             let got = estimate_mains_hz(&x, fs, None).unwrap();
             assert!((got - f).abs() < 0.01, "fs {fs}: {got} vs {f}");
-            // A good hint gives the same answer; a wrong one (off by 3 Hz) is detected.
-            for hint in [f + 0.2, f - 3.0] {
+            // A good hint gives the same answer; a wrong one is detected, including one whose
+            // +-0.5 Hz bracket holds a sidelobe of the tone (4.5 Hz off: a hint left by a
+            // window with almost no signal once locked a 50 Hz load at 45.56 Hz).
+            for hint in [f + 0.2, f - 3.0, f - 4.5, f - 4.44, f + 4.5] {
                 let again = estimate_mains_hz(&x, fs, Some(hint)).unwrap();
                 assert!((again - f).abs() < 0.01, "fs {fs} hint {hint}: {again} vs {f}");
             }

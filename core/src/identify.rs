@@ -33,8 +33,9 @@
 //! point reproduces its reference.
 
 use crate::calibration::{code_in, Calibration};
-use crate::clamp_model::CtModel;
+use crate::clamp_model::CtParams;
 use crate::estimate::{golden_section_max, Estimator, EstimatorConfig, Method};
+use crate::model_table::{model_table_for, scale};
 
 /// One reference point: evidence of what the clamp saw, and the reference meter's RMS current.
 pub trait Reference {
@@ -266,143 +267,18 @@ pub fn identify_lm<R: Reference>(points: &[R], cfg: EstimatorConfig) -> Result<L
 /// The table for a clamp of inductance `lm` and `gain`: [`model_table`] times the gain, with
 /// the clamp in its metadata.
 fn clamp_table(builtin: &Calibration, lm: f64, gain: f64, name: &str, note: &str) -> (Calibration, String) {
-    let model = model_columns(builtin, lm);
+    let model = model_table_for(CtParams { lm, ..CtParams::default() });
     let mut meta = builtin.meta.clone();
     meta.insert("source".into(), format!("{note} (base: {} from {})", builtin.name, builtin.meta["source"]));
     meta.insert("clamp_lm_h".into(), format!("{lm:.6}"));
     meta.insert("clamp_gain".into(), format!("{gain:.6}"));
-    let columns: Vec<Vec<f64>> = model.iter().map(|c| c.iter().map(|a| a * gain).collect()).collect();
-    let text = Calibration::text(&meta, &builtin.frequencies(), &columns);
+    let freqs = model.frequencies();
+    let hzs: Vec<Option<f64>> = if freqs.is_empty() { vec![None] } else { freqs.iter().map(|&f| Some(f)).collect() };
+    let columns: Vec<Vec<f64>> =
+        hzs.iter().map(|&hz| model.lut_at(hz).iter().map(|&a| f64::from(a) * gain).collect()).collect();
+    let text = Calibration::text(&meta, &freqs, &columns);
     let table = Calibration::parse(&text, name).expect("a rescaled valid table is valid");
     (table, text)
-}
-
-/// The model's own table for a clamp of inductance `lm`: the built-in table rescaled, column
-/// by column, so that it reads sines of that clamp (simulated by [`CtModel`]) as it reads the
-/// built-in model's. The model's own departures from the SPICE netlist the built-in table was
-/// fitted to cancel in that ratio.
-pub fn model_table(lm: f64) -> Calibration {
-    let builtin = Calibration::builtin();
-    let columns = model_columns(&builtin, lm);
-    let mut meta = builtin.meta.clone();
-    meta.insert("clamp_lm_h".into(), format!("{lm:.6}"));
-    meta.insert("clamp_gain".into(), "1".into());
-    let text = Calibration::text(&meta, &builtin.frequencies(), &columns);
-    Calibration::parse(&text, &format!("the model's table for Lm {lm} H")).expect("a rescaled valid table is valid")
-}
-
-/// Sine levels the model table is fitted at, A RMS: 0.1 A to 100 A, a factor of 1.25 apart
-/// (the gain between two levels is interpolated; the ones that clip are left out).
-fn model_levels() -> impl Iterator<Item = f64> {
-    (0..=31).map(|k| 0.1 * 1.25f64.powi(k))
-}
-/// Points per simulated cycle.
-const MODEL_POINTS: usize = 400;
-
-fn model_columns(builtin: &Calibration, lm: f64) -> Vec<Vec<f64>> {
-    let freqs = builtin.frequencies();
-    let hzs: Vec<Option<f64>> = if freqs.is_empty() { vec![None] } else { freqs.iter().map(|&f| Some(f)).collect() };
-    let own = CtModel::builtin();
-    let clamp = CtModel::with_lm(lm).unwrap_or_else(|_| own.clone());
-    hzs.iter()
-        .map(|&hz| {
-            let lut = builtin.lut_at(hz);
-            let f = hz.unwrap_or(crate::calibration::UNKNOWN_MAINS_HZ);
-            let points: Vec<(Vec<f64>, f64)> = model_levels()
-                .filter_map(|a| {
-                    let reference = table_reading(&lut, &sine_codes(own, a, f)?);
-                    Some((sine_codes(&clamp, a, f)?, reference))
-                })
-                .collect();
-            fit_column(&lut, &points)
-        })
-        .collect()
-}
-
-/// The unrounded ADC codes of one steady cycle of a sine of `rms` A at `hz` through `model`,
-/// or `None` if it reaches full scale.
-fn sine_codes(model: &CtModel, rms: f64, hz: f64) -> Option<Vec<f64>> {
-    let p = *model.params();
-    let i_s: Vec<f64> = (0..MODEL_POINTS)
-        .map(|k| {
-            rms * std::f64::consts::SQRT_2 * (std::f64::consts::TAU * k as f64 / MODEL_POINTS as f64).sin() / p.turns
-        })
-        .collect();
-    let full = f64::from(p.adc_full_scale);
-    let codes: Vec<f64> = model.steady_state(&i_s, hz).v_adc.iter().map(|v| full * v / p.adc_ref_v).collect();
-    codes.iter().all(|&c| c < full - 1.0).then_some(codes)
-}
-
-/// What a table reads over whole cycles of unrounded codes: `sqrt(2 mean(table(code)^2))`
-/// (the negative half reads 0 A), with the table linear between codes.
-fn table_reading(lut: &[f32], codes: &[f64]) -> f64 {
-    let at = |c: f64| {
-        let c = c.clamp(0.0, (lut.len() - 1) as f64);
-        let i = (c.floor() as usize).min(lut.len() - 2);
-        let w = c - i as f64;
-        f64::from(lut[i]) * (1.0 - w) + f64::from(lut[i + 1]) * w
-    };
-    (2.0 * codes.iter().map(|&c| at(c).powi(2)).sum::<f64>() / codes.len().max(1) as f64).sqrt()
-}
-
-/// A column rescaled by level-dependent gains until it reads each point's codes as its
-/// reference (the knots' gains refined by their own remaining errors, as [`level_gains`]).
-fn fit_column(lut: &[f32], points: &[(Vec<f64>, f64)]) -> Vec<f64> {
-    let levels: Vec<f64> = points.iter().map(|(codes, _)| table_reading(lut, codes)).collect();
-    let mut order: Vec<usize> = (0..points.len()).collect();
-    order.sort_by(|&a, &b| levels[a].total_cmp(&levels[b]));
-    let mut knots: Vec<(f64, f64)> = order.iter().map(|&i| (levels[i], points[i].1 / levels[i])).collect();
-    let mut column = scale(lut, &knots);
-    for _ in 0..12 {
-        let col32: Vec<f32> = column.iter().map(|&a| a as f32).collect();
-        let mut worst = 0.0f64;
-        for (k, &i) in knots.iter_mut().zip(&order) {
-            let (codes, reference) = &points[i];
-            let e = reference / table_reading(&col32, codes);
-            worst = worst.max((e - 1.0).abs());
-            k.1 *= e;
-        }
-        if worst < 1e-4 {
-            break;
-        }
-        column = scale(lut, &knots);
-    }
-    column
-}
-
-/// Gain at current level `a` (A RMS-equivalent, as the base table reads it) through knots
-/// `(level, gain)` sorted by level: linear in log(level), constant outside.
-fn gain_at(knots: &[(f64, f64)], a: f64) -> f64 {
-    match knots {
-        [] => 1.0,
-        [(_, g)] => *g,
-        _ => {
-            if a <= knots[0].0 {
-                return knots[0].1;
-            }
-            if a >= knots[knots.len() - 1].0 {
-                return knots[knots.len() - 1].1;
-            }
-            let i = knots.partition_point(|k| k.0 <= a);
-            let ((a0, g0), (a1, g1)) = (knots[i - 1], knots[i]);
-            let w = (a.ln() - a0.ln()) / (a1.ln() - a0.ln());
-            g0 + (g1 - g0) * w
-        }
-    }
-}
-
-/// A column with every current multiplied by the gain at its level. Instantaneous current `i`
-/// is taken at level `i / sqrt(2)`, the RMS of a sine peaking there; the column stays
-/// monotonic even where the gain falls with level.
-fn scale(lut: &[f32], knots: &[(f64, f64)]) -> Vec<f64> {
-    let mut prev = 0.0f64;
-    lut.iter()
-        .map(|&a| {
-            let a = f64::from(a);
-            prev = (a * gain_at(knots, a / std::f64::consts::SQRT_2)).max(prev);
-            prev
-        })
-        .collect()
 }
 
 /// The base table rescaled by gains that depend on the level it reads (module doc, last
@@ -573,15 +449,8 @@ fn synth_sine_reading(cal: &Calibration, cfg: EstimatorConfig, target: f64) -> V
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn gain_interpolates_in_log_current() {
-        let k = [(1.0, 1.1), (100.0, 0.9)];
-        assert_eq!(gain_at(&k, 0.5), 1.1);
-        assert!((gain_at(&k, 10.0) - 1.0).abs() < 1e-12);
-        assert_eq!(gain_at(&k, 500.0), 0.9);
-        assert_eq!(gain_at(&[(5.0, 1.03)], 50.0), 1.03);
-    }
+    use crate::clamp_model::CtModel;
+    use crate::model_table::{sine_codes, MODEL_POINTS};
 
     /// A sensor that reads 4 % high at 2 A and 2 % low at 40 A (as a clamp with a different
     /// turns ratio and core might), given as bare readings: two reference points bring both
@@ -600,31 +469,6 @@ mod tests {
         assert!(out.text.contains("ct-read calibrate with 2 reference point(s)"));
         let again = Calibration::parse(&out.text, "new.csv").unwrap();
         assert_eq!(again.lut_at(Some(50.0)), out.table.lut_at(Some(50.0)));
-    }
-
-    /// The model's table for the model's own inductance is the built-in table (to the rescaling
-    /// fit's tolerance), and for a clamp of 2.9 H it reads that clamp's sines right where the
-    /// built-in table reads them far too high (checked against the model's sines directly,
-    /// an independent forward simulation).
-    #[test]
-    fn model_table_reads_its_clamps_sines() {
-        let builtin = Calibration::builtin();
-        let same = model_table(0.6);
-        let (a, b) = (builtin.lut_at(Some(50.0)), same.lut_at(Some(50.0)));
-        let worst = a.iter().zip(&b).filter(|(x, _)| **x > 0.5).map(|(x, y)| (y / x - 1.0).abs()).fold(0.0, f32::max);
-        assert!(worst < 0.002, "model table for 0.6 H departs from the built-in by {worst}");
-        let t = model_table(2.9);
-        let clamp = CtModel::with_lm(2.9).unwrap();
-        for hz in [50.0, 60.0] {
-            for a in [0.5, 3.0, 30.0] {
-                let codes = sine_codes(&clamp, a, hz).unwrap();
-                let own = table_reading(&builtin.lut_at(Some(hz)), &sine_codes(CtModel::builtin(), a, hz).unwrap());
-                let new = table_reading(&t.lut_at(Some(hz)), &codes);
-                let old = table_reading(&builtin.lut_at(Some(hz)), &codes);
-                assert!((new / own - 1.0).abs() < 0.003, "{hz} Hz {a} A: {new} vs {own}");
-                assert!(old / own - 1.0 > 0.05, "{hz} Hz {a} A: the built-in table should read it high ({old})");
-            }
-        }
     }
 
     /// Recordings of sines from a 2.9 H clamp with a 3 % higher gain (simulated by the model

@@ -17,8 +17,8 @@
 //! the binary only parses arguments and the commands are tested in-process.
 
 pub use ct_core::{
-    calibration, clamp_model, decoder, estimate, fold, inversion, load_shape, meter, samples, segment, transient,
-    waveform_fit,
+    calibration, clamp_model, decoder, estimate, fold, identify, inversion, load_shape, meter, samples, segment,
+    transient, waveform_fit, zero,
 };
 
 pub mod calibrate;

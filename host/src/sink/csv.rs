@@ -220,6 +220,7 @@ mod tests {
             kwh: 0.000318,
             hz: Some(50.01),
             flags: Flags { gap: true, ..Flags::default() },
+            zero_offset_codes: None,
         }
     }
 

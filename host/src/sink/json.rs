@@ -22,6 +22,7 @@ pub fn json_line(r: &Reading, wall: Option<SystemTime>) -> String {
         "flags": r.flags,
         "lost_samples": r.lost_samples,
         "samples": r.samples,
+        "zero_offset_codes": r.zero_offset_codes,
     });
     obj.to_string()
 }

@@ -221,6 +221,7 @@ mod tests {
             kwh: 0.0,
             hz: None,
             flags: Default::default(),
+            zero_offset_codes: None,
         };
         let e = fan.write(&r, None).unwrap_err();
         assert!(e.downcast_ref::<ProbeError>().is_some());

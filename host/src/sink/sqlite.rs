@@ -172,6 +172,7 @@ mod tests {
             kwh: 0.0003,
             hz: if t_s > 1.5 { Some(50.01) } else { None },
             flags: Flags { gap: t_s > 2.5, ..Flags::default() },
+            zero_offset_codes: None,
         }
     }
 

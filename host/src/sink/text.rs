@@ -12,8 +12,14 @@ pub fn text_line(r: &Reading, wall: Option<SystemTime>) -> String {
     let time = wall.map_or_else(|| format!("t={:>9.1} s", r.t_s), |w| iso_utc(w)[..19].to_string() + "Z");
     let hz = r.hz.map_or("  --.-- Hz".to_string(), |h| format!("{h:>6.2} Hz"));
     let flags = r.flags.to_text();
+    // The zero tracking's correction, once there is one to report (`ct_core::zero`).
+    let zero = match r.zero_offset_codes.map(f64::round) {
+        Some(o) if o.abs() > f64::from(crate::zero::MAX_SHIFT) => format!("  zero {o:+} codes (not corrected)"),
+        Some(o) if o != 0.0 => format!("  zero {o:+} codes"),
+        _ => String::new(),
+    };
     format!(
-        "{time}  {:>7} A  {:>7} W  {:>10} kWh  {hz}{}{flags}",
+        "{time}  {:>7} A  {:>7} W  {:>10} kWh  {hz}{}{flags}{zero}",
         significant(r.irms_a, 4),
         significant(r.watts, 4),
         format!("{:.5}", r.kwh),
