@@ -5,7 +5,8 @@
 //! * `spicegen check` — regenerates goldens (and with `--full` the table) in memory and fails on
 //!   drift from the committed files, or if the committed table misses the accuracy targets;
 //! * `spicegen sensitivity` — how readings with the default table move when the sensor departs
-//!   from the model, and what a two-point user calibration recovers (spice/sensitivity.md);
+//!   from the model, and what two or three resistive reference points identify and recover
+//!   (spice/sensitivity.md);
 //! * `spicegen table` — a table for another coil;
 //! * `spicegen loads` — goldens of non-periodic and unseen load classes (tests/golden/loads/).
 //!
@@ -71,8 +72,9 @@ enum Cmd {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Simulate perturbed sensors (turns ratio, Lm, Rw, diode spread, bias), read them with the
-    /// default table as the host does, calibrate each with two points, write spice/sensitivity.md.
+    /// Simulate perturbed sensors (turns ratio, Lm, Rw, diode spread, bias) at sines, a
+    /// switch-mode supply and a dimmer, read them with the default table as the host does,
+    /// identify each clamp from two and from three sines, write spice/sensitivity.md.
     Sensitivity,
     /// Goldens of load classes the estimator has not seen (burst-fire, inrush, steps, ramps,
     /// dimmers, other Lm, a mixed household record), sampled at both firmware rates, into

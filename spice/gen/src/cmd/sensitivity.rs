@@ -6,15 +6,16 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use ct_core::calibration::Calibration;
+use ct_core::identify::{self, LmFit};
 use rayon::prelude::*;
 
 use crate::model::{Adc, ModelParams};
 use crate::repo::{ngspice_version, Paths};
 use crate::sensitivity::{
-    evaluate, variants, Outcome, Variant, CAL_AMPS, CAL_AMPS_3, HZ, PPC, RATE_HZ, RECORD_S, SENS_AMPS,
+    evaluate, stimuli, target_for, variants, Calibrated, Outcome, Variant, CAL_AMPS, CAL_AMPS_3, DISTORTED_TARGET_PCT,
+    LOADS, PPC, RATE_HZ, RECORD_S, SENS_AMPS,
 };
 use crate::sim::{run_jobs, Job};
-use crate::stimulus::Stimulus;
 
 /// Run the study and write spice/sensitivity.md.
 pub fn run(root: &Path) -> Result<()> {
@@ -22,118 +23,280 @@ pub fn run(root: &Path) -> Result<()> {
     let adc = Adc::default();
     let base = Calibration::load(&p.table).with_context(|| "loading the default table")?;
     let vars = variants(ModelParams::default());
-    let amps: Vec<f64> = std::iter::once(0.0).chain(SENS_AMPS).collect();
-    let jobs: Vec<Job> = vars
-        .iter()
-        .flat_map(|v| amps.iter().map(move |&irms| Job::new(v.params, Stimulus::Sine { irms, hz: HZ }, 1, PPC)))
-        .collect();
+    let stims = stimuli()?;
+    let jobs: Vec<Job> =
+        vars.iter().flat_map(|v| stims.iter().map(move |s| Job::new(v.params, s.clone(), 1, PPC))).collect();
     let records = run_jobs(&p.spice, &jobs, "sensitivity")?;
-    let tmp = tempfile::tempdir().context("temporary directory for the recordings")?;
     let outcomes: Vec<Outcome> = vars
         .par_iter()
-        .enumerate()
-        .map(|(k, v)| {
-            let dir = tmp.path().join(format!("v{k}"));
-            std::fs::create_dir_all(&dir).with_context(|| dir.display().to_string())?;
-            evaluate(v, &records[k * amps.len()..(k + 1) * amps.len()], &base, &adc, &dir)
-                .with_context(|| format!("sensor `{}`", v.label))
-        })
+        .zip(records.par_chunks(stims.len()))
+        .map(|(v, recs)| evaluate(recs, &base, &adc).with_context(|| format!("sensor `{}`", v.label)))
         .collect::<Result<_>>()?;
     let text = render(&vars, &outcomes);
     eprint!("{text}");
     std::fs::write(&p.sensitivity, text).with_context(|| p.sensitivity.display().to_string())
 }
 
+/// Column headers of the recordings with current: the sines, then the distorted loads.
+fn headers() -> Vec<String> {
+    SENS_AMPS.iter().map(|a| format!("{a} A")).chain(LOADS.iter().map(|l| l.0.to_owned())).collect()
+}
+
 fn render(vars: &[Variant], outcomes: &[Outcome]) -> String {
-    let amps_hdr = SENS_AMPS.iter().map(|a| format!(" {a} A |")).collect::<String>();
-    let rule = "---|".repeat(SENS_AMPS.len());
+    let hdr = headers().iter().map(|h| format!(" {h} |")).collect::<String>();
+    let rule = "---|".repeat(headers().len());
+    let desc = |amps: &[f64]| amps.iter().map(|a| format!("{a} A")).collect::<Vec<_>>().join(", ");
+    let (cal2, cal3) = (desc(&CAL_AMPS), desc(&CAL_AMPS_3));
+    let top = SENS_AMPS[SENS_AMPS.len() - 1];
     let mut s = format!(
         "# Sensitivity to the real sensor (generated)\n\nWritten by `cargo run -p spicegen --release -- \
          sensitivity` (also run by `all`; {}) from the committed netlists and the committed default \
          table; do not edit by hand. spice/README.md explains the model.\n\n\
          **How.** Each sensor below differs from the model in one respect. Its chain is simulated \
-         at 50 Hz sines (10 cycles to settle, then one cycle at {PPC} points); the cycle is tiled \
-         into {RECORD_S} s of ADC codes at the fast link profile's {RATE_HZ:.1} Sa/s (asynchronous \
-         to the mains), written as a `t_s,code` CSV and read by the host library exactly as \
-         `ct-read analyze` does: `ct_host`'s estimator with the default table \
-         (calibration/efergy-default.csv, mains frequency estimated per 1 s window). Cells are the \
-         mean of the full windows.\n\n",
+         at 50 Hz sines and with two distorted loads, the loads goldens' switch-mode supply \
+         (`smps irms=3`, crest factor 3.5) and leading-edge dimmer firing at 90 degrees (`dimmer \
+         full=5.656854 fire=90`, 4 A RMS), all through the same perturbed chain (10 cycles to \
+         settle, then one cycle at {PPC} points). The cycle is tiled into {RECORD_S} s of ADC \
+         codes at the fast link profile's {RATE_HZ:.1} Sa/s (asynchronous to the mains) and read \
+         by ct-core's estimator exactly as `ct-read analyze` reads them: the default method \
+         with the default table (calibration/efergy-default.csv, mains frequency estimated per \
+         1 s window). Cells are the mean of the full windows, as errors in % of the true RMS. \
+         Each sensor is then calibrated as `ct-read calibrate` does (`ct_core::identify::calibrate`) \
+         from its own sine recordings at {cal2} (and at {cal3}) with their true currents, and \
+         every recording is read again through the table written: the reference sines are right \
+         by construction, the other sines and the distorted loads show what the identified \
+         clamp stands for.\n\n",
         ngspice_version()
     );
     let _ = write!(
         s,
-        "## Readings with the default table\n\nError in % of the true RMS; `0 A` is what the \
-         host reads with no current (a phantom reading if not 0); † = samples clipped at full \
-         scale (over-range flag); last column: peak ADC input at {} A (2500 mV = full \
-         scale).\n\n| sensor | 0 A |{amps_hdr} peak at {} A |\n|---|---|{rule}---|\n",
-        SENS_AMPS[SENS_AMPS.len() - 1],
-        SENS_AMPS[SENS_AMPS.len() - 1]
+        "## Readings with the default table\n\n`0 A` is what the host reads with no current (a \
+         phantom reading if not 0); † = samples clipped at full scale (over-range flag: the \
+         reading is a lower bound); `gain asked`: reference / reading at {cal2}; last column: \
+         peak ADC input at {top} A (2500 mV = full scale).\n\n\
+         | sensor | 0 A |{hdr} gain asked at {cal2} | peak at {top} A |\n|---|---|{rule}---|---|\n"
     );
     for (v, o) in vars.iter().zip(outcomes) {
         let _ = write!(s, "| {} | {:.3} A |", v.label, o.zero_a);
         for (e, clipped) in &o.before {
             let _ = write!(s, " {}{} |", cell(*e), if *clipped { " †" } else { "" });
         }
-        let _ = writeln!(s, " {:.0} mV |", o.peak_mv);
-    }
-    let desc = |amps: &[f64]| amps.iter().map(|a| format!("{a} A")).collect::<Vec<_>>().join(", ");
-    let cal_desc = desc(&CAL_AMPS);
-    let _ = write!(
-        s,
-        "\n## After a two-point user calibration ({cal_desc})\n\nEach sensor calibrated as a \
-         user would with `ct-read calibrate`: `ct_host::calibrate::calibrate` with the default \
-         table as the base and two reference points, the recordings at {cal_desc} \
-         (`Evidence::Recording`) with their true currents. It scales the table by a gain that is \
-         piecewise linear in log(current) through the points and constant outside them. Then \
-         every recording is read again through the new table. Error in % of the true RMS; \
-         `gain` = reference / reading before, at each point.\n\n| sensor |{amps_hdr} gain at {cal_desc} |\n|---|{rule}---|\n"
-    );
-    for (v, o) in vars.iter().zip(outcomes) {
-        let _ = write!(s, "| {} |", v.label);
-        row(&mut s, &o.after);
         let gains = o.gains.iter().map(|g| format!("{g:.4}")).collect::<Vec<_>>().join(" / ");
-        let _ = writeln!(s, " {gains} |");
+        let _ = writeln!(s, " {gains} | {:.0} mV |", o.peak_mv);
     }
-    let cal3 = desc(&CAL_AMPS_3);
     let _ = write!(
         s,
-        "\n## After a three-point user calibration ({cal3})\n\nThe same with a third reference \
-         point above the knee.\n\n| sensor |{amps_hdr}\n|---|{rule}\n"
+        "\n## What the reference points identify\n\nThe clamp `ct_core::identify` finds: the \
+         magnetizing inductance Lm that makes every reference point ask for the same gain, the \
+         range of Lm within which the points still agree to {} % (what two reference meters good \
+         to that allow; where no Lm brings them that close, the range shrinks to the best fit \
+         itself), the gain (the geometric mean of what the points ask at that Lm; the \
+         model's turns ratio over the clamp's for a plain ratio departure) and how far the \
+         points still disagree (RMS of their log gains, %). `true Lm` is the simulated clamp's; \
+         for the other departures there is no true Lm beyond the model's 0.6 H, and what is \
+         found is the Lm that best mimics them.\n\n\
+         | sensor | true Lm | {cal2}: Lm (range) | gain | spread | {cal3}: Lm (range) | gain | spread |\n\
+         |---|---|---|---|---|---|---|---|\n",
+        identify::REFERENCE_ACCURACY * 100.0
     );
     for (v, o) in vars.iter().zip(outcomes) {
-        let _ = write!(s, "| {} |", v.label);
-        row(&mut s, &o.after3);
-        s.push('\n');
+        let _ =
+            writeln!(s, "| {} | {} H | {} | {} |", v.label, v.params.lm_h, fit_cells(&o.after), fit_cells(&o.after3));
     }
-    // Readings squelched to 0 A (the signal stays within a few codes of the table's zero code)
-    // are reported separately from the errors.
-    let worst = |errs: Vec<f64>| errs.into_iter().filter(|e| *e > -99.99).map(f64::abs).fold(0.0, f64::max);
-    let perturbed = || outcomes.iter().skip(1);
-    let worst_before = worst(perturbed().flat_map(|o| o.before.iter().map(|b| b.0)).collect());
-    let worst_after = worst(perturbed().flat_map(|o| o.after.clone().unwrap_or_default()).collect());
-    let worst_after3 = worst(perturbed().flat_map(|o| o.after3.clone().unwrap_or_default()).collect());
-    let zeroed: Vec<String> = vars
-        .iter()
-        .zip(outcomes)
-        .flat_map(|(v, o)| {
-            SENS_AMPS
-                .iter()
-                .zip(&o.before)
-                .filter(|(_, b)| b.0 <= -99.99)
-                .map(move |(a, _)| format!("{} at {a} A", v.label))
+    for (title, cal, pick) in [
+        ("two-point", &cal2, (|o: &Outcome| &o.after) as fn(&Outcome) -> &std::result::Result<Calibrated, String>),
+        ("three-point", &cal3, |o: &Outcome| &o.after3),
+    ] {
+        let _ = write!(
+            s,
+            "\n## After the {title} calibration ({cal})\n\nEvery recording read again through the \
+             identified table (the estimator runs the model with the identified Lm). Targets: 1 % \
+             on sines from 1 A, 2 % at 0.5 A, {DISTORTED_TARGET_PCT} % on the distorted loads; \
+             **bold** = outside its target (a clipped reading is a lower bound and not judged).\
+             \n\n| sensor |{hdr}\n|---|{rule}\n"
+        );
+        for (v, o) in vars.iter().zip(outcomes) {
+            let _ = write!(s, "| {} |", v.label);
+            match pick(o) {
+                Ok(c) => {
+                    for (k, e) in c.errors.iter().enumerate() {
+                        let clipped = o.before[k].1;
+                        let text = format!("{}{}", cell(*e), if clipped { " †" } else { "" });
+                        if !clipped && e.abs() > target_for(k) && *e > -99.99 {
+                            let _ = write!(s, " **{text}** |");
+                        } else {
+                            let _ = write!(s, " {text} |");
+                        }
+                    }
+                }
+                Err(why) => {
+                    let _ = write!(s, " calibration failed: {why} |{}", " |".repeat(headers().len() - 1));
+                }
+            }
+            s.push('\n');
+        }
+    }
+    s.push_str(&conclusion(vars, outcomes));
+    s
+}
+
+/// The Lm (range), gain and spread cells of one calibration.
+fn fit_cells(c: &std::result::Result<Calibrated, String>) -> String {
+    match c {
+        Ok(Calibrated { clamp: Some(LmFit { lm_h, gain, spread, range_h, .. }), .. }) => {
+            format!("{lm_h:.3} H ({:.2}-{:.2} H) | {gain:.4} | {:.2} %", range_h.0, range_h.1, spread * 100.0)
+        }
+        Ok(Calibrated { clamp: None, .. }) => "not identified | | ".into(),
+        Err(why) => format!("failed: {why} | | "),
+    }
+}
+
+/// Worst |error| (%) of one calibration over the sines (clipped and squelched readings left
+/// out) and over each distorted load, and whether every judged reading meets its target.
+struct Worst {
+    sines: f64,
+    loads: Vec<f64>,
+    within: bool,
+}
+
+fn worst(errors: &[f64], before: &[(f64, bool)]) -> Worst {
+    let judged = |k: &usize| !before[*k].1 && errors[*k] > -99.99;
+    let n = SENS_AMPS.len();
+    let sines = (0..n).filter(judged).map(|k| errors[k].abs()).fold(0.0, f64::max);
+    let loads = (n..errors.len()).map(|k| errors[k].abs()).collect();
+    let within = (0..errors.len()).filter(judged).all(|k| errors[k].abs() <= target_for(k));
+    Worst { sines, loads, within }
+}
+
+/// What the study measured, in words: generated so that it stays true when the numbers move.
+fn conclusion(vars: &[Variant], outcomes: &[Outcome]) -> String {
+    let model = ModelParams::default();
+    let perturbed = || vars.iter().zip(outcomes).skip(1);
+    let lm_only = |v: &Variant| ModelParams { lm_h: model.lm_h, ..v.params } == model;
+    let names: Vec<&str> = LOADS.iter().map(|l| l.0).collect();
+    let fmt_worst = |w: &Worst| {
+        let loads = names.iter().zip(&w.loads).map(|(n, e)| format!("{n} {e:.1} %")).collect::<Vec<_>>().join(", ");
+        format!("sines {:.1} %, {loads}", w.sines)
+    };
+    // The worst of one calibration (`pick`) over the perturbed sensors that `keep` selects.
+    let overall = |keep: &dyn Fn(&Variant) -> bool, pick: &dyn Fn(&Outcome) -> Option<Vec<f64>>| -> String {
+        let chosen: Vec<&Outcome> = perturbed().filter(|(v, _)| keep(v)).map(|(_, o)| o).collect();
+        let ws: Vec<Worst> = chosen.iter().filter_map(|o| pick(o).map(|e| worst(&e, &o.before))).collect();
+        if ws.len() < chosen.len() {
+            return "(a calibration failed)".into();
+        }
+        fmt_worst(&Worst {
+            sines: ws.iter().map(|w| w.sines).fold(0.0, f64::max),
+            loads: (0..LOADS.len()).map(|k| ws.iter().map(|w| w.loads[k]).fold(0.0, f64::max)).collect(),
+            within: ws.iter().all(|w| w.within),
         })
-        .collect();
-    let worst_phantom = outcomes.iter().map(|o| o.zero_a).fold(0.0, f64::max);
+    };
+    let before = |o: &Outcome| Some(o.before.iter().map(|b| b.0).collect());
+    let after2 = |o: &Outcome| o.after.as_ref().ok().map(|c| c.errors.clone());
+    let after3 = |o: &Outcome| o.after3.as_ref().ok().map(|c| c.errors.clone());
+    let all = |_: &Variant| true;
+    let inductances =
+        perturbed().filter(|(v, _)| lm_only(v)).map(|(v, _)| format!("{}", v.params.lm_h)).collect::<Vec<_>>();
+
+    let mut s = String::from("\n## What two and three resistive points identify\n\n");
     let _ = writeln!(
         s,
-        "\nOver the perturbed sensors, the worst error from {} A up (readings of 0 A left out) is \
-         {worst_before:.1} % with the default table, {worst_after:.1} % after the two-point and \
-         {worst_after3:.1} % after the three-point calibration. Read as 0 A with the default table \
-         (squelched: the signal stays within a few codes of the table's zero code): {}. The \
-         largest reading with no current is {worst_phantom:.3} A (a gain calibration cannot \
-         remove an offset).",
-        SENS_AMPS[0],
-        if zeroed.is_empty() { "none".to_owned() } else { zeroed.join("; ") }
+        "Worst errors (clipped and squelched readings left out). Clamps that differ from the model \
+         only in Lm ({} H): with the default table {}; after the two-point calibration {}; after \
+         the three-point calibration {}. Over every perturbed sensor: with the default table {}; \
+         after two points {}; after three points {}.\n",
+        inductances.join(", "),
+        overall(&lm_only, &before),
+        overall(&lm_only, &after2),
+        overall(&lm_only, &after3),
+        overall(&all, &before),
+        overall(&all, &after2),
+        overall(&all, &after3),
+    );
+    // Per sensor: absorbed (every judged reading within target after two points) or not.
+    let mut absorbed = Vec::new();
+    let mut left = Vec::new();
+    for (v, o) in perturbed() {
+        let (Ok(c2), Ok(c3)) = (&o.after, &o.after3) else {
+            left.push(format!("{}: a calibration failed", v.label));
+            continue;
+        };
+        let (w2, w3) = (worst(&c2.errors, &o.before), worst(&c3.errors, &o.before));
+        let lm = |c: &Calibrated| c.clamp.map_or("no Lm".into(), |f| format!("Lm {:.2} H", f.lm_h));
+        if w2.within {
+            let gain = c2.clamp.map_or("-".into(), |f| format!("{:.4}", f.gain));
+            absorbed.push(format!("{}: {}, gain {gain}", v.label, lm(c2)));
+        } else {
+            left.push(format!(
+                "{}, taken for {}: after two points {}; after three {}{}",
+                v.label,
+                lm(c2),
+                fmt_worst(&w2),
+                fmt_worst(&w3),
+                if w3.within { " (within target)" } else { "" }
+            ));
+        }
+    }
+    let _ = writeln!(
+        s,
+        "**Absorbed** by the identified Lm and gain (every judged reading within its target after \
+         the two-point calibration, distorted loads included): {}.\n",
+        if absorbed.is_empty() { "none".into() } else { absorbed.join("; ") }
+    );
+    let _ = writeln!(
+        s,
+        "**Not absorbed** (some reading outside its target after two points; the worst errors \
+         after two and three points):\n"
+    );
+    for l in &left {
+        let _ = writeln!(s, "- {l}");
+    }
+    // Whether the points themselves tell: two points always fit two unknowns; a third can
+    // disagree with the best Lm and gain, which `ct-read calibrate` reports as the spread.
+    let spread = |o: &Outcome, three: bool| {
+        let c = if three { &o.after3 } else { &o.after };
+        c.as_ref().ok().and_then(|c| c.clamp).map_or(f64::NAN, |f| f.spread * 100.0)
+    };
+    let max2 = perturbed().map(|(_, o)| spread(o, false)).fold(0.0, f64::max);
+    let accuracy = identify::REFERENCE_ACCURACY * 100.0;
+    let (flagged, quiet): (Vec<_>, Vec<_>) = perturbed().partition(|(_, o)| spread(o, true) > accuracy);
+    let list_spread = |v: &[(&Variant, &Outcome)]| {
+        v.iter().map(|(v, o)| format!("{} {:.2} %", v.label, spread(o, true))).collect::<Vec<_>>()
+    };
+    let list = |v: &[String]| if v.is_empty() { "none".to_owned() } else { v.join("; ") };
+    let _ = writeln!(
+        s,
+        "\n**Whether the points tell.** Two points never reveal a departure that is not Lm: two \
+         points fit two unknowns, and their spread is at most {max2:.2} % for every sensor. With \
+         three points the spread exceeds the {accuracy} % the reference meters are assumed good to \
+         for: {}; it stays within it for: {}.",
+        list(&list_spread(&flagged)),
+        list(&list_spread(&quiet))
+    );
+    let clipped: Vec<String> = perturbed()
+        .flat_map(|(v, o)| {
+            headers().into_iter().zip(&o.before).filter(|(_, b)| b.1).map(move |(h, _)| format!("{} at {h}", v.label))
+        })
+        .collect();
+    let zeroed: Vec<String> = perturbed()
+        .flat_map(|(v, o)| {
+            headers()
+                .into_iter()
+                .zip(&o.before)
+                .filter(|(_, b)| b.0 <= -99.99)
+                .map(move |(h, _)| format!("{} at {h}", v.label))
+        })
+        .collect();
+    let phantoms: Vec<String> =
+        perturbed().filter(|(_, o)| o.zero_a >= 0.001).map(|(v, o)| format!("{} {:.3} A", v.label, o.zero_a)).collect();
+    let _ = writeln!(
+        s,
+        "\nClipped at full scale (left out above): {}. Read as 0 A with the default table \
+         (squelched: the signal stays within a few codes of the table's zero code): {}. Readings \
+         with no current of 1 mA or more (a gain calibration cannot remove an offset): {}.",
+        list(&clipped),
+        list(&zeroed),
+        list(&phantoms)
     );
     s
 }
@@ -144,18 +307,5 @@ fn cell(e: f64) -> String {
         "reads 0".into()
     } else {
         format!("{e:+.2}")
-    }
-}
-
-fn row(s: &mut String, errs: &std::result::Result<Vec<f64>, String>) {
-    match errs {
-        Ok(errs) => {
-            for e in errs {
-                let _ = write!(s, " {} |", cell(*e));
-            }
-        }
-        Err(why) => {
-            let _ = write!(s, " calibration failed: {why} |{}", " |".repeat(SENS_AMPS.len() - 1));
-        }
     }
 }
