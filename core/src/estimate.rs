@@ -590,11 +590,17 @@ impl Estimator {
         let of_cycle = &classes.of_cycle;
         let cycle_of: Vec<usize> = (0..n).map(|k| grid.of(k)).collect();
         let cycles = grid.count;
-        // A cycle is settled when the one before it holds the same load (the first whole
-        // cycle of the window is taken as settled: nothing is known before it).
-        let first_whole = classes.whole.iter().position(|&w| w).unwrap_or(0);
+        // A cycle is settled when the whole cycle before it holds the same load; in a steady
+        // window (one class) every whole cycle is. Where the load changes, the first whole
+        // cycle is not (nothing is known before it; the partial cycle before it is classed by
+        // a fraction of its samples): if it is the first of a burst (one cycle on, one off),
+        // its fold, inverted as if periodic, is a waveform shifted by the magnetizing
+        // transient, which then misread every on-cycle of the burst by 9 %.
+        let steady_window = classes.count() == 1;
         let settled: Vec<bool> = (0..cycles)
-            .map(|j| classes.whole[j] && (j == first_whole || (j > 0 && of_cycle[j - 1] == of_cycle[j])))
+            .map(|j| {
+                classes.whole[j] && (steady_window || j > 0 && classes.whole[j - 1] && of_cycle[j - 1] == of_cycle[j])
+            })
             .collect();
         let mut found: Vec<Option<(f64, Vec<f64>)>> = vec![None; classes.count()];
         for (c, found) in found.iter_mut().enumerate() {
