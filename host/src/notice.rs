@@ -11,8 +11,8 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::meter;
 use crate::load_shape::Shape;
+use crate::meter;
 
 /// How much a notice matters, for sinks that filter or route by it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
