@@ -1,12 +1,15 @@
-//! Wall-clock times for session times, from the receive times of the chunks of bytes.
+//! Wall-clock times for session times: one rule for live sessions and for replays of their
+//! captures, so that a reading gets the same `unix_ms` from both.
 //!
 //! Session time (what the timeline computes from the sample count) is mapped to wall time
 //! through the chunk of bytes being processed: a sample at session time `t` of a chunk whose
 //! last sample ends at `t_end` and which was received at `recv` was taken at about
 //! `recv - (t_end - t)`. Re-anchoring on every chunk follows the device clock's drift against
 //! the host's (the LaunchPad's DCO is good to about 1 %, 15 minutes a day) at the cost of the
-//! USB latency jitter, milliseconds. The mapping is deterministic, so re-exporting a capture
-//! gives the same timestamps, which is what lets database exports deduplicate.
+//! USB latency jitter, milliseconds. A live session applies this to the chunks as the port
+//! delivers them, and the capture records each of those chunks with the very receive time
+//! used, so replaying the capture repeats the computation exactly; re-exporting a capture
+//! gives the same timestamps too, which is what lets database exports deduplicate.
 
 use std::ops::Range;
 use std::time::SystemTime;
@@ -79,7 +82,7 @@ impl Monotonic {
     }
 }
 
-/// The meter with the host clock: readings with their wall time.
+/// The meter with the host clock: readings with their wall time, live or replayed.
 pub struct ClockedMeter {
     meter: Meter,
     clock: Clock,

@@ -9,7 +9,7 @@
 //! virtual device and the emulated firmware (the `ct-sim` crate, re-exported with the default
 //! `sim` feature); [`serial`] the port handling; [`input`] reads recorded streams and CSV
 //! files of raw codes. [`capture`] is the recording format (bytes with receive times),
-//! [`clock`] maps session time to wall-clock time through the receive times, and
+//! [`clock`] the one rule that gives readings their wall-clock time, live or replayed, and
 //! [`replay`] re-processes any recording (readings, or the timeline's runs of samples).
 //!
 //! Readings go to [`sink`]s (text, JSON, CSV, SQLite, each a [`sink::ReadingSink`]); everything
