@@ -1,7 +1,7 @@
 //! The meter's computation, with no I/O: what turns the device's bytes into readings.
 //!
 //! ```text
-//! bytes -> decoder (COBS frames) -> timeline (rate, gaps, restarts, session time)
+//! bytes -> decoder (COBS frames) -> timeline (rate, gaps, restarts, duplicates, session time)
 //! code rows ----------------------------^   |-> runs of samples: plots, the raw export
 //!                                           '-> meter: estimate (windows: mains frequency, RMS
 //!                                               by the chosen method, power, energy, flags)

@@ -164,11 +164,16 @@ mod tests {
 
     /// 112 samples of a half-wave sine (50 Hz at 8 kSa/s) starting at sample `index`.
     fn samples(index: u32, cal: &Calibration) -> Vec<u8> {
+        samples_of(index, 14.14, cal)
+    }
+
+    /// The same with a peak of `peak_a` amperes.
+    fn samples_of(index: u32, peak_a: f64, cal: &Calibration) -> Vec<u8> {
         let lut = cal.lut_at(Some(50.0));
         let codes: Vec<u16> = (0..112u32)
             .map(|k| {
                 let t = index.wrapping_add(k) as f64 / 8000.0;
-                let a = 14.14 * (std::f64::consts::TAU * 50.0 * t).sin();
+                let a = peak_a * (std::f64::consts::TAU * 50.0 * t).sin();
                 crate::calibration::code_in(&lut, a as f32, cal.zero_code())
             })
             .collect();
@@ -236,5 +241,90 @@ mod tests {
         for r in rs.iter().filter(|r| r.duration_s > 0.9) {
             assert!((r.irms_a / 10.0 - 1.0).abs() < 0.01, "{r:?}");
         }
+    }
+
+    /// Readings, notices and energy of a whole stream, finished.
+    fn run_to_end(stream: &[u8]) -> (Vec<Reading>, Vec<Notice>, f64) {
+        let cfg = EstimatorConfig { method: crate::estimate::Method::Table, ..EstimatorConfig::default() };
+        let mut m = Meter::new(Calibration::builtin(), cfg);
+        let (mut rs, mut ns) = (Vec::new(), Vec::new());
+        let mut out = |e| match e {
+            Event::Reading(r) => rs.push(r),
+            Event::Notice(n) => ns.push(n),
+        };
+        m.bytes(stream, &mut out).unwrap();
+        m.finish(&mut out);
+        (rs, ns, m.kwh())
+    }
+
+    /// Issue 11.3: 20 duplicated Samples frames in 60 s (some repeated at once, some a few
+    /// frames late) are dropped and counted; they are not taken for restarts, and the energy
+    /// and every reading are those of the clean stream (before: +6.1 % kWh and 20 restarts).
+    #[test]
+    fn duplicated_frames_are_dropped_not_counted_twice() {
+        let cal = Calibration::builtin();
+        let frames: Vec<Vec<u8>> = (0..60 * 8000 / 112).map(|k| samples(k * 112, &cal)).collect();
+        let mut clean = line(&Frame::Info(info(2500)));
+        let mut duplicated = clean.clone();
+        for (k, f) in frames.iter().enumerate() {
+            clean.extend(f);
+            duplicated.extend(f);
+            if k % 200 == 199 && k < 4000 {
+                // Every other one comes three frames late.
+                duplicated.extend(&frames[if k % 400 == 199 { k } else { k - 3 }]);
+            }
+        }
+        let (clean_rs, clean_ns, clean_kwh) = run_to_end(&clean);
+        let (rs, ns, kwh) = run_to_end(&duplicated);
+        assert_eq!(kwh, clean_kwh);
+        assert_eq!(rs, clean_rs);
+        let dups: Vec<&Notice> = ns.iter().filter(|n| matches!(n, Notice::Duplicate { .. })).collect();
+        assert_eq!(dups.len(), 20, "{ns:?}");
+        assert_eq!(dups[19], &Notice::Duplicate { first_index: 3996 * 112, samples: 112, frames_total: 20 });
+        let rest: Vec<&Notice> = ns.iter().filter(|n| !matches!(n, Notice::Duplicate { .. })).collect();
+        assert_eq!(rest, clean_ns.iter().collect::<Vec<_>>());
+    }
+
+    /// Duplicates are recognised across the 2^32 index wrap, in both directions.
+    #[test]
+    fn duplicates_across_the_index_wrap() {
+        let cal = Calibration::builtin();
+        let mut s = line(&Frame::Info(info(2500)));
+        let start = u32::MAX - 112 * 10 + 1;
+        for k in 0..20u32 {
+            s.extend(samples(start.wrapping_add(k * 112), &cal));
+            if k == 10 || k == 11 {
+                // The last frame before the wrap repeated after it, the first after it repeated.
+                s.extend(samples(start.wrapping_add((k - 1) * 112), &cal));
+            }
+        }
+        let (_, ns, _) = run_to_end(&s);
+        let firsts: Vec<u32> = ns
+            .iter()
+            .filter_map(|n| match n {
+                Notice::Duplicate { first_index, .. } => Some(*first_index),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(firsts, [start.wrapping_add(9 * 112), start.wrapping_add(10 * 112)], "{ns:?}");
+        assert!(!ns.iter().any(|n| matches!(n, Notice::Reset { .. } | Notice::Gap { .. })), "{ns:?}");
+    }
+
+    /// A device that restarts soon after the stream began repeats indices the receiver still
+    /// remembers, but not their samples: a restart, not a duplicate.
+    #[test]
+    fn an_early_restart_is_not_a_duplicate() {
+        let cal = Calibration::builtin();
+        let mut s = line(&Frame::Info(info(2500)));
+        for k in 0..5u32 {
+            s.extend(samples(k * 112, &cal));
+        }
+        for k in 0..100u32 {
+            s.extend(samples_of(k * 112, 5.0, &cal));
+        }
+        let (rs, ns, _) = run_to_end(&s);
+        assert!(ns.contains(&Notice::Reset { cause: None }), "{ns:?}");
+        assert!(!ns.iter().any(|n| matches!(n, Notice::Duplicate { .. })), "{ns:?}");
+        assert!((rs.last().unwrap().irms_a / (5.0 / 2f64.sqrt()) - 1.0).abs() < 0.02, "{rs:?}");
     }
 }

@@ -11,6 +11,9 @@
 //!   by when bytes arrived: a jump in the 32-bit sample index (wrapping at 2^32) advances it
 //!   by the missing samples, a device restart (index going back) continues where the stream
 //!   was, and a reconnection moves it to the host time of the reconnection, never backwards;
+//! - a Samples frame whose samples were all received already is a duplicate: it is dropped
+//!   and counted, neither taken for a restart nor counted twice (`wire/SPEC.md`, "Receiver
+//!   rules");
 //! - every loss is a [`Step::Break`] (a reading must not span it) and a [`Notice`].
 //!
 //! The meter ([`crate::meter::Meter`]) is this timeline feeding an estimator; plots and the
@@ -20,6 +23,11 @@ use ct_wire::{Frame, Info, ResetCause};
 
 use crate::calibration::Calibration;
 use crate::decoder::{DecodeError, Decoder, Malformed};
+
+/// Samples frames remembered to recognise a duplicate: 0.22 s of the fast link's default
+/// frames and 3 s of the LaunchPad's. A frame repeated later than that is taken for a
+/// restart.
+pub const DUPLICATE_HORIZON: usize = 16;
 
 /// Contiguous code rows are handed on in runs of at most this many samples.
 const ROW_RUN: usize = 4096;
@@ -40,6 +48,8 @@ pub enum Notice {
     Reset { cause: Option<ResetCause> },
     /// The device's cumulative overrun counter grew.
     Overrun { dropped_total: u32, new: u32 },
+    /// A Samples frame whose samples had all been received already was dropped.
+    Duplicate { first_index: u32, samples: u64, frames_total: u64 },
 }
 
 /// Consecutive samples, with no gap between them.
@@ -130,8 +140,13 @@ pub struct Timeline {
     /// The device's overrun counter from its last Status frame.
     dropped_total: Option<u32>,
     waiting_discarded: u64,
+    duplicate_frames: u64,
+    duplicate_samples: u64,
     /// Unpacked samples of the frame being handled.
     codes: [u16; ct_wire::MAX_SAMPLES_PER_FRAME],
+    /// The last [`DUPLICATE_HORIZON`] Samples frames accepted, a ring at `recent_next`.
+    recent: Box<[RecentFrame]>,
+    recent_next: usize,
     /// Code rows: time of the first row (session time 0) and of the previous row.
     row_t0: Option<f64>,
     row_prev: Option<f64>,
@@ -155,7 +170,11 @@ impl Timeline {
             started: false,
             dropped_total: None,
             waiting_discarded: 0,
+            duplicate_frames: 0,
+            duplicate_samples: 0,
             codes: [0; ct_wire::MAX_SAMPLES_PER_FRAME],
+            recent: vec![RecentFrame::EMPTY; DUPLICATE_HORIZON].into_boxed_slice(),
+            recent_next: 0,
             row_t0: None,
             row_prev: None,
             row_codes: Vec::new(),
@@ -194,6 +213,11 @@ impl Timeline {
     /// was found.
     pub fn frame_offset(&self) -> u64 {
         self.frame_offset
+    }
+
+    /// Duplicated frames dropped so far, and their samples.
+    pub fn duplicates(&self) -> (u64, u64) {
+        (self.duplicate_frames, self.duplicate_samples)
     }
 
     /// Feeds bytes from the line and hands on every step they complete. `out` returns `false`
@@ -327,6 +351,7 @@ impl Timeline {
         if rate_changed {
             self.rate_hz = Some(rate);
             self.next = None;
+            self.forget_recent();
             go &= out(Step::Rate(rate));
         }
         Ok(go)
@@ -358,19 +383,58 @@ impl Timeline {
                 go &= out(Step::Notice(Notice::Gap { lost_samples: lost, seconds }));
                 self.stream_index += lost;
                 self.t_end += seconds;
+            } else if ahead != 0 && self.was_received(first, n) {
+                self.duplicate_frames += 1;
+                self.duplicate_samples += n as u64;
+                return out(Step::Notice(Notice::Duplicate {
+                    first_index: first,
+                    samples: n as u64,
+                    frames_total: self.duplicate_frames,
+                }));
             } else if ahead != 0 {
                 // The index went back: the device restarted. Its Info frame (sent at boot)
                 // may have been lost, so this is detected from the index alone.
                 go &= out(Step::Break { lost: 0 });
                 go &= out(Step::Notice(Notice::Reset { cause: None }));
                 self.dropped_total = None;
+                self.forget_recent();
             }
         }
+        let slot = &mut self.recent[self.recent_next];
+        slot.first = first;
+        slot.n = n;
+        slot.codes[..n].copy_from_slice(&self.codes[..n]);
+        self.recent_next = (self.recent_next + 1) % DUPLICATE_HORIZON;
         go &= out(Step::Run(Run { t_s: self.t_end, index: self.stream_index, rate_hz: rate, codes: &self.codes[..n] }));
         self.next = Some(first.wrapping_add(n as u32));
         self.advance(n, rate);
         go
     }
+
+    /// Whether the frame in `self.codes[..n]`, starting at device index `first`, is one of
+    /// the frames accepted recently: same index, same samples. Comparing the samples, not only
+    /// the index, keeps a device that restarts soon after the stream began from being taken
+    /// for a repetition of its first frames.
+    fn was_received(&self, first: u32, n: usize) -> bool {
+        self.recent.iter().any(|f| f.n == n && f.first == first && f.codes[..n] == self.codes[..n])
+    }
+
+    fn forget_recent(&mut self) {
+        self.recent.fill(RecentFrame::EMPTY);
+    }
+}
+
+/// A Samples frame accepted, remembered to recognise its duplicate.
+#[derive(Clone)]
+struct RecentFrame {
+    first: u32,
+    /// Samples; 0 for an empty slot.
+    n: usize,
+    codes: [u16; ct_wire::MAX_SAMPLES_PER_FRAME],
+}
+
+impl RecentFrame {
+    const EMPTY: RecentFrame = RecentFrame { first: 0, n: 0, codes: [0; ct_wire::MAX_SAMPLES_PER_FRAME] };
 }
 
 /// A decoded frame, copied out of the decoder's buffer (samples go to `Timeline::codes`).

@@ -3,7 +3,7 @@
 //!
 //! Bytes from the serial port go through [`decoder::Decoder`] (COBS frames, resync on
 //! corruption) into [`timeline::Timeline`] (sample rate from Info frames, gaps, resets,
-//! session time), which [`meter::Meter`] feeds to an [`estimate::Estimator`] that
+//! duplicates, session time), which [`meter::Meter`] feeds to an [`estimate::Estimator`] that
 //! inverts each sample through a [`calibration::Calibration`] table and
 //! reports RMS current, power, energy and mains frequency per window. `sim` is the built-in
 //! virtual device and the emulated firmware (the `ct-sim` crate, re-exported with the default
