@@ -268,6 +268,27 @@ mod tests {
         );
     }
 
+    /// A `--rate` that is no sample rate is refused, also for a CSV whose time column would
+    /// give one (before, a timed CSV used it as given).
+    #[test]
+    fn a_rate_that_is_no_rate_is_refused() {
+        assert_eq!(
+            readings("t_s,code\n0,5\n0.001,6\n", Some(-5.0)).unwrap_err(),
+            "in.csv: --rate -5 is not a sample rate in Hz"
+        );
+        assert_eq!(readings("code\n5\n", Some(f64::NAN)).unwrap_err(), "in.csv: --rate NaN is not a sample rate in Hz");
+    }
+
+    /// Errors name the file's own line, after comments, blank lines and CRLF line ends (which
+    /// the `csv` crate's record positions miscount).
+    #[test]
+    fn errors_name_the_right_line() {
+        assert_eq!(
+            readings("# c\r\n\r\nt_s,code\r\n\r\n0.000,5\r\n  \r\n0.001,x\r\n", None).unwrap_err(),
+            "in.csv:7: code `x` is not an integer in 0..=1023"
+        );
+    }
+
     #[test]
     fn timed_rows_find_rate_and_gaps() {
         // 1000 Sa/s of a 50 Hz half-wave sine whose peak is code 1023 (92.3 A), with a hole.
