@@ -375,29 +375,33 @@ impl Timeline {
         let mut go = true;
         if let Some(next) = self.next {
             // Forward distance from the expected index, modulo 2^32.
-            let ahead = first.wrapping_sub(next);
-            if ahead != 0 && ahead < 1 << 31 {
-                let lost = ahead as u64;
-                let seconds = lost as f64 / rate;
-                go &= out(Step::Break { lost });
-                go &= out(Step::Notice(Notice::Gap { lost_samples: lost, seconds }));
-                self.stream_index += lost;
-                self.t_end += seconds;
-            } else if ahead != 0 && self.was_received(first, n) {
-                self.duplicate_frames += 1;
-                self.duplicate_samples += n as u64;
-                return out(Step::Notice(Notice::Duplicate {
-                    first_index: first,
-                    samples: n as u64,
-                    frames_total: self.duplicate_frames,
-                }));
-            } else if ahead != 0 {
-                // The index went back: the device restarted. Its Info frame (sent at boot)
-                // may have been lost, so this is detected from the index alone.
-                go &= out(Step::Break { lost: 0 });
-                go &= out(Step::Notice(Notice::Reset { cause: None }));
-                self.dropped_total = None;
-                self.forget_recent();
+            match first.wrapping_sub(next) {
+                0 => {}
+                ahead if ahead < 1 << 31 => {
+                    let lost = ahead as u64;
+                    let seconds = lost as f64 / rate;
+                    go &= out(Step::Break { lost });
+                    go &= out(Step::Notice(Notice::Gap { lost_samples: lost, seconds }));
+                    self.stream_index += lost;
+                    self.t_end += seconds;
+                }
+                _ if self.was_received(first, n) => {
+                    self.duplicate_frames += 1;
+                    self.duplicate_samples += n as u64;
+                    return out(Step::Notice(Notice::Duplicate {
+                        first_index: first,
+                        samples: n as u64,
+                        frames_total: self.duplicate_frames,
+                    }));
+                }
+                _ => {
+                    // The index went back: the device restarted. Its Info frame (sent at boot)
+                    // may have been lost, so this is detected from the index alone.
+                    go &= out(Step::Break { lost: 0 });
+                    go &= out(Step::Notice(Notice::Reset { cause: None }));
+                    self.dropped_total = None;
+                    self.forget_recent();
+                }
             }
         }
         let slot = &mut self.recent[self.recent_next];
