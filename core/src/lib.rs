@@ -1,9 +1,15 @@
 //! The meter's computation, with no I/O: what turns the device's bytes into readings.
 //!
 //! ```text
-//! bytes -> decoder (COBS frames) -> meter (timeline: rate, gaps, restarts, session time)
-//!       -> estimate (windows: mains frequency, RMS by the chosen method, power, energy, flags)
+//! bytes -> decoder (COBS frames) -> timeline (rate, gaps, restarts, duplicates, session time)
+//! code rows ----------------------------^   |-> runs of samples: plots, the raw export
+//!                                           '-> meter: estimate (windows: mains frequency, RMS
+//!                                               by the chosen method, power, energy, flags)
 //! ```
+//!
+//! Every source (a serial port, a capture, a recorded stream, a CSV of codes) goes through the
+//! one [`timeline::Timeline`], so readings, plots and exports of one recording share one time
+//! axis and one account of what was lost.
 //!
 //! The estimation rests on one model of the clamp ([`clamp_model`]) and on algorithms kept one
 //! per module, each with its theory and tests: [`fold`] (codes into phase bins), [`segment`]
@@ -25,8 +31,8 @@ pub mod least_squares;
 pub mod load_shape;
 pub mod meter;
 pub mod model_table;
-pub mod samples;
 pub mod segment;
+pub mod timeline;
 pub mod transient;
 pub mod waveform_fit;
 pub mod zero;

@@ -1,32 +1,14 @@
-//! The session: frames in, readings and notices out.
+//! The meter: the sample timeline feeding the estimator.
 //!
-//! Ties the decoder's frames to the estimator. It learns the sample rate from Info frames,
-//! refuses a calibration table made for another ADC set-up, extends the 32-bit sample index,
-//! and turns index jumps (overruns, corruption, disconnects) and device resets into flagged
-//! gaps, so that no reading silently spans missing data.
-
-use ct_wire::{Frame, Info, ResetCause};
+//! [`Timeline`] turns frames (or code rows) into timed runs of samples, breaks where samples
+//! were lost, and notices; the meter hands the runs to an [`Estimator`] made for the timeline's
+//! sample rate, ends its window at every break, so that no reading silently spans missing
+//! data, and carries the energy over when the rate changes.
 
 use crate::calibration::Calibration;
-use crate::decoder::{DecodeError, Decoder, Malformed};
 use crate::estimate::{Estimator, EstimatorConfig, Reading};
-
-/// Something the user should know, other than a reading.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Notice {
-    /// The first Info frame, or one that changed.
-    Device(Info),
-    /// Samples arrived before any Info frame; they cannot be used without the sample rate.
-    WaitingForInfo { discarded_samples: u64 },
-    /// Bytes that did not form a valid frame were skipped (stream offset after them).
-    Skipped { bytes: usize, reason: Malformed, offset: u64 },
-    /// Samples missing from the stream (overrun, corruption or disconnect).
-    Gap { lost_samples: u64, seconds: f64 },
-    /// The device restarted (sample index went back, or Info says so).
-    Reset { cause: Option<ResetCause> },
-    /// The device's cumulative overrun counter grew.
-    Overrun { dropped_total: u32, new: u32 },
-}
+pub use crate::timeline::Notice;
+use crate::timeline::{CodeRow, Step, Timeline, TimelineError};
 
 /// An event for the output layer.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,225 +17,118 @@ pub enum Event {
     Notice(Notice),
 }
 
-/// Errors that make the stream unusable as configured.
-#[derive(Debug, thiserror::Error)]
-pub enum MeterError {
-    #[error(
-        "the calibration table {table} is for a {tbits}-bit ADC with a {tref} mV reference, but the device \
-         reports {dbits} bits and {dref} mV"
-    )]
-    CalibrationMismatch { table: String, tbits: u8, tref: u16, dbits: u8, dref: u16 },
-    #[error("the device reports an invalid sample rate ({clock} Hz / {ticks} ticks)")]
-    BadRate { clock: u32, ticks: u16 },
-    #[error("the device speaks wire protocol {got}; this ct-read understands {want}")]
-    Protocol { got: u8, want: u8 },
+/// Turns a byte stream (or code rows) into events.
+pub struct Meter {
+    timeline: Timeline,
+    windows: Windows,
 }
 
-/// Turns a byte stream into events.
-pub struct Meter {
+/// The estimator side of the meter, apart from the timeline so that both can be borrowed at
+/// once.
+struct Windows {
     cal: Calibration,
     cfg: EstimatorConfig,
-    decoder: Decoder,
-    info: Option<Info>,
     est: Option<Estimator>,
-    /// Extended index of the next expected sample and the session time of that sample.
-    next: Option<(u64, f64)>,
-    /// The device's overrun counter from its last Status frame.
-    dropped_total: Option<u32>,
-    /// Unpacked samples of the frame being handled.
-    codes: [u16; ct_wire::MAX_SAMPLES_PER_FRAME],
-    waiting_discarded: u64,
-    /// Session time at the end of the last sample seen, where a new segment continues.
-    t_end: f64,
+    /// Energy of estimators replaced by a rate change.
     kwh: f64,
 }
 
 impl Meter {
     pub fn new(cal: Calibration, cfg: EstimatorConfig) -> Self {
-        Meter {
-            cal,
-            cfg,
-            decoder: Decoder::new(),
-            info: None,
-            est: None,
-            next: None,
-            dropped_total: None,
-            codes: [0; ct_wire::MAX_SAMPLES_PER_FRAME],
-            waiting_discarded: 0,
-            t_end: 0.0,
-            kwh: 0.0,
-        }
+        Meter { timeline: Timeline::new(&cal), windows: Windows { cal, cfg, est: None, kwh: 0.0 } }
+    }
+
+    /// A meter for the rows of a CSV of codes taken at `rate_hz` ([`Meter::code_row`]).
+    pub fn for_code_rows(cal: Calibration, cfg: EstimatorConfig, rate_hz: f64) -> Result<Self, TimelineError> {
+        Ok(Meter {
+            timeline: Timeline::for_code_rows(&cal, rate_hz)?,
+            windows: Windows { cal, cfg, est: None, kwh: 0.0 },
+        })
     }
 
     pub fn calibration(&self) -> &Calibration {
-        &self.cal
+        &self.windows.cal
     }
 
-    pub fn info(&self) -> Option<&Info> {
-        self.info.as_ref()
+    pub fn info(&self) -> Option<&ct_wire::Info> {
+        self.timeline.info()
+    }
+
+    /// The timeline, for its session time ([`Timeline::t_end`]) and counts.
+    pub fn timeline(&self) -> &Timeline {
+        &self.timeline
     }
 
     /// Energy so far, kWh.
     pub fn kwh(&self) -> f64 {
-        self.est.as_ref().map_or(self.kwh, Estimator::kwh)
+        self.windows.est.as_ref().map_or(self.windows.kwh, Estimator::kwh)
     }
 
     /// Feeds bytes from the line and reports everything they complete.
-    pub fn bytes(&mut self, bytes: &[u8], out: &mut impl FnMut(Event)) -> Result<(), MeterError> {
-        self.decoder.received(bytes);
-        loop {
-            // The frame borrows the decoder; copy out what is needed before handling it.
-            let frame = match self.decoder.decode() {
-                Ok(Frame::Info(i)) => Pending::Info(i),
-                Ok(Frame::Status(s)) => Pending::Status(s),
-                Ok(Frame::Samples(s)) => {
-                    let n = ct_wire::pack::unpack_into(s.packed, &mut self.codes);
-                    Pending::Samples(s.first_index, n)
-                }
-                Err(DecodeError::NeedMoreBytes) => return Ok(()),
-                Err(DecodeError::Malformed { skipped, reason }) => {
-                    let offset = self.decoder.stream_offset();
-                    out(Event::Notice(Notice::Skipped { bytes: skipped, reason, offset }));
-                    continue;
-                }
-            };
-            self.frame(frame, out)?;
-        }
+    pub fn bytes(&mut self, bytes: &[u8], out: &mut impl FnMut(Event)) -> Result<(), TimelineError> {
+        let w = &mut self.windows;
+        self.timeline.bytes(bytes, &mut |step| w.step(step, out))?;
+        Ok(())
+    }
+
+    /// Feeds one row of a CSV of codes (a meter made by [`Meter::for_code_rows`]).
+    pub fn code_row(&mut self, row: CodeRow, out: &mut impl FnMut(Event)) {
+        let w = &mut self.windows;
+        self.timeline.code_row(row, &mut |step| w.step(step, out));
     }
 
     /// The link went away (unplugged): finish the window in progress. Whatever comes next
     /// starts a new segment, its gap measured by `reconnected`.
     pub fn disconnected(&mut self, out: &mut impl FnMut(Event)) {
-        if let Some(est) = &mut self.est {
+        if let Some(est) = &mut self.windows.est {
             est.flush(&mut |r| out(Event::Reading(r)));
         }
-        self.decoder = Decoder::new();
+        self.timeline.disconnected();
     }
 
     /// The link is back at session time `t_s` (host clock); the time in between is a gap.
-    /// Session time never goes backwards, even if the device's clock ran fast.
     pub fn reconnected(&mut self, t_s: f64, out: &mut impl FnMut(Event)) {
-        if let Some((_, t_next)) = self.next.take() {
-            let t_s = t_s.max(t_next);
-            let seconds = t_s - t_next;
-            let lost = self.est.as_ref().map_or(0, |e| (seconds * e.rate_hz()).round() as u64);
-            out(Event::Notice(Notice::Gap { lost_samples: lost, seconds }));
-            if let Some(est) = &mut self.est {
-                est.gap(lost, &mut |r| out(Event::Reading(r)));
-            }
-            self.t_end = t_s;
-        }
+        let w = &mut self.windows;
+        self.timeline.reconnected(t_s, &mut |step| w.step(step, out));
     }
 
     /// End of input: emit the partial window.
     pub fn finish(&mut self, out: &mut impl FnMut(Event)) {
-        if let Some(est) = &mut self.est {
+        let w = &mut self.windows;
+        self.timeline.finish(&mut |step| w.step(step, out));
+        if let Some(est) = &mut self.windows.est {
             est.flush(&mut |r| out(Event::Reading(r)));
         }
     }
-
-    fn frame(&mut self, frame: Pending, out: &mut impl FnMut(Event)) -> Result<(), MeterError> {
-        match frame {
-            Pending::Info(info) => self.on_info(info, out),
-            Pending::Status(s) => {
-                if let Some(prev) = self.dropped_total {
-                    if s.dropped_total > prev {
-                        out(Event::Notice(Notice::Overrun {
-                            dropped_total: s.dropped_total,
-                            new: s.dropped_total - prev,
-                        }));
-                    }
-                }
-                self.dropped_total = Some(s.dropped_total);
-                Ok(())
-            }
-            Pending::Samples(first_index, n) => {
-                let codes = self.codes;
-                self.on_samples(first_index, &codes[..n], out);
-                Ok(())
-            }
-        }
-    }
-
-    fn on_info(&mut self, info: Info, out: &mut impl FnMut(Event)) -> Result<(), MeterError> {
-        if info.protocol_version != ct_wire::PROTOCOL_VERSION {
-            return Err(MeterError::Protocol { got: info.protocol_version, want: ct_wire::PROTOCOL_VERSION });
-        }
-        if info.adc_bits != self.cal.adc_bits || info.adc_ref_mv != self.cal.adc_ref_mv {
-            return Err(MeterError::CalibrationMismatch {
-                table: self.cal.name.clone(),
-                tbits: self.cal.adc_bits,
-                tref: self.cal.adc_ref_mv,
-                dbits: info.adc_bits,
-                dref: info.adc_ref_mv,
-            });
-        }
-        if info.ticks_per_sample == 0 || info.timer_clock_hz == 0 {
-            return Err(MeterError::BadRate { clock: info.timer_clock_hz, ticks: info.ticks_per_sample });
-        }
-        if self.info == Some(info) {
-            return Ok(());
-        }
-        let rate_changed = self.info.is_none_or(|old| old.sample_rate_hz() != info.sample_rate_hz());
-        self.info = Some(info);
-        out(Event::Notice(Notice::Device(info)));
-        if rate_changed {
-            if let Some(mut old) = self.est.take() {
-                old.flush(&mut |r| out(Event::Reading(r)));
-                self.kwh = old.kwh();
-            }
-            let mut est = Estimator::new(&self.cal, info.sample_rate_hz(), self.cfg);
-            est.set_kwh(self.kwh);
-            self.est = Some(est);
-            self.next = None;
-        }
-        Ok(())
-    }
-
-    fn on_samples(&mut self, first_index: u32, codes: &[u16], out: &mut impl FnMut(Event)) {
-        let Some(est) = &mut self.est else {
-            self.waiting_discarded += codes.len() as u64;
-            out(Event::Notice(Notice::WaitingForInfo { discarded_samples: self.waiting_discarded }));
-            return;
-        };
-        let rate = est.rate_hz();
-        let (index, t) = match self.next {
-            None => (first_index as u64, self.t_end),
-            Some((next, t_next)) => {
-                // Forward distance from the expected index, modulo 2^32.
-                let ahead = first_index.wrapping_sub(next as u32);
-                if ahead == 0 {
-                    (next, t_next)
-                } else if ahead < 1 << 31 {
-                    let lost = ahead as u64;
-                    est.gap(lost, &mut |r| out(Event::Reading(r)));
-                    let seconds = lost as f64 / rate;
-                    out(Event::Notice(Notice::Gap { lost_samples: lost, seconds }));
-                    (next + lost, t_next + seconds)
-                } else {
-                    // The index went back: the device restarted. Its Info frame (sent at boot)
-                    // may have been lost, so this is detected from the index alone.
-                    est.gap(0, &mut |r| out(Event::Reading(r)));
-                    out(Event::Notice(Notice::Reset { cause: None }));
-                    self.dropped_total = None;
-                    (first_index as u64, t_next)
-                }
-            }
-        };
-        est.push(t, codes, &mut |r| out(Event::Reading(r)));
-        let n = codes.len() as u64;
-        let t_after = t + n as f64 / rate;
-        self.next = Some((index + n, t_after));
-        self.t_end = t_after;
-    }
 }
 
-/// A decoded frame, copied out of the decoder's buffer (samples go to `Meter::codes`).
-enum Pending {
-    Info(Info),
-    Status(ct_wire::Status),
-    /// First index and sample count.
-    Samples(u32, usize),
+impl Windows {
+    fn step(&mut self, step: Step<'_>, out: &mut impl FnMut(Event)) -> bool {
+        let mut emit = |r| out(Event::Reading(r));
+        match step {
+            Step::Run(run) => {
+                if let Some(est) = &mut self.est {
+                    est.push(run.t_s, run.codes, &mut emit);
+                }
+            }
+            Step::Rate(rate) => {
+                if let Some(mut old) = self.est.take() {
+                    old.flush(&mut emit);
+                    self.kwh = old.kwh();
+                }
+                let mut est = Estimator::new(&self.cal, rate, self.cfg);
+                est.set_kwh(self.kwh);
+                self.est = Some(est);
+            }
+            Step::Break { lost } => {
+                if let Some(est) = &mut self.est {
+                    est.gap(lost, &mut emit);
+                }
+            }
+            Step::Notice(n) => out(Event::Notice(n)),
+        }
+        true
+    }
 }
 
 #[cfg(test)]
@@ -262,6 +137,7 @@ mod tests {
     use ct_wire::frame::INFO_FLAG_VIRTUAL;
     use ct_wire::pack::pack4;
     use ct_wire::{framing, BuildProfile, Samples};
+    use ct_wire::{Frame, Info, ResetCause};
 
     fn info(ref_mv: u16) -> Info {
         Info {
@@ -288,11 +164,16 @@ mod tests {
 
     /// 112 samples of a half-wave sine (50 Hz at 8 kSa/s) starting at sample `index`.
     fn samples(index: u32, cal: &Calibration) -> Vec<u8> {
+        samples_of(index, 14.14, cal)
+    }
+
+    /// The same with a peak of `peak_a` amperes.
+    fn samples_of(index: u32, peak_a: f64, cal: &Calibration) -> Vec<u8> {
         let lut = cal.lut_at(Some(50.0));
         let codes: Vec<u16> = (0..112u32)
             .map(|k| {
                 let t = index.wrapping_add(k) as f64 / 8000.0;
-                let a = 14.14 * (std::f64::consts::TAU * 50.0 * t).sin();
+                let a = peak_a * (std::f64::consts::TAU * 50.0 * t).sin();
                 crate::calibration::code_in(&lut, a as f32, cal.zero_code())
             })
             .collect();
@@ -300,7 +181,7 @@ mod tests {
         line(&Frame::Samples(Samples { first_index: index, packed: &packed }))
     }
 
-    fn run(stream: &[u8]) -> (Vec<Reading>, Vec<Notice>, Result<(), MeterError>) {
+    fn run(stream: &[u8]) -> (Vec<Reading>, Vec<Notice>, Result<(), TimelineError>) {
         // These samples come from the static table, so estimate with the table alone.
         let cfg = EstimatorConfig { method: crate::estimate::Method::Table, ..EstimatorConfig::default() };
         let mut m = Meter::new(Calibration::builtin(), cfg);
@@ -360,5 +241,90 @@ mod tests {
         for r in rs.iter().filter(|r| r.duration_s > 0.9) {
             assert!((r.irms_a / 10.0 - 1.0).abs() < 0.01, "{r:?}");
         }
+    }
+
+    /// Readings, notices and energy of a whole stream, finished.
+    fn run_to_end(stream: &[u8]) -> (Vec<Reading>, Vec<Notice>, f64) {
+        let cfg = EstimatorConfig { method: crate::estimate::Method::Table, ..EstimatorConfig::default() };
+        let mut m = Meter::new(Calibration::builtin(), cfg);
+        let (mut rs, mut ns) = (Vec::new(), Vec::new());
+        let mut out = |e| match e {
+            Event::Reading(r) => rs.push(r),
+            Event::Notice(n) => ns.push(n),
+        };
+        m.bytes(stream, &mut out).unwrap();
+        m.finish(&mut out);
+        (rs, ns, m.kwh())
+    }
+
+    /// Issue 11.3: 20 duplicated Samples frames in 60 s (some repeated at once, some a few
+    /// frames late) are dropped and counted; they are not taken for restarts, and the energy
+    /// and every reading are those of the clean stream (before: +6.1 % kWh and 20 restarts).
+    #[test]
+    fn duplicated_frames_are_dropped_not_counted_twice() {
+        let cal = Calibration::builtin();
+        let frames: Vec<Vec<u8>> = (0..60 * 8000 / 112).map(|k| samples(k * 112, &cal)).collect();
+        let mut clean = line(&Frame::Info(info(2500)));
+        let mut duplicated = clean.clone();
+        for (k, f) in frames.iter().enumerate() {
+            clean.extend(f);
+            duplicated.extend(f);
+            if k % 200 == 199 && k < 4000 {
+                // Every other one comes three frames late.
+                duplicated.extend(&frames[if k % 400 == 199 { k } else { k - 3 }]);
+            }
+        }
+        let (clean_rs, clean_ns, clean_kwh) = run_to_end(&clean);
+        let (rs, ns, kwh) = run_to_end(&duplicated);
+        assert_eq!(kwh, clean_kwh);
+        assert_eq!(rs, clean_rs);
+        let dups: Vec<&Notice> = ns.iter().filter(|n| matches!(n, Notice::Duplicate { .. })).collect();
+        assert_eq!(dups.len(), 20, "{ns:?}");
+        assert_eq!(dups[19], &Notice::Duplicate { first_index: 3996 * 112, samples: 112, frames_total: 20 });
+        let rest: Vec<&Notice> = ns.iter().filter(|n| !matches!(n, Notice::Duplicate { .. })).collect();
+        assert_eq!(rest, clean_ns.iter().collect::<Vec<_>>());
+    }
+
+    /// Duplicates are recognised across the 2^32 index wrap, in both directions.
+    #[test]
+    fn duplicates_across_the_index_wrap() {
+        let cal = Calibration::builtin();
+        let mut s = line(&Frame::Info(info(2500)));
+        let start = u32::MAX - 112 * 10 + 1;
+        for k in 0..20u32 {
+            s.extend(samples(start.wrapping_add(k * 112), &cal));
+            if k == 10 || k == 11 {
+                // The last frame before the wrap repeated after it, the first after it repeated.
+                s.extend(samples(start.wrapping_add((k - 1) * 112), &cal));
+            }
+        }
+        let (_, ns, _) = run_to_end(&s);
+        let firsts: Vec<u32> = ns
+            .iter()
+            .filter_map(|n| match n {
+                Notice::Duplicate { first_index, .. } => Some(*first_index),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(firsts, [start.wrapping_add(9 * 112), start.wrapping_add(10 * 112)], "{ns:?}");
+        assert!(!ns.iter().any(|n| matches!(n, Notice::Reset { .. } | Notice::Gap { .. })), "{ns:?}");
+    }
+
+    /// A device that restarts soon after the stream began repeats indices the receiver still
+    /// remembers, but not their samples: a restart, not a duplicate.
+    #[test]
+    fn an_early_restart_is_not_a_duplicate() {
+        let cal = Calibration::builtin();
+        let mut s = line(&Frame::Info(info(2500)));
+        for k in 0..5u32 {
+            s.extend(samples(k * 112, &cal));
+        }
+        for k in 0..100u32 {
+            s.extend(samples_of(k * 112, 5.0, &cal));
+        }
+        let (rs, ns, _) = run_to_end(&s);
+        assert!(ns.contains(&Notice::Reset { cause: None }), "{ns:?}");
+        assert!(!ns.iter().any(|n| matches!(n, Notice::Duplicate { .. })), "{ns:?}");
+        assert!((rs.last().unwrap().irms_a / (5.0 / 2f64.sqrt()) - 1.0).abs() < 0.02, "{rs:?}");
     }
 }

@@ -70,8 +70,8 @@ fn main() {
     let read_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let mut n = 0usize;
-    ct_host::replay::samples(&cap, None, &mut |_| true, &mut |run, _| {
-        n += run.len;
+    ct_host::replay::samples(&cap, &Calibration::builtin(), None, &mut |_| true, &mut |run, _| {
+        n += run.codes.len();
         true
     })
     .expect("samples");

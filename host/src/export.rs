@@ -9,11 +9,11 @@ use std::path::{Path, PathBuf};
 
 use crate::calibration::Calibration;
 use crate::capture::from_unix_ns;
+use crate::clock::Clock;
 use crate::estimate::estimate_mains_hz;
-use crate::replay::Clock;
-use crate::samples::Run;
 use crate::sink::csv::{CsvError, PartFile};
 use crate::sink::format::iso_utc;
+use crate::timeline::Run;
 
 /// Columns of the raw-samples export, documented in the README.
 pub const RAW_HEADER: &str = "time_utc,unix_ns,t_s,index,code,amps";

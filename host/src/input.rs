@@ -1,20 +1,35 @@
 //! Offline inputs other than captures: telling a raw byte stream from a CSV of raw ADC codes,
-//! and estimating from such a CSV ([`crate::replay`] dispatches every kind of recording).
+//! and the one parser of such a CSV ([`crate::replay`] dispatches every kind of recording).
 //!
 //! A CSV of codes carries no Info frame, so its sample rate comes from `--rate` (one `code`
 //! per line) or from the time column (`t_s,code`), and its codes are taken to match the
-//! calibration table's ADC.
+//! calibration table's ADC. What the rows mean in time (gaps where `t_s` jumps) is the
+//! timeline's business ([`crate::timeline::Timeline::code_row`]); this parser checks that the
+//! file is one: consistent columns, codes within the ADC's range, `t_s` strictly increasing.
+//!
+//! Lines are split here rather than by the `csv` crate: the format is one or two numbers a
+//! line, with no quoting, and errors must name the right line, which `csv`'s record positions
+//! do not after a blank line or with CRLF line ends (rust-csv issues 184, 208 and 395).
 
-use crate::calibration::Calibration;
-use crate::estimate::{Estimator, EstimatorConfig};
-use crate::meter::Event;
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use crate::timeline::CodeRow;
 
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
     #[error("{file}:{line}: {msg}")]
-    Invalid { file: String, line: usize, msg: String },
+    Invalid { file: String, line: u64, msg: String },
     #[error("{file}: {msg}")]
     Usage { file: String, msg: String },
+    #[error("cannot read {file}")]
+    Io {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// What kind of file `bytes` looks like.
@@ -37,111 +52,172 @@ pub fn sniff(bytes: &[u8]) -> InputKind {
     }
 }
 
-/// Parses a CSV of codes and estimates from it.
-pub fn analyze_codes_csv(
-    text: &str,
-    name: &str,
-    cal: Calibration,
-    cfg: EstimatorConfig,
-    rate: Option<f64>,
-    out: &mut impl FnMut(Event),
-) -> Result<(), InputError> {
-    let err = |line: usize, msg: String| InputError::Invalid { file: name.to_owned(), line, msg };
-    let max_code = cal.full_scale_code();
-    let mut rows: Vec<(usize, Option<f64>, u16)> = Vec::new();
-    let mut columns = None;
-    for (i, raw) in text.lines().enumerate() {
-        let n = i + 1;
-        let l = raw.trim();
-        if l.is_empty() || l.starts_with('#') {
-            continue;
+/// Rows read ahead to learn the sample rate from the time column (their median step).
+const RATE_ROWS: usize = 2001;
+
+/// A CSV of codes, read row by row with bounded memory.
+pub struct CodesCsv<R> {
+    file: String,
+    input: R,
+    max_code: u16,
+    rate_hz: f64,
+    /// Rows read while learning the rate, not yet handed out.
+    ahead: VecDeque<CodeRow>,
+    /// Columns of the data rows (1 or 2), from the first one.
+    columns: Option<usize>,
+    /// Line and time of the last timed row.
+    prev: Option<(u64, f64)>,
+    line: u64,
+    /// Bytes consumed so far.
+    offset: u64,
+    buf: Vec<u8>,
+}
+
+impl CodesCsv<BufReader<File>> {
+    /// Opens `path`; `rate` is `--rate`, required for a CSV without a time column.
+    pub fn open(path: &Path, max_code: u16, rate: Option<f64>) -> Result<Self, InputError> {
+        let file = path.display().to_string();
+        let f = File::open(path).map_err(|source| InputError::Io { file: file.clone(), source })?;
+        CodesCsv::new(BufReader::new(f), file, max_code, rate)
+    }
+}
+
+impl<R: BufRead> CodesCsv<R> {
+    /// Reads the CSV from `input` (called `file` in errors) and learns its sample rate.
+    pub fn new(input: R, file: String, max_code: u16, rate: Option<f64>) -> Result<Self, InputError> {
+        let mut csv = CodesCsv {
+            file,
+            input,
+            max_code,
+            rate_hz: 0.0,
+            ahead: VecDeque::new(),
+            columns: None,
+            prev: None,
+            line: 0,
+            offset: 0,
+            buf: Vec::new(),
+        };
+        while csv.ahead.len() < RATE_ROWS {
+            match csv.parse_row()? {
+                Some(row) => csv.ahead.push_back(row),
+                None => break,
+            }
         }
-        let cols: Vec<&str> = l.split(',').map(str::trim).collect();
-        if columns.is_none() && (cols == ["code"] || cols == ["t_s", "code"]) {
-            columns = Some(cols.len());
-            continue;
+        let usage = |msg: &str| InputError::Usage { file: csv.file.clone(), msg: msg.into() };
+        let Some(first) = csv.ahead.front() else { return Err(usage("no samples")) };
+        csv.rate_hz = match (first.t_s.is_some(), rate) {
+            (_, Some(r)) if r > 0.0 && r.is_finite() => r,
+            (_, Some(r)) => return Err(usage(&format!("--rate {r} is not a sample rate in Hz"))),
+            (false, None) => return Err(usage("a CSV with one `code` per line needs the sample rate: add --rate HZ")),
+            (true, None) => {
+                let times: Vec<f64> = csv.ahead.iter().filter_map(|r| r.t_s).collect();
+                let mut steps: Vec<f64> = times.windows(2).map(|w| w[1] - w[0]).collect();
+                if steps.is_empty() {
+                    return Err(usage("need at least two timed samples"));
+                }
+                steps.sort_by(f64::total_cmp);
+                let rate = 1.0 / steps[steps.len() / 2];
+                if !rate.is_finite() {
+                    return Err(usage(&format!(
+                        "a median time step of {} s gives no sample rate",
+                        steps[steps.len() / 2]
+                    )));
+                }
+                rate
+            }
+        };
+        Ok(csv)
+    }
+
+    /// The file's name, as errors give it.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// The sample rate, given or learnt.
+    pub fn rate_hz(&self) -> f64 {
+        self.rate_hz
+    }
+
+    /// Bytes of the file consumed so far (for progress).
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// The next row, checked; `None` at the end of the file.
+    pub fn next_row(&mut self) -> Result<Option<CodeRow>, InputError> {
+        match self.ahead.pop_front() {
+            Some(row) => Ok(Some(row)),
+            None => self.parse_row(),
         }
-        let want = *columns.get_or_insert(cols.len());
-        if cols.len() != want || !(1..=2).contains(&cols.len()) {
-            return Err(err(n, format!("expected {} column(s) (`code` or `t_s,code`), found `{l}`", want.clamp(1, 2))));
-        }
-        let code_txt = cols[cols.len() - 1];
-        let code: u16 = code_txt
-            .parse()
-            .ok()
-            .filter(|&c| c <= max_code)
-            .ok_or_else(|| err(n, format!("code `{code_txt}` is not an integer in 0..={max_code}")))?;
-        let t = if cols.len() == 2 {
-            let t: f64 = cols[0]
+    }
+
+    fn parse_row(&mut self) -> Result<Option<CodeRow>, InputError> {
+        loop {
+            self.buf.clear();
+            let n = self
+                .input
+                .read_until(b'\n', &mut self.buf)
+                .map_err(|source| InputError::Io { file: self.file.clone(), source })?;
+            if n == 0 {
+                return Ok(None);
+            }
+            self.offset += n as u64;
+            self.line += 1;
+            let line = self.line;
+            let text = String::from_utf8_lossy(&self.buf);
+            let l = text.trim();
+            if l.is_empty() || l.starts_with('#') {
+                continue;
+            }
+            let err = |msg: String| InputError::Invalid { file: self.file.clone(), line, msg };
+            let cols: Vec<&str> = l.split(',').map(str::trim).collect();
+            if self.columns.is_none() && (cols == ["code"] || cols == ["t_s", "code"]) {
+                self.columns = Some(cols.len());
+                continue;
+            }
+            let want = *self.columns.get_or_insert(cols.len());
+            if cols.len() != want || !(1..=2).contains(&cols.len()) {
+                return Err(err(format!(
+                    "expected {} column(s) (`code` or `t_s,code`), found `{l}`",
+                    want.clamp(1, 2)
+                )));
+            }
+            let code_txt = cols[cols.len() - 1];
+            let max = self.max_code;
+            let code: u16 = code_txt
                 .parse()
                 .ok()
-                .filter(|t: &f64| t.is_finite())
-                .ok_or_else(|| err(n, format!("t_s `{}` is not a number", cols[0])))?;
-            if let Some(&(pl, Some(pt), _)) = rows.last() {
-                if t <= pt {
-                    return Err(err(n, format!("t_s {t} does not increase (line {pl} has {pt})")));
+                .filter(|&c| c <= max)
+                .ok_or_else(|| err(format!("code `{code_txt}` is not an integer in 0..={max}")))?;
+            let t_s = match cols[..] {
+                [t, _] => {
+                    let t: f64 = t
+                        .parse()
+                        .ok()
+                        .filter(|t: &f64| t.is_finite())
+                        .ok_or_else(|| err(format!("t_s `{t}` is not a number")))?;
+                    if let Some((pl, pt)) = self.prev {
+                        if t <= pt {
+                            return Err(err(format!("t_s {t} does not increase (line {pl} has {pt})")));
+                        }
+                    }
+                    self.prev = Some((line, t));
+                    Some(t)
                 }
-            }
-            Some(t)
-        } else {
-            None
-        };
-        rows.push((n, t, code));
+                _ => None,
+            };
+            return Ok(Some(CodeRow { t_s, code }));
+        }
     }
-    if rows.is_empty() {
-        return Err(InputError::Usage { file: name.to_owned(), msg: "no samples".into() });
-    }
-    let timed = rows[0].1.is_some();
-    let rate = match (timed, rate) {
-        (false, Some(r)) if r > 0.0 && r.is_finite() => r,
-        (false, _) => {
-            return Err(InputError::Usage {
-                file: name.to_owned(),
-                msg: "a CSV with one `code` per line needs the sample rate: add --rate HZ".into(),
-            })
-        }
-        (true, Some(r)) => r,
-        (true, None) => {
-            let mut dts: Vec<f64> = rows.windows(2).take(2000).map(|w| w[1].1.unwrap() - w[0].1.unwrap()).collect();
-            if dts.is_empty() {
-                return Err(InputError::Usage { file: name.to_owned(), msg: "need at least two timed samples".into() });
-            }
-            dts.sort_by(f64::total_cmp);
-            1.0 / dts[dts.len() / 2]
-        }
-    };
-
-    let mut est = Estimator::new(&cal, rate, cfg);
-    let mut emit = |r| out(Event::Reading(r));
-    let t0 = rows[0].1.unwrap_or(0.0);
-    let mut run: Vec<u16> = Vec::new();
-    let mut run_t = t0;
-    let mut prev_t: Option<f64> = None;
-    for &(_, t, code) in &rows {
-        if let (Some(t), Some(pt)) = (t, prev_t) {
-            let missing = ((t - pt) * rate).round() as i64 - 1;
-            if missing > 0 {
-                est.push(run_t - t0, &run, &mut emit);
-                run.clear();
-                est.gap(missing as u64, &mut emit);
-                run_t = t;
-            }
-        }
-        if run.is_empty() {
-            run_t = t.unwrap_or(run_t);
-        }
-        prev_t = t;
-        run.push(code);
-    }
-    est.push(run_t - t0, &run, &mut emit);
-    est.flush(&mut emit);
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::estimate::Reading;
+    use crate::calibration::Calibration;
+    use crate::estimate::{EstimatorConfig, Reading};
+    use crate::meter::Event;
 
     fn table() -> Calibration {
         Calibration::parse(
@@ -154,7 +230,10 @@ mod tests {
     fn readings(text: &str, rate: Option<f64>) -> Result<Vec<Reading>, String> {
         let mut v = Vec::new();
         let cfg = EstimatorConfig { method: crate::estimate::Method::Table, ..EstimatorConfig::default() };
-        analyze_codes_csv(text, "in.csv", table(), cfg, rate, &mut |e| {
+        let cal = table();
+        let csv =
+            CodesCsv::new(text.as_bytes(), "in.csv".into(), cal.full_scale_code(), rate).map_err(|e| e.to_string())?;
+        crate::replay::codes_csv_readings(csv, cal, cfg, &mut |_| true, &mut |e, _| {
             if let Event::Reading(r) = e {
                 v.push(r)
             }
@@ -186,6 +265,27 @@ mod tests {
         assert_eq!(
             readings("1,2\n3\n", None).unwrap_err(),
             "in.csv:2: expected 2 column(s) (`code` or `t_s,code`), found `3`"
+        );
+    }
+
+    /// A `--rate` that is no sample rate is refused, also for a CSV whose time column would
+    /// give one (before, a timed CSV used it as given).
+    #[test]
+    fn a_rate_that_is_no_rate_is_refused() {
+        assert_eq!(
+            readings("t_s,code\n0,5\n0.001,6\n", Some(-5.0)).unwrap_err(),
+            "in.csv: --rate -5 is not a sample rate in Hz"
+        );
+        assert_eq!(readings("code\n5\n", Some(f64::NAN)).unwrap_err(), "in.csv: --rate NaN is not a sample rate in Hz");
+    }
+
+    /// Errors name the file's own line, after comments, blank lines and CRLF line ends (which
+    /// the `csv` crate's record positions miscount).
+    #[test]
+    fn errors_name_the_right_line() {
+        assert_eq!(
+            readings("# c\r\n\r\nt_s,code\r\n\r\n0.000,5\r\n  \r\n0.001,x\r\n", None).unwrap_err(),
+            "in.csv:7: code `x` is not an integer in 0..=1023"
         );
     }
 

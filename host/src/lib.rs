@@ -2,14 +2,15 @@
 //! computation of `ct-core` (whose modules are re-exported here under their own names).
 //!
 //! Bytes from the serial port go through [`decoder::Decoder`] (COBS frames, resync on
-//! corruption) into [`meter::Meter`] (sample rate from Info frames, gaps, resets), whose
-//! [`estimate::Estimator`] inverts each sample through a [`calibration::Calibration`] table and
+//! corruption) into [`timeline::Timeline`] (sample rate from Info frames, gaps, resets,
+//! duplicates, session time), which [`meter::Meter`] feeds to an [`estimate::Estimator`] that
+//! inverts each sample through a [`calibration::Calibration`] table and
 //! reports RMS current, power, energy and mains frequency per window. `sim` is the built-in
 //! virtual device and the emulated firmware (the `ct-sim` crate, re-exported with the default
 //! `sim` feature); [`serial`] the port handling; [`input`] reads recorded streams and CSV
-//! files of raw codes. [`capture`] is the recording format (bytes with receive times), and
-//! [`replay`] re-processes any recording (readings, or samples via [`samples`]) with
-//! wall-clock times.
+//! files of raw codes. [`capture`] is the recording format (bytes with receive times),
+//! [`clock`] the one rule that gives readings their wall-clock time, live or replayed, and
+//! [`replay`] re-processes any recording (readings, or the timeline's runs of samples).
 //!
 //! Readings go to [`sink`]s (text, JSON, CSV, SQLite, each a [`sink::ReadingSink`]); everything
 //! else the user is told is a [`notice::Notice`]. [`plot`] draws recordings and [`export`]
@@ -17,12 +18,13 @@
 //! the binary only parses arguments and the commands are tested in-process.
 
 pub use ct_core::{
-    calibration, clamp_model, decoder, estimate, fold, identify, inversion, load_shape, meter, samples, segment,
+    calibration, clamp_model, decoder, estimate, fold, identify, inversion, load_shape, meter, segment, timeline,
     transient, waveform_fit, zero,
 };
 
 pub mod calibrate;
 pub mod capture;
+pub mod clock;
 pub mod cmd;
 pub mod export;
 pub mod input;

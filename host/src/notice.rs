@@ -87,6 +87,7 @@ impl Notice {
         match self {
             Notice::Meter(meter::Notice::Skipped { .. } | meter::Notice::Gap { .. })
             | Notice::Meter(meter::Notice::Reset { .. } | meter::Notice::Overrun { .. })
+            | Notice::Meter(meter::Notice::Duplicate { .. })
             | Notice::Lost { .. }
             | Notice::TornCsvRow { .. }
             | Notice::TornCaptureTail { .. }
@@ -193,6 +194,11 @@ fn meter_notice(n: &meter::Notice, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         meter::Notice::Overrun { dropped_total, new } => {
             write!(f, "warning: the device dropped {new} samples (overrun; {dropped_total} since reset)")
         }
+        meter::Notice::Duplicate { first_index, samples, frames_total } => write!(
+            f,
+            "warning: dropped a duplicated Samples frame ({samples} samples from index {first_index}, already \
+             received; {frames_total} so far)"
+        ),
     }
 }
 
@@ -211,5 +217,16 @@ mod tests {
         assert_eq!(part.to_string(), "interrupted: the samples so far are in r.csv.part (r.csv is unchanged)");
         let wrote = Notice::Wrote { path: "r.csv".into(), rows: Some((3, Rows::Readings)) };
         assert_eq!(wrote.to_string(), "wrote 3 readings to r.csv");
+    }
+
+    /// A dropped duplicate frame is a warning that says what was dropped and why.
+    #[test]
+    fn a_duplicate_frame_is_a_warning() {
+        let dup = Notice::Meter(meter::Notice::Duplicate { first_index: 4480, samples: 112, frames_total: 3 });
+        assert_eq!(dup.level(), Level::Warning);
+        assert_eq!(
+            dup.to_string(),
+            "warning: dropped a duplicated Samples frame (112 samples from index 4480, already received; 3 so far)"
+        );
     }
 }

@@ -27,8 +27,8 @@ use crate::fold::Folded;
 use crate::inversion::Inverter;
 use crate::meter::Event;
 use crate::replay::{self, Progress, ReplayError};
-use crate::samples::Run;
 use crate::sink::format::iso_utc;
+use crate::timeline::Run;
 
 const BLUE: RGBColor = RGBColor(31, 119, 180);
 const RED: RGBColor = RGBColor(214, 39, 40);
@@ -129,6 +129,7 @@ type Interval = (Vec<(f64, u16)>, f64, f64);
 /// Samples of `[from, to)` (session seconds) as times and codes, with the sample rate.
 fn collect_samples(
     path: &Path,
+    cal: &Calibration,
     rate: Option<f64>,
     from: f64,
     to: f64,
@@ -137,7 +138,7 @@ fn collect_samples(
     let mut pts = Vec::new();
     let mut fs = 0.0;
     let mut end = 0.0f64;
-    let tail = replay::samples(path, rate, progress, &mut |run: Run<'_>, _| {
+    let tail = replay::samples(path, cal, rate, progress, &mut |run: Run<'_>, _| {
         fs = run.rate_hz;
         for (k, &c) in run.codes.iter().enumerate() {
             let t = run.t_s + k as f64 / run.rate_hz;
@@ -145,7 +146,7 @@ fn collect_samples(
                 pts.push((t, c));
             }
         }
-        end = end.max(run.t_s + run.len as f64 / run.rate_hz);
+        end = end.max(run.t_end());
         end < to
     })?;
     warn_tail(tail);
@@ -168,7 +169,7 @@ pub fn raw_panels(
     columns: usize,
     progress: Progress<'_>,
 ) -> Result<Vec<Panel>, PlotError> {
-    let (pts, fs, end) = collect_samples(path, rate, from, to, progress)?;
+    let (pts, fs, end) = collect_samples(path, cal, rate, from, to, progress)?;
     if pts.is_empty() {
         return Err(empty(path, from, to, end));
     }
@@ -512,9 +513,9 @@ pub fn folded_panels(
 ) -> Result<Vec<Panel>, PlotError> {
     let mut folder = Folder::new(cal.clone());
     let mut end = 0.0f64;
-    let tail = replay::samples(path, rate, progress, &mut |run: Run<'_>, _| {
+    let tail = replay::samples(path, cal, rate, progress, &mut |run: Run<'_>, _| {
         folder.push(run, from, to);
-        end = end.max(run.t_s + run.len as f64 / run.rate_hz);
+        end = end.max(run.t_end());
         end < to
     })
     .map_err(PlotError::from)?;
@@ -725,13 +726,7 @@ mod tests {
     fn fold_all(cal: &Calibration, codes: &[u16], fs: f64) -> Folder {
         let mut folder = Folder::new(cal.clone());
         for (k, chunk) in codes.chunks(112).enumerate() {
-            let run = Run {
-                t_s: (k * 112) as f64 / fs,
-                index: (k * 112) as u64,
-                rate_hz: fs,
-                codes: chunk,
-                len: chunk.len(),
-            };
+            let run = Run { t_s: (k * 112) as f64 / fs, index: (k * 112) as u64, rate_hz: fs, codes: chunk };
             folder.push(run, 0.0, f64::MAX);
         }
         folder.finish();

@@ -1,25 +1,22 @@
 //! Re-processing recordings: readings and samples from a capture, a raw byte stream or a CSV of
 //! codes, with wall-clock times where the recording has them.
 //!
-//! A capture stamps every chunk of bytes with the host's receive time. Session time (what the
-//! meter computes from the sample index) is mapped to wall time through the chunk being
-//! processed: a sample that ends at session time `t_end` of a chunk received at `recv` was taken
-//! at about `recv - (t_end - t)`. Re-anchoring on every chunk follows the device clock's drift
-//! against the host's (the LaunchPad's DCO is good to about 1 %, 15 minutes a day), at the cost
-//! of the USB latency jitter, milliseconds. The mapping is deterministic, so re-exporting a
-//! capture gives the same timestamps, which is what lets database exports deduplicate.
+//! Every kind goes through the one [`Timeline`]; a capture's records are replayed as the link
+//! events they recorded, through the same [`ClockedMeter`] (or [`ClockedRuns`]) a live session
+//! uses, so a reading gets the same wall time as it got live ([`crate::clock`]).
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::calibration::Calibration;
 use crate::capture::{self, CaptureError, CaptureReader, Kind};
+use crate::clock::{Clock, ClockedMeter, ClockedRuns, Link};
 use crate::estimate::EstimatorConfig;
-use crate::input::{self, InputError, InputKind};
-use crate::meter::{Event, Meter, MeterError};
-use crate::samples::{Run, SampleDecoder};
+use crate::input::{self, CodesCsv, InputError, InputKind};
+use crate::meter::{Event, Meter};
+use crate::timeline::{Run, Step, Timeline, TimelineError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReplayError {
@@ -28,11 +25,11 @@ pub enum ReplayError {
     #[error(transparent)]
     Input(#[from] InputError),
     #[error("{file}: at byte {offset}: {source}")]
-    Meter {
+    Timeline {
         file: String,
         offset: u64,
         #[source]
-        source: MeterError,
+        source: TimelineError,
     },
     #[error("cannot read {path}: {source}")]
     Io {
@@ -40,8 +37,6 @@ pub enum ReplayError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{file}:{line}: {msg}")]
-    Invalid { file: String, line: usize, msg: String },
 }
 
 /// What an input file is.
@@ -66,53 +61,18 @@ pub fn detect(path: &Path) -> Result<Format, ReplayError> {
     })
 }
 
-/// Session time to wall time, from the chunk being processed.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Clock {
-    /// Receive time of the chunk (unix ns) and session time at its last sample.
-    anchor: Option<(i64, f64)>,
-}
-
-impl Clock {
-    /// Unix nanoseconds at session time `t_s`.
-    pub fn unix_ns(&self, t_s: f64) -> Option<i64> {
-        self.anchor.map(|(ns, t_end)| ns + ((t_s - t_end) * 1e9).round() as i64)
-    }
-
-    pub fn wall(&self, t_s: f64) -> Option<SystemTime> {
-        self.unix_ns(t_s).map(capture::from_unix_ns)
-    }
-
-    /// Session time at unix nanoseconds `ns` (0 before any anchor).
-    fn session_at(&self, ns: i64) -> f64 {
-        self.anchor.map_or(0.0, |(a, t_end)| t_end + (ns - a) as f64 / 1e9)
-    }
-}
-
-/// Keeps reading times strictly increasing (by at least 1 ms, the key's resolution): receive
-/// jitter cannot reorder readings a window apart, but a recording whose device clock runs far
-/// from the host's (the virtual device's `--sim-speed`) could, and the database key must stay
-/// unique.
-#[derive(Debug, Default)]
-struct Monotonic {
-    last_ns: Option<i64>,
-}
-
-impl Monotonic {
-    fn next(&mut self, ns: Option<i64>) -> Option<SystemTime> {
-        let ns = ns?;
-        let ns = self.last_ns.map_or(ns, |l| ns.max(l + 1_000_000));
-        self.last_ns = Some(ns);
-        Some(capture::from_unix_ns(ns))
-    }
-}
-
 /// Progress: told the bytes of the input consumed so far; returns `false` to stop early (Ctrl-C),
 /// which ends the input there as if the file ended.
 pub type Progress<'a> = &'a mut dyn FnMut(u64) -> bool;
 
+/// Code rows between progress reports.
+const ROWS_PER_PROGRESS: u64 = 1 << 14;
+
 /// Readings (and notices) of any input, with the wall time of each reading where known.
 /// Returns the warning about a torn capture tail, if any.
+///
+/// Stopped early, the window in progress is not flushed: it is not a reading of the recording
+/// (it would end at an arbitrary point and differ from the same window read in full).
 pub fn readings(
     path: &Path,
     cal: Calibration,
@@ -125,66 +85,15 @@ pub fn readings(
     match detect(path)? {
         Format::Capture => {
             let mut reader = CaptureReader::open(path)?;
-            let mut meter = Meter::new(cal, cfg);
-            let mut timing = SampleDecoder::new(false);
-            let mut clock = Clock::default();
-            let mut sessions = 0;
-            let mut monotonic = Monotonic::default();
-            let io = |source| ReplayError::Io { path: path.to_owned(), source };
-            while let Some(rec) = reader.next_record().map_err(io)? {
-                if rec.kind == Kind::Bytes {
-                    timing.bytes(rec.payload, &mut |_| true);
-                    if timing.started() {
-                        clock.anchor = Some((rec.unix_ns, timing.t_end()));
-                    }
-                }
-                let c = clock;
-                let mut emit = |e: Event| {
-                    let wall = match &e {
-                        Event::Reading(r) => monotonic.next(c.unix_ns(r.t_s)),
-                        Event::Notice(_) => None,
-                    };
-                    out(e, wall)
-                };
-                match rec.kind {
-                    Kind::Bytes => {
-                        meter.bytes(rec.payload, &mut emit).map_err(|source| ReplayError::Meter {
-                            file: name.clone(),
-                            offset: rec.offset,
-                            source,
-                        })?;
-                    }
-                    Kind::Lost => {
-                        meter.disconnected(&mut emit);
-                        timing.disconnected();
-                    }
-                    Kind::Session if sessions == 0 => sessions += 1,
-                    Kind::Back | Kind::Session => {
-                        if rec.kind == Kind::Session {
-                            sessions += 1;
-                            meter.disconnected(&mut emit);
-                            timing.disconnected();
-                        }
-                        let t = c.session_at(rec.unix_ns);
-                        meter.reconnected(t, &mut emit);
-                        timing.reconnected(t);
-                    }
-                }
-                if !progress(reader.offset()) {
-                    // Stopped early: the window in progress is not a reading of the recording
-                    // (it would end at an arbitrary point and differ from the same window read
-                    // in full), so it is not flushed.
-                    return Ok(None);
-                }
+            let mut meter = ClockedMeter::new(Meter::new(cal, cfg));
+            let read_all = capture_links(&mut reader, path, progress, &mut |link, offset| {
+                meter.link(link, out).map_err(|source| ReplayError::Timeline { file: name.clone(), offset, source })?;
+                Ok(true)
+            })?;
+            if !read_all {
+                return Ok(None);
             }
-            let c = clock;
-            meter.finish(&mut |e| {
-                let wall = match &e {
-                    Event::Reading(r) => monotonic.next(c.unix_ns(r.t_s)),
-                    Event::Notice(_) => None,
-                };
-                out(e, wall)
-            });
+            meter.finish(out);
             Ok(reader.tail_warning().map(str::to_owned))
         }
         Format::ByteStream => {
@@ -202,7 +111,7 @@ pub fn readings(
                 !stopped
             })?;
             if let Some(source) = failed {
-                return Err(ReplayError::Meter { file: name, offset, source });
+                return Err(ReplayError::Timeline { file: name, offset: meter.timeline().frame_offset(), source });
             }
             if !stopped {
                 meter.finish(&mut |e| out(e, None));
@@ -210,12 +119,144 @@ pub fn readings(
             Ok(None)
         }
         Format::CodesCsv => {
-            let bytes = std::fs::read(path).map_err(|source| ReplayError::Io { path: path.to_owned(), source })?;
-            let text = String::from_utf8_lossy(&bytes);
-            input::analyze_codes_csv(&text, &name, cal, cfg, rate, &mut |e| out(e, None))?;
+            let csv = CodesCsv::open(path, cal.full_scale_code(), rate)?;
+            codes_csv_readings(csv, cal, cfg, progress, out)?;
             Ok(None)
         }
     }
+}
+
+/// Readings of a CSV of codes (no wall times: the rows carry none).
+pub fn codes_csv_readings<R: BufRead>(
+    mut csv: CodesCsv<R>,
+    cal: Calibration,
+    cfg: EstimatorConfig,
+    progress: Progress<'_>,
+    out: &mut impl FnMut(Event, Option<SystemTime>),
+) -> Result<(), ReplayError> {
+    let mut meter = Meter::for_code_rows(cal, cfg, csv.rate_hz()).map_err(|source| ReplayError::Timeline {
+        file: csv.file().to_owned(),
+        offset: 0,
+        source,
+    })?;
+    let mut rows = 0u64;
+    while let Some(row) = csv.next_row()? {
+        meter.code_row(row, &mut |e| out(e, None));
+        rows += 1;
+        if rows.is_multiple_of(ROWS_PER_PROGRESS) && !progress(csv.offset()) {
+            return Ok(());
+        }
+    }
+    if progress(csv.offset()) {
+        meter.finish(&mut |e| out(e, None));
+    }
+    Ok(())
+}
+
+/// Every sample of any input, in runs, with the clock that gives their wall time (no anchor for
+/// inputs without receive times). `out` returns `false` to stop early. Returns the warning
+/// about a torn capture tail, if any. `cal` is the table the samples are for: a device whose
+/// ADC differs is refused, and a CSV's codes must be within its range.
+pub fn samples(
+    path: &Path,
+    cal: &Calibration,
+    rate: Option<f64>,
+    progress: Progress<'_>,
+    out: &mut impl FnMut(Run<'_>, &Clock) -> bool,
+) -> Result<Option<String>, ReplayError> {
+    let name = path.display().to_string();
+    match detect(path)? {
+        Format::Capture => {
+            let mut reader = CaptureReader::open(path)?;
+            let mut runs = ClockedRuns::new(Timeline::new(cal));
+            let read_all = capture_links(&mut reader, path, progress, &mut |link, offset| {
+                runs.link(link, out).map_err(|source| ReplayError::Timeline { file: name.clone(), offset, source })
+            })?;
+            Ok(if read_all { reader.tail_warning().map(str::to_owned) } else { None })
+        }
+        Format::ByteStream => {
+            let mut timeline = Timeline::new(cal);
+            let clock = Clock::default();
+            let mut offset = 0u64;
+            let mut failed = None;
+            stream_chunks(path, &mut |chunk| {
+                offset += chunk.len() as u64;
+                progress(offset)
+                    && timeline.bytes(chunk, &mut runs_only(out, &clock)).unwrap_or_else(|e| {
+                        failed = Some(e);
+                        false
+                    })
+            })?;
+            match failed {
+                Some(source) => Err(ReplayError::Timeline { file: name, offset: timeline.frame_offset(), source }),
+                None => Ok(None),
+            }
+        }
+        Format::CodesCsv => {
+            let mut csv = CodesCsv::open(path, cal.full_scale_code(), rate)?;
+            let mut timeline = Timeline::for_code_rows(cal, csv.rate_hz()).map_err(|source| ReplayError::Timeline {
+                file: name,
+                offset: 0,
+                source,
+            })?;
+            let clock = Clock::default();
+            let mut out = runs_only(out, &clock);
+            let mut rows = 0u64;
+            while let Some(row) = csv.next_row()? {
+                rows += 1;
+                if !timeline.code_row(row, &mut out)
+                    || (rows.is_multiple_of(ROWS_PER_PROGRESS) && !progress(csv.offset()))
+                {
+                    return Ok(None);
+                }
+            }
+            if progress(csv.offset()) {
+                timeline.finish(&mut out);
+            }
+            Ok(None)
+        }
+    }
+}
+
+/// The timeline's runs, with a clock, to `out`; its other steps (breaks, notices) are not
+/// samples.
+fn runs_only<'a>(
+    out: &'a mut impl FnMut(Run<'_>, &Clock) -> bool,
+    clock: &'a Clock,
+) -> impl FnMut(Step<'_>) -> bool + 'a {
+    move |step| match step {
+        Step::Run(run) => out(run, clock),
+        _ => true,
+    }
+}
+
+/// Replays a capture's records as the link events they recorded, each with its record's byte
+/// offset: its first session starts the recording, and a later one (a recording appended to the
+/// file) is a disconnection and a reconnection at its time. `f` returns `false` to stop, as
+/// does `progress`; the result then is `false`.
+fn capture_links(
+    reader: &mut CaptureReader,
+    path: &Path,
+    progress: Progress<'_>,
+    f: &mut impl FnMut(Link<'_>, u64) -> Result<bool, ReplayError>,
+) -> Result<bool, ReplayError> {
+    let io = |source| ReplayError::Io { path: path.to_owned(), source };
+    let mut sessions = 0;
+    while let Some(rec) = reader.next_record().map_err(io)? {
+        let go = match rec.kind {
+            Kind::Bytes => f(Link::Bytes { unix_ns: rec.unix_ns, bytes: rec.payload }, rec.offset)?,
+            Kind::Lost => f(Link::Lost, rec.offset)?,
+            Kind::Back => f(Link::Back { unix_ns: rec.unix_ns }, rec.offset)?,
+            Kind::Session => {
+                sessions += 1;
+                sessions == 1 || (f(Link::Lost, rec.offset)? && f(Link::Back { unix_ns: rec.unix_ns }, rec.offset)?)
+            }
+        };
+        if !go || !progress(reader.offset()) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// Reads a file in 1 MiB chunks; `f` returns `false` to stop.
@@ -236,153 +277,92 @@ fn stream_chunks(path: &Path, f: &mut impl FnMut(&[u8]) -> bool) -> Result<(), R
     }
 }
 
-/// Every sample of any input, in runs, with the clock that gives their wall time (no anchor for
-/// inputs without receive times). `out` returns `false` to stop early. Returns the warning
-/// about a torn capture tail, if any.
-pub fn samples(
-    path: &Path,
-    rate: Option<f64>,
-    progress: Progress<'_>,
-    out: &mut impl FnMut(Run<'_>, &Clock) -> bool,
-) -> Result<Option<String>, ReplayError> {
-    match detect(path)? {
-        Format::Capture => {
-            let mut reader = CaptureReader::open(path)?;
-            let mut dec = SampleDecoder::new(true);
-            let mut clock = Clock::default();
-            let mut sessions = 0;
-            // A chunk's runs wait until the whole chunk is decoded: their clock is anchored on
-            // the chunk's last sample. One decoder does both (half the work of two).
-            let mut runs: Vec<(f64, u64, f64, std::ops::Range<usize>)> = Vec::new();
-            let mut codes: Vec<u16> = Vec::new();
-            let io = |source| ReplayError::Io { path: path.to_owned(), source };
-            while let Some(rec) = reader.next_record().map_err(io)? {
-                match rec.kind {
-                    Kind::Bytes => {
-                        runs.clear();
-                        codes.clear();
-                        dec.bytes(rec.payload, &mut |run| {
-                            let start = codes.len();
-                            codes.extend_from_slice(run.codes);
-                            runs.push((run.t_s, run.index, run.rate_hz, start..codes.len()));
-                            true
-                        });
-                        if dec.started() {
-                            clock.anchor = Some((rec.unix_ns, dec.t_end()));
-                        }
-                        for (t_s, index, rate_hz, r) in &runs {
-                            let run = Run {
-                                t_s: *t_s,
-                                index: *index,
-                                rate_hz: *rate_hz,
-                                codes: &codes[r.clone()],
-                                len: r.len(),
-                            };
-                            if !out(run, &clock) {
-                                return Ok(None);
-                            }
-                        }
-                    }
-                    Kind::Lost => dec.disconnected(),
-                    Kind::Session if sessions == 0 => sessions += 1,
-                    Kind::Back | Kind::Session => {
-                        if rec.kind == Kind::Session {
-                            sessions += 1;
-                            dec.disconnected();
-                        }
-                        dec.reconnected(clock.session_at(rec.unix_ns));
-                    }
-                }
-                if !progress(reader.offset()) {
-                    return Ok(None);
-                }
-            }
-            Ok(reader.tail_warning().map(str::to_owned))
-        }
-        Format::ByteStream => {
-            let mut dec = SampleDecoder::new(true);
-            let clock = Clock::default();
-            let mut offset = 0u64;
-            stream_chunks(path, &mut |chunk| {
-                offset += chunk.len() as u64;
-                progress(offset) && dec.bytes(chunk, &mut |run| out(run, &clock))
-            })?;
-            Ok(None)
-        }
-        Format::CodesCsv => {
-            codes_csv_samples(path, rate, out)?;
-            Ok(None)
-        }
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::meter::Notice;
 
-/// Samples of a CSV of codes (`code` per line with a rate, or `t_s,code`), the same files
-/// `analyze` accepts; a time step over 1.5 sample periods starts a new run.
-fn codes_csv_samples(
-    path: &Path,
-    rate: Option<f64>,
-    out: &mut impl FnMut(Run<'_>, &Clock) -> bool,
-) -> Result<(), ReplayError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ReplayError::Io { path: path.to_owned(), source })?;
-    let file = path.display().to_string();
-    let err = |line: usize, msg: String| ReplayError::Invalid { file: file.clone(), line, msg };
-    let mut rows: Vec<(Option<f64>, u16)> = Vec::new();
-    for (i, raw) in text.lines().enumerate() {
-        let l = raw.trim();
-        if l.is_empty() || l.starts_with('#') || l == "code" || l == "t_s,code" {
-            continue;
-        }
-        let cols: Vec<&str> = l.split(',').map(str::trim).collect();
-        let (t, c) = match cols[..] {
-            [c] => (None, c),
-            [t, c] => (Some(t.parse::<f64>().map_err(|_| err(i + 1, format!("t_s `{t}` is not a number")))?), c),
-            _ => return Err(err(i + 1, format!("expected `code` or `t_s,code`, found `{l}`"))),
-        };
-        let code = c.parse::<u16>().map_err(|_| err(i + 1, format!("code `{c}` is not an integer")))?;
-        rows.push((t, code));
+    fn cfg() -> EstimatorConfig {
+        EstimatorConfig { method: crate::estimate::Method::Table, ..EstimatorConfig::default() }
     }
-    let timed = rows.first().is_some_and(|r| r.0.is_some());
-    let rate = match rate {
-        Some(r) if r > 0.0 => r,
-        _ if timed && rows.len() > 1 => {
-            let mut dts: Vec<f64> =
-                rows.windows(2).take(2000).map(|w| w[1].0.unwrap_or(0.0) - w[0].0.unwrap_or(0.0)).collect();
-            dts.sort_by(f64::total_cmp);
-            1.0 / dts[dts.len() / 2]
-        }
-        _ => {
-            return Err(ReplayError::Invalid {
-                file,
-                line: 1,
-                msg: "a CSV with one `code` per line needs the sample rate: add --rate HZ".into(),
-            })
-        }
-    };
-    let clock = Clock::default();
-    let t0 = rows.first().and_then(|r| r.0).unwrap_or(0.0);
-    let mut codes = Vec::new();
-    let mut run_t = 0.0;
-    let mut run_index = 0u64;
-    let mut prev_t: Option<f64> = None;
-    for (k, &(t, code)) in rows.iter().enumerate() {
-        let t = t.map_or(k as f64 / rate, |t| t - t0);
-        if prev_t.is_some_and(|p| t - p > 1.5 / rate) && !codes.is_empty() {
-            let len = codes.len();
-            if !out(Run { t_s: run_t, index: run_index, rate_hz: rate, codes: &codes, len }, &clock) {
-                return Ok(());
-            }
-            codes.clear();
-        }
-        if codes.is_empty() {
-            run_t = t;
-            run_index = (t * rate).round() as u64;
-        }
-        codes.push(code);
-        prev_t = Some(t);
+
+    fn samples_error(path: &Path, cal: &Calibration) -> String {
+        samples(path, cal, None, &mut |_| true, &mut |_, _| true).unwrap_err().to_string()
     }
-    if !codes.is_empty() {
-        let len = codes.len();
-        out(Run { t_s: run_t, index: run_index, rate_hz: rate, codes: &codes, len }, &clock);
+
+    fn readings_error(path: &Path, cal: &Calibration) -> String {
+        readings(path, cal.clone(), cfg(), None, &mut |_| true, &mut |_, _| {}).unwrap_err().to_string()
     }
-    Ok(())
+
+    /// `plot` and `export --raw` (samples) read a CSV of codes by the rules `analyze`
+    /// (readings) does: before, they accepted a code above the ADC's range and a `t_s` going
+    /// back.
+    #[test]
+    fn samples_and_readings_refuse_the_same_csv_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let cal = Calibration::builtin();
+        for (text, want) in [
+            ("t_s,code\n0.000,12\n0.001,2000\n", ":3: code `2000` is not an integer in 0..=1023"),
+            ("t_s,code\n0.000,12\n0.002,13\n0.001,14\n", ":4: t_s 0.001 does not increase (line 3 has 0.002)"),
+        ] {
+            let path = dir.path().join("codes.csv");
+            std::fs::write(&path, text).unwrap();
+            let (s, r) = (samples_error(&path, &cal), readings_error(&path, &cal));
+            assert!(s.ends_with(want), "{s}");
+            assert_eq!(s, r);
+        }
+    }
+
+    /// Samples of a device whose ADC is not the table's are refused, as its readings are
+    /// (before, the samples were decoded regardless).
+    #[test]
+    fn samples_and_readings_refuse_a_device_for_another_adc() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("stream.bin");
+        std::fs::write(&path, crate::cmd::fixtures::byte_stream(2.0, 0.5)).unwrap();
+        let text = crate::calibration::DEFAULT_TABLE.replace("# adc_ref_mv: 2500", "# adc_ref_mv: 3300");
+        let cal = Calibration::parse(&text, "ref3300.csv").unwrap();
+        let (s, r) = (samples_error(&path, &cal), readings_error(&path, &cal));
+        assert!(s.contains("stream.bin: at byte 0: the calibration table ref3300.csv"), "the boot Info frame: {s}");
+        assert!(
+            s.contains("is for a 10-bit ADC with a 3300 mV reference, but the device reports 10 bits and 2500 mV"),
+            "{s}"
+        );
+        assert_eq!(s, r);
+    }
+
+    /// A hole in a CSV's time column is a gap notice and a flagged reading, and the samples
+    /// after it start at their own time and index, in readings and samples alike.
+    #[test]
+    fn a_hole_in_a_csv_is_a_gap_for_readings_and_samples() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("codes.csv");
+        let mut text = String::from("t_s,code\n");
+        for k in (0..4000).filter(|k| !(1500..1600).contains(k)) {
+            text.push_str(&format!("{:.3},{}\n", k as f64 / 1000.0, 100 + (k % 20) * 10));
+        }
+        std::fs::write(&path, text).unwrap();
+        let (mut notices, mut flagged) = (Vec::new(), 0);
+        readings(&path, Calibration::builtin(), cfg(), None, &mut |_| true, &mut |e, _| match e {
+            Event::Notice(n) => notices.push(n),
+            Event::Reading(r) => flagged += r.flags.gap as usize,
+        })
+        .unwrap();
+        assert!(
+            notices
+                .iter()
+                .any(|n| matches!(n, Notice::Gap { lost_samples: 100, seconds } if (seconds - 0.1).abs() < 1e-9)),
+            "{notices:?}"
+        );
+        assert_eq!(flagged, 1);
+        let mut runs = Vec::new();
+        samples(&path, &Calibration::builtin(), None, &mut |_| true, &mut |run, _| {
+            runs.push((run.t_s, run.index, run.codes.len()));
+            true
+        })
+        .unwrap();
+        assert_eq!(runs[0], (0.0, 0, 1500));
+        assert!((runs[1].0 - 1.6).abs() < 1e-9 && runs[1].1 == 1600, "{runs:?}");
+        assert_eq!(runs.iter().map(|r| r.2).sum::<usize>(), 3900);
+    }
 }

@@ -58,15 +58,16 @@ pub fn run(
         ExportTo::Samples { csv } => {
             let mut w = RawCsv::create(csv, opts.cal.clone())?;
             let mut error = None;
-            let tail = crate::replay::samples(&opts.file, opts.rate, &mut progress, &mut |run, clock| match w
-                .run(run, clock)
-            {
-                Ok(()) => true,
-                Err(e) => {
-                    error = Some(e);
-                    false
-                }
-            })?;
+            let tail =
+                crate::replay::samples(&opts.file, &opts.cal, opts.rate, &mut progress, &mut |run, clock| match w
+                    .run(run, clock)
+                {
+                    Ok(()) => true,
+                    Err(e) => {
+                        error = Some(e);
+                        false
+                    }
+                })?;
             if let Some(e) = error {
                 return Err(e.into());
             }

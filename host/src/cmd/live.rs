@@ -4,13 +4,14 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 use super::virtual_device::Simulation;
 use super::Error;
 use crate::calibration::Calibration;
-use crate::capture::{CaptureError, CaptureWriter, Kind};
-use crate::estimate::{EstimatorConfig, Reading};
+use crate::capture::{unix_ns, CaptureError, CaptureWriter, Kind};
+use crate::clock::{ClockedMeter, Link};
+use crate::estimate::EstimatorConfig;
 use crate::meter::{Event, Meter};
 use crate::notice::Notice;
 use crate::serial::{self, LinkEvent};
@@ -84,13 +85,15 @@ pub fn run(opts: &LiveOptions, sinks: &mut dyn ReadingSink, stop: &AtomicBool) -
     };
     let mut capture_error: Option<CaptureError> = None;
 
-    let mut meter = Meter::new(opts.cal.clone(), opts.cfg);
-    let mut out = Timed { sinks, wall0: None, error: None };
+    let mut meter = ClockedMeter::new(Meter::new(opts.cal.clone(), opts.cfg));
+    let mut out = Out { sinks, error: None };
     let started = Instant::now();
     let mut fatal = None;
     serial::read_loop(&path, opts.baud, stop, |ev| {
+        // One receive time for the capture and the clock: a replay of the capture then times
+        // every reading exactly as it was timed here.
+        let now = SystemTime::now();
         if let Some(c) = &mut capture {
-            let now = SystemTime::now();
             let res = match &ev {
                 LinkEvent::Bytes(b) => c.record(Kind::Bytes, now, b),
                 LinkEvent::Lost(e) => c.record(Kind::Lost, now, e.to_string().as_bytes()),
@@ -101,24 +104,23 @@ pub fn run(opts: &LiveOptions, sinks: &mut dyn ReadingSink, stop: &AtomicBool) -
                 capture_error.get_or_insert(e);
             }
         }
-        match ev {
-            LinkEvent::Bytes(b) => {
-                if let Err(e) = meter.bytes(b, &mut |e| out.event(e)) {
-                    fatal = Some(e);
-                    return false;
-                }
-            }
+        let link = match ev {
+            LinkEvent::Bytes(bytes) => Some(Link::Bytes { unix_ns: unix_ns(now), bytes }),
             LinkEvent::Lost(e) => {
                 out.sinks.notice(&Notice::Lost { port: path.clone(), error: e.to_string() });
-                meter.disconnected(&mut |e| out.event(e));
+                Some(Link::Lost)
             }
             LinkEvent::Back { after } => {
                 out.sinks.notice(&Notice::Back { port: path.clone(), after });
-                let t =
-                    out.wall0.and_then(|w| SystemTime::now().duration_since(w).ok()).map_or(0.0, |d| d.as_secs_f64());
-                meter.reconnected(t, &mut |e| out.event(e));
+                Some(Link::Back { unix_ns: unix_ns(now) })
             }
-            LinkEvent::Idle => {}
+            LinkEvent::Idle => None,
+        };
+        if let Some(link) = link {
+            if let Err(e) = meter.link(link, &mut |e, wall| out.event(e, wall)) {
+                fatal = Some(e);
+                return false;
+            }
         }
         out.error.is_none()
             && capture_error.is_none()
@@ -133,8 +135,8 @@ pub fn run(opts: &LiveOptions, sinks: &mut dyn ReadingSink, stop: &AtomicBool) -
     if let Some(e) = fatal {
         return Err(e.into());
     }
-    meter.finish(&mut |e| out.event(e));
-    out.sinks.notice(&Notice::TotalEnergy { kwh: meter.kwh() });
+    meter.finish(&mut |e, wall| out.event(e, wall));
+    out.sinks.notice(&Notice::TotalEnergy { kwh: meter.meter().kwh() });
     let finished = out.sinks.finish(End::Complete);
     if let Some(e) = out.error {
         return Err(e.into());
@@ -142,25 +144,16 @@ pub fn run(opts: &LiveOptions, sinks: &mut dyn ReadingSink, stop: &AtomicBool) -
     Ok(finished?)
 }
 
-/// The sinks of a live session, with the host clock that times its readings: session time 0
-/// is pinned to the wall clock at the first reading, so readings are spaced by the device's
-/// sample count (exact) rather than by when the bytes happened to arrive.
-struct Timed<'a> {
+/// The sinks of a live session, keeping the first sink error (it ends the session).
+struct Out<'a> {
     sinks: &'a mut dyn ReadingSink,
-    /// Wall-clock time of session time 0, once known.
-    wall0: Option<SystemTime>,
-    /// The first sink error; it ends the session.
     error: Option<SinkError>,
 }
 
-impl Timed<'_> {
-    fn event(&mut self, e: Event) {
+impl Out<'_> {
+    fn event(&mut self, e: Event, wall: Option<SystemTime>) {
         match e {
             Event::Reading(r) => {
-                if self.wall0.is_none() {
-                    self.wall0 = SystemTime::now().checked_sub(Duration::from_secs_f64(r.t_s));
-                }
-                let wall = wall_time(self.wall0, &r);
                 if let Err(e) = self.sinks.write(&r, wall) {
                     self.error.get_or_insert(e);
                 }
@@ -170,17 +163,14 @@ impl Timed<'_> {
     }
 }
 
-/// Wall-clock time of a reading, when the session has one.
-fn wall_time(start: Option<SystemTime>, r: &Reading) -> Option<SystemTime> {
-    start.map(|s| s + Duration::from_secs_f64(r.t_s.max(0.0)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::cmd::fixtures::{simulation, Collect};
+    use crate::estimate::Reading;
     use crate::meter;
     use std::sync::Arc;
+    use std::time::Duration;
 
     fn options(amps: f64) -> LiveOptions {
         LiveOptions {
@@ -245,6 +235,38 @@ mod tests {
         let replayed: Vec<f64> = replay.got.borrow().readings.iter().map(|(r, _)| r.irms_a).collect();
         // The live session may stop before the capture's last chunk is read.
         assert!(replayed.len() >= live.len() - 1 && !live.is_empty(), "{live:?} vs {replayed:?}");
+        assert_eq!(replayed[..live.len() - 1], live[..live.len() - 1]);
+    }
+
+    /// Issue 9: a reading gets the same wall time live as on replay of its capture (both map
+    /// session time through the receive time of the chunk being processed; before, live used
+    /// the time of its first reading plus session time, and the two drifted apart).
+    #[test]
+    fn live_and_replayed_readings_have_the_same_wall_times() {
+        let dir = tempfile::tempdir().unwrap();
+        let cap = dir.path().join("live.ctcap");
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut sink = Collect::stopping_after(6, stop.clone());
+        // At the virtual device's own pace, as hardware would send.
+        let opts = LiveOptions { record: Some(cap.clone()), sim: simulation(3.0, 1.0), ..options(3.0) };
+        run(&opts, &mut sink, &stop).unwrap();
+        let live: Vec<(f64, Option<SystemTime>)> =
+            sink.got.borrow().readings.iter().map(|(r, w)| (r.t_s, *w)).collect();
+
+        let mut replay = Collect::default();
+        let analyze = crate::cmd::analyze::AnalyzeOptions {
+            file: cap,
+            rate: None,
+            cal: Calibration::builtin(),
+            cfg: EstimatorConfig::default(),
+        };
+        crate::cmd::analyze::run(&analyze, &mut replay).unwrap();
+        let replayed: Vec<(f64, Option<SystemTime>)> =
+            replay.got.borrow().readings.iter().map(|(r, w)| (r.t_s, *w)).collect();
+        // The last live reading is the partial window flushed at the stop; the capture may
+        // hold a chunk more.
+        assert!(live.len() >= 6 && replayed.len() >= live.len() - 1, "{live:?} vs {replayed:?}");
+        assert!(live.iter().all(|(_, w)| w.is_some()));
         assert_eq!(replayed[..live.len() - 1], live[..live.len() - 1]);
     }
 

@@ -34,7 +34,7 @@ pub enum Error {
     #[error(transparent)]
     Capture(#[from] crate::capture::CaptureError),
     #[error(transparent)]
-    Meter(#[from] crate::meter::MeterError),
+    Timeline(#[from] crate::timeline::TimelineError),
     #[error(transparent)]
     Replay(#[from] crate::replay::ReplayError),
     #[error(transparent)]
