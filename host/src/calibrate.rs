@@ -10,7 +10,8 @@
 
 use std::path::{Path, PathBuf};
 
-use ct_core::identify::{self, BareReading, IdentifyError, LmFit, Reference};
+pub use ct_core::identify::Outcome;
+use ct_core::identify::{self, BareReading, IdentifyError, Reference};
 
 use crate::calibration::Calibration;
 use crate::estimate::EstimatorConfig;
@@ -68,22 +69,6 @@ pub enum CalibrateError {
     },
 }
 
-/// One point's outcome.
-#[derive(Debug, Clone)]
-pub struct Residual {
-    pub point: Point,
-    pub before_a: f64,
-    pub after_a: f64,
-}
-
-/// The result: the new table, how well it reproduces each point, and the clamp identified.
-pub struct Outcome {
-    pub table: Calibration,
-    pub text: String,
-    pub residuals: Vec<Residual>,
-    pub clamp: Option<LmFit>,
-}
-
 /// One point's evidence as the computation reads it: a recording replayed from its file, or
 /// a bare reading synthesised through the base table.
 enum Probe {
@@ -134,7 +119,7 @@ impl Reference for Probe {
 }
 
 /// Identifies the clamp (or fits level gains) from the points (`ct_core::identify`) and
-/// returns the new table (not yet written).
+/// returns the new table (not yet written), with each point's residual in the order given.
 pub fn calibrate(
     base: &Calibration,
     points: &[Point],
@@ -152,7 +137,7 @@ pub fn calibrate(
             Evidence::Reading(r) => Probe::Reading(BareReading::new(base, cfg, r, p.reference_a)),
         })
         .collect();
-    let out = identify::calibrate(base, &probes, cfg, out_name, &mut progress)?;
+    let outcome = identify::calibrate(base, &probes, cfg, out_name, &mut progress)?;
     for p in &probes {
         if let Probe::Recording { warning, .. } = p {
             if let Some(w) = warning.take() {
@@ -160,12 +145,7 @@ pub fn calibrate(
             }
         }
     }
-    let residuals = points
-        .iter()
-        .zip(out.residuals)
-        .map(|(p, r)| Residual { point: p.clone(), before_a: r.before_a, after_a: r.after_a })
-        .collect();
-    Ok(Outcome { table: out.table, text: out.text, residuals, clamp: out.clamp })
+    Ok(outcome)
 }
 
 /// Writes the table atomically (temporary file, then rename), so an interrupted run never

@@ -32,28 +32,28 @@ pub fn run(opts: &CalibrateOptions, out: &mut dyn Write, log: &mut dyn FnMut(&No
     let outcome = crate::calibrate::calibrate(&opts.base, &opts.points, opts.cfg, opts.rate, &name, |msg| {
         log(&Notice::Calibrating(msg.to_owned()))
     })?;
-    write_residuals(&outcome, out).map_err(Error::Output)?;
+    write_residuals(&opts.points, &outcome, out).map_err(Error::Output)?;
     crate::calibrate::write_table(&opts.output, &outcome.text)?;
     log(&Notice::WroteTable { path: opts.output.clone() });
     Ok(outcome)
 }
 
-fn write_residuals(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
+fn write_residuals(points: &[Point], outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(
         out,
         "{:<40} {:>12} {:>14} {:>10} {:>14} {:>10}",
         "point", "reference A", "before A", "error", "after A", "residual"
     )?;
-    for r in &outcome.residuals {
-        let label = match &r.point.evidence {
+    for (point, r) in points.iter().zip(&outcome.residuals) {
+        let label = match &point.evidence {
             Evidence::Recording(p) => p.display().to_string(),
             Evidence::Reading(a) => format!("reading {a} A"),
         };
-        let err = |a: f64| format!("{:+.2} %", (a / r.point.reference_a - 1.0) * 100.0);
+        let err = |a: f64| format!("{:+.2} %", (a / r.reference_a - 1.0) * 100.0);
         writeln!(
             out,
             "{label:<40} {:>12} {:>14} {:>10} {:>14} {:>10}",
-            significant(r.point.reference_a, 4),
+            significant(r.reference_a, 4),
             significant(r.before_a, 4),
             err(r.before_a),
             significant(r.after_a, 4),
