@@ -24,7 +24,9 @@ pub const UCSWRST: u8 = 0x01;
 pub const UCOS16: u8 = 0x01;
 pub const UCBUSY: u8 = 0x01;
 
-/// Table 15-2: UCBRSx modulation pattern, bit 0 (start bit) first.
+/// Table 15-2: UCBRSx modulation pattern, bit 0 (start bit) first. Deliberately transcribed
+/// here and again in the firmware logic's tests (`profile.rs`): the emulator is the check on
+/// the firmware's reading of SLAU144, so it must not share that reading.
 const BRS_PATTERN: [[u8; 8]; 8] = [
     [0, 0, 0, 0, 0, 0, 0, 0],
     [0, 1, 0, 0, 0, 0, 0, 0],
