@@ -66,8 +66,9 @@ pub enum Notice {
     TornCsvRow { path: PathBuf, bytes: u64 },
     /// A capture's torn tail, left by a crash, was cut before appending.
     TornCaptureTail { path: PathBuf, bytes: u64 },
-    /// A recording ends in a torn record, which was skipped (the capture reader's words).
-    TornTail(String),
+    /// Corrupt records of a capture were skipped, or it ends in a torn tail (the capture
+    /// reader's words, one line per damaged span).
+    CaptureDamage(String),
     /// A finished export or picture.
     Wrote { path: PathBuf, rows: Option<(u64, Rows)> },
     /// An interrupted export: the rows so far are in `part`; `path` is untouched.
@@ -90,7 +91,7 @@ impl Notice {
             | Notice::Lost { .. }
             | Notice::TornCsvRow { .. }
             | Notice::TornCaptureTail { .. }
-            | Notice::TornTail(_) => Level::Warning,
+            | Notice::CaptureDamage(_) => Level::Warning,
             Notice::ApparentPower | Notice::TotalEnergy { .. } => Level::Note,
             _ => Level::Info,
         }
@@ -136,7 +137,12 @@ impl fmt::Display for Notice {
                 "warning: {}: removed a torn tail ({bytes} bytes) left by an interrupted recording",
                 path.display()
             ),
-            Notice::TornTail(t) => write!(f, "warning: {t}"),
+            Notice::CaptureDamage(t) => {
+                for (k, line) in t.lines().enumerate() {
+                    write!(f, "{}warning: {line}", if k == 0 { "" } else { "\n" })?;
+                }
+                Ok(())
+            }
             Notice::Wrote { path, rows: None } => write!(f, "wrote {}", path.display()),
             Notice::Wrote { path, rows: Some((n, rows)) } => write!(f, "wrote {n} {rows} to {}", path.display()),
             Notice::KeptPartial { part, path, rows } => {

@@ -154,7 +154,7 @@ fn collect_samples(
 
 fn warn_tail(tail: Option<String>) {
     if let Some(t) = tail {
-        eprintln!("warning: {t}");
+        eprintln!("{}", crate::notice::Notice::CaptureDamage(t));
     }
 }
 

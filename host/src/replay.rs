@@ -185,7 +185,7 @@ pub fn readings(
                 };
                 out(e, wall)
             });
-            Ok(reader.tail_warning().map(str::to_owned))
+            Ok(reader.warning())
         }
         Format::ByteStream => {
             let mut meter = Meter::new(cal, cfg);
@@ -297,7 +297,7 @@ pub fn samples(
                     return Ok(None);
                 }
             }
-            Ok(reader.tail_warning().map(str::to_owned))
+            Ok(reader.warning())
         }
         Format::ByteStream => {
             let mut dec = SampleDecoder::new(true);

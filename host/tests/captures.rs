@@ -78,7 +78,7 @@ fn record_then_analyze_plot_and_export() {
     assert_eq!(first.kind, Kind::Session);
     assert!(String::from_utf8_lossy(first.payload).contains("source=virtual device"));
     while r.next_record().unwrap().is_some() {}
-    assert_eq!(r.tail_warning(), None);
+    assert_eq!(r.warning(), None);
 
     let (out, _) = ct_read(&["analyze", cap.to_str().unwrap(), "--json"]);
     let rs = json_lines(&out);
@@ -157,6 +157,64 @@ fn torn_capture_tail_is_skipped_with_a_warning() {
     assert!(err.contains("ignoring the last"), "{err}");
     let (_, err) = ct_read(&["export", cap.to_str().unwrap(), "--csv", dir.path().join("e.csv").to_str().unwrap()]);
     assert!(err.contains("ignoring the last"), "{err}");
+}
+
+/// One flipped bit in the middle of a capture costs the record it is in and nothing more:
+/// analyze reads on past it (the readings around it flagged `gap`), warns with the offset and
+/// length skipped, and `record -o` onto the file keeps every valid record.
+#[test]
+fn a_flipped_bit_mid_capture_costs_one_record_and_recording_on_keeps_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("c.ctcap");
+    synthetic_capture(&cap, 4.0, 15.0, 1_790_000_000_000_000_000);
+    let (whole, _) = ct_read(&["analyze", cap.to_str().unwrap(), "--json"]);
+    let whole = json_lines(&whole);
+    let records = |path: &Path| {
+        let mut r = CaptureReader::open(path).unwrap();
+        let mut v = Vec::new();
+        while let Some(rec) = r.next_record().unwrap() {
+            v.push((rec.offset, rec.kind, rec.unix_ns, rec.payload.to_vec()));
+        }
+        v
+    };
+    let clean = records(&cap);
+    let mut bytes = std::fs::read(&cap).unwrap();
+    let mid = clean.len() / 2;
+    let (offset, size) = (clean[mid].0, clean[mid + 1].0 - clean[mid].0);
+    bytes[(offset + size / 2) as usize] ^= 0x04;
+    std::fs::write(&cap, &bytes).unwrap();
+
+    let kept = records(&cap);
+    assert_eq!(kept.len(), clean.len() - 1);
+    assert!(kept.iter().all(|r| r.0 != offset));
+    let (out, err) = ct_read(&["analyze", cap.to_str().unwrap(), "--json"]);
+    assert!(err.contains(&format!("warning: {}: skipped {size} bytes at offset {offset}: ", cap.display())), "{err}");
+    assert!(!err.contains("ignoring the last"), "{err}");
+    let damaged = json_lines(&out);
+    assert!(damaged.len() + 1 >= whole.len(), "{} of {} readings", damaged.len(), whole.len());
+    let gap: Vec<_> = damaged.iter().filter(|r| r["flags"]["gap"].as_bool().unwrap()).collect();
+    assert!(!gap.is_empty() && gap.len() <= 2, "the lost record is a gap: {gap:?}");
+    assert!(gap.iter().any(|r| r["lost_samples"].as_u64().unwrap() > 0), "{gap:?}");
+    let end = |rs: &[serde_json::Value]| rs.last().unwrap()["t_s"].as_f64().unwrap();
+    assert!((end(&damaged) - end(&whole)).abs() < 1e-6, "the readings go on to the end");
+
+    let (_, err) = ct_read(&[
+        "record",
+        "--simulate",
+        "--sim-profile",
+        "fast",
+        "--duration",
+        "1",
+        "--json",
+        "-o",
+        cap.to_str().unwrap(),
+    ]);
+    assert!(!err.contains("removed a torn tail"), "{err}");
+    let after = std::fs::read(&cap).unwrap();
+    assert_eq!(after[..bytes.len()], bytes[..], "recording on appends, and removes nothing");
+    let appended = records(&cap);
+    assert_eq!(appended[..kept.len()], kept[..]);
+    assert_eq!(appended[kept.len()].1, Kind::Session);
 }
 
 /// Unplug and replug while recording: the capture holds the loss and the return, and its

@@ -39,7 +39,7 @@ pub fn run(opts: &AnalyzeOptions, sinks: &mut dyn ReadingSink) -> Result<(), Err
         },
     )?;
     if let Some(t) = tail {
-        sinks.notice(&Notice::TornTail(t));
+        sinks.notice(&Notice::CaptureDamage(t));
     }
     let finished = sinks.finish(End::Complete);
     if let Some(e) = error {

@@ -129,7 +129,7 @@ pub fn run(
         }
     };
     if let Some(t) = tail {
-        log(&Notice::TornTail(t));
+        log(&Notice::CaptureDamage(t));
     }
     Ok(())
 }
