@@ -60,6 +60,8 @@ pub enum Notice {
     Lost { port: String, error: String },
     /// The port is open again.
     Back { port: String, after: Duration },
+    /// The port has sent nothing for `after` (it is open, but the device is silent).
+    Silent { port: String, after: Duration, baud: u32 },
     /// The energy of the whole live session.
     TotalEnergy { kwh: f64 },
     /// A CSV's torn last row, left by a crash, was cut before appending.
@@ -89,6 +91,7 @@ impl Notice {
             Notice::Meter(meter::Notice::Skipped { .. } | meter::Notice::Gap { .. })
             | Notice::Meter(meter::Notice::Reset { .. } | meter::Notice::Overrun { .. })
             | Notice::Lost { .. }
+            | Notice::Silent { .. }
             | Notice::TornCsvRow { .. }
             | Notice::TornCaptureTail { .. }
             | Notice::CaptureDamage(_) => Level::Warning,
@@ -126,6 +129,12 @@ impl fmt::Display for Notice {
                 write!(f, "warning: lost {port}: {error}; waiting for it to come back (Ctrl-C to stop)")
             }
             Notice::Back { port, after } => write!(f, "reconnected to {port} after {:.1} s", after.as_secs_f64()),
+            Notice::Silent { port, after, baud } => write!(
+                f,
+                "warning: no data from {port} for {:.0} s: is the firmware running, is the baud rate right (reading \
+                 at {baud})?",
+                after.as_secs_f64()
+            ),
             Notice::TotalEnergy { kwh } => write!(f, "total energy: {kwh:.5} kWh"),
             Notice::TornCsvRow { path, bytes } => write!(
                 f,

@@ -65,6 +65,9 @@ pub fn run(opts: &LiveOptions, sinks: &mut dyn ReadingSink, stop: &AtomicBool) -
     if opts.cfg.pf.is_none() {
         sinks.notice(&Notice::ApparentPower);
     }
+    // The port before the capture: a port that does not open must not leave a capture that
+    // holds only a session record.
+    let port = serial::open(&path, opts.baud)?;
 
     let mut capture = match &opts.record {
         Some(p) => {
@@ -87,8 +90,9 @@ pub fn run(opts: &LiveOptions, sinks: &mut dyn ReadingSink, stop: &AtomicBool) -
     let mut meter = Meter::new(opts.cal.clone(), opts.cfg);
     let mut out = Timed { sinks, wall0: None, error: None };
     let started = Instant::now();
+    let mut silence = serial::Silence::new(started);
     let mut fatal = None;
-    serial::read_loop(&path, opts.baud, stop, |ev| {
+    serial::read_loop(port, &path, opts.baud, stop, |ev| {
         if let Some(c) = &mut capture {
             let now = SystemTime::now();
             let res = match &ev {
@@ -103,6 +107,7 @@ pub fn run(opts: &LiveOptions, sinks: &mut dyn ReadingSink, stop: &AtomicBool) -
         }
         match ev {
             LinkEvent::Bytes(b) => {
+                silence.heard(Instant::now());
                 if let Err(e) = meter.bytes(b, &mut |e| out.event(e)) {
                     fatal = Some(e);
                     return false;
@@ -113,12 +118,17 @@ pub fn run(opts: &LiveOptions, sinks: &mut dyn ReadingSink, stop: &AtomicBool) -
                 meter.disconnected(&mut |e| out.event(e));
             }
             LinkEvent::Back { after } => {
+                silence.heard(Instant::now());
                 out.sinks.notice(&Notice::Back { port: path.clone(), after });
                 let t =
                     out.wall0.and_then(|w| SystemTime::now().duration_since(w).ok()).map_or(0.0, |d| d.as_secs_f64());
                 meter.reconnected(t, &mut |e| out.event(e));
             }
-            LinkEvent::Idle => {}
+            LinkEvent::Idle => {
+                if let Some(after) = silence.idle(Instant::now()) {
+                    out.sinks.notice(&Notice::Silent { port: path.clone(), after, baud: opts.baud });
+                }
+            }
         }
         out.error.is_none()
             && capture_error.is_none()
@@ -246,6 +256,46 @@ mod tests {
         // The live session may stop before the capture's last chunk is read.
         assert!(replayed.len() >= live.len() - 1 && !live.is_empty(), "{live:?} vs {replayed:?}");
         assert_eq!(replayed[..live.len() - 1], live[..live.len() - 1]);
+    }
+
+    /// A port that sends nothing: `--duration` still ends the session on time (the read loop
+    /// tells the session at every read time-out), and the sinks are finished.
+    #[test]
+    fn a_silent_port_ends_at_the_duration() {
+        let (_master, slave) = serialport::TTYPort::pair().unwrap();
+        let name = serialport::SerialPort::name(&slave).unwrap();
+        drop(slave);
+        let opts = LiveOptions { port: Some(name), simulate: false, duration: Some(0.5), ..options(1.0) };
+        let stop = Arc::new(AtomicBool::new(false));
+        let watchdog = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_secs(5));
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            })
+        };
+        let mut sink = Collect::default();
+        let t = Instant::now();
+        run(&opts, &mut sink, &stop).unwrap();
+        assert!(t.elapsed() < Duration::from_secs(3), "--duration 0.5 took {:?} on a silent port", t.elapsed());
+        assert_eq!(sink.got.borrow().finished, Some(End::Complete));
+        drop(watchdog);
+    }
+
+    /// `record` on a port that does not exist fails before creating the capture.
+    #[test]
+    fn a_missing_port_leaves_no_capture() {
+        let dir = tempfile::tempdir().unwrap();
+        let cap = dir.path().join("r.ctcap");
+        let opts = LiveOptions {
+            port: Some(dir.path().join("ttyNONE").display().to_string()),
+            simulate: false,
+            record: Some(cap.clone()),
+            ..options(1.0)
+        };
+        let e = run(&opts, &mut Collect::default(), &AtomicBool::new(false)).unwrap_err();
+        assert!(matches!(e, Error::Serial(serial::SerialError::Missing { .. })), "{e}");
+        assert!(!cap.exists(), "a stub capture was left");
     }
 
     /// A sink that fails ends the session with its error.
