@@ -154,7 +154,8 @@ fn collect_samples(
 
 fn warn_tail(tail: Option<String>) {
     if let Some(t) = tail {
-        eprintln!("{}", crate::notice::Notice::CaptureDamage(t));
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), "{}", crate::notice::Notice::CaptureDamage(t));
     }
 }
 

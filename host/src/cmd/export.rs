@@ -77,6 +77,9 @@ pub fn run(
             }
             let rows = w.finish()?;
             log(&Notice::Wrote { path: csv.clone(), rows: Some((rows, Rows::Samples)) });
+            if rows == 0 {
+                return Err(Error::NoSamples { path: opts.file.clone() });
+            }
             tail
         }
         ExportTo::Readings { csv, sqlite } => {
@@ -84,6 +87,7 @@ pub fn run(
             let mut db =
                 sqlite.as_deref().map(|p| SqliteSink::open(p).map(|db| db.batched(SQLITE_BATCH))).transpose()?;
             let mut error: Option<SinkError> = None;
+            let mut readings = 0u64;
             let tail = crate::replay::readings(
                 &opts.file,
                 opts.cal.clone(),
@@ -92,6 +96,7 @@ pub fn run(
                 &mut progress,
                 &mut |e, wall| {
                     let Event::Reading(r) = e else { return };
+                    readings += 1;
                     if error.is_some() {
                         return;
                     }
@@ -124,6 +129,9 @@ pub fn run(
                 if end == End::Interrupted {
                     log(&Notice::DatabaseResumable);
                 }
+            }
+            if readings == 0 && end == End::Complete {
+                return Err(Error::NoSamples { path: opts.file.clone() });
             }
             tail
         }
