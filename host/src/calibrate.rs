@@ -60,6 +60,8 @@ pub enum CalibrateError {
     Recording(#[from] ReplayError),
     #[error(transparent)]
     Points(#[from] IdentifyError),
+    #[error(transparent)]
+    Place(#[from] crate::place::PlaceError),
     #[error("cannot write {path}: {source}")]
     Write {
         path: PathBuf,
@@ -169,12 +171,14 @@ pub fn calibrate(
 }
 
 /// Writes the table atomically (temporary file, then rename), so an interrupted run never
-/// leaves a half-written table where a good one was.
+/// leaves a half-written table where a good one was; a pipe or device is written in place,
+/// never replaced ([`crate::place`]).
 pub fn write_table(path: &Path, text: &str) -> Result<(), CalibrateError> {
-    let err = |source| CalibrateError::Write { path: path.to_owned(), source };
-    let tmp = path.with_extension("csv.tmp");
-    std::fs::write(&tmp, text).map_err(err)?;
-    std::fs::rename(&tmp, path).map_err(err)
+    use std::io::Write;
+    let placement = crate::place::placement(path, ".tmp")?;
+    let (mut file, written) = crate::place::create(path, &placement)?;
+    file.write_all(text.as_bytes()).map_err(|source| CalibrateError::Write { path: written, source })?;
+    Ok(crate::place::finish(&placement)?)
 }
 
 #[cfg(test)]

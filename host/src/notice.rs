@@ -73,7 +73,8 @@ pub enum Notice {
     CaptureDamage(String),
     /// A finished export or picture.
     Wrote { path: PathBuf, rows: Option<(u64, Rows)> },
-    /// An interrupted export: the rows so far are in `part`; `path` is untouched.
+    /// An interrupted export: the rows so far are in `part`; `path` is untouched (unless it is
+    /// `part`: a pipe or device, written in place).
     KeptPartial { part: PathBuf, path: PathBuf, rows: Rows },
     /// What an export added to a database.
     DatabaseCounts { path: PathBuf, added: u64, skipped: u64 },
@@ -154,6 +155,9 @@ impl fmt::Display for Notice {
             }
             Notice::Wrote { path, rows: None } => write!(f, "wrote {}", path.display()),
             Notice::Wrote { path, rows: Some((n, rows)) } => write!(f, "wrote {n} {rows} to {}", path.display()),
+            Notice::KeptPartial { part, path, rows } if part == path => {
+                write!(f, "interrupted: the {rows} so far went to {}", path.display())
+            }
             Notice::KeptPartial { part, path, rows } => {
                 write!(f, "interrupted: the {rows} so far are in {} ({} is unchanged)", part.display(), path.display())
             }

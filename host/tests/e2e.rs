@@ -255,6 +255,49 @@ fn stdout_write_errors_fail_and_a_closed_pipe_ends_quietly() {
     }
 }
 
+/// `--csv /dev/stdout | cat`: the CSV goes down the pipe with the text lines (it used to read
+/// the pipe first and block forever), and a sink on a device needs no sync.
+#[test]
+fn csv_to_dev_stdout_through_a_pipe() {
+    use ct_host::calibration::Calibration;
+    use ct_host::sim::{DeviceProfile, Faults, Load, Shape, VirtualDevice};
+    let dir = tempfile::tempdir().unwrap();
+    let load = Load { amps: 2.0, mains_hz: 50.0, shape: Shape::Sine, step: None };
+    let mut dev = VirtualDevice::new(
+        DeviceProfile::FAST,
+        load,
+        Calibration::builtin().full_scale_code(),
+        0.3,
+        Faults::default(),
+        5,
+    );
+    let mut bytes = Vec::new();
+    dev.run_until(8197 * 4, &mut bytes);
+    let bin = dir.path().join("stream.bin");
+    std::fs::write(&bin, &bytes).unwrap();
+    for csv in ["/dev/stdout", "/dev/null"] {
+        let mut child = Command::new(BIN)
+            .args(["analyze", bin.to_str().unwrap(), "--method", "table", "--csv", csv])
+            .env("RUST_BACKTRACE", "0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let t = std::time::Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if t.elapsed() > std::time::Duration::from_secs(20) {
+                child.kill().unwrap();
+                panic!("--csv {csv} blocked");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let out = child.wait_with_output().unwrap();
+        let (stdout, err) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "--csv {csv}: {err}");
+        assert_eq!(stdout.contains(ct_host::sink::csv::CSV_HEADER), csv == "/dev/stdout", "{stdout}");
+    }
+}
+
 /// Unplug (the device process dies, its pty vanishes) and replug (a new device at the same
 /// path): the reader reports it, waits, reopens, and flags the gap.
 #[test]

@@ -227,6 +227,45 @@ mod tests {
         );
     }
 
+    /// A FIFO is written in place and stays a FIFO (a rename used to replace it with a regular
+    /// file); a symlink's target is replaced and the link kept; a directory is refused.
+    #[test]
+    fn an_export_never_replaces_what_is_not_a_regular_file() {
+        use std::os::unix::fs::FileTypeExt;
+        let dir = tempfile::tempdir().unwrap();
+        let cap = dir.path().join("c.ctcap");
+        synthetic_capture(&cap, 5.0, 3.0, 1_790_000_000_000_000_000);
+        let fifo = dir.path().join("rows.fifo");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+        };
+        let to = ExportTo::Readings { csv: Some(fifo.clone()), sqlite: None };
+        let mut notices = Vec::new();
+        run(&options(cap.clone(), to), &AtomicBool::new(false), &mut |_| {}, &mut |n| notices.push(n.clone())).unwrap();
+        let text = reader.join().unwrap();
+        assert_eq!(text.lines().next(), Some(crate::sink::csv::CSV_HEADER));
+        let rows = text.lines().count() as u64 - 1;
+        assert!(rows >= 2, "{text}");
+        assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo(), "the FIFO was replaced");
+        assert!(!part_path(&fifo).exists());
+        assert_eq!(notices, [Notice::Wrote { path: fifo, rows: Some((rows, Rows::Readings)) }]);
+
+        let real = dir.path().join("real.csv");
+        std::fs::write(&real, "old\n").unwrap();
+        let link = dir.path().join("link.csv");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let to = ExportTo::Samples { csv: link.clone() };
+        run(&options(cap.clone(), to), &AtomicBool::new(false), &mut |_| {}, &mut |_| {}).unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link was replaced");
+        assert!(std::fs::read_to_string(&real).unwrap().starts_with(crate::export::RAW_HEADER));
+
+        let to = ExportTo::Readings { csv: Some(dir.path().to_owned()), sqlite: None };
+        let e = run(&options(cap, to), &AtomicBool::new(false), &mut |_| {}, &mut |_| {}).unwrap_err();
+        assert!(e.to_string().contains("is a directory; refusing to replace it"), "{e}");
+    }
+
     /// Raw samples: one row per sample, complete or interrupted.
     #[test]
     fn samples_to_csv_complete_and_interrupted() {
