@@ -7,7 +7,6 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use ct_host::calibration::Calibration;
 use ct_host::capture::{self, CaptureReader, Kind};
