@@ -61,6 +61,14 @@ pub enum CalibrateError {
     Recording(#[from] ReplayError),
     #[error(transparent)]
     Points(#[from] IdentifyError),
+    #[error(
+        "point `{point}`: {} A is outside what the table measures ({} to {} A RMS)\nhelp: give currents in A \
+         within that range",
+        shown(*amps), shown(range.0), shown(range.1)
+    )]
+    OutOfRange { point: String, amps: f64, range: (f64, f64) },
+    #[error(transparent)]
+    Place(#[from] crate::place::PlaceError),
     #[error("cannot write {path}: {source}")]
     Write {
         path: PathBuf,
@@ -118,6 +126,48 @@ impl Reference for Probe {
     }
 }
 
+/// A current as typed, not as 300 digits.
+fn shown(a: f64) -> String {
+    if a.is_finite() && a != 0.0 && !(1e-3..1e6).contains(&a.abs()) {
+        format!("{a:e}")
+    } else {
+        crate::sink::format::significant(a, 3)
+    }
+}
+
+/// The RMS currents `cal` can tell apart, A: from a sine whose peak reaches the first code
+/// above zero to one whose peak reaches full scale (at 50 Hz). A point outside it says nothing
+/// about the table (a reading of 10 uA is below one ADC step) and would only drive the fit to
+/// a table that reads every real load wrong.
+pub fn measurable_range(cal: &Calibration) -> (f64, f64) {
+    let lut = cal.lut_at(Some(50.0));
+    let step = lut.get(usize::from(cal.zero_code()) + 1).copied().unwrap_or(f32::MAX);
+    let full = lut.last().copied().unwrap_or(0.0);
+    (f64::from(step) / std::f64::consts::SQRT_2, f64::from(full) / std::f64::consts::SQRT_2)
+}
+
+/// Refuses points the table cannot have measured: the reference meter's current, and a bare
+/// reading, must be within [`measurable_range`].
+fn check_points(base: &Calibration, points: &[Point]) -> Result<(), CalibrateError> {
+    let range = measurable_range(base);
+    for p in points {
+        let reading = match p.evidence {
+            Evidence::Reading(r) => Some(r),
+            Evidence::Recording(_) => None,
+        };
+        for amps in reading.into_iter().chain([p.reference_a]) {
+            if !(range.0..=range.1).contains(&amps) {
+                let point = match &p.evidence {
+                    Evidence::Reading(r) => format!("{}={}", shown(*r), shown(p.reference_a)),
+                    Evidence::Recording(f) => format!("{}={}", f.display(), shown(p.reference_a)),
+                };
+                return Err(CalibrateError::OutOfRange { point, amps, range });
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Identifies the clamp (or fits level gains) from the points (`ct_core::identify`) and
 /// returns the new table (not yet written), with each point's residual in the order given.
 pub fn calibrate(
@@ -128,6 +178,7 @@ pub fn calibrate(
     out_name: &str,
     mut progress: impl FnMut(&str),
 ) -> Result<Outcome, CalibrateError> {
+    check_points(base, points)?;
     let probes: Vec<Probe> = points
         .iter()
         .map(|p| match p.evidence {
@@ -149,12 +200,14 @@ pub fn calibrate(
 }
 
 /// Writes the table atomically (temporary file, then rename), so an interrupted run never
-/// leaves a half-written table where a good one was.
+/// leaves a half-written table where a good one was; a pipe or device is written in place,
+/// never replaced ([`crate::place`]).
 pub fn write_table(path: &Path, text: &str) -> Result<(), CalibrateError> {
-    let err = |source| CalibrateError::Write { path: path.to_owned(), source };
-    let tmp = path.with_extension("csv.tmp");
-    std::fs::write(&tmp, text).map_err(err)?;
-    std::fs::rename(&tmp, path).map_err(err)
+    use std::io::Write;
+    let placement = crate::place::placement(path, ".tmp")?;
+    let (mut file, written) = crate::place::create(path, &placement)?;
+    file.write_all(text.as_bytes()).map_err(|source| CalibrateError::Write { path: written, source })?;
+    Ok(crate::place::finish(&placement)?)
 }
 
 #[cfg(test)]
@@ -173,6 +226,26 @@ mod tests {
         );
         assert!("x".parse::<Point>().unwrap_err().contains("expected FILE=AMPS"));
         assert!("1=-2".parse::<Point>().unwrap_err().contains("not a positive current"));
+    }
+
+    /// Points below one ADC step or above full scale are refused with the range, before any
+    /// fitting (`1e-5=1e-5` used to panic, then to write a table 25 % off at its own point).
+    #[test]
+    fn points_outside_the_measurable_range_are_refused() {
+        let base = Calibration::builtin();
+        let (lo, hi) = measurable_range(&base);
+        assert!(lo > 0.01 && lo < 0.1 && hi > 90.0 && hi < 120.0, "{lo} {hi}");
+        for point in ["1e-5=1e-5", "5=1e-5", "1e-5=5", "500=500", "rec.bin=0.001"] {
+            let points = [point.parse::<Point>().unwrap()];
+            let e = calibrate(&base, &points, EstimatorConfig::default(), None, "t.csv", |_| {}).err().unwrap();
+            assert!(matches!(e, CalibrateError::OutOfRange { .. }), "{point}: {e}");
+            assert!(e.to_string().contains("is outside what the table measures"), "{point}: {e}");
+        }
+        let e = calibrate(&base, &["1e-5=1e-5".parse().unwrap()], EstimatorConfig::default(), None, "t", |_| {})
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.starts_with("point `1e-5=1e-5`: 1e-5 A is outside"), "{e}");
     }
 
     /// Two recordings of resistive loads (code CSVs as `ct-read analyze` reads them) from a

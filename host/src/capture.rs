@@ -4,26 +4,71 @@
 //!
 //! The format is documented in `capture.md` beside this file. It is append-only and made of
 //! self-checking records, so a power cut mid-write costs at most the records the OS had not yet
-//! written, and readers stop at a torn or corrupt tail with a warning instead of failing.
+//! written. A corrupt record (a flipped bit on disk, a bad sector) costs that record only:
+//! readers skip it with a warning and resynchronise on the next valid one (version 2 marks
+//! every record's start for that; version 1 files are searched byte by byte), and only what
+//! follows the last valid record is a torn tail.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// First bytes of every capture: the format name and its version, as a text line.
-pub const MAGIC: &[u8] = b"ct-capture 1\n";
+/// First bytes of every capture written now: the format name and its version, as a text line.
+pub const MAGIC: &[u8] = b"ct-capture 2\n";
+/// First bytes of a version 1 capture (no record marker), still read and appended to.
+pub const MAGIC_V1: &[u8] = b"ct-capture 1\n";
+/// The magic line without its version (both lines are this, a digit and a newline).
+const MAGIC_NAME: &[u8] = b"ct-capture ";
 
-/// Record header: kind (1), payload length (4), receive time (8).
+/// Version 2: the first bytes of every record, so that a reader that met a corrupt record can
+/// find the next one without trusting the corrupt one's length. Chosen to be rare in the
+/// payloads (not text, not a COBS delimiter pattern); one that occurs in a payload by chance
+/// costs a CRC check, not a false record.
+pub const RECORD_MARK: [u8; 4] = [0xC7, 0x1D, 0xA9, 0x5E];
+
+/// Record header after the marker: kind (1), payload length (4), receive time (8).
 const HEAD: usize = 13;
 /// Record trailer: CRC-32 of header and payload.
 const TAIL: usize = 4;
 /// Larger payloads are not written, so a larger length field means corruption (and bounds
 /// what a reader allocates).
 pub const MAX_PAYLOAD: usize = 1 << 20;
+/// Bytes searched per read while resynchronising after a corrupt record.
+const SCAN_BLOCK: usize = 1 << 20;
+/// At most this many damaged spans are described one by one in [`CaptureReader::warning`].
+const WARN_SPANS: usize = 8;
 
 /// CRC-32/ISO-HDLC (the zlib/PNG CRC), slice-by-16 tables: records are checked at several GB/s.
 const CRC: crc::Crc<u32, crc::Table<16>> = crc::Crc::<u32, crc::Table<16>>::new(&crc::CRC_32_ISO_HDLC);
+
+/// A capture format version this build reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    /// Records back to back: a corrupt record is skipped by searching every later offset for
+    /// a record whose header is plausible and whose CRC matches.
+    V1,
+    /// Every record starts with [`RECORD_MARK`].
+    V2,
+}
+
+impl Version {
+    /// Bytes before a record's header.
+    fn mark_len(self) -> usize {
+        match self {
+            Version::V1 => 0,
+            Version::V2 => RECORD_MARK.len(),
+        }
+    }
+
+    /// The magic line that starts a file of this version.
+    pub fn magic(self) -> &'static [u8] {
+        match self {
+            Version::V1 => MAGIC_V1,
+            Version::V2 => MAGIC,
+        }
+    }
+}
 
 /// What a record holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,9 +114,9 @@ pub enum CaptureError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{path}: not a ct-capture file (it does not start with `ct-capture 1`)")]
+    #[error("{path}: not a ct-capture file (it does not start with `ct-capture 1` or `ct-capture 2`)")]
     NotACapture { path: PathBuf },
-    #[error("{path}: capture format version {version} is newer than this ct-read understands (1)")]
+    #[error("{path}: capture format version {version} is newer than this ct-read understands (1 and 2)")]
     Version { path: PathBuf, version: String },
 }
 
@@ -95,11 +140,11 @@ pub fn from_unix_ns(ns: i64) -> SystemTime {
 /// Whether the file at `path` starts like a capture (any version).
 pub fn is_capture(path: &Path) -> bool {
     let mut head = [0u8; 11];
-    File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && head == MAGIC[..11]
+    File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && head == MAGIC_NAME
 }
 
-/// Checks the magic line at the start of `r`; returns its length.
-fn check_magic(r: &mut impl Read, path: &Path) -> Result<(), CaptureError> {
+/// Checks the magic line at the start of `r`; returns the version it names.
+fn check_magic(r: &mut impl Read, path: &Path) -> Result<Version, CaptureError> {
     let mut head = [0u8; MAGIC.len()];
     let io = |source| CaptureError::Io { path: path.to_owned(), source };
     match r.read_exact(&mut head) {
@@ -110,16 +155,22 @@ fn check_magic(r: &mut impl Read, path: &Path) -> Result<(), CaptureError> {
         Err(e) => return Err(io(e)),
     }
     if head == MAGIC {
-        return Ok(());
+        return Ok(Version::V2);
     }
-    if head[..11] == MAGIC[..11] {
-        let version = String::from_utf8_lossy(&head[11..]).trim().to_string();
+    if head == MAGIC_V1 {
+        return Ok(Version::V1);
+    }
+    if head[..MAGIC_NAME.len()] == *MAGIC_NAME {
+        let version = String::from_utf8_lossy(&head[MAGIC_NAME.len()..]).trim().to_string();
         return Err(CaptureError::Version { path: path.to_owned(), version });
     }
     Err(CaptureError::NotACapture { path: path.to_owned() })
 }
 
-fn encode(kind: Kind, unix_ns: i64, payload: &[u8], out: &mut Vec<u8>) {
+fn encode(version: Version, kind: Kind, unix_ns: i64, payload: &[u8], out: &mut Vec<u8>) {
+    if version == Version::V2 {
+        out.extend_from_slice(&RECORD_MARK);
+    }
     let start = out.len();
     out.push(kind.code());
     out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
@@ -133,6 +184,7 @@ fn encode(kind: Kind, unix_ns: i64, payload: &[u8], out: &mut Vec<u8>) {
 pub struct CaptureWriter {
     path: PathBuf,
     file: File,
+    version: Version,
     buf: Vec<u8>,
     last_sync: Instant,
 }
@@ -141,16 +193,19 @@ pub struct CaptureWriter {
 const SYNC_EVERY: Duration = Duration::from_secs(1);
 
 impl CaptureWriter {
-    /// Opens `path` for appending (creating it with the magic line), and starts a session
-    /// with `meta` lines. An existing file must be a capture; a torn tail left by a crash is
-    /// cut off first, and how many bytes were cut is returned.
+    /// Opens `path` for appending (creating it, as version 2, with the magic line), and starts
+    /// a session with `meta` lines. An existing file must be a capture, and keeps its version.
+    /// A torn tail (whatever follows the last valid record) is cut off first, and how many
+    /// bytes were cut is returned; corrupt records before the last valid one stay, for readers
+    /// to skip, so no valid record is ever removed.
     pub fn open(path: &Path, meta: &[(&str, String)]) -> Result<(Self, Option<u64>), CaptureError> {
         let io = |source| CaptureError::Io { path: path.to_owned(), source };
         let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path).map_err(io)?;
         let len = file.metadata().map_err(io)?.len();
         let mut cut = None;
-        if len == 0 {
+        let version = if len == 0 {
             file.write_all(MAGIC).map_err(io)?;
+            Version::V2
         } else {
             let mut reader = CaptureReader::from_file(path, file.try_clone().map_err(io)?)?;
             while reader.next_record().map_err(io)?.is_some() {}
@@ -160,8 +215,9 @@ impl CaptureWriter {
                 file.set_len(good).map_err(io)?;
             }
             file.seek(SeekFrom::Start(good)).map_err(io)?;
-        }
-        let mut w = CaptureWriter { path: path.to_owned(), file, buf: Vec::new(), last_sync: Instant::now() };
+            reader.version()
+        };
+        let mut w = CaptureWriter { path: path.to_owned(), file, version, buf: Vec::new(), last_sync: Instant::now() };
         let text: String = meta.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
         w.record(Kind::Session, SystemTime::now(), text.as_bytes())?;
         w.sync()?;
@@ -173,7 +229,7 @@ impl CaptureWriter {
     pub fn record(&mut self, kind: Kind, at: SystemTime, payload: &[u8]) -> Result<(), CaptureError> {
         for chunk in payload.chunks(MAX_PAYLOAD).chain(payload.is_empty().then_some(&[][..])) {
             self.buf.clear();
-            encode(kind, unix_ns(at), chunk, &mut self.buf);
+            encode(self.version, kind, unix_ns(at), chunk, &mut self.buf);
             self.file.write_all(&self.buf).map_err(|source| CaptureError::Io { path: self.path.clone(), source })?;
         }
         if self.last_sync.elapsed() >= SYNC_EVERY {
@@ -200,16 +256,41 @@ pub struct Record<'a> {
     pub offset: u64,
 }
 
-/// Reads records in order. Stops at the first torn or corrupt record: everything from there
-/// on is the tail a crash left, described by [`CaptureReader::tail_warning`].
+/// Bytes a reader skipped: a corrupt record (valid records follow) or the torn tail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Damage {
+    /// Where the skipped bytes start.
+    pub offset: u64,
+    /// How many bytes were skipped.
+    pub len: u64,
+    /// What was wrong with the record at `offset`.
+    pub what: &'static str,
+    /// Whether no valid record follows (the tail an interrupted recording leaves).
+    pub tail: bool,
+}
+
+/// What the record at the reading position turned out to be.
+enum Parsed {
+    End,
+    Record { kind: Kind, unix_ns: i64, n: usize },
+    Bad(&'static str),
+}
+
+/// Reads records in order. A corrupt record is skipped, and reading resumes at the next valid
+/// one; what follows the last valid record is the tail a crash left. Both are described by
+/// [`CaptureReader::warning`].
 pub struct CaptureReader {
     path: PathBuf,
     reader: BufReader<File>,
-    /// Offset of the next record.
-    offset: u64,
+    version: Version,
+    /// Offset of the next record to try.
+    pos: u64,
+    /// Offset just past the last valid record.
+    good_end: u64,
     len: u64,
     buf: Vec<u8>,
-    tail: Option<String>,
+    damage: Vec<Damage>,
+    done: bool,
 }
 
 impl CaptureReader {
@@ -223,15 +304,23 @@ impl CaptureReader {
         file.seek(SeekFrom::Start(0)).map_err(io)?;
         let len = file.metadata().map_err(io)?.len();
         let mut reader = BufReader::with_capacity(1 << 20, file);
-        check_magic(&mut reader, path)?;
+        let version = check_magic(&mut reader, path)?;
         Ok(CaptureReader {
             path: path.to_owned(),
             reader,
-            offset: MAGIC.len() as u64,
+            version,
+            pos: MAGIC.len() as u64,
+            good_end: MAGIC.len() as u64,
             len,
             buf: Vec::with_capacity(8192),
-            tail: None,
+            damage: Vec::new(),
+            done: false,
         })
+    }
+
+    /// The file's format version.
+    pub fn version(&self) -> Version {
+        self.version
     }
 
     /// File size when opened.
@@ -243,62 +332,187 @@ impl CaptureReader {
         self.len <= MAGIC.len() as u64
     }
 
-    /// Offset just past the last good record read.
+    /// Offset just past the last valid record read.
     pub fn offset(&self) -> u64 {
-        self.offset
+        self.good_end
     }
 
-    /// Why reading stopped before the end of the file, naming the file and offset.
-    pub fn tail_warning(&self) -> Option<&str> {
-        self.tail.as_deref()
+    /// The bytes skipped so far, in file order.
+    pub fn damage(&self) -> &[Damage] {
+        &self.damage
     }
 
-    /// The next good record, or `None` at the end or at a torn/corrupt tail. Only a failing
-    /// read of the file itself is an error.
+    /// What was skipped, one line per span naming the file, offset and length (the first few
+    /// spans; a summary of the rest), or `None` if nothing was.
+    pub fn warning(&self) -> Option<String> {
+        if self.damage.is_empty() {
+            return None;
+        }
+        let name = self.path.display();
+        let mut lines: Vec<String> = Vec::new();
+        let (corrupt, tail): (Vec<&Damage>, Vec<&Damage>) = self.damage.iter().partition(|d| !d.tail);
+        for d in corrupt.iter().take(WARN_SPANS) {
+            lines.push(format!(
+                "{name}: skipped {} bytes at offset {}: {} (a corrupt record; reading resumed at offset {})",
+                d.len,
+                d.offset,
+                d.what,
+                d.offset + d.len
+            ));
+        }
+        if corrupt.len() > WARN_SPANS {
+            let rest = &corrupt[WARN_SPANS..];
+            lines.push(format!(
+                "{name}: skipped {} more corrupt spans ({} bytes) up to offset {}",
+                rest.len(),
+                rest.iter().map(|d| d.len).sum::<u64>(),
+                rest.last().map_or(0, |d| d.offset + d.len)
+            ));
+        }
+        for d in tail {
+            lines.push(format!(
+                "{name}: ignoring the last {} bytes from offset {}: {} (left by an interrupted recording)",
+                d.len, d.offset, d.what
+            ));
+        }
+        Some(lines.join("\n"))
+    }
+
+    /// The next valid record, or `None` at the end of the file. Corrupt records on the way are
+    /// skipped (see [`CaptureReader::damage`]). Only a failing read of the file itself is an
+    /// error.
     pub fn next_record(&mut self) -> std::io::Result<Option<Record<'_>>> {
-        if self.tail.is_some() {
+        if self.done {
             return Ok(None);
         }
-        let at = self.offset;
-        self.buf.resize(HEAD, 0);
-        let got = read_full(&mut self.reader, &mut self.buf[..HEAD])?;
-        if got == 0 {
-            return Ok(None);
-        }
-        if got < HEAD {
-            return Ok(self.torn(at, "a truncated record header"));
-        }
-        let kind = self.buf[0];
-        let n = u32::from_le_bytes(self.buf[1..5].try_into().expect("4 bytes")) as usize;
-        if n > MAX_PAYLOAD || Kind::from_code(kind).is_none() {
-            return Ok(self.torn(at, "a corrupt record header"));
-        }
-        self.buf.resize(HEAD + n + TAIL, 0);
-        let got = read_full(&mut self.reader, &mut self.buf[HEAD..])?;
-        if got < n + TAIL {
-            return Ok(self.torn(at, "a truncated record"));
-        }
-        let want = u32::from_le_bytes(self.buf[HEAD + n..].try_into().expect("4 bytes"));
-        if CRC.checksum(&self.buf[..HEAD + n]) != want {
-            return Ok(self.torn(at, "a record whose checksum does not match"));
-        }
-        self.offset += (HEAD + n + TAIL) as u64;
-        Ok(Some(Record {
-            kind: Kind::from_code(kind).expect("checked"),
-            unix_ns: i64::from_le_bytes(self.buf[5..13].try_into().expect("8 bytes")),
-            payload: &self.buf[HEAD..HEAD + n],
-            offset: at,
-        }))
+        let (kind, unix_ns, n, at) = loop {
+            let at = self.pos;
+            match self.parse()? {
+                Parsed::End => {
+                    self.done = true;
+                    return Ok(None);
+                }
+                Parsed::Record { kind, unix_ns, n } => break (kind, unix_ns, n, at),
+                Parsed::Bad(what) => match self.find_record(at + 1)? {
+                    Some(next) => {
+                        self.damage.push(Damage { offset: at, len: next - at, what, tail: false });
+                        self.reader.seek(SeekFrom::Start(next))?;
+                        self.pos = next;
+                    }
+                    None => {
+                        let end = self.reader.get_mut().seek(SeekFrom::End(0))?.max(self.len);
+                        self.damage.push(Damage { offset: at, len: end.saturating_sub(at), what, tail: true });
+                        self.done = true;
+                        return Ok(None);
+                    }
+                },
+            }
+        };
+        let start = self.version.mark_len() + HEAD;
+        self.pos += (start + n + TAIL) as u64;
+        self.good_end = self.pos;
+        Ok(Some(Record { kind, unix_ns, payload: &self.buf[start..start + n], offset: at }))
     }
 
-    fn torn(&mut self, at: u64, what: &str) -> Option<Record<'_>> {
-        self.tail = Some(format!(
-            "{}: ignoring the last {} bytes from offset {at}: {what} (left by an interrupted recording)",
-            self.path.display(),
-            self.len.saturating_sub(at)
-        ));
-        None
+    /// Reads the record at the reading position into `buf`, and checks it.
+    fn parse(&mut self) -> std::io::Result<Parsed> {
+        let start = self.version.mark_len() + HEAD;
+        self.buf.resize(start, 0);
+        let got = read_full(&mut self.reader, &mut self.buf[..start])?;
+        if got == 0 {
+            return Ok(Parsed::End);
+        }
+        if got < start {
+            return Ok(Parsed::Bad("a truncated record header"));
+        }
+        let Some((kind, n)) = header(self.version, &self.buf) else {
+            return Ok(Parsed::Bad("a corrupt record header"));
+        };
+        self.buf.resize(start + n + TAIL, 0);
+        let got = read_full(&mut self.reader, &mut self.buf[start..])?;
+        if got < n + TAIL {
+            return Ok(Parsed::Bad("a truncated record"));
+        }
+        if !crc_ok(self.version, &self.buf) {
+            return Ok(Parsed::Bad("a record whose checksum does not match"));
+        }
+        let unix_ns = i64::from_le_bytes(self.buf[start - 8..start].try_into().expect("8 bytes"));
+        Ok(Parsed::Record { kind, unix_ns, n })
     }
+
+    /// The offset of the first valid record at or after `from`, if any: candidates are the
+    /// record marks (version 2) or every offset with a plausible header (version 1), and a
+    /// candidate is taken only if its whole record is there and its CRC matches. Reads the file
+    /// a block at a time, so memory stays bounded whatever the damage.
+    fn find_record(&mut self, from: u64) -> std::io::Result<Option<u64>> {
+        let version = self.version;
+        let head = version.mark_len() + HEAD;
+        let file = self.reader.get_mut();
+        let mut block = vec![0u8; SCAN_BLOCK];
+        let mut scratch = Vec::new();
+        let mut s = from;
+        loop {
+            file.seek(SeekFrom::Start(s))?;
+            let got = read_full(file, &mut block)?;
+            let blk = &block[..got];
+            let last = got < SCAN_BLOCK;
+            // Offsets tried in this block; the rest (a header that may straddle the block's end)
+            // starts the next one.
+            let limit = if last { got } else { got - head };
+            let mut i = 0;
+            while i < limit {
+                let p = match version {
+                    Version::V2 => {
+                        match memchr::memmem::find(&blk[i..(limit + RECORD_MARK.len() - 1).min(got)], &RECORD_MARK) {
+                            Some(k) => i + k,
+                            None => break,
+                        }
+                    }
+                    Version::V1 => i,
+                };
+                i = p + 1;
+                if p + head > got {
+                    // A header past the end of the file.
+                    continue;
+                }
+                let Some((_, n)) = header(version, &blk[p..]) else { continue };
+                let size = head + n + TAIL;
+                let ok = if p + size <= got {
+                    crc_ok(version, &blk[p..p + size])
+                } else {
+                    scratch.resize(size, 0);
+                    file.seek(SeekFrom::Start(s + p as u64))?;
+                    read_full(file, &mut scratch)? == size && crc_ok(version, &scratch)
+                };
+                if ok {
+                    return Ok(Some(s + p as u64));
+                }
+            }
+            if last {
+                return Ok(None);
+            }
+            s += limit as u64;
+        }
+    }
+}
+
+/// The kind and payload length of a record starting at `rec[0]` (its marker, in version 2), if
+/// its header is plausible: the marker, a known kind, a payload within [`MAX_PAYLOAD`].
+fn header(version: Version, rec: &[u8]) -> Option<(Kind, usize)> {
+    let m = version.mark_len();
+    if version == Version::V2 && rec[..m] != RECORD_MARK {
+        return None;
+    }
+    let kind = Kind::from_code(rec[m])?;
+    let n = u32::from_le_bytes(rec[m + 1..m + 5].try_into().expect("4 bytes")) as usize;
+    (n <= MAX_PAYLOAD).then_some((kind, n))
+}
+
+/// Whether `rec`, one whole record, ends in the CRC of its header and payload.
+fn crc_ok(version: Version, rec: &[u8]) -> bool {
+    let body = &rec[version.mark_len()..rec.len() - TAIL];
+    let want = u32::from_le_bytes(rec[rec.len() - TAIL..].try_into().expect("4 bytes"));
+    CRC.checksum(body) == want
 }
 
 /// Reads until `buf` is full or the file ends; returns how many bytes were read.
@@ -331,17 +545,17 @@ pub fn write_capture<B: AsRef<[u8]>>(
     let mut started = false;
     for (ns, bytes) in first {
         if !started {
-            encode(Kind::Session, ns, text.as_bytes(), &mut buf);
+            encode(Version::V2, Kind::Session, ns, text.as_bytes(), &mut buf);
             started = true;
         }
         for c in bytes.as_ref().chunks(MAX_PAYLOAD) {
-            encode(Kind::Bytes, ns, c, &mut buf);
+            encode(Version::V2, Kind::Bytes, ns, c, &mut buf);
         }
         w.write_all(&buf).map_err(io)?;
         buf.clear();
     }
     if !started {
-        encode(Kind::Session, unix_ns(SystemTime::now()), text.as_bytes(), &mut buf);
+        encode(Version::V2, Kind::Session, unix_ns(SystemTime::now()), text.as_bytes(), &mut buf);
     }
     w.write_all(&buf).map_err(io)?;
     w.flush().map_err(io)
@@ -359,7 +573,7 @@ mod tests {
         while let Some(rec) = r.next_record().unwrap() {
             v.push((rec.kind, rec.unix_ns, rec.payload.to_vec()));
         }
-        (v, r.tail_warning().map(str::to_owned))
+        (v, r.warning())
     }
 
     #[test]
@@ -381,6 +595,7 @@ mod tests {
         assert_eq!(v[1], (Kind::Bytes, 1_000, b"\x00abc".to_vec()));
         assert_eq!(v[3], (Kind::Back, 3_000, vec![]));
         let whole = std::fs::read(&p).unwrap();
+        assert!(whole.starts_with(b"ct-capture 2\n"));
 
         // Every possible truncation reads back as a prefix of the records, never an error.
         for cut in MAGIC.len()..whole.len() {
@@ -392,8 +607,8 @@ mod tests {
             }
         }
 
-        // A flipped bit in the last record: reading stops before it, with a warning naming
-        // the file and the offset.
+        // A flipped bit in the last record: no valid record follows it, so it is the torn
+        // tail, with a warning naming the file and the offset.
         let mut bad = whole.clone();
         let n = bad.len();
         bad[n - 6] ^= 0x10;
@@ -401,12 +616,12 @@ mod tests {
         let (v2, tail) = records(&p);
         assert_eq!(v2.len(), 3);
         let tail = tail.unwrap();
-        assert!(tail.contains("c.ctcap: ignoring the last 17 bytes from offset"), "{tail}");
+        assert!(tail.contains(&format!("c.ctcap: ignoring the last 21 bytes from offset {}", n - 21)), "{tail}");
         assert!(tail.contains("checksum"), "{tail}");
 
         // Appending to it cuts the bad tail and carries on.
         let (mut w, cut) = CaptureWriter::open(&p, &[]).unwrap();
-        assert_eq!(cut, Some(17));
+        assert_eq!(cut, Some(21));
         w.record(Kind::Bytes, from_unix_ns(4_000), b"x").unwrap();
         drop(w);
         let (v3, tail) = records(&p);
@@ -414,6 +629,93 @@ mod tests {
         assert_eq!(v3.len(), 5);
         assert_eq!(v3[3].0, Kind::Session);
         assert_eq!(v3[4], (Kind::Bytes, 4_000, b"x".to_vec()));
+    }
+
+    /// A capture of `records` Bytes records of varied lengths in `version`; returns its bytes
+    /// and each record's offset and size.
+    fn capture_bytes(version: Version, records: usize) -> (Vec<u8>, Vec<(usize, usize)>) {
+        let mut out = version.magic().to_vec();
+        let mut spans = Vec::new();
+        for k in 0..records {
+            let start = out.len();
+            let payload: Vec<u8> = (0..40 + 7 * k).map(|i| (i * 31 + k) as u8).collect();
+            encode(version, Kind::Bytes, 1_000 * k as i64, &payload, &mut out);
+            spans.push((start, out.len() - start));
+        }
+        (out, spans)
+    }
+
+    /// One flipped bit anywhere in a record in the middle of a capture (marker, kind, length,
+    /// time, payload or CRC; version 1 and 2) costs that record only: every later record is
+    /// read, the skipped span is reported with its offset and length, and appending keeps
+    /// every valid record.
+    #[test]
+    fn a_flipped_bit_mid_capture_costs_one_record_and_appending_keeps_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.ctcap");
+        for version in [Version::V1, Version::V2] {
+            let (whole, spans) = capture_bytes(version, 20);
+            let (at, size) = spans[10];
+            for bit in (0..size * 8).step_by(3) {
+                let mut bad = whole.clone();
+                bad[at + bit / 8] ^= 1 << (bit % 8);
+                std::fs::write(&p, &bad).unwrap();
+                let mut r = CaptureReader::open(&p).unwrap();
+                let mut got = Vec::new();
+                while let Some(rec) = r.next_record().unwrap() {
+                    got.push(rec.unix_ns / 1_000);
+                }
+                let want: Vec<i64> = (0..20).filter(|&k| k != 10).collect();
+                assert_eq!(got, want, "{version:?}, bit {bit}");
+                let damage = Damage { offset: at as u64, len: size as u64, what: r.damage()[0].what, tail: false };
+                assert_eq!(r.damage(), [damage], "{version:?}, bit {bit}");
+                let warning = r.warning().unwrap();
+                assert!(
+                    warning.contains(&format!("c.ctcap: skipped {size} bytes at offset {at}: ")),
+                    "{version:?}, bit {bit}: {warning}"
+                );
+
+                let (mut w, cut) = CaptureWriter::open(&p, &[]).unwrap();
+                assert_eq!(cut, None, "{version:?}, bit {bit}: a valid record was cut");
+                w.record(Kind::Bytes, from_unix_ns(99_000), b"more").unwrap();
+                drop(w);
+                let (v, _) = records(&p);
+                assert_eq!(v.len(), 21, "{version:?}, bit {bit}");
+                assert_eq!(v[19].0, Kind::Session);
+                assert_eq!(v[20], (Kind::Bytes, 99_000, b"more".to_vec()));
+                let appended = std::fs::read(&p).unwrap();
+                assert_eq!(appended[..whole.len()], bad[..], "the file before the append is kept as it was");
+                assert!(appended.starts_with(version.magic()), "appending keeps the file's version");
+            }
+        }
+    }
+
+    /// Garbage between records and a long run of zeros (what some file systems leave after
+    /// a crash) are skipped as spans; only what follows the last valid record is the tail.
+    #[test]
+    fn garbage_spans_are_skipped_and_only_the_end_is_a_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("g.ctcap");
+        for version in [Version::V1, Version::V2] {
+            let (whole, spans) = capture_bytes(version, 6);
+            let mut bytes = whole[..spans[3].0].to_vec();
+            bytes.extend((0..5000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
+            bytes.extend_from_slice(&whole[spans[3].0..]);
+            bytes.extend_from_slice(&[0u8; 70_000]);
+            std::fs::write(&p, &bytes).unwrap();
+            let mut r = CaptureReader::open(&p).unwrap();
+            let mut n = 0;
+            while r.next_record().unwrap().is_some() {
+                n += 1;
+            }
+            assert_eq!(n, 6, "{version:?}");
+            let d = r.damage();
+            assert_eq!(d.len(), 2, "{version:?}: {d:?}");
+            assert_eq!((d[0].offset, d[0].len, d[0].tail), (spans[3].0 as u64, 5000, false), "{version:?}");
+            assert_eq!((d[1].len, d[1].tail), (70_000, true), "{version:?}");
+            let (_, cut) = CaptureWriter::open(&p, &[]).unwrap();
+            assert_eq!(cut, Some(70_000), "{version:?}");
+        }
     }
 
     #[test]
@@ -424,10 +726,11 @@ mod tests {
         assert!(!is_capture(&p));
         let e = CaptureReader::open(&p).err().unwrap().to_string();
         assert!(e.contains("x.bin: not a ct-capture file"), "{e}");
-        std::fs::write(&p, b"ct-capture 2\n").unwrap();
+        std::fs::write(&p, b"ct-capture 3\n").unwrap();
         assert!(is_capture(&p));
         let e = CaptureReader::open(&p).err().unwrap().to_string();
-        assert!(e.contains("version 2 is newer"), "{e}");
+        assert!(e.contains("version 3 is newer"), "{e}");
+        assert!(matches!(CaptureReader::open(&p), Err(CaptureError::Version { .. })));
         assert!(CaptureWriter::open(&p, &[]).is_err());
     }
 }

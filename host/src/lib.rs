@@ -29,6 +29,7 @@ pub mod cmd;
 pub mod export;
 pub mod input;
 pub mod notice;
+pub mod place;
 pub mod plot;
 pub mod replay;
 pub mod serial;

@@ -60,17 +60,21 @@ pub enum Notice {
     Lost { port: String, error: String },
     /// The port is open again.
     Back { port: String, after: Duration },
+    /// The port has sent nothing for `after` (it is open, but the device is silent).
+    Silent { port: String, after: Duration, baud: u32 },
     /// The energy of the whole live session.
     TotalEnergy { kwh: f64 },
     /// A CSV's torn last row, left by a crash, was cut before appending.
     TornCsvRow { path: PathBuf, bytes: u64 },
     /// A capture's torn tail, left by a crash, was cut before appending.
     TornCaptureTail { path: PathBuf, bytes: u64 },
-    /// A recording ends in a torn record, which was skipped (the capture reader's words).
-    TornTail(String),
+    /// Corrupt records of a capture were skipped, or it ends in a torn tail (the capture
+    /// reader's words, one line per damaged span).
+    CaptureDamage(String),
     /// A finished export or picture.
     Wrote { path: PathBuf, rows: Option<(u64, Rows)> },
-    /// An interrupted export: the rows so far are in `part`; `path` is untouched.
+    /// An interrupted export: the rows so far are in `part`; `path` is untouched (unless it is
+    /// `part`: a pipe or device, written in place).
     KeptPartial { part: PathBuf, path: PathBuf, rows: Rows },
     /// What an export added to a database.
     DatabaseCounts { path: PathBuf, added: u64, skipped: u64 },
@@ -89,9 +93,10 @@ impl Notice {
             | Notice::Meter(meter::Notice::Reset { .. } | meter::Notice::Overrun { .. })
             | Notice::Meter(meter::Notice::Duplicate { .. })
             | Notice::Lost { .. }
+            | Notice::Silent { .. }
             | Notice::TornCsvRow { .. }
             | Notice::TornCaptureTail { .. }
-            | Notice::TornTail(_) => Level::Warning,
+            | Notice::CaptureDamage(_) => Level::Warning,
             Notice::ApparentPower | Notice::TotalEnergy { .. } => Level::Note,
             _ => Level::Info,
         }
@@ -126,6 +131,12 @@ impl fmt::Display for Notice {
                 write!(f, "warning: lost {port}: {error}; waiting for it to come back (Ctrl-C to stop)")
             }
             Notice::Back { port, after } => write!(f, "reconnected to {port} after {:.1} s", after.as_secs_f64()),
+            Notice::Silent { port, after, baud } => write!(
+                f,
+                "warning: no data from {port} for {:.0} s: is the firmware running, is the baud rate right (reading \
+                 at {baud})?",
+                after.as_secs_f64()
+            ),
             Notice::TotalEnergy { kwh } => write!(f, "total energy: {kwh:.5} kWh"),
             Notice::TornCsvRow { path, bytes } => write!(
                 f,
@@ -137,9 +148,17 @@ impl fmt::Display for Notice {
                 "warning: {}: removed a torn tail ({bytes} bytes) left by an interrupted recording",
                 path.display()
             ),
-            Notice::TornTail(t) => write!(f, "warning: {t}"),
+            Notice::CaptureDamage(t) => {
+                for (k, line) in t.lines().enumerate() {
+                    write!(f, "{}warning: {line}", if k == 0 { "" } else { "\n" })?;
+                }
+                Ok(())
+            }
             Notice::Wrote { path, rows: None } => write!(f, "wrote {}", path.display()),
             Notice::Wrote { path, rows: Some((n, rows)) } => write!(f, "wrote {n} {rows} to {}", path.display()),
+            Notice::KeptPartial { part, path, rows } if part == path => {
+                write!(f, "interrupted: the {rows} so far went to {}", path.display())
+            }
             Notice::KeptPartial { part, path, rows } => {
                 write!(f, "interrupted: the {rows} so far are in {} ({} is unchanged)", part.display(), path.display())
             }

@@ -155,7 +155,8 @@ fn collect_samples(
 
 fn warn_tail(tail: Option<String>) {
     if let Some(t) = tail {
-        eprintln!("warning: {t}");
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), "{}", crate::notice::Notice::CaptureDamage(t));
     }
 }
 

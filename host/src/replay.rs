@@ -94,7 +94,7 @@ pub fn readings(
                 return Ok(None);
             }
             meter.finish(out);
-            Ok(reader.tail_warning().map(str::to_owned))
+            Ok(reader.warning())
         }
         Format::ByteStream => {
             let mut meter = Meter::new(cal, cfg);
@@ -172,7 +172,7 @@ pub fn samples(
             let read_all = capture_links(&mut reader, path, progress, &mut |link, offset| {
                 runs.link(link, out).map_err(|source| ReplayError::Timeline { file: name.clone(), offset, source })
             })?;
-            Ok(if read_all { reader.tail_warning().map(str::to_owned) } else { None })
+            Ok(if read_all { reader.warning() } else { None })
         }
         Format::ByteStream => {
             let mut timeline = Timeline::new(cal);

@@ -6,8 +6,12 @@ use std::time::{Duration, Instant};
 
 use serialport::SerialPort;
 
-/// How long one read waits before the loop checks for Ctrl-C.
+/// How long one read waits before the loop checks for Ctrl-C (and tells its consumer
+/// [`LinkEvent::Idle`]).
 const READ_TIMEOUT: Duration = Duration::from_millis(100);
+/// A port silent this long is reported: the firmware is not running, or the baud rate is wrong
+/// (the firmware sends an Info frame every 10 s and samples continuously).
+pub const SILENT_AFTER: Duration = Duration::from_secs(5);
 /// How often a vanished port is looked for again.
 const REOPEN_EVERY: Duration = Duration::from_millis(250);
 
@@ -95,19 +99,21 @@ pub enum LinkEvent<'a> {
     Back {
         after: Duration,
     },
-    /// Nothing arrived for a read timeout (lets the consumer check its own deadline).
+    /// Nothing arrived for a read timeout, or the port is still gone (lets the consumer check
+    /// its own deadline and notice a silent port).
     Idle,
 }
 
-/// Reads `path` until `stop` is set, reopening it whenever it disappears. The consumer returns
-/// `false` to end the loop.
+/// Reads `port` (opened by [`open`] from `path`) until `stop` is set, reopening it whenever it
+/// disappears. The consumer returns `false` to end the loop; it hears at least every
+/// [`READ_TIMEOUT`] (plus one reopen attempt), whether or not bytes arrive.
 pub fn read_loop(
+    mut port: Box<dyn SerialPort>,
     path: &str,
     baud: u32,
     stop: &AtomicBool,
     mut consume: impl FnMut(LinkEvent<'_>) -> bool,
 ) -> Result<(), SerialError> {
-    let mut port = open(path, baud)?;
     let mut buf = vec![0u8; 4096];
     while !stop.load(Ordering::Relaxed) {
         let err = match port.read(&mut buf) {
@@ -118,9 +124,13 @@ pub fn read_loop(
                 }
                 continue;
             }
-            Err(e) if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::Interrupted | ErrorKind::WouldBlock) => {
-                continue
+            Err(e) if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock) => {
+                if !consume(LinkEvent::Idle) {
+                    return Ok(());
+                }
+                continue;
             }
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) => e,
         };
         if !consume(LinkEvent::Lost(err)) {
@@ -147,9 +157,78 @@ pub fn read_loop(
     Ok(())
 }
 
+/// Tells when a port has been silent for [`SILENT_AFTER`]: once per silence, so a port that
+/// never sends is reported once, and one that stops again after sending is reported again.
+#[derive(Debug, Clone, Copy)]
+pub struct Silence {
+    since: Instant,
+    told: bool,
+}
+
+impl Silence {
+    pub fn new(now: Instant) -> Self {
+        Silence { since: now, told: false }
+    }
+
+    /// Bytes arrived (or the port was reopened) at `now`.
+    pub fn heard(&mut self, now: Instant) {
+        *self = Silence::new(now);
+    }
+
+    /// Nothing arrived up to `now`: how long the port has been silent, the first time that is
+    /// [`SILENT_AFTER`] or more since it was last heard.
+    pub fn idle(&mut self, now: Instant) -> Option<Duration> {
+        let silent = now.saturating_duration_since(self.since);
+        (silent >= SILENT_AFTER && !std::mem::replace(&mut self.told, true)).then_some(silent)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn silence_is_told_once_per_silence() {
+        let t0 = Instant::now();
+        let mut s = Silence::new(t0);
+        assert_eq!(s.idle(t0 + Duration::from_secs(4)), None);
+        assert_eq!(s.idle(t0 + Duration::from_secs(5)), Some(Duration::from_secs(5)));
+        assert_eq!(s.idle(t0 + Duration::from_secs(9)), None);
+        s.heard(t0 + Duration::from_secs(10));
+        assert_eq!(s.idle(t0 + Duration::from_secs(14)), None);
+        assert_eq!(s.idle(t0 + Duration::from_secs(16)), Some(Duration::from_secs(6)));
+    }
+
+    /// A port that sends nothing: the loop tells its consumer `Idle` at every read time-out
+    /// (before, it told nothing, and `--duration` never ended on a silent port).
+    #[test]
+    fn a_silent_port_gives_idle_events() {
+        let (_master, slave) = serialport::TTYPort::pair().unwrap();
+        let name = serialport::SerialPort::name(&slave).unwrap();
+        drop(slave);
+        let port = open(&name, 9600).unwrap();
+        let (stop, done) = (AtomicBool::new(false), AtomicBool::new(false));
+        let mut idles = 0;
+        std::thread::scope(|s| {
+            // Ends the loop after 3 s if the events do not.
+            s.spawn(|| {
+                let t = Instant::now();
+                while !done.load(Ordering::Relaxed) && t.elapsed() < Duration::from_secs(3) {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                stop.store(true, Ordering::Relaxed);
+            });
+            read_loop(port, &name, 9600, &stop, |ev| {
+                if matches!(ev, LinkEvent::Idle) {
+                    idles += 1;
+                }
+                idles < 3
+            })
+            .unwrap();
+            done.store(true, Ordering::Relaxed);
+        });
+        assert_eq!(idles, 3, "a silent port must give Idle events");
+    }
 
     #[test]
     fn open_hints_follow_the_error_kind() {

@@ -177,6 +177,127 @@ fn estimation_options_out_of_range_are_refused() {
     }
 }
 
+/// Live and record options out of range are refused with the option and the value, and the
+/// options the README uses are in `--help`.
+#[test]
+fn live_options_out_of_range_are_refused() {
+    for (args, want) in [
+        (&["--simulate", "--duration", "-1"][..], "invalid value '-1' for '--duration <DURATION>'"),
+        (&["--simulate", "--duration", "NaN"], "must be a number of seconds above 0"),
+        (&["--simulate", "--duration", "1e300"], "got 1e300"),
+        (&["--simulate", "--baud", "0"], "invalid value '0' for '--baud <BAUD>'"),
+        (&["virtual-device", "--link", "/tmp/ct-read-never", "--duration", "-5"], "invalid value '-5'"),
+    ] {
+        let out = Command::new(BIN).args(args).env("RUST_BACKTRACE", "0").output().unwrap();
+        assert!(!out.status.success(), "{args:?} accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+    let help = Command::new(BIN).arg("--help").output().unwrap();
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--sim-speed"), "--sim-speed is in the README");
+}
+
+/// An input without samples is an error saying so, not a silent exit 0.
+#[test]
+fn analyze_without_samples_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.csv");
+    std::fs::write(&empty, "").unwrap();
+    for file in [empty.to_str().unwrap(), "/dev/null"] {
+        let out = Command::new(BIN).args(["analyze", file]).env("RUST_BACKTRACE", "0").output().unwrap();
+        assert!(!out.status.success(), "{file}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(&format!("no samples in {file}")), "{file}: {err}");
+    }
+}
+
+/// Readings that cannot be written are an error (`> /dev/full` exits non-zero with a
+/// message); a reader that went away (`| head`) ends the command quietly, with exit 0.
+#[test]
+fn stdout_write_errors_fail_and_a_closed_pipe_ends_quietly() {
+    use ct_host::calibration::Calibration;
+    use ct_host::sim::{DeviceProfile, Faults, Load, Shape, VirtualDevice};
+    let dir = tempfile::tempdir().unwrap();
+    let load = Load { amps: 2.0, mains_hz: 50.0, shape: Shape::Sine, step: None };
+    let mut dev = VirtualDevice::new(
+        DeviceProfile::FAST,
+        load,
+        Calibration::builtin().full_scale_code(),
+        0.3,
+        Faults::default(),
+        5,
+    );
+    let mut bytes = Vec::new();
+    dev.run_until(8197 * 6, &mut bytes);
+    let bin = dir.path().join("stream.bin");
+    std::fs::write(&bin, &bytes).unwrap();
+
+    for json in [false, true] {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["analyze", bin.to_str().unwrap(), "--method", "table"]).env("RUST_BACKTRACE", "0");
+        if json {
+            cmd.arg("--json");
+        }
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let out = cmd.stdout(full).stderr(Stdio::piped()).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "json {json}: > /dev/full exited 0: {err}");
+        assert!(err.contains("cannot write readings to the output"), "{err}");
+
+        // The read end closed before anything is written: every write meets a closed pipe.
+        let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let mut child = child;
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "json {json}: a closed pipe is not a failure: {err}");
+        assert!(!err.contains("Error"), "{err}");
+    }
+}
+
+/// `--csv /dev/stdout | cat`: the CSV goes down the pipe with the text lines (it used to read
+/// the pipe first and block forever), and a sink on a device needs no sync.
+#[test]
+fn csv_to_dev_stdout_through_a_pipe() {
+    use ct_host::calibration::Calibration;
+    use ct_host::sim::{DeviceProfile, Faults, Load, Shape, VirtualDevice};
+    let dir = tempfile::tempdir().unwrap();
+    let load = Load { amps: 2.0, mains_hz: 50.0, shape: Shape::Sine, step: None };
+    let mut dev = VirtualDevice::new(
+        DeviceProfile::FAST,
+        load,
+        Calibration::builtin().full_scale_code(),
+        0.3,
+        Faults::default(),
+        5,
+    );
+    let mut bytes = Vec::new();
+    dev.run_until(8197 * 4, &mut bytes);
+    let bin = dir.path().join("stream.bin");
+    std::fs::write(&bin, &bytes).unwrap();
+    for csv in ["/dev/stdout", "/dev/null"] {
+        let mut child = Command::new(BIN)
+            .args(["analyze", bin.to_str().unwrap(), "--method", "table", "--csv", csv])
+            .env("RUST_BACKTRACE", "0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let t = std::time::Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if t.elapsed() > std::time::Duration::from_secs(20) {
+                child.kill().unwrap();
+                panic!("--csv {csv} blocked");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let out = child.wait_with_output().unwrap();
+        let (stdout, err) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "--csv {csv}: {err}");
+        assert_eq!(stdout.contains(ct_host::sink::csv::CSV_HEADER), csv == "/dev/stdout", "{stdout}");
+    }
+}
+
 /// Unplug (the device process dies, its pty vanishes) and replug (a new device at the same
 /// path): the reader reports it, waits, reopens, and flags the gap.
 #[test]

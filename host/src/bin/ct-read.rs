@@ -5,7 +5,9 @@
 //! `ct_host::cmd`, where it is tested in-process. What is left here is what only a terminal
 //! has: Ctrl-C, the progress bar, stdout and stderr.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -130,7 +132,7 @@ enum Cmd {
         #[arg(long)]
         link: PathBuf,
         /// Stop after this many seconds.
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true, value_parser = parse_duration)]
         duration: Option<f64>,
         #[command(flatten)]
         sim: SimArgs,
@@ -151,10 +153,10 @@ struct LiveArgs {
     firmware: Option<PathBuf>,
     /// Line rate. The LaunchPad's /dev/ttyACM0 is fixed at 9600; use the fast firmware profile
     /// with an external USB-UART for more.
-    #[arg(long, default_value_t = 9600)]
+    #[arg(long, default_value_t = 9600, value_parser = clap::value_parser!(u32).range(BAUD_RANGE))]
     baud: u32,
     /// Stop after this many seconds (default: run until Ctrl-C).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_duration)]
     duration: Option<f64>,
     #[command(flatten)]
     est: EstimateArgs,
@@ -227,7 +229,7 @@ struct SimArgs {
     #[arg(long, default_value_t = 0.3)]
     sim_noise: f64,
     /// Virtual device: run the simulated clock this many times faster than real time.
-    #[arg(long, default_value_t = 1.0, hide = true)]
+    #[arg(long, default_value_t = 1.0)]
     sim_speed: f64,
     /// Virtual device: random bytes before the first frame.
     #[arg(long, default_value_t = 0, hide = true)]
@@ -319,7 +321,44 @@ impl OutputArgs {
     }
 }
 
-fn main() -> Result<()> {
+/// Line rates a serial port can be opened at: from the slowest UART rate in use to above the
+/// fastest USB-UART bridges.
+const BAUD_RANGE: std::ops::RangeInclusive<i64> = 50..=12_000_000;
+
+/// The longest `--duration`: ten years, far beyond any session, and far inside what a
+/// `Duration` holds.
+const MAX_DURATION_S: f64 = 10.0 * 365.25 * 86_400.0;
+
+/// A `--duration`: a positive, finite number of seconds.
+fn parse_duration(s: &str) -> Result<f64, String> {
+    let v: f64 = s.trim().parse().map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if v > 0.0 && v <= MAX_DURATION_S {
+        Ok(v)
+    } else {
+        Err(format!("must be a number of seconds above 0 and at most {MAX_DURATION_S} (ten years), got {}", shown(v)))
+    }
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        // `ct-read ... | head`: the reader has all it wanted; ending is not a failure.
+        Err(e) if closed_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            // stderr may be what failed: nothing more to tell then, but no panic either.
+            let _ = writeln!(std::io::stderr(), "Error: {e:?}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Whether the error is stdout's reader having gone away (told by the I/O error's kind, not
+/// its text).
+fn closed_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
+fn run() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Some(Cmd::Record { output, live: args }) => live(&args, Some(output)),
@@ -344,7 +383,7 @@ fn main() -> Result<()> {
                 bail!("--to must be after --from");
             }
             let bar = progress_bar(&opts.file, "reading");
-            let res = plot::run(&opts, &mut progress_fn(&bar), &mut |n| bar.suspend(|| eprintln!("{n}")));
+            let res = plot::run(&opts, &mut progress_fn(&bar), &mut |n| bar.suspend(|| log(n)));
             bar.finish_and_clear();
             Ok(res?)
         }
@@ -358,7 +397,7 @@ fn main() -> Result<()> {
             // Ctrl-C stops reading; what was exported so far is kept.
             let stop = stop_flag()?;
             let bar = progress_bar(&opts.file, "exporting");
-            let res = export::run(&opts, &stop, &mut progress_fn(&bar), &mut |n| bar.suspend(|| eprintln!("{n}")));
+            let res = export::run(&opts, &stop, &mut progress_fn(&bar), &mut |n| bar.suspend(|| log(n)));
             bar.finish_and_clear();
             Ok(res?)
         }
@@ -394,9 +433,10 @@ fn live(args: &LiveArgs, record: Option<PathBuf>) -> Result<()> {
     Ok(live::run(&opts, &mut sinks, &stop)?)
 }
 
-/// Notices of the commands without reading sinks, one line each on stderr.
+/// Notices of the commands without reading sinks, one line each on stderr (a stderr that
+/// cannot be written to loses them, rather than aborting the command).
 fn log(n: &Notice) {
-    eprintln!("{n}");
+    let _ = writeln!(std::io::stderr(), "{n}");
 }
 
 fn stop_flag() -> Result<Arc<AtomicBool>> {

@@ -20,9 +20,11 @@ pub struct AnalyzeOptions {
 }
 
 /// Reads the whole recording into `sinks` and finishes them. A sink error is returned after
-/// the recording has been read (the other sinks still get every reading).
+/// the recording has been read (the other sinks still get every reading); a recording that
+/// gave no reading at all is [`Error::NoSamples`].
 pub fn run(opts: &AnalyzeOptions, sinks: &mut dyn ReadingSink) -> Result<(), Error> {
     let mut error = None;
+    let mut readings = 0u64;
     let tail = crate::replay::readings(
         &opts.file,
         opts.cal.clone(),
@@ -31,6 +33,7 @@ pub fn run(opts: &AnalyzeOptions, sinks: &mut dyn ReadingSink) -> Result<(), Err
         &mut |_| true,
         &mut |e, wall| match e {
             Event::Reading(r) => {
+                readings += 1;
                 if let Err(e) = sinks.write(&r, wall) {
                     error.get_or_insert(e);
                 }
@@ -39,13 +42,17 @@ pub fn run(opts: &AnalyzeOptions, sinks: &mut dyn ReadingSink) -> Result<(), Err
         },
     )?;
     if let Some(t) = tail {
-        sinks.notice(&Notice::TornTail(t));
+        sinks.notice(&Notice::CaptureDamage(t));
     }
     let finished = sinks.finish(End::Complete);
     if let Some(e) = error {
         return Err(e.into());
     }
-    Ok(finished?)
+    finished?;
+    if readings == 0 {
+        return Err(Error::NoSamples { path: opts.file.clone() });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -104,6 +111,20 @@ mod tests {
         for (r, wall) in &got.readings {
             let at = wall.unwrap().duration_since(t0).unwrap().as_secs_f64();
             assert!((at - r.t_s).abs() < 0.1, "{r:?} at {at}");
+        }
+    }
+
+    /// An empty file, or one with nothing the meter can read, is an error saying so (it used to
+    /// give no reading and exit 0).
+    #[test]
+    fn an_input_without_samples_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.bin");
+        std::fs::write(&empty, b"").unwrap();
+        for file in [empty, PathBuf::from("/dev/null")] {
+            let e = run(&options(file.clone()), &mut Collect::default()).unwrap_err();
+            assert!(matches!(&e, Error::NoSamples { path } if *path == file), "{e}");
+            assert_eq!(e.to_string(), format!("no samples in {}", file.display()));
         }
     }
 

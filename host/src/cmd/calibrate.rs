@@ -32,8 +32,10 @@ pub fn run(opts: &CalibrateOptions, out: &mut dyn Write, log: &mut dyn FnMut(&No
     let outcome = crate::calibrate::calibrate(&opts.base, &opts.points, opts.cfg, opts.rate, &name, |msg| {
         log(&Notice::Calibrating(msg.to_owned()))
     })?;
-    write_residuals(&opts.points, &outcome, out).map_err(Error::Output)?;
+    // The table first: a reader of the residuals that goes away (`| head`, which ends the
+    // command quietly) must not cost the table.
     crate::calibrate::write_table(&opts.output, &outcome.text)?;
+    write_residuals(&opts.points, &outcome, out).map_err(Error::Output)?;
     log(&Notice::WroteTable { path: opts.output.clone() });
     Ok(outcome)
 }

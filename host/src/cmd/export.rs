@@ -78,6 +78,9 @@ pub fn run(
             }
             let rows = w.finish()?;
             log(&Notice::Wrote { path: csv.clone(), rows: Some((rows, Rows::Samples)) });
+            if rows == 0 {
+                return Err(Error::NoSamples { path: opts.file.clone() });
+            }
             tail
         }
         ExportTo::Readings { csv, sqlite } => {
@@ -85,6 +88,7 @@ pub fn run(
             let mut db =
                 sqlite.as_deref().map(|p| SqliteSink::open(p).map(|db| db.batched(SQLITE_BATCH))).transpose()?;
             let mut error: Option<SinkError> = None;
+            let mut readings = 0u64;
             let tail = crate::replay::readings(
                 &opts.file,
                 opts.cal.clone(),
@@ -93,6 +97,7 @@ pub fn run(
                 &mut progress,
                 &mut |e, wall| {
                     let Event::Reading(r) = e else { return };
+                    readings += 1;
                     if error.is_some() {
                         return;
                     }
@@ -126,11 +131,14 @@ pub fn run(
                     log(&Notice::DatabaseResumable);
                 }
             }
+            if readings == 0 && end == End::Complete {
+                return Err(Error::NoSamples { path: opts.file.clone() });
+            }
             tail
         }
     };
     if let Some(t) = tail {
-        log(&Notice::TornTail(t));
+        log(&Notice::CaptureDamage(t));
     }
     Ok(())
 }
@@ -218,6 +226,45 @@ mod tests {
                 Notice::DatabaseResumable
             ]
         );
+    }
+
+    /// A FIFO is written in place and stays a FIFO (a rename used to replace it with a regular
+    /// file); a symlink's target is replaced and the link kept; a directory is refused.
+    #[test]
+    fn an_export_never_replaces_what_is_not_a_regular_file() {
+        use std::os::unix::fs::FileTypeExt;
+        let dir = tempfile::tempdir().unwrap();
+        let cap = dir.path().join("c.ctcap");
+        synthetic_capture(&cap, 5.0, 3.0, 1_790_000_000_000_000_000);
+        let fifo = dir.path().join("rows.fifo");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+        };
+        let to = ExportTo::Readings { csv: Some(fifo.clone()), sqlite: None };
+        let mut notices = Vec::new();
+        run(&options(cap.clone(), to), &AtomicBool::new(false), &mut |_| {}, &mut |n| notices.push(n.clone())).unwrap();
+        let text = reader.join().unwrap();
+        assert_eq!(text.lines().next(), Some(crate::sink::csv::CSV_HEADER));
+        let rows = text.lines().count() as u64 - 1;
+        assert!(rows >= 2, "{text}");
+        assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo(), "the FIFO was replaced");
+        assert!(!part_path(&fifo).exists());
+        assert_eq!(notices, [Notice::Wrote { path: fifo, rows: Some((rows, Rows::Readings)) }]);
+
+        let real = dir.path().join("real.csv");
+        std::fs::write(&real, "old\n").unwrap();
+        let link = dir.path().join("link.csv");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let to = ExportTo::Samples { csv: link.clone() };
+        run(&options(cap.clone(), to), &AtomicBool::new(false), &mut |_| {}, &mut |_| {}).unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link was replaced");
+        assert!(std::fs::read_to_string(&real).unwrap().starts_with(crate::export::RAW_HEADER));
+
+        let to = ExportTo::Readings { csv: Some(dir.path().to_owned()), sqlite: None };
+        let e = run(&options(cap, to), &AtomicBool::new(false), &mut |_| {}, &mut |_| {}).unwrap_err();
+        assert!(e.to_string().contains("is a directory; refusing to replace it"), "{e}");
     }
 
     /// Raw samples: one row per sample, complete or interrupted.

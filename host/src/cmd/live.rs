@@ -66,6 +66,9 @@ pub fn run(opts: &LiveOptions, sinks: &mut dyn ReadingSink, stop: &AtomicBool) -
     if opts.cfg.pf.is_none() {
         sinks.notice(&Notice::ApparentPower);
     }
+    // The port before the capture: a port that does not open must not leave a capture that
+    // holds only a session record.
+    let port = serial::open(&path, opts.baud)?;
 
     let mut capture = match &opts.record {
         Some(p) => {
@@ -88,8 +91,9 @@ pub fn run(opts: &LiveOptions, sinks: &mut dyn ReadingSink, stop: &AtomicBool) -
     let mut meter = ClockedMeter::new(Meter::new(opts.cal.clone(), opts.cfg));
     let mut out = Out { sinks, error: None };
     let started = Instant::now();
+    let mut silence = serial::Silence::new(started);
     let mut fatal = None;
-    serial::read_loop(&path, opts.baud, stop, |ev| {
+    serial::read_loop(port, &path, opts.baud, stop, |ev| {
         // One receive time for the capture and the clock: a replay of the capture then times
         // every reading exactly as it was timed here.
         let now = SystemTime::now();
@@ -105,16 +109,25 @@ pub fn run(opts: &LiveOptions, sinks: &mut dyn ReadingSink, stop: &AtomicBool) -
             }
         }
         let link = match ev {
-            LinkEvent::Bytes(bytes) => Some(Link::Bytes { unix_ns: unix_ns(now), bytes }),
+            LinkEvent::Bytes(bytes) => {
+                silence.heard(Instant::now());
+                Some(Link::Bytes { unix_ns: unix_ns(now), bytes })
+            }
             LinkEvent::Lost(e) => {
                 out.sinks.notice(&Notice::Lost { port: path.clone(), error: e.to_string() });
                 Some(Link::Lost)
             }
             LinkEvent::Back { after } => {
+                silence.heard(Instant::now());
                 out.sinks.notice(&Notice::Back { port: path.clone(), after });
                 Some(Link::Back { unix_ns: unix_ns(now) })
             }
-            LinkEvent::Idle => None,
+            LinkEvent::Idle => {
+                if let Some(after) = silence.idle(Instant::now()) {
+                    out.sinks.notice(&Notice::Silent { port: path.clone(), after, baud: opts.baud });
+                }
+                None
+            }
         };
         if let Some(link) = link {
             if let Err(e) = meter.link(link, &mut |e, wall| out.event(e, wall)) {
@@ -268,6 +281,46 @@ mod tests {
         assert!(live.len() >= 6 && replayed.len() >= live.len() - 1, "{live:?} vs {replayed:?}");
         assert!(live.iter().all(|(_, w)| w.is_some()));
         assert_eq!(replayed[..live.len() - 1], live[..live.len() - 1]);
+    }
+
+    /// A port that sends nothing: `--duration` still ends the session on time (the read loop
+    /// tells the session at every read time-out), and the sinks are finished.
+    #[test]
+    fn a_silent_port_ends_at_the_duration() {
+        let (_master, slave) = serialport::TTYPort::pair().unwrap();
+        let name = serialport::SerialPort::name(&slave).unwrap();
+        drop(slave);
+        let opts = LiveOptions { port: Some(name), simulate: false, duration: Some(0.5), ..options(1.0) };
+        let stop = Arc::new(AtomicBool::new(false));
+        let watchdog = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_secs(5));
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            })
+        };
+        let mut sink = Collect::default();
+        let t = Instant::now();
+        run(&opts, &mut sink, &stop).unwrap();
+        assert!(t.elapsed() < Duration::from_secs(3), "--duration 0.5 took {:?} on a silent port", t.elapsed());
+        assert_eq!(sink.got.borrow().finished, Some(End::Complete));
+        drop(watchdog);
+    }
+
+    /// `record` on a port that does not exist fails before creating the capture.
+    #[test]
+    fn a_missing_port_leaves_no_capture() {
+        let dir = tempfile::tempdir().unwrap();
+        let cap = dir.path().join("r.ctcap");
+        let opts = LiveOptions {
+            port: Some(dir.path().join("ttyNONE").display().to_string()),
+            simulate: false,
+            record: Some(cap.clone()),
+            ..options(1.0)
+        };
+        let e = run(&opts, &mut Collect::default(), &AtomicBool::new(false)).unwrap_err();
+        assert!(matches!(e, Error::Serial(serial::SerialError::Missing { .. })), "{e}");
+        assert!(!cap.exists(), "a stub capture was left");
     }
 
     /// A sink that fails ends the session with its error.

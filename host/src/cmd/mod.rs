@@ -62,4 +62,8 @@ pub enum Error {
     StartDevice(#[source] std::io::Error),
     #[error("writing the output")]
     Output(#[source] std::io::Error),
+    /// The input gave no reading at all: an empty file, or nothing the meter could decode. A
+    /// command that silently produced nothing would look like a recording with no load.
+    #[error("no samples in {}", path.display())]
+    NoSamples { path: PathBuf },
 }

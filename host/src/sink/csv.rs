@@ -7,7 +7,8 @@
 //! a crash is cut off, with a warning, before appending.
 //!
 //! [`ReadingsCsv`] (`export --csv`) writes `FILE.part` and renames it over `FILE` when the
-//! export is complete, so an interrupted export never leaves a file that looks finished.
+//! export is complete, so an interrupted export never leaves a file that looks finished; a
+//! `FILE` that is a pipe or a device is written in place, never replaced.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
@@ -17,6 +18,7 @@ use std::time::SystemTime;
 use super::format::{iso_utc, unix_ms};
 use super::{End, ReadingSink, SinkError};
 use crate::estimate::Reading;
+use crate::place::{PlaceError, Placement};
 
 /// CSV columns, in order. Documented in the README.
 pub const CSV_HEADER: &str = "time_utc,unix_ms,t_s,duration_s,irms_a,va,watts,kwh,mains_hz,flags,lost_samples";
@@ -55,6 +57,40 @@ pub enum CsvError {
         "{path}:1: existing CSV header `{found}` differs from this version's `{CSV_HEADER}`\nhelp: write to a new file"
     )]
     HeaderMismatch { path: PathBuf, found: String },
+    #[error("{path}: the last line is longer than {max} bytes: not a CSV of readings\nhelp: write to a new file")]
+    LongLastLine { path: PathBuf, max: u64 },
+    #[error(transparent)]
+    Place(#[from] PlaceError),
+}
+
+/// Checks that `r` (at its start) begins with this version's header line, or with a prefix of
+/// it that ends the file (a header torn by a crash, cut with the torn row).
+fn check_header(r: &mut File, path: &Path) -> Result<(), CsvError> {
+    let mut head = Vec::with_capacity(CSV_HEADER.len() + 1);
+    Read::by_ref(r)
+        .take(CSV_HEADER.len() as u64 + 1)
+        .read_to_end(&mut head)
+        .map_err(|source| CsvError::Io { path: path.to_owned(), source })?;
+    let want = format!("{CSV_HEADER}\n");
+    if head == want.as_bytes() || (head.len() < want.len() && want.as_bytes().starts_with(&head)) {
+        return Ok(());
+    }
+    let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
+    Err(CsvError::HeaderMismatch { path: path.to_owned(), found: String::from_utf8_lossy(line).into_owned() })
+}
+
+/// The length of the file up to and including its last newline (0 if the file has none), from
+/// at most its last [`MAX_ROW`] bytes; `None` if those hold no newline in a longer file.
+fn after_last_newline(r: &mut File, len: u64) -> std::io::Result<Option<u64>> {
+    let from = len.saturating_sub(MAX_ROW);
+    r.seek(SeekFrom::Start(from))?;
+    let mut end = Vec::new();
+    r.take(len - from).read_to_end(&mut end)?;
+    Ok(match end.iter().rposition(|&b| b == b'\n') {
+        Some(i) => Some(from + i as u64 + 1),
+        None if from == 0 => Some(0),
+        None => None,
+    })
 }
 
 impl From<CsvError> for SinkError {
@@ -67,33 +103,45 @@ impl From<CsvError> for SinkError {
 pub struct CsvSink {
     path: PathBuf,
     file: File,
+    /// A regular file, which `finish` syncs (a pipe or device cannot be synced).
+    regular: bool,
 }
+
+/// The longest row this sink writes is far below this; a last line longer than it is not a
+/// torn row of ours.
+const MAX_ROW: u64 = 64 * 1024;
 
 impl CsvSink {
     /// Opens (or creates) `path` for appending. Returns the sink and, if a torn last row was
     /// removed, how many bytes were cut.
+    ///
+    /// Of an existing regular file only the header and the end are read, so appending to a file
+    /// of any size costs no memory. Anything else (a pipe, `/dev/stdout`, a device) is a stream:
+    /// it is never read (reading it would block, or never end), and it gets the header, as a
+    /// new file does.
     pub fn open(path: &Path) -> Result<(Self, Option<u64>), CsvError> {
         let io = |source| CsvError::Io { path: path.to_owned(), source };
-        let mut file = OpenOptions::new().read(true).create(true).append(true).open(path).map_err(io)?;
-        let mut text = String::new();
-        file.read_to_string(&mut text).map_err(io)?;
+        let mut file = OpenOptions::new().create(true).append(true).open(path).map_err(io)?;
+        let meta = file.metadata().map_err(io)?;
         let mut cut = None;
-        if text.is_empty() {
-            file.write_all(format!("{CSV_HEADER}\n").as_bytes()).map_err(io)?;
-        } else {
-            let first = text.lines().next().unwrap_or_default();
-            if first != CSV_HEADER {
-                return Err(CsvError::HeaderMismatch { path: path.to_owned(), found: first.to_owned() });
-            }
-            if !text.ends_with('\n') {
-                let keep = text.rfind('\n').map_or(0, |i| i + 1) as u64;
-                cut = Some(text.len() as u64 - keep);
+        let mut header = !meta.is_file() || meta.len() == 0;
+        if !header {
+            let mut r = File::open(path).map_err(io)?;
+            check_header(&mut r, path)?;
+            let keep = after_last_newline(&mut r, meta.len())
+                .map_err(io)?
+                .ok_or_else(|| CsvError::LongLastLine { path: path.to_owned(), max: MAX_ROW })?;
+            if keep < meta.len() {
+                cut = Some(meta.len() - keep);
                 file.set_len(keep).map_err(io)?;
-                file.seek(SeekFrom::End(0)).map_err(io)?;
+                header = keep == 0;
             }
         }
+        if header {
+            file.write_all(format!("{CSV_HEADER}\n").as_bytes()).map_err(io)?;
+        }
         file.flush().map_err(io)?;
-        Ok((CsvSink { path: path.to_owned(), file }, cut))
+        Ok((CsvSink { path: path.to_owned(), file, regular: meta.is_file() }, cut))
     }
 
     fn io(&self) -> impl Fn(std::io::Error) -> CsvError + '_ {
@@ -111,32 +159,39 @@ impl ReadingSink for CsvSink {
 
     /// Forces written rows to disk.
     fn finish(&mut self, _end: End) -> Result<(), SinkError> {
-        self.file.sync_data().map_err(self.io())?;
+        if self.regular {
+            self.file.sync_data().map_err(self.io())?;
+        }
         Ok(())
     }
 }
 
-/// Where an export to `path` keeps its rows until it is complete: `FILE.part`.
+/// Where an export to `path` (a regular file) keeps its rows until it is complete: `FILE.part`.
 pub fn part_path(path: &Path) -> PathBuf {
     let mut part = path.as_os_str().to_owned();
     part.push(".part");
     PathBuf::from(part)
 }
 
-/// A file written under a temporary name, `FILE.part`, and renamed to `FILE` when finished.
+/// A file written under a temporary name, `FILE.part`, and renamed to `FILE` when finished; or,
+/// when `FILE` is a pipe or a device (which a rename would destroy), written in place
+/// ([`crate::place`]).
 pub(crate) struct PartFile {
     path: PathBuf,
+    placement: Placement,
+    /// Where the rows are written: `FILE.part`, or `FILE` itself in place.
     pub(crate) part: PathBuf,
     pub(crate) w: BufWriter<File>,
 }
 
 impl PartFile {
     pub(crate) fn create(path: &Path, header: &str) -> Result<Self, CsvError> {
-        let part = part_path(path);
+        let placement = crate::place::placement(path, ".part")?;
+        let (file, part) = crate::place::create(path, &placement)?;
         let err = |source| CsvError::Io { path: part.clone(), source };
-        let mut w = BufWriter::with_capacity(1 << 20, File::create(&part).map_err(err)?);
+        let mut w = BufWriter::with_capacity(1 << 20, file);
         writeln!(w, "{header}").map_err(err)?;
-        Ok(PartFile { path: path.to_owned(), part, w })
+        Ok(PartFile { path: path.to_owned(), placement, part, w })
     }
 
     pub(crate) fn err(&self) -> impl Fn(std::io::Error) -> CsvError + '_ {
@@ -150,11 +205,14 @@ impl PartFile {
     /// Makes the file durable and gives it its name.
     pub(crate) fn finish(&mut self) -> Result<(), CsvError> {
         self.w.flush().map_err(self.err())?;
-        self.w.get_ref().sync_data().map_err(self.err())?;
-        std::fs::rename(&self.part, &self.path).map_err(|source| CsvError::Io { path: self.path.clone(), source })
+        if self.placement != Placement::InPlace {
+            self.w.get_ref().sync_data().map_err(self.err())?;
+        }
+        Ok(crate::place::finish(&self.placement)?)
     }
 
-    /// Flushes what was written and leaves it under the temporary name (an interrupted export).
+    /// Flushes what was written and leaves it under the temporary name (an interrupted export);
+    /// returns where it is (the path itself, written in place).
     pub(crate) fn keep_partial(&mut self) -> Result<&Path, CsvError> {
         self.w.flush().map_err(self.err())?;
         Ok(&self.part)
@@ -244,6 +302,62 @@ mod tests {
         assert_eq!(lines[0], CSV_HEADER);
         assert_eq!(lines[1], ",,2.000,1.0000,4.9877,1147.16,1147.16,0.0003180,50.010,gap,0");
         assert_eq!(lines[1], lines[2]);
+    }
+
+    /// A pipe (a FIFO here; `/dev/stdout | cat` is the same) is written to, never read: it gets
+    /// the header and the rows. Reading it first blocked forever.
+    #[test]
+    fn csv_to_a_pipe_is_written_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("rows.fifo");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+        };
+        let (done, wait) = std::sync::mpsc::channel();
+        let writer = fifo.clone();
+        std::thread::spawn(move || {
+            let (mut s, cut) = CsvSink::open(&writer).unwrap();
+            s.write(&reading(), None).unwrap();
+            s.finish(End::Complete).unwrap();
+            done.send(cut).unwrap();
+        });
+        let cut = wait.recv_timeout(std::time::Duration::from_secs(10)).expect("CsvSink::open blocked on a pipe");
+        assert_eq!(cut, None);
+        let text = reader.join().unwrap();
+        assert_eq!(
+            text.lines().collect::<Vec<_>>(),
+            [CSV_HEADER, ",,2.000,1.0000,4.9877,1147.16,1147.16,0.0003180,50.010,gap,0"]
+        );
+    }
+
+    /// Appending to a large file reads only its header and its end: a torn header is replaced,
+    /// a last line far longer than a row is refused rather than searched.
+    #[test]
+    fn csv_append_reads_only_the_header_and_the_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("big.csv");
+        let row = csv_row(&reading(), None) + "\n";
+        let mut text = format!("{CSV_HEADER}\n");
+        while text.len() < 4 << 20 {
+            text.push_str(&row);
+        }
+        std::fs::write(&p, &text).unwrap();
+        let (mut s, cut) = CsvSink::open(&p).unwrap();
+        assert_eq!(cut, None);
+        s.write(&reading(), None).unwrap();
+        assert_eq!(std::fs::metadata(&p).unwrap().len(), (text.len() + row.len()) as u64);
+
+        std::fs::write(&p, &CSV_HEADER[..9]).unwrap();
+        let (_, cut) = CsvSink::open(&p).unwrap();
+        assert_eq!(cut, Some(9));
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), format!("{CSV_HEADER}\n"));
+
+        let mut f = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
+        f.write_all(&vec![b'x'; 100_000]).unwrap();
+        let e = CsvSink::open(&p).err().unwrap();
+        assert!(matches!(e, CsvError::LongLastLine { .. }), "{e}");
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::time::SystemTime;
 
 use super::format::{iso_utc, unix_ms};
-use super::{ReadingSink, SinkError};
+use super::{OutputError, ReadingSink, SinkError};
 use crate::estimate::Reading;
 
 /// One JSON object per reading (no newline).
@@ -27,8 +27,8 @@ pub fn json_line(r: &Reading, wall: Option<SystemTime>) -> String {
     obj.to_string()
 }
 
-/// JSON lines, flushed per reading; as for [`super::text::TextSink`], a reader that went away
-/// does not stop the recording.
+/// JSON lines, flushed per reading; as for [`super::text::TextSink`], a write that fails is an
+/// [`OutputError`].
 pub struct JsonSink<W: Write> {
     out: W,
 }
@@ -41,8 +41,7 @@ impl<W: Write> JsonSink<W> {
 
 impl<W: Write> ReadingSink for JsonSink<W> {
     fn write(&mut self, r: &Reading, wall: Option<SystemTime>) -> Result<(), SinkError> {
-        let _ = writeln!(self.out, "{}", json_line(r, wall));
-        let _ = self.out.flush();
+        writeln!(self.out, "{}", json_line(r, wall)).and_then(|()| self.out.flush()).map_err(OutputError)?;
         Ok(())
     }
 }

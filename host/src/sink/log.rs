@@ -60,7 +60,7 @@ mod tests {
         log.notice(&waiting);
         log.notice(&Notice::TotalEnergy { kwh: 1.0 });
         log.notice(&Notice::ApparentPower);
-        log.notice(&Notice::TornTail("t".into()));
+        log.notice(&Notice::CaptureDamage("t".into()));
         let text = String::from_utf8(log.out).unwrap();
         assert_eq!(text.lines().count(), 2, "{text}");
         assert!(text.starts_with("waiting for the device's Info frame"), "{text}");

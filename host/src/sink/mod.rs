@@ -48,6 +48,20 @@ impl SinkError {
     }
 }
 
+/// The stream a text or JSON sink writes readings to (stdout) failed: a full disk under a
+/// redirection, or a reader that went away (a closed pipe, [`std::io::ErrorKind::BrokenPipe`],
+/// which the binary takes as the normal end of `| head`). Either ends the session: readings
+/// nobody can see must not be computed on as if they were delivered.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write readings to the output")]
+pub struct OutputError(#[source] pub std::io::Error);
+
+impl From<OutputError> for SinkError {
+    fn from(e: OutputError) -> Self {
+        SinkError::new(e)
+    }
+}
+
 /// A destination of readings.
 pub trait ReadingSink {
     /// One reading, with its wall-clock time where the source has one. An error ends the

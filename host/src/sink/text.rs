@@ -4,7 +4,7 @@ use std::io::Write;
 use std::time::SystemTime;
 
 use super::format::{iso_utc, significant};
-use super::{ReadingSink, SinkError};
+use super::{OutputError, ReadingSink, SinkError};
 use crate::estimate::Reading;
 
 /// The human line for one reading (no newline).
@@ -28,8 +28,7 @@ pub fn text_line(r: &Reading, wall: Option<SystemTime>) -> String {
 }
 
 /// Text lines on a terminal (or whatever `W` is), flushed per reading so a pipe sees each as
-/// it comes. A console that went away (closed pipe) does not stop the recording, so write
-/// errors are not reported.
+/// it comes. A write that fails is an [`OutputError`]: `> /dev/full` must not exit 0.
 pub struct TextSink<W: Write> {
     out: W,
 }
@@ -42,8 +41,7 @@ impl<W: Write> TextSink<W> {
 
 impl<W: Write> ReadingSink for TextSink<W> {
     fn write(&mut self, r: &Reading, wall: Option<SystemTime>) -> Result<(), SinkError> {
-        let _ = writeln!(self.out, "{}", text_line(r, wall));
-        let _ = self.out.flush();
+        writeln!(self.out, "{}", text_line(r, wall)).and_then(|()| self.out.flush()).map_err(OutputError)?;
         Ok(())
     }
 }
