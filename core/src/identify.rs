@@ -146,8 +146,23 @@ fn labels<R: Reference>(points: &[R]) -> String {
 
 /// What the user is told about the clamp.
 pub fn describe(fit: &LmFit) -> String {
+    // Points that still disagree once the inductance and gain are fitted mean the clamp
+    // departs from the model in more than those two (the sensitivity study: a diode's spread
+    // or the bias leave 0.7-6.8 % between three points, the inductance and turns ratio at most
+    // 0.2 %); readings away from the points may then be off by about as much.
+    let departs = if fit.spread > REFERENCE_ACCURACY {
+        format!(
+            "; warning: the points disagree by {:.2} % after the fit, more than reference meters good to {} % \
+             explain: the clamp departs from the model in more than its inductance and gain (a diode's spread, \
+             the bias?), and readings away from the points may be off by about as much",
+            fit.spread * 100.0,
+            REFERENCE_ACCURACY * 100.0
+        )
+    } else {
+        String::new()
+    };
     if !fit.identified {
-        return format!("clamp: magnetizing inductance {} H as given, gain {:.4}", fit.lm_h, fit.gain);
+        return format!("clamp: magnetizing inductance {} H as given, gain {:.4}{departs}", fit.lm_h, fit.gain);
     }
     let edge = if fit.lm_h <= LM_SEARCH_H.0 * 1.01 || fit.lm_h >= LM_SEARCH_H.1 * 0.99 {
         " (at the edge of the search: the points are not explained by the inductance; check them)"
@@ -156,7 +171,7 @@ pub fn describe(fit: &LmFit) -> String {
     };
     format!(
         "clamp: magnetizing inductance {:.3} H identified ({:.2}-{:.2} H with reference meters good to {} %), \
-         gain {:.4}, points agree within {:.2} %{edge}",
+         gain {:.4}, points agree within {:.2} %{edge}{departs}",
         fit.lm_h,
         fit.range_h.0,
         fit.range_h.1,
@@ -505,5 +520,17 @@ mod tests {
         }
         let ten = mean_reading(&out.table, cfg, rate, &ten).unwrap();
         assert!((ten / 10.0 - 1.0).abs() < 0.005, "10 A reads {ten}");
+    }
+
+    /// Points the fit explains say nothing more; points it cannot say the clamp departs from
+    /// the model in more than its inductance and gain.
+    #[test]
+    fn points_that_still_disagree_are_told() {
+        let fit = LmFit { lm_h: 0.9, gain: 1.01, spread: 0.001, range_h: (0.85, 0.95), identified: true };
+        assert!(!describe(&fit).contains("warning"), "{}", describe(&fit));
+        let fit = LmFit { spread: 0.03, ..fit };
+        let text = describe(&fit);
+        assert!(text.contains("warning: the points disagree by 3.00 %"), "{text}");
+        assert!(describe(&LmFit { identified: false, ..fit }).contains("warning"));
     }
 }
