@@ -71,7 +71,7 @@ pub const CLAMP_LM_RANGE_H: (f64, f64) = (0.05, 100.0);
 pub const CLAMP_GAIN_RANGE: (f64, f64) = (0.5, 2.0);
 
 /// One column of a table, expanded to every code.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 struct Column {
     hz: Option<f64>,
     /// Amps for every code `0..2^adc_bits`, interpolated between table rows.
@@ -88,7 +88,16 @@ impl Calibration {
 
     /// The table built into the binary.
     pub fn builtin() -> Self {
-        Self::parse(DEFAULT_TABLE, DEFAULT_TABLE_NAME).expect("the shipped table is validated by the test suite")
+        Self::shared_builtin().clone()
+    }
+
+    /// The built-in table, parsed once per process (every estimator with a user table and
+    /// every calibration compares with it or reads through it).
+    fn shared_builtin() -> &'static Calibration {
+        static TABLE: std::sync::OnceLock<Calibration> = std::sync::OnceLock::new();
+        TABLE.get_or_init(|| {
+            Self::parse(DEFAULT_TABLE, DEFAULT_TABLE_NAME).expect("the shipped table is validated by the test suite")
+        })
     }
 
     /// Parses and validates table text; `name` appears in error messages.
@@ -301,8 +310,12 @@ impl Calibration {
     }
 
     /// Whether this is the table built into the binary (the one the dynamic model matches).
+    /// By content, not by name: the shipped file loaded with `--calibration` is the built-in
+    /// table too (taken for a user table, it lost the model-based paths).
     pub fn is_builtin(&self) -> bool {
+        let builtin = Self::shared_builtin();
         self.name == DEFAULT_TABLE_NAME
+            || self.clamp.is_none() && self.adc_bits == builtin.adc_bits && self.columns == builtin.columns
     }
 
     /// Mains frequencies the table has columns for (empty: frequency-independent).

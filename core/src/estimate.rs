@@ -164,9 +164,12 @@ pub struct Reading {
     pub hz: Option<f64>,
     pub flags: Flags,
     /// The no-current level's offset from the table's, in ADC codes, as last measured on a
-    /// window at rest ([`zero`]); the codes were moved back by it, rounded, when within
-    /// [`zero::MAX_SHIFT`]. `None` until the load has rested once.
+    /// window at rest ([`zero`]). `None` until the load has rested once.
     pub zero_offset_codes: Option<f64>,
+    /// Whether the reading is corrected for that offset (the table and model rebuilt for the
+    /// bias it means): true within a code, or for a table made from the model within
+    /// [`zero::MAX_SHIFT`]; false for another table, whose offset is only reported.
+    pub zero_corrected: bool,
 }
 
 /// Windowed estimator for one stream at a fixed sample rate.
@@ -219,9 +222,6 @@ pub struct Estimator {
     zero: ZeroTracker,
     /// The no-current level the tables and model in use are for, codes.
     zero_built_for: f64,
-    /// For a table not made from the model (level gains), the codes' shift onto its
-    /// no-current level: the bias is followed by moving the codes only.
-    code_shift: i32,
 }
 
 /// The clamp model the dynamic methods run for a table and settings: the magnetizing
@@ -337,7 +337,6 @@ impl Estimator {
             base: cal.clone(),
             zero: ZeroTracker::default(),
             zero_built_for: f64::from(cal.zero_code()),
-            code_shift: 0,
         }
         .with_method(cal, cfg.method)
     }
@@ -380,22 +379,23 @@ impl Estimator {
     /// Zero tracking ([`zero`]): when the no-current level seen at rest has moved a code or
     /// more from the one the tables and model in use are for, they are rebuilt for the bias
     /// that level means (a table made from the model: the built-in one, or one identified for
-    /// a clamp), or the codes are moved by the offset (another table, whose model is unknown).
+    /// a clamp; another table's offset is only reported).
     fn follow_zero(&mut self) {
         let Some(level) = self.zero.level() else { return };
         if (level - self.zero_built_for).abs() < 1.0 {
             return;
         }
-        self.zero_built_for = level;
         let base_zero = self.base.zero_code();
-        let from_model = self.base.is_builtin() || self.base.clamp().is_some();
-        if !from_model {
-            let offset = (level - f64::from(base_zero)).round() as i32;
-            self.code_shift = if offset.abs() <= zero::MAX_SHIFT { offset } else { 0 };
+        // A table not made from the model (rescaled by level gains, or another circuit's) has
+        // no model to rebuild at another bias, and moving its codes alone is not enough (10 A
+        // read 31 % low that way at 0.75 V): the offset is reported, not corrected. So is one
+        // too far for a drift of this circuit.
+        if !(self.base.is_builtin() || self.base.clamp().is_some()) {
             return;
         }
         let table = CtParams { lm: self.base.lm_h(), ..CtParams::default() };
-        let vbias = zero::bias_for(level, base_zero, table).unwrap_or(table.vbias);
+        let Some(vbias) = zero::bias_for(level, base_zero, table) else { return };
+        self.zero_built_for = level;
         let own = model_table_for(CtParams { vbias, ..table });
         let gain = self.base.clamp().map_or(1.0, |c| c.gain);
         let cal = own.scaled(gain);
@@ -849,12 +849,6 @@ impl Estimator {
         if self.zero.observe(&self.codes) {
             self.follow_zero();
         }
-        if self.code_shift != 0 {
-            let (shift, full) = (self.code_shift, i32::from(self.full_scale));
-            let moved = |c: u16| (i32::from(c) - shift).clamp(0, full) as u16;
-            self.codes.iter_mut().for_each(|c| *c = moved(*c));
-            self.max_code = moved(self.max_code);
-        }
         let squelched = self.max_code <= self.zero_code.saturating_add(SQUELCH_CODES);
         let hz = if squelched { None } else { estimate_mains_hz(&self.codes, self.rate_hz, self.last_hz) };
         if hz.is_some() {
@@ -880,6 +874,7 @@ impl Estimator {
             hz,
             flags,
             zero_offset_codes: self.zero.level().map(|l| l - f64::from(self.base.zero_code())),
+            zero_corrected: self.zero.level().is_none_or(|l| (l - self.zero_built_for).abs() < 1.0),
         };
         self.codes.clear();
         self.max_code = 0;

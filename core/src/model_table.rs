@@ -30,6 +30,13 @@ pub fn model_table(lm: f64) -> Calibration {
 /// model's. The model's own departures from the SPICE netlist the built-in table was fitted
 /// to cancel in that ratio.
 pub fn model_table_for(p: CtParams) -> Calibration {
+    // Built once per process per clamp (a few hundred milliseconds of simulation): every
+    // estimator of a tracked bias or an identified clamp asks for the same few.
+    static TABLES: std::sync::Mutex<Vec<(CtParams, Calibration)>> = std::sync::Mutex::new(Vec::new());
+    let mut tables = TABLES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, t)) = tables.iter().find(|(q, _)| *q == p) {
+        return t.clone();
+    }
     let builtin = Calibration::builtin();
     let columns = model_columns(&builtin, p);
     let mut meta = builtin.meta.clone();
@@ -40,7 +47,12 @@ pub fn model_table_for(p: CtParams) -> Calibration {
     }
     let text = Calibration::text(&meta, &builtin.frequencies(), &columns);
     let name = format!("the model's table for Lm {} H, bias {} V", p.lm, p.vbias);
-    Calibration::parse(&text, &name).expect("a rescaled valid table is valid")
+    let table = Calibration::parse(&text, &name).expect("a rescaled valid table is valid");
+    if tables.len() >= 16 {
+        tables.remove(0);
+    }
+    tables.push((p, table.clone()));
+    table
 }
 
 /// Sine levels the model table is fitted at, A RMS: 0.1 A to 100 A, a factor of 1.25 apart

@@ -178,4 +178,31 @@ mod tests {
             }
         }
     }
+
+    /// A table not made from the model (here the built-in one rescaled by 2 %, as a level-gain
+    /// calibration makes) cannot be rebuilt at another bias: the offset is reported and the
+    /// readings say they are not corrected, rather than being moved by a shift that reads
+    /// worse than nothing. The shipped table loaded from its file is the built-in one.
+    #[test]
+    fn another_tables_offset_is_reported_not_corrected() {
+        use crate::calibration::{Calibration, DEFAULT_TABLE};
+        use crate::estimate::{Estimator, EstimatorConfig};
+        let rate = ct_wire::profile::FAST.rate_hz();
+        let rest = vec![111u16; (2.0 * rate) as usize];
+        let read = |cal: &Calibration| {
+            let mut est = Estimator::new(cal, rate, EstimatorConfig::default());
+            let mut r = Vec::new();
+            est.push(0.0, &rest, &mut |x| r.push(x));
+            r
+        };
+        let user = Calibration::builtin().scaled(1.02);
+        let r = read(&user);
+        assert_eq!(r[0].zero_offset_codes, Some(12.0));
+        assert!(!r[0].zero_corrected);
+        let shipped = Calibration::parse(DEFAULT_TABLE, "calibration/efergy-default.csv").unwrap();
+        assert!(shipped.is_builtin());
+        let r = read(&shipped);
+        assert_eq!(r[0].zero_offset_codes, Some(12.0));
+        assert!(r[0].zero_corrected && r[0].irms_a == 0.0);
+    }
 }

@@ -279,6 +279,7 @@ mod tests {
             hz: Some(50.01),
             flags: Flags { gap: true, ..Flags::default() },
             zero_offset_codes: None,
+            zero_corrected: true,
         }
     }
 

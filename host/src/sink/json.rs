@@ -23,6 +23,7 @@ pub fn json_line(r: &Reading, wall: Option<SystemTime>) -> String {
         "lost_samples": r.lost_samples,
         "samples": r.samples,
         "zero_offset_codes": r.zero_offset_codes,
+        "zero_corrected": r.zero_corrected,
     });
     obj.to_string()
 }

@@ -236,6 +236,7 @@ mod tests {
             hz: None,
             flags: Default::default(),
             zero_offset_codes: None,
+            zero_corrected: true,
         };
         let e = fan.write(&r, None).unwrap_err();
         assert!(e.downcast_ref::<ProbeError>().is_some());

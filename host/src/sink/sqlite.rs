@@ -173,6 +173,7 @@ mod tests {
             hz: if t_s > 1.5 { Some(50.01) } else { None },
             flags: Flags { gap: t_s > 2.5, ..Flags::default() },
             zero_offset_codes: None,
+            zero_corrected: true,
         }
     }
 

@@ -14,7 +14,7 @@ pub fn text_line(r: &Reading, wall: Option<SystemTime>) -> String {
     let flags = r.flags.to_text();
     // The zero tracking's correction, once there is one to report (`ct_core::zero`).
     let zero = match r.zero_offset_codes.map(f64::round) {
-        Some(o) if o.abs() > f64::from(crate::zero::MAX_SHIFT) => format!("  zero {o:+} codes (not corrected)"),
+        Some(o) if !r.zero_corrected => format!("  zero {o:+} codes (not corrected)"),
         Some(o) if o != 0.0 => format!("  zero {o:+} codes"),
         _ => String::new(),
     };
