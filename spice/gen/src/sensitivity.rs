@@ -21,7 +21,7 @@
 use anyhow::{anyhow, ensure, Result};
 use ct_core::calibration::Calibration;
 use ct_core::estimate::{Estimator, EstimatorConfig};
-use ct_core::identify::{self, Codes, LmFit};
+use ct_core::identify::{self, IdentifyError, LmFit, Reference};
 
 use crate::calibrate::{error_pct, target_pct};
 use crate::model::{Adc, DiodeScale, ModelParams};
@@ -116,26 +116,114 @@ pub fn tile_codes(adc_v: &[f64], hz: f64, adc: &Adc, rate: f64, seconds: f64) ->
         .collect()
 }
 
-/// What the host reads from a recording of codes at [`RATE_HZ`] with the default settings (so
-/// a table's own clamp inductance is used): the mean of its full windows, and whether any of
-/// them was over range. Unlike [`identify::mean_reading`], which calibration uses and which
-/// leaves over-range windows out, they are kept here (and flagged): the study shows how far a
-/// clipped reading falls short.
-pub fn reading(cal: &Calibration, codes: &[u16]) -> Result<(f64, bool)> {
-    let cfg = EstimatorConfig::default();
+/// How a recording is read: as the first thing the meter sees of the sensor, or after the
+/// load has rested (the sensor's own 0 A recording first, the estimator running over both).
+/// Zero tracking (`ct_core::zero`) acts only on a window at rest, so only the second lets it
+/// measure the no-current level before the load comes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// The recording alone: a meter started with the load already on.
+    Cold,
+    /// The sensor's 0 A recording, then the recording: a meter that has seen the load at rest.
+    Rested,
+}
+
+impl Start {
+    pub const ALL: [Start; 2] = [Start::Cold, Start::Rested];
+
+    /// How the report names it.
+    pub fn title(self) -> &'static str {
+        match self {
+            Start::Cold => "without a rest",
+            Start::Rested => "after a rest",
+        }
+    }
+}
+
+/// The full windows (at least 0.9 of the nominal length) that the estimator reads from
+/// `codes` when it has first read `rest` (the same stream, continuously): the rest windows
+/// and the one that straddles the rest/load boundary are left out.
+pub fn windows_after(
+    cal: &Calibration,
+    cfg: EstimatorConfig,
+    rest: &[u16],
+    codes: &[u16],
+) -> Vec<ct_core::estimate::Reading> {
     let mut v = Vec::new();
-    let mut clipped = false;
+    let mut start = 0usize;
     let mut keep = |r: ct_core::estimate::Reading| {
-        if r.duration_s >= 0.9 * cfg.window_s {
-            v.push(r.irms_a);
-            clipped |= r.flags.over_range;
+        let first = start;
+        start += r.samples;
+        if first >= rest.len() && r.duration_s >= 0.9 * cfg.window_s {
+            v.push(r);
         }
     };
     let mut est = Estimator::new(cal, RATE_HZ, cfg);
-    est.push(0.0, codes, &mut keep);
+    est.push(0.0, rest, &mut keep);
+    est.push(rest.len() as f64 / RATE_HZ, codes, &mut keep);
     est.flush(&mut keep);
+    v
+}
+
+/// What the host reads from a recording.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Read {
+    /// Mean of the full windows, A.
+    pub amps: f64,
+    /// Some window was over range.
+    pub clipped: bool,
+    /// The last window's `zero_offset_codes`: the no-current level's offset from the table's,
+    /// as zero tracking last measured it (`None`: no window at rest seen).
+    pub zero_offset: Option<f64>,
+}
+
+/// What the host reads from a recording of codes at [`RATE_HZ`] with the default settings (so
+/// a table's own clamp inductance is used), after `rest` (empty: none): the mean of its full
+/// windows, and whether any of them was over range. Unlike [`identify::mean_reading`], which
+/// calibration uses and which leaves over-range windows out, they are kept here (and flagged):
+/// the study shows how far a clipped reading falls short.
+pub fn reading_after(cal: &Calibration, rest: &[u16], codes: &[u16]) -> Result<Read> {
+    let v = windows_after(cal, EstimatorConfig::default(), rest, codes);
     ensure!(!v.is_empty(), "no full window in {} codes", codes.len());
-    Ok((v.iter().sum::<f64>() / v.len() as f64, clipped))
+    Ok(Read {
+        amps: v.iter().map(|r| r.irms_a).sum::<f64>() / v.len() as f64,
+        clipped: v.iter().any(|r| r.flags.over_range),
+        zero_offset: v.last().and_then(|r| r.zero_offset_codes),
+    })
+}
+
+/// A reference point read as a meter reads it after the load has rested: like
+/// [`identify::Codes`] (the mean of the full, clean windows), with `rest` read first and its
+/// windows (and the straddling one) left out of the mean. With `rest` empty it is
+/// [`identify::Codes`].
+pub struct RestedPoint<'a> {
+    pub label: String,
+    pub rest: &'a [u16],
+    pub codes: &'a [u16],
+    pub reference_a: f64,
+}
+
+impl Reference for RestedPoint<'_> {
+    type Error = IdentifyError;
+    fn label(&self) -> String {
+        self.label.clone()
+    }
+    fn reference_a(&self) -> f64 {
+        self.reference_a
+    }
+    fn is_recording(&self) -> bool {
+        true
+    }
+    fn read(&self, cal: &Calibration, cfg: EstimatorConfig) -> Result<f64, IdentifyError> {
+        let v: Vec<f64> = windows_after(cal, cfg, self.rest, self.codes)
+            .iter()
+            .filter(|r| !r.flags.gap && !r.flags.over_range)
+            .map(|r| r.irms_a)
+            .collect();
+        (!v.is_empty())
+            .then(|| v.iter().sum::<f64>() / v.len() as f64)
+            .ok_or_else(|| IdentifyError::NoReadings(self.label()))
+    }
 }
 
 /// One sensor's recordings: the codes and the true RMS of every stimulus of [`stimuli`].
@@ -152,19 +240,32 @@ impl Recordings {
         }
     }
 
+    /// What is read before each recording: nothing, or the sensor's own 0 A recording.
+    fn rest(&self, start: Start) -> &[u16] {
+        match start {
+            Start::Cold => &[],
+            Start::Rested => &self.codes[0],
+        }
+    }
+
     /// The recordings with current (every one but the first, 0 A), with their true RMS.
     fn loaded(&self) -> impl Iterator<Item = (&[u16], f64)> {
         self.codes.iter().zip(&self.truth_a).skip(1).map(|(c, &a)| (c.as_slice(), a))
     }
 
-    /// The sine recording at `amps` as a reference point.
-    fn point(&self, amps: f64) -> Result<Codes<'_>> {
+    /// The sine recording at `amps` as a reference point, read after the rest of `start`.
+    fn point(&self, amps: f64, start: Start) -> Result<RestedPoint<'_>> {
         let k = self
             .truth_a
             .iter()
             .position(|&a| a == amps)
             .ok_or_else(|| anyhow!("no recording at {amps} A to calibrate with"))?;
-        Ok(Codes { label: format!("{amps} A sine"), rate_hz: RATE_HZ, codes: &self.codes[k], reference_a: amps })
+        Ok(RestedPoint {
+            label: format!("{amps} A sine"),
+            rest: self.rest(start),
+            codes: &self.codes[k],
+            reference_a: amps,
+        })
     }
 }
 
@@ -180,21 +281,25 @@ pub struct Calibrated {
 }
 
 /// Calibrates as `ct-read calibrate` does, from `base` with the sine recordings at `cal_amps`
-/// and their true currents as reference points, and reads every recording through the table.
-pub fn calibrate_with(base: &Calibration, recs: &Recordings, cal_amps: &[f64]) -> Result<Calibrated> {
-    let points = cal_amps.iter().map(|&a| recs.point(a)).collect::<Result<Vec<Codes>>>()?;
+/// and their true currents as reference points, and reads every recording through the table;
+/// points and recordings alike are read after the rest of `start`.
+pub fn calibrate_with(base: &Calibration, recs: &Recordings, cal_amps: &[f64], start: Start) -> Result<Calibrated> {
+    let points = cal_amps.iter().map(|&a| recs.point(a, start)).collect::<Result<Vec<_>>>()?;
     let out = identify::calibrate(base, &points, EstimatorConfig::default(), "sensitivity.csv", |_| {})?;
+    let rest = recs.rest(start);
     let errors = recs
         .loaded()
-        .map(|(codes, a)| Ok(error_pct(reading(&out.table, codes)?.0, a).unwrap_or(0.0)))
+        .map(|(codes, a)| Ok(error_pct(reading_after(&out.table, rest, codes)?.amps, a).unwrap_or(0.0)))
         .collect::<Result<Vec<f64>>>()?;
     Ok(Calibrated { clamp: out.clamp, errors })
 }
 
-/// One sensor's outcome.
-pub struct Outcome {
+/// One sensor read one way ([`Start`]).
+pub struct Pass {
     /// Reading at 0 A (phantom current).
     pub zero_a: f64,
+    /// The no-current level's offset zero tracking measured on the 0 A recording, codes.
+    pub zero_offset: Option<f64>,
     /// Error (%) of every recording with current ([`SENS_AMPS`] then [`LOADS`]) with the
     /// default table, and whether it clipped.
     pub before: Vec<(f64, bool)>,
@@ -204,20 +309,37 @@ pub struct Outcome {
     pub after: std::result::Result<Calibrated, String>,
     /// The three-point calibration, or why it failed.
     pub after3: std::result::Result<Calibrated, String>,
+}
+
+/// One sensor's outcome.
+pub struct Outcome {
+    /// Read without a rest (`Start::Cold`).
+    pub cold: Pass,
+    /// Read after a rest (`Start::Rested`).
+    pub rested: Pass,
     /// Peak ADC input at the highest sine, mV.
     pub peak_mv: f64,
 }
 
-/// Reads one sensor's records (in the order of [`stimuli`]) with the default table `base`,
+impl Outcome {
+    pub fn pass(&self, start: Start) -> &Pass {
+        match start {
+            Start::Cold => &self.cold,
+            Start::Rested => &self.rested,
+        }
+    }
+}
+
+/// Reads one sensor's recordings with the default table `base` after the rest of `start`,
 /// then calibrates it with two and with three points.
-pub fn evaluate(records: &[Record], base: &Calibration, adc: &Adc) -> Result<Outcome> {
-    let recs = Recordings::new(records, adc);
-    let zero_a = reading(base, &recs.codes[0])?.0;
+fn evaluate_pass(recs: &Recordings, base: &Calibration, start: Start) -> Result<Pass> {
+    let rest = recs.rest(start);
+    let zero = reading_after(base, rest, &recs.codes[0])?;
     let before = recs
         .loaded()
         .map(|(codes, a)| {
-            let (r, clipped) = reading(base, codes)?;
-            Ok((error_pct(r, a).unwrap_or(0.0), clipped))
+            let r = reading_after(base, rest, codes)?;
+            Ok((error_pct(r.amps, a).unwrap_or(0.0), r.clipped))
         })
         .collect::<Result<Vec<_>>>()?;
     let gains = CAL_AMPS
@@ -227,10 +349,19 @@ pub fn evaluate(records: &[Record], base: &Calibration, adc: &Adc) -> Result<Out
             1.0 / (1.0 + before[k].0 / 100.0)
         })
         .collect();
-    let after = calibrate_with(base, &recs, &CAL_AMPS).map_err(|e| format!("{e:#}"));
-    let after3 = calibrate_with(base, &recs, &CAL_AMPS_3).map_err(|e| format!("{e:#}"));
+    let after = calibrate_with(base, recs, &CAL_AMPS, start).map_err(|e| format!("{e:#}"));
+    let after3 = calibrate_with(base, recs, &CAL_AMPS_3, start).map_err(|e| format!("{e:#}"));
+    Ok(Pass { zero_a: zero.amps, zero_offset: zero.zero_offset, before, gains, after, after3 })
+}
+
+/// Reads one sensor's records (in the order of [`stimuli`]) with the default table `base`,
+/// then calibrates it with two and with three points: without a rest, then after one.
+pub fn evaluate(records: &[Record], base: &Calibration, adc: &Adc) -> Result<Outcome> {
+    let recs = Recordings::new(records, adc);
+    let cold = evaluate_pass(&recs, base, Start::Cold)?;
+    let rested = evaluate_pass(&recs, base, Start::Rested)?;
     let peak_mv = records[SENS_AMPS.len()].adc_v.iter().copied().fold(f64::MIN, f64::max) * 1000.0;
-    Ok(Outcome { zero_a, before, gains, after, after3, peak_mv })
+    Ok(Outcome { cold, rested, peak_mv })
 }
 
 /// The target (%) for recording `k` of [`Outcome::before`] / [`Calibrated::errors`].
@@ -275,7 +406,7 @@ mod tests {
             .collect();
         let codes = tile_codes(&cycle, 50.0, &adc, RATE_HZ, 2.0);
         assert_eq!(codes.len(), (2.0 * RATE_HZ).round() as usize);
-        let (a, clipped) = reading(&base, &codes).expect("reads");
+        let Read { amps: a, clipped, .. } = reading_after(&base, &[], &codes).expect("reads");
         assert!(a > 1.0 && !clipped, "{a}");
     }
 
@@ -310,6 +441,60 @@ mod tests {
         }
     }
 
+    /// A sine record of `irms` through ct-core's clamp model (not ngspice, to stay cheap).
+    fn model_record(clamp: &CtModel, irms: f64) -> Record {
+        let p = *clamp.params();
+        let n = 400;
+        let i_s: Vec<f64> = (0..n)
+            .map(|k| irms * 2f64.sqrt() * (std::f64::consts::TAU * k as f64 / n as f64).sin() / p.turns)
+            .collect();
+        Record {
+            stimulus: Stimulus::Sine { irms, hz: HZ },
+            points_per_cycle: n,
+            cycles: 1,
+            primary_a: Vec::new(),
+            ct_v: Vec::new(),
+            diode_v: Vec::new(),
+            adc_v: clamp.steady_state(&i_s, HZ).v_adc,
+        }
+    }
+
+    /// Reading after a rest: the rest windows and the one straddling the boundary are left
+    /// out, and a clamp biased at 0.85 V (by ct-core's model) that reads 10 A about 12 % off
+    /// without a rest reads it within 1 % after one, with the offset measured at rest. With no
+    /// rest, a reference point reads as `identify::Codes` does.
+    #[test]
+    fn a_rest_first_lets_zero_tracking_measure_the_bias() {
+        use ct_core::clamp_model::CtParams;
+        let adc = Adc::default();
+        let clamp = CtModel::new(CtParams { vbias: 0.85, ..CtParams::default() }).expect("model");
+        let recs = Recordings::new(&[model_record(&clamp, 0.0), model_record(&clamp, 10.0)], &adc);
+        let base = Calibration::builtin();
+        let cfg = EstimatorConfig::default();
+        let (rest, sine) = (recs.rest(Start::Rested), recs.codes[1].as_slice());
+        assert!(recs.rest(Start::Cold).is_empty());
+        let window = (cfg.window_s * RATE_HZ).round() as usize;
+        let all = windows_after(&base, cfg, &[], &[rest, sine].concat());
+        let after = windows_after(&base, cfg, rest, sine);
+        // 3 s of rest then 3 s of load: windows 0-1 at rest, 2 straddles, 3-5 after it.
+        assert_eq!(rest.len().div_ceil(window), 3);
+        assert_eq!(after.len(), all.len() - 3);
+        assert_eq!(after, all[3..]);
+        assert_eq!(all[0].irms_a, 0.0);
+        let cold = reading_after(&base, &[], sine).expect("reads");
+        let rested = reading_after(&base, rest, sine).expect("reads");
+        assert!(error_pct(cold.amps, 10.0).unwrap().abs() > 8.0 && cold.zero_offset.is_none(), "{cold:?}");
+        assert!(error_pct(rested.amps, 10.0).unwrap().abs() < 1.0, "{rested:?}");
+        let offset = rested.zero_offset.expect("measured at rest");
+        assert!((offset - 12.0).abs() < 1.5, "{offset}");
+        // Without a rest, the reference point is `identify::Codes`.
+        let point = recs.point(10.0, Start::Cold).expect("point");
+        let codes = identify::Codes { label: point.label(), rate_hz: RATE_HZ, codes: sine, reference_a: 10.0 };
+        assert_eq!(point.read(&base, cfg).expect("reads"), codes.read(&base, cfg).expect("reads"));
+        let rested_point = recs.point(10.0, Start::Rested).expect("point");
+        assert_eq!(rested_point.read(&base, cfg).expect("reads"), rested.amps);
+    }
+
     /// The study's path from a cycle of ADC volts to an identified clamp (tiling, codes, the
     /// points it picks): a clamp of 2.9 H simulated by ct-core's model (not ngspice, to stay
     /// cheap) is identified from the 2 A and 40 A recordings within the stated range, with a
@@ -336,9 +521,9 @@ mod tests {
         };
         let recs = Recordings::new(&[record(0.0), record(2.0), record(10.0), record(40.0)], &adc);
         let base = Calibration::builtin();
-        let before = error_pct(reading(&base, &recs.codes[2]).expect("reads").0, 10.0).unwrap_or(0.0);
+        let before = error_pct(reading_after(&base, &[], &recs.codes[2]).expect("reads").amps, 10.0).unwrap_or(0.0);
         assert!(before > 10.0, "the default table reads the 2.9 H clamp's 10 A sine {before:+.1} %");
-        let out = calibrate_with(&base, &recs, &CAL_AMPS).expect("calibrates");
+        let out = calibrate_with(&base, &recs, &CAL_AMPS, Start::Cold).expect("calibrates");
         let fit = out.clamp.expect("identified");
         assert!(fit.range_h.0 <= 2.9 && 2.9 <= fit.range_h.1, "{fit:?}");
         assert!((fit.lm_h / 2.9 - 1.0).abs() < 0.35, "{fit:?}");

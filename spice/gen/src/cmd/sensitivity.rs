@@ -12,8 +12,8 @@ use rayon::prelude::*;
 use crate::model::{Adc, ModelParams};
 use crate::repo::{ngspice_version, Paths};
 use crate::sensitivity::{
-    evaluate, stimuli, target_for, variants, Calibrated, Outcome, Variant, CAL_AMPS, CAL_AMPS_3, DISTORTED_TARGET_PCT,
-    LOADS, PPC, RATE_HZ, RECORD_S, SENS_AMPS,
+    evaluate, stimuli, target_for, variants, Calibrated, Outcome, Pass, Start, Variant, CAL_AMPS, CAL_AMPS_3,
+    DISTORTED_TARGET_PCT, LOADS, PPC, RATE_HZ, RECORD_S, SENS_AMPS,
 };
 use crate::sim::{run_jobs, Job};
 
@@ -21,7 +21,7 @@ use crate::sim::{run_jobs, Job};
 pub fn run(root: &Path) -> Result<()> {
     let p = Paths::new(root);
     let adc = Adc::default();
-    let base = Calibration::load(&p.table).with_context(|| "loading the default table")?;
+    let base = default_table(&p.table)?;
     let vars = variants(ModelParams::default());
     let stims = stimuli()?;
     let jobs: Vec<Job> =
@@ -37,9 +37,34 @@ pub fn run(root: &Path) -> Result<()> {
     std::fs::write(&p.sensitivity, text).with_context(|| p.sensitivity.display().to_string())
 }
 
+/// The default table as `ct-read` uses it: the built-in one when the committed file is the
+/// one built in (zero tracking rebuilds a table made from the model, the built-in one or one
+/// identified for a clamp, for the bias it finds; any other table is only shifted).
+fn default_table(path: &Path) -> Result<Calibration> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("loading the default table {}", path.display()))?;
+    if text == ct_core::calibration::DEFAULT_TABLE {
+        return Ok(Calibration::builtin());
+    }
+    eprintln!(
+        "{} differs from the table built into this spicegen: read as another table (zero tracking only shifts it); \
+         rebuild and run again to study the built-in one",
+        path.display()
+    );
+    Calibration::load(path).with_context(|| "loading the default table")
+}
+
 /// Column headers of the recordings with current: the sines, then the distorted loads.
 fn headers() -> Vec<String> {
     SENS_AMPS.iter().map(|a| format!("{a} A")).chain(LOADS.iter().map(|l| l.0.to_owned())).collect()
+}
+
+type CalResult = std::result::Result<Calibrated, String>;
+
+/// A report heading for `start`.
+fn heading(start: Start) -> String {
+    let t = start.title();
+    t[..1].to_uppercase() + &t[1..]
 }
 
 fn render(vars: &[Variant], outcomes: &[Outcome]) -> String {
@@ -65,24 +90,47 @@ fn render(vars: &[Variant], outcomes: &[Outcome]) -> String {
          from its own sine recordings at {cal2} (and at {cal3}) with their true currents, and \
          every recording is read again through the table written: the reference sines are right \
          by construction, the other sines and the distorted loads show what the identified \
-         clamp stands for.\n\n",
+         clamp stands for.\n\n\
+         **Without a rest, and after a rest.** The estimator tracks the no-current level \
+         (`ct_core::zero`): a 1 s window whose codes stay within 3 codes of each other (above \
+         code 40) is at rest, its mean code is the no-current level, and when that level is a \
+         code or more from the table's, the estimator solves the clamp model for the bias that \
+         puts it there and reads through the model and table for that bias. It can only do so \
+         once the load has rested for a whole window. So every recording is read twice: \
+         *without a rest*, alone (a meter started with the load already on: it never sees the \
+         no-current level); and *after a rest*, behind the same sensor's own {RECORD_S} s 0 A \
+         recording, the estimator running continuously over both; the cells are then the mean \
+         of the full windows after the rest (the window straddling the boundary left out). The \
+         calibrations of each case read their reference recordings the same way. The 0 A \
+         recording is itself at rest, so it reads the same in both cases.\n\n",
         ngspice_version()
     );
     let _ = write!(
         s,
         "## Readings with the default table\n\n`0 A` is what the host reads with no current (a \
-         phantom reading if not 0); † = samples clipped at full scale (over-range flag: the \
-         reading is a lower bound); `gain asked`: reference / reading at {cal2}; last column: \
-         peak ADC input at {top} A (2500 mV = full scale).\n\n\
-         | sensor | 0 A |{hdr} gain asked at {cal2} | peak at {top} A |\n|---|---|{rule}---|---|\n"
+         phantom reading if not 0); `offset`: the no-current level's offset from the table's that \
+         zero tracking measured on the 0 A recording (the reading's `zero_offset_codes`, ADC \
+         codes); † = samples clipped at full scale (over-range flag: the reading is a lower \
+         bound); `gain asked`: reference / reading at {cal2}; last column: peak ADC input at \
+         {top} A (2500 mV = full scale).\n"
     );
-    for (v, o) in vars.iter().zip(outcomes) {
-        let _ = write!(s, "| {} | {:.3} A |", v.label, o.zero_a);
-        for (e, clipped) in &o.before {
-            let _ = write!(s, " {}{} |", cell(*e), if *clipped { " †" } else { "" });
+    for start in Start::ALL {
+        let _ = write!(
+            s,
+            "\n### {}\n\n| sensor | 0 A | offset |{hdr} gain asked at {cal2} | peak at {top} A |\n\
+             |---|---|---|{rule}---|---|\n",
+            heading(start)
+        );
+        for (v, o) in vars.iter().zip(outcomes) {
+            let p = o.pass(start);
+            let offset = p.zero_offset.map_or("none".into(), |c| format!("{c:+.2}"));
+            let _ = write!(s, "| {} | {:.3} A | {offset} |", v.label, p.zero_a);
+            for (e, clipped) in &p.before {
+                let _ = write!(s, " {}{} |", cell(*e), if *clipped { " †" } else { "" });
+            }
+            let gains = p.gains.iter().map(|g| format!("{g:.4}")).collect::<Vec<_>>().join(" / ");
+            let _ = writeln!(s, " {gains} | {:.0} mV |", o.peak_mv);
         }
-        let gains = o.gains.iter().map(|g| format!("{g:.4}")).collect::<Vec<_>>().join(" / ");
-        let _ = writeln!(s, " {gains} | {:.0} mV |", o.peak_mv);
     }
     let _ = write!(
         s,
@@ -94,46 +142,62 @@ fn render(vars: &[Variant], outcomes: &[Outcome]) -> String {
          model's turns ratio over the clamp's for a plain ratio departure) and how far the \
          points still disagree (RMS of their log gains, %). `true Lm` is the simulated clamp's; \
          for the other departures there is no true Lm beyond the model's 0.6 H, and what is \
-         found is the Lm that best mimics them.\n\n\
-         | sensor | true Lm | {cal2}: Lm (range) | gain | spread | {cal3}: Lm (range) | gain | spread |\n\
-         |---|---|---|---|---|---|---|---|\n",
+         found is the Lm that best mimics them.\n",
         identify::REFERENCE_ACCURACY * 100.0
     );
-    for (v, o) in vars.iter().zip(outcomes) {
-        let _ =
-            writeln!(s, "| {} | {} H | {} | {} |", v.label, v.params.lm_h, fit_cells(&o.after), fit_cells(&o.after3));
+    for start in Start::ALL {
+        let _ = write!(
+            s,
+            "\n### {}\n\n| sensor | true Lm | {cal2}: Lm (range) | gain | spread | {cal3}: Lm (range) | gain | spread |\n\
+             |---|---|---|---|---|---|---|---|\n",
+            heading(start)
+        );
+        for (v, o) in vars.iter().zip(outcomes) {
+            let p = o.pass(start);
+            let _ = writeln!(
+                s,
+                "| {} | {} H | {} | {} |",
+                v.label,
+                v.params.lm_h,
+                fit_cells(&p.after),
+                fit_cells(&p.after3)
+            );
+        }
     }
     for (title, cal, pick) in [
-        ("two-point", &cal2, (|o: &Outcome| &o.after) as fn(&Outcome) -> &std::result::Result<Calibrated, String>),
-        ("three-point", &cal3, |o: &Outcome| &o.after3),
+        ("two-point", &cal2, (|p: &Pass| &p.after) as fn(&Pass) -> &CalResult),
+        ("three-point", &cal3, |p: &Pass| &p.after3),
     ] {
         let _ = write!(
             s,
             "\n## After the {title} calibration ({cal})\n\nEvery recording read again through the \
              identified table (the estimator runs the model with the identified Lm). Targets: 1 % \
              on sines from 1 A, 2 % at 0.5 A, {DISTORTED_TARGET_PCT} % on the distorted loads; \
-             **bold** = outside its target (a clipped reading is a lower bound and not judged).\
-             \n\n| sensor |{hdr}\n|---|{rule}\n"
+             **bold** = outside its target (a clipped reading is a lower bound and not judged).\n"
         );
-        for (v, o) in vars.iter().zip(outcomes) {
-            let _ = write!(s, "| {} |", v.label);
-            match pick(o) {
-                Ok(c) => {
-                    for (k, e) in c.errors.iter().enumerate() {
-                        let clipped = o.before[k].1;
-                        let text = format!("{}{}", cell(*e), if clipped { " †" } else { "" });
-                        if !clipped && e.abs() > target_for(k) && *e > -99.99 {
-                            let _ = write!(s, " **{text}** |");
-                        } else {
-                            let _ = write!(s, " {text} |");
+        for start in Start::ALL {
+            let _ = write!(s, "\n### {}\n\n| sensor |{hdr}\n|---|{rule}\n", heading(start));
+            for (v, o) in vars.iter().zip(outcomes) {
+                let p = o.pass(start);
+                let _ = write!(s, "| {} |", v.label);
+                match pick(p) {
+                    Ok(c) => {
+                        for (k, e) in c.errors.iter().enumerate() {
+                            let clipped = p.before[k].1;
+                            let text = format!("{}{}", cell(*e), if clipped { " †" } else { "" });
+                            if !clipped && e.abs() > target_for(k) && *e > -99.99 {
+                                let _ = write!(s, " **{text}** |");
+                            } else {
+                                let _ = write!(s, " {text} |");
+                            }
                         }
                     }
+                    Err(why) => {
+                        let _ = write!(s, " calibration failed: {why} |{}", " |".repeat(headers().len() - 1));
+                    }
                 }
-                Err(why) => {
-                    let _ = write!(s, " calibration failed: {why} |{}", " |".repeat(headers().len() - 1));
-                }
+                s.push('\n');
             }
-            s.push('\n');
         }
     }
     s.push_str(&conclusion(vars, outcomes));
@@ -141,7 +205,7 @@ fn render(vars: &[Variant], outcomes: &[Outcome]) -> String {
 }
 
 /// The Lm (range), gain and spread cells of one calibration.
-fn fit_cells(c: &std::result::Result<Calibrated, String>) -> String {
+fn fit_cells(c: &CalResult) -> String {
     match c {
         Ok(Calibrated { clamp: Some(LmFit { lm_h, gain, spread, range_h, .. }), .. }) => {
             format!("{lm_h:.3} H ({:.2}-{:.2} H) | {gain:.4} | {:.2} %", range_h.0, range_h.1, spread * 100.0)
@@ -168,20 +232,50 @@ fn worst(errors: &[f64], before: &[(f64, bool)]) -> Worst {
     Worst { sines, loads, within }
 }
 
+/// "sines x %, SMPS 3 A y %, dimmer 90° 4 A z %".
+fn fmt_worst(w: &Worst) -> String {
+    let loads = LOADS.iter().zip(&w.loads).map(|(l, e)| format!("{} {e:.1} %", l.0)).collect::<Vec<_>>().join(", ");
+    format!("sines {:.1} %, {loads}", w.sines)
+}
+
+/// The three stages of a pass: the default table, after two points, after three; each as
+/// the errors of every recording with current, if the calibration succeeded.
+fn stages(p: &Pass) -> [(&'static str, Option<Vec<f64>>); 3] {
+    [
+        ("with the default table", Some(p.before.iter().map(|b| b.0).collect())),
+        ("after two points", p.after.as_ref().ok().map(|c| c.errors.clone())),
+        ("after three points", p.after3.as_ref().ok().map(|c| c.errors.clone())),
+    ]
+}
+
 /// What the study measured, in words: generated so that it stays true when the numbers move.
 fn conclusion(vars: &[Variant], outcomes: &[Outcome]) -> String {
+    let mut s = String::from("\n## What two and three resistive points identify\n");
+    for start in Start::ALL {
+        let passes: Vec<&Pass> = outcomes.iter().map(|o| o.pass(start)).collect();
+        let _ = write!(s, "\n### {}\n\n{}", heading(start), points_conclusion(vars, &passes));
+    }
+    s.push_str(&tracking_conclusion(vars, outcomes));
+    s
+}
+
+fn list(v: &[String]) -> String {
+    if v.is_empty() {
+        "none".to_owned()
+    } else {
+        v.join("; ")
+    }
+}
+
+/// What two and three points identify, read one way.
+fn points_conclusion(vars: &[Variant], passes: &[&Pass]) -> String {
     let model = ModelParams::default();
-    let perturbed = || vars.iter().zip(outcomes).skip(1);
+    let perturbed = || vars.iter().zip(passes.iter().copied()).skip(1);
     let lm_only = |v: &Variant| ModelParams { lm_h: model.lm_h, ..v.params } == model;
-    let names: Vec<&str> = LOADS.iter().map(|l| l.0).collect();
-    let fmt_worst = |w: &Worst| {
-        let loads = names.iter().zip(&w.loads).map(|(n, e)| format!("{n} {e:.1} %")).collect::<Vec<_>>().join(", ");
-        format!("sines {:.1} %, {loads}", w.sines)
-    };
     // The worst of one calibration (`pick`) over the perturbed sensors that `keep` selects.
-    let overall = |keep: &dyn Fn(&Variant) -> bool, pick: &dyn Fn(&Outcome) -> Option<Vec<f64>>| -> String {
-        let chosen: Vec<&Outcome> = perturbed().filter(|(v, _)| keep(v)).map(|(_, o)| o).collect();
-        let ws: Vec<Worst> = chosen.iter().filter_map(|o| pick(o).map(|e| worst(&e, &o.before))).collect();
+    let overall = |keep: &dyn Fn(&Variant) -> bool, pick: &dyn Fn(&Pass) -> Option<Vec<f64>>| -> String {
+        let chosen: Vec<&Pass> = perturbed().filter(|(v, _)| keep(v)).map(|(_, p)| p).collect();
+        let ws: Vec<Worst> = chosen.iter().filter_map(|p| pick(p).map(|e| worst(&e, &p.before))).collect();
         if ws.len() < chosen.len() {
             return "(a calibration failed)".into();
         }
@@ -191,14 +285,14 @@ fn conclusion(vars: &[Variant], outcomes: &[Outcome]) -> String {
             within: ws.iter().all(|w| w.within),
         })
     };
-    let before = |o: &Outcome| Some(o.before.iter().map(|b| b.0).collect());
-    let after2 = |o: &Outcome| o.after.as_ref().ok().map(|c| c.errors.clone());
-    let after3 = |o: &Outcome| o.after3.as_ref().ok().map(|c| c.errors.clone());
+    let before = |p: &Pass| Some(p.before.iter().map(|b| b.0).collect());
+    let after2 = |p: &Pass| p.after.as_ref().ok().map(|c| c.errors.clone());
+    let after3 = |p: &Pass| p.after3.as_ref().ok().map(|c| c.errors.clone());
     let all = |_: &Variant| true;
     let inductances =
         perturbed().filter(|(v, _)| lm_only(v)).map(|(v, _)| format!("{}", v.params.lm_h)).collect::<Vec<_>>();
 
-    let mut s = String::from("\n## What two and three resistive points identify\n\n");
+    let mut s = String::new();
     let _ = writeln!(
         s,
         "Worst errors (clipped and squelched readings left out). Clamps that differ from the model \
@@ -216,12 +310,12 @@ fn conclusion(vars: &[Variant], outcomes: &[Outcome]) -> String {
     // Per sensor: absorbed (every judged reading within target after two points) or not.
     let mut absorbed = Vec::new();
     let mut left = Vec::new();
-    for (v, o) in perturbed() {
-        let (Ok(c2), Ok(c3)) = (&o.after, &o.after3) else {
+    for (v, p) in perturbed() {
+        let (Ok(c2), Ok(c3)) = (&p.after, &p.after3) else {
             left.push(format!("{}: a calibration failed", v.label));
             continue;
         };
-        let (w2, w3) = (worst(&c2.errors, &o.before), worst(&c3.errors, &o.before));
+        let (w2, w3) = (worst(&c2.errors, &p.before), worst(&c3.errors, &p.before));
         let lm = |c: &Calibrated| c.clamp.map_or("no Lm".into(), |f| format!("Lm {:.2} H", f.lm_h));
         if w2.within {
             let gain = c2.clamp.map_or("-".into(), |f| format!("{:.4}", f.gain));
@@ -241,7 +335,7 @@ fn conclusion(vars: &[Variant], outcomes: &[Outcome]) -> String {
         s,
         "**Absorbed** by the identified Lm and gain (every judged reading within its target after \
          the two-point calibration, distorted loads included): {}.\n",
-        if absorbed.is_empty() { "none".into() } else { absorbed.join("; ") }
+        list(&absorbed)
     );
     let _ = writeln!(
         s,
@@ -253,17 +347,16 @@ fn conclusion(vars: &[Variant], outcomes: &[Outcome]) -> String {
     }
     // Whether the points themselves tell: two points always fit two unknowns; a third can
     // disagree with the best Lm and gain, which `ct-read calibrate` reports as the spread.
-    let spread = |o: &Outcome, three: bool| {
-        let c = if three { &o.after3 } else { &o.after };
+    let spread = |p: &Pass, three: bool| {
+        let c = if three { &p.after3 } else { &p.after };
         c.as_ref().ok().and_then(|c| c.clamp).map_or(f64::NAN, |f| f.spread * 100.0)
     };
-    let max2 = perturbed().map(|(_, o)| spread(o, false)).fold(0.0, f64::max);
+    let max2 = perturbed().map(|(_, p)| spread(p, false)).fold(0.0, f64::max);
     let accuracy = identify::REFERENCE_ACCURACY * 100.0;
-    let (flagged, quiet): (Vec<_>, Vec<_>) = perturbed().partition(|(_, o)| spread(o, true) > accuracy);
-    let list_spread = |v: &[(&Variant, &Outcome)]| {
-        v.iter().map(|(v, o)| format!("{} {:.2} %", v.label, spread(o, true))).collect::<Vec<_>>()
+    let (flagged, quiet): (Vec<_>, Vec<_>) = perturbed().partition(|(_, p)| spread(p, true) > accuracy);
+    let list_spread = |v: &[(&Variant, &Pass)]| {
+        v.iter().map(|(v, p)| format!("{} {:.2} %", v.label, spread(p, true))).collect::<Vec<_>>()
     };
-    let list = |v: &[String]| if v.is_empty() { "none".to_owned() } else { v.join("; ") };
     let _ = writeln!(
         s,
         "\n**Whether the points tell.** Two points never reveal a departure that is not Lm: two \
@@ -273,30 +366,121 @@ fn conclusion(vars: &[Variant], outcomes: &[Outcome]) -> String {
         list(&list_spread(&flagged)),
         list(&list_spread(&quiet))
     );
-    let clipped: Vec<String> = perturbed()
-        .flat_map(|(v, o)| {
-            headers().into_iter().zip(&o.before).filter(|(_, b)| b.1).map(move |(h, _)| format!("{} at {h}", v.label))
-        })
-        .collect();
-    let zeroed: Vec<String> = perturbed()
-        .flat_map(|(v, o)| {
-            headers()
-                .into_iter()
-                .zip(&o.before)
-                .filter(|(_, b)| b.0 <= -99.99)
-                .map(move |(h, _)| format!("{} at {h}", v.label))
-        })
-        .collect();
+    let flagged_cells = |pred: fn(&(f64, bool)) -> bool| -> Vec<String> {
+        perturbed()
+            .flat_map(|(v, p)| {
+                headers()
+                    .into_iter()
+                    .zip(&p.before)
+                    .filter(move |(_, b)| pred(b))
+                    .map(move |(h, _)| format!("{} at {h}", v.label))
+            })
+            .collect()
+    };
+    let clipped = flagged_cells(|b| b.1);
+    let zeroed = flagged_cells(|b| b.0 <= -99.99);
     let phantoms: Vec<String> =
-        perturbed().filter(|(_, o)| o.zero_a >= 0.001).map(|(v, o)| format!("{} {:.3} A", v.label, o.zero_a)).collect();
+        perturbed().filter(|(_, p)| p.zero_a >= 0.001).map(|(v, p)| format!("{} {:.3} A", v.label, p.zero_a)).collect();
     let _ = writeln!(
         s,
         "\nClipped at full scale (left out above): {}. Read as 0 A with the default table \
          (squelched: the signal stays within a few codes of the table's zero code): {}. Readings \
-         with no current of 1 mA or more (a gain calibration cannot remove an offset): {}.",
+         with no current of 1 mA or more: {}.",
         list(&clipped),
         list(&zeroed),
         list(&phantoms)
+    );
+    s
+}
+
+/// What zero tracking changes: the offsets it measures, and for the sensors whose no-current
+/// level moved, the worst errors without and after a rest at every stage.
+fn tracking_conclusion(vars: &[Variant], outcomes: &[Outcome]) -> String {
+    let perturbed = || vars.iter().zip(outcomes).skip(1);
+    // The estimator follows a level a code or more from the table's.
+    let moved = |o: &Outcome| o.rested.zero_offset.is_some_and(|c| c.abs() >= 1.0);
+    let offsets: Vec<String> = perturbed()
+        .filter(|(_, o)| o.rested.zero_offset.is_some_and(|c| c.abs() >= 0.1))
+        .map(|(v, o)| format!("{} {:+.2}", v.label, o.rested.zero_offset.unwrap_or(0.0)))
+        .collect();
+    let unseen: Vec<&str> = vars
+        .iter()
+        .zip(outcomes)
+        .filter(|(_, o)| o.rested.zero_offset.is_none())
+        .map(|(v, _)| v.label.as_str())
+        .collect();
+    let phantom = |start: Start| outcomes.iter().map(|o| o.pass(start).zero_a).fold(0.0, f64::max);
+    let mut s = String::from("\n## What zero tracking does\n\n");
+    let _ = writeln!(
+        s,
+        "**Offsets measured at rest** (codes; the estimator follows one of a code or more): {}; \
+         every other sensor within 0.1 code{}. The largest reading with no current is {:.3} A \
+         without a rest and {:.3} A after one (the 0 A recording is its own rest: its first window \
+         already sets the level).\n",
+        list(&offsets),
+        if unseen.is_empty() { String::new() } else { format!(" (no rest seen: {})", unseen.join(", ")) },
+        phantom(Start::Cold),
+        phantom(Start::Rested),
+    );
+    let _ = writeln!(
+        s,
+        "**Sensors whose no-current level moved** (worst errors, clipped and squelched readings \
+         left out, without a rest → after a rest):\n"
+    );
+    let mut any = false;
+    for (v, o) in perturbed().filter(|(_, o)| moved(o)) {
+        any = true;
+        let parts: Vec<String> = stages(&o.cold)
+            .into_iter()
+            .zip(stages(&o.rested))
+            .map(|((name, cold), (_, rested))| match (cold, rested) {
+                (Some(c), Some(r)) => {
+                    let (wc, wr) = (worst(&c, &o.cold.before), worst(&r, &o.rested.before));
+                    let loads = LOADS
+                        .iter()
+                        .zip(wc.loads.iter().zip(&wr.loads))
+                        .map(|(l, (a, b))| format!("{} {a:.1} → {b:.1} %", l.0))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let verdict = if wr.within { " (within target)" } else { "" };
+                    format!("{name}: sines {:.1} → {:.1} %, {loads}{verdict}", wc.sines, wr.sines)
+                }
+                _ => format!("{name}: a calibration failed"),
+            })
+            .collect();
+        let offset = o.rested.zero_offset.unwrap_or(0.0);
+        let _ = writeln!(s, "- {} (offset {offset:+.2} codes): {}.", v.label, parts.join("; "));
+    }
+    if !any {
+        s.push_str("- none\n");
+    }
+    // Where a rest made a judged reading worse by more than half a point and left it outside
+    // its target: what tracking costs, if anything.
+    let mut worse = Vec::new();
+    let mut unmoved_diff = 0.0f64;
+    for (v, o) in perturbed() {
+        for ((name, cold), (_, rested)) in stages(&o.cold).into_iter().zip(stages(&o.rested)) {
+            let (Some(c), Some(r)) = (cold, rested) else { continue };
+            for (k, h) in headers().iter().enumerate() {
+                let judged = !o.cold.before[k].1 && !o.rested.before[k].1 && c[k] > -99.99 && r[k] > -99.99;
+                if !judged {
+                    continue;
+                }
+                if !moved(o) {
+                    unmoved_diff = unmoved_diff.max((r[k] - c[k]).abs());
+                }
+                if r[k].abs() > c[k].abs() + 0.5 && r[k].abs() > target_for(k) {
+                    worse.push(format!("{} at {h} {name}: {:+.2} → {:+.2} %", v.label, c[k], r[k]));
+                }
+            }
+        }
+    }
+    let _ = writeln!(
+        s,
+        "\nFor the sensors whose level moved less than a code, readings after a rest differ from \
+         those without by at most {unmoved_diff:.2} points (clipped and squelched readings left out). \
+         Readings a rest made worse by more than half a point and left outside their target: {}.",
+        list(&worse)
     );
     s
 }
