@@ -37,21 +37,19 @@ pub fn run(root: &Path) -> Result<()> {
     std::fs::write(&p.sensitivity, text).with_context(|| p.sensitivity.display().to_string())
 }
 
-/// The default table as `ct-read` uses it: the built-in one when the committed file is the
-/// one built in (zero tracking rebuilds a table made from the model, the built-in one or one
-/// identified for a clamp, for the bias it finds; any other table is only shifted).
+/// The default table as `ct-read` uses it (the committed file; when it is the one built in,
+/// `Calibration::is_builtin` knows it by its content, and zero tracking rebuilds it for the
+/// bias it finds).
 fn default_table(path: &Path) -> Result<Calibration> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("loading the default table {}", path.display()))?;
-    if text == ct_core::calibration::DEFAULT_TABLE {
-        return Ok(Calibration::builtin());
+    let cal = Calibration::load(path).with_context(|| "loading the default table")?;
+    if !cal.is_builtin() {
+        eprintln!(
+            "{} differs from the table built into this spicegen: read as another table (zero tracking does not \
+             correct it); rebuild and run again to study the built-in one",
+            path.display()
+        );
     }
-    eprintln!(
-        "{} differs from the table built into this spicegen: read as another table (zero tracking only shifts it); \
-         rebuild and run again to study the built-in one",
-        path.display()
-    );
-    Calibration::load(path).with_context(|| "loading the default table")
+    Ok(cal)
 }
 
 /// Column headers of the recordings with current: the sines, then the distorted loads.
