@@ -47,7 +47,7 @@ enum Cmd {
         #[arg(short, long)]
         output: PathBuf,
         #[command(flatten)]
-        live: LiveArgs,
+        live: Box<LiveArgs>,
     },
     /// Compute readings from a capture, a recorded byte stream or a CSV of raw ADC codes.
     Analyze {
