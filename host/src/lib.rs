@@ -28,6 +28,7 @@ pub mod clock;
 pub mod cmd;
 pub mod export;
 pub mod input;
+pub mod lifetime;
 pub mod notice;
 pub mod place;
 pub mod plot;

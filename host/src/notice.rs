@@ -64,6 +64,16 @@ pub enum Notice {
     Silent { port: String, after: Duration, baud: u32 },
     /// The energy of the whole live session.
     TotalEnergy { kwh: f64 },
+    /// The lifetime energy was read back from the state file.
+    StateLoaded { path: PathBuf, kwh: f64 },
+    /// There was no state file: one was created with 0 kWh.
+    StateCreated { path: PathBuf },
+    /// The lifetime energy at the end of a session, as saved.
+    LifetimeEnergy { path: PathBuf, kwh: f64 },
+    /// `ct-read energy --set`: the lifetime total was replaced.
+    EnergySet { path: PathBuf, was: Option<f64>, kwh: f64 },
+    /// Prometheus metrics are served at this address.
+    ServingMetrics { addr: std::net::SocketAddr },
     /// A CSV's torn last row, left by a crash, was cut before appending.
     TornCsvRow { path: PathBuf, bytes: u64 },
     /// A capture's torn tail, left by a crash, was cut before appending.
@@ -97,7 +107,7 @@ impl Notice {
             | Notice::TornCsvRow { .. }
             | Notice::TornCaptureTail { .. }
             | Notice::CaptureDamage(_) => Level::Warning,
-            Notice::ApparentPower | Notice::TotalEnergy { .. } => Level::Note,
+            Notice::ApparentPower | Notice::TotalEnergy { .. } | Notice::LifetimeEnergy { .. } => Level::Note,
             _ => Level::Info,
         }
     }
@@ -138,6 +148,20 @@ impl fmt::Display for Notice {
                 after.as_secs_f64()
             ),
             Notice::TotalEnergy { kwh } => write!(f, "total energy: {kwh:.5} kWh"),
+            Notice::StateLoaded { path, kwh } => {
+                write!(f, "lifetime energy: {kwh:.5} kWh so far, from {}", path.display())
+            }
+            Notice::StateCreated { path } => {
+                write!(f, "lifetime energy: starting at 0 kWh in the new state file {}", path.display())
+            }
+            Notice::LifetimeEnergy { path, kwh } => {
+                write!(f, "lifetime energy: {kwh:.5} kWh (saved in {})", path.display())
+            }
+            Notice::EnergySet { path, was, kwh } => match was {
+                Some(was) => write!(f, "{}: lifetime energy set to {kwh} kWh (was {was} kWh)", path.display()),
+                None => write!(f, "{}: lifetime energy set to {kwh} kWh (it held no readable total)", path.display()),
+            },
+            Notice::ServingMetrics { addr } => write!(f, "serving Prometheus metrics on http://{addr}/metrics"),
             Notice::TornCsvRow { path, bytes } => write!(
                 f,
                 "warning: {}: removed a torn last row ({bytes} bytes) left by an interrupted run",

@@ -61,6 +61,28 @@ pub fn find_launchpad() -> Option<String> {
     })
 }
 
+/// A stable id for the meter on `path`: the USB serial number of its device where the port
+/// is a USB one that has a serial number (the LaunchPad's debugger does: it survives moving
+/// the board to another USB socket, where `/dev/ttyACM0` may become `ttyACM1`), else the
+/// port's file name; either with characters other than `[A-Za-z0-9_-]` replaced by `_`. A
+/// symlink (`/dev/serial/by-id/...`) is followed to find the port.
+pub fn node_id(path: &str) -> String {
+    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.into());
+    let serial = serialport::available_ports().ok().and_then(|ports| {
+        ports.into_iter().find_map(|p| match p.port_type {
+            serialport::SerialPortType::UsbPort(u)
+                if std::fs::canonicalize(&p.port_name).ok().as_ref() == Some(&real) =>
+            {
+                u.serial_number.filter(|s| !s.trim().is_empty())
+            }
+            _ => None,
+        })
+    });
+    let name = serial
+        .unwrap_or_else(|| real.file_name().map_or_else(|| path.to_owned(), |n| n.to_string_lossy().into_owned()));
+    crate::sink::prometheus::sanitize_node(&name)
+}
+
 /// Opens `path` at `baud` 8N1 with a short read timeout.
 pub fn open(path: &str, baud: u32) -> Result<Box<dyn SerialPort>, SerialError> {
     if !std::path::Path::new(path).exists() {

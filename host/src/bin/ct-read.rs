@@ -17,12 +17,13 @@ use clap::{Args, Parser, Subcommand};
 use ct_host::calibration::Calibration;
 use ct_host::cmd::export::ExportTo;
 use ct_host::cmd::virtual_device::{SimProfile, Simulation};
-use ct_host::cmd::{analyze, calibrate, export, live, plot, virtual_device};
+use ct_host::cmd::{analyze, calibrate, energy, export, live, plot, virtual_device};
 use ct_host::estimate::EstimatorConfig;
 use ct_host::notice::Notice;
 use ct_host::plot::PlotKind;
 use ct_host::sim::{Faults, Load, Shape};
-use ct_host::sink::Outputs;
+use ct_host::sink::prometheus::PrometheusSink;
+use ct_host::sink::{Outputs, ReadingSink};
 
 #[derive(Parser)]
 #[command(name = "ct-read", version, about = "Trustworthy readings from an Efergy CT clamp on an MSP430 LaunchPad")]
@@ -46,7 +47,7 @@ enum Cmd {
         #[arg(short, long)]
         output: PathBuf,
         #[command(flatten)]
-        live: LiveArgs,
+        live: Box<LiveArgs>,
     },
     /// Compute readings from a capture, a recorded byte stream or a CSV of raw ADC codes.
     Analyze {
@@ -125,6 +126,16 @@ enum Cmd {
         #[command(flatten)]
         est: EstimateArgs,
     },
+    /// Show the lifetime energy a state file (--state) holds, or set it: a new meter, a total
+    /// carried over from another, a reset. Stop any ct-read using the file first.
+    Energy {
+        /// The state file.
+        #[arg(long)]
+        state: PathBuf,
+        /// Replace the total with this many kWh (0 resets it).
+        #[arg(long, value_name = "KWH", value_parser = parse_kwh)]
+        set: Option<f64>,
+    },
     /// Run only the virtual device, publishing its pseudo-terminal at a path (for testing a
     /// logging set-up without hardware).
     VirtualDevice {
@@ -158,6 +169,18 @@ struct LiveArgs {
     /// Stop after this many seconds (default: run until Ctrl-C).
     #[arg(long, allow_negative_numbers = true, value_parser = parse_duration)]
     duration: Option<f64>,
+    /// Keep the lifetime energy in this file across restarts (under systemd, in its
+    /// StateDirectory): read at the start, written at most once a minute and on exit.
+    #[arg(long, value_name = "FILE")]
+    state: Option<PathBuf>,
+    /// Serve Prometheus metrics at http://ADDR:PORT/metrics (e.g. 127.0.0.1:9464, or
+    /// 0.0.0.0:9464 for other machines).
+    #[arg(long, value_name = "ADDR:PORT")]
+    prometheus: Option<String>,
+    /// The meter's id in metric labels (letters, digits, `_`, `-`); default: `virtual` for the
+    /// virtual device, else the USB serial number of the port's device, else the port's name.
+    #[arg(long, value_name = "ID", value_parser = parse_node)]
+    node: Option<String>,
     #[command(flatten)]
     est: EstimateArgs,
     #[command(flatten)]
@@ -339,6 +362,23 @@ fn parse_duration(s: &str) -> Result<f64, String> {
     }
 }
 
+/// An `energy --set`: a finite number of kWh, not negative.
+fn parse_kwh(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("`{s}` is not a number of kWh >= 0")),
+    }
+}
+
+/// A `--node`: what Prometheus labels and MQTT topics can carry unchanged.
+fn parse_node(s: &str) -> Result<String, String> {
+    if !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        Ok(s.to_owned())
+    } else {
+        Err(format!("`{s}`: use 1 to 64 letters, digits, `_` or `-`"))
+    }
+}
+
 fn main() -> ExitCode {
     match run() {
         Ok(()) => ExitCode::SUCCESS,
@@ -401,6 +441,10 @@ fn run() -> Result<()> {
             bar.finish_and_clear();
             Ok(res?)
         }
+        Some(Cmd::Energy { state, set }) => {
+            energy::run(&energy::EnergyOptions { state, set }, &mut std::io::stdout(), &mut log)?;
+            Ok(())
+        }
         Some(Cmd::VirtualDevice { link, duration, sim }) => {
             let opts = virtual_device::VirtualDeviceOptions { sim: sim.simulation()?, link, duration };
             let stop = stop_flag()?;
@@ -427,9 +471,19 @@ fn live(args: &LiveArgs, record: Option<PathBuf>) -> Result<()> {
         baud: args.baud,
         duration: args.duration,
         record,
+        state: args.state.clone(),
+        save_every: ct_host::lifetime::SAVE_EVERY,
     };
+    // Ctrl-C and SIGTERM (a service being stopped) both end the session normally, saving the
+    // lifetime energy.
     let stop = stop_flag()?;
     let mut sinks = args.out.outputs().open(std::io::stdout(), std::io::stderr())?;
+    if let Some(addr) = &args.prometheus {
+        let node = args.node.clone().unwrap_or_else(|| live::node_id(&opts));
+        let prom = PrometheusSink::start(addr, &node, opts.cfg.volts)?;
+        sinks.notice(&Notice::ServingMetrics { addr: prom.local_addr() });
+        sinks.push(prom);
+    }
     Ok(live::run(&opts, &mut sinks, &stop)?)
 }
 

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::virtual_device::Simulation;
 use super::Error;
@@ -12,6 +12,7 @@ use crate::calibration::Calibration;
 use crate::capture::{unix_ns, CaptureError, CaptureWriter, Kind};
 use crate::clock::{ClockedMeter, Link};
 use crate::estimate::EstimatorConfig;
+use crate::lifetime::{Lifetime, Start, StateError};
 use crate::meter::{Event, Meter};
 use crate::notice::Notice;
 use crate::serial::{self, LinkEvent};
@@ -35,12 +36,54 @@ pub struct LiveOptions {
     pub record: Option<PathBuf>,
     pub cal: Calibration,
     pub cfg: EstimatorConfig,
+    /// Keep the lifetime energy in this state file (read back at the start, written at most
+    /// every `save_every` and at the end).
+    pub state: Option<PathBuf>,
+    /// [`crate::lifetime::SAVE_EVERY`] but in tests.
+    pub save_every: Duration,
+}
+
+/// The node id of the meter a session reads, for labels and topics: `virtual` for the
+/// virtual device, else the USB serial number of the port's device, else the port's name
+/// ([`serial::node_id`]).
+pub fn node_id(opts: &LiveOptions) -> String {
+    match (opts.simulate, opts.port.clone().or_else(serial::find_launchpad)) {
+        (false, Some(port)) => serial::node_id(&port),
+        _ => "virtual".into(),
+    }
 }
 
 /// Reads until `stop` is set or the duration is over, sending readings and notices to
 /// `sinks`, then finishes them. A session stopped by the flag ended normally: the sinks are
-/// told [`End::Complete`].
+/// told [`End::Complete`]. Each reading goes with the lifetime energy
+/// ([`ReadingSink::write_with_lifetime`]); with a state file, a file that cannot be read is
+/// refused before anything runs, and the total is saved however the session ends.
 pub fn run(opts: &LiveOptions, sinks: &mut dyn ReadingSink, stop: &AtomicBool) -> Result<(), Error> {
+    let mut lifetime = match &opts.state {
+        Some(path) => {
+            let (lifetime, start) = Lifetime::open(path, opts.save_every)?;
+            sinks.notice(&match start {
+                Start::Loaded(kwh) => Notice::StateLoaded { path: path.clone(), kwh },
+                Start::Created => Notice::StateCreated { path: path.clone() },
+            });
+            lifetime
+        }
+        None => Lifetime::in_memory(),
+    };
+    let res = session(opts, sinks, stop, &mut lifetime);
+    // Whatever ended the session, the energy metered in it was used: keep it. The first
+    // error is the one reported.
+    let saved = lifetime.save();
+    res?;
+    Ok(saved?)
+}
+
+fn session(
+    opts: &LiveOptions,
+    sinks: &mut dyn ReadingSink,
+    stop: &AtomicBool,
+    lifetime: &mut Lifetime,
+) -> Result<(), Error> {
     let hardware = if opts.simulate { None } else { opts.port.clone().or_else(serial::find_launchpad) };
     let full_scale = opts.cal.full_scale_code();
     let (path, device) = match hardware {
@@ -89,7 +132,7 @@ pub fn run(opts: &LiveOptions, sinks: &mut dyn ReadingSink, stop: &AtomicBool) -
     let mut capture_error: Option<CaptureError> = None;
 
     let mut meter = ClockedMeter::new(Meter::new(opts.cal.clone(), opts.cfg));
-    let mut out = Out { sinks, error: None };
+    let mut out = Out { sinks, error: None, lifetime, state_error: None };
     let started = Instant::now();
     let mut silence = serial::Silence::new(started);
     let mut fatal = None;
@@ -136,6 +179,7 @@ pub fn run(opts: &LiveOptions, sinks: &mut dyn ReadingSink, stop: &AtomicBool) -
             }
         }
         out.error.is_none()
+            && out.state_error.is_none()
             && capture_error.is_none()
             && opts.duration.is_none_or(|d| started.elapsed().as_secs_f64() < d)
     })?;
@@ -148,8 +192,15 @@ pub fn run(opts: &LiveOptions, sinks: &mut dyn ReadingSink, stop: &AtomicBool) -
     if let Some(e) = fatal {
         return Err(e.into());
     }
+    if let Some(e) = out.state_error {
+        return Err(e.into());
+    }
     meter.finish(&mut |e, wall| out.event(e, wall));
+    out.lifetime.save()?;
     out.sinks.notice(&Notice::TotalEnergy { kwh: meter.meter().kwh() });
+    if let Some(path) = out.lifetime.path() {
+        out.sinks.notice(&Notice::LifetimeEnergy { path: path.to_owned(), kwh: out.lifetime.kwh() });
+    }
     let finished = out.sinks.finish(End::Complete);
     if let Some(e) = out.error {
         return Err(e.into());
@@ -157,18 +208,25 @@ pub fn run(opts: &LiveOptions, sinks: &mut dyn ReadingSink, stop: &AtomicBool) -
     Ok(finished?)
 }
 
-/// The sinks of a live session, keeping the first sink error (it ends the session).
+/// The sinks of a live session and its lifetime total, keeping the first sink error and the
+/// first state file error (either ends the session).
 struct Out<'a> {
     sinks: &'a mut dyn ReadingSink,
     error: Option<SinkError>,
+    lifetime: &'a mut Lifetime,
+    state_error: Option<StateError>,
 }
 
 impl Out<'_> {
     fn event(&mut self, e: Event, wall: Option<SystemTime>) {
         match e {
             Event::Reading(r) => {
-                if let Err(e) = self.sinks.write(&r, wall) {
+                let kwh = self.lifetime.add(&r);
+                if let Err(e) = self.sinks.write_with_lifetime(&r, wall, kwh) {
                     self.error.get_or_insert(e);
+                }
+                if let Err(e) = self.lifetime.save_if_due(Instant::now()) {
+                    self.state_error.get_or_insert(e);
                 }
             }
             Event::Notice(n) => self.sinks.notice(&n.into()),
@@ -196,6 +254,8 @@ mod tests {
             record: None,
             cal: Calibration::builtin(),
             cfg: EstimatorConfig::default(),
+            state: None,
+            save_every: crate::lifetime::SAVE_EVERY,
         }
     }
 

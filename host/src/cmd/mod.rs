@@ -11,6 +11,7 @@
 
 pub mod analyze;
 pub mod calibrate;
+pub mod energy;
 pub mod export;
 // Live reading falls back to the virtual device when no port is given, so it comes with it.
 #[cfg(feature = "sim")]
@@ -43,6 +44,8 @@ pub enum Error {
     Csv(#[from] crate::sink::csv::CsvError),
     #[error(transparent)]
     Sqlite(#[from] crate::sink::sqlite::SqliteError),
+    #[error(transparent)]
+    State(#[from] crate::lifetime::StateError),
     #[error(transparent)]
     Calibrate(#[from] crate::calibrate::CalibrateError),
     #[error("reading {}", path.display())]

@@ -1,6 +1,6 @@
 //! Where readings go. Every output is a [`ReadingSink`]: the text line and JSON on stdout,
-//! notices on stderr, CSV files, SQLite; [`FanOut`] sends each reading to all of those asked
-//! for. A new destination (MQTT, Prometheus, PostgreSQL, InfluxDB) is one more file here
+//! notices on stderr, CSV files, SQLite, Prometheus metrics over HTTP; [`FanOut`] sends each reading to all of those asked
+//! for. A new destination (MQTT, PostgreSQL, InfluxDB) is one more file here
 //! implementing the trait, and every source (live, analyze) feeds it unchanged.
 //!
 //! Readings arrive with the wall-clock time the source gives them (`None` for recordings
@@ -11,6 +11,7 @@ pub mod csv;
 pub mod format;
 pub mod json;
 pub mod log;
+pub mod prometheus;
 pub mod sqlite;
 pub mod text;
 
@@ -68,6 +69,19 @@ pub trait ReadingSink {
     /// session (after the other sinks have had the reading).
     fn write(&mut self, reading: &Reading, wall: Option<SystemTime>) -> Result<(), SinkError>;
 
+    /// One reading of a live session, with the meter's lifetime energy in kWh (the state
+    /// file's total plus this session's, [`crate::lifetime`]): what a service publishes as a
+    /// total that never goes down. Recordings have no lifetime total, so `analyze` and
+    /// `export` call [`ReadingSink::write`]; only sinks that publish the total override this.
+    fn write_with_lifetime(
+        &mut self,
+        reading: &Reading,
+        wall: Option<SystemTime>,
+        _lifetime_kwh: f64,
+    ) -> Result<(), SinkError> {
+        self.write(reading, wall)
+    }
+
     /// Something the user should know. Most sinks store readings only and ignore notices.
     fn notice(&mut self, _notice: &Notice) {}
 
@@ -80,6 +94,15 @@ pub trait ReadingSink {
 impl<S: ReadingSink + ?Sized> ReadingSink for Box<S> {
     fn write(&mut self, reading: &Reading, wall: Option<SystemTime>) -> Result<(), SinkError> {
         (**self).write(reading, wall)
+    }
+
+    fn write_with_lifetime(
+        &mut self,
+        reading: &Reading,
+        wall: Option<SystemTime>,
+        lifetime_kwh: f64,
+    ) -> Result<(), SinkError> {
+        (**self).write_with_lifetime(reading, wall, lifetime_kwh)
     }
 
     fn notice(&mut self, notice: &Notice) {
@@ -116,16 +139,31 @@ impl FanOut {
     }
 }
 
-impl ReadingSink for FanOut {
-    fn write(&mut self, reading: &Reading, wall: Option<SystemTime>) -> Result<(), SinkError> {
+impl FanOut {
+    fn each(&mut self, mut f: impl FnMut(&mut dyn ReadingSink) -> Result<(), SinkError>) -> Result<(), SinkError> {
         let mut first = Ok(());
         for s in &mut self.sinks {
-            let res = s.write(reading, wall);
+            let res = f(s.as_mut());
             if first.is_ok() {
                 first = res;
             }
         }
         first
+    }
+}
+
+impl ReadingSink for FanOut {
+    fn write(&mut self, reading: &Reading, wall: Option<SystemTime>) -> Result<(), SinkError> {
+        self.each(|s| s.write(reading, wall))
+    }
+
+    fn write_with_lifetime(
+        &mut self,
+        reading: &Reading,
+        wall: Option<SystemTime>,
+        lifetime_kwh: f64,
+    ) -> Result<(), SinkError> {
+        self.each(|s| s.write_with_lifetime(reading, wall, lifetime_kwh))
     }
 
     fn notice(&mut self, notice: &Notice) {
@@ -135,14 +173,7 @@ impl ReadingSink for FanOut {
     }
 
     fn finish(&mut self, end: End) -> Result<(), SinkError> {
-        let mut first = Ok(());
-        for s in &mut self.sinks {
-            let res = s.finish(end);
-            if first.is_ok() {
-                first = res;
-            }
-        }
-        first
+        self.each(|s| s.finish(end))
     }
 }
 
