@@ -164,6 +164,15 @@ impl Lifetime {
         self.kwh
     }
 
+    /// The total as it may be published: with a state file, the total last written to it.
+    /// A crash loses what was not written (at most the save interval's energy); a published
+    /// total above what the restarted meter resumes from would then go down, which Prometheus
+    /// takes for a counter reset (`increase()` then counts the whole lifetime total again)
+    /// and Home Assistant for a new meter cycle. Without a state file, the running total.
+    pub fn published_kwh(&self) -> f64 {
+        self.store.as_ref().map_or(self.kwh, |s| s.saved_kwh)
+    }
+
     /// The state file, if the total is kept in one.
     pub fn path(&self) -> Option<&Path> {
         self.store.as_ref().map(|s| s.path.as_path())
@@ -209,6 +218,7 @@ mod tests {
             hz: None,
             flags: Default::default(),
             zero_offset_codes: None,
+            zero_corrected: true,
         }
     }
 
@@ -266,5 +276,22 @@ mod tests {
         assert!(matches!(read_state(&p), Err(StateError::Corrupt { .. })));
         let e = Lifetime::open(&dir.path().join("no/such/dir/e.json"), SAVE_EVERY).unwrap_err().to_string();
         assert!(e.contains("no/such/dir/e.json"), "{e}");
+    }
+
+    /// With a state file, the published total is the one written: it lags the running total
+    /// until the next save, and never exceeds what a restart resumes from.
+    #[test]
+    fn the_published_total_is_the_persisted_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let (mut l, _) = Lifetime::open(&path, Duration::from_secs(3600)).unwrap();
+        l.add(&reading(0.5));
+        assert_eq!((l.kwh(), l.published_kwh()), (0.5, 0.0));
+        l.save().unwrap();
+        assert_eq!(l.published_kwh(), 0.5);
+        assert_eq!(read_state(&path).unwrap(), Some(l.published_kwh()));
+        let mut m = Lifetime::in_memory();
+        m.add(&reading(0.25));
+        assert_eq!(m.published_kwh(), 0.25);
     }
 }

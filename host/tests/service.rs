@@ -108,18 +108,22 @@ fn metrics_scraped_over_http_match_the_readings() {
     live::run(&options(3.0, &state), &mut sink, &stop).unwrap();
 
     let m = http_get(addr, "/metrics");
-    let (last, kwh) = sink.readings.last().unwrap();
+    let (last, _) = sink.readings.last().unwrap();
     assert_eq!(sample(&m, "ctmeter_readings_total"), sink.readings.len() as f64, "{m}");
     assert_eq!(sample(&m, "ctmeter_current_amperes"), last.irms_a);
     assert_eq!(sample(&m, "ctmeter_power_watts"), last.watts);
     assert_eq!(sample(&m, "ctmeter_apparent_power_voltamperes"), last.va);
+    // The energy published is the total as written to the state file: during the session the
+    // last save's (here the start's 2 kWh: the interval is a minute), at the end the final one.
+    assert!(sink.readings.iter().all(|(_, published)| *published == 2.0), "{:?}", sink.readings);
+    let kwh = read_state(&state).unwrap().unwrap();
     assert_eq!(sample(&m, "ctmeter_energy_joules_total"), kwh * 3.6e6);
-    assert!(*kwh > 2.0 && (kwh - 2.0 - last.kwh).abs() < 1e-12, "lifetime {kwh} = 2 kWh + session {}", last.kwh);
+    assert!(kwh > 2.0 && (kwh - 2.0 - last.kwh).abs() < 1e-12, "lifetime {kwh} = 2 kWh + session {}", last.kwh);
     assert_eq!(sample(&m, "ctmeter_assumed_voltage_volts"), 230.0);
     assert_eq!(sample(&m, "ctmeter_up"), 0.0, "the session has ended");
     let full: Vec<&Reading> = sink.readings.iter().map(|(r, _)| r).filter(|r| r.duration_s > 0.9).collect();
     assert!(full.iter().all(|r| (r.irms_a / 3.0 - 1.0).abs() < 0.01), "{full:?}");
-    assert_eq!(read_state(&state).unwrap(), Some(*kwh), "the total was saved at the end");
+    assert_eq!(read_state(&state).unwrap(), Some(kwh), "the total was saved at the end");
     assert!(http_get(addr, "/").contains("/metrics"));
 }
 
@@ -214,7 +218,8 @@ fn a_real_prometheus_server_scrapes_the_metrics() {
     let stop = Arc::new(AtomicBool::new(false));
     let mut sink = Metered { prom, readings: Vec::new(), stop_after: 6, stop: stop.clone() };
     live::run(&options(4.0, &state), &mut sink, &stop).unwrap();
-    let (_, kwh) = *sink.readings.last().unwrap();
+    // The session's final total, as written to the state file (what is published at the end).
+    let kwh = read_state(&state).unwrap().unwrap();
 
     // A scrape after the end sees `up` 0 and the final counts.
     let t = Instant::now();

@@ -221,12 +221,12 @@ impl Out<'_> {
     fn event(&mut self, e: Event, wall: Option<SystemTime>) {
         match e {
             Event::Reading(r) => {
-                let kwh = self.lifetime.add(&r);
-                if let Err(e) = self.sinks.write_with_lifetime(&r, wall, kwh) {
-                    self.error.get_or_insert(e);
-                }
+                self.lifetime.add(&r);
                 if let Err(e) = self.lifetime.save_if_due(Instant::now()) {
                     self.state_error.get_or_insert(e);
+                }
+                if let Err(e) = self.sinks.write_with_lifetime(&r, wall, self.lifetime.published_kwh()) {
+                    self.error.get_or_insert(e);
                 }
             }
             Event::Notice(n) => self.sinks.notice(&n.into()),

@@ -69,10 +69,11 @@ pub trait ReadingSink {
     /// session (after the other sinks have had the reading).
     fn write(&mut self, reading: &Reading, wall: Option<SystemTime>) -> Result<(), SinkError>;
 
-    /// One reading of a live session, with the meter's lifetime energy in kWh (the state
-    /// file's total plus this session's, [`crate::lifetime`]): what a service publishes as a
-    /// total that never goes down. Recordings have no lifetime total, so `analyze` and
-    /// `export` call [`ReadingSink::write`]; only sinks that publish the total override this.
+    /// One reading of a live session, with the meter's lifetime energy in kWh as persisted
+    /// ([`crate::lifetime::Lifetime::published_kwh`]): what a service publishes as a total
+    /// that never goes down, even across a crash. Recordings have no lifetime total, so
+    /// `analyze` and `export` call [`ReadingSink::write`]; only sinks that publish the total
+    /// override this.
     fn write_with_lifetime(
         &mut self,
         reading: &Reading,

@@ -280,9 +280,14 @@ impl ReadingSink for PrometheusSink {
     }
 
     /// The device went away: `ctmeter_up` says so at once rather than after the stale time.
+    /// The session's last total, once written to the state file, is published too.
     fn notice(&mut self, notice: &Notice) {
-        if matches!(notice, Notice::Lost { .. }) {
-            self.update(|s| s.last = None);
+        match notice {
+            Notice::Lost { .. } => self.update(|s| s.last = None),
+            Notice::LifetimeEnergy { kwh, .. } => {
+                self.update(|s| s.joules = Some(s.joules.unwrap_or(0.0).max(kwh * 3.6e6)))
+            }
+            _ => {}
         }
     }
 
@@ -329,6 +334,7 @@ mod tests {
             hz,
             flags: Default::default(),
             zero_offset_codes: None,
+            zero_corrected: true,
         }
     }
 
