@@ -1044,6 +1044,21 @@ pub fn estimate_mains_hz<T: Copy + Into<f64>>(x: &[T], rate_hz: f64, hint: Optio
         re * re + im * im
     };
     let (lo, hi) = MAINS_HZ_RANGE;
+    // Mains frequency drifts by hundredths of a hertz per second, so last window's value is
+    // refined within +-0.5 Hz. The bracket alone can hold a sidelobe of a tone outside it,
+    // which a wrong hint (left by a window with almost no signal) would then lock onto for good
+    // (a 50 Hz load once read at 45.56 Hz that way): the peak found must hold a main lobe's
+    // share of the window's energy. A tone's Hann peak is a third of `n * sum(w^2)`, a narrow
+    // pulse train's fundamental a few percent of that; a sidelobe (-31 dB) a few ten-thousandths.
+    // A result at the bracket's edge also means the hint was wrong; then the full search runs.
+    let energy = n as f64 * w.iter().map(|v| v * v).sum::<f64>();
+    if let Some(h) = hint.filter(|h| (lo..=hi).contains(h)) {
+        let (a, b) = ((h - 0.5).max(lo), (h + 0.5).min(hi));
+        let f = golden_section_max(power, a, b, 1e-3);
+        if f - a > 0.01 && b - f > 0.01 && power(f) >= 0.01 * energy {
+            return Some(f);
+        }
+    }
     // Coarse grid finer than half the Hann main lobe (2 / T), then golden-section refinement.
     let t = n as f64 / fs;
     let step = (0.5 / t).min(0.5);
@@ -1055,18 +1070,6 @@ pub fn estimate_mains_hz<T: Copy + Into<f64>>(x: &[T], rate_hz: f64, hint: Optio
         if p > best_p {
             best_f = f;
             best_p = p;
-        }
-    }
-    // Mains frequency drifts by hundredths of a hertz per second, so last window's value is
-    // refined within +-0.5 Hz, when the grid's peak is there: the bracket alone can hold a
-    // sidelobe of a tone outside it, which a wrong hint (a window with almost no signal)
-    // would then lock onto for good (a 50 Hz load once read at 45.56 Hz that way). A result at
-    // the bracket's edge, or well below the grid's peak, means the hint was wrong.
-    if let Some(h) = hint.filter(|h| (lo..=hi).contains(h) && (best_f - h).abs() <= 0.5 + step) {
-        let (a, b) = ((h - 0.5).max(lo), (h + 0.5).min(hi));
-        let f = golden_section_max(power, a, b, 1e-3);
-        if f - a > 0.01 && b - f > 0.01 && power(f) >= 0.5 * best_p {
-            return Some(f);
         }
     }
     Some(golden_section_max(power, (best_f - step).max(lo), (best_f + step).min(hi), 1e-3))
