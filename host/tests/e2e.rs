@@ -215,20 +215,10 @@ fn analyze_without_samples_says_so() {
 /// message); a reader that went away (`| head`) ends the command quietly, with exit 0.
 #[test]
 fn stdout_write_errors_fail_and_a_closed_pipe_ends_quietly() {
-    use ct_host::calibration::Calibration;
-    use ct_host::sim::{DeviceProfile, Faults, Load, Shape, VirtualDevice};
+    use ct_host::sim::{DeviceProfile, Load, Shape, VirtualDevice};
     let dir = tempfile::tempdir().unwrap();
     let load = Load { amps: 2.0, mains_hz: 50.0, shape: Shape::Sine, step: None };
-    let mut dev = VirtualDevice::new(
-        DeviceProfile::FAST,
-        load,
-        Calibration::builtin().full_scale_code(),
-        0.3,
-        Faults::default(),
-        5,
-    );
-    let mut bytes = Vec::new();
-    dev.run_until(8197 * 6, &mut bytes);
+    let bytes = VirtualDevice::clean(DeviceProfile::FAST, load, 5).stream(6.0);
     let bin = dir.path().join("stream.bin");
     std::fs::write(&bin, &bytes).unwrap();
 
@@ -259,20 +249,10 @@ fn stdout_write_errors_fail_and_a_closed_pipe_ends_quietly() {
 /// the pipe first and block forever), and a sink on a device needs no sync.
 #[test]
 fn csv_to_dev_stdout_through_a_pipe() {
-    use ct_host::calibration::Calibration;
-    use ct_host::sim::{DeviceProfile, Faults, Load, Shape, VirtualDevice};
+    use ct_host::sim::{DeviceProfile, Load, Shape, VirtualDevice};
     let dir = tempfile::tempdir().unwrap();
     let load = Load { amps: 2.0, mains_hz: 50.0, shape: Shape::Sine, step: None };
-    let mut dev = VirtualDevice::new(
-        DeviceProfile::FAST,
-        load,
-        Calibration::builtin().full_scale_code(),
-        0.3,
-        Faults::default(),
-        5,
-    );
-    let mut bytes = Vec::new();
-    dev.run_until(8197 * 4, &mut bytes);
+    let bytes = VirtualDevice::clean(DeviceProfile::FAST, load, 5).stream(4.0);
     let bin = dir.path().join("stream.bin");
     std::fs::write(&bin, &bytes).unwrap();
     for csv in ["/dev/stdout", "/dev/null"] {
@@ -361,20 +341,10 @@ fn ctrl_c_flushes_and_exits_zero() {
 /// written by the virtual device) and a `t_s,code` CSV, through the same estimator.
 #[test]
 fn analyze_recorded_stream_and_codes_csv() {
-    use ct_host::calibration::Calibration;
-    use ct_host::sim::{DeviceProfile, Faults, Load, Shape, VirtualDevice};
+    use ct_host::sim::{DeviceProfile, Load, Shape, VirtualDevice};
     let dir = tempfile::tempdir().unwrap();
     let load = Load { amps: 3.3, mains_hz: 50.0, shape: Shape::Sine, step: None };
-    let mut dev = VirtualDevice::new(
-        DeviceProfile::LAUNCHPAD,
-        load,
-        Calibration::builtin().full_scale_code(),
-        0.3,
-        Faults::default(),
-        5,
-    );
-    let mut bytes = Vec::new();
-    dev.run_until(603 * 12, &mut bytes);
+    let bytes = VirtualDevice::clean(DeviceProfile::LAUNCHPAD, load, 5).stream(12.0);
     let bin = dir.path().join("capture.bin");
     std::fs::write(&bin, &bytes).unwrap();
     let (rs, _) = run(&["analyze", bin.to_str().unwrap(), "--json"]);
@@ -385,7 +355,7 @@ fn analyze_recorded_stream_and_codes_csv() {
 
     // The same kind of signal as raw codes with timestamps: a half-wave whose codes come from
     // the table's forward direction.
-    let cal = Calibration::builtin();
+    let cal = ct_host::calibration::Calibration::builtin();
     let mut csv = String::from("t_s,code\n");
     for k in 0..8000 * 3 {
         let t = k as f64 / 8000.0;

@@ -241,6 +241,20 @@ impl VirtualDevice {
         code.round().clamp(0.0, self.full_scale_code as f64) as u16
     }
 
+    /// A device as the tests and benches use it: a 10-bit ADC (full scale 1023), 0.3 LSB of
+    /// noise, no faults.
+    pub fn clean(profile: DeviceProfile, load: Load, seed: u64) -> Self {
+        let full_scale = ct_core::clamp_model::CtParams::default().adc_full_scale;
+        VirtualDevice::new(profile, load, full_scale, 0.3, Faults::default(), seed)
+    }
+
+    /// The byte stream of the first `seconds` of samples, as `cat /dev/ttyACM0 > file` saves it.
+    pub fn stream(&mut self, seconds: f64) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.run_until((seconds * self.profile.sample_rate_hz()) as u64, &mut out);
+        out
+    }
+
     /// Appends to `out` every frame completed by the samples taken up to `until_sample`.
     pub fn run_until(&mut self, until_sample: u64, out: &mut Vec<u8>) {
         if !self.booted {

@@ -32,9 +32,7 @@ fn device(amps: f64) -> VirtualDevice {
 
 /// `seconds` of the fast profile's byte stream, as `cat /dev/ttyUSB0 > file` would save it.
 pub fn byte_stream(amps: f64, seconds: f64) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    device(amps).run_until((seconds * DeviceProfile::FAST.sample_rate_hz()) as u64, &mut bytes);
-    bytes
+    device(amps).stream(seconds)
 }
 
 /// A capture of `seconds` of the fast profile with receive times as a real recording would
