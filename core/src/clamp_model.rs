@@ -87,7 +87,7 @@ pub struct CtParams {
 }
 
 impl Default for CtParams {
-    /// The values the goldens were generated with (`# parameters:` line of tests/golden/*.txt).
+    /// The values the goldens were generated with (`# parameters:` line of golden/data/*.txt).
     fn default() -> Self {
         CtParams {
             turns: 1350.0,

@@ -32,7 +32,7 @@ pub const MAINS_HZ_RANGE: (f64, f64) = (45.0, 65.0);
 pub const SQUELCH_CODES: u16 = 3;
 
 /// The error a reading flagged `approx` is stated to stay within: the worst such reading of
-/// the model's own clamp on the loads goldens (`tests/ACCURACY.md`: a dimmer firing at 150
+/// the model's own clamp on the loads goldens (`golden/ACCURACY.md`: a dimmer firing at 150
 /// degrees, read over the 9600-baud link's 0.6 s last window) was 11.4 %.
 pub const APPROX_BOUND: f64 = 0.12;
 

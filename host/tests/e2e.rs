@@ -5,7 +5,7 @@
 //! RMS, which `sim::tests::unit_shapes_have_unit_rms` checks by numerical integration, so the
 //! true RMS of `--sim-amps X` is X by construction, independent of the sensor path.
 //! The virtual sensor is the host's own dynamic model of the clamp (the one the default
-//! estimator inverts, checked against SPICE in `tests/tests/forward_model.rs`), so these tests
+//! estimator inverts, checked against SPICE in `golden/tests/forward_model.rs`), so these tests
 //! check the pipeline (framing, pty, decoding, estimation, outputs), not the sensor physics;
 //! that is the job of the SPICE golden tests.
 

@@ -1,7 +1,7 @@
 //! Firmware in the loop: the release ELFs of both profiles run in the emulator for several
 //! simulated seconds with golden SPICE waveforms on the ADC input; the host's decoder and
 //! meter read the UART line (received at the nominal baud rate). The readings must meet
-//! tests/ACCURACY.md's targets, with no overrun, no reset and the true sample rate in Info.
+//! golden/ACCURACY.md's targets, with no overrun, no reset and the true sample rate in Info.
 //!
 //! Needs the ELFs (`bash .ci/emu.sh` builds them).
 

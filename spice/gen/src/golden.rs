@@ -1,4 +1,4 @@
-//! The golden ADC-input waveforms in tests/golden/: which cases, the file format, the manifest,
+//! The golden ADC-input waveforms in golden/data/: which cases, the file format, the manifest,
 //! and comparing regenerated files with the committed ones.
 
 use std::fmt::Write as _;

@@ -1,5 +1,5 @@
 //! The goldens behind `spicegen loads` (`cmd::loads` writes them): SPICE goldens of load
-//! classes the estimator was never fitted on (`tests/golden/loads/`): burst-fire heaters, motors with inrush, steps and ramps, phase-cut
+//! classes the estimator was never fitted on (`golden/data/loads/`): burst-fire heaters, motors with inrush, steps and ramps, phase-cut
 //! dimmers, clamps with other magnetizing inductances, and a long mixed household record.
 //!
 //! Each case is a `kind`, a mains frequency and a `params` string; the source ngspice gets is
@@ -407,7 +407,7 @@ mod tests {
             assert!((stim.true_rms() - (if kind == "smps" { 2.0 } else { 4.0 })).abs() < 1e-3, "{}", stim.true_rms());
             let job = crate::sim::Job::new(ModelParams::default(), stim, 10, 400);
             let rec = crate::sim::run_job(&root.join("spice"), &job).expect("ngspice runs");
-            let text = std::fs::read_to_string(root.join("tests/golden").join(golden)).expect("golden");
+            let text = std::fs::read_to_string(root.join("golden/data").join(golden)).expect("golden");
             let old = crate::golden::parse_values(&text).expect("parses");
             let worst = old.iter().zip(&rec.adc_v).map(|(a, b)| (a - b * 1000.0).abs()).fold(0.0, f64::max);
             eprintln!("{golden}: worst difference {worst:.3} mV");

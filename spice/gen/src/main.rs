@@ -8,7 +8,7 @@
 //!   from the model, and what two or three resistive reference points identify and recover
 //!   (spice/sensitivity.md);
 //! * `spicegen table` — a table for another coil;
-//! * `spicegen loads` — goldens of non-periodic and unseen load classes (tests/golden/loads/).
+//! * `spicegen loads` — goldens of non-periodic and unseen load classes (golden/data/loads/).
 //!
 //! Each subcommand is a module of [`cmd`]. Everything goes through ngspice in batch mode; there
 //! are no hand steps.
@@ -78,12 +78,12 @@ enum Cmd {
     Sensitivity,
     /// Goldens of load classes the estimator has not seen (burst-fire, inrush, steps, ramps,
     /// dimmers, other Lm, a mixed household record), sampled at both firmware rates, into
-    /// tests/golden/loads/.
+    /// golden/data/loads/.
     Loads {
         /// Only the cases whose name contains this (no manifest or README is written).
         #[arg(long)]
         only: Option<String>,
-        /// Output directory instead of tests/golden/loads/.
+        /// Output directory instead of golden/data/loads/.
         #[arg(long)]
         out: Option<PathBuf>,
     },

@@ -21,7 +21,7 @@ impl Paths {
     pub fn new(root: &Path) -> Paths {
         Paths {
             spice: root.join("spice"),
-            golden: root.join("tests/golden"),
+            golden: root.join("golden/data"),
             table: root.join("calibration/efergy-default.csv"),
             figures: root.join("spice/figures"),
             results: root.join("spice/results.md"),

@@ -1,4 +1,4 @@
-//! `spicegen loads`: writes the goldens of [`crate::loadgen`] into tests/golden/loads/, with
+//! `spicegen loads`: writes the goldens of [`crate::loadgen`] into golden/data/loads/, with
 //! their manifest and README.
 
 use std::fmt::Write as _;
@@ -10,12 +10,12 @@ use rayon::prelude::*;
 
 use crate::loadgen::{cases, manifest, run_case, LoadCase, Output};
 
-/// Generate everything into `tests/golden/loads/` (or `out`; with `only`, just the cases
+/// Generate everything into `golden/data/loads/` (or `out`; with `only`, just the cases
 /// whose name contains it, and no manifest or README).
 pub fn run(root: &Path, only: Option<&str>, out: Option<&Path>) -> Result<()> {
     let started = Instant::now();
     let spice_dir = root.join("spice");
-    let dir = out.map_or_else(|| root.join("tests/golden/loads"), Path::to_path_buf);
+    let dir = out.map_or_else(|| root.join("golden/data/loads"), Path::to_path_buf);
     std::fs::create_dir_all(&dir).with_context(|| dir.display().to_string())?;
     let all = cases();
     let manifest = manifest(&all)?;
@@ -61,7 +61,7 @@ fn readme(cases: &[LoadCase]) -> String {
         "# SPICE goldens of unseen load classes\n\n\
          **Generated; do not edit.** Regenerate with `cargo run -p spicegen --release -- loads` (from the \
          repository root, ngspice installed). The host estimator was never tuned on these: they measure how \
-         it holds outside the periodic goldens of `tests/golden/`.\n\n\
+         it holds outside the periodic goldens of `golden/data/`.\n\n\
          ## Files\n\n\
          Per case, two files of ADC-input voltages in **mV with 2 decimals**, one per firmware link profile, \
          sampled directly at its rate (no resampling by the tests):\n\n\
@@ -70,7 +70,7 @@ fn readme(cases: &[LoadCase]) -> String {
          Sample `k` is at record time `0.001234 + k / rate` s. Record time 0 is simulation time \
          `record_start_s` (manifest); the simulation before it (>= 10 mains cycles, >= 0.9 s for Lm >= 2.9 H) is \
          settling and discarded. Each file holds `floor((duration_s - 0.001234) * rate)` samples, so the last \
-         sample's period ends inside the record. Headers are `# key: value` lines as in `tests/golden/`.\n\n\
+         sample's period ends inside the record. Headers are `# key: value` lines as in `golden/data/`.\n\n\
          ngspice runs the committed netlists (`spice/`) with the default parameters except `Lm` (manifest \
          column `lm_h`), with the internal step capped at 1/4000 of a mains cycle (5 us at 50 Hz) as for the \
          other goldens, and its output is interpolated linearly at the sample instants. The simulated primary \

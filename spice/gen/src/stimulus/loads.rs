@@ -1,4 +1,4 @@
-//! The non-periodic load currents of `tests/golden/loads/`, rebuilt from a manifest row.
+//! The non-periodic load currents of `golden/data/loads/`, rebuilt from a manifest row.
 //!
 //! Every case is a [`Stimulus::Mix`] defined by its `kind`, the mains frequency and a
 //! `params` string of `key=value` pairs separated by spaces (a value is a number, or a list of

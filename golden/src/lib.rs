@@ -1,8 +1,8 @@
-//! Golden waveforms from the SPICE models (`tests/golden/`, written by `spicegen`), turned into
+//! Golden waveforms from the SPICE models (`golden/data/`, written by `spicegen`), turned into
 //! the ADC codes the firmware would stream at each link profile's sample rate, and the two
 //! estimators compared on them: this project's and the naive one a user would otherwise pick.
 //!
-//! Everything a test compares against comes from `tests/golden/manifest.csv`, whose true RMS
+//! Everything a test compares against comes from `golden/data/manifest.csv`, whose true RMS
 //! values are computed from the *source* current waveforms, never from the model's output.
 
 use std::path::{Path, PathBuf};
@@ -28,7 +28,7 @@ pub const STEADY_SECONDS: f64 = 5.0;
 pub const START_OFFSET_S: f64 = 0.001_234;
 
 pub fn golden_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("golden")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data")
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -1,4 +1,4 @@
-//! The host estimator on the loads goldens (`tests/golden/loads/`): load classes it was never
+//! The host estimator on the loads goldens (`golden/data/loads/`): load classes it was never
 //! tuned on. Prints, per case, profile and method, the worst reading's error against the true
 //! RMS over that reading's own span, whether that reading contains a load change, and the
 //! energy error over the record. Run with
@@ -7,7 +7,7 @@
 //! Asserted: every file loads, every reading lies inside its record, the truth is positive
 //! exactly where current flows, and the default method is never silently wrong: a reading (of
 //! the model's own clamp) that misses its accuracy target by more than a quarter of it carries
-//! a `changing` or `approx` flag. The accuracy itself is in `tests/ACCURACY.md`.
+//! a `changing` or `approx` flag. The accuracy itself is in `golden/ACCURACY.md`.
 
 use ct_core::estimate::EstimatorConfig;
 use ct_core::estimate::Method;
@@ -73,7 +73,7 @@ fn a_reading_that_misses_its_target_says_so() {
 /// A clamp whose magnetizing inductance differs from the model's (0.3 to 5 H), read by the
 /// default method told that inductance: the energy of every record (sines from 0.5 to 40 A, a
 /// switch-mode supply, a dimmer) within 2 % at both rates. Without it the same records read
-/// 42 % low to 70 % high (`tests/ACCURACY.md`).
+/// 42 % low to 70 % high (`golden/ACCURACY.md`).
 #[test]
 fn a_clamp_with_its_own_inductance_given_reads_right() {
     let mut wrong = Vec::new();
@@ -95,7 +95,7 @@ fn a_clamp_with_its_own_inductance_given_reads_right() {
 /// of that clamp (sines from 0.5 to 40 A, a switch-mode supply, a dimmer at 90 degrees) then
 /// meets the reading targets (or is flagged `approx` and within its stated bound) and its
 /// energy is within 1 %, at both rates. Without calibration
-/// the same records read 42 % low to 70 % high (`tests/ACCURACY.md`).
+/// the same records read 42 % low to 70 % high (`golden/ACCURACY.md`).
 #[test]
 fn two_resistive_points_calibrate_any_clamp() {
     let cases = loads_manifest().unwrap();

@@ -1,5 +1,5 @@
 //! Cost per 1 s window of each estimation method on the loads goldens' mixed household record
-//! (`tests/golden/loads/household-50hz-25s`: a fridge with inrush, a kettle, switch-mode
+//! (`golden/data/loads/household-50hz-25s`: a fridge with inrush, a kettle, switch-mode
 //! supplies and a burst-fire heater, changing every few seconds), side by side in one run:
 //! `cargo bench -p ct-golden --bench loads_cost`.
 

@@ -1,4 +1,4 @@
-//! Keeps `tests/ACCURACY.md` in step with the code, the table and the goldens (a snapshot with
+//! Keeps `golden/ACCURACY.md` in step with the code, the table and the goldens (a snapshot with
 //! an overwrite switch): it is regenerated here and must match the committed file.
 //! Regenerate with `UPDATE_GOLDEN=1 cargo test -p ct-golden --test accuracy_report`.
 
@@ -18,7 +18,7 @@ fn committed_accuracy_report_is_current() {
     let [invert, fit, table] = [Method::Invert, Method::Fit, Method::Table].map(|m| loads_report(m).unwrap());
     report.push_str(&format!(
         "\n## Loads it was not built on\n\n\
-         The SPICE goldens of `tests/golden/loads/` (burst-fire heaters, motors switching with inrush, steps, a \
+         The SPICE goldens of `golden/data/loads/` (burst-fire heaters, motors switching with inrush, steps, a \
          ramp, dimmers from 30 to 150 degrees, clamps with another magnetizing inductance, a mixed household \
          record), sampled by ngspice at both rates, read in {WINDOW_S} s windows (the record's last, shorter \
          window included). Each reading is compared with the true RMS of the source over that reading's own \
@@ -55,6 +55,6 @@ fn committed_accuracy_report_is_current() {
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == report,
-        "tests/ACCURACY.md is stale: run `UPDATE_GOLDEN=1 cargo test -p ct-golden --test accuracy_report`"
+        "golden/ACCURACY.md is stale: run `UPDATE_GOLDEN=1 cargo test -p ct-golden --test accuracy_report`"
     );
 }

@@ -1,4 +1,4 @@
-//! The loads goldens (`tests/golden/loads/`, written by `spicegen loads`): non-periodic and
+//! The loads goldens (`golden/data/loads/`, written by `spicegen loads`): non-periodic and
 //! unseen load classes (burst-fire heaters, motors with inrush, steps, ramps, phase-cut dimmers,
 //! clamps with other magnetizing inductances, a mixed household record), sampled by ngspice
 //! directly at both firmware rates.
@@ -32,7 +32,7 @@ pub fn loads_dir() -> PathBuf {
     golden_dir().join("loads")
 }
 
-/// One row of `tests/golden/loads/manifest.csv`, with its rebuilt stimulus.
+/// One row of `golden/data/loads/manifest.csv`, with its rebuilt stimulus.
 #[derive(Debug, Clone)]
 pub struct LoadCase {
     pub case: String,
