@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 
 pub use ct_core::identify::Outcome;
-use ct_core::identify::{self, BareReading, IdentifyError, Reference};
+use ct_core::identify::{self, BareReading, IdentifyError, LmFit, Reference};
 
 use crate::calibration::Calibration;
 use crate::estimate::EstimatorConfig;
@@ -199,6 +199,33 @@ pub fn calibrate(
     Ok(outcome)
 }
 
+/// The clamp's inductance from the waveform of a resistive load recorded in `path` (no
+/// reference meter: [`identify::lm_from_waveform`]), read from its longest run of samples.
+pub fn lm_from_recording(path: &Path, base: &Calibration, rate: Option<f64>) -> Result<LmFit, CalibrateError> {
+    let mut longest: (f64, Vec<u16>) = (0.0, Vec::new());
+    let mut current: (f64, Vec<u16>, u64) = (0.0, Vec::new(), 0);
+    replay::samples(path, base, rate, &mut |_| true, &mut |run, _| {
+        // Runs that follow each other without a hole are one stretch of the waveform.
+        if run.rate_hz != current.0 || run.index != current.2 {
+            if current.1.len() > longest.1.len() {
+                longest = (current.0, std::mem::take(&mut current.1));
+            }
+            current = (run.rate_hz, Vec::new(), run.index);
+        }
+        current.1.extend_from_slice(run.codes);
+        current.2 = run.index + run.codes.len() as u64;
+        true
+    })?;
+    if current.1.len() > longest.1.len() {
+        longest = (current.0, current.1);
+    }
+    let label = path.display().to_string();
+    if longest.1.is_empty() {
+        return Err(IdentifyError::NoReadings(label).into());
+    }
+    Ok(identify::lm_from_waveform(&label, &longest.1, longest.0)?)
+}
+
 /// Writes the table atomically (temporary file, then rename), so an interrupted run never
 /// leaves a half-written table where a good one was; a pipe or device is written in place,
 /// never replaced ([`crate::place`]).
@@ -248,34 +275,36 @@ mod tests {
         assert!(e.starts_with("point `1e-5=1e-5`: 1e-5 A is outside"), "{e}");
     }
 
-    /// Two recordings of resistive loads (code CSVs as `ct-read analyze` reads them) from a
-    /// clamp of 2 H, simulated by the clamp model: the files identify the clamp, the messages
-    /// say so, and the table written for it reads a third recording right where the built-in
-    /// one reads it 5 % high or more.
-    #[test]
-    fn two_recorded_files_identify_the_clamp() {
+    /// A code CSV (as `ct-read analyze` reads it) of 3 s of a `rms` A sine at the fast
+    /// profile's rate from a clamp of inductance `lm`, simulated by the clamp model.
+    fn clamp_csv(lm: f64, rms: f64) -> String {
         use ct_core::clamp_model::CtModel;
-        let model = CtModel::with_lm(2.0).unwrap();
+        let model = CtModel::with_lm(lm).unwrap();
         let p = *model.params();
         let rate = ct_wire::profile::FAST.rate_hz();
-        let csv = |rms: f64| -> String {
-            let n = 400;
-            let i_s: Vec<f64> = (0..n)
-                .map(|k| rms * std::f64::consts::SQRT_2 * (std::f64::consts::TAU * k as f64 / n as f64).sin() / p.turns)
-                .collect();
-            let v = model.steady_state(&i_s, 50.0).v_adc;
-            let mut text = String::from("t_s,code\n");
-            for k in 0..(3.0 * rate) as usize {
-                let x = ((k as f64 / rate * 50.0).fract() * n as f64) as usize % n;
-                let code = (f64::from(p.adc_full_scale) * v[x] / p.adc_ref_v).round();
-                text.push_str(&format!("{:.7},{code}\n", k as f64 / rate));
-            }
-            text
-        };
+        let n = 400;
+        let i_s: Vec<f64> = (0..n)
+            .map(|k| rms * std::f64::consts::SQRT_2 * (std::f64::consts::TAU * k as f64 / n as f64).sin() / p.turns)
+            .collect();
+        let v = model.steady_state(&i_s, 50.0).v_adc;
+        let mut text = String::from("t_s,code\n");
+        for k in 0..(3.0 * rate) as usize {
+            let x = ((k as f64 / rate * 50.0).fract() * n as f64) as usize % n;
+            let code = (f64::from(p.adc_full_scale) * v[x] / p.adc_ref_v).round();
+            text.push_str(&format!("{:.7},{code}\n", k as f64 / rate));
+        }
+        text
+    }
+
+    /// Two recordings of resistive loads (code CSVs) from a clamp of 2 H: the files identify
+    /// the clamp, the messages say so, and the table written for it reads a third recording
+    /// right where the built-in one reads it 5 % high or more.
+    #[test]
+    fn two_recorded_files_identify_the_clamp() {
         let dir = tempfile::tempdir().unwrap();
         let file = |name: &str, rms: f64| {
             let path = dir.path().join(name);
-            std::fs::write(&path, csv(rms)).unwrap();
+            std::fs::write(&path, clamp_csv(2.0, rms)).unwrap();
             path
         };
         let points = [(file("lamp.csv", 1.5), 1.5), (file("kettle.csv", 15.0), 15.0)]
@@ -297,5 +326,20 @@ mod tests {
         let (before, after) = (read(&base), read(&out.table));
         assert!(before / 6.0 - 1.0 > 0.05, "the built-in model reads {before} A");
         assert!((after / 6.0 - 1.0).abs() < 0.005, "the identified clamp reads {after} A");
+    }
+
+    /// A recording of one resistive load above the knee identifies the inductance from its
+    /// waveform alone; one below it says it cannot.
+    #[test]
+    fn a_resistive_recording_alone_gives_the_inductance() {
+        let dir = tempfile::tempdir().unwrap();
+        let kettle = dir.path().join("kettle.csv");
+        std::fs::write(&kettle, clamp_csv(2.0, 12.0)).unwrap();
+        let fit = lm_from_recording(&kettle, &Calibration::builtin(), None).unwrap();
+        assert!(fit.range_h.0 <= 2.0 && 2.0 <= fit.range_h.1 && fit.range_h.1 < 4.0, "{fit:?}");
+        let lamp = dir.path().join("lamp.csv");
+        std::fs::write(&lamp, clamp_csv(2.0, 1.0)).unwrap();
+        let e = lm_from_recording(&lamp, &Calibration::builtin(), None).unwrap_err();
+        assert!(matches!(e, CalibrateError::Points(IdentifyError::ShapeSilent(_))), "{e}");
     }
 }

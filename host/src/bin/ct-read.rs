@@ -115,8 +115,13 @@ enum Cmd {
     Calibrate {
         /// A reference point: FILE=AMPS (a recording made while the trusted meter read AMPS)
         /// or READING=AMPS (what ct-read showed with the base table). Repeat for more levels.
-        #[arg(long = "point", required = true, value_name = "FILE|READING=AMPS")]
+        #[arg(long = "point", required_unless_present = "resistive", value_name = "FILE|READING=AMPS")]
         points: Vec<ct_host::calibrate::Point>,
+        /// A recording of a resistive load of 5-30 A (a kettle, a heater) made with the fast
+        /// link (8196.7 Sa/s): its waveform's shape alone gives the clamp's magnetizing
+        /// inductance, with no reference meter. With --point as well, the points give the gain.
+        #[arg(long, value_name = "FILE")]
+        resistive: Option<PathBuf>,
         /// Where to write the new table (replaced atomically).
         #[arg(short, long)]
         output: PathBuf,
@@ -450,9 +455,15 @@ fn run() -> Result<()> {
             let stop = stop_flag()?;
             Ok(virtual_device::run(&opts, &stop, &mut log)?)
         }
-        Some(Cmd::Calibrate { points, output, rate, est }) => {
-            let opts =
-                calibrate::CalibrateOptions { points, output, rate, cfg: est.config()?, base: est.calibration()? };
+        Some(Cmd::Calibrate { points, resistive, output, rate, est }) => {
+            let opts = calibrate::CalibrateOptions {
+                points,
+                resistive,
+                output,
+                rate,
+                cfg: est.config()?,
+                base: est.calibration()?,
+            };
             calibrate::run(&opts, &mut std::io::stdout(), &mut log)?;
             Ok(())
         }

@@ -17,6 +17,9 @@ use crate::sink::format::significant;
 #[derive(Debug, Clone)]
 pub struct CalibrateOptions {
     pub points: Vec<Point>,
+    /// A recording of a resistive load whose waveform alone gives the clamp's inductance
+    /// (the points, if any, then give its gain).
+    pub resistive: Option<PathBuf>,
     /// Where to write the new table.
     pub output: PathBuf,
     /// Sample rate of `code`-per-line CSV recordings, in Hz.
@@ -29,9 +32,27 @@ pub struct CalibrateOptions {
 /// Fits the table, writes the residuals table to `out` and the new table to the output file.
 pub fn run(opts: &CalibrateOptions, out: &mut dyn Write, log: &mut dyn FnMut(&Notice)) -> Result<Outcome, Error> {
     let name = opts.output.display().to_string();
-    let outcome = crate::calibrate::calibrate(&opts.base, &opts.points, opts.cfg, opts.rate, &name, |msg| {
-        log(&Notice::Calibrating(msg.to_owned()))
-    })?;
+    let mut cfg = opts.cfg;
+    let mut shape = None;
+    if let Some(path) = &opts.resistive {
+        let fit = crate::calibrate::lm_from_recording(path, &opts.base, opts.rate)?;
+        log(&Notice::Calibrating(format!(
+            "{}: magnetizing inductance {:.3} H from the waveform's shape ({:.2}-{:.2} H)",
+            path.display(),
+            fit.lm_h,
+            fit.range_h.0,
+            fit.range_h.1
+        )));
+        cfg.clamp_lm_h = Some(fit.lm_h);
+        shape = Some((fit, path.display().to_string()));
+    }
+    let outcome = match (&shape, opts.points.is_empty()) {
+        // No reference meter: the inductance alone, gain 1.
+        (Some((fit, label)), true) => ct_core::identify::waveform_table(fit, label, &name),
+        _ => crate::calibrate::calibrate(&opts.base, &opts.points, cfg, opts.rate, &name, |msg| {
+            log(&Notice::Calibrating(msg.to_owned()))
+        })?,
+    };
     // The table first: a reader of the residuals that goes away (`| head`, which ends the
     // command quietly) must not cost the table.
     crate::calibrate::write_table(&opts.output, &outcome.text)?;
@@ -80,6 +101,7 @@ mod tests {
         let output = dir.path().join("mine.csv");
         let opts = CalibrateOptions {
             points: vec![Point { evidence: Evidence::Recording(rec.clone()), reference_a: 4.12 }],
+            resistive: None,
             output: output.clone(),
             rate: None,
             base: Calibration::builtin(),
