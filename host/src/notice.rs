@@ -74,6 +74,13 @@ pub enum Notice {
     EnergySet { path: PathBuf, was: Option<f64>, kwh: f64 },
     /// Prometheus metrics are served at this address.
     ServingMetrics { addr: std::net::SocketAddr },
+    /// Readings are published to this MQTT broker (shown without its password).
+    Mqtt { broker: String, node: String },
+    /// The MQTT broker took the connection (again): discovery, status and the latest state
+    /// were sent.
+    MqttConnected { broker: String },
+    /// The MQTT broker cannot be reached; metering goes on, and the connection is retried.
+    MqttUnreachable { broker: String, error: String, retry: Duration },
     /// A CSV's torn last row, left by a crash, was cut before appending.
     TornCsvRow { path: PathBuf, bytes: u64 },
     /// A capture's torn tail, left by a crash, was cut before appending.
@@ -104,6 +111,7 @@ impl Notice {
             | Notice::Meter(meter::Notice::Duplicate { .. })
             | Notice::Lost { .. }
             | Notice::Silent { .. }
+            | Notice::MqttUnreachable { .. }
             | Notice::TornCsvRow { .. }
             | Notice::TornCaptureTail { .. }
             | Notice::CaptureDamage(_) => Level::Warning,
@@ -162,6 +170,13 @@ impl fmt::Display for Notice {
                 None => write!(f, "{}: lifetime energy set to {kwh} kWh (it held no readable total)", path.display()),
             },
             Notice::ServingMetrics { addr } => write!(f, "serving Prometheus metrics on http://{addr}/metrics"),
+            Notice::Mqtt { broker, node } => write!(f, "publishing to MQTT broker {broker} as ct-read/{node}"),
+            Notice::MqttConnected { broker } => write!(f, "connected to MQTT broker {broker}"),
+            Notice::MqttUnreachable { broker, error, retry } => write!(
+                f,
+                "MQTT broker {broker} unreachable ({error}); metering goes on, retrying in {:.0} s",
+                retry.as_secs_f64()
+            ),
             Notice::TornCsvRow { path, bytes } => write!(
                 f,
                 "warning: {}: removed a torn last row ({bytes} bytes) left by an interrupted run",

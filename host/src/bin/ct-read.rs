@@ -22,6 +22,7 @@ use ct_host::estimate::EstimatorConfig;
 use ct_host::notice::Notice;
 use ct_host::plot::PlotKind;
 use ct_host::sim::{Faults, Load, Shape};
+use ct_host::sink::mqtt::{BrokerUrl, MqttConfig, MqttSink};
 use ct_host::sink::prometheus::PrometheusSink;
 use ct_host::sink::{Outputs, ReadingSink};
 
@@ -182,9 +183,22 @@ struct LiveArgs {
     /// 0.0.0.0:9464 for other machines).
     #[arg(long, value_name = "ADDR:PORT")]
     prometheus: Option<String>,
-    /// The meter's id in metric labels (letters, digits, `_`, `-`); default: `virtual` for the
-    /// virtual device, else the USB serial number of the port's device, else the port's name.
-    #[arg(long, value_name = "ID", value_parser = parse_node)]
+    /// Publish readings to this MQTT broker, with Home Assistant discovery:
+    /// mqtt://[user:password@]host[:port] (port 1883), or mqtts://... for TLS (port 8883,
+    /// the system's CA certificates). Topics ct-read/ID/status and ct-read/ID/state.
+    #[arg(long, value_name = "URL")]
+    mqtt: Option<String>,
+    /// Home Assistant's MQTT discovery prefix.
+    #[arg(long, value_name = "PREFIX", default_value = "homeassistant", requires = "mqtt")]
+    mqtt_discovery_prefix: String,
+    /// Also publish emonhub's layout, emon/ID/<key> as plain numbers (not retained), for
+    /// emonhub/Emoncms set-ups.
+    #[arg(long, requires = "mqtt")]
+    mqtt_emon: bool,
+    /// The meter's id in metric labels and MQTT topics (letters, digits, `_`, `-`); default:
+    /// `virtual` for the virtual device, else the USB serial number of the port's device, else
+    /// the port's name.
+    #[arg(long, visible_alias = "mqtt-node", value_name = "ID", value_parser = parse_node)]
     node: Option<String>,
     #[command(flatten)]
     est: EstimateArgs,
@@ -489,8 +503,18 @@ fn live(args: &LiveArgs, record: Option<PathBuf>) -> Result<()> {
     // lifetime energy.
     let stop = stop_flag()?;
     let mut sinks = args.out.outputs().open(std::io::stdout(), std::io::stderr())?;
+    let node = || args.node.clone().unwrap_or_else(|| live::node_id(&opts));
+    if let Some(url) = &args.mqtt {
+        let mut config = MqttConfig::new(BrokerUrl::parse(url)?, &node());
+        config.discovery_prefix = args.mqtt_discovery_prefix.clone();
+        config.emon = args.mqtt_emon;
+        config.window_s = opts.cfg.window_s;
+        config.pf_given = opts.cfg.pf.is_some();
+        sinks.notice(&Notice::Mqtt { broker: config.broker.display(), node: config.node.clone() });
+        sinks.push(MqttSink::start(config, log)?);
+    }
     if let Some(addr) = &args.prometheus {
-        let node = args.node.clone().unwrap_or_else(|| live::node_id(&opts));
+        let node = node();
         let prom = PrometheusSink::start(addr, &node, opts.cfg.volts)?;
         sinks.notice(&Notice::ServingMetrics { addr: prom.local_addr() });
         sinks.push(prom);

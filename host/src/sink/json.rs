@@ -9,7 +9,12 @@ use crate::estimate::Reading;
 
 /// One JSON object per reading (no newline).
 pub fn json_line(r: &Reading, wall: Option<SystemTime>) -> String {
-    let obj = serde_json::json!({
+    json_value(r, wall).to_string()
+}
+
+/// The fields of [`json_line`], for sinks that add their own (MQTT adds the lifetime total).
+pub fn json_value(r: &Reading, wall: Option<SystemTime>) -> serde_json::Value {
+    serde_json::json!({
         "time_utc": wall.map(iso_utc),
         "unix_ms": wall.map(unix_ms),
         "t_s": r.t_s,
@@ -24,8 +29,7 @@ pub fn json_line(r: &Reading, wall: Option<SystemTime>) -> String {
         "samples": r.samples,
         "zero_offset_codes": r.zero_offset_codes,
         "zero_corrected": r.zero_corrected,
-    });
-    obj.to_string()
+    })
 }
 
 /// JSON lines, flushed per reading; as for [`super::text::TextSink`], a write that fails is an

@@ -1,6 +1,6 @@
 //! Where readings go. Every output is a [`ReadingSink`]: the text line and JSON on stdout,
-//! notices on stderr, CSV files, SQLite, Prometheus metrics over HTTP; [`FanOut`] sends each reading to all of those asked
-//! for. A new destination (MQTT, PostgreSQL, InfluxDB) is one more file here
+//! notices on stderr, CSV files, SQLite, Prometheus metrics over HTTP, MQTT for Home Assistant;
+//! [`FanOut`] sends each reading to all of those asked for. A new destination (PostgreSQL, InfluxDB) is one more file here
 //! implementing the trait, and every source (live, analyze) feeds it unchanged.
 //!
 //! Readings arrive with the wall-clock time the source gives them (`None` for recordings
@@ -11,6 +11,7 @@ pub mod csv;
 pub mod format;
 pub mod json;
 pub mod log;
+pub mod mqtt;
 pub mod prometheus;
 pub mod sqlite;
 pub mod text;
