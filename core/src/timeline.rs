@@ -57,7 +57,8 @@ pub struct Num(pub f64);
 
 impl std::fmt::Display for Num {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let x = self.0;
+        // Six significant digits at most: 1/3 is 0.333333, not 0.3333333333333333.
+        let x: f64 = format!("{:.5e}", self.0).parse().unwrap_or(self.0);
         if x == 0.0 || !x.is_finite() || (1e-4..1e9).contains(&x.abs()) {
             write!(f, "{x}")
         } else {
@@ -668,5 +669,7 @@ mod tests {
         assert_eq!(Num(1e-12).to_string(), "1e-12");
         assert_eq!(Num(-4e9).to_string(), "-4e9");
         assert_eq!(Num(f64::NAN).to_string(), "NaN");
+        assert_eq!(Num(1.0 / 3.0).to_string(), "0.333333");
+        assert_eq!(Num(1e-12 * 0.9999999999999998).to_string(), "1e-12");
     }
 }

@@ -323,11 +323,34 @@ mod tests {
         let text = crate::calibration::DEFAULT_TABLE.replace("# adc_ref_mv: 2500", "# adc_ref_mv: 3300");
         let cal = Calibration::parse(&text, "ref3300.csv").unwrap();
         let (s, r) = (samples_error(&path, &cal), readings_error(&path, &cal));
-        assert!(s.contains("stream.bin: at byte 0: the calibration table ref3300.csv"), "the boot Info frame: {s}");
+        // The boot Info frame follows the lone delimiter at byte 0.
+        assert!(s.contains("stream.bin: at byte 1: the calibration table ref3300.csv"), "the boot Info frame: {s}");
         assert!(
             s.contains("is for a 10-bit ADC with a 3300 mV reference, but the device reports 10 bits and 2500 mV"),
             "{s}"
         );
+        assert_eq!(s, r);
+    }
+
+    /// Issue 11.14: an error names the offending frame's own offset, not the start of the
+    /// chunk read (an Info frame for another ADC well into the stream).
+    #[test]
+    fn an_error_points_at_its_frame() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("stream.bin");
+        let mut stream = crate::cmd::fixtures::byte_stream(2.0, 0.5);
+        let at = stream.len();
+        let info = ct_wire::Info {
+            adc_ref_mv: 3300,
+            ..crate::sim::DeviceProfile::FAST.firmware.info(ct_wire::ResetCause::PowerOn)
+        };
+        let mut line = vec![0; ct_wire::MAX_ENCODED_FRAME];
+        let n = ct_wire::framing::encode_frame(&ct_wire::Frame::Info(info), &mut line).unwrap();
+        stream.extend(&line[..n]);
+        std::fs::write(&path, &stream).unwrap();
+        let cal = Calibration::builtin();
+        let (s, r) = (samples_error(&path, &cal), readings_error(&path, &cal));
+        assert!(s.contains(&format!("stream.bin: at byte {at}: ")), "{at}: {s}");
         assert_eq!(s, r);
     }
 
