@@ -15,7 +15,7 @@ use crate::capture::{self, CaptureError, CaptureReader, Kind};
 use crate::clock::{Clock, ClockedMeter, ClockedRuns, Link};
 use crate::estimate::EstimatorConfig;
 use crate::input::{self, CodesCsv, InputError, InputKind};
-use crate::meter::{Event, Meter};
+use crate::meter::{Event, Meter, Notice};
 use crate::timeline::{Run, Step, Timeline, TimelineError};
 
 #[derive(Debug, thiserror::Error)]
@@ -154,14 +154,17 @@ pub fn codes_csv_readings<R: BufRead>(
 }
 
 /// Every sample of any input, in runs, with the clock that gives their wall time (no anchor for
-/// inputs without receive times). `out` returns `false` to stop early. Returns the warning
-/// about a torn capture tail, if any. `cal` is the table the samples are for: a device whose
-/// ADC differs is refused, and a CSV's codes must be within its range.
+/// inputs without receive times). `out` returns `false` to stop early. `notice` is told the
+/// timeline's notices (gaps, restarts, corruption), the same ones [`readings`] tells, so that
+/// whatever reads samples says what was lost as the readings do. Returns the warning about a
+/// torn capture tail, if any. `cal` is the table the samples are for: a device whose ADC
+/// differs is refused, and a CSV's codes must be within its range.
 pub fn samples(
     path: &Path,
     cal: &Calibration,
     rate: Option<f64>,
     progress: Progress<'_>,
+    notice: &mut dyn FnMut(Notice),
     out: &mut impl FnMut(Run<'_>, &Clock) -> bool,
 ) -> Result<Option<String>, ReplayError> {
     let name = path.display().to_string();
@@ -170,7 +173,9 @@ pub fn samples(
             let mut reader = CaptureReader::open(path)?;
             let mut runs = ClockedRuns::new(Timeline::new(cal));
             let read_all = capture_links(&mut reader, path, progress, &mut |link, offset| {
-                runs.link(link, out).map_err(|source| ReplayError::Timeline { file: name.clone(), offset, source })
+                let go = runs.link(link, out);
+                runs.take_notices().for_each(&mut *notice);
+                go.map_err(|source| ReplayError::Timeline { file: name.clone(), offset, source })
             })?;
             Ok(if read_all { reader.warning() } else { None })
         }
@@ -182,7 +187,7 @@ pub fn samples(
             stream_chunks(path, &mut |chunk| {
                 offset += chunk.len() as u64;
                 progress(offset)
-                    && timeline.bytes(chunk, &mut runs_only(out, &clock)).unwrap_or_else(|e| {
+                    && timeline.bytes(chunk, &mut runs_and_notices(out, notice, &clock)).unwrap_or_else(|e| {
                         failed = Some(e);
                         false
                     })
@@ -200,7 +205,7 @@ pub fn samples(
                 source,
             })?;
             let clock = Clock::default();
-            let mut out = runs_only(out, &clock);
+            let mut out = runs_and_notices(out, notice, &clock);
             let mut rows = 0u64;
             while let Some(row) = csv.next_row()? {
                 rows += 1;
@@ -218,15 +223,20 @@ pub fn samples(
     }
 }
 
-/// The timeline's runs, with a clock, to `out`; its other steps (breaks, notices) are not
-/// samples.
-fn runs_only<'a>(
+/// The timeline's runs, with a clock, to `out`, and its notices to `notice`; breaks and rate
+/// changes are not samples (a run carries its own time and rate).
+fn runs_and_notices<'a>(
     out: &'a mut impl FnMut(Run<'_>, &Clock) -> bool,
+    notice: &'a mut dyn FnMut(Notice),
     clock: &'a Clock,
 ) -> impl FnMut(Step<'_>) -> bool + 'a {
     move |step| match step {
         Step::Run(run) => out(run, clock),
-        _ => true,
+        Step::Notice(n) => {
+            notice(n);
+            true
+        }
+        Step::Rate(_) | Step::Break { .. } => true,
     }
 }
 
@@ -280,14 +290,13 @@ fn stream_chunks(path: &Path, f: &mut impl FnMut(&[u8]) -> bool) -> Result<(), R
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::meter::Notice;
 
     fn cfg() -> EstimatorConfig {
         EstimatorConfig { method: crate::estimate::Method::Table, ..EstimatorConfig::default() }
     }
 
     fn samples_error(path: &Path, cal: &Calibration) -> String {
-        samples(path, cal, None, &mut |_| true, &mut |_, _| true).unwrap_err().to_string()
+        samples(path, cal, None, &mut |_| true, &mut |_| {}, &mut |_, _| true).unwrap_err().to_string()
     }
 
     fn readings_error(path: &Path, cal: &Calibration) -> String {
@@ -379,7 +388,7 @@ mod tests {
         );
         assert_eq!(flagged, 1);
         let mut runs = Vec::new();
-        samples(&path, &Calibration::builtin(), None, &mut |_| true, &mut |run, _| {
+        samples(&path, &Calibration::builtin(), None, &mut |_| true, &mut |_| {}, &mut |run, _| {
             runs.push((run.t_s, run.index, run.codes.len()));
             true
         })
