@@ -429,4 +429,29 @@ mod tests {
         assert!(!ns.iter().any(|n| matches!(n, Notice::Gap { .. })), "{ns:?}");
         assert!(!rs[0].flags.gap, "{:?}", rs[0]);
     }
+
+    /// A late copy of a frame lost on the line (its first copy corrupted) comes back into
+    /// samples already reported lost: it is dropped and counted, not taken for a restart
+    /// (which would count its samples twice and lose the readings' alignment).
+    #[test]
+    fn a_late_copy_of_a_lost_frame_is_no_restart() {
+        let cal = Calibration::builtin();
+        let mut s = line(&Frame::Info(info(2500)));
+        for k in 0..100u32 {
+            let mut f = samples(k * 112, &cal);
+            if k == 40 {
+                f[30] ^= 1;
+            }
+            s.extend(f);
+            if k == 43 {
+                s.extend(samples(40 * 112, &cal));
+            }
+        }
+        let (_, ns, _) = run_to_end(&s);
+        assert!(!ns.iter().any(|n| matches!(n, Notice::Reset { .. })), "{ns:?}");
+        assert!(ns.contains(&Notice::Late { first_index: 40 * 112, samples: 112, frames_total: 1 }), "{ns:?}");
+        let lost: u64 =
+            ns.iter().map(|n| if let Notice::Gap { lost_samples, .. } = n { *lost_samples } else { 0 }).sum();
+        assert_eq!(lost, 112);
+    }
 }

@@ -14,6 +14,8 @@
 //! - a Samples frame whose samples were all received already is a duplicate: it is dropped
 //!   and counted, neither taken for a restart nor counted twice (`wire/SPEC.md`, "Receiver
 //!   rules");
+//! - a Samples frame going back into samples reported lost a moment ago (a late copy of a
+//!   frame lost on the line) is dropped and counted, not taken for a restart;
 //! - every loss is a [`Step::Break`] (a reading must not span it) and a [`Notice`].
 //!
 //! The meter ([`crate::meter::Meter`]) is this timeline feeding an estimator; plots and the
@@ -90,6 +92,9 @@ pub enum Notice {
     Overrun { dropped_total: u32, new: u32 },
     /// A Samples frame whose samples had all been received already was dropped.
     Duplicate { first_index: u32, samples: u64, frames_total: u64 },
+    /// A Samples frame that came back to samples already reported lost (a late or repeated
+    /// copy of a frame lost on the line) was dropped.
+    Late { first_index: u32, samples: u64, frames_total: u64 },
 }
 
 /// Consecutive samples, with no gap between them.
@@ -197,6 +202,12 @@ pub struct Timeline {
     waiting_discarded: u64,
     duplicate_frames: u64,
     duplicate_samples: u64,
+    late_frames: u64,
+    late_samples: u64,
+    /// The last [`DUPLICATE_HORIZON`] gaps in the device index (first index, samples), a ring
+    /// at `gaps_next`: a frame going back into one of them is late, not a restart.
+    gaps: [(u32, u32); DUPLICATE_HORIZON],
+    gaps_next: usize,
     /// Unpacked samples of the frame being handled.
     codes: [u16; ct_wire::MAX_SAMPLES_PER_FRAME],
     /// The last [`DUPLICATE_HORIZON`] Samples frames accepted, a ring at `recent_next`.
@@ -230,6 +241,10 @@ impl Timeline {
             waiting_discarded: 0,
             duplicate_frames: 0,
             duplicate_samples: 0,
+            late_frames: 0,
+            late_samples: 0,
+            gaps: [(0, 0); DUPLICATE_HORIZON],
+            gaps_next: 0,
             codes: [0; ct_wire::MAX_SAMPLES_PER_FRAME],
             recent: vec![RecentFrame::EMPTY; DUPLICATE_HORIZON].into_boxed_slice(),
             recent_next: 0,
@@ -273,6 +288,11 @@ impl Timeline {
     /// Duplicated frames dropped so far, and their samples.
     pub fn duplicates(&self) -> (u64, u64) {
         (self.duplicate_frames, self.duplicate_samples)
+    }
+
+    /// Late frames dropped so far (their samples were reported lost), and their samples.
+    pub fn late(&self) -> (u64, u64) {
+        (self.late_frames, self.late_samples)
     }
 
     /// Feeds bytes from the line and hands on every step they complete. `out` returns `false`
@@ -442,13 +462,13 @@ impl Timeline {
         let mut go = true;
         if !self.started {
             // Samples sent before the first one accepted, where the stream tells how many.
-            go &= self.lost(first.wrapping_sub(origin), rate, out);
+            go &= self.lost(origin, first.wrapping_sub(origin), rate, out);
         }
         if let Some(next) = self.next {
             // Forward distance from the expected index, modulo 2^32.
             match first.wrapping_sub(next) {
                 0 => {}
-                ahead if ahead < 1 << 31 => go &= self.lost(ahead, rate, out),
+                ahead if ahead < 1 << 31 => go &= self.lost(next, ahead, rate, out),
                 _ if self.was_received(first, n) => {
                     self.duplicate_frames += 1;
                     self.duplicate_samples += n as u64;
@@ -456,6 +476,18 @@ impl Timeline {
                         first_index: first,
                         samples: n as u64,
                         frames_total: self.duplicate_frames,
+                    }));
+                }
+                _ if boot_cause.is_none() && self.in_recent_gap(first, n) => {
+                    // A frame the link delayed or repeated, whose first copy was lost: its
+                    // samples were reported lost already and the readings around them are
+                    // out, so it is dropped (not taken for a restart).
+                    self.late_frames += 1;
+                    self.late_samples += n as u64;
+                    return out(Step::Notice(Notice::Late {
+                        first_index: first,
+                        samples: n as u64,
+                        frames_total: self.late_frames,
                     }));
                 }
                 _ => {
@@ -467,7 +499,7 @@ impl Timeline {
                     go &= out(Step::Break { lost: 0 });
                     go &= out(Step::Notice(Notice::Reset { cause: boot_cause }));
                     if boot_cause.is_some() {
-                        go &= self.lost(first, rate, out);
+                        go &= self.lost(0, first, rate, out);
                     }
                     self.dropped_total = None;
                     self.forget_recent();
@@ -487,10 +519,12 @@ impl Timeline {
 
     /// `d` samples sent were never received (none if `d` is 0 or not a forward distance):
     /// a break and a gap, and session time moves over them.
-    fn lost(&mut self, d: u32, rate: f64, out: &mut impl FnMut(Step<'_>) -> bool) -> bool {
+    fn lost(&mut self, from: u32, d: u32, rate: f64, out: &mut impl FnMut(Step<'_>) -> bool) -> bool {
         if d == 0 || d >= 1 << 31 {
             return true;
         }
+        self.gaps[self.gaps_next] = (from, d);
+        self.gaps_next = (self.gaps_next + 1) % DUPLICATE_HORIZON;
         let lost = d as u64;
         let seconds = lost as f64 / rate;
         self.stream_index += lost;
@@ -506,7 +540,13 @@ impl Timeline {
         self.recent.iter().any(|f| f.n == n && f.first == first && f.codes[..n] == self.codes[..n])
     }
 
+    /// Whether the samples `first..first + n` all lie in one of the gaps remembered.
+    fn in_recent_gap(&self, first: u32, n: usize) -> bool {
+        self.gaps.iter().any(|&(from, len)| len > 0 && first.wrapping_sub(from) as u64 + n as u64 <= len as u64)
+    }
+
     fn forget_recent(&mut self) {
+        self.gaps.fill((0, 0));
         self.recent.fill(RecentFrame::EMPTY);
     }
 }

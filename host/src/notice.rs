@@ -101,7 +101,7 @@ impl Notice {
         match self {
             Notice::Meter(meter::Notice::Skipped { .. } | meter::Notice::Gap { .. })
             | Notice::Meter(meter::Notice::Reset { .. } | meter::Notice::Overrun { .. })
-            | Notice::Meter(meter::Notice::Duplicate { .. })
+            | Notice::Meter(meter::Notice::Duplicate { .. } | meter::Notice::Late { .. })
             | Notice::Lost { .. }
             | Notice::Silent { .. }
             | Notice::TornCsvRow { .. }
@@ -248,6 +248,11 @@ fn meter_notice(n: &meter::Notice, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f,
             "warning: dropped a duplicated Samples frame ({samples} samples from index {first_index}, already \
              received; {frames_total} so far)"
+        ),
+        meter::Notice::Late { first_index, samples, frames_total } => write!(
+            f,
+            "warning: dropped a late Samples frame ({samples} samples from index {first_index}, already counted as \
+             lost; {frames_total} so far)"
         ),
     }
 }
