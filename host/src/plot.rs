@@ -166,6 +166,7 @@ fn warn_tail(tail: Option<String>, log: Log<'_>) {
 }
 
 /// The raw view: codes and current over `[from, to)`.
+#[allow(clippy::too_many_arguments)]
 pub fn raw_panels(
     path: &Path,
     cal: &Calibration,
