@@ -52,6 +52,8 @@ pub struct Decoder {
     scratch: Vec<u8>,
     /// Stream position (bytes) of `buf[0]`, for error offsets.
     consumed: u64,
+    /// Stream position of the first byte of what `decode` returned last.
+    frame_start: u64,
 }
 
 impl Decoder {
@@ -79,6 +81,12 @@ impl Decoder {
         self.consumed + self.start as u64
     }
 
+    /// Stream offset of the first byte of the frame (or the malformed bytes) `decode` returned
+    /// last, lone delimiters before it excluded: where an error in that frame is.
+    pub fn frame_start(&self) -> u64 {
+        self.frame_start
+    }
+
     /// Bytes buffered but not yet decoded.
     pub fn pending(&self) -> usize {
         self.buf.len() - self.start
@@ -87,6 +95,7 @@ impl Decoder {
     /// Decodes the next frame, if a whole one is buffered.
     pub fn decode(&mut self) -> Result<Frame<'_>, DecodeError> {
         loop {
+            self.frame_start = self.consumed + self.start as u64;
             let rest = &self.buf[self.start..];
             let Some(len) = memchr::memchr(DELIMITER, rest) else {
                 if rest.len() > MAX_ENCODED_FRAME {

@@ -327,4 +327,131 @@ mod tests {
         assert!(!ns.iter().any(|n| matches!(n, Notice::Duplicate { .. })), "{ns:?}");
         assert!((rs.last().unwrap().irms_a / (5.0 / 2f64.sqrt()) - 1.0).abs() < 0.02, "{rs:?}");
     }
+
+    /// An Info frame at `ticks` timer ticks a sample (8 kHz timer), after the given reset.
+    fn info_at(ticks: u16, cause: ResetCause) -> Info {
+        Info { ticks_per_sample: ticks, reset_cause: cause, ..info(2500) }
+    }
+
+    /// A device's restart: a lone delimiter, its boot Info, then frames from index 0.
+    fn restart(stream: &mut Vec<u8>, info: Info, frames: u32, cal: &Calibration) {
+        stream.push(0);
+        stream.extend(line(&Frame::Info(info)));
+        for k in 0..frames {
+            stream.extend(samples(k * 112, cal));
+        }
+    }
+
+    /// Issue 11.4 and 11.14: a restart is reported with the cause its boot Info gave, and
+    /// the first reading after it is flagged `gap`, whether or not the rate changed (before,
+    /// a rate change hid the restart, and the cause was `None` right after an Info that said
+    /// `ResetPin`).
+    #[test]
+    fn a_restart_is_reported_at_the_same_rate_and_at_another() {
+        let cal = Calibration::builtin();
+        for ticks in [1, 2] {
+            let mut s = line(&Frame::Info(info(2500)));
+            for k in 0..200u32 {
+                s.extend(samples(k * 112, &cal));
+            }
+            restart(&mut s, info_at(ticks, ResetCause::ResetPin), 200, &cal);
+            let (rs, ns, _) = run_to_end(&s);
+            let resets: Vec<_> = ns.iter().filter(|n| matches!(n, Notice::Reset { .. })).collect();
+            assert_eq!(resets, [&Notice::Reset { cause: Some(ResetCause::ResetPin) }], "ticks {ticks}: {ns:?}");
+            assert!(!ns.iter().any(|n| matches!(n, Notice::Gap { .. })), "nothing lost: {ns:?}");
+            // 200 frames of 112 samples are 2.8 s: two whole readings and a short one, then
+            // the restart: its first reading is flagged.
+            let first_after = rs.iter().position(|r| r.t_s > 2.8 + 1e-9).unwrap();
+            assert!(rs[first_after].flags.gap, "ticks {ticks}: {rs:?}");
+            assert_eq!(rs.iter().filter(|r| r.flags.gap).count(), 1, "ticks {ticks}: {rs:?}");
+        }
+    }
+
+    /// A rate change without a restart (the index continues) loses nothing and is no restart.
+    #[test]
+    fn a_rate_change_without_a_restart_is_no_restart() {
+        let cal = Calibration::builtin();
+        let mut s = line(&Frame::Info(info(2500)));
+        for k in 0..100u32 {
+            s.extend(samples(k * 112, &cal));
+        }
+        s.extend(line(&Frame::Info(info_at(2, ResetCause::PowerOn))));
+        for k in 100..200u32 {
+            s.extend(samples(k * 112, &cal));
+        }
+        let (rs, ns, _) = run_to_end(&s);
+        assert!(!ns.iter().any(|n| matches!(n, Notice::Reset { .. } | Notice::Gap { .. })), "{ns:?}");
+        assert!(rs.iter().all(|r| !r.flags.gap), "{rs:?}");
+    }
+
+    /// Issue 11.5: frames lost between the boot Info and the first good Samples frame are
+    /// counted (the device counts from 0 after its boot Info), as are frames received before
+    /// the first Info (they cannot be timed, so they count as lost).
+    #[test]
+    fn samples_lost_before_the_first_good_frame_are_counted() {
+        let cal = Calibration::builtin();
+        // The boot, then the first 10 frames corrupted.
+        let mut s = vec![0];
+        s.extend(line(&Frame::Info(info(2500))));
+        for k in 0..300u32 {
+            let mut f = samples(k * 112, &cal);
+            if k < 10 {
+                f[20] ^= 0x10;
+            }
+            s.extend(f);
+        }
+        let (rs, ns, _) = run_to_end(&s);
+        assert!(ns.contains(&Notice::Gap { lost_samples: 1120, seconds: 1120.0 / 8000.0 }), "{ns:?}");
+        assert!(rs[0].flags.gap && rs[0].lost_samples == 1120, "{:?}", rs[0]);
+        assert!((rs[0].t_s - rs[0].duration_s - 0.14).abs() < 1e-9, "session time starts at the first sample sent");
+
+        // Frames before the first Info: discarded, and counted as lost once it comes.
+        let mut s = Vec::new();
+        for k in 0..5u32 {
+            s.extend(samples(k * 112, &cal));
+        }
+        s.extend(line(&Frame::Info(info(2500))));
+        for k in 5..300u32 {
+            s.extend(samples(k * 112, &cal));
+        }
+        let (rs, ns, _) = run_to_end(&s);
+        assert!(ns.contains(&Notice::Gap { lost_samples: 560, seconds: 560.0 / 8000.0 }), "{ns:?}");
+        assert!(rs[0].flags.gap && rs[0].lost_samples == 560, "{:?}", rs[0]);
+
+        // A stream that begins mid-way (a partial frame skipped first) tells nothing about
+        // what came before it.
+        let mut s = samples(0, &cal)[60..].to_vec();
+        s.extend(line(&Frame::Info(info(2500))));
+        for k in 1000..1300u32 {
+            s.extend(samples(k * 112, &cal));
+        }
+        let (rs, ns, _) = run_to_end(&s);
+        assert!(!ns.iter().any(|n| matches!(n, Notice::Gap { .. })), "{ns:?}");
+        assert!(!rs[0].flags.gap, "{:?}", rs[0]);
+    }
+
+    /// A late copy of a frame lost on the line (its first copy corrupted) comes back into
+    /// samples already reported lost: it is dropped and counted, not taken for a restart
+    /// (which would count its samples twice and lose the readings' alignment).
+    #[test]
+    fn a_late_copy_of_a_lost_frame_is_no_restart() {
+        let cal = Calibration::builtin();
+        let mut s = line(&Frame::Info(info(2500)));
+        for k in 0..100u32 {
+            let mut f = samples(k * 112, &cal);
+            if k == 40 {
+                f[30] ^= 1;
+            }
+            s.extend(f);
+            if k == 43 {
+                s.extend(samples(40 * 112, &cal));
+            }
+        }
+        let (_, ns, _) = run_to_end(&s);
+        assert!(!ns.iter().any(|n| matches!(n, Notice::Reset { .. })), "{ns:?}");
+        assert!(ns.contains(&Notice::Late { first_index: 40 * 112, samples: 112, frames_total: 1 }), "{ns:?}");
+        let lost: u64 =
+            ns.iter().map(|n| if let Notice::Gap { lost_samples, .. } = n { *lost_samples } else { 0 }).sum();
+        assert_eq!(lost, 112);
+    }
 }

@@ -14,6 +14,8 @@
 //! - a Samples frame whose samples were all received already is a duplicate: it is dropped
 //!   and counted, neither taken for a restart nor counted twice (`wire/SPEC.md`, "Receiver
 //!   rules");
+//! - a Samples frame going back into samples reported lost a moment ago (a late copy of a
+//!   frame lost on the line) is dropped and counted, not taken for a restart;
 //! - every loss is a [`Step::Break`] (a reading must not span it) and a [`Notice`].
 //!
 //! The meter ([`crate::meter::Meter`]) is this timeline feeding an estimator; plots and the
@@ -28,6 +30,44 @@ use crate::decoder::{DecodeError, Decoder, Malformed};
 /// frames and 3 s of the LaunchPad's. A frame repeated later than that is taken for a
 /// restart.
 pub const DUPLICATE_HORIZON: usize = 16;
+
+/// The sample rates the meter accepts, samples/s, for frames and code rows alike.
+///
+/// The low end: a 65 Hz mains cycle (the top of [`crate::estimate::MAINS_HZ_RANGE`]) must
+/// have enough samples for the frequency search and the waveform correction; the slowest
+/// device, the LaunchPad build at 603.5 samples/s, is the slowest rate they are validated at,
+/// and below a few hundred samples/s a reading is meaningless (at 1 sample/s an 18.7 A load
+/// read as 0 A). The high end: the MSP430's ADC10 converts at most 200 k samples/s, so a
+/// faster rate is a unit mistake (a time column in the wrong unit, a timer clock misreported),
+/// and a reading window holds `window_s x rate` samples, so a bound on the rate bounds its
+/// memory (about 6 bytes a sample: 1.2 MB for a 1 s window at the top rate).
+pub const RATE_RANGE_HZ: (f64, f64) = (500.0, 200_000.0);
+
+/// Whether `rate_hz` is within [`RATE_RANGE_HZ`].
+pub fn check_rate(rate_hz: f64) -> Result<(), TimelineError> {
+    if rate_hz.is_finite() && (RATE_RANGE_HZ.0..=RATE_RANGE_HZ.1).contains(&rate_hz) {
+        Ok(())
+    } else {
+        Err(TimelineError::RateOutOfRange { rate_hz: Num(rate_hz) })
+    }
+}
+
+/// A number for a message: plain when it reads well, in scientific notation when plain
+/// digits would run to dozens (`1e300`, `1e-12`), so that no message prints 300 digits.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Num(pub f64);
+
+impl std::fmt::Display for Num {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Six significant digits at most: 1/3 is 0.333333, not 0.3333333333333333.
+        let x: f64 = format!("{:.5e}", self.0).parse().unwrap_or(self.0);
+        if x == 0.0 || !x.is_finite() || (1e-4..1e9).contains(&x.abs()) {
+            write!(f, "{x}")
+        } else {
+            write!(f, "{x:e}")
+        }
+    }
+}
 
 /// Contiguous code rows are handed on in runs of at most this many samples.
 const ROW_RUN: usize = 4096;
@@ -44,12 +84,17 @@ pub enum Notice {
     /// Samples missing from the stream (overrun, corruption, disconnect, or rows missing from
     /// a CSV's time column).
     Gap { lost_samples: u64, seconds: f64 },
-    /// The device restarted (sample index went back, or Info says so).
+    /// The device restarted (its sample index went back). `cause` is the reset cause of the
+    /// Info frame received since the last Samples frame (the boot Info), `None` when that
+    /// frame was lost.
     Reset { cause: Option<ResetCause> },
     /// The device's cumulative overrun counter grew.
     Overrun { dropped_total: u32, new: u32 },
     /// A Samples frame whose samples had all been received already was dropped.
     Duplicate { first_index: u32, samples: u64, frames_total: u64 },
+    /// A Samples frame that came back to samples already reported lost (a late or repeated
+    /// copy of a frame lost on the line) was dropped.
+    Late { first_index: u32, samples: u64, frames_total: u64 },
 }
 
 /// Consecutive samples, with no gap between them.
@@ -107,8 +152,12 @@ pub enum TimelineError {
     BadRate { clock: u32, ticks: u16 },
     #[error("the device speaks wire protocol {got}; this ct-read understands {want}")]
     Protocol { got: u8, want: u8 },
-    #[error("a sample rate of {0} Hz is not a positive number")]
-    BadRowRate(f64),
+    #[error(
+        "a sample rate of {rate_hz} samples/s is outside the range the meter works with ({} to {} samples/s)",
+        RATE_RANGE_HZ.0,
+        RATE_RANGE_HZ.1
+    )]
+    RateOutOfRange { rate_hz: Num },
 }
 
 /// The ADC a calibration table was made for: what every Info frame must report.
@@ -129,9 +178,20 @@ pub struct Timeline {
     rate_hz: Option<f64>,
     /// A rate given for code rows, not yet told as [`Step::Rate`].
     rate_untold: bool,
-    /// Device index of the next expected sample; `None` at the start, after a rate change and
-    /// after a reconnection, where the next frame continues the timeline whatever its index.
+    /// Device index of the next expected sample; `None` at the start and after a
+    /// reconnection, where the next frame continues the timeline whatever its index.
     next: Option<u32>,
+    /// The device index of the stream's first sample, where known: 0 when the stream begins
+    /// with the device's boot (a lone delimiter, then an Info frame), else the first index of
+    /// the first Samples frame decoded (even one discarded for want of an Info frame). The
+    /// samples from it to the first frame accepted are lost, and counted.
+    origin: Option<u32>,
+    /// Whether anything but lone delimiters was decoded or skipped yet (the boot signature
+    /// must be the stream's very start).
+    anything_decoded: bool,
+    /// The reset cause of an Info frame decoded since the last Samples frame: the boot Info,
+    /// if the next Samples frame shows a restart.
+    info_since_samples: Option<ResetCause>,
     /// Input index of the next sample.
     stream_index: u64,
     /// Session time just after the last sample (where the next one is taken).
@@ -142,6 +202,12 @@ pub struct Timeline {
     waiting_discarded: u64,
     duplicate_frames: u64,
     duplicate_samples: u64,
+    late_frames: u64,
+    late_samples: u64,
+    /// The last [`DUPLICATE_HORIZON`] gaps in the device index (first index, samples), a ring
+    /// at `gaps_next`: a frame going back into one of them is late, not a restart.
+    gaps: [(u32, u32); DUPLICATE_HORIZON],
+    gaps_next: usize,
     /// Unpacked samples of the frame being handled.
     codes: [u16; ct_wire::MAX_SAMPLES_PER_FRAME],
     /// The last [`DUPLICATE_HORIZON`] Samples frames accepted, a ring at `recent_next`.
@@ -165,6 +231,9 @@ impl Timeline {
             rate_hz: None,
             rate_untold: false,
             next: None,
+            origin: None,
+            anything_decoded: false,
+            info_since_samples: None,
             stream_index: 0,
             t_end: 0.0,
             started: false,
@@ -172,6 +241,10 @@ impl Timeline {
             waiting_discarded: 0,
             duplicate_frames: 0,
             duplicate_samples: 0,
+            late_frames: 0,
+            late_samples: 0,
+            gaps: [(0, 0); DUPLICATE_HORIZON],
+            gaps_next: 0,
             codes: [0; ct_wire::MAX_SAMPLES_PER_FRAME],
             recent: vec![RecentFrame::EMPTY; DUPLICATE_HORIZON].into_boxed_slice(),
             recent_next: 0,
@@ -184,9 +257,7 @@ impl Timeline {
     /// A timeline for code rows taken at `rate_hz` (they carry no Info frame; their codes are
     /// taken to be `cal`'s ADC's).
     pub fn for_code_rows(cal: &Calibration, rate_hz: f64) -> Result<Self, TimelineError> {
-        if !(rate_hz.is_finite() && rate_hz > 0.0) {
-            return Err(TimelineError::BadRowRate(rate_hz));
-        }
+        check_rate(rate_hz)?;
         let mut t = Timeline::new(cal);
         t.rate_hz = Some(rate_hz);
         t.rate_untold = true;
@@ -208,9 +279,8 @@ impl Timeline {
         self.started.then_some(self.t_end)
     }
 
-    /// Byte offset in the stream (since the start, or the last disconnection) where decoding
-    /// of the frame handled last began (an empty frame before it included): where an error
-    /// was found.
+    /// Byte offset in the stream (since the start, or the last disconnection) of the first
+    /// byte of the frame handled last: where an error was found.
     pub fn frame_offset(&self) -> u64 {
         self.frame_offset
     }
@@ -220,13 +290,17 @@ impl Timeline {
         (self.duplicate_frames, self.duplicate_samples)
     }
 
+    /// Late frames dropped so far (their samples were reported lost), and their samples.
+    pub fn late(&self) -> (u64, u64) {
+        (self.late_frames, self.late_samples)
+    }
+
     /// Feeds bytes from the line and hands on every step they complete. `out` returns `false`
     /// to stop at the end of the frame it was told about (the rest stays buffered); the
     /// result is then `Ok(false)`.
     pub fn bytes(&mut self, bytes: &[u8], out: &mut impl FnMut(Step<'_>) -> bool) -> Result<bool, TimelineError> {
         self.decoder.received(bytes);
         loop {
-            self.frame_offset = self.decoder.stream_offset();
             // The frame borrows the decoder; copy out what is needed before handling it.
             let frame = match self.decoder.decode() {
                 Ok(Frame::Info(i)) => Pending::Info(i),
@@ -241,6 +315,14 @@ impl Timeline {
                     Pending::Skipped(Notice::Skipped { bytes: skipped, reason, offset })
                 }
             };
+            let at = self.decoder.frame_start();
+            // The device's boot (a lone delimiter, then Info) is only recognised at the very
+            // start of the stream: anything skipped before it means the stream began mid-way.
+            if matches!(frame, Pending::Info(_)) && !self.anything_decoded && at > 0 {
+                self.origin = Some(0);
+            }
+            self.frame_offset = at;
+            self.anything_decoded = true;
             let go = match frame {
                 Pending::Info(info) => self.on_info(info, out)?,
                 Pending::Status(dropped_total) => self.on_status(dropped_total, out),
@@ -341,6 +423,8 @@ impl Timeline {
         if info.ticks_per_sample == 0 || info.timer_clock_hz == 0 {
             return Err(TimelineError::BadRate { clock: info.timer_clock_hz, ticks: info.ticks_per_sample });
         }
+        check_rate(info.sample_rate_hz())?;
+        self.info_since_samples = Some(info.reset_cause);
         if self.info == Some(info) {
             return Ok(true);
         }
@@ -349,8 +433,9 @@ impl Timeline {
         self.info = Some(info);
         let mut go = out(Step::Notice(Notice::Device(info)));
         if rate_changed {
+            // The index is still followed across the change, so that a restart at another
+            // rate is told by the next Samples frame going back, as at the same rate.
             self.rate_hz = Some(rate);
-            self.next = None;
             self.forget_recent();
             go &= out(Step::Rate(rate));
         }
@@ -368,23 +453,22 @@ impl Timeline {
     }
 
     fn on_samples(&mut self, first: u32, n: usize, out: &mut impl FnMut(Step<'_>) -> bool) -> bool {
+        let origin = *self.origin.get_or_insert(first);
+        let boot_cause = self.info_since_samples.take();
         let Some(rate) = self.rate_hz else {
             self.waiting_discarded += n as u64;
             return out(Step::Notice(Notice::WaitingForInfo { discarded_samples: self.waiting_discarded }));
         };
         let mut go = true;
+        if !self.started {
+            // Samples sent before the first one accepted, where the stream tells how many.
+            go &= self.lost(origin, first.wrapping_sub(origin), rate, out);
+        }
         if let Some(next) = self.next {
             // Forward distance from the expected index, modulo 2^32.
             match first.wrapping_sub(next) {
                 0 => {}
-                ahead if ahead < 1 << 31 => {
-                    let lost = ahead as u64;
-                    let seconds = lost as f64 / rate;
-                    go &= out(Step::Break { lost });
-                    go &= out(Step::Notice(Notice::Gap { lost_samples: lost, seconds }));
-                    self.stream_index += lost;
-                    self.t_end += seconds;
-                }
+                ahead if ahead < 1 << 31 => go &= self.lost(next, ahead, rate, out),
                 _ if self.was_received(first, n) => {
                     self.duplicate_frames += 1;
                     self.duplicate_samples += n as u64;
@@ -394,11 +478,29 @@ impl Timeline {
                         frames_total: self.duplicate_frames,
                     }));
                 }
+                _ if boot_cause.is_none() && self.in_recent_gap(first, n) => {
+                    // A frame the link delayed or repeated, whose first copy was lost: its
+                    // samples were reported lost already and the readings around them are
+                    // out, so it is dropped (not taken for a restart).
+                    self.late_frames += 1;
+                    self.late_samples += n as u64;
+                    return out(Step::Notice(Notice::Late {
+                        first_index: first,
+                        samples: n as u64,
+                        frames_total: self.late_frames,
+                    }));
+                }
                 _ => {
-                    // The index went back: the device restarted. Its Info frame (sent at boot)
-                    // may have been lost, so this is detected from the index alone.
+                    // The index went back: the device restarted. Its boot Info frame may have
+                    // been lost, so this is detected from the index alone; when it arrived, it
+                    // gives the cause, and the device counts from 0 after it, so frames lost
+                    // between it and this one are counted too. The samples lost just before
+                    // the restart cannot be known.
                     go &= out(Step::Break { lost: 0 });
-                    go &= out(Step::Notice(Notice::Reset { cause: None }));
+                    go &= out(Step::Notice(Notice::Reset { cause: boot_cause }));
+                    if boot_cause.is_some() {
+                        go &= self.lost(0, first, rate, out);
+                    }
                     self.dropped_total = None;
                     self.forget_recent();
                 }
@@ -415,6 +517,21 @@ impl Timeline {
         go
     }
 
+    /// `d` samples sent were never received (none if `d` is 0 or not a forward distance):
+    /// a break and a gap, and session time moves over them.
+    fn lost(&mut self, from: u32, d: u32, rate: f64, out: &mut impl FnMut(Step<'_>) -> bool) -> bool {
+        if d == 0 || d >= 1 << 31 {
+            return true;
+        }
+        self.gaps[self.gaps_next] = (from, d);
+        self.gaps_next = (self.gaps_next + 1) % DUPLICATE_HORIZON;
+        let lost = d as u64;
+        let seconds = lost as f64 / rate;
+        self.stream_index += lost;
+        self.t_end += seconds;
+        out(Step::Break { lost }) & out(Step::Notice(Notice::Gap { lost_samples: lost, seconds }))
+    }
+
     /// Whether the frame in `self.codes[..n]`, starting at device index `first`, is one of
     /// the frames accepted recently: same index, same samples. Comparing the samples, not only
     /// the index, keeps a device that restarts soon after the stream began from being taken
@@ -423,7 +540,13 @@ impl Timeline {
         self.recent.iter().any(|f| f.n == n && f.first == first && f.codes[..n] == self.codes[..n])
     }
 
+    /// Whether the samples `first..first + n` all lie in one of the gaps remembered.
+    fn in_recent_gap(&self, first: u32, n: usize) -> bool {
+        self.gaps.iter().any(|&(from, len)| len > 0 && first.wrapping_sub(from) as u64 + n as u64 <= len as u64)
+    }
+
     fn forget_recent(&mut self) {
+        self.gaps.fill((0, 0));
         self.recent.fill(RecentFrame::EMPTY);
     }
 }
@@ -508,7 +631,7 @@ mod tests {
     /// Untimed rows are contiguous at the given rate; a rate that is no rate is refused.
     #[test]
     fn untimed_rows_and_bad_rates() {
-        let mut tl = Timeline::for_code_rows(&Calibration::builtin(), 50.0).unwrap();
+        let mut tl = Timeline::for_code_rows(&Calibration::builtin(), 1000.0).unwrap();
         let mut steps = Vec::new();
         let mut out = told(&mut steps);
         for _ in 0..10 {
@@ -516,7 +639,7 @@ mod tests {
         }
         tl.finish(&mut out);
         drop(out);
-        assert_eq!(steps, [Told::Rate(50.0), Told::Run(0.0, 0, 10)]);
+        assert_eq!(steps, [Told::Rate(1000.0), Told::Run(0.0, 0, 10)]);
         for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
             assert!(Timeline::for_code_rows(&Calibration::builtin(), bad).is_err(), "{bad}");
         }
@@ -526,15 +649,67 @@ mod tests {
     /// counts the samples in between as lost.
     #[test]
     fn reconnection_is_a_gap_in_host_time() {
-        let mut tl = Timeline::for_code_rows(&Calibration::builtin(), 100.0).unwrap();
+        let mut tl = Timeline::for_code_rows(&Calibration::builtin(), 1000.0).unwrap();
         let mut steps = Vec::new();
         let mut out = told(&mut steps);
-        for _ in 0..100 {
+        for _ in 0..1000 {
             tl.code_row(CodeRow { t_s: None, code: 7 }, &mut out);
         }
         tl.finish(&mut out);
         // Rows never set the device index, so a reconnection has nothing to place.
         assert!(tl.reconnected(5.0, &mut out));
         assert_eq!(tl.t_end(), Some(1.0));
+    }
+
+    /// Issue 11.2: rates the meter cannot work with are refused, for code rows and Info
+    /// frames alike, with a message that prints no 300-digit number; the range's ends are
+    /// accepted.
+    #[test]
+    fn rates_outside_the_range_are_refused() {
+        let cal = Calibration::builtin();
+        for bad in [1.0, 8.0, 1e-9, 499.0, 200_001.0, 1e12, 1e300] {
+            let e = Timeline::for_code_rows(&cal, bad).err().unwrap();
+            assert!(matches!(e, TimelineError::RateOutOfRange { .. }), "{bad}: {e}");
+            assert!(e.to_string().len() < 120, "{e}");
+        }
+        assert_eq!(
+            Timeline::for_code_rows(&cal, 1e300).err().unwrap().to_string(),
+            "a sample rate of 1e300 samples/s is outside the range the meter works with (500 to 200000 samples/s)"
+        );
+        for ok in [RATE_RANGE_HZ.0, 603.5, RATE_RANGE_HZ.1] {
+            Timeline::for_code_rows(&cal, ok).unwrap();
+        }
+        // An Info frame with a 4 GHz timer (the case that tried to allocate 8 GB).
+        let info = ct_wire::Info {
+            protocol_version: ct_wire::PROTOCOL_VERSION,
+            firmware_version: [0, 1, 0],
+            timer_clock_hz: 4_000_000_000,
+            ticks_per_sample: 1,
+            adc_ref_mv: cal.adc_ref_mv,
+            adc_bits: cal.adc_bits,
+            baud: 250_000,
+            reset_cause: ResetCause::PowerOn,
+            build_profile: ct_wire::BuildProfile::Fast,
+            samples_per_frame: 112,
+            flags: 0,
+        };
+        let mut line = vec![0; ct_wire::MAX_ENCODED_FRAME];
+        let n = ct_wire::framing::encode_frame(&Frame::Info(info), &mut line).unwrap();
+        let mut tl = Timeline::new(&cal);
+        let e = tl.bytes(&line[..n], &mut |_| true).unwrap_err();
+        assert!(matches!(e, TimelineError::RateOutOfRange { rate_hz: Num(r) } if r == 4e9), "{e}");
+        assert_eq!(tl.frame_offset(), 0);
+    }
+
+    #[test]
+    fn numbers_in_messages_stay_short() {
+        assert_eq!(Num(0.125).to_string(), "0.125");
+        assert_eq!(Num(8000.0).to_string(), "8000");
+        assert_eq!(Num(1e300).to_string(), "1e300");
+        assert_eq!(Num(1e-12).to_string(), "1e-12");
+        assert_eq!(Num(-4e9).to_string(), "-4e9");
+        assert_eq!(Num(f64::NAN).to_string(), "NaN");
+        assert_eq!(Num(1.0 / 3.0).to_string(), "0.333333");
+        assert_eq!(Num(1e-12 * 0.9999999999999998).to_string(), "1e-12");
     }
 }

@@ -70,7 +70,7 @@ fn main() {
     let read_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let mut n = 0usize;
-    ct_host::replay::samples(&cap, &Calibration::builtin(), None, &mut |_| true, &mut |run, _| {
+    ct_host::replay::samples(&cap, &Calibration::builtin(), None, &mut |_| true, &mut |_| {}, &mut |run, _| {
         n += run.codes.len();
         true
     })
@@ -83,7 +83,8 @@ fn main() {
 
     let png = dir.path().join("folded.png");
     let t = Instant::now();
-    let panels = ct_host::plot::folded_panels(&cap, &cal, None, 0.0, f64::MAX, &mut |_| true).expect("fold");
+    let panels =
+        ct_host::plot::folded_panels(&cap, &cal, None, 0.0, f64::MAX, &mut |_| true, &mut |_| {}).expect("fold");
     let fold_s = t.elapsed().as_secs_f64();
     ct_host::plot::render(&png, (1200, 800), &panels).expect("render");
     let plot_s = t.elapsed().as_secs_f64();

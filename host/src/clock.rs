@@ -15,7 +15,7 @@ use std::ops::Range;
 use std::time::SystemTime;
 
 use crate::capture::from_unix_ns;
-use crate::meter::{Event, Meter};
+use crate::meter::{Event, Meter, Notice};
 use crate::timeline::{Run, Step, Timeline, TimelineError};
 
 /// Session time to wall time, from the chunk being processed.
@@ -154,11 +154,19 @@ pub struct ClockedRuns {
     /// are timed once the whole chunk is.
     runs: Vec<(f64, u64, f64, Range<usize>)>,
     codes: Vec<u16>,
+    /// The timeline's notices (gaps, restarts, corruption) not yet taken.
+    notices: Vec<Notice>,
 }
 
 impl ClockedRuns {
     pub fn new(timeline: Timeline) -> Self {
-        ClockedRuns { timeline, clock: Clock::default(), runs: Vec::new(), codes: Vec::new() }
+        ClockedRuns { timeline, clock: Clock::default(), runs: Vec::new(), codes: Vec::new(), notices: Vec::new() }
+    }
+
+    /// The notices of the links handled so far, in order: samples are told the same gaps,
+    /// restarts and corruption as readings.
+    pub fn take_notices(&mut self) -> std::vec::Drain<'_, Notice> {
+        self.notices.drain(..)
     }
 
     /// Handles what happened on the link; `out` gets the runs it completed, and returns
@@ -170,14 +178,18 @@ impl ClockedRuns {
     ) -> Result<bool, TimelineError> {
         match link {
             Link::Bytes { unix_ns, bytes } => {
-                let (runs, codes) = (&mut self.runs, &mut self.codes);
+                let (runs, codes, notices) = (&mut self.runs, &mut self.codes, &mut self.notices);
                 runs.clear();
                 codes.clear();
                 let res = self.timeline.bytes(bytes, &mut |step| {
-                    if let Step::Run(run) = step {
-                        let start = codes.len();
-                        codes.extend_from_slice(run.codes);
-                        runs.push((run.t_s, run.index, run.rate_hz, start..codes.len()));
+                    match step {
+                        Step::Run(run) => {
+                            let start = codes.len();
+                            codes.extend_from_slice(run.codes);
+                            runs.push((run.t_s, run.index, run.rate_hz, start..codes.len()));
+                        }
+                        Step::Notice(n) => notices.push(n),
+                        Step::Rate(_) | Step::Break { .. } => {}
                     }
                     true
                 });
@@ -195,7 +207,13 @@ impl ClockedRuns {
                 Ok(true)
             }
             Link::Back { unix_ns } => {
-                self.timeline.reconnected(self.clock.session_at(unix_ns), &mut |_| true);
+                let notices = &mut self.notices;
+                self.timeline.reconnected(self.clock.session_at(unix_ns), &mut |step| {
+                    if let Step::Notice(n) = step {
+                        notices.push(n);
+                    }
+                    true
+                });
                 Ok(true)
             }
         }

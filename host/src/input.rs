@@ -16,7 +16,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
-use crate::timeline::CodeRow;
+use crate::timeline::{check_rate, CodeRow, Num, RATE_RANGE_HZ};
 
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
@@ -41,11 +41,18 @@ pub enum InputKind {
     CodesCsv,
 }
 
-/// A wire stream has a 0x00 delimiter at least every few hundred bytes; a CSV never has one.
+/// A wire stream has a 0x00 delimiter at least every 249 bytes; a CSV never has one, and is
+/// UTF-8 text (a byte-order mark, or a non-ASCII name in a comment, included). Bytes without a
+/// delimiter that are not text either (a wrong baud rate's noise) are still a byte stream, so
+/// that the decoder says what is wrong with them.
 pub fn sniff(bytes: &[u8]) -> InputKind {
     let head = &bytes[..bytes.len().min(4096)];
-    let text = head.iter().all(|&b| b == b'\n' || b == b'\r' || b == b'\t' || (0x20..0x7F).contains(&b));
-    if text && !head.is_empty() {
+    let text = match std::str::from_utf8(head) {
+        Ok(_) => true,
+        // Only the 4 KB cut fell inside a character.
+        Err(e) => e.error_len().is_none(),
+    };
+    if text && !head.is_empty() && !head.contains(&0) {
         InputKind::CodesCsv
     } else {
         InputKind::ByteStream
@@ -106,8 +113,11 @@ impl<R: BufRead> CodesCsv<R> {
         let usage = |msg: &str| InputError::Usage { file: csv.file.clone(), msg: msg.into() };
         let Some(first) = csv.ahead.front() else { return Err(usage("no samples")) };
         csv.rate_hz = match (first.t_s.is_some(), rate) {
-            (_, Some(r)) if r > 0.0 && r.is_finite() => r,
-            (_, Some(r)) => return Err(usage(&format!("--rate {r} is not a sample rate in Hz"))),
+            (_, Some(r)) if r > 0.0 && r.is_finite() => {
+                check_rate(r).map_err(|e| usage(&format!("--rate {}: {e}", Num(r))))?;
+                r
+            }
+            (_, Some(r)) => return Err(usage(&format!("--rate {} is not a sample rate in Hz", Num(r)))),
             (false, None) => return Err(usage("a CSV with one `code` per line needs the sample rate: add --rate HZ")),
             (true, None) => {
                 let times: Vec<f64> = csv.ahead.iter().filter_map(|r| r.t_s).collect();
@@ -116,13 +126,21 @@ impl<R: BufRead> CodesCsv<R> {
                     return Err(usage("need at least two timed samples"));
                 }
                 steps.sort_by(f64::total_cmp);
-                let rate = 1.0 / steps[steps.len() / 2];
+                let step = steps[steps.len() / 2];
+                let rate = 1.0 / step;
                 if !rate.is_finite() {
-                    return Err(usage(&format!(
-                        "a median time step of {} s gives no sample rate",
-                        steps[steps.len() / 2]
-                    )));
+                    return Err(usage(&format!("a median time step of {} s gives no sample rate", Num(step))));
                 }
+                check_rate(rate).map_err(|_| {
+                    usage(&format!(
+                        "the time column's median step of {} s means {} samples/s, outside the range the meter works \
+                         with ({} to {} samples/s): is t_s in seconds?",
+                        Num(step),
+                        Num(rate),
+                        RATE_RANGE_HZ.0,
+                        RATE_RANGE_HZ.1
+                    ))
+                })?;
                 rate
             }
         };
@@ -166,7 +184,8 @@ impl<R: BufRead> CodesCsv<R> {
             self.line += 1;
             let line = self.line;
             let text = String::from_utf8_lossy(&self.buf);
-            let l = text.trim();
+            // A byte-order mark, as some spreadsheets write, is not part of the first row.
+            let l = text.trim().trim_start_matches('\u{feff}');
             if l.is_empty() || l.starts_with('#') {
                 continue;
             }
@@ -199,7 +218,7 @@ impl<R: BufRead> CodesCsv<R> {
                         .ok_or_else(|| err(format!("t_s `{t}` is not a number")))?;
                     if let Some((pl, pt)) = self.prev {
                         if t <= pt {
-                            return Err(err(format!("t_s {t} does not increase (line {pl} has {pt})")));
+                            return Err(err(format!("t_s {} does not increase (line {pl} has {})", Num(t), Num(pt))));
                         }
                     }
                     self.prev = Some((line, t));
@@ -306,5 +325,51 @@ mod tests {
         for r in full {
             assert!((r.irms_a / (92.3 / 2f64.sqrt()) - 1.0).abs() < 0.01, "{r:?}");
         }
+    }
+
+    /// Issue 11.13: a CSV with a byte-order mark or a non-ASCII byte in its first 4 KB is
+    /// text, read as codes (before: taken for a byte stream, no readings); noise without a
+    /// delimiter that is not text is still a byte stream.
+    #[test]
+    fn text_with_a_bom_or_non_ascii_is_a_csv() {
+        let bom = "\u{feff}t_s,code\n0.000,5\n0.001,6\n0.002,7\n";
+        assert_eq!(sniff(bom.as_bytes()), InputKind::CodesCsv);
+        let accented = "# mesuré à Zürich\ncode\n512\n";
+        assert_eq!(sniff(accented.as_bytes()), InputKind::CodesCsv);
+        // A multi-byte character cut by the 4 KB mark.
+        let long = format!("# {}\ncode\n5\n", "é".repeat(3000));
+        assert_eq!(sniff(long.as_bytes()), InputKind::CodesCsv);
+        assert_eq!(sniff(&[0xFF, 0xFE, 0x80, 0x81, 0x12]), InputKind::ByteStream);
+        assert_eq!(sniff(b"code\n5\n\x00"), InputKind::ByteStream);
+        let csv = CodesCsv::new(bom.as_bytes(), "bom.csv".into(), 1023, None).unwrap();
+        assert_eq!(csv.rate_hz(), 1000.0);
+    }
+
+    /// Issue 11.2: a sample rate the meter cannot work with is refused with a message that
+    /// says why and what to check: `t_s` in milliseconds, `--rate 1`, `--rate 1e12`, steps of
+    /// 1e-12 s, or two rows a billion seconds apart.
+    #[test]
+    fn rates_the_meter_cannot_use_are_refused() {
+        let ms: String = std::iter::once("t_s,code\n".to_string())
+            .chain((0..100).map(|k| format!("{},5\n", k as f64 * 0.125)))
+            .collect();
+        assert_eq!(
+            readings(&ms, None).unwrap_err(),
+            "in.csv: the time column's median step of 0.125 s means 8 samples/s, outside the range the meter works \
+             with (500 to 200000 samples/s): is t_s in seconds?"
+        );
+        assert_eq!(
+            readings("code\n5\n6\n", Some(1.0)).unwrap_err(),
+            "in.csv: --rate 1: a sample rate of 1 samples/s is outside the range the meter works with (500 to 200000 \
+             samples/s)"
+        );
+        assert!(readings("code\n5\n", Some(1e12)).unwrap_err().contains("--rate 1e12: a sample rate of 1e12"));
+        let tiny: String = std::iter::once("t_s,code\n".to_string())
+            .chain((0..100).map(|k| format!("{:e},5\n", k as f64 * 1e-12)))
+            .collect();
+        let e = readings(&tiny, None).unwrap_err();
+        assert!(e.contains("e-12 s means 1") && e.contains("e12 samples/s, outside"), "{e}");
+        let e = readings("0,99\n1e9,300\n", None).unwrap_err();
+        assert!(e.contains("median step of 1e9 s means 1e-9 samples/s"), "{e}");
     }
 }

@@ -108,7 +108,7 @@ impl Notice {
         match self {
             Notice::Meter(meter::Notice::Skipped { .. } | meter::Notice::Gap { .. })
             | Notice::Meter(meter::Notice::Reset { .. } | meter::Notice::Overrun { .. })
-            | Notice::Meter(meter::Notice::Duplicate { .. })
+            | Notice::Meter(meter::Notice::Duplicate { .. } | meter::Notice::Late { .. })
             | Notice::Lost { .. }
             | Notice::Silent { .. }
             | Notice::MqttUnreachable { .. }
@@ -133,9 +133,10 @@ impl fmt::Display for Notice {
             Notice::Meter(n) => meter_notice(n, f),
             Notice::VirtualDevice { path, shape, amps, hz } => write!(
                 f,
-                "no port given and no LaunchPad found: reading the built-in virtual device on {} ({shape:?} load, \
+                "no port given and no LaunchPad found: reading the built-in virtual device on {} ({} load, \
                  {amps} A at {hz} Hz)",
-                path.display()
+                path.display(),
+                shape_text(*shape)
             ),
             Notice::Emulating { elf, profile } => {
                 write!(f, "emulating {} ({profile} profile) on the virtual load", elf.display())
@@ -227,7 +228,7 @@ fn meter_notice(n: &meter::Notice, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             write!(
                 f,
                 "device: {profile} firmware {}.{}.{}{}, {:.2} samples/s, {} baud, ADC {}-bit / {} mV ref, last reset: \
-                 {:?}",
+                 {}",
                 i.firmware_version[0],
                 i.firmware_version[1],
                 i.firmware_version[2],
@@ -236,7 +237,7 @@ fn meter_notice(n: &meter::Notice, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 i.baud,
                 i.adc_bits,
                 i.adc_ref_mv,
-                i.reset_cause
+                cause_text(i.reset_cause)
             )
         }
         meter::Notice::WaitingForInfo { .. } => {
@@ -248,7 +249,13 @@ fn meter_notice(n: &meter::Notice, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         meter::Notice::Gap { lost_samples, seconds } => {
             write!(f, "warning: gap of {lost_samples} samples ({seconds:.3} s); affected readings are flagged `gap`")
         }
-        meter::Notice::Reset { cause } => write!(f, "warning: the device restarted (cause: {cause:?})"),
+        meter::Notice::Reset { cause: Some(cause) } => {
+            write!(f, "warning: the device restarted ({}); the readings after it are flagged `gap`", cause_text(*cause))
+        }
+        meter::Notice::Reset { cause: None } => f.write_str(
+            "warning: the device restarted (cause unknown: its boot Info frame was lost); the readings after it are \
+             flagged `gap`",
+        ),
         meter::Notice::Overrun { dropped_total, new } => {
             write!(f, "warning: the device dropped {new} samples (overrun; {dropped_total} since reset)")
         }
@@ -257,6 +264,31 @@ fn meter_notice(n: &meter::Notice, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             "warning: dropped a duplicated Samples frame ({samples} samples from index {first_index}, already \
              received; {frames_total} so far)"
         ),
+        meter::Notice::Late { first_index, samples, frames_total } => write!(
+            f,
+            "warning: dropped a late Samples frame ({samples} samples from index {first_index}, already counted as \
+             lost; {frames_total} so far)"
+        ),
+    }
+}
+
+/// A reset cause in words (the wire's names are not a user's).
+fn cause_text(c: ct_wire::ResetCause) -> String {
+    match c {
+        ct_wire::ResetCause::PowerOn => "power-on".into(),
+        ct_wire::ResetCause::ResetPin => "reset pin".into(),
+        ct_wire::ResetCause::Watchdog => "watchdog".into(),
+        ct_wire::ResetCause::KeyViolation => "flash key violation".into(),
+        ct_wire::ResetCause::Other(b) => format!("reset cause {b}, unknown to this ct-read"),
+    }
+}
+
+/// A load shape as `--shape` spells it.
+fn shape_text(s: Shape) -> &'static str {
+    match s {
+        Shape::Sine => "sine",
+        Shape::Smps => "smps",
+        Shape::Dimmer => "dimmer",
     }
 }
 
@@ -286,5 +318,37 @@ mod tests {
             dup.to_string(),
             "warning: dropped a duplicated Samples frame (112 samples from index 4480, already received; 3 so far)"
         );
+    }
+
+    /// Issue 11.14: no internal type name (`Some(ResetPin)`, `None`, `Smps`) in a message.
+    #[test]
+    fn messages_say_words_not_type_names() {
+        let pin = Notice::Meter(meter::Notice::Reset { cause: Some(ct_wire::ResetCause::ResetPin) });
+        assert_eq!(
+            pin.to_string(),
+            "warning: the device restarted (reset pin); the readings after it are flagged `gap`"
+        );
+        let lost = Notice::Meter(meter::Notice::Reset { cause: None }).to_string();
+        assert!(
+            lost.starts_with("warning: the device restarted (cause unknown: its boot Info frame was lost)"),
+            "{lost}"
+        );
+        let dev = Notice::VirtualDevice { path: "/dev/pts/3".into(), shape: Shape::Smps, amps: 5.0, hz: 50.0 };
+        assert!(dev.to_string().contains("(smps load, 5 A at 50 Hz)"), "{dev}");
+        let info = ct_wire::Info {
+            protocol_version: 1,
+            firmware_version: [0, 1, 0],
+            timer_clock_hz: 1_000_000,
+            ticks_per_sample: 122,
+            adc_ref_mv: 2500,
+            adc_bits: 10,
+            baud: 250_000,
+            reset_cause: ct_wire::ResetCause::Watchdog,
+            build_profile: ct_wire::BuildProfile::Fast,
+            samples_per_frame: 112,
+            flags: 0,
+        };
+        let text = Notice::Meter(meter::Notice::Device(info)).to_string();
+        assert!(text.ends_with("last reset: watchdog"), "{text}");
     }
 }

@@ -26,6 +26,7 @@ use crate::estimate::{clamp_model_for, estimate_mains_hz, Estimator, EstimatorCo
 use crate::fold::Folded;
 use crate::inversion::Inverter;
 use crate::meter::Event;
+use crate::notice::Notice;
 use crate::replay::{self, Progress, ReplayError};
 use crate::sink::format::iso_utc;
 use crate::timeline::Run;
@@ -134,11 +135,12 @@ fn collect_samples(
     from: f64,
     to: f64,
     progress: Progress<'_>,
+    log: Log<'_>,
 ) -> Result<Interval, ReplayError> {
     let mut pts = Vec::new();
     let mut fs = 0.0;
     let mut end = 0.0f64;
-    let tail = replay::samples(path, cal, rate, progress, &mut |run: Run<'_>, _| {
+    let tail = replay::samples(path, cal, rate, progress, &mut |n| log(&n.into()), &mut |run: Run<'_>, _| {
         fs = run.rate_hz;
         for (k, &c) in run.codes.iter().enumerate() {
             let t = run.t_s + k as f64 / run.rate_hz;
@@ -149,18 +151,22 @@ fn collect_samples(
         end = end.max(run.t_end());
         end < to
     })?;
-    warn_tail(tail);
+    warn_tail(tail, log);
     Ok((pts, fs, end))
 }
 
-fn warn_tail(tail: Option<String>) {
+/// Where a picture's notices go: the meter's (gaps, restarts, corruption, as `analyze` tells
+/// them) and a damaged capture's.
+pub type Log<'a> = &'a mut dyn FnMut(&Notice);
+
+fn warn_tail(tail: Option<String>, log: Log<'_>) {
     if let Some(t) = tail {
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), "{}", crate::notice::Notice::CaptureDamage(t));
+        log(&Notice::CaptureDamage(t));
     }
 }
 
 /// The raw view: codes and current over `[from, to)`.
+#[allow(clippy::too_many_arguments)]
 pub fn raw_panels(
     path: &Path,
     cal: &Calibration,
@@ -169,8 +175,9 @@ pub fn raw_panels(
     to: f64,
     columns: usize,
     progress: Progress<'_>,
+    log: Log<'_>,
 ) -> Result<Vec<Panel>, PlotError> {
-    let (pts, fs, end) = collect_samples(path, cal, rate, from, to, progress)?;
+    let (pts, fs, end) = collect_samples(path, cal, rate, from, to, progress, log)?;
     if pts.is_empty() {
         return Err(empty(path, from, to, end));
     }
@@ -511,16 +518,17 @@ pub fn folded_panels(
     from: f64,
     to: f64,
     progress: Progress<'_>,
+    log: Log<'_>,
 ) -> Result<Vec<Panel>, PlotError> {
     let mut folder = Folder::new(cal.clone());
     let mut end = 0.0f64;
-    let tail = replay::samples(path, cal, rate, progress, &mut |run: Run<'_>, _| {
+    let tail = replay::samples(path, cal, rate, progress, &mut |n| log(&n.into()), &mut |run: Run<'_>, _| {
         folder.push(run, from, to);
         end = end.max(run.t_end());
         end < to
     })
     .map_err(PlotError::from)?;
-    warn_tail(tail);
+    warn_tail(tail, log);
     folder.finish();
     if folder.samples == 0 {
         return Err(empty(path, from, to, end));
@@ -570,12 +578,14 @@ pub fn trend_panels(
     to: f64,
     columns: usize,
     progress: Progress<'_>,
+    log: Log<'_>,
 ) -> Result<Vec<Panel>, PlotError> {
     let mut pts: Vec<(f64, f64, f64)> = Vec::new();
     let mut start: Option<SystemTime> = None;
     let mut end = 0.0f64;
-    let tail = replay::readings(path, cal, cfg, rate, progress, &mut |e, wall| {
-        if let Event::Reading(r) = e {
+    let tail = replay::readings(path, cal, cfg, rate, progress, &mut |e, wall| match e {
+        Event::Notice(n) => log(&n.into()),
+        Event::Reading(r) => {
             if start.is_none() {
                 start = wall.and_then(|w| w.checked_sub(std::time::Duration::from_secs_f64(r.t_s)));
             }
@@ -585,7 +595,7 @@ pub fn trend_panels(
             }
         }
     })?;
-    warn_tail(tail);
+    warn_tail(tail, log);
     if pts.is_empty() {
         return Err(empty(path, from, to, end));
     }

@@ -15,7 +15,7 @@ use crate::capture::{self, CaptureError, CaptureReader, Kind};
 use crate::clock::{Clock, ClockedMeter, ClockedRuns, Link};
 use crate::estimate::EstimatorConfig;
 use crate::input::{self, CodesCsv, InputError, InputKind};
-use crate::meter::{Event, Meter};
+use crate::meter::{Event, Meter, Notice};
 use crate::timeline::{Run, Step, Timeline, TimelineError};
 
 #[derive(Debug, thiserror::Error)]
@@ -154,14 +154,17 @@ pub fn codes_csv_readings<R: BufRead>(
 }
 
 /// Every sample of any input, in runs, with the clock that gives their wall time (no anchor for
-/// inputs without receive times). `out` returns `false` to stop early. Returns the warning
-/// about a torn capture tail, if any. `cal` is the table the samples are for: a device whose
-/// ADC differs is refused, and a CSV's codes must be within its range.
+/// inputs without receive times). `out` returns `false` to stop early. `notice` is told the
+/// timeline's notices (gaps, restarts, corruption), the same ones [`readings`] tells, so that
+/// whatever reads samples says what was lost as the readings do. Returns the warning about a
+/// torn capture tail, if any. `cal` is the table the samples are for: a device whose ADC
+/// differs is refused, and a CSV's codes must be within its range.
 pub fn samples(
     path: &Path,
     cal: &Calibration,
     rate: Option<f64>,
     progress: Progress<'_>,
+    notice: &mut dyn FnMut(Notice),
     out: &mut impl FnMut(Run<'_>, &Clock) -> bool,
 ) -> Result<Option<String>, ReplayError> {
     let name = path.display().to_string();
@@ -170,7 +173,9 @@ pub fn samples(
             let mut reader = CaptureReader::open(path)?;
             let mut runs = ClockedRuns::new(Timeline::new(cal));
             let read_all = capture_links(&mut reader, path, progress, &mut |link, offset| {
-                runs.link(link, out).map_err(|source| ReplayError::Timeline { file: name.clone(), offset, source })
+                let go = runs.link(link, out);
+                runs.take_notices().for_each(&mut *notice);
+                go.map_err(|source| ReplayError::Timeline { file: name.clone(), offset, source })
             })?;
             Ok(if read_all { reader.warning() } else { None })
         }
@@ -182,7 +187,7 @@ pub fn samples(
             stream_chunks(path, &mut |chunk| {
                 offset += chunk.len() as u64;
                 progress(offset)
-                    && timeline.bytes(chunk, &mut runs_only(out, &clock)).unwrap_or_else(|e| {
+                    && timeline.bytes(chunk, &mut runs_and_notices(out, notice, &clock)).unwrap_or_else(|e| {
                         failed = Some(e);
                         false
                     })
@@ -200,7 +205,7 @@ pub fn samples(
                 source,
             })?;
             let clock = Clock::default();
-            let mut out = runs_only(out, &clock);
+            let mut out = runs_and_notices(out, notice, &clock);
             let mut rows = 0u64;
             while let Some(row) = csv.next_row()? {
                 rows += 1;
@@ -218,15 +223,20 @@ pub fn samples(
     }
 }
 
-/// The timeline's runs, with a clock, to `out`; its other steps (breaks, notices) are not
-/// samples.
-fn runs_only<'a>(
+/// The timeline's runs, with a clock, to `out`, and its notices to `notice`; breaks and rate
+/// changes are not samples (a run carries its own time and rate).
+fn runs_and_notices<'a>(
     out: &'a mut impl FnMut(Run<'_>, &Clock) -> bool,
+    notice: &'a mut dyn FnMut(Notice),
     clock: &'a Clock,
 ) -> impl FnMut(Step<'_>) -> bool + 'a {
     move |step| match step {
         Step::Run(run) => out(run, clock),
-        _ => true,
+        Step::Notice(n) => {
+            notice(n);
+            true
+        }
+        Step::Rate(_) | Step::Break { .. } => true,
     }
 }
 
@@ -280,14 +290,13 @@ fn stream_chunks(path: &Path, f: &mut impl FnMut(&[u8]) -> bool) -> Result<(), R
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::meter::Notice;
 
     fn cfg() -> EstimatorConfig {
         EstimatorConfig { method: crate::estimate::Method::Table, ..EstimatorConfig::default() }
     }
 
     fn samples_error(path: &Path, cal: &Calibration) -> String {
-        samples(path, cal, None, &mut |_| true, &mut |_, _| true).unwrap_err().to_string()
+        samples(path, cal, None, &mut |_| true, &mut |_| {}, &mut |_, _| true).unwrap_err().to_string()
     }
 
     fn readings_error(path: &Path, cal: &Calibration) -> String {
@@ -323,11 +332,34 @@ mod tests {
         let text = crate::calibration::DEFAULT_TABLE.replace("# adc_ref_mv: 2500", "# adc_ref_mv: 3300");
         let cal = Calibration::parse(&text, "ref3300.csv").unwrap();
         let (s, r) = (samples_error(&path, &cal), readings_error(&path, &cal));
-        assert!(s.contains("stream.bin: at byte 0: the calibration table ref3300.csv"), "the boot Info frame: {s}");
+        // The boot Info frame follows the lone delimiter at byte 0.
+        assert!(s.contains("stream.bin: at byte 1: the calibration table ref3300.csv"), "the boot Info frame: {s}");
         assert!(
             s.contains("is for a 10-bit ADC with a 3300 mV reference, but the device reports 10 bits and 2500 mV"),
             "{s}"
         );
+        assert_eq!(s, r);
+    }
+
+    /// Issue 11.14: an error names the offending frame's own offset, not the start of the
+    /// chunk read (an Info frame for another ADC well into the stream).
+    #[test]
+    fn an_error_points_at_its_frame() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("stream.bin");
+        let mut stream = crate::cmd::fixtures::byte_stream(2.0, 0.5);
+        let at = stream.len();
+        let info = ct_wire::Info {
+            adc_ref_mv: 3300,
+            ..crate::sim::DeviceProfile::FAST.firmware.info(ct_wire::ResetCause::PowerOn)
+        };
+        let mut line = vec![0; ct_wire::MAX_ENCODED_FRAME];
+        let n = ct_wire::framing::encode_frame(&ct_wire::Frame::Info(info), &mut line).unwrap();
+        stream.extend(&line[..n]);
+        std::fs::write(&path, &stream).unwrap();
+        let cal = Calibration::builtin();
+        let (s, r) = (samples_error(&path, &cal), readings_error(&path, &cal));
+        assert!(s.contains(&format!("stream.bin: at byte {at}: ")), "{at}: {s}");
         assert_eq!(s, r);
     }
 
@@ -356,7 +388,7 @@ mod tests {
         );
         assert_eq!(flagged, 1);
         let mut runs = Vec::new();
-        samples(&path, &Calibration::builtin(), None, &mut |_| true, &mut |run, _| {
+        samples(&path, &Calibration::builtin(), None, &mut |_| true, &mut |_| {}, &mut |run, _| {
             runs.push((run.t_s, run.index, run.codes.len()));
             true
         })

@@ -408,3 +408,70 @@ fn real_firmware_in_the_emulator_through_a_pty() {
         assert_close(r, 10.0, 0.01);
     }
 }
+
+/// Issue 11.2: inputs at sample rates the meter cannot work with (a time column in
+/// milliseconds, `--rate 1`, `--rate 1e12`, an Info frame with a 4 GHz timer, time steps of
+/// 1e-12 s, two rows a billion seconds apart) end at once with an error saying so, and a
+/// billion-second hole in a CSV at a good rate is read as a gap: each within a second and
+/// 50 MB of data memory (the limit is set on the process, so an allocation of the rate's size
+/// fails the test rather than the machine). Before: one-sample readings, `0 A low`, aborts
+/// allocating 8 GB, and a spin at 100 % CPU.
+#[test]
+fn sample_rates_the_meter_cannot_use_end_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: String| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    };
+    let rows = |step: f64, n: usize| -> String {
+        std::iter::once("t_s,code\n".to_string())
+            .chain((0..n).map(|k| format!("{:e},{}\n", k as f64 * step, 300 + k % 7)))
+            .collect()
+    };
+    let ms = write("ms.csv", rows(1000.0 / 8000.0, 48_000));
+    let tiny = write("tiny.csv", rows(1e-12, 5000));
+    let two = write("two.csv", "0,99\n1e9,300\n".into());
+    let codes = write("codes.csv", (0..24_000).map(|k| format!("{}\n", 300 + k % 7)).collect());
+    let hole = write("hole.csv", {
+        let mut t = rows(1e-3, 3000);
+        t.extend((0..3000).map(|k| format!("{:.3},{}\n", 1e9 + k as f64 * 1e-3, 300 + k % 7)));
+        t
+    });
+    let info = ct_wire::Info {
+        timer_clock_hz: 4_000_000_000,
+        ticks_per_sample: 1,
+        ..ct_host::sim::DeviceProfile::FAST.firmware.info(ct_wire::ResetCause::PowerOn)
+    };
+    let mut line = vec![0; ct_wire::MAX_ENCODED_FRAME];
+    let n = ct_wire::framing::encode_frame(&ct_wire::Frame::Info(info), &mut line).unwrap();
+    let ghz = dir.path().join("ghz.bin");
+    std::fs::write(&ghz, &line[..n]).unwrap();
+    let ghz = ghz.display().to_string();
+    let outside = "outside the range the meter works with (500 to 200000 samples/s)";
+    for (args, want) in [
+        (vec![ms.as_str()], "median step of 0.125 s means 8 samples/s, outside"),
+        (vec![codes.as_str(), "--rate", "1"], outside),
+        (vec![codes.as_str(), "--rate", "1e12"], "a sample rate of 1e12 samples/s is outside"),
+        (vec![ghz.as_str()], "a sample rate of 4e9 samples/s is outside"),
+        (vec![tiny.as_str()], "median step of 1e-12 s means 1e12 samples/s, outside"),
+        (vec![two.as_str()], "median step of 1e9 s means 1e-9 samples/s, outside"),
+        (vec![hole.as_str()], "warning: gap of 999999997000 samples"),
+    ] {
+        let start = std::time::Instant::now();
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg("ulimit -d 51200 && exec \"$0\" analyze \"$@\"")
+            .arg(BIN)
+            .args(&args)
+            .env("RUST_BACKTRACE", "0")
+            .output()
+            .unwrap();
+        let took = start.elapsed().as_secs_f64();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert_eq!(out.status.success(), want.starts_with("warning"), "{args:?}: {err}");
+        assert!(!err.contains("memory allocation"), "{args:?}: {err}");
+        assert!(took < if cfg!(debug_assertions) { 5.0 } else { 1.0 }, "{args:?} took {took} s");
+    }
+}

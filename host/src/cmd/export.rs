@@ -41,8 +41,9 @@ pub struct ExportOptions {
     pub cfg: EstimatorConfig,
 }
 
-/// Exports the recording, telling `progress` the bytes read so far and `log` where the rows
-/// went; stops early, keeping what it did, once `stop` is set.
+/// Exports the recording, telling `progress` the bytes read so far and `log` what `analyze`
+/// would tell of the recording (gaps, restarts, corruption) and where the rows went; stops
+/// early, keeping what it did, once `stop` is set.
 pub fn run(
     opts: &ExportOptions,
     stop: &AtomicBool,
@@ -58,16 +59,20 @@ pub fn run(
         ExportTo::Samples { csv } => {
             let mut w = RawCsv::create(csv, opts.cal.clone())?;
             let mut error = None;
-            let tail =
-                crate::replay::samples(&opts.file, &opts.cal, opts.rate, &mut progress, &mut |run, clock| match w
-                    .run(run, clock)
-                {
+            let tail = crate::replay::samples(
+                &opts.file,
+                &opts.cal,
+                opts.rate,
+                &mut progress,
+                &mut |n| log(&n.into()),
+                &mut |run, clock| match w.run(run, clock) {
                     Ok(()) => true,
                     Err(e) => {
                         error = Some(e);
                         false
                     }
-                })?;
+                },
+            )?;
             if let Some(e) = error {
                 return Err(e.into());
             }
@@ -96,7 +101,10 @@ pub fn run(
                 opts.rate,
                 &mut progress,
                 &mut |e, wall| {
-                    let Event::Reading(r) = e else { return };
+                    let r = match e {
+                        Event::Reading(r) => r,
+                        Event::Notice(n) => return log(&n.into()),
+                    };
                     readings += 1;
                     if error.is_some() {
                         return;
@@ -155,6 +163,13 @@ mod tests {
         ExportOptions { file, to, rate: None, cal: Calibration::builtin(), cfg: EstimatorConfig::default() }
     }
 
+    /// Keeps the export's own notices; the meter's are the recording's (tested apart).
+    fn not_meter(notices: &mut Vec<Notice>, n: &Notice) {
+        if !matches!(n, Notice::Meter(_)) {
+            notices.push(n.clone());
+        }
+    }
+
     fn db_rows(db: &Path) -> i64 {
         Connection::open(db).unwrap().query_row("SELECT count(*) FROM readings", [], |r| r.get(0)).unwrap()
     }
@@ -169,7 +184,8 @@ mod tests {
         let (csv, db) = (dir.path().join("out.csv"), dir.path().join("m.db"));
         let to = ExportTo::Readings { csv: Some(csv.clone()), sqlite: Some(db.clone()) };
         let mut notices = Vec::new();
-        run(&options(cap.clone(), to), &AtomicBool::new(false), &mut |_| {}, &mut |n| notices.push(n.clone())).unwrap();
+        run(&options(cap.clone(), to), &AtomicBool::new(false), &mut |_| {}, &mut |n| not_meter(&mut notices, n))
+            .unwrap();
         let rows = std::fs::read_to_string(&csv).unwrap().lines().count() as u64 - 1;
         assert!(rows >= 7, "{rows}");
         assert!(!part_path(&csv).exists());
@@ -184,7 +200,7 @@ mod tests {
 
         let mut notices = Vec::new();
         let to = ExportTo::Readings { csv: None, sqlite: Some(db.clone()) };
-        run(&options(cap, to), &AtomicBool::new(false), &mut |_| {}, &mut |n| notices.push(n.clone())).unwrap();
+        run(&options(cap, to), &AtomicBool::new(false), &mut |_| {}, &mut |n| not_meter(&mut notices, n)).unwrap();
         assert_eq!(notices, [Notice::DatabaseCounts { path: db, added: 0, skipped: rows }]);
     }
 
@@ -210,7 +226,7 @@ mod tests {
                     stop.store(true, Ordering::Relaxed)
                 }
             },
-            &mut |n| notices.push(n.clone()),
+            &mut |n| not_meter(&mut notices, n),
         )
         .unwrap();
         assert_eq!(std::fs::read_to_string(&csv).unwrap(), "an older export\n");
@@ -244,7 +260,8 @@ mod tests {
         };
         let to = ExportTo::Readings { csv: Some(fifo.clone()), sqlite: None };
         let mut notices = Vec::new();
-        run(&options(cap.clone(), to), &AtomicBool::new(false), &mut |_| {}, &mut |n| notices.push(n.clone())).unwrap();
+        run(&options(cap.clone(), to), &AtomicBool::new(false), &mut |_| {}, &mut |n| not_meter(&mut notices, n))
+            .unwrap();
         let text = reader.join().unwrap();
         assert_eq!(text.lines().next(), Some(crate::sink::csv::CSV_HEADER));
         let rows = text.lines().count() as u64 - 1;
@@ -276,8 +293,10 @@ mod tests {
         let csv = dir.path().join("raw.csv");
         let to = ExportTo::Samples { csv: csv.clone() };
         let mut notices = Vec::new();
-        run(&options(cap.clone(), to.clone()), &AtomicBool::new(false), &mut |_| {}, &mut |n| notices.push(n.clone()))
-            .unwrap();
+        run(&options(cap.clone(), to.clone()), &AtomicBool::new(false), &mut |_| {}, &mut |n| {
+            not_meter(&mut notices, n)
+        })
+        .unwrap();
         let text = std::fs::read_to_string(&csv).unwrap();
         assert_eq!(text.lines().next(), Some(crate::export::RAW_HEADER));
         let rows = text.lines().count() as u64 - 1;
@@ -287,7 +306,7 @@ mod tests {
 
         std::fs::remove_file(&csv).unwrap();
         let mut notices = Vec::new();
-        run(&options(cap, to), &AtomicBool::new(true), &mut |_| {}, &mut |n| notices.push(n.clone())).unwrap();
+        run(&options(cap, to), &AtomicBool::new(true), &mut |_| {}, &mut |n| not_meter(&mut notices, n)).unwrap();
         assert!(!csv.exists());
         assert_eq!(notices, [Notice::KeptPartial { part: part_path(&csv), path: csv, rows: Rows::Samples }]);
     }

@@ -27,7 +27,8 @@ pub struct PlotOptions {
     pub cfg: EstimatorConfig,
 }
 
-/// Draws the picture, telling `progress` the bytes read so far.
+/// Draws the picture, telling `progress` the bytes read so far and `log` what `analyze` would
+/// tell of the recording (gaps, restarts, corruption) and where the picture went.
 pub fn run(opts: &PlotOptions, progress: &mut dyn FnMut(u64), log: &mut dyn FnMut(&Notice)) -> Result<(), Error> {
     let (file, from, cal) = (&opts.file, opts.from, &opts.cal);
     // One data column per pixel column: the envelope of the samples under each keeps every
@@ -40,10 +41,10 @@ pub fn run(opts: &PlotOptions, progress: &mut dyn FnMut(u64), log: &mut dyn FnMu
     let panels = match opts.kind {
         PlotKind::Raw => {
             let to = opts.to.unwrap_or(from + 0.2);
-            plot::raw_panels(file, cal, opts.rate, from, to, columns, &mut progress)?
+            plot::raw_panels(file, cal, opts.rate, from, to, columns, &mut progress, log)?
         }
         PlotKind::Folded => {
-            plot::folded_panels(file, cal, opts.rate, from, opts.to.unwrap_or(f64::MAX), &mut progress)?
+            plot::folded_panels(file, cal, opts.rate, from, opts.to.unwrap_or(f64::MAX), &mut progress, log)?
         }
         PlotKind::Trend => plot::trend_panels(
             file,
@@ -54,6 +55,7 @@ pub fn run(opts: &PlotOptions, progress: &mut dyn FnMut(u64), log: &mut dyn FnMu
             opts.to.unwrap_or(f64::MAX),
             columns,
             &mut progress,
+            log,
         )?,
     };
     plot::render(&opts.output, opts.size, &panels)?;
@@ -65,6 +67,12 @@ pub fn run(opts: &PlotOptions, progress: &mut dyn FnMut(u64), log: &mut dyn FnMu
 mod tests {
     use super::*;
     use crate::cmd::fixtures::synthetic_capture;
+
+    fn not_meter(notices: &mut Vec<Notice>, n: &Notice) {
+        if !matches!(n, Notice::Meter(_)) {
+            notices.push(n.clone());
+        }
+    }
 
     /// Each kind of picture of a capture is drawn, as a real PNG or SVG; a picture of an
     /// interval outside the recording is refused.
@@ -90,7 +98,7 @@ mod tests {
             };
             let mut read = 0;
             let mut notices = Vec::new();
-            run(&opts, &mut |pos| read = pos, &mut |n| notices.push(n.clone())).unwrap();
+            run(&opts, &mut |pos| read = pos, &mut |n| not_meter(&mut notices, n)).unwrap();
             let bytes = std::fs::read(&output).unwrap();
             if name.ends_with(".png") {
                 assert!(bytes.starts_with(b"\x89PNG"), "{name}");
@@ -114,5 +122,61 @@ mod tests {
         };
         let e = run(&opts, &mut |_| {}, &mut |_| {}).unwrap_err().to_string();
         assert!(e.contains("no samples between 100 s and 101 s"), "{e}");
+    }
+
+    /// Issue 11.6: every kind of picture, and both kinds of export, tell the recording's gaps,
+    /// restarts and corruption as `analyze` does (before: only "wrote ..." though most samples
+    /// were lost).
+    #[test]
+    fn plots_and_exports_tell_what_analyze_tells() {
+        use crate::cmd::analyze::{self, AnalyzeOptions};
+        use crate::cmd::export::{self, ExportOptions, ExportTo};
+        use crate::cmd::fixtures::Collect;
+        use crate::sim::{DeviceProfile, Faults, Load, VirtualDevice};
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("corrupt.bin");
+        let load = Load { amps: 5.0, mains_hz: 50.0, shape: crate::sim::Shape::Sine, step: None };
+        let faults = Faults { garbage_before: 0, bit_flip: 0.3, byte_drop: 0.1 };
+        let cal = Calibration::builtin();
+        let mut dev = VirtualDevice::new(DeviceProfile::FAST, load, cal.full_scale_code(), 0.3, faults, 7);
+        let mut stream = Vec::new();
+        dev.run_until(8200 * 4, &mut stream);
+        std::fs::write(&file, &stream).unwrap();
+        let cfg = EstimatorConfig { method: crate::estimate::Method::Table, ..EstimatorConfig::default() };
+        let meter_notices =
+            |v: &[Notice]| -> Vec<Notice> { v.iter().filter(|n| matches!(n, Notice::Meter(_))).cloned().collect() };
+
+        let mut sink = Collect::default();
+        analyze::run(&AnalyzeOptions { file: file.clone(), rate: None, cal: cal.clone(), cfg }, &mut sink).unwrap();
+        let want = meter_notices(&sink.got.borrow().notices);
+        assert!(want.iter().any(|n| n.to_string().contains("warning: gap of")), "{want:?}");
+        assert!(want.iter().any(|n| n.to_string().contains("warning: skipped")), "{want:?}");
+
+        for to in [
+            ExportTo::Readings { csv: Some(dir.path().join("r.csv")), sqlite: None },
+            ExportTo::Samples { csv: dir.path().join("s.csv") },
+        ] {
+            let opts = ExportOptions { file: file.clone(), to: to.clone(), rate: None, cal: cal.clone(), cfg };
+            let mut got = Vec::new();
+            export::run(&opts, &std::sync::atomic::AtomicBool::new(false), &mut |_| {}, &mut |n| got.push(n.clone()))
+                .unwrap();
+            assert_eq!(meter_notices(&got), want, "{to:?}");
+        }
+        for kind in [PlotKind::Raw, PlotKind::Folded, PlotKind::Trend] {
+            let opts = PlotOptions {
+                file: file.clone(),
+                output: dir.path().join("p.png"),
+                kind,
+                from: 0.0,
+                to: Some(10.0),
+                size: (400, 300),
+                rate: None,
+                cal: cal.clone(),
+                cfg,
+            };
+            let mut got = Vec::new();
+            run(&opts, &mut |_| {}, &mut |n| got.push(n.clone())).unwrap();
+            assert_eq!(meter_notices(&got), want, "{kind:?}");
+        }
     }
 }
