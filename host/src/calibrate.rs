@@ -204,7 +204,7 @@ pub fn calibrate(
 pub fn lm_from_recording(path: &Path, base: &Calibration, rate: Option<f64>) -> Result<LmFit, CalibrateError> {
     let mut longest: (f64, Vec<u16>) = (0.0, Vec::new());
     let mut current: (f64, Vec<u16>, u64) = (0.0, Vec::new(), 0);
-    replay::samples(path, base, rate, &mut |_| true, &mut |run, _| {
+    replay::samples(path, base, rate, &mut |_| true, &mut |_| {}, &mut |run, _| {
         // Runs that follow each other without a hole are one stretch of the waveform.
         if run.rate_hz != current.0 || run.index != current.2 {
             if current.1.len() > longest.1.len() {
