@@ -187,6 +187,7 @@ fn live_options_out_of_range_are_refused() {
         (&["--simulate", "--duration", "1e300"], "got 1e300"),
         (&["--simulate", "--baud", "0"], "invalid value '0' for '--baud <BAUD>'"),
         (&["virtual-device", "--link", "/tmp/ct-read-never", "--duration", "-5"], "invalid value '-5'"),
+        (&["plot", "/dev/null", "-o", "/tmp/ct-read-never.png", "--kind", "raw", "--from=-5"], "--from -5: a time"),
     ] {
         let out = Command::new(BIN).args(args).env("RUST_BACKTRACE", "0").output().unwrap();
         assert!(!out.status.success(), "{args:?} accepted");

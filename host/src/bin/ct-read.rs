@@ -438,6 +438,11 @@ fn run() -> Result<()> {
                 size,
                 rate,
             };
+            // Session time starts at 0: a negative start is no part of any recording (it once
+            // made the raw view stop after 0.2 s and claim the recording was that short).
+            if !(from.is_finite() && from >= 0.0) {
+                bail!("--from {from}: a time in seconds from the start of the recording (0 or more)");
+            }
             if to.is_some_and(|t| t <= from) {
                 bail!("--to must be after --from");
             }
