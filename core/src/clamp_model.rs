@@ -294,6 +294,20 @@ impl CtModel {
         Ok(m)
     }
 
+    /// The unrounded ADC codes of one steady cycle of a sine of `rms` A (primary) at `hz`, at
+    /// `points` equally spaced instants from its upward zero crossing: the sensor's response
+    /// to a resistive load, which model tables, calibrations and tests simulate alike.
+    pub fn sine_codes(&self, rms: f64, hz: f64, points: usize) -> Vec<f64> {
+        let p = &self.p;
+        let i_s: Vec<f64> = (0..points)
+            .map(|k| {
+                rms * std::f64::consts::SQRT_2 * (std::f64::consts::TAU * k as f64 / points as f64).sin() / p.turns
+            })
+            .collect();
+        let lsb_per_v = f64::from(p.adc_full_scale) / p.adc_ref_v;
+        self.steady_state(&i_s, hz).v_adc.iter().map(|v| v * lsb_per_v).collect()
+    }
+
     /// The unrounded ADC code with no primary current: the bias level through the in-line
     /// diode and divider.
     pub fn zero_level(&self) -> f64 {

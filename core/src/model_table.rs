@@ -109,14 +109,8 @@ fn shifted_lut(lut: &[f32], shift: f64) -> Vec<f32> {
 /// The unrounded ADC codes of one steady cycle of a sine of `rms` A at `hz` through `model`,
 /// or `None` if it reaches full scale.
 pub(crate) fn sine_codes(model: &CtModel, rms: f64, hz: f64) -> Option<Vec<f64>> {
-    let p = *model.params();
-    let i_s: Vec<f64> = (0..MODEL_POINTS)
-        .map(|k| {
-            rms * std::f64::consts::SQRT_2 * (std::f64::consts::TAU * k as f64 / MODEL_POINTS as f64).sin() / p.turns
-        })
-        .collect();
-    let full = f64::from(p.adc_full_scale);
-    let codes: Vec<f64> = model.steady_state(&i_s, hz).v_adc.iter().map(|v| full * v / p.adc_ref_v).collect();
+    let full = f64::from(model.params().adc_full_scale);
+    let codes = model.sine_codes(rms, hz, MODEL_POINTS);
     codes.iter().all(|&c| c < full - 1.0).then_some(codes)
 }
 

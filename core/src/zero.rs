@@ -143,19 +143,12 @@ mod tests {
         let rate = ct_wire::profile::FAST.rate_hz();
         for vbias in [0.75, 0.85] {
             let m = CtModel::new(CtParams { vbias, ..CtParams::default() }).unwrap();
-            let p = *m.params();
             let n = 400;
-            let i_s: Vec<f64> = (0..n)
-                .map(|k| {
-                    10.0 * std::f64::consts::SQRT_2 * (std::f64::consts::TAU * k as f64 / n as f64).sin() / p.turns
-                })
-                .collect();
-            let v = m.steady_state(&i_s, 50.0).v_adc;
-            let code = |x: f64| (f64::from(p.adc_full_scale) * x / p.adc_ref_v).round() as u16;
+            let v = m.sine_codes(10.0, 50.0, n);
             let sine: Vec<u16> = (0..(2.0 * rate) as usize)
-                .map(|k| code(v[((k as f64 / rate * 50.0).fract() * n as f64) as usize % n]))
+                .map(|k| v[((k as f64 / rate * 50.0).fract() * n as f64) as usize % n].round() as u16)
                 .collect();
-            let rest = vec![code(m.steady_state(&[0.0; 8], 50.0).v_adc[0]); (2.0 * rate) as usize];
+            let rest = vec![m.zero_level().round() as u16; (2.0 * rate) as usize];
             let read = |parts: &[&[u16]]| {
                 let mut est = Estimator::new(&Calibration::builtin(), rate, EstimatorConfig::default());
                 let mut r = Vec::new();

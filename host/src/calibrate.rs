@@ -280,17 +280,13 @@ mod tests {
     fn clamp_csv(lm: f64, rms: f64) -> String {
         use ct_core::clamp_model::CtModel;
         let model = CtModel::with_lm(lm).unwrap();
-        let p = *model.params();
         let rate = ct_wire::profile::FAST.rate_hz();
         let n = 400;
-        let i_s: Vec<f64> = (0..n)
-            .map(|k| rms * std::f64::consts::SQRT_2 * (std::f64::consts::TAU * k as f64 / n as f64).sin() / p.turns)
-            .collect();
-        let v = model.steady_state(&i_s, 50.0).v_adc;
+        let v = model.sine_codes(rms, 50.0, n);
         let mut text = String::from("t_s,code\n");
         for k in 0..(3.0 * rate) as usize {
             let x = ((k as f64 / rate * 50.0).fract() * n as f64) as usize % n;
-            let code = (f64::from(p.adc_full_scale) * v[x] / p.adc_ref_v).round();
+            let code = v[x].round();
             text.push_str(&format!("{:.7},{code}\n", k as f64 / rate));
         }
         text

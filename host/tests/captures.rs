@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 
 use ct_host::calibration::Calibration;
 use ct_host::capture::{self, CaptureReader, Kind};
-use ct_host::sim::{DeviceProfile, Faults, Load, Shape, VirtualDevice};
+use ct_host::sim::{DeviceProfile, Load, Shape, VirtualDevice};
 use ct_host::sink::csv::CSV_HEADER;
 
 use common::{spawn_device, unplug_and_replug, BIN};
@@ -30,21 +30,9 @@ fn json_lines(stdout: &str) -> Vec<serde_json::Value> {
 /// A capture of `seconds` of the fast profile with receive times as a real recording would
 /// have them: one chunk per 50 ms, stamped when its last sample was taken plus 3 ms latency.
 fn synthetic_capture(path: &Path, amps: f64, seconds: f64, t0_ns: i64) {
-    let profile = DeviceProfile::FAST;
     let load = Load { amps, mains_hz: 50.0, shape: Shape::Sine, step: None };
-    let mut dev =
-        VirtualDevice::new(profile, load, Calibration::builtin().full_scale_code(), 0.3, Faults::default(), 3);
-    let rate = profile.sample_rate_hz();
-    let mut chunks = Vec::new();
-    let mut t = 0.05;
-    while t <= seconds + 1e-9 {
-        let mut buf = Vec::new();
-        dev.run_until((t * rate) as u64, &mut buf);
-        chunks.push((t0_ns + (t * 1e9) as i64 + 3_000_000, buf));
-        t += 0.05;
-    }
-    capture::write_capture(path, &[("source", "synthetic".into())], chunks.iter().map(|(ns, b)| (*ns, b.as_slice())))
-        .unwrap();
+    let chunks = VirtualDevice::clean(DeviceProfile::FAST, load, 3).chunks(seconds, t0_ns);
+    capture::write_capture(path, &[("source", "synthetic".into())], chunks).unwrap();
 }
 
 /// `record` from the virtual device until Ctrl-C: exits 0 with the capture synced; the capture
@@ -504,16 +492,7 @@ fn sigkill_leaves_whole_rows_in_csv_and_sqlite() {
 fn byte_streams_and_code_csvs_plot_and_export_without_times() {
     let dir = tempfile::tempdir().unwrap();
     let load = Load { amps: 5.0, mains_hz: 50.0, shape: Shape::Sine, step: None };
-    let mut dev = VirtualDevice::new(
-        DeviceProfile::LAUNCHPAD,
-        load,
-        Calibration::builtin().full_scale_code(),
-        0.3,
-        Faults::default(),
-        9,
-    );
-    let mut bytes = Vec::new();
-    dev.run_until(603 * 6, &mut bytes);
+    let bytes = VirtualDevice::clean(DeviceProfile::LAUNCHPAD, load, 9).stream(6.0);
     let bin = dir.path().join("stream.bin");
     std::fs::write(&bin, &bytes).unwrap();
     let mut codes = String::from("t_s,code\n");

@@ -6,7 +6,7 @@ use ct_host::calibration::Calibration;
 use ct_host::decoder::{DecodeError, Decoder};
 use ct_host::estimate::{EstimatorConfig, Method};
 use ct_host::meter::{Event, Meter};
-use ct_host::sim::{DeviceProfile, Faults, Load, Shape, VirtualDevice};
+use ct_host::sim::{DeviceProfile, Load, Shape, VirtualDevice};
 use proptest::prelude::*;
 
 fn valid_stream() -> Vec<u8> {
@@ -16,16 +16,8 @@ fn valid_stream() -> Vec<u8> {
 
 fn make_stream() -> Vec<u8> {
     let load = Load { amps: 3.0, mains_hz: 50.0, shape: Shape::Smps, step: None };
-    let mut dev = VirtualDevice::new(
-        DeviceProfile::FAST,
-        load,
-        Calibration::builtin().full_scale_code(),
-        0.3,
-        Faults::default(),
-        3,
-    );
     let mut out = Vec::new();
-    dev.run_until(8000 * 3, &mut out);
+    VirtualDevice::clean(DeviceProfile::FAST, load, 3).run_until(8000 * 3, &mut out);
     out
 }
 

@@ -255,6 +255,22 @@ impl VirtualDevice {
         out
     }
 
+    /// The first `seconds` as a real recording would have received them: one chunk of bytes
+    /// per 50 ms, stamped (Unix ns) when its last sample was taken, from `t0_ns`, plus 3 ms of
+    /// latency: the records of a synthetic capture.
+    pub fn chunks(&mut self, seconds: f64, t0_ns: i64) -> Vec<(i64, Vec<u8>)> {
+        let rate = self.profile.sample_rate_hz();
+        let mut chunks = Vec::new();
+        let mut t = 0.05;
+        while t <= seconds + 1e-9 {
+            let mut buf = Vec::new();
+            self.run_until((t * rate) as u64, &mut buf);
+            chunks.push((t0_ns + (t * 1e9) as i64 + 3_000_000, buf));
+            t += 0.05;
+        }
+        chunks
+    }
+
     /// Appends to `out` every frame completed by the samples taken up to `until_sample`.
     pub fn run_until(&mut self, until_sample: u64, out: &mut Vec<u8>) {
         if !self.booted {

@@ -11,7 +11,7 @@ use super::virtual_device::{SimProfile, Simulation};
 use crate::calibration::Calibration;
 use crate::estimate::Reading;
 use crate::notice::Notice;
-use crate::sim::{DeviceProfile, Faults, Load, Shape, VirtualDevice};
+use crate::sim::{Faults, Load, Shape, VirtualDevice};
 use crate::sink::{End, ReadingSink, SinkError};
 
 /// The fast profile on a sinusoidal `amps` load, its clock `speed` times real time.
@@ -38,17 +38,8 @@ pub fn byte_stream(amps: f64, seconds: f64) -> Vec<u8> {
 /// A capture of `seconds` of the fast profile with receive times as a real recording would
 /// have them: one chunk per 50 ms, stamped when its last sample was taken plus 3 ms latency.
 pub fn synthetic_capture(path: &Path, amps: f64, seconds: f64, t0_ns: i64) {
-    let mut dev = device(amps);
-    let rate = DeviceProfile::FAST.sample_rate_hz();
-    let mut chunks = Vec::new();
-    let mut t = 0.05;
-    while t <= seconds + 1e-9 {
-        let mut buf = Vec::new();
-        dev.run_until((t * rate) as u64, &mut buf);
-        chunks.push((t0_ns + (t * 1e9) as i64 + 3_000_000, buf));
-        t += 0.05;
-    }
-    crate::capture::write_capture(path, &[("source", "synthetic".into())], chunks).unwrap();
+    crate::capture::write_capture(path, &[("source", "synthetic".into())], device(amps).chunks(seconds, t0_ns))
+        .unwrap();
 }
 
 /// What a [`Collect`] was given.

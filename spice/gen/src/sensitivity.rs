@@ -503,22 +503,7 @@ mod tests {
     fn two_points_recover_a_clamps_inductance() {
         let adc = Adc::default();
         let clamp = CtModel::with_lm(2.9).expect("model");
-        let p = *clamp.params();
-        let n = 400;
-        let record = |irms: f64| -> Record {
-            let i_s: Vec<f64> = (0..n)
-                .map(|k| irms * 2f64.sqrt() * (std::f64::consts::TAU * k as f64 / n as f64).sin() / p.turns)
-                .collect();
-            Record {
-                stimulus: Stimulus::Sine { irms, hz: HZ },
-                points_per_cycle: n,
-                cycles: 1,
-                primary_a: Vec::new(),
-                ct_v: Vec::new(),
-                diode_v: Vec::new(),
-                adc_v: clamp.steady_state(&i_s, HZ).v_adc,
-            }
-        };
+        let record = |irms: f64| model_record(&clamp, irms);
         let recs = Recordings::new(&[record(0.0), record(2.0), record(10.0), record(40.0)], &adc);
         let base = Calibration::builtin();
         let before = error_pct(reading_after(&base, &[], &recs.codes[2]).expect("reads").amps, 10.0).unwrap_or(0.0);
