@@ -367,6 +367,53 @@ impl Calibration {
     }
 }
 
+/// How far the mains frequency may move before a [`TrackedLut`] is interpolated again, Hz: the
+/// columns are 5 Hz apart, so 0.05 Hz moves an entry by at most a hundredth of the columns'
+/// difference, far below the table's own accuracy.
+pub const RETUNE_HZ: f64 = 0.05;
+
+/// A table interpolated at the mains frequency, kept while the frequency stays within
+/// [`RETUNE_HZ`]: interpolating every code of two columns per window would cost more than
+/// inverting the window's samples. The estimator, the raw export and the folded plot read
+/// samples through one each.
+#[derive(Debug, Clone)]
+pub struct TrackedLut {
+    lut: Vec<f32>,
+    hz: Option<f64>,
+}
+
+impl TrackedLut {
+    pub fn new(cal: &Calibration) -> Self {
+        TrackedLut { lut: cal.lut_at(None), hz: None }
+    }
+
+    /// The table at `hz` (a frequency not known: the 50 Hz column), interpolated again only
+    /// if the frequency moved by more than [`RETUNE_HZ`] or became known or unknown.
+    pub fn at(&mut self, cal: &Calibration, hz: Option<f64>) -> &[f32] {
+        let stale = match (hz, self.hz) {
+            (Some(a), Some(b)) => (a - b).abs() > RETUNE_HZ,
+            (a, b) => a.is_some() != b.is_some(),
+        };
+        if stale && cal.frequencies().len() > 1 {
+            self.lut = cal.lut_at(hz);
+        }
+        if stale {
+            self.hz = hz;
+        }
+        &self.lut
+    }
+
+    /// The table as last interpolated.
+    pub fn table(&self) -> &[f32] {
+        &self.lut
+    }
+
+    /// The frequency it was last interpolated at.
+    pub fn hz(&self) -> Option<f64> {
+        self.hz
+    }
+}
+
 /// [`Calibration::code_for`] on an already interpolated table (for per-sample use).
 pub fn code_in(lut: &[f32], amps: f32, zero_code: u16) -> u16 {
     if amps <= 0.0 {
@@ -475,6 +522,21 @@ mod tests {
         // The writer's text reloads to the same table.
         let text = Calibration::text(&c.meta, &[], &[c.lut_at(None).iter().map(|&a| f64::from(a)).collect()]);
         assert_eq!(Calibration::parse(&text, "t.csv").unwrap().lut_at(None), c.lut_at(None));
+    }
+
+    /// The tracked table follows the frequency it was interpolated at, not the last one asked
+    /// for: a slow drift (0.03 Hz a window) is followed once it adds up past 0.05 Hz (compared
+    /// window to window, it never was).
+    #[test]
+    fn a_tracked_table_follows_a_slow_drift() {
+        let text = GOOD.replace("code,amps\n0,0\n1,0\n3,10\n", "code,amps_50hz,amps_60hz\n0,0,0\n1,0,0\n3,10,8\n");
+        let c = Calibration::parse(&text, "t.csv").unwrap();
+        let mut t = TrackedLut::new(&c);
+        assert_eq!(t.at(&c, Some(50.0))[3], 10.0);
+        assert_eq!(t.at(&c, Some(50.03))[3], 10.0, "within 0.05 Hz: kept");
+        assert!(t.at(&c, Some(50.06))[3] < 10.0, "0.06 Hz from where it was interpolated: again");
+        assert_eq!(t.hz(), Some(50.06));
+        assert_eq!(t.at(&c, None)[3], 10.0, "unknown: the 50 Hz column");
     }
 
     #[test]

@@ -14,7 +14,7 @@
 //! Hann-windowed DFT between 45 and 65 Hz: the fundamental lies below the Nyquist frequency of
 //! both link profiles, so it is measured directly even when the waveform shape is aliased.
 
-use crate::calibration::Calibration;
+use crate::calibration::{Calibration, TrackedLut};
 use crate::clamp_model::{CtModel, CtParams};
 use crate::fold::{fold_where, widest_gap};
 use crate::inversion::Inverter;
@@ -176,9 +176,8 @@ pub struct Reading {
 #[derive(Debug, Clone)]
 pub struct Estimator {
     cal: Calibration,
-    /// The table interpolated at `lut_hz`, reused while the frequency stays within 0.05 Hz.
-    lut: Vec<f32>,
-    lut_hz: Option<f64>,
+    /// The table at the window's mains frequency.
+    lut: TrackedLut,
     zero_code: u16,
     full_scale: u16,
     rate_hz: f64,
@@ -311,8 +310,7 @@ impl Estimator {
         let window_len = ((cfg.window_s * rate_hz).round() as usize).max(1);
         Estimator {
             cal: cal.clone(),
-            lut: cal.lut_at(None),
-            lut_hz: None,
+            lut: TrackedLut::new(cal),
             zero_code: cal.zero_code(),
             full_scale: cal.full_scale_code(),
             rate_hz,
@@ -412,8 +410,7 @@ impl Estimator {
             let cfg = EstimatorConfig { method: Method::Table, ..self.cfg };
             self.reference = Some(Box::new(Estimator::new(&own, self.rate_hz, cfg)));
         }
-        self.lut = cal.lut_at(None);
-        self.lut_hz = None;
+        self.lut = TrackedLut::new(&cal);
         self.zero_code = cal.zero_code();
         self.cal = cal;
         self.memo = None;
@@ -485,15 +482,7 @@ impl Estimator {
 
     /// Inverts the window's codes through the table at frequency `hz` into `self.amps`.
     fn invert(&mut self, hz: Option<f64>) {
-        let stale = match (hz, self.lut_hz) {
-            (Some(a), Some(b)) => (a - b).abs() > 0.05,
-            (a, b) => a.is_some() != b.is_some(),
-        };
-        if stale && self.cal.frequencies().len() > 1 {
-            self.lut = self.cal.lut_at(hz);
-        }
-        self.lut_hz = hz;
-        let lut = &self.lut[..];
+        let lut = self.lut.at(&self.cal, hz);
         let top = lut.len() - 1;
         self.amps.clear();
         self.amps.extend(self.codes.iter().map(|&c| lut[(c as usize).min(top)]));
@@ -675,7 +664,7 @@ impl Estimator {
             std::mem::swap(&mut reference.codes, &mut self.codes);
         }
         let (base, base_lut): (&[f32], &[f32]) =
-            self.reference.as_deref().map_or((&self.amps, &self.lut), |r| (&r.amps, &r.lut));
+            self.reference.as_deref().map_or((&self.amps, self.lut.table()), |r| (&r.amps, r.lut.table()));
         let Some(inverter) = self.inverter.as_deref() else { return half_wave_rms(&self.amps, self.rate_hz, Some(hz)) };
         // The grid starts on the source's zero crossings, from the whole window's inversion.
         // Where the load changed, that fold mixes the levels and their transients, which can

@@ -7,7 +7,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::calibration::Calibration;
+use crate::calibration::{Calibration, TrackedLut};
 use crate::capture::from_unix_ns;
 use crate::clock::Clock;
 use crate::estimate::estimate_mains_hz;
@@ -27,8 +27,7 @@ pub const RAW_HEADER: &str = "time_utc,unix_ns,t_s,index,code,amps";
 pub struct RawCsv {
     file: PartFile,
     cal: Calibration,
-    lut: Vec<f32>,
-    lut_hz: Option<f64>,
+    lut: TrackedLut,
     rate_hz: f64,
     /// Session time, index, code, unix ns of the block's samples.
     block: Vec<(f64, u64, u16, Option<i64>)>,
@@ -43,9 +42,8 @@ impl RawCsv {
     pub fn create(path: &Path, cal: Calibration) -> Result<Self, CsvError> {
         Ok(RawCsv {
             file: PartFile::create(path, RAW_HEADER)?,
-            lut: cal.lut_at(None),
+            lut: TrackedLut::new(&cal),
             cal,
-            lut_hz: None,
             rate_hz: 0.0,
             block: Vec::new(),
             codes: Vec::new(),
@@ -83,13 +81,14 @@ impl RawCsv {
         }
         self.codes.clear();
         self.codes.extend(self.block.iter().map(|s| s.2));
-        let hz = estimate_mains_hz(&self.codes, self.rate_hz, self.lut_hz);
-        if hz.is_some() && (self.lut_hz.is_none() || (hz.unwrap() - self.lut_hz.unwrap()).abs() > 0.05) {
-            self.lut = self.cal.lut_at(hz);
-            self.lut_hz = hz;
-        }
+        let hz = estimate_mains_hz(&self.codes, self.rate_hz, self.lut.hz());
+        // A block whose frequency cannot be told (no signal) keeps the last one's table.
+        let lut = match hz {
+            Some(_) => self.lut.at(&self.cal, hz),
+            None => self.lut.table(),
+        };
         use std::fmt::Write as _;
-        let top = self.lut.len() - 1;
+        let top = lut.len() - 1;
         for &(t, index, code, ns) in &self.block {
             self.line.clear();
             if let Some(ns) = ns {
@@ -97,7 +96,7 @@ impl RawCsv {
             } else {
                 self.line.push_str(",,");
             }
-            let amps = self.lut[(code as usize).min(top)];
+            let amps = lut[(code as usize).min(top)];
             let _ = writeln!(self.line, "{t:.6},{index},{code},{amps:.4}");
             self.file
                 .w

@@ -21,7 +21,7 @@ use ct_plotkit::{register_font, write_png, FAMILY};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::calibration::Calibration;
+use crate::calibration::{Calibration, TrackedLut};
 use crate::estimate::{clamp_model_for, estimate_mains_hz, Estimator, EstimatorConfig, Reading};
 use crate::fold::Folded;
 use crate::inversion::Inverter;
@@ -228,8 +228,7 @@ const MAX_DOTS: usize = 20_000;
 /// One mains cycle rebuilt from many (see the module doc).
 pub struct Folder {
     cal: Calibration,
-    lut: Vec<f32>,
-    lut_hz: Option<f64>,
+    lut: TrackedLut,
     rate_hz: f64,
     /// The block being collected: runs of (session time of first sample, codes).
     runs: Vec<(f64, std::ops::Range<usize>)>,
@@ -259,9 +258,8 @@ pub struct Folder {
 impl Folder {
     pub fn new(cal: Calibration) -> Self {
         Folder {
-            lut: cal.lut_at(None),
+            lut: TrackedLut::new(&cal),
             cal,
-            lut_hz: None,
             rate_hz: 0.0,
             runs: Vec::new(),
             codes: Vec::new(),
@@ -399,11 +397,8 @@ impl Folder {
             },
         };
         self.track = Some((f, tc, phi));
-        if self.lut_hz.is_none_or(|h| (h - f).abs() > 0.05) {
-            self.lut = self.cal.lut_at(Some(f));
-            self.lut_hz = Some(f);
-        }
-        let top = self.lut.len() - 1;
+        let lut = self.lut.at(&self.cal, Some(f));
+        let top = lut.len() - 1;
         let step = f / fs;
         // Phase as a 32-bit fraction of a cycle: wrapping addition is the modulo, and the bin
         // is a multiply and a shift (the error over a block is below 1e-5 cycles).
@@ -412,7 +407,7 @@ impl Folder {
         for (t, r) in &self.runs {
             let mut p = ((f * (t - tc) + phi + 0.25).rem_euclid(1.0) * ONE) as u32;
             for &code in &self.codes[r.clone()] {
-                let amps = self.lut[(code as usize).min(top)];
+                let amps = lut[(code as usize).min(top)];
                 let bin = ((p as u64 * BINS as u64) >> 32) as usize;
                 self.sum[bin] += amps as f64;
                 self.code_sum[bin] += f64::from(code);
