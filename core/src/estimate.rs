@@ -950,13 +950,7 @@ impl Pass {
 /// Phase (cycles from the first bin's start, in [0, 1)) of the upward zero crossing of the
 /// fundamental of a waveform given at bin centres.
 fn fundamental_crossing(primary: &[f64]) -> f64 {
-    let bins = primary.len();
-    let (mut a, mut b) = (0.0, 0.0);
-    for (k, &p) in primary.iter().enumerate() {
-        let (s, c) = (std::f64::consts::TAU * (k as f64 + 0.5) / bins as f64).sin_cos();
-        a += p * s;
-        b += p * c;
-    }
+    let (a, b) = crate::fold::harmonic(primary, 1);
     // The fundamental is R sin(2 pi theta + psi), psi = atan2(b, a): rising through zero at
     // theta = -psi / 2 pi.
     (-b.atan2(a) / std::f64::consts::TAU).rem_euclid(1.0)

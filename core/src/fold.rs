@@ -112,6 +112,18 @@ pub fn widest_gap(count: &[u32]) -> usize {
     widest
 }
 
+/// Harmonic `k` of one folded cycle given at bin centres (bin `i` at phase `(i + 0.5) / n`):
+/// the sums `(sum p sin, sum p cos)` of `k` times the phase, so that `p ~ R sin(2 pi k theta +
+/// psi)` gives `psi = atan2(cos sum, sin sum)`. The inverted cycle's zero crossing and its
+/// distortion both read it.
+pub fn harmonic(cycle: &[f64], k: usize) -> (f64, f64) {
+    let n = cycle.len() as f64;
+    cycle.iter().enumerate().fold((0.0, 0.0), |(a, b), (i, &v)| {
+        let (s, c) = (std::f64::consts::TAU * k as f64 * (i as f64 + 0.5) / n).sin_cos();
+        (a + v * s, b + v * c)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,5 +167,19 @@ mod tests {
         };
         let y = f.means_filled().unwrap();
         assert_eq!(y, vec![20.0, 10.0, 20.0, 30.0, 40.0, 30.0]);
+    }
+
+    /// A cycle of `2 sin(2 pi theta + 0.3)` has harmonic 1 of amplitude `n` at phase 0.3, and
+    /// no harmonic 2.
+    #[test]
+    fn harmonic_of_a_sine() {
+        let n = 256;
+        let cycle: Vec<f64> =
+            (0..n).map(|i| 2.0 * (std::f64::consts::TAU * (i as f64 + 0.5) / n as f64 + 0.3).sin()).collect();
+        let (a, b) = harmonic(&cycle, 1);
+        assert!(((a * a + b * b).sqrt() / n as f64 - 1.0).abs() < 1e-12);
+        assert!((b.atan2(a) - 0.3).abs() < 1e-12);
+        let (a2, b2) = harmonic(&cycle, 2);
+        assert!(a2.hypot(b2) < 1e-9);
     }
 }

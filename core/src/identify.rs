@@ -438,14 +438,8 @@ pub fn lm_from_waveform(label: &str, codes: &[u16], rate_hz: f64) -> Result<LmFi
 
 /// Harmonics 2-7 of a cycle given at bin centres, over its fundamental (RMS ratio).
 fn harmonic_distortion(p: &[f64]) -> f64 {
-    let n = p.len();
     let h = |k: usize| {
-        let (mut a, mut b) = (0.0, 0.0);
-        for (i, &v) in p.iter().enumerate() {
-            let (s, c) = (std::f64::consts::TAU * k as f64 * (i as f64 + 0.5) / n as f64).sin_cos();
-            a += v * s;
-            b += v * c;
-        }
+        let (a, b) = crate::fold::harmonic(p, k);
         a * a + b * b
     };
     ((2..=7).map(h).sum::<f64>() / h(1)).sqrt()
