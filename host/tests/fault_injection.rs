@@ -21,29 +21,9 @@ use ct_host::calibration::Calibration;
 use ct_host::decoder::{DecodeError, Decoder};
 use ct_host::estimate::{EstimatorConfig, Reading};
 use ct_host::meter::{Event, Meter, Notice};
-use ct_host::sim::{DeviceProfile, Faults, Load, Shape, VirtualDevice};
+use ct_host::sim::{DeviceProfile, Faults, Load, Rng, Shape, VirtualDevice};
 use ct_host::timeline::{Step, Timeline};
 use ct_wire::Frame;
-
-/// xorshift64*: deterministic, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn uniform(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 const AMPS: f64 = 6.0;
 
@@ -117,7 +97,7 @@ struct Damaged {
 }
 
 fn damage(units: &[Unit], d: Damage, seed: u64) -> Damaged {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let mut out = Damaged { line: Vec::new(), sent: 0, duplicated: 0, duplicated_intact: 0 };
     let mut recent: Vec<&Unit> = Vec::new();
     let mut first_lost = 0;
@@ -164,7 +144,7 @@ fn damage(units: &[Unit], d: Damage, seed: u64) -> Damaged {
             out.line.extend(bytes);
             if !u.protected && rng.uniform() < d.garbage {
                 let n = 1 + rng.below(64);
-                out.line.extend((0..n).map(|_| rng.next() as u8));
+                out.line.extend((0..n).map(|_| rng.next_u64() as u8));
             }
         }
     }

@@ -21,24 +21,8 @@ use ct_host::capture;
 use ct_host::cmd::analyze::{self, AnalyzeOptions};
 use ct_host::cmd::export::{self, ExportOptions, ExportTo};
 use ct_host::estimate::{EstimatorConfig, Method, Reading};
-use ct_host::sim::{DeviceProfile, Faults, Load, Shape, VirtualDevice};
+use ct_host::sim::{DeviceProfile, Faults, Load, Rng, Shape, VirtualDevice};
 use ct_host::sink::{ReadingSink, SinkError};
-
-/// xorshift64*: deterministic, no dependency, good enough to pick mutations.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 fn seed() -> u64 {
     std::env::var("CT_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5EED_C7C7)
@@ -52,14 +36,14 @@ fn cases(base: usize) -> usize {
 fn mutate(rng: &mut Rng, bytes: &mut Vec<u8>) {
     for _ in 0..1 + rng.below(4) {
         if bytes.is_empty() {
-            bytes.push(rng.next() as u8);
+            bytes.push(rng.next_u64() as u8);
             continue;
         }
         let at = rng.below(bytes.len());
         match rng.below(6) {
             0 => bytes[at] ^= 1 << rng.below(8),
             1 => {
-                let junk: Vec<u8> = (0..rng.below(64)).map(|_| rng.next() as u8).collect();
+                let junk: Vec<u8> = (0..rng.below(64)).map(|_| rng.next_u64() as u8).collect();
                 bytes.splice(at..at, junk);
             }
             2 => {
@@ -72,7 +56,7 @@ fn mutate(rng: &mut Rng, bytes: &mut Vec<u8>) {
                 let dup = bytes[at..at + n].to_vec();
                 bytes.splice(at..at, dup);
             }
-            _ => bytes[at] = rng.next() as u8,
+            _ => bytes[at] = rng.next_u64() as u8,
         }
     }
 }
@@ -113,8 +97,8 @@ fn read_every_way(file: &Path, out: &Path, cal: &Calibration, rate: Option<f64>)
 /// Runs `case` for each case number, reporting the input kind and case of a panic.
 fn each_case(kind: &str, n: usize, mut case: impl FnMut(&mut Rng)) {
     for k in 0..cases(n) {
-        let mut rng = Rng(seed() ^ (k as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        rng.next();
+        let mut rng = Rng::new(seed() ^ (k as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        rng.next_u64();
         if let Err(p) = catch_unwind(AssertUnwindSafe(|| case(&mut rng))) {
             let msg = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()));
             panic!("{kind} case {k} (CT_FUZZ_SEED={}) panicked: {}", seed(), msg.unwrap_or_default());
@@ -224,7 +208,7 @@ fn calibration_tables() {
                     bytes.drain(at..end);
                 }
                 2 => bytes.splice(at..at, ["NaN", "-", "1e308", ",", "\n"][rng.below(5)].bytes()).for_each(drop),
-                _ => bytes[at] = rng.next() as u8,
+                _ => bytes[at] = rng.next_u64() as u8,
             }
         }
         std::fs::write(&table, &bytes).unwrap();

@@ -136,6 +136,10 @@ impl Rng {
     pub fn uniform(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
+    /// Uniform in `0..n` (0 when `n` is 0): which byte, frame or bit a fault hits.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n.max(1) as u64) as usize
+    }
     /// Standard normal (Box-Muller).
     pub fn normal(&mut self) -> f64 {
         let u = self.uniform().max(1e-300);
