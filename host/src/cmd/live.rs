@@ -262,6 +262,20 @@ mod tests {
     /// The virtual device read through its pty until the sink has seen four readings and sets
     /// the stop flag: the readings are the load's, timed by the host clock, and the session
     /// ends normally with the total energy.
+    /// The readings `ct-read analyze` makes of a capture, with their wall times.
+    fn replay(cap: PathBuf) -> Vec<(Reading, Option<SystemTime>)> {
+        let mut sink = Collect::default();
+        let analyze = crate::cmd::analyze::AnalyzeOptions {
+            file: cap,
+            rate: None,
+            cal: Calibration::builtin(),
+            cfg: EstimatorConfig::default(),
+        };
+        crate::cmd::analyze::run(&analyze, &mut sink).unwrap();
+        let readings = sink.got.borrow().readings.clone();
+        readings
+    }
+
     #[test]
     fn reads_the_virtual_device_until_stopped() {
         let stop = Arc::new(AtomicBool::new(false));
@@ -297,15 +311,7 @@ mod tests {
         let live: Vec<f64> = sink.got.borrow().readings.iter().map(|(r, _)| r.irms_a).collect();
         assert!(sink.got.borrow().notices.contains(&Notice::Recording { path: cap.clone() }));
 
-        let mut replay = Collect::default();
-        let analyze = crate::cmd::analyze::AnalyzeOptions {
-            file: cap,
-            rate: None,
-            cal: Calibration::builtin(),
-            cfg: EstimatorConfig::default(),
-        };
-        crate::cmd::analyze::run(&analyze, &mut replay).unwrap();
-        let replayed: Vec<f64> = replay.got.borrow().readings.iter().map(|(r, _)| r.irms_a).collect();
+        let replayed: Vec<f64> = replay(cap).iter().map(|(r, _)| r.irms_a).collect();
         // The live session may stop before the capture's last chunk is read.
         assert!(replayed.len() >= live.len() - 1 && !live.is_empty(), "{live:?} vs {replayed:?}");
         assert_eq!(replayed[..live.len() - 1], live[..live.len() - 1]);
@@ -326,16 +332,7 @@ mod tests {
         let live: Vec<(f64, Option<SystemTime>)> =
             sink.got.borrow().readings.iter().map(|(r, w)| (r.t_s, *w)).collect();
 
-        let mut replay = Collect::default();
-        let analyze = crate::cmd::analyze::AnalyzeOptions {
-            file: cap,
-            rate: None,
-            cal: Calibration::builtin(),
-            cfg: EstimatorConfig::default(),
-        };
-        crate::cmd::analyze::run(&analyze, &mut replay).unwrap();
-        let replayed: Vec<(f64, Option<SystemTime>)> =
-            replay.got.borrow().readings.iter().map(|(r, w)| (r.t_s, *w)).collect();
+        let replayed: Vec<(f64, Option<SystemTime>)> = replay(cap).iter().map(|(r, w)| (r.t_s, *w)).collect();
         // The last live reading is the partial window flushed at the stop; the capture may
         // hold a chunk more.
         assert!(live.len() >= 6 && replayed.len() >= live.len() - 1, "{live:?} vs {replayed:?}");
