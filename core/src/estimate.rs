@@ -340,31 +340,32 @@ impl Estimator {
     }
 
     fn with_method(mut self, cal: &Calibration, method: Method) -> Self {
-        if method != Method::Table {
-            let model = self.clamp_model(cal);
-            match method {
-                Method::Fit => self.fitter = Some(Box::new(WaveformFitter::new(model, FitConfig::default()))),
-                _ => self.inverter = Some(Box::new(Inverter::new(model))),
-            }
-            // The dynamic methods take their corrections against the model's own table: a
-            // table identified for a clamp carries it (itself without the clamp's gain); any
-            // other user table was made from the built-in one.
-            let reference = match cal.model_table() {
-                Some(own) => Some(own),
-                None => (!cal.is_builtin()).then(Calibration::builtin),
-            };
-            if let Some(reference) = reference {
-                let cfg = EstimatorConfig { method: Method::Table, ..self.cfg };
-                self.reference = Some(Box::new(Estimator::new(&reference, self.rate_hz, cfg)));
-            }
+        if method == Method::Table {
+            return self;
         }
+        // The dynamic methods take their corrections against the model's own table: a table
+        // identified for a clamp carries it (itself without the clamp's gain); any other user
+        // table was made from the built-in one.
+        let reference = match cal.model_table() {
+            Some(own) => Some(own),
+            None => (!cal.is_builtin()).then(Calibration::builtin),
+        };
+        self.set_model(method, clamp_model_for(cal, self.cfg), reference.as_ref());
         self
     }
 
-    /// The clamp model the dynamic methods run: the model with the magnetizing inductance of
-    /// `--clamp-lm`, else of the clamp the table was identified for, else the built-in one.
-    fn clamp_model(&self, cal: &Calibration) -> CtModel {
-        clamp_model_for(cal, self.cfg)
+    /// The dynamic method's model (none for [`Method::Table`]) and the table its corrections
+    /// are taken against (`None`: the estimator's own).
+    fn set_model(&mut self, method: Method, model: CtModel, reference: Option<&Calibration>) {
+        match method {
+            Method::Table => return,
+            Method::Fit => self.fitter = Some(Box::new(WaveformFitter::new(model, FitConfig::default()))),
+            Method::Invert => self.inverter = Some(Box::new(Inverter::new(model))),
+        }
+        if let Some(reference) = reference {
+            let cfg = EstimatorConfig { method: Method::Table, ..self.cfg };
+            self.reference = Some(Box::new(Estimator::new(reference, self.rate_hz, cfg)));
+        }
     }
 
     /// Whether the table is right for the model's clamp: false when `--clamp-lm` names another
@@ -400,16 +401,7 @@ impl Estimator {
         let lm = self.cfg.clamp_lm_h.unwrap_or(table.lm);
         let model = CtModel::cached(CtParams { lm, vbias, ..CtParams::default() })
             .unwrap_or_else(|_| CtModel::builtin().clone());
-        if self.inverter.is_some() {
-            self.inverter = Some(Box::new(Inverter::new(model.clone())));
-        }
-        if self.fitter.is_some() {
-            self.fitter = Some(Box::new(WaveformFitter::new(model, FitConfig::default())));
-        }
-        if self.cfg.method != Method::Table {
-            let cfg = EstimatorConfig { method: Method::Table, ..self.cfg };
-            self.reference = Some(Box::new(Estimator::new(&own, self.rate_hz, cfg)));
-        }
+        self.set_model(self.cfg.method, model, Some(&own));
         self.lut = TrackedLut::new(&cal);
         self.zero_code = cal.zero_code();
         self.cal = cal;
