@@ -26,6 +26,7 @@ pub mod calibrate;
 pub mod capture;
 pub mod clock;
 pub mod cmd;
+pub mod config;
 pub mod export;
 pub mod input;
 pub mod lifetime;

@@ -12,6 +12,13 @@
 //! (SD cards wear) and at the end of the session, so a `kill -9` loses at most that much
 //! energy. A file that exists but cannot be read or parsed is an error naming it, never a
 //! silent restart from zero: that would be a new meter cycle for everyone downstream.
+//!
+//! Two processes adding to one total would each write their own sum and lose the other's
+//! energy, so a session holds an exclusive lock on `FILE.lock` beside the state file (an
+//! advisory `flock`, std's [`File::try_lock`]; not on the state file itself, which every save
+//! replaces by a rename). A second `ct-read --state FILE`, or `ct-read energy --set` while
+//! one runs, is refused with [`StateError::Locked`]. The lock goes with the process, however
+//! it ends (a `kill -9` included), so a stale lock file never blocks a restart.
 
 use std::fs::{File, OpenOptions};
 use std::io::{ErrorKind, Write};
@@ -41,6 +48,36 @@ pub enum StateError {
     Corrupt { path: PathBuf, why: String },
     #[error("lifetime energy must be a finite number of kWh >= 0, got {0}")]
     Invalid(f64),
+    #[error(
+        "state file {path} is in use by another ct-read (it holds {lock}); two meters adding to one total would \
+         lose energy\nhelp: stop the other ct-read (`systemctl stop ct-read` if it is the service), or give this one \
+         its own --state file"
+    )]
+    Locked { path: PathBuf, lock: PathBuf },
+}
+
+/// The lock a session holds on its state file while it runs: released when dropped, or when
+/// the process ends however it ends.
+#[derive(Debug)]
+pub struct StateLock {
+    _file: File,
+}
+
+impl StateLock {
+    /// Takes the lock of the state file at `path` (`path` with `.lock` appended), or says
+    /// which file another process holds.
+    pub fn take(path: &Path) -> Result<Self, StateError> {
+        let mut name = path.as_os_str().to_owned();
+        name.push(".lock");
+        let lock = PathBuf::from(name);
+        let io = |source| StateError::Io { path: lock.clone(), source };
+        let file = OpenOptions::new().write(true).create(true).truncate(false).open(&lock).map_err(io)?;
+        match file.try_lock() {
+            Ok(()) => Ok(StateLock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(StateError::Locked { path: path.to_owned(), lock }),
+            Err(std::fs::TryLockError::Error(e)) => Err(io(e)),
+        }
+    }
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -100,6 +137,7 @@ pub fn write_state(path: &Path, kwh: f64) -> Result<(), StateError> {
 /// The state file of a running session.
 #[derive(Debug)]
 struct Store {
+    _lock: StateLock,
     path: PathBuf,
     every: Duration,
     saved_kwh: f64,
@@ -135,6 +173,7 @@ impl Lifetime {
     /// file is created now, so that a path that cannot be written fails before metering
     /// starts, not a minute into it.
     pub fn open(path: &Path, every: Duration) -> Result<(Self, Start), StateError> {
+        let lock = StateLock::take(path)?;
         let (kwh, start) = match read_state(path)? {
             Some(kwh) => (kwh, Start::Loaded(kwh)),
             None => {
@@ -142,7 +181,7 @@ impl Lifetime {
                 (0.0, Start::Created)
             }
         };
-        let store = Store { path: path.to_owned(), every, saved_kwh: kwh, saved_at: Instant::now() };
+        let store = Store { _lock: lock, path: path.to_owned(), every, saved_kwh: kwh, saved_at: Instant::now() };
         Ok((Lifetime { kwh, session_kwh: 0.0, store: Some(store) }, start))
     }
 
@@ -232,6 +271,8 @@ mod tests {
         l.add(&reading(0.5));
         assert_eq!(l.add(&reading(1.25)), 1.25);
         l.save().unwrap();
+        // The session ends (and lets go of the file's lock); the next one starts.
+        drop(l);
         let (mut l, start) = Lifetime::open(&p, SAVE_EVERY).unwrap();
         assert_eq!(start, Start::Loaded(1.25));
         // A new session's energy starts at zero again.
@@ -276,6 +317,27 @@ mod tests {
         assert!(matches!(read_state(&p), Err(StateError::Corrupt { .. })));
         let e = Lifetime::open(&dir.path().join("no/such/dir/e.json"), SAVE_EVERY).unwrap_err().to_string();
         assert!(e.contains("no/such/dir/e.json"), "{e}");
+    }
+
+    /// A second session on the same state file is refused while the first holds it, and
+    /// gets it once the first has ended.
+    #[test]
+    fn a_second_session_on_the_same_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("e.json");
+        let (first, _) = Lifetime::open(&p, SAVE_EVERY).unwrap();
+        let e = Lifetime::open(&p, SAVE_EVERY).unwrap_err();
+        match &e {
+            StateError::Locked { path, lock } => {
+                assert_eq!(path, &p);
+                assert_eq!(lock, &dir.path().join("e.json.lock"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(e.to_string().contains("in use by another ct-read"), "{e}");
+        assert!(matches!(StateLock::take(&p), Err(StateError::Locked { .. })));
+        drop(first);
+        Lifetime::open(&p, SAVE_EVERY).unwrap();
     }
 
     /// With a state file, the published total is the one written: it lags the running total

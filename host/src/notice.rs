@@ -72,6 +72,8 @@ pub enum Notice {
     LifetimeEnergy { path: PathBuf, kwh: f64 },
     /// `ct-read energy --set`: the lifetime total was replaced.
     EnergySet { path: PathBuf, was: Option<f64>, kwh: f64 },
+    /// Options were read from this config file (`--config`).
+    ConfigFile { path: PathBuf },
     /// Prometheus metrics are served at this address.
     ServingMetrics { addr: std::net::SocketAddr },
     /// Readings are published to this MQTT broker (shown without its password).
@@ -81,6 +83,9 @@ pub enum Notice {
     MqttConnected { broker: String },
     /// The MQTT broker cannot be reached; metering goes on, and the connection is retried.
     MqttUnreachable { broker: String, error: String, retry: Duration },
+    /// systemd's watchdog (`WatchdogSec=`) is pinged with each reading, and is shorter than
+    /// three reading windows: a healthy meter may be killed.
+    WatchdogShort { watchdog: Duration, window_s: f64 },
     /// A CSV's torn last row, left by a crash, was cut before appending.
     TornCsvRow { path: PathBuf, bytes: u64 },
     /// A capture's torn tail, left by a crash, was cut before appending.
@@ -112,6 +117,7 @@ impl Notice {
             | Notice::Lost { .. }
             | Notice::Silent { .. }
             | Notice::MqttUnreachable { .. }
+            | Notice::WatchdogShort { .. }
             | Notice::TornCsvRow { .. }
             | Notice::TornCaptureTail { .. }
             | Notice::CaptureDamage(_) => Level::Warning,
@@ -170,6 +176,7 @@ impl fmt::Display for Notice {
                 Some(was) => write!(f, "{}: lifetime energy set to {kwh} kWh (was {was} kWh)", path.display()),
                 None => write!(f, "{}: lifetime energy set to {kwh} kWh (it held no readable total)", path.display()),
             },
+            Notice::ConfigFile { path } => write!(f, "options from {}", path.display()),
             Notice::ServingMetrics { addr } => write!(f, "serving Prometheus metrics on http://{addr}/metrics"),
             Notice::Mqtt { broker, node } => write!(f, "publishing to MQTT broker {broker} as ct-read/{node}"),
             Notice::MqttConnected { broker } => write!(f, "connected to MQTT broker {broker}"),
@@ -177,6 +184,12 @@ impl fmt::Display for Notice {
                 f,
                 "MQTT broker {broker} unreachable ({error}); metering goes on, retrying in {:.0} s",
                 retry.as_secs_f64()
+            ),
+            Notice::WatchdogShort { watchdog, window_s } => write!(
+                f,
+                "warning: systemd's watchdog ({:.0} s) is pinged with each reading and is shorter than three reading \
+                 windows ({window_s} s each); raise WatchdogSec= or shorten --window",
+                watchdog.as_secs_f64()
             ),
             Notice::TornCsvRow { path, bytes } => write!(
                 f,

@@ -5,14 +5,13 @@
 //! `ct_host::cmd`, where it is tested in-process. What is left here is what only a terminal
 //! has: Ctrl-C, the progress bar, stdout and stderr.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use ct_host::calibration::Calibration;
 use ct_host::cmd::export::ExportTo;
@@ -22,8 +21,10 @@ use ct_host::estimate::EstimatorConfig;
 use ct_host::notice::Notice;
 use ct_host::plot::PlotKind;
 use ct_host::sim::{Faults, Load, Shape};
+use ct_host::sink::log::{LogStyle, Priority};
 use ct_host::sink::mqtt::{BrokerUrl, MqttConfig, MqttSink};
 use ct_host::sink::prometheus::PrometheusSink;
+use ct_host::sink::systemd::SystemdSink;
 use ct_host::sink::{Outputs, ReadingSink};
 
 #[derive(Parser)]
@@ -160,6 +161,11 @@ enum Cmd {
 struct LiveArgs {
     /// Serial port, e.g. /dev/ttyACM0.
     port: Option<String>,
+    /// Take options from this TOML file: `key = value` per line, the keys being the long
+    /// options without `--` (`port` for the port); options on the command line win
+    /// (packaging/ct-read.toml is an example).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Read the built-in virtual device even if hardware is attached.
     #[arg(long, conflicts_with = "port")]
     simulate: bool,
@@ -179,6 +185,15 @@ struct LiveArgs {
     /// StateDirectory): read at the start, written at most once a minute and on exit.
     #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
+    /// How often, at most, the lifetime energy is written to the --state file while readings
+    /// arrive, in seconds: a `kill -9` or a power cut loses at most this much energy (an SD
+    /// card wears with every write).
+    #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = parse_duration, requires = "state")]
+    save_interval: f64,
+    /// For services: no reading lines on stdout (unless --json), and only warnings and errors
+    /// on stderr.
+    #[arg(long, short)]
+    quiet: bool,
     /// Serve Prometheus metrics at http://ADDR:PORT/metrics (e.g. 127.0.0.1:9464, or
     /// 0.0.0.0:9464 for other machines).
     #[arg(long, value_name = "ADDR:PORT")]
@@ -358,8 +373,8 @@ impl EstimateArgs {
 }
 
 impl OutputArgs {
-    fn outputs(&self) -> Outputs {
-        Outputs { csv: self.csv.clone(), sqlite: self.sqlite.clone(), json: self.json }
+    fn outputs(&self, log: LogStyle) -> Outputs {
+        Outputs { csv: self.csv.clone(), sqlite: self.sqlite.clone(), json: self.json, log }
     }
 }
 
@@ -405,7 +420,7 @@ fn main() -> ExitCode {
         Err(e) if closed_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             // stderr may be what failed: nothing more to tell then, but no panic either.
-            let _ = writeln!(std::io::stderr(), "Error: {e:?}");
+            LogStyle::detect(false).write(&mut std::io::stderr(), Priority::Error, &format!("Error: {e:?}"));
             ExitCode::FAILURE
         }
     }
@@ -418,12 +433,14 @@ fn closed_pipe(e: &anyhow::Error) -> bool {
 }
 
 fn run() -> Result<()> {
-    let cli = Cli::parse();
+    // Options from --config FILE go in before the command line's, which win.
+    let args = ct_host::config::with_config(&Cli::command(), std::env::args_os().collect())?;
+    let cli = Cli::from_arg_matches(&Cli::command().get_matches_from(args)).unwrap_or_else(|e| e.exit());
     match cli.command {
         Some(Cmd::Record { output, live: args }) => live(&args, Some(output)),
         Some(Cmd::Analyze { file, rate, est, out }) => {
             let opts = analyze::AnalyzeOptions { file, rate, cfg: est.config()?, cal: est.calibration()? };
-            let mut sinks = out.outputs().open(std::io::stdout(), std::io::stderr())?;
+            let mut sinks = out.outputs(LogStyle::detect(false)).open(std::io::stdout(), std::io::stderr())?;
             Ok(analyze::run(&opts, &mut sinks)?)
         }
         Some(Cmd::Plot { file, output, kind, from, to, size, rate, est }) => {
@@ -502,12 +519,22 @@ fn live(args: &LiveArgs, record: Option<PathBuf>) -> Result<()> {
         duration: args.duration,
         record,
         state: args.state.clone(),
-        save_every: ct_host::lifetime::SAVE_EVERY,
+        save_every: std::time::Duration::from_secs_f64(args.save_interval),
     };
     // Ctrl-C and SIGTERM (a service being stopped) both end the session normally, saving the
     // lifetime energy.
     let stop = stop_flag()?;
-    let mut sinks = args.out.outputs().open(std::io::stdout(), std::io::stderr())?;
+    let mut sinks = args.out.outputs(LogStyle::detect(args.quiet)).open(std::io::stdout(), std::io::stderr())?;
+    if let Some(path) = &args.config {
+        sinks.notice(&Notice::ConfigFile { path: path.clone() });
+    }
+    // Under systemd (Type=notify): ready with the first reading, the watchdog fed by readings.
+    if let Some((systemd, warning)) = SystemdSink::from_env(opts.cfg.window_s) {
+        if let Some(w) = warning {
+            sinks.notice(&w);
+        }
+        sinks.push(systemd);
+    }
     let node = || args.node.clone().unwrap_or_else(|| live::node_id(&opts));
     if let Some(url) = &args.mqtt {
         let mut config = MqttConfig::new(BrokerUrl::parse(url)?, &node());
@@ -530,7 +557,7 @@ fn live(args: &LiveArgs, record: Option<PathBuf>) -> Result<()> {
 /// Notices of the commands without reading sinks, one line each on stderr (a stderr that
 /// cannot be written to loses them, rather than aborting the command).
 fn log(n: &Notice) {
-    let _ = writeln!(std::io::stderr(), "{n}");
+    LogStyle::detect(false).write(&mut std::io::stderr(), n.level().into(), &n.to_string());
 }
 
 fn stop_flag() -> Result<Arc<AtomicBool>> {

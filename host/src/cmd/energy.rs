@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use super::Error;
-use crate::lifetime::{read_state, write_state, StateError};
+use crate::lifetime::{read_state, write_state, StateError, StateLock};
 use crate::notice::Notice;
 
 #[derive(Debug, Clone)]
@@ -22,6 +22,8 @@ pub struct EnergyOptions {
 pub fn run(opts: &EnergyOptions, out: &mut dyn Write, notice: &mut dyn FnMut(&Notice)) -> Result<(), Error> {
     match opts.set {
         Some(kwh) => {
+            // A session running on the file would overwrite the new total with its own.
+            let _lock = StateLock::take(&opts.state)?;
             let was = read_state(&opts.state).ok().flatten();
             write_state(&opts.state, kwh)?;
             notice(&Notice::EnergySet { path: opts.state.clone(), was, kwh });
@@ -61,7 +63,16 @@ mod tests {
         assert!(run(&show, &mut Vec::new(), &mut |_| {}).is_err());
         run(&EnergyOptions { set: Some(3.0), ..show.clone() }, &mut Vec::new(), &mut |_| {}).unwrap();
         assert_eq!(read_state(&state).unwrap(), Some(3.0));
-        let e = run(&EnergyOptions { set: Some(-1.0), ..show }, &mut Vec::new(), &mut |_| {}).unwrap_err();
+        let e = run(&EnergyOptions { set: Some(-1.0), ..show.clone() }, &mut Vec::new(), &mut |_| {}).unwrap_err();
         assert!(e.to_string().contains("finite number of kWh >= 0"), "{e}");
+        // Not while a session holds the file: it would overwrite the new total.
+        let session = StateLock::take(&state).unwrap();
+        let e = run(&EnergyOptions { set: Some(1.0), ..show.clone() }, &mut Vec::new(), &mut |_| {}).unwrap_err();
+        assert!(matches!(e, Error::State(StateError::Locked { .. })), "{e}");
+        assert_eq!(read_state(&state).unwrap(), Some(3.0));
+        drop(session);
+        let mut out = Vec::new();
+        run(&show, &mut out, &mut |_| {}).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "3 kWh\n", "showing needs no lock");
     }
 }

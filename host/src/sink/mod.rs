@@ -14,6 +14,7 @@ pub mod log;
 pub mod mqtt;
 pub mod prometheus;
 pub mod sqlite;
+pub mod systemd;
 pub mod text;
 
 use std::io::Write;
@@ -189,6 +190,9 @@ pub struct Outputs {
     pub sqlite: Option<PathBuf>,
     /// JSON lines instead of text lines (and no notes for people among the notices).
     pub json: bool,
+    /// How notices are written ([`log::LogStyle`]); quiet also leaves out the text lines of
+    /// readings (a service's readings go to its other outputs, not into the journal).
+    pub log: log::LogStyle,
 }
 
 impl Outputs {
@@ -198,10 +202,12 @@ impl Outputs {
         let mut sinks = FanOut::new();
         if self.json {
             sinks.push(json::JsonSink::new(out));
-            sinks.push(log::LogSink::new(log).without_notes());
+            sinks.push(log::LogSink::new(log, self.log).without_notes());
         } else {
-            sinks.push(text::TextSink::new(out));
-            sinks.push(log::LogSink::new(log));
+            if !self.log.quiet {
+                sinks.push(text::TextSink::new(out));
+            }
+            sinks.push(log::LogSink::new(log, self.log));
         }
         if let Some(path) = &self.csv {
             let (csv, cut) = csv::CsvSink::open(path)?;
