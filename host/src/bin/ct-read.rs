@@ -203,6 +203,10 @@ struct LiveArgs {
     /// the system's CA certificates). Topics ct-read/ID/status and ct-read/ID/state.
     #[arg(long, value_name = "URL")]
     mqtt: Option<String>,
+    /// With an mqtts:// broker: trust the CA certificates in this PEM file (a broker with its
+    /// own CA) instead of the system's.
+    #[arg(long, value_name = "FILE", requires = "mqtt")]
+    mqtt_ca: Option<PathBuf>,
     /// Home Assistant's MQTT discovery prefix.
     #[arg(long, value_name = "PREFIX", default_value = "homeassistant", requires = "mqtt")]
     mqtt_discovery_prefix: String,
@@ -540,6 +544,7 @@ fn live(args: &LiveArgs, record: Option<PathBuf>) -> Result<()> {
         let mut config = MqttConfig::new(BrokerUrl::parse(url)?, &node());
         config.discovery_prefix = args.mqtt_discovery_prefix.clone();
         config.emon = args.mqtt_emon;
+        config.ca = args.mqtt_ca.clone();
         config.window_s = opts.cfg.window_s;
         config.pf_given = opts.cfg.pf.is_some();
         sinks.notice(&Notice::Mqtt { broker: config.broker.display(), node: config.node.clone() });

@@ -22,7 +22,10 @@
 //! back-off, because rumqttc's event loop reconnects as fast as it is polled.
 //!
 //! `mqtts://` uses rustls with the `ring` provider and the system's CA certificates
-//! (rustls-native-certs), which builds from crates.io without OpenSSL or aws-lc's C build.
+//! (rustls-native-certs), or only those of `--mqtt-ca FILE` (a broker with its own CA, as
+//! home set-ups often have), which builds from crates.io without OpenSSL or aws-lc's C build.
+//! A broker whose certificate the CAs do not vouch for is an unreachable broker: the
+//! handshake's error is told, metering goes on, and the connection is retried.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex, PoisonError};
@@ -55,6 +58,8 @@ pub enum MqttError {
     Url { url: String, why: &'static str },
     #[error("--mqtt {url}: no CA certificates found on this system for TLS (install ca-certificates)")]
     NoCaCertificates { url: String },
+    #[error("--mqtt-ca {}: {why}", path.display())]
+    CaFile { path: std::path::PathBuf, why: String },
     #[error("--mqtt-discovery-prefix `{prefix}`: use a topic without wildcards (`+`, `#`), e.g. homeassistant")]
     Prefix { prefix: String },
 }
@@ -191,6 +196,8 @@ pub struct MqttConfig {
     pub pf_given: bool,
     /// The broker keep-alive ([`KEEP_ALIVE`]; tests shorten it).
     pub keep_alive: Duration,
+    /// For `mqtts://`: trust the CA certificates of this PEM file instead of the system's.
+    pub ca: Option<std::path::PathBuf>,
 }
 
 impl MqttConfig {
@@ -203,6 +210,7 @@ impl MqttConfig {
             window_s: 1.0,
             pf_given: false,
             keep_alive: KEEP_ALIVE,
+            ca: None,
         }
     }
 
@@ -377,7 +385,7 @@ impl MqttSink {
             opts.set_credentials(user.clone(), b.password.clone().unwrap_or_default());
         }
         if b.tls {
-            opts.set_transport(Transport::tls_with_config(tls_config(b)?));
+            opts.set_transport(Transport::tls_with_config(tls_config(b, config.ca.as_deref())?));
         }
         let (client, connection) = Client::new(opts, QUEUE);
         let shared = Arc::new(Shared {
@@ -443,14 +451,31 @@ fn status(online: bool) -> &'static str {
     }
 }
 
-/// TLS with rustls on `ring` and the system's CA certificates.
-fn tls_config(b: &BrokerUrl) -> Result<rumqttc::TlsConfiguration, MqttError> {
+/// TLS with rustls on `ring` and the system's CA certificates, or those of `ca` alone.
+fn tls_config(b: &BrokerUrl, ca: Option<&std::path::Path>) -> Result<rumqttc::TlsConfiguration, MqttError> {
+    use rustls::pki_types::pem::PemObject;
     let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_native_certs::load_native_certs().certs {
-        let _ = roots.add(cert);
-    }
-    if roots.is_empty() {
-        return Err(MqttError::NoCaCertificates { url: b.display() });
+    match ca {
+        Some(path) => {
+            let bad = |why: String| MqttError::CaFile { path: path.to_owned(), why };
+            let certs = rustls::pki_types::CertificateDer::pem_file_iter(path)
+                .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| bad(e.to_string()))?;
+            for cert in certs {
+                roots.add(cert).map_err(|e| bad(format!("not a CA certificate ({e})")))?;
+            }
+            if roots.is_empty() {
+                return Err(bad("no PEM certificate (-----BEGIN CERTIFICATE-----) in it".into()));
+            }
+        }
+        None => {
+            for cert in rustls_native_certs::load_native_certs().certs {
+                let _ = roots.add(cert);
+            }
+            if roots.is_empty() {
+                return Err(MqttError::NoCaCertificates { url: b.display() });
+            }
+        }
     }
     let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()
@@ -642,9 +667,26 @@ mod tests {
     fn tls_configuration_builds_from_the_system_certificates() {
         let b = BrokerUrl::parse("mqtts://h").unwrap();
         // A machine without ca-certificates gets the clear error instead.
-        match tls_config(&b) {
+        match tls_config(&b, None) {
             Ok(_) => {}
             Err(e) => assert!(e.to_string().contains("install ca-certificates"), "{e}"),
+        }
+    }
+
+    /// `--mqtt-ca`: a file that is missing or holds no certificate is refused at the start,
+    /// naming it.
+    #[test]
+    fn a_ca_file_without_certificates_is_refused() {
+        let b = BrokerUrl::parse("mqtts://h").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("ca.pem");
+        std::fs::write(&empty, "not a certificate\n").unwrap();
+        for path in [empty, dir.path().join("missing.pem")] {
+            match tls_config(&b, Some(&path)) {
+                Err(MqttError::CaFile { path: p, .. }) => assert_eq!(p, path),
+                Err(e) => panic!("{e}"),
+                Ok(_) => panic!("{} accepted", path.display()),
+            }
         }
     }
 }
