@@ -182,8 +182,8 @@ impl fmt::Display for Notice {
             Notice::MqttConnected { broker } => write!(f, "connected to MQTT broker {broker}"),
             Notice::MqttUnreachable { broker, error, retry } => write!(
                 f,
-                "MQTT broker {broker} unreachable ({error}); metering goes on, retrying in {:.0} s",
-                retry.as_secs_f64()
+                "MQTT broker {broker} unreachable ({error}); metering goes on, retrying in {} s",
+                shown_secs(*retry)
             ),
             Notice::WatchdogShort { watchdog, window_s } => write!(
                 f,
@@ -285,6 +285,17 @@ fn meter_notice(n: &meter::Notice, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     }
 }
 
+/// A short wait in seconds as a person reads it: tenths below 10 s (the first MQTT retry
+/// comes after 0.5 s, which whole seconds showed as "0 s"), whole seconds above.
+fn shown_secs(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s < 10.0 {
+        format!("{s:.1}")
+    } else {
+        format!("{s:.0}")
+    }
+}
+
 /// A reset cause in words (the wire's names are not a user's).
 fn cause_text(c: ct_wire::ResetCause) -> String {
     match c {
@@ -320,6 +331,17 @@ mod tests {
         assert_eq!(part.to_string(), "interrupted: the samples so far are in r.csv.part (r.csv is unchanged)");
         let wrote = Notice::Wrote { path: "r.csv".into(), rows: Some((3, Rows::Readings)) };
         assert_eq!(wrote.to_string(), "wrote 3 readings to r.csv");
+    }
+
+    #[test]
+    fn a_short_retry_is_not_zero_seconds() {
+        let n = |ms| Notice::MqttUnreachable {
+            broker: "mqtt://h".into(),
+            error: "refused".into(),
+            retry: Duration::from_millis(ms),
+        };
+        assert!(n(500).to_string().ends_with("retrying in 0.5 s"), "{}", n(500));
+        assert!(n(30_000).to_string().ends_with("retrying in 30 s"), "{}", n(30_000));
     }
 
     /// A dropped duplicate frame is a warning that says what was dropped and why.

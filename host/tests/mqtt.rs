@@ -436,3 +436,155 @@ fn the_binary_publishes_emon_values_and_its_last_will_says_offline_when_killed()
         m.get("ct-read/lw/status").is_some_and(|s| s == "offline")
     });
 }
+
+/// Runs `openssl` with `args` in `dir`.
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("/usr/bin/openssl").current_dir(dir).args(args).output().unwrap();
+    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A CA (`NAME.pem`, `NAME.key`) made here, valid for two days.
+fn make_ca(dir: &Path, name: &str) {
+    let subj = format!("/CN=ct-read test {name}");
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            &subj,
+            "-keyout",
+            &format!("{name}.key"),
+            "-out",
+            &format!("{name}.pem"),
+        ],
+    );
+}
+
+/// `mqtts://` against a real mosquitto with TLS on loopback, its certificates made here by
+/// openssl: with `--mqtt-ca` naming the broker's CA, ct-read publishes over TLS (read back
+/// over TLS by mosquitto_sub); with another CA, the handshake fails with an error that says
+/// why, and metering goes on for the whole session all the same.
+#[test]
+fn mqtts_with_the_brokers_ca_and_with_a_wrong_one() {
+    require_mosquitto();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    make_ca(d, "ca");
+    make_ca(d, "other-ca");
+    openssl(
+        d,
+        &[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+        ],
+    );
+    std::fs::write(
+        d.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+            "-out",
+            "server.pem",
+        ],
+    );
+    // mosquitto started as root reads its key after dropping to its own user.
+    use std::os::unix::fs::PermissionsExt;
+    for (path, mode) in [(d.to_owned(), 0o755), (d.join("server.key"), 0o644)] {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let conf = d.join("mosquitto.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "listener {port} 127.0.0.1\ncafile {0}/ca.pem\ncertfile {0}/server.pem\nkeyfile {0}/server.key\n\
+             allow_anonymous true\npersistence false\n",
+            d.display()
+        ),
+    )
+    .unwrap();
+    let mut broker =
+        Command::new(MOSQUITTO).arg("-c").arg(&conf).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let t = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(t.elapsed() < Duration::from_secs(10), "mosquitto did not listen on {port}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let url = format!("mqtts://127.0.0.1:{port}");
+    let run = |ca: &str, node: &str| {
+        Command::new(BIN)
+            .args(["--simulate", "--sim-speed", "4", "--duration", "4", "--json", "--node", node])
+            .args(["--mqtt", &url, "--mqtt-ca"])
+            .arg(d.join(ca))
+            .output()
+            .unwrap()
+    };
+    let retained = |node: &str| {
+        let out = Command::new(SUB)
+            .args(["-h", "127.0.0.1", "-p", &port.to_string(), "--cafile"])
+            .arg(d.join("ca.pem"))
+            // The broker's name is checked by ct-read's own connection; mosquitto_sub's check
+            // of an IP address against the certificate is stricter than needed here.
+            .args(["--insecure", "-t", &format!("ct-read/{node}/#"), "-v", "--retained-only", "-W", "2"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+
+    let good = run("ca.pem", "tls");
+    let err = String::from_utf8_lossy(&good.stderr);
+    assert!(good.status.success(), "{err}");
+    assert!(err.contains(&format!("connected to MQTT broker mqtts://127.0.0.1:{port}")), "{err}");
+    let got = retained("tls");
+    let state = got.lines().find_map(|l| l.strip_prefix("ct-read/tls/state ")).unwrap_or_else(|| panic!("{got}"));
+    let state: Value = serde_json::from_str(state).unwrap();
+    assert!((state["irms_a"].as_f64().unwrap() / 5.0 - 1.0).abs() < 0.02, "{state}");
+    assert!(got.contains("ct-read/tls/status offline"), "a clean stop says offline: {got}");
+
+    let wrong = run("other-ca.pem", "wrongca");
+    let err = String::from_utf8_lossy(&wrong.stderr);
+    assert!(wrong.status.success(), "a broker that cannot be trusted must not stop the meter: {err}");
+    let readings = String::from_utf8_lossy(&wrong.stdout).lines().count();
+    assert!(readings >= 12, "metering went on: {readings} readings in 4 s at 4x");
+    let told = err.lines().find(|l| l.contains("unreachable")).unwrap_or_else(|| panic!("{err}"));
+    assert!(told.contains("certificate") && told.contains("metering goes on"), "{told}");
+    assert!(!err.contains("connected to MQTT broker"), "{err}");
+    assert_eq!(retained("wrongca"), "", "nothing was published");
+
+    let _ = broker.kill();
+    let _ = broker.wait();
+}
