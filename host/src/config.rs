@@ -44,24 +44,24 @@ pub enum ConfigError {
 }
 
 /// `args` (the program name first) with the options of the config file it names added, as
-/// clap is to parse them; `args` unchanged when there is no config file, or when they do not
-/// parse (clap then reports that, or shows the help asked for).
-pub fn with_config(cmd: &Command, args: Vec<OsString>) -> Result<Vec<OsString>, ConfigError> {
+/// clap is to parse them, and the file; `args` unchanged when there is no config file, or when
+/// they do not parse (clap then reports that, or shows the help asked for).
+pub fn with_config(cmd: &Command, args: Vec<OsString>) -> Result<(Vec<OsString>, Option<PathBuf>), ConfigError> {
     let Ok(matches) = cmd.clone().try_get_matches_from(&args) else {
-        return Ok(args);
+        return Ok((args, None));
     };
     let (sub, sub_matches, sub_name) = match matches.subcommand() {
         Some((name, m)) => match cmd.find_subcommand(name) {
             Some(sub) => (sub, m, Some(name)),
-            None => return Ok(args),
+            None => return Ok((args, None)),
         },
         None => (cmd, &matches, None),
     };
     if !sub.get_arguments().any(|a| a.get_id() == CONFIG_ARG) {
-        return Ok(args);
+        return Ok((args, None));
     }
     let Some(path) = sub_matches.get_raw(CONFIG_ARG).and_then(|mut v| v.next()).map(PathBuf::from) else {
-        return Ok(args);
+        return Ok((args, None));
     };
     let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
     let from_file = config_args(sub, sub_matches, &path, &text)?;
@@ -74,7 +74,7 @@ pub fn with_config(cmd: &Command, args: Vec<OsString>) -> Result<Vec<OsString>, 
     let mut merged: Vec<OsString> = args[..split.min(args.len())].to_vec();
     merged.extend(from_file);
     merged.extend(args.into_iter().skip(split));
-    Ok(merged)
+    Ok((merged, Some(path)))
 }
 
 /// The arguments the file's keys stand for, leaving out those the command line overrides.
@@ -263,7 +263,8 @@ mod tests {
     }
 
     fn parse(args: &[&str]) -> Result<Cli, ConfigError> {
-        let args = with_config(&Cli::command(), args.iter().map(OsString::from).collect())?;
+        let (args, file) = with_config(&Cli::command(), args.iter().map(OsString::from).collect())?;
+        assert!(file.is_some());
         Ok(Cli::try_parse_from(args).unwrap())
     }
 
@@ -305,9 +306,9 @@ mod tests {
         }
         // Without --config, nothing changes.
         let args: Vec<OsString> = ["meter", "--baud", "300"].iter().map(OsString::from).collect();
-        assert_eq!(with_config(&Cli::command(), args.clone()).unwrap(), args);
+        assert_eq!(with_config(&Cli::command(), args.clone()).unwrap(), (args, None));
         let args: Vec<OsString> = ["meter", "other", "--n", "3"].iter().map(OsString::from).collect();
-        assert_eq!(with_config(&Cli::command(), args.clone()).unwrap(), args);
+        assert_eq!(with_config(&Cli::command(), args.clone()).unwrap(), (args, None));
     }
 
     /// Every mistake names the file, the line and the key, and is told by its kind.

@@ -71,7 +71,13 @@ impl StateLock {
         name.push(".lock");
         let lock = PathBuf::from(name);
         let io = |source| StateError::Io { path: lock.clone(), source };
-        let file = OpenOptions::new().write(true).create(true).truncate(false).open(&lock).map_err(io)?;
+        // flock needs no write access: a lock file left by another user (`sudo ct-read energy
+        // --set` in a service's state directory) is locked through a read-only handle.
+        let file = match OpenOptions::new().write(true).create(true).truncate(false).open(&lock) {
+            Err(e) if e.kind() == ErrorKind::PermissionDenied => File::open(&lock),
+            other => other,
+        }
+        .map_err(io)?;
         match file.try_lock() {
             Ok(()) => Ok(StateLock { _file: file }),
             Err(std::fs::TryLockError::WouldBlock) => Err(StateError::Locked { path: path.to_owned(), lock }),

@@ -165,9 +165,12 @@ fn missing_port_lists_what_exists() {
 #[test]
 fn estimation_options_out_of_range_are_refused() {
     for (args, want) in [
-        (["--volts", "1e308"], "--volts must be a mains voltage between 0 and 1000 V, got 1e308"),
-        (["--window", "1e-300"], "--window must be between 0.1 and 3600 s, got 1e-300"),
-        (["--clamp-lm", "0"], "--clamp-lm must be a magnetizing inductance between 0.05 and 100 H, got 0"),
+        // Checked by the options' value parsers (so a config file's value is named with its
+        // line): clap's words around the range.
+        (["--volts", "1e308"], "'--volts <VOLTS>': must be a mains voltage between 0 and 1000 V, got 1e308"),
+        (["--window", "1e-300"], "'--window <WINDOW>': must be between 0.1 and 3600 s, got 1e-300"),
+        (["--clamp-lm", "0"], "'--clamp-lm <HENRIES>': must be a magnetizing inductance between 0.05 and 100 H, got 0"),
+        (["--pf", "1.5"], "'--pf <PF>': must be between 0 and 1, got 1.5"),
     ] {
         let out =
             Command::new(BIN).args(["analyze", "/dev/null"]).args(args).env("RUST_BACKTRACE", "0").output().unwrap();

@@ -483,3 +483,26 @@ fn the_published_total_never_decreases_across_20_restarts() {
     let last = published.last().unwrap().1;
     assert!(last > published[0].1 && last > 0.0, "{published:?}");
 }
+
+/// A mistake in a config file stops ct-read before anything runs, naming the file and line;
+/// a rule between options broken by the file's options (`mqtt-emon` without `mqtt`) names the
+/// file too.
+#[test]
+fn config_mistakes_are_told_with_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("meter.toml");
+    let run = |text: &str| {
+        std::fs::write(&cfg, text).unwrap();
+        let out = Command::new(BIN).arg("--config").arg(&cfg).args(["--simulate", "--duration", "1"]).output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (code, err) = run("volts = 230\nbuad = 9600\n");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.starts_with(&format!("Error: config file {}:2: `buad`: not an option", cfg.display())), "{err}");
+    let (code, err) = run("\nvolts = 2300.5\n");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains(":2: `volts`:"), "{err}");
+    let (code, err) = run("mqtt-emon = true\n");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--mqtt <URL>") && err.contains(&format!("options from {}", cfg.display())), "{err}");
+}

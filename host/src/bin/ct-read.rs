@@ -230,13 +230,13 @@ struct LiveArgs {
 #[derive(Args)]
 struct EstimateArgs {
     /// Mains RMS voltage, for power and energy.
-    #[arg(long, default_value_t = 230.0)]
+    #[arg(long, default_value_t = 230.0, value_parser = parse_volts)]
     volts: f64,
     /// Power factor of the load; without it watts are apparent power (pf 1).
-    #[arg(long)]
+    #[arg(long, value_parser = parse_pf)]
     pf: Option<f64>,
     /// Reading window in seconds (aligned to whole mains cycles inside).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = parse_window)]
     window: f64,
     /// Calibration table (default: the built-in SPICE-derived table).
     #[arg(long)]
@@ -249,7 +249,7 @@ struct EstimateArgs {
     method: ct_host::estimate::Method,
     /// Your clamp's magnetizing inductance in henries, if you know it differs from the
     /// model's 0.6 H: the default method then undoes your clamp's own dynamics.
-    #[arg(long, value_name = "HENRIES")]
+    #[arg(long, value_name = "HENRIES", value_parser = parse_clamp_lm)]
     clamp_lm: Option<f64>,
 }
 
@@ -341,24 +341,50 @@ fn shown(v: f64) -> String {
     }
 }
 
+/// The estimation options' ranges, checked as they are parsed: clap then names the option,
+/// and a value from a config file is named with its file and line.
+fn parse_volts(s: &str) -> Result<f64, String> {
+    number(s)
+        .filter(|v| *v > 0.0 && *v <= 1000.0)
+        .map_err(|v| format!("must be a mains voltage between 0 and 1000 V, got {v}"))
+}
+
+fn parse_pf(s: &str) -> Result<f64, String> {
+    number(s).filter(|v| (0.0..=1.0).contains(v)).map_err(|v| format!("must be between 0 and 1, got {v}"))
+}
+
+fn parse_window(s: &str) -> Result<f64, String> {
+    number(s).filter(|v| (0.1..=3600.0).contains(v)).map_err(|v| format!("must be between 0.1 and 3600 s, got {v}"))
+}
+
+fn parse_clamp_lm(s: &str) -> Result<f64, String> {
+    number(s)
+        .filter(|v| (0.05..=100.0).contains(v))
+        .map_err(|v| format!("must be a magnetizing inductance between 0.05 and 100 H, got {v}"))
+}
+
+/// A number typed as an option's value; what is not a number, or is refused by `filter`, is
+/// given back as it is to be shown.
+struct Typed(Option<f64>, String);
+
+fn number(s: &str) -> Typed {
+    match s.trim().parse::<f64>() {
+        Ok(v) => Typed(Some(v), shown(v)),
+        Err(_) => Typed(None, format!("`{s}`, not a number")),
+    }
+}
+
+impl Typed {
+    fn filter(self, ok: impl Fn(&f64) -> bool) -> Result<f64, String> {
+        match self.0 {
+            Some(v) if ok(&v) => Ok(v),
+            _ => Err(self.1),
+        }
+    }
+}
+
 impl EstimateArgs {
     fn config(&self) -> Result<EstimatorConfig> {
-        if !(self.volts > 0.0 && self.volts <= 1000.0) {
-            bail!("--volts must be a mains voltage between 0 and 1000 V, got {}", shown(self.volts));
-        }
-        if let Some(pf) = self.pf {
-            if !(0.0..=1.0).contains(&pf) {
-                bail!("--pf must be between 0 and 1, got {}", shown(pf));
-            }
-        }
-        if !(self.window >= 0.1 && self.window <= 3600.0) {
-            bail!("--window must be between 0.1 and 3600 s, got {}", shown(self.window));
-        }
-        if let Some(lm) = self.clamp_lm {
-            if !(0.05..=100.0).contains(&lm) {
-                bail!("--clamp-lm must be a magnetizing inductance between 0.05 and 100 H, got {}", shown(lm));
-            }
-        }
         Ok(EstimatorConfig {
             window_s: self.window,
             volts: self.volts,
@@ -438,8 +464,18 @@ fn closed_pipe(e: &anyhow::Error) -> bool {
 
 fn run() -> Result<()> {
     // Options from --config FILE go in before the command line's, which win.
-    let args = ct_host::config::with_config(&Cli::command(), std::env::args_os().collect())?;
-    let cli = Cli::from_arg_matches(&Cli::command().get_matches_from(args)).unwrap_or_else(|e| e.exit());
+    let (args, config) = ct_host::config::with_config(&Cli::command(), std::env::args_os().collect())?;
+    let matches = Cli::command().try_get_matches_from(args).unwrap_or_else(|e| {
+        // A rule between options (one requires another) broken with the config file's options:
+        // say where they came from, since the user did not type them all.
+        if let Some(file) = config.filter(|_| e.use_stderr()) {
+            let _ = e.print();
+            eprintln!("note: with the options from {} before the command line's", file.display());
+            std::process::exit(e.exit_code());
+        }
+        e.exit()
+    });
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     match cli.command {
         Some(Cmd::Record { output, live: args }) => live(&args, Some(output)),
         Some(Cmd::Analyze { file, rate, est, out }) => {
