@@ -7,7 +7,7 @@
 //! that when no reading arrives for `WatchdogSec=`, systemd kills ct-read and
 //! `Restart=on-failure` starts it again, reopening the port. A window longer than the
 //! watchdog would be killed while healthy, so the sink warns when `WatchdogSec=` is under
-//! three windows (`ctmeter` readings are 1 s by default; the shipped unit has 30 s).
+//! three windows (a reading comes every `--window`, 1 s by default; the shipped unit has 30 s).
 //!
 //! READY=1 is sent with the first reading, not when the port opens: a service whose port
 //! opens but whose device never streams stays "activating" and fails at `TimeoutStartSec=`.
