@@ -182,7 +182,8 @@ struct LiveArgs {
     #[arg(long, allow_negative_numbers = true, value_parser = parse_duration)]
     duration: Option<f64>,
     /// Keep the lifetime energy in this file across restarts (under systemd, in its
-    /// StateDirectory): read at the start, written at most once a minute and on exit.
+    /// StateDirectory): read at the start, written at most every --save-interval (a minute) and
+    /// on exit.
     #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
     /// How often, at most, the lifetime energy is written to the --state file while readings
