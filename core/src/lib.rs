@@ -31,6 +31,7 @@ pub mod least_squares;
 pub mod load_shape;
 pub mod meter;
 pub mod model_table;
+pub mod sample_clock;
 pub mod segment;
 pub mod timeline;
 pub mod transient;

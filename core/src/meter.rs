@@ -3,7 +3,8 @@
 //! [`Timeline`] turns frames (or code rows) into timed runs of samples, breaks where samples
 //! were lost, and notices; the meter hands the runs to an [`Estimator`] made for the timeline's
 //! sample rate, ends its window at every break, so that no reading silently spans missing
-//! data, and carries the energy over when the rate changes.
+//! data, carries the energy over when the rate changes, and tells it the measured rate when
+//! the device's clock has been measured.
 
 use crate::calibration::Calibration;
 use crate::estimate::{Estimator, EstimatorConfig, Reading};
@@ -86,6 +87,13 @@ impl Meter {
         self.timeline.disconnected();
     }
 
+    /// The bytes fed last were received at host time `host_ns` (Unix ns): the device's clock
+    /// is measured from these ([`Timeline::received`]).
+    pub fn received(&mut self, host_ns: i64, out: &mut impl FnMut(Event)) {
+        let w = &mut self.windows;
+        self.timeline.received(host_ns, &mut |step| w.step(step, out));
+    }
+
     /// The link is back at session time `t_s` (host clock); the time in between is a gap.
     pub fn reconnected(&mut self, t_s: f64, out: &mut impl FnMut(Event)) {
         let w = &mut self.windows;
@@ -111,14 +119,20 @@ impl Windows {
                     est.push(run.t_s, run.codes, &mut emit);
                 }
             }
-            Step::Rate(rate) => {
+            Step::Rate(rate, ppm) => {
                 if let Some(mut old) = self.est.take() {
                     old.flush(&mut emit);
                     self.kwh = old.kwh();
                 }
                 let mut est = Estimator::new(&self.cal, rate, self.cfg);
                 est.set_kwh(self.kwh);
+                est.set_clock(rate, ppm);
                 self.est = Some(est);
+            }
+            Step::Clock { rate_hz, ppm } => {
+                if let Some(est) = &mut self.est {
+                    est.set_clock(rate_hz, Some(ppm));
+                }
             }
             Step::Break { lost } => {
                 if let Some(est) = &mut self.est {

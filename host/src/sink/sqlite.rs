@@ -174,6 +174,7 @@ mod tests {
             flags: Flags { gap: t_s > 2.5, ..Flags::default() },
             zero_offset_codes: None,
             zero_corrected: true,
+            clock_ppm: None,
         }
     }
 
