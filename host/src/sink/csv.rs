@@ -304,7 +304,7 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 3);
         assert_eq!(lines[0], CSV_HEADER);
-        assert_eq!(lines[1], ",,2.000,1.0000,4.9877,1147.16,1147.16,0.0003180,50.010,gap,0");
+        assert_eq!(lines[1], ",,2.000,1.0000,4.9877,1147.16,1147.16,0.0003180,50.010,gap,0,");
         assert_eq!(lines[1], lines[2]);
     }
 
@@ -332,7 +332,7 @@ mod tests {
         let text = reader.join().unwrap();
         assert_eq!(
             text.lines().collect::<Vec<_>>(),
-            [CSV_HEADER, ",,2.000,1.0000,4.9877,1147.16,1147.16,0.0003180,50.010,gap,0"]
+            [CSV_HEADER, ",,2.000,1.0000,4.9877,1147.16,1147.16,0.0003180,50.010,gap,0,"]
         );
     }
 
