@@ -5,7 +5,7 @@
 //! through the chunk of bytes being processed: a sample at session time `t` of a chunk whose
 //! last sample ends at `t_end` and which was received at `recv` was taken at about
 //! `recv - (t_end - t)`. Re-anchoring on every chunk keeps wall times on the host's clock
-//! however far the device's runs from nominal (its DCO is good to ±3-6 %, up to an hour a
+//! however far the device's runs from nominal (its DCO is good to ±3-6 %, up to 1.4 hours a
 //! day) at the cost of the USB latency jitter, milliseconds; and every chunk's receive time is
 //! also handed to the timeline, which measures the device's clock from them
 //! ([`ct_core::sample_clock`]) so that, once that settles, session time (and with it
