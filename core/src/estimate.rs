@@ -170,6 +170,11 @@ pub struct Reading {
     /// bias it means): true within a code, or for a table made from the model within
     /// [`zero::MAX_SHIFT`]; false for another table, whose offset is only reported.
     pub zero_corrected: bool,
+    /// The device's sample clock against the host's, ppm, as measured and used for this
+    /// reading's duration, mains frequency and table column ([`crate::sample_clock`]);
+    /// `None`: the nominal rate was used (not measured yet, or the input has no receive
+    /// times), and the frequency can be off by the clock's tolerance (±6 %).
+    pub clock_ppm: Option<f64>,
 }
 
 /// Windowed estimator for one stream at a fixed sample rate.
@@ -181,6 +186,8 @@ pub struct Estimator {
     zero_code: u16,
     full_scale: u16,
     rate_hz: f64,
+    /// The measured clock's offset behind `rate_hz`, ppm (`None`: nominal).
+    clock_ppm: Option<f64>,
     cfg: EstimatorConfig,
     window_len: usize,
     /// Raw codes of the window being filled. Inversion waits for the window's frequency,
@@ -314,6 +321,7 @@ impl Estimator {
             zero_code: cal.zero_code(),
             full_scale: cal.full_scale_code(),
             rate_hz,
+            clock_ppm: None,
             cfg,
             window_len,
             codes: Vec::with_capacity(window_len),
@@ -413,6 +421,16 @@ impl Estimator {
         self.rate_hz
     }
 
+    /// The same stream's sample rate, measured (`ppm` from nominal; `None`: nominal): used for
+    /// the window in progress on, whose length in samples is set when it starts.
+    pub fn set_clock(&mut self, rate_hz: f64, ppm: Option<f64>) {
+        self.rate_hz = rate_hz;
+        self.clock_ppm = ppm;
+        if let Some(r) = &mut self.reference {
+            r.set_clock(rate_hz, ppm);
+        }
+    }
+
     /// Energy so far, kWh.
     pub fn kwh(&self) -> f64 {
         self.kwh
@@ -436,6 +454,7 @@ impl Estimator {
         while !rest.is_empty() {
             if self.codes.is_empty() {
                 self.window_t0 = t;
+                self.window_len = ((self.cfg.window_s * self.rate_hz).round() as usize).max(1);
             }
             let take = (self.window_len - self.codes.len()).min(rest.len());
             let (now, later) = rest.split_at(take);
@@ -856,6 +875,7 @@ impl Estimator {
             flags,
             zero_offset_codes: self.zero.level().map(|l| l - f64::from(self.base.zero_code())),
             zero_corrected: self.zero.level().is_none_or(|l| (l - self.zero_built_for).abs() < 1.0),
+            clock_ppm: self.clock_ppm,
         };
         self.codes.clear();
         self.max_code = 0;

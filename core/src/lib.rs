@@ -16,7 +16,8 @@
 //! (a window's cycles into level classes, switches), [`inversion`] (the clamp model run
 //! backwards over a folded cycle), [`transient`] (a switching load read through the model in
 //! time), [`least_squares`] (the dense solver), [`waveform_fit`] (the clamp model fitted to a
-//! folded window), and the static [`calibration`] table. Sources (serial ports, captures, the
+//! folded window), the static [`calibration`] table, and [`sample_clock`] (the device's
+//! sample rate measured from receive times). Sources (serial ports, captures, the
 //! virtual device) and sinks (text, CSV, databases) live in `ct-host`, on top of this crate;
 //! spicegen and the golden tests use it directly.
 
@@ -31,6 +32,7 @@ pub mod least_squares;
 pub mod load_shape;
 pub mod meter;
 pub mod model_table;
+pub mod sample_clock;
 pub mod segment;
 pub mod timeline;
 pub mod transient;

@@ -3,7 +3,8 @@
 //! [`Timeline`] turns frames (or code rows) into timed runs of samples, breaks where samples
 //! were lost, and notices; the meter hands the runs to an [`Estimator`] made for the timeline's
 //! sample rate, ends its window at every break, so that no reading silently spans missing
-//! data, and carries the energy over when the rate changes.
+//! data, carries the energy over when the rate changes, and tells it the measured rate when
+//! the device's clock has been measured.
 
 use crate::calibration::Calibration;
 use crate::estimate::{Estimator, EstimatorConfig, Reading};
@@ -86,6 +87,13 @@ impl Meter {
         self.timeline.disconnected();
     }
 
+    /// The bytes fed last were received at host time `host_ns` (Unix ns): the device's clock
+    /// is measured from these ([`Timeline::received`]).
+    pub fn received(&mut self, host_ns: i64, out: &mut impl FnMut(Event)) {
+        let w = &mut self.windows;
+        self.timeline.received(host_ns, &mut |step| w.step(step, out));
+    }
+
     /// The link is back at session time `t_s` (host clock); the time in between is a gap.
     pub fn reconnected(&mut self, t_s: f64, out: &mut impl FnMut(Event)) {
         let w = &mut self.windows;
@@ -111,14 +119,20 @@ impl Windows {
                     est.push(run.t_s, run.codes, &mut emit);
                 }
             }
-            Step::Rate(rate) => {
+            Step::Rate(rate, ppm) => {
                 if let Some(mut old) = self.est.take() {
                     old.flush(&mut emit);
                     self.kwh = old.kwh();
                 }
                 let mut est = Estimator::new(&self.cal, rate, self.cfg);
                 est.set_kwh(self.kwh);
+                est.set_clock(rate, ppm);
                 self.est = Some(est);
+            }
+            Step::Clock { rate_hz, ppm } => {
+                if let Some(est) = &mut self.est {
+                    est.set_clock(rate_hz, Some(ppm));
+                }
             }
             Step::Break { lost } => {
                 if let Some(est) = &mut self.est {
@@ -428,6 +442,72 @@ mod tests {
         let (rs, ns, _) = run_to_end(&s);
         assert!(!ns.iter().any(|n| matches!(n, Notice::Gap { .. })), "{ns:?}");
         assert!(!rs[0].flags.gap, "{:?}", rs[0]);
+    }
+
+    /// Issue 12.5: a device 2 % fast, its frames received with 0-20 ms of delay. Until the
+    /// clock is measured readings use the nominal rate (50 Hz reads 51 Hz, `clock_ppm` empty);
+    /// once it settles (60 s) they use the measured rate; a restart starts the measurement
+    /// over but keeps the rate in use; an empty read is no observation.
+    #[test]
+    fn the_measured_clock_is_used_and_kept_across_a_restart() {
+        let cal = Calibration::builtin();
+        let cfg = EstimatorConfig { method: crate::estimate::Method::Table, ..EstimatorConfig::default() };
+        let mut m = Meter::new(cal.clone(), cfg);
+        let mut ev = Vec::new();
+        let ratio = 1.02;
+        let mut jitter = 0x2545_F491_4F6C_DD1Du64;
+        let mut host_s = 0.0;
+        let mut feed = |m: &mut Meter, bytes: &[u8], device_end: f64, ev: &mut Vec<Event>| {
+            jitter ^= jitter << 13;
+            jitter ^= jitter >> 7;
+            jitter ^= jitter << 17;
+            host_s = f64::max(host_s, device_end / ratio + (jitter % 20_000) as f64 * 1e-6);
+            m.bytes(bytes, &mut |e| ev.push(e)).unwrap();
+            m.received((host_s * 1e9) as i64, &mut |e| ev.push(e));
+        };
+        let split = |ev: &[Event]| {
+            let rs: Vec<Reading> =
+                ev.iter().filter_map(|e| if let Event::Reading(r) = e { Some(r.clone()) } else { None }).collect();
+            let ns: Vec<Notice> =
+                ev.iter().filter_map(|e| if let Event::Notice(n) = e { Some(n.clone()) } else { None }).collect();
+            (rs, ns)
+        };
+        feed(&mut m, &line(&Frame::Info(info(2500))), 0.0, &mut ev);
+        // The samples are of a 50 Hz sine at the nominal rate: at the true rate (2 % faster)
+        // they are 51 Hz.
+        for k in 0..(100 * 8000 / 112) as u32 {
+            feed(&mut m, &samples(k * 112, &cal), (k + 1) as f64 * 112.0 / 8000.0, &mut ev);
+        }
+        let (rs, ns) = split(&ev);
+        let settled = rs.iter().position(|r| r.clock_ppm.is_some()).expect("the clock settled");
+        assert!(rs[..settled].iter().all(|r| (r.hz.unwrap() - 50.0).abs() < 0.01), "{:?}", rs[0]);
+        let t_settle = rs[settled].t_s;
+        assert!((55.0..75.0).contains(&t_settle), "settled at {t_settle} s");
+        for r in &rs[settled + 1..] {
+            assert!((r.clock_ppm.unwrap() - 20_000.0).abs() < 100.0, "{r:?}");
+            assert!((r.hz.unwrap() - 51.0).abs() < 0.01, "{r:?}");
+            assert!((r.duration_s - 1.0).abs() < 1e-3, "{r:?}");
+        }
+        assert!(ns.contains(&Notice::ClockMeasuring));
+        assert_eq!(ns.iter().filter(|n| matches!(n, Notice::Clock { .. })).count(), 1, "{ns:?}");
+        // An empty read changes nothing.
+        let before = m.timeline().clock_estimate();
+        m.received(1_000_000_000_000, &mut |e| ev.push(e));
+        m.received(1_000_000_001_000, &mut |e| ev.push(e));
+        assert_eq!(m.timeline().clock_estimate(), before);
+        // A restart: the rate in use is kept while it is measured anew.
+        let n_before = rs.len();
+        let mut boot = vec![0];
+        boot.extend(line(&Frame::Info(info(2500))));
+        feed(&mut m, &boot, 100.0, &mut ev);
+        for k in 0..(20 * 8000 / 112) as u32 {
+            feed(&mut m, &samples(k * 112, &cal), 100.0 + (k + 1) as f64 * 112.0 / 8000.0, &mut ev);
+        }
+        let (rs, ns) = split(&ev);
+        assert!(ns.iter().any(|n| matches!(n, Notice::Reset { .. })), "{ns:?}");
+        assert!(rs.len() > n_before + 10);
+        assert!(rs[n_before..].iter().all(|r| r.clock_ppm.is_some_and(|p| (p - 20_000.0).abs() < 100.0)));
+        assert!(m.timeline().clock_estimate().is_some_and(|e| e.span_s < 21.0), "measured anew");
     }
 
     /// A late copy of a frame lost on the line (its first copy corrupted) comes back into

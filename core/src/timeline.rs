@@ -16,7 +16,13 @@
 //!   rules");
 //! - a Samples frame going back into samples reported lost a moment ago (a late copy of a
 //!   frame lost on the line) is dropped and counted, not taken for a restart;
-//! - every loss is a [`Step::Break`] (a reading must not span it) and a [`Notice`].
+//! - every loss is a [`Step::Break`] (a reading must not span it) and a [`Notice`];
+//! - the sample rate is the Info frame's nominal rate until the device's clock has been
+//!   measured against the host's from the receive times the host reports
+//!   ([`Timeline::received`], [`crate::sample_clock`]); from then on runs, session time and
+//!   the estimator use the measured rate ([`Step::Clock`]). The measurement carries over a
+//!   restart, a rate change and a reconnection (the same DCO) until a new one settles; inputs
+//!   without receive times (raw byte streams, CSVs of codes) keep the nominal rate.
 //!
 //! The meter ([`crate::meter::Meter`]) is this timeline feeding an estimator; plots and the
 //! raw export read its [`Run`]s directly.
@@ -25,6 +31,18 @@ use ct_wire::{Frame, Info, ResetCause};
 
 use crate::calibration::Calibration;
 use crate::decoder::{DecodeError, Decoder, Malformed};
+use crate::sample_clock::{self, ClockEstimate, SampleClock};
+
+/// A settled clock estimate further than this from nominal (10 %; the DCO's tolerance is
+/// ±6 %) is not a DCO's error: receive times that are not real time (a simulation run faster
+/// than real time, a capture made up). It is reported and not applied.
+pub const MAX_CLOCK_PPM: f64 = 100_000.0;
+
+/// A new settled estimate is applied when it moved this far from the one in use, ppm.
+const CLOCK_STEP_PPM: f64 = 10.0;
+
+/// A new settled estimate is told when it moved this far from the one last told, ppm.
+const CLOCK_NOTICE_PPM: f64 = 1000.0;
 
 /// Samples frames remembered to recognise a duplicate: 0.22 s of the fast link's default
 /// frames and 3 s of the LaunchPad's. A frame repeated later than that is taken for a
@@ -95,6 +113,18 @@ pub enum Notice {
     /// A Samples frame that came back to samples already reported lost (a late or repeated
     /// copy of a frame lost on the line) was dropped.
     Late { first_index: u32, samples: u64, frames_total: u64 },
+    /// Receive times came: the device's clock is being measured; until it settles, readings
+    /// use the nominal rate (their `clock_ppm` is `None`). Told once.
+    ClockMeasuring,
+    /// The device's sample clock was measured against the host's (first, or moved by
+    /// [`CLOCK_NOTICE_PPM`] since last told): the rate used from here on.
+    Clock { estimate: ClockEstimate, rate_hz: f64 },
+    /// The receive times put the device's clock further from nominal than a DCO can be
+    /// ([`MAX_CLOCK_PPM`]): the nominal rate is kept. Told once.
+    ClockImplausible { estimate: ClockEstimate },
+    /// The input has no receive times (a raw byte stream, a CSV of codes): sample times come
+    /// from the nominal rate, which the device's clock may miss by its tolerance.
+    NominalClock,
 }
 
 /// Consecutive samples, with no gap between them.
@@ -122,8 +152,15 @@ pub enum Step<'a> {
     /// Samples, in order.
     Run(Run<'a>),
     /// Runs from here on are at this sample rate (the first Info frame, one that changed the
-    /// rate, or the rate given for code rows).
-    Rate(f64),
+    /// rate, or the rate given for code rows); the clock's measured offset, ppm, when it is
+    /// applied to the nominal rate.
+    Rate(f64, Option<f64>),
+    /// The same device's sample rate, measured ([`crate::sample_clock`]): runs from here on
+    /// are at `rate_hz`, `ppm` from the nominal; nothing else about the stream changed.
+    Clock {
+        rate_hz: f64,
+        ppm: f64,
+    },
     /// Samples are missing before the next run (`lost` of them; 0 when unknown, as across a
     /// restart): a reading must not span it.
     Break {
@@ -175,7 +212,21 @@ pub struct Timeline {
     frame_offset: u64,
     adc: Adc,
     info: Option<Info>,
+    /// The nominal sample rate (Info frame, or given for code rows).
     rate_hz: Option<f64>,
+    /// The device's clock against the host's.
+    clock: SampleClock,
+    /// Device time (nominal seconds, lost samples included) since the start: the clock's
+    /// abscissa.
+    device_s: f64,
+    /// The clock estimate in use (settled), and the one last told.
+    applied: Option<ClockEstimate>,
+    told_ppm: Option<f64>,
+    measuring_told: bool,
+    implausible_told: bool,
+    /// Bytes were fed since the last receive time: an empty read is no observation (a capture
+    /// does not record it, and its replay must measure the same).
+    fed: bool,
     /// A rate given for code rows, not yet told as [`Step::Rate`].
     rate_untold: bool,
     /// Device index of the next expected sample; `None` at the start and after a
@@ -229,6 +280,13 @@ impl Timeline {
             adc: Adc { table: cal.name.clone(), bits: cal.adc_bits, ref_mv: cal.adc_ref_mv },
             info: None,
             rate_hz: None,
+            clock: SampleClock::default(),
+            device_s: 0.0,
+            applied: None,
+            told_ppm: None,
+            measuring_told: false,
+            implausible_told: false,
+            fed: false,
             rate_untold: false,
             next: None,
             origin: None,
@@ -269,8 +327,61 @@ impl Timeline {
         self.info.as_ref()
     }
 
+    /// The sample rate in use: the nominal one times the measured clock's ratio, once applied.
     pub fn rate_hz(&self) -> Option<f64> {
-        self.rate_hz
+        self.rate_hz.map(|r| r * self.ratio())
+    }
+
+    /// The device's clock estimate in use, if one has settled.
+    pub fn clock(&self) -> Option<ClockEstimate> {
+        self.applied
+    }
+
+    /// The latest estimate of the device's clock, settled or not.
+    pub fn clock_estimate(&self) -> Option<ClockEstimate> {
+        self.clock.estimate()
+    }
+
+    fn ratio(&self) -> f64 {
+        self.applied.map_or(1.0, |e| e.ratio())
+    }
+
+    fn ppm(&self) -> Option<f64> {
+        self.applied.map(|e| e.ppm)
+    }
+
+    /// The bytes fed last were received at host time `host_ns` (Unix ns): an observation of
+    /// the device's clock. Once the estimate settles, and whenever it moves, runs from here on
+    /// are at the measured rate ([`Step::Clock`]).
+    pub fn received(&mut self, host_ns: i64, out: &mut impl FnMut(Step<'_>) -> bool) -> bool {
+        let Some(nominal) = self.rate_hz.filter(|_| self.started && std::mem::take(&mut self.fed)) else { return true };
+        self.clock.observe(self.device_s, host_ns);
+        let mut go = true;
+        if !std::mem::replace(&mut self.measuring_told, true) && self.applied.is_none() {
+            go &= out(Step::Notice(Notice::ClockMeasuring));
+        }
+        let Some(e) = self.clock.estimate() else { return go };
+        // Far off is far off whatever the bound (which, in ppm, grows with the ratio).
+        if e.ppm.abs() > MAX_CLOCK_PPM && e.span_s >= sample_clock::MIN_SPAN_S && e.points >= sample_clock::MIN_POINTS {
+            if !std::mem::replace(&mut self.implausible_told, true) {
+                go &= out(Step::Notice(Notice::ClockImplausible { estimate: e }));
+            }
+            return go;
+        }
+        if !e.settled() || e.ppm.abs() > MAX_CLOCK_PPM {
+            return go;
+        }
+        if self.applied.is_some_and(|a| (a.ppm - e.ppm).abs() < CLOCK_STEP_PPM) {
+            return go;
+        }
+        self.applied = Some(e);
+        let rate_hz = nominal * e.ratio();
+        go &= out(Step::Clock { rate_hz, ppm: e.ppm });
+        if self.told_ppm.is_none_or(|t| (t - e.ppm).abs() >= CLOCK_NOTICE_PPM) {
+            self.told_ppm = Some(e.ppm);
+            go &= out(Step::Notice(Notice::Clock { estimate: e, rate_hz }));
+        }
+        go
     }
 
     /// Session time just after the last sample handed on, once there was one: what a host
@@ -300,6 +411,7 @@ impl Timeline {
     /// result is then `Ok(false)`.
     pub fn bytes(&mut self, bytes: &[u8], out: &mut impl FnMut(Step<'_>) -> bool) -> Result<bool, TimelineError> {
         self.decoder.received(bytes);
+        self.fed |= !bytes.is_empty();
         loop {
             // The frame borrows the decoder; copy out what is needed before handling it.
             let frame = match self.decoder.decode() {
@@ -347,9 +459,11 @@ impl Timeline {
         if self.next.take().is_none() {
             return true;
         }
+        // The samples missed are estimated from host time: device time is no longer exact.
+        self.clock.restart();
         let t = t_s.max(self.t_end);
         let seconds = t - self.t_end;
-        let lost = self.rate_hz.map_or(0, |r| (seconds * r).round() as u64);
+        let lost = self.rate_hz().map_or(0, |r| (seconds * r).round() as u64);
         self.t_end = t;
         self.stream_index += lost;
         out(Step::Notice(Notice::Gap { lost_samples: lost, seconds })) & out(Step::Break { lost })
@@ -359,10 +473,10 @@ impl Timeline {
     /// `t_s` of 1.5 sample periods or more is a gap of the rows missing; the run after it
     /// starts at the row's own time.
     pub fn code_row(&mut self, row: CodeRow, out: &mut impl FnMut(Step<'_>) -> bool) -> bool {
-        let Some(rate) = self.rate_hz else { return true };
+        let Some(rate) = self.rate_hz() else { return true };
         let mut go = true;
         if std::mem::take(&mut self.rate_untold) {
-            go &= out(Step::Rate(rate));
+            go &= out(Step::Rate(rate, self.ppm()));
         }
         if let Some(t) = row.t_s {
             let t0 = *self.row_t0.get_or_insert(t);
@@ -392,7 +506,7 @@ impl Timeline {
     }
 
     fn flush_rows(&mut self, out: &mut impl FnMut(Step<'_>) -> bool) -> bool {
-        let Some(rate) = self.rate_hz.filter(|_| !self.row_codes.is_empty()) else { return true };
+        let Some(rate) = self.rate_hz().filter(|_| !self.row_codes.is_empty()) else { return true };
         let n = self.row_codes.len();
         let go =
             out(Step::Run(Run { t_s: self.t_end, index: self.stream_index, rate_hz: rate, codes: &self.row_codes }));
@@ -401,9 +515,11 @@ impl Timeline {
         go
     }
 
+    /// `n` samples taken at `rate` (the rate in use) were handed on.
     fn advance(&mut self, n: usize, rate: f64) {
         self.stream_index += n as u64;
         self.t_end += n as f64 / rate;
+        self.device_s += n as f64 / rate * self.ratio();
         self.started = true;
     }
 
@@ -437,7 +553,7 @@ impl Timeline {
             // rate is told by the next Samples frame going back, as at the same rate.
             self.rate_hz = Some(rate);
             self.forget_recent();
-            go &= out(Step::Rate(rate));
+            go &= out(Step::Rate(rate * self.ratio(), self.ppm()));
         }
         Ok(go)
     }
@@ -455,7 +571,7 @@ impl Timeline {
     fn on_samples(&mut self, first: u32, n: usize, out: &mut impl FnMut(Step<'_>) -> bool) -> bool {
         let origin = *self.origin.get_or_insert(first);
         let boot_cause = self.info_since_samples.take();
-        let Some(rate) = self.rate_hz else {
+        let Some(rate) = self.rate_hz() else {
             self.waiting_discarded += n as u64;
             return out(Step::Notice(Notice::WaitingForInfo { discarded_samples: self.waiting_discarded }));
         };
@@ -498,6 +614,8 @@ impl Timeline {
                     // the restart cannot be known.
                     go &= out(Step::Break { lost: 0 });
                     go &= out(Step::Notice(Notice::Reset { cause: boot_cause }));
+                    // The samples lost across it are unknown: device time is no longer exact.
+                    self.clock.restart();
                     if boot_cause.is_some() {
                         go &= self.lost(0, first, rate, out);
                     }
@@ -529,6 +647,7 @@ impl Timeline {
         let seconds = lost as f64 / rate;
         self.stream_index += lost;
         self.t_end += seconds;
+        self.device_s += seconds * self.ratio();
         out(Step::Break { lost }) & out(Step::Notice(Notice::Gap { lost_samples: lost, seconds }))
     }
 
@@ -583,6 +702,7 @@ mod tests {
     enum Told {
         Run(f64, u64, usize),
         Rate(f64),
+        Clock(f64),
         Break(u64),
         Notice(Notice),
     }
@@ -591,7 +711,8 @@ mod tests {
         |s| {
             steps.push(match s {
                 Step::Run(r) => Told::Run(r.t_s, r.index, r.codes.len()),
-                Step::Rate(r) => Told::Rate(r),
+                Step::Rate(r, _) => Told::Rate(r),
+                Step::Clock { rate_hz, .. } => Told::Clock(rate_hz),
                 Step::Break { lost } => Told::Break(lost),
                 Step::Notice(n) => Told::Notice(n),
             });

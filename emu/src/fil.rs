@@ -93,9 +93,21 @@ impl Session {
     pub fn new(
         elf: &[u8],
         profile: &Profile,
+        mv_at: impl FnMut(f64) -> f64 + Send + 'static,
+    ) -> Result<Self, EmuError> {
+        Session::with_config(elf, profile, &Config::default(), mv_at)
+    }
+
+    /// A session of an emulator made with `cfg`: e.g. its `dco_error`, a device whose
+    /// calibrated DCO (and with it the sample clock and the baud rate) is that far off. The
+    /// emulator's time ([`Emu::seconds`]) is true time, the host's; the firmware's is its DCO's.
+    pub fn with_config(
+        elf: &[u8],
+        profile: &Profile,
+        cfg: &Config,
         mut mv_at: impl FnMut(f64) -> f64 + Send + 'static,
     ) -> Result<Self, EmuError> {
-        let mut emu = Emu::new(&Config::default());
+        let mut emu = Emu::new(cfg);
         let image = emu.load_elf(elf)?;
         emu.input = Box::new(move |ch, t| if ch == ADC_CHANNEL { mv_at(t) / 1000.0 } else { 0.0 });
         Ok(Session { emu, image, rx: uart_rx::Receiver::new(profile.baud) })

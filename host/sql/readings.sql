@@ -12,7 +12,10 @@
 -- loading the same readings twice cannot duplicate them (`ct-read --sqlite` skips rows it
 -- already has). Readings of recordings without receive times have no time: their unix_ms is
 -- empty (NULL in PostgreSQL; SQLite's .import stores empty fields as '' and would take only one
--- such row under the key, so load those into a table without it).
+-- such row under the key, so load those into a table without it). clock_ppm (the device's
+-- sample clock against the host's, empty while the nominal rate is used) came later: a table
+-- made before it needs `ALTER TABLE readings ADD COLUMN clock_ppm DOUBLE PRECISION` before
+-- loading a newer CSV (`--sqlite` adds it itself).
 CREATE TABLE IF NOT EXISTS readings (
     time_utc     TIMESTAMPTZ,
     unix_ms      BIGINT,
@@ -25,5 +28,6 @@ CREATE TABLE IF NOT EXISTS readings (
     mains_hz     DOUBLE PRECISION,
     flags        TEXT,
     lost_samples BIGINT NOT NULL,
+    clock_ppm    DOUBLE PRECISION,
     UNIQUE (unix_ms)
 );

@@ -4,9 +4,13 @@
 //! Session time (what the timeline computes from the sample count) is mapped to wall time
 //! through the chunk of bytes being processed: a sample at session time `t` of a chunk whose
 //! last sample ends at `t_end` and which was received at `recv` was taken at about
-//! `recv - (t_end - t)`. Re-anchoring on every chunk follows the device clock's drift against
-//! the host's (the LaunchPad's DCO is good to about 1 %, 15 minutes a day) at the cost of the
-//! USB latency jitter, milliseconds. A live session applies this to the chunks as the port
+//! `recv - (t_end - t)`. Re-anchoring on every chunk keeps wall times on the host's clock
+//! however far the device's runs from nominal (its DCO is good to ±3-6 %, up to 1.4 hours a
+//! day) at the cost of the USB latency jitter, milliseconds; and every chunk's receive time is
+//! also handed to the timeline, which measures the device's clock from them
+//! ([`ct_core::sample_clock`]) so that, once that settles, session time (and with it
+//! `t_s - t_end`, durations, the mains frequency and energy) is in true seconds. A live
+//! session applies this to the chunks as the port
 //! delivers them, and the capture records each of those chunks with the very receive time
 //! used, so replaying the capture repeats the computation exactly; re-exporting a capture
 //! gives the same timestamps too, which is what lets database exports deduplicate.
@@ -113,6 +117,9 @@ impl ClockedMeter {
             Link::Bytes { unix_ns, bytes } => {
                 let res = self.meter.bytes(bytes, &mut |e| pending.push(e));
                 self.clock.received(unix_ns, self.meter.timeline().t_end());
+                if res.is_ok() {
+                    self.meter.received(unix_ns, &mut |e| pending.push(e));
+                }
                 res
             }
             Link::Lost => {
@@ -189,11 +196,19 @@ impl ClockedRuns {
                             runs.push((run.t_s, run.index, run.rate_hz, start..codes.len()));
                         }
                         Step::Notice(n) => notices.push(n),
-                        Step::Rate(_) | Step::Break { .. } => {}
+                        Step::Rate(..) | Step::Clock { .. } | Step::Break { .. } => {}
                     }
                     true
                 });
                 self.clock.received(unix_ns, self.timeline.t_end());
+                if res.is_ok() {
+                    self.timeline.received(unix_ns, &mut |step| {
+                        if let Step::Notice(n) = step {
+                            notices.push(n);
+                        }
+                        true
+                    });
+                }
                 for (t_s, index, rate_hz, r) in &self.runs {
                     let run = Run { t_s: *t_s, index: *index, rate_hz: *rate_hz, codes: &self.codes[r.clone()] };
                     if !out(run, &self.clock) {

@@ -18,8 +18,8 @@
 //! the binary only parses arguments and the commands are tested in-process.
 
 pub use ct_core::{
-    calibration, clamp_model, decoder, estimate, fold, identify, inversion, load_shape, meter, segment, timeline,
-    transient, waveform_fit, zero,
+    calibration, clamp_model, decoder, estimate, fold, identify, inversion, load_shape, meter, sample_clock, segment,
+    timeline, transient, waveform_fit, zero,
 };
 
 pub mod calibrate;

@@ -112,6 +112,7 @@ impl Notice {
     pub fn level(&self) -> Level {
         match self {
             Notice::Meter(meter::Notice::Skipped { .. } | meter::Notice::Gap { .. })
+            | Notice::Meter(meter::Notice::ClockImplausible { .. })
             | Notice::Meter(meter::Notice::Reset { .. } | meter::Notice::Overrun { .. })
             | Notice::Meter(meter::Notice::Duplicate { .. } | meter::Notice::Late { .. })
             | Notice::Lost { .. }
@@ -281,6 +282,30 @@ fn meter_notice(n: &meter::Notice, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f,
             "warning: dropped a late Samples frame ({samples} samples from index {first_index}, already counted as \
              lost; {frames_total} so far)"
+        ),
+        meter::Notice::ClockMeasuring => f.write_str(
+            "measuring the device's clock against this computer's (about a minute); until then readings use the \
+             nominal sample rate, and the mains frequency can be off by as much as the clock (up to 6 %)",
+        ),
+        meter::Notice::Clock { estimate: e, rate_hz } => write!(
+            f,
+            "device clock: {:+.0} ppm ({:+.2} %) against this computer's, within {:.0} ppm over {:.0} s: {:.2} \
+             samples/s; readings use it from here on",
+            e.ppm,
+            e.ppm / 1e4,
+            e.bound_ppm.max(1.0),
+            e.span_s,
+            rate_hz
+        ),
+        meter::Notice::ClockImplausible { estimate: e } => write!(
+            f,
+            "warning: the receive times put the device's clock {:+.1} % from nominal, more than its DCO can be off \
+             (6 %): they are not real time (a simulation sped up?); the nominal rate is kept",
+            e.ppm / 1e4
+        ),
+        meter::Notice::NominalClock => f.write_str(
+            "no receive times in this input: sample times come from the stated rate (the Info frame's, --rate or the \
+             CSV's time column), not measured; a device's clock can miss its nominal rate by up to 6 %",
         ),
     }
 }

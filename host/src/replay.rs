@@ -97,6 +97,7 @@ pub fn readings(
             Ok(reader.warning())
         }
         Format::ByteStream => {
+            out(Event::Notice(Notice::NominalClock), None);
             let mut meter = Meter::new(cal, cfg);
             let mut offset = 0u64;
             let mut failed = None;
@@ -126,7 +127,8 @@ pub fn readings(
     }
 }
 
-/// Readings of a CSV of codes (no wall times: the rows carry none).
+/// Readings of a CSV of codes (no wall times: the rows carry none; no receive times either, so
+/// the rate is the one given or learnt from the time column, as told).
 pub fn codes_csv_readings<R: BufRead>(
     mut csv: CodesCsv<R>,
     cal: Calibration,
@@ -139,6 +141,7 @@ pub fn codes_csv_readings<R: BufRead>(
         offset: 0,
         source,
     })?;
+    out(Event::Notice(Notice::NominalClock), None);
     let mut rows = 0u64;
     while let Some(row) = csv.next_row()? {
         meter.code_row(row, &mut |e| out(e, None));
@@ -180,6 +183,7 @@ pub fn samples(
             Ok(if read_all { reader.warning() } else { None })
         }
         Format::ByteStream => {
+            notice(Notice::NominalClock);
             let mut timeline = Timeline::new(cal);
             let clock = Clock::default();
             let mut offset = 0u64;
@@ -204,6 +208,7 @@ pub fn samples(
                 offset: 0,
                 source,
             })?;
+            notice(Notice::NominalClock);
             let clock = Clock::default();
             let mut out = runs_and_notices(out, notice, &clock);
             let mut rows = 0u64;
@@ -236,7 +241,7 @@ fn runs_and_notices<'a>(
             notice(n);
             true
         }
-        Step::Rate(_) | Step::Break { .. } => true,
+        Step::Rate(..) | Step::Clock { .. } | Step::Break { .. } => true,
     }
 }
 

@@ -98,7 +98,7 @@ fn record_then_analyze_plot_and_export() {
     assert_eq!(rows.len() - 1, rs.len());
     for (row, r) in rows[1..].iter().zip(&rs) {
         let cols: Vec<&str> = row.split(',').collect();
-        assert_eq!(cols.len(), 11, "{row}");
+        assert_eq!(cols.len(), CSV_HEADER.split(',').count(), "{row}");
         assert_eq!(cols[1], r["unix_ms"].as_i64().unwrap().to_string(), "live analyze and export agree");
     }
 
@@ -471,7 +471,7 @@ fn sigkill_leaves_whole_rows_in_csv_and_sqlite() {
     let whole = if text.ends_with('\n') { rows.len() } else { rows.len() - 1 };
     assert!(whole >= 20, "{text}");
     for row in &rows[1..whole] {
-        assert_eq!(row.split(',').count(), 11, "torn row {row}");
+        assert_eq!(row.split(',').count(), CSV_HEADER.split(',').count(), "torn row {row}");
     }
     let (_, cut) = ct_host::sink::csv::CsvSink::open(&csv).unwrap();
     assert_eq!(cut.is_some(), whole < rows.len());

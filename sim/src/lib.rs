@@ -175,6 +175,9 @@ pub struct VirtualDevice {
     next_index: u64,
     codes: Vec<u16>,
     booted: bool,
+    /// The sample clock's relative error: samples are taken at the nominal rate times
+    /// `1 + clock_error` of true (host) time, as by a DCO that far off ([`Self::with_clock_error`]).
+    clock_error: f64,
 }
 
 impl VirtualDevice {
@@ -202,7 +205,21 @@ impl VirtualDevice {
             next_index: 0,
             codes: Vec::with_capacity(ct_wire::DEFAULT_SAMPLES_PER_FRAME),
             booted: false,
+            clock_error: 0.0,
         }
+    }
+
+    /// The same device with its sample clock `error` off (0.03: 3 % fast), as a real board's
+    /// DCO is (±3-6 %, MSP430G2553 data sheet): its Info frame still states the nominal rate,
+    /// its samples are taken at the true one, and the load is sampled in true time.
+    pub fn with_clock_error(mut self, error: f64) -> Self {
+        self.clock_error = error;
+        self
+    }
+
+    /// Samples per second of true (host) time.
+    pub fn true_rate_hz(&self) -> f64 {
+        self.profile.sample_rate_hz() * (1.0 + self.clock_error)
     }
 
     pub fn profile(&self) -> DeviceProfile {
@@ -263,7 +280,7 @@ impl VirtualDevice {
     /// per 50 ms, stamped (Unix ns) when its last sample was taken, from `t0_ns`, plus 3 ms of
     /// latency: the records of a synthetic capture.
     pub fn chunks(&mut self, seconds: f64, t0_ns: i64) -> Vec<(i64, Vec<u8>)> {
-        let rate = self.profile.sample_rate_hz();
+        let rate = self.true_rate_hz();
         let mut chunks = Vec::new();
         let mut t = 0.05;
         while t <= seconds + 1e-9 {
@@ -271,6 +288,29 @@ impl VirtualDevice {
             self.run_until((t * rate) as u64, &mut buf);
             chunks.push((t0_ns + (t * 1e9) as i64 + 3_000_000, buf));
             t += 0.05;
+        }
+        chunks
+    }
+
+    /// The first `seconds` (true time) as a host reads them through a USB-serial bridge: the
+    /// host polls every 1-20 ms and a read returns what the bridge had forwarded, which is what
+    /// the device sent up to 0-20 ms before (USB frames, bursty: a burst held back comes with
+    /// the next), never less than the read before; a poll that finds nothing returns no chunk.
+    /// Chunks are stamped (Unix ns) from `t0_ns` when the read returned. Repeatable for a
+    /// `seed`.
+    pub fn usb_chunks(&mut self, seconds: f64, t0_ns: i64, seed: u64) -> Vec<(i64, Vec<u8>)> {
+        let mut rng = Rng::new(seed);
+        let rate = self.true_rate_hz();
+        let (mut t, mut sent_until) = (0.0f64, 0.0f64);
+        let mut chunks = Vec::new();
+        while t <= seconds {
+            t += 0.001 + 0.019 * rng.uniform();
+            sent_until = sent_until.max(t - 0.020 * rng.uniform());
+            let mut buf = Vec::new();
+            self.run_until((sent_until * rate) as u64, &mut buf);
+            if !buf.is_empty() {
+                chunks.push((t0_ns + (t * 1e9) as i64, buf));
+            }
         }
         chunks
     }
@@ -291,9 +331,10 @@ impl VirtualDevice {
             }
         }
         let rate = self.profile.sample_rate_hz();
+        let true_rate = self.true_rate_hz();
         while self.next_index + (self.spf - self.codes.len()) as u64 <= until_sample {
             while self.codes.len() < self.spf {
-                let t = (self.next_index + self.codes.len() as u64) as f64 / rate;
+                let t = (self.next_index + self.codes.len() as u64) as f64 / true_rate;
                 let c = self.sample(t);
                 self.codes.push(c);
             }
@@ -352,7 +393,7 @@ impl PtyDevice {
     /// Starts the device; `speed` > 1 runs the simulated clock faster than real time (tests);
     /// `link` additionally publishes the pty under a stable path (a symlink), as udev does.
     pub fn start(mut dev: VirtualDevice, speed: f64, link: Option<&Path>) -> std::io::Result<Self> {
-        let rate = dev.profile().sample_rate_hz();
+        let rate = dev.true_rate_hz();
         Self::start_with(
             move |now, buf| {
                 dev.run_until((now * rate) as u64, buf);

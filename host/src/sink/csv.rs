@@ -21,7 +21,8 @@ use crate::estimate::Reading;
 use crate::place::{PlaceError, Placement};
 
 /// CSV columns, in order. Documented in the README.
-pub const CSV_HEADER: &str = "time_utc,unix_ms,t_s,duration_s,irms_a,va,watts,kwh,mains_hz,flags,lost_samples";
+pub const CSV_HEADER: &str =
+    "time_utc,unix_ms,t_s,duration_s,irms_a,va,watts,kwh,mains_hz,flags,lost_samples,clock_ppm";
 
 /// One CSV row (no newline), columns as [`CSV_HEADER`].
 pub fn csv_row(r: &Reading, wall: Option<SystemTime>) -> String {
@@ -38,6 +39,7 @@ pub fn csv_row(r: &Reading, wall: Option<SystemTime>) -> String {
         r.hz.map(|h| format!("{h:.3}")).unwrap_or_default(),
         r.flags.to_text(),
         r.lost_samples.to_string(),
+        r.clock_ppm.map(|p| format!("{p:.0}")).unwrap_or_default(),
     ];
     w.write_record(&rec).expect("writing to a Vec cannot fail");
     let mut s = String::from_utf8(w.into_inner().expect("Vec writer")).expect("CSV of UTF-8 fields");
@@ -280,6 +282,7 @@ mod tests {
             flags: Flags { gap: true, ..Flags::default() },
             zero_offset_codes: None,
             zero_corrected: true,
+            clock_ppm: None,
         }
     }
 
@@ -301,7 +304,7 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 3);
         assert_eq!(lines[0], CSV_HEADER);
-        assert_eq!(lines[1], ",,2.000,1.0000,4.9877,1147.16,1147.16,0.0003180,50.010,gap,0");
+        assert_eq!(lines[1], ",,2.000,1.0000,4.9877,1147.16,1147.16,0.0003180,50.010,gap,0,");
         assert_eq!(lines[1], lines[2]);
     }
 
@@ -329,7 +332,7 @@ mod tests {
         let text = reader.join().unwrap();
         assert_eq!(
             text.lines().collect::<Vec<_>>(),
-            [CSV_HEADER, ",,2.000,1.0000,4.9877,1147.16,1147.16,0.0003180,50.010,gap,0"]
+            [CSV_HEADER, ",,2.000,1.0000,4.9877,1147.16,1147.16,0.0003180,50.010,gap,0,"]
         );
     }
 

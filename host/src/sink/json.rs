@@ -29,6 +29,7 @@ pub fn json_value(r: &Reading, wall: Option<SystemTime>) -> serde_json::Value {
         "samples": r.samples,
         "zero_offset_codes": r.zero_offset_codes,
         "zero_corrected": r.zero_corrected,
+        "clock_ppm": r.clock_ppm,
     })
 }
 

@@ -276,6 +276,7 @@ mod tests {
             flags: Default::default(),
             zero_offset_codes: None,
             zero_corrected: true,
+            clock_ppm: None,
         };
         let e = fan.write(&r, None).unwrap_err();
         assert!(e.downcast_ref::<ProbeError>().is_some());

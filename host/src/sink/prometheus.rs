@@ -335,6 +335,7 @@ mod tests {
             flags: Default::default(),
             zero_offset_codes: None,
             zero_corrected: true,
+            clock_ppm: None,
         }
     }
 

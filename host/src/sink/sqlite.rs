@@ -60,6 +60,13 @@ impl SqliteSink {
         // transactions, a killed process loses nothing.
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(db)?;
         conn.execute_batch(SCHEMA).map_err(db)?;
+        // A database made before readings carried the device clock's offset gets its column.
+        let has_clock: bool = conn
+            .query_row("SELECT COUNT(*) FROM pragma_table_info('readings') WHERE name = 'clock_ppm'", [], |r| r.get(0))
+            .map_err(db)?;
+        if !has_clock {
+            conn.execute_batch("ALTER TABLE readings ADD COLUMN clock_ppm DOUBLE PRECISION").map_err(db)?;
+        }
         Ok(SqliteSink { path: path.to_owned(), conn, in_tx: false, batch: 1, inserted: 0, skipped: 0 })
     }
 
@@ -119,7 +126,7 @@ impl ReadingSink for SqliteSink {
             .conn
             .prepare_cached(
                 "INSERT OR IGNORE INTO readings (time_utc, unix_ms, t_s, duration_s, irms_a, va, watts, kwh, \
-                 mains_hz, flags, lost_samples) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                 mains_hz, flags, lost_samples, clock_ppm) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )
             .map_err(self.db())?;
         let n = stmt
@@ -135,6 +142,7 @@ impl ReadingSink for SqliteSink {
                 r.hz,
                 (!flags.is_empty()).then_some(flags),
                 r.lost_samples as i64,
+                r.clock_ppm.map(f64::round),
             ])
             .map_err(|source| SqliteError::Db { path: self.path.clone(), source })?;
         drop(stmt);
@@ -174,6 +182,7 @@ mod tests {
             flags: Flags { gap: t_s > 2.5, ..Flags::default() },
             zero_offset_codes: None,
             zero_corrected: true,
+            clock_ppm: None,
         }
     }
 
@@ -204,5 +213,32 @@ mod tests {
         assert_eq!(rows[2].3.as_deref(), Some("gap"));
         let e = SqliteSink::open(&p).unwrap().write(&reading(1.0), None).unwrap_err().to_string();
         assert!(e.contains("m.db: this input has no wall-clock times"), "{e}");
+    }
+
+    /// A database made before the `clock_ppm` column gets it, keeps its rows, and takes
+    /// readings with a measured clock.
+    #[test]
+    fn an_older_database_gets_the_clock_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("old.db");
+        let old = SCHEMA.replace("    clock_ppm    DOUBLE PRECISION,\n", "");
+        assert_ne!(old, SCHEMA);
+        let conn = Connection::open(&p).unwrap();
+        conn.execute_batch(&old).unwrap();
+        conn.execute("INSERT INTO readings (t_s, duration_s, irms_a, va, watts, kwh, lost_samples, unix_ms) VALUES (1, 1, 1, 1, 1, 1, 0, 5)", []).unwrap();
+        drop(conn);
+        let t0 = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let mut s = SqliteSink::open(&p).unwrap();
+        s.write(&Reading { clock_ppm: Some(30012.4), ..reading(2.0) }, Some(t0)).unwrap();
+        s.finish().unwrap();
+        let conn = Connection::open(&p).unwrap();
+        let ppm: Vec<Option<f64>> = conn
+            .prepare("SELECT clock_ppm FROM readings ORDER BY unix_ms")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(ppm, [None, Some(30012.0)]);
     }
 }
