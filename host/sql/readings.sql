@@ -8,12 +8,14 @@
 --
 -- The type names are chosen to mean the right thing in both: TIMESTAMPTZ is a real timestamp
 -- in PostgreSQL and stays the ISO 8601 text in SQLite; DOUBLE PRECISION and BIGINT are REAL and
--- INTEGER there. One row per reading window; unix_ms (the end of the window) is its key, so
--- loading the same readings twice cannot duplicate them (`ct-read --sqlite` skips rows it
+-- INTEGER there. One row per reading window; the meter (its node id) and unix_ms (the end of
+-- the window) are its key, so several meters share a table and loading the same readings twice
+-- cannot duplicate them (`ct-read --sqlite` skips rows it
 -- already has). Readings of recordings without receive times have no time: their unix_ms is
 -- empty (NULL in PostgreSQL; SQLite's .import stores empty fields as '' and would take only one
 -- such row under the key, so load those into a table without it).
 CREATE TABLE IF NOT EXISTS readings (
+    meter        TEXT NOT NULL,
     time_utc     TIMESTAMPTZ,
     unix_ms      BIGINT,
     t_s          DOUBLE PRECISION NOT NULL,
@@ -25,5 +27,5 @@ CREATE TABLE IF NOT EXISTS readings (
     mains_hz     DOUBLE PRECISION,
     flags        TEXT,
     lost_samples BIGINT NOT NULL,
-    UNIQUE (unix_ms)
+    UNIQUE (meter, unix_ms)
 );

@@ -98,8 +98,8 @@ fn record_then_analyze_plot_and_export() {
     assert_eq!(rows.len() - 1, rs.len());
     for (row, r) in rows[1..].iter().zip(&rs) {
         let cols: Vec<&str> = row.split(',').collect();
-        assert_eq!(cols.len(), 11, "{row}");
-        assert_eq!(cols[1], r["unix_ms"].as_i64().unwrap().to_string(), "live analyze and export agree");
+        assert_eq!(cols.len(), 12, "{row}");
+        assert_eq!(cols[2], r["unix_ms"].as_i64().unwrap().to_string(), "live analyze and export agree");
     }
 
     let raw = dir.path().join("raw.csv");
@@ -274,7 +274,7 @@ fn sqlite_export_is_idempotent_and_matches_the_csv() {
     // stamped 3 ms (latency) plus up to one frame (13.7 ms) later.
     assert!((1_790_000_001_003..=1_790_000_001_018).contains(&rows[0].0), "{rows:?}");
     let text = std::fs::read_to_string(&csv).unwrap();
-    let csv_ms: Vec<i64> = text.lines().skip(1).map(|l| l.split(',').nth(1).unwrap().parse().unwrap()).collect();
+    let csv_ms: Vec<i64> = text.lines().skip(1).map(|l| l.split(',').nth(2).unwrap().parse().unwrap()).collect();
     assert_eq!(csv_ms, rows.iter().map(|r| r.0).collect::<Vec<_>>());
 
     if Command::new("sqlite3").arg("--version").output().is_err() {
@@ -292,6 +292,41 @@ fn sqlite_export_is_idempotent_and_matches_the_csv() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success() && out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(stdout.trim(), "12|7.0|2026-09-21T14:13:21.0", "{stdout}");
+}
+
+/// Two meters' readings of the same times share one database without collision (key: meter,
+/// unix_ms), and each CSV row starts with its meter's id (`--node`).
+#[test]
+fn two_meters_export_into_one_sqlite_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("c.ctcap");
+    synthetic_capture(&cap, 7.0, 5.0, 1_790_000_000_000_000_000);
+    let db = dir.path().join("m.db");
+    for node in ["kitchen", "garage"] {
+        let csv = dir.path().join(format!("{node}.csv"));
+        let (_, err) = ct_read(&[
+            "export",
+            cap.to_str().unwrap(),
+            "--node",
+            node,
+            "--sqlite",
+            db.to_str().unwrap(),
+            "--csv",
+            csv.to_str().unwrap(),
+        ]);
+        assert!(err.contains("added 5 readings, skipped 0"), "{err}");
+        let text = std::fs::read_to_string(&csv).unwrap();
+        assert_eq!(text.lines().skip(1).filter(|l| l.starts_with(&format!("{node},2026-"))).count(), 5, "{text}");
+    }
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let per_meter: Vec<(String, i64, i64)> = conn
+        .prepare("SELECT meter, count(*), count(DISTINCT unix_ms) FROM readings GROUP BY meter ORDER BY meter")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(per_meter, [("garage".to_string(), 5, 5), ("kitchen".to_string(), 5, 5)]);
 }
 
 /// The PostgreSQL binaries: on PATH, or in Debian's versioned directory.
@@ -471,9 +506,10 @@ fn sigkill_leaves_whole_rows_in_csv_and_sqlite() {
     let whole = if text.ends_with('\n') { rows.len() } else { rows.len() - 1 };
     assert!(whole >= 20, "{text}");
     for row in &rows[1..whole] {
-        assert_eq!(row.split(',').count(), 11, "torn row {row}");
+        assert_eq!(row.split(',').count(), 12, "torn row {row}");
+        assert!(row.starts_with("virtual,"), "the virtual device's node id is the meter: {row}");
     }
-    let (_, cut) = ct_host::sink::csv::CsvSink::open(&csv).unwrap();
+    let (_, cut) = ct_host::sink::csv::CsvSink::open(&csv, "virtual").unwrap();
     assert_eq!(cut.is_some(), whole < rows.len());
 
     let db_rows = sqlite_rows(&db);
@@ -482,7 +518,7 @@ fn sigkill_leaves_whole_rows_in_csv_and_sqlite() {
         assert!((a / 5.0 - 1.0).abs() < 0.05, "{a}");
     }
     // It takes more rows after the crash.
-    ct_host::sink::sqlite::SqliteSink::open(&db).unwrap().finish().unwrap();
+    ct_host::sink::sqlite::SqliteSink::open(&db, "virtual").unwrap().finish().unwrap();
 }
 
 /// Recordings without receive times still plot and export: a raw byte stream (as `cat
@@ -516,9 +552,9 @@ fn byte_streams_and_code_csvs_plot_and_export_without_times() {
         let text = std::fs::read_to_string(&out).unwrap();
         let rows: Vec<&str> = text.lines().skip(1).collect();
         assert!(rows.len() >= 3, "{name}: {text}");
-        for row in rows.iter().filter(|r| r.split(',').nth(3).unwrap().parse::<f64>().unwrap() > 0.9) {
-            assert!(row.starts_with(",,"), "{name}: no time without receive times: {row}");
-            let irms: f64 = row.split(',').nth(4).unwrap().parse().unwrap();
+        for row in rows.iter().filter(|r| r.split(',').nth(4).unwrap().parse::<f64>().unwrap() > 0.9) {
+            assert!(row.starts_with("unknown,,,"), "{name}: no time without receive times: {row}");
+            let irms: f64 = row.split(',').nth(5).unwrap().parse().unwrap();
             assert!((irms / 5.0 - 1.0).abs() < 0.01, "{name}: {row}");
         }
         let raw = dir.path().join(format!("{name}-raw.csv"));
@@ -556,6 +592,7 @@ fn interrupted_export_keeps_what_it_did_and_resumes() {
     let opts = ExportOptions {
         file: cap.clone(),
         to: ExportTo::Readings { csv: Some(csv.clone()), sqlite: Some(db.clone()) },
+        meter: "unknown".into(),
         rate: None,
         cal: Calibration::builtin(),
         cfg: EstimatorConfig::default(),

@@ -334,7 +334,7 @@ fn ctrl_c_flushes_and_exits_zero() {
     assert_eq!(rows[0], ct_host::sink::csv::CSV_HEADER);
     assert!(rows.len() >= 2, "{text}");
     for row in &rows[1..] {
-        assert_eq!(row.split(',').count(), 11, "torn row {row}");
+        assert_eq!(row.split(',').count(), 12, "torn row {row}");
     }
 }
 

@@ -89,7 +89,7 @@ fn read_every_way(file: &Path, out: &Path, cal: &Calibration, rate: Option<f64>)
     for to in
         [ExportTo::Readings { csv: Some(out.to_owned()), sqlite: None }, ExportTo::Samples { csv: out.to_owned() }]
     {
-        let opts = ExportOptions { file: file.to_owned(), to, rate, cal: cal.clone(), cfg: cfg() };
+        let opts = ExportOptions { file: file.to_owned(), to, meter: "m1".into(), rate, cal: cal.clone(), cfg: cfg() };
         let _ = export::run(&opts, &AtomicBool::new(false), &mut |_| {}, &mut |_| {});
     }
 }

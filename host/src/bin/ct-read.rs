@@ -58,6 +58,9 @@ enum Cmd {
         /// Sample rate of a `code`-per-line CSV, in Hz.
         #[arg(long)]
         rate: Option<f64>,
+        /// The meter id written in every CSV and database row; default: `unknown`.
+        #[arg(long, value_name = "ID", value_parser = parse_node)]
+        node: Option<String>,
         #[command(flatten)]
         est: EstimateArgs,
         #[command(flatten)]
@@ -102,6 +105,10 @@ enum Cmd {
         /// SQLite database to add the readings to (rows it already has are skipped).
         #[arg(long)]
         sqlite: Option<PathBuf>,
+        /// The meter id written in every row (as the live meter's --node, so exported and
+        /// live rows share one key); default: `unknown`.
+        #[arg(long, value_name = "ID", value_parser = parse_node)]
+        node: Option<String>,
         /// One row per sample (time, index, code, amps) instead of one per reading.
         #[arg(long, requires = "csv", conflicts_with = "sqlite")]
         raw: bool,
@@ -358,8 +365,14 @@ impl EstimateArgs {
 }
 
 impl OutputArgs {
-    fn outputs(&self) -> Outputs {
-        Outputs { csv: self.csv.clone(), sqlite: self.sqlite.clone(), json: self.json }
+    /// The outputs, rows written as meter `meter` (else [`ct_host::sink::UNNAMED_METER`]).
+    fn outputs(&self, meter: Option<&str>) -> Outputs {
+        Outputs {
+            meter: meter.unwrap_or(ct_host::sink::UNNAMED_METER).to_owned(),
+            csv: self.csv.clone(),
+            sqlite: self.sqlite.clone(),
+            json: self.json,
+        }
     }
 }
 
@@ -421,9 +434,9 @@ fn run() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Some(Cmd::Record { output, live: args }) => live(&args, Some(output)),
-        Some(Cmd::Analyze { file, rate, est, out }) => {
+        Some(Cmd::Analyze { file, rate, node, est, out }) => {
             let opts = analyze::AnalyzeOptions { file, rate, cfg: est.config()?, cal: est.calibration()? };
-            let mut sinks = out.outputs().open(std::io::stdout(), std::io::stderr())?;
+            let mut sinks = out.outputs(node.as_deref()).open(std::io::stdout(), std::io::stderr())?;
             Ok(analyze::run(&opts, &mut sinks)?)
         }
         Some(Cmd::Plot { file, output, kind, from, to, size, rate, est }) => {
@@ -451,13 +464,14 @@ fn run() -> Result<()> {
             bar.finish_and_clear();
             Ok(res?)
         }
-        Some(Cmd::Export { file, csv, sqlite, raw, rate, est }) => {
+        Some(Cmd::Export { file, csv, sqlite, node, raw, rate, est }) => {
             let to = match (raw, csv) {
                 (true, Some(csv)) => ExportTo::Samples { csv },
                 (true, None) => unreachable!("clap: --raw requires --csv"),
                 (false, csv) => ExportTo::Readings { csv, sqlite },
             };
-            let opts = export::ExportOptions { to, rate, cfg: est.config()?, cal: est.calibration()?, file };
+            let meter = node.unwrap_or_else(|| ct_host::sink::UNNAMED_METER.to_owned());
+            let opts = export::ExportOptions { to, meter, rate, cfg: est.config()?, cal: est.calibration()?, file };
             // Ctrl-C stops reading; what was exported so far is kept.
             let stop = stop_flag()?;
             let bar = progress_bar(&opts.file, "exporting");
@@ -507,10 +521,11 @@ fn live(args: &LiveArgs, record: Option<PathBuf>) -> Result<()> {
     // Ctrl-C and SIGTERM (a service being stopped) both end the session normally, saving the
     // lifetime energy.
     let stop = stop_flag()?;
-    let mut sinks = args.out.outputs().open(std::io::stdout(), std::io::stderr())?;
-    let node = || args.node.clone().unwrap_or_else(|| live::node_id(&opts));
+    // The meter's one id: MQTT topics, Prometheus labels, and the meter column of every row.
+    let node = args.node.clone().unwrap_or_else(|| live::node_id(&opts));
+    let mut sinks = args.out.outputs(Some(&node)).open(std::io::stdout(), std::io::stderr())?;
     if let Some(url) = &args.mqtt {
-        let mut config = MqttConfig::new(BrokerUrl::parse(url)?, &node());
+        let mut config = MqttConfig::new(BrokerUrl::parse(url)?, &node);
         config.discovery_prefix = args.mqtt_discovery_prefix.clone();
         config.emon = args.mqtt_emon;
         config.window_s = opts.cfg.window_s;
@@ -519,7 +534,6 @@ fn live(args: &LiveArgs, record: Option<PathBuf>) -> Result<()> {
         sinks.push(MqttSink::start(config, log)?);
     }
     if let Some(addr) = &args.prometheus {
-        let node = node();
         let prom = PrometheusSink::start(addr, &node, opts.cfg.volts)?;
         sinks.notice(&Notice::ServingMetrics { addr: prom.local_addr() });
         sinks.push(prom);

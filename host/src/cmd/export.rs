@@ -35,6 +35,8 @@ pub enum ExportTo {
 pub struct ExportOptions {
     pub file: PathBuf,
     pub to: ExportTo,
+    /// The meter id written in every row.
+    pub meter: String,
     /// Sample rate of a `code`-per-line CSV, in Hz.
     pub rate: Option<f64>,
     pub cal: Calibration,
@@ -89,9 +91,11 @@ pub fn run(
             tail
         }
         ExportTo::Readings { csv, sqlite } => {
-            let mut w = csv.as_deref().map(ReadingsCsv::create).transpose()?;
-            let mut db =
-                sqlite.as_deref().map(|p| SqliteSink::open(p).map(|db| db.batched(SQLITE_BATCH))).transpose()?;
+            let mut w = csv.as_deref().map(|p| ReadingsCsv::create(p, &opts.meter)).transpose()?;
+            let mut db = sqlite
+                .as_deref()
+                .map(|p| SqliteSink::open(p, &opts.meter).map(|db| db.batched(SQLITE_BATCH)))
+                .transpose()?;
             let mut error: Option<SinkError> = None;
             let mut readings = 0u64;
             let tail = crate::replay::readings(
@@ -160,7 +164,14 @@ mod tests {
     use std::path::Path;
 
     fn options(file: PathBuf, to: ExportTo) -> ExportOptions {
-        ExportOptions { file, to, rate: None, cal: Calibration::builtin(), cfg: EstimatorConfig::default() }
+        ExportOptions {
+            file,
+            to,
+            meter: "m1".into(),
+            rate: None,
+            cal: Calibration::builtin(),
+            cfg: EstimatorConfig::default(),
+        }
     }
 
     /// Keeps the export's own notices; the meter's are the recording's (tested apart).

@@ -156,7 +156,14 @@ mod tests {
             ExportTo::Readings { csv: Some(dir.path().join("r.csv")), sqlite: None },
             ExportTo::Samples { csv: dir.path().join("s.csv") },
         ] {
-            let opts = ExportOptions { file: file.clone(), to: to.clone(), rate: None, cal: cal.clone(), cfg };
+            let opts = ExportOptions {
+                file: file.clone(),
+                to: to.clone(),
+                meter: "m1".into(),
+                rate: None,
+                cal: cal.clone(),
+                cfg,
+            };
             let mut got = Vec::new();
             export::run(&opts, &std::sync::atomic::AtomicBool::new(false), &mut |_| {}, &mut |n| got.push(n.clone()))
                 .unwrap();

@@ -179,16 +179,28 @@ impl ReadingSink for FanOut {
     }
 }
 
+/// The meter id of readings whose source names none: a recording analyzed or exported
+/// without `--node`.
+pub const UNNAMED_METER: &str = "unknown";
+
 /// The outputs of `ct-read` live and `analyze`: readings as text or JSON, notices as text,
 /// and the files asked for.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Outputs {
+    /// The meter id written in every CSV and database row (live: the node id).
+    pub meter: String,
     /// Append readings to this CSV file.
     pub csv: Option<PathBuf>,
     /// Add readings to this SQLite database.
     pub sqlite: Option<PathBuf>,
     /// JSON lines instead of text lines (and no notes for people among the notices).
     pub json: bool,
+}
+
+impl Default for Outputs {
+    fn default() -> Self {
+        Outputs { meter: UNNAMED_METER.to_owned(), csv: None, sqlite: None, json: false }
+    }
 }
 
 impl Outputs {
@@ -204,14 +216,14 @@ impl Outputs {
             sinks.push(log::LogSink::new(log));
         }
         if let Some(path) = &self.csv {
-            let (csv, cut) = csv::CsvSink::open(path)?;
+            let (csv, cut) = csv::CsvSink::open(path, &self.meter)?;
             if let Some(bytes) = cut {
                 sinks.notice(&Notice::TornCsvRow { path: path.clone(), bytes });
             }
             sinks.push(csv);
         }
         if let Some(path) = &self.sqlite {
-            sinks.push(sqlite::SqliteSink::open(path)?);
+            sinks.push(sqlite::SqliteSink::open(path, &self.meter)?);
         }
         Ok(sinks)
     }
