@@ -1,6 +1,12 @@
 -- Readings as ct-read writes them (live `--csv`, `ct-read export --csv`, and `--sqlite`): the
 -- same columns in the same order as the CSV header, so an exported CSV loads unchanged.
 --
+-- This is the table as this release's schema migrations (host/sql/migrations, applied in order
+-- by ct-read itself to the databases it writes, recorded in schema_migrations) leave it, for
+-- loading CSV files by hand into a new database; a test checks that the two agree. A database
+-- made from this file has no schema_migrations: ct-read takes it for one of the first release
+-- and upgrades it (rebuilding the table with every row) when it first writes to it.
+--
 --   SQLite:      sqlite3 meter.db < host/sql/readings.sql
 --                sqlite3 meter.db ".import --csv --skip 1 out.csv readings"
 --   PostgreSQL:  psql -d meter -f host/sql/readings.sql

@@ -3,9 +3,12 @@
 //! sink, loading the exported CSV into SQLite and a real PostgreSQL server with the shipped
 //! schema, and what survives SIGINT and SIGKILL.
 mod common;
+#[path = "common/pg.rs"]
+mod pg;
+use pg::PgServer;
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use ct_host::calibration::Calibration;
@@ -329,119 +332,12 @@ fn two_meters_export_into_one_sqlite_database() {
     assert_eq!(per_meter, [("garage".to_string(), 5, 5), ("kitchen".to_string(), 5, 5)]);
 }
 
-/// The PostgreSQL binaries: on PATH, or in Debian's versioned directory.
-fn pg_bin_dir() -> Option<PathBuf> {
-    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
-        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-        if dir.join("initdb").exists() {
-            return Some(dir);
-        }
-    }
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .ok()?
-        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
-        .filter(|d| d.join("initdb").exists())
-        .collect();
-    dirs.sort();
-    dirs.pop()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// Runs a PostgreSQL program, as the `postgres` user when we are root (the server refuses to
-/// run as root).
-fn pg(bin: &Path, prog: &str, as_postgres: bool) -> Command {
-    let path = bin.join(prog);
-    if as_postgres {
-        let mut c = Command::new("runuser");
-        c.args(["-u", "postgres", "--"]).arg(path);
-        c
-    } else {
-        Command::new(path)
-    }
-}
-
-/// A throwaway cluster in a temp dir on 127.0.0.1, stopped on drop.
-struct PgServer {
-    bin: PathBuf,
-    data: PathBuf,
-    port: u16,
-    as_postgres: bool,
-    _dir: tempfile::TempDir,
-}
-
-impl PgServer {
-    fn start() -> Option<PgServer> {
-        let bin = pg_bin_dir()?;
-        let root = is_root();
-        let dir = tempfile::tempdir().unwrap();
-        let as_postgres = root;
-        if as_postgres {
-            // The postgres user must own the cluster and be able to reach it.
-            let mut p = dir.path().to_path_buf();
-            while p != Path::new("/") {
-                let _ = Command::new("chmod").arg("o+x").arg(&p).status();
-                p.pop();
-            }
-            assert!(Command::new("chown").args(["postgres:"]).arg(dir.path()).status().unwrap().success());
-        }
-        let data = dir.path().join("data");
-        let out = pg(&bin, "initdb", as_postgres)
-            .args(["-D", data.to_str().unwrap(), "-U", "postgres", "-A", "trust", "--no-sync"])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "initdb: {}", String::from_utf8_lossy(&out.stderr));
-        let port = free_port();
-        let opts = format!("-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", dir.path().display());
-        let out = pg(&bin, "pg_ctl", as_postgres)
-            .args(["-D", data.to_str().unwrap(), "-o", &opts, "-w", "-t", "60", "-l"])
-            .arg(dir.path().join("log"))
-            .arg("start")
-            .output()
-            .unwrap();
-        let log = std::fs::read_to_string(dir.path().join("log")).unwrap_or_default();
-        assert!(out.status.success(), "pg_ctl start: {}\n{log}", String::from_utf8_lossy(&out.stderr));
-        Some(PgServer { bin, data, port, as_postgres, _dir: dir })
-    }
-
-    /// psql as the superuser over TCP, failing on the first error.
-    fn psql(&self, args: &[&str]) -> String {
-        let out = Command::new(self.bin.join("psql"))
-            .args(["-X", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-At"])
-            .args(["-p", &self.port.to_string()])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "psql {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-}
-
-impl Drop for PgServer {
-    fn drop(&mut self) {
-        let _ = pg(&self.bin, "pg_ctl", self.as_postgres)
-            .args(["-D", self.data.to_str().unwrap(), "-m", "immediate", "-w", "stop"])
-            .output();
-    }
-}
-
-fn is_root() -> bool {
-    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-}
-
 /// The exported CSV loads unchanged into PostgreSQL with the shipped schema and
 /// `\copy readings FROM 'out.csv' CSV HEADER`: empty fields become NULL, times become
 /// timestamps, and loading it again is refused by the key instead of duplicating rows.
 #[test]
 fn exported_csv_loads_into_postgresql() {
-    let Some(server) = PgServer::start() else {
-        let root = is_root();
-        assert!(!root, "running as root but no PostgreSQL binaries found: install the `postgresql` package");
-        eprintln!("\n*** SKIPPED exported_csv_loads_into_postgresql: no PostgreSQL binaries (initdb) found ***\n");
-        return;
-    };
+    let Some(server) = PgServer::start_or_skip("exported_csv_loads_into_postgresql") else { return };
     let dir = tempfile::tempdir().unwrap();
     let cap = dir.path().join("c.ctcap");
     synthetic_capture(&cap, 0.0, 3.0, 1_790_000_000_000_000_000);

@@ -13,6 +13,7 @@ pub mod json;
 pub mod log;
 pub mod mqtt;
 pub mod prometheus;
+pub mod schema;
 pub mod sqlite;
 pub mod text;
 

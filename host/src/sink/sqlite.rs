@@ -1,5 +1,7 @@
 //! Readings straight into an SQLite database (`--sqlite FILE`), in the table of
 //! `host/sql/readings.sql`: the same columns as the CSV, so both paths give the same rows.
+//! The database is brought to this release's schema when it is opened ([`super::schema`]):
+//! one written by an older release is upgraded in place, one by a newer release refused.
 //!
 //! The database is in WAL mode and every reading (live) or batch (export) is one transaction,
 //! so a crash or `kill -9` leaves whole rows and a database that opens cleanly. Rows are
@@ -16,9 +18,6 @@ use super::format::{iso_utc, unix_ms};
 use super::{End, ReadingSink, SinkError};
 use crate::estimate::Reading;
 
-/// The schema shipped for loading CSV exports, applied to every database the sink opens.
-pub const SCHEMA: &str = include_str!("../../sql/readings.sql");
-
 #[derive(Debug, thiserror::Error)]
 pub enum SqliteError {
     #[error("{path}: {source}")]
@@ -26,6 +25,12 @@ pub enum SqliteError {
         path: PathBuf,
         #[source]
         source: rusqlite::Error,
+    },
+    #[error("{path}: {source}")]
+    Schema {
+        path: PathBuf,
+        #[source]
+        source: super::schema::SchemaError,
     },
     #[error(
         "{path}: this input has no wall-clock times, so its readings have no key in the database\n\
@@ -57,13 +62,16 @@ impl SqliteSink {
     /// Opens (or creates) the database at `path` for the readings of meter `meter`.
     pub fn open(path: &Path, meter: &str) -> Result<Self, SqliteError> {
         let db = |source| SqliteError::Db { path: path.to_owned(), source };
-        let conn = Connection::open(path).map_err(db)?;
+        let mut conn = Connection::open(path).map_err(db)?;
         conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(db)?;
+        // Before anything is written (WAL mode included): a database of a newer release is
+        // refused untouched.
+        super::schema::migrate_sqlite(&mut conn, meter)
+            .map_err(|source| SqliteError::Schema { path: path.to_owned(), source })?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(db)?;
         // In WAL mode NORMAL still never corrupts the database; a power cut may lose the last
         // transactions, a killed process loses nothing.
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(db)?;
-        conn.execute_batch(SCHEMA).map_err(db)?;
         Ok(SqliteSink {
             path: path.to_owned(),
             meter: meter.to_owned(),

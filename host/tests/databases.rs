@@ -1,0 +1,145 @@
+//! The databases readings go to, with real servers started here on loopback: schema migrations
+//! of SQLite and PostgreSQL databases written by the first release.
+
+#[path = "common/pg.rs"]
+mod pg;
+
+use std::path::{Path, PathBuf};
+
+use ct_host::sink::schema::{self, SchemaError};
+use ct_host::sink::sqlite::{SqliteError, SqliteSink};
+use pg::PgServer;
+
+/// Written by the release before migrations (commit cc30350): `ct-read record` of the virtual
+/// device at 4 A, then `ct-read export --sqlite --csv`; see `tests/fixtures/README.md`.
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+type Row = (Option<String>, i64, f64, f64, f64, Option<f64>, Option<String>, i64);
+
+/// The readings of an SQLite database of either schema, in time order, without the meter.
+fn sqlite_readings(db: &Path) -> Vec<Row> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let rows = conn
+        .prepare(
+            "SELECT time_utc, unix_ms, t_s, irms_a, kwh, mains_hz, flags, lost_samples FROM readings ORDER BY unix_ms",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    rows
+}
+
+/// Everything in an SQLite database: its schema, its readings with their meters, and the
+/// migrations record.
+fn sqlite_dump(db: &Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut all = Vec::new();
+    for q in [
+        "SELECT type || ' ' || name || ' ' || coalesce(sql, '') FROM sqlite_master ORDER BY name",
+        "SELECT meter || ' ' || unix_ms || ' ' || t_s || ' ' || irms_a FROM readings ORDER BY meter, unix_ms",
+        "SELECT version || ' ' || name || ' ' || applied_at FROM schema_migrations ORDER BY version",
+    ] {
+        let mut stmt = conn.prepare(q).unwrap();
+        all.extend(stmt.query_map([], |r| r.get::<_, String>(0)).unwrap().map(Result::unwrap));
+    }
+    all
+}
+
+/// An SQLite database of the first release is upgraded in place: every reading kept as it
+/// was, given the upgrading meter's id; the migrations recorded; a second start changes
+/// nothing; and a database marked with a newer schema is refused and left byte for byte.
+#[test]
+fn sqlite_database_of_the_first_release_is_upgraded_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("meter.db");
+    std::fs::copy(fixture("readings-v0.db"), &db).unwrap();
+    let before = sqlite_readings(&db);
+    assert_eq!(before.len(), 10);
+
+    let mut sink = SqliteSink::open(&db, "kitchen").unwrap();
+    sink.finish().unwrap();
+    drop(sink);
+    assert_eq!(sqlite_readings(&db), before, "every reading kept, values unchanged");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let meters: Vec<(String, i64)> = conn
+        .prepare("SELECT meter, count(*) FROM readings GROUP BY meter")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(meters, [("kitchen".to_string(), 10)]);
+    assert_eq!(schema::sqlite_versions(&conn).unwrap(), [1, 2]);
+    drop(conn);
+
+    let once = sqlite_dump(&db);
+    let mut sink = SqliteSink::open(&db, "garage").unwrap();
+    sink.finish().unwrap();
+    drop(sink);
+    assert_eq!(sqlite_dump(&db), once, "a second start changes nothing");
+
+    // Marked as written by a future release: refused, and the file is not touched.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute("INSERT INTO schema_migrations (version, name) VALUES (?1, 'future')", [schema::LATEST + 1]).unwrap();
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").unwrap();
+    drop(conn);
+    let bytes = std::fs::read(&db).unwrap();
+    let e = SqliteSink::open(&db, "kitchen").err().expect("a newer schema is refused");
+    assert!(
+        matches!(&e, SqliteError::Schema { source: SchemaError::Newer { found, known }, .. }
+            if *found == schema::LATEST + 1 && *known == schema::LATEST),
+        "{e}"
+    );
+    let msg = e.to_string();
+    assert!(msg.contains("meter.db: the database is at schema version 3, newer than this ct-read's 2"), "{msg}");
+    assert_eq!(std::fs::read(&db).unwrap(), bytes, "the refused database is untouched");
+}
+
+/// A PostgreSQL database made as the first release's README said (its `readings.sql`, which is
+/// migration 0001 verbatim, then `\copy` of an exported CSV, the committed fixture) is upgraded
+/// in place with every row; a second run changes nothing; a newer schema is refused unchanged.
+#[test]
+fn postgres_database_of_the_first_release_is_upgraded_in_place() {
+    let Some(server) = PgServer::start_or_skip("postgres_database_of_the_first_release_is_upgraded_in_place") else {
+        return;
+    };
+    let url = server.create_db("v0");
+    let v0 = Path::new(env!("CARGO_MANIFEST_DIR")).join("sql/migrations/0001_readings.sql");
+    server.psql_on("v0", &["-f", v0.to_str().unwrap()]);
+    let copy = format!("\\copy readings FROM '{}' CSV HEADER", fixture("readings-v0.csv").display());
+    server.psql_on("v0", &["-c", &copy]);
+    let rows = "SELECT time_utc AT TIME ZONE 'UTC', unix_ms, t_s, irms_a, kwh, mains_hz, flags, lost_samples \
+                FROM readings ORDER BY unix_ms";
+    let before = server.psql_on("v0", &["-c", rows]);
+    assert_eq!(before.lines().count(), 10, "{before}");
+
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    assert_eq!(schema::migrate_postgres(&mut client, "kitchen").unwrap(), [1, 2]);
+    assert_eq!(server.psql_on("v0", &["-c", rows]), before, "every reading kept, values unchanged");
+    assert_eq!(server.psql_on("v0", &["-c", "SELECT meter, count(*) FROM readings GROUP BY meter"]), "kitchen|10\n");
+    let types = server.psql_on(
+        "v0",
+        &[
+            "-c",
+            "SELECT column_name || ':' || data_type FROM information_schema.columns \
+                 WHERE table_name = 'readings' ORDER BY ordinal_position",
+        ],
+    );
+    assert!(types.starts_with("meter:text\ntime_utc:timestamp with time zone\nunix_ms:bigint\n"), "{types}");
+
+    let dump = "SELECT (SELECT string_agg(meter || unix_ms, ',' ORDER BY unix_ms) FROM readings), \
+                (SELECT string_agg(version || name || applied_at, ',') FROM schema_migrations)";
+    let once = server.psql_on("v0", &["-c", dump]);
+    assert_eq!(schema::migrate_postgres(&mut client, "garage").unwrap(), Vec::<i64>::new());
+    assert_eq!(server.psql_on("v0", &["-c", dump]), once, "a second run changes nothing");
+
+    server.psql_on("v0", &["-c", &format!("INSERT INTO schema_migrations VALUES ({}, 'future')", schema::LATEST + 1)]);
+    let marked = server.psql_on("v0", &["-c", dump]);
+    let e = schema::migrate_postgres(&mut client, "kitchen").unwrap_err();
+    assert!(matches!(e, SchemaError::Newer { found, .. } if found == schema::LATEST + 1), "{e}");
+    assert_eq!(server.psql_on("v0", &["-c", dump]), marked, "the refused database is untouched");
+}
