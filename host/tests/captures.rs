@@ -487,7 +487,7 @@ fn interrupted_export_keeps_what_it_did_and_resumes() {
     let half = std::fs::metadata(&cap).unwrap().len() / 2;
     let opts = ExportOptions {
         file: cap.clone(),
-        to: ExportTo::Readings { csv: Some(csv.clone()), sqlite: Some(db.clone()) },
+        to: ExportTo::Readings { csv: Some(csv.clone()), sqlite: Some(db.clone()), remote: vec![] },
         meter: "unknown".into(),
         rate: None,
         cal: Calibration::builtin(),

@@ -1,10 +1,15 @@
 //! The databases readings go to, with real servers started here on loopback: schema migrations
-//! of SQLite and PostgreSQL databases written by the first release.
+//! of SQLite and PostgreSQL databases written by the first release; PostgreSQL and InfluxDB
+//! from `export` and live through the spool, with their faults.
 
 #[path = "common/pg.rs"]
 mod pg;
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use ct_host::capture;
+use ct_host::sim::{DeviceProfile, Load, Shape, VirtualDevice};
 
 use ct_host::sink::schema::{self, SchemaError};
 use ct_host::sink::sqlite::{SqliteError, SqliteSink};
@@ -142,4 +147,147 @@ fn postgres_database_of_the_first_release_is_upgraded_in_place() {
     let e = schema::migrate_postgres(&mut client, "kitchen").unwrap_err();
     assert!(matches!(e, SchemaError::Newer { found, .. } if found == schema::LATEST + 1), "{e}");
     assert_eq!(server.psql_on("v0", &["-c", dump]), marked, "the refused database is untouched");
+}
+
+const BIN: &str = env!("CARGO_BIN_EXE_ct-read");
+
+fn ct_read(args: &[&str]) -> String {
+    let out = Command::new(BIN).args(args).output().expect("run ct-read");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "ct-read {args:?} failed: {stderr}");
+    stderr
+}
+
+/// A capture of `seconds` of the fast profile, one chunk per 50 ms stamped as a recording
+/// would stamp it, from `t0_ns`.
+fn synthetic_capture(path: &Path, amps: f64, seconds: f64, t0_ns: i64) {
+    let load = Load { amps, mains_hz: 50.0, shape: Shape::Sine, step: None };
+    let chunks = VirtualDevice::clean(DeviceProfile::FAST, load, 3).chunks(seconds, t0_ns);
+    capture::write_capture(path, &[("source", "synthetic".into())], chunks).unwrap();
+}
+
+/// The CSV's rows as (unix_ms, irms_a), in file order.
+fn csv_rows(csv: &Path) -> Vec<(i64, String)> {
+    let text = std::fs::read_to_string(csv).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|l| {
+            let cols: Vec<&str> = l.split(',').collect();
+            (cols[2].parse().unwrap(), cols[5].to_owned())
+        })
+        .collect()
+}
+
+/// The database's rows of `meter` as (unix_ms, irms_a to 4 decimals as the CSV writes it), in
+/// time order; also checks that time_utc is unix_ms as a timestamp.
+fn pg_rows(server: &PgServer, db: &str, meter: &str) -> Vec<(i64, String)> {
+    let out = server.psql_on(
+        db,
+        &[
+            "-c",
+            &format!(
+            "SELECT unix_ms, to_char(irms_a, 'FM990.0000'), (extract(epoch FROM time_utc) * 1000)::bigint = unix_ms \
+             FROM readings WHERE meter = '{meter}' ORDER BY time_utc"
+        ),
+        ],
+    );
+    out.lines()
+        .map(|l| {
+            let cols: Vec<&str> = l.split('|').collect();
+            assert_eq!(cols[2], "t", "time_utc is the reading's time: {l}");
+            (cols[0].parse().unwrap(), cols[1].to_owned())
+        })
+        .collect()
+}
+
+/// `export --postgres`: the columns arrive typed (timestamptz, double precision, bigint) with
+/// the CSV's values; two meters' readings of the same times share the database; exporting
+/// again adds nothing.
+#[test]
+fn postgres_export_types_values_and_two_meters() {
+    let Some(server) = PgServer::start_or_skip("postgres_export_types_values_and_two_meters") else { return };
+    let url = server.create_db("energy");
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("c.ctcap");
+    synthetic_capture(&cap, 7.0, 6.0, 1_790_000_000_000_000_000);
+    for node in ["kitchen", "garage"] {
+        let csv = dir.path().join(format!("{node}.csv"));
+        let err = ct_read(&[
+            "export",
+            cap.to_str().unwrap(),
+            "--node",
+            node,
+            "--postgres",
+            &url,
+            "--csv",
+            csv.to_str().unwrap(),
+        ]);
+        assert!(
+            err.contains(&format!("postgres://postgres@127.0.0.1:{}/energy: sent 6 readings, 6 new", server.port)),
+            "{err}"
+        );
+        let want = csv_rows(&csv);
+        assert_eq!(want.len(), 6);
+        assert_eq!(pg_rows(&server, "energy", node), want, "{node}");
+        assert!(want.iter().all(|(_, a)| (a.parse::<f64>().unwrap() - 7.0).abs() < 0.01), "a 7 A load: {want:?}");
+    }
+    let types = server.psql_on(
+        "energy",
+        &[
+            "-c",
+            "SELECT string_agg(column_name || ' ' || data_type, ', ' ORDER BY ordinal_position) \
+                 FROM information_schema.columns WHERE table_name = 'readings'",
+        ],
+    );
+    assert_eq!(
+        types.trim(),
+        "meter text, time_utc timestamp with time zone, unix_ms bigint, t_s double precision, \
+         duration_s double precision, irms_a double precision, va double precision, watts double precision, \
+         kwh double precision, mains_hz double precision, flags text, lost_samples bigint"
+    );
+    let hz =
+        server.psql_on("energy", &["-c", "SELECT count(*), min(mains_hz), max(mains_hz), count(flags) FROM readings"]);
+    assert_eq!(hz.trim(), "12|50|50|0", "every window of a clean 50 Hz load, no flags (NULL)");
+    let err = ct_read(&["export", cap.to_str().unwrap(), "--node", "kitchen", "--postgres", &url]);
+    assert!(err.contains("sent 6 readings, 0 new, 6 already there"), "{err}");
+    assert_eq!(server.psql_on("energy", &["-c", "SELECT count(*) FROM readings"]).trim(), "12");
+}
+
+/// Live `--postgres`: every reading of the session (the CSV of the same run) arrives once, in
+/// time order, through the spool, which is empty at the end.
+#[test]
+fn live_postgres_gets_every_reading_once() {
+    let Some(server) = PgServer::start_or_skip("live_postgres_gets_every_reading_once") else { return };
+    let url = server.create_db("live");
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, spool) = (dir.path().join("live.csv"), dir.path().join("spool.db"));
+    let err = ct_read(&[
+        "--simulate",
+        "--sim-profile",
+        "fast",
+        "--sim-speed",
+        "8",
+        "--window",
+        "0.2",
+        "--duration",
+        "4",
+        "--node",
+        "live1",
+        "--postgres",
+        &url,
+        "--spool",
+        spool.to_str().unwrap(),
+        "--csv",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(err.contains("sending readings to postgres://postgres@127.0.0.1:"), "{err}");
+    let want = csv_rows(&csv);
+    assert!(want.len() >= 30, "{}", want.len());
+    assert_eq!(pg_rows(&server, "live", "live1"), want);
+    assert_eq!(spool_count(&spool), 0, "the spool is pruned once the database has everything");
+}
+
+/// Readings still in the spool.
+fn spool_count(spool: &Path) -> i64 {
+    rusqlite::Connection::open(spool).unwrap().query_row("SELECT count(*) FROM spool", [], |r| r.get(0)).unwrap()
 }

@@ -22,8 +22,11 @@ use ct_host::estimate::EstimatorConfig;
 use ct_host::notice::Notice;
 use ct_host::plot::PlotKind;
 use ct_host::sim::{Faults, Load, Shape};
+use ct_host::sink::influx::InfluxConfig;
 use ct_host::sink::mqtt::{BrokerUrl, MqttConfig, MqttSink};
 use ct_host::sink::prometheus::PrometheusSink;
+use ct_host::sink::remote::{RemoteConfig, RemoteError};
+use ct_host::sink::spool::{self, Spool};
 use ct_host::sink::{Outputs, ReadingSink};
 
 #[derive(Parser)]
@@ -100,7 +103,7 @@ enum Cmd {
         /// A capture, a recorded byte stream or a CSV of codes (as for analyze).
         file: PathBuf,
         /// CSV file to write (replaced when the export is complete).
-        #[arg(long, required_unless_present = "sqlite")]
+        #[arg(long, required_unless_present_any = ["sqlite", "postgres", "influx"])]
         csv: Option<PathBuf>,
         /// SQLite database to add the readings to (rows it already has are skipped).
         #[arg(long)]
@@ -109,8 +112,10 @@ enum Cmd {
         /// live rows share one key); default: `unknown`.
         #[arg(long, value_name = "ID", value_parser = parse_node)]
         node: Option<String>,
+        #[command(flatten)]
+        remote: RemoteArgs,
         /// One row per sample (time, index, code, amps) instead of one per reading.
-        #[arg(long, requires = "csv", conflicts_with = "sqlite")]
+        #[arg(long, requires = "csv", conflicts_with_all = ["sqlite", "postgres", "influx"])]
         raw: bool,
         /// Sample rate of a `code`-per-line CSV, in Hz.
         #[arg(long)]
@@ -208,11 +213,53 @@ struct LiveArgs {
     #[arg(long, visible_alias = "mqtt-node", value_name = "ID", value_parser = parse_node)]
     node: Option<String>,
     #[command(flatten)]
+    remote: RemoteArgs,
+    /// The spool of --postgres/--influx: every reading is committed here first and kept until
+    /// each database has it (default: spool.db beside --state, else in $STATE_DIRECTORY, else
+    /// ~/.local/state/ct-read).
+    #[arg(long, value_name = "FILE")]
+    spool: Option<PathBuf>,
+    /// The most readings the spool keeps while a database is down; past it the oldest are
+    /// dropped, with a warning.
+    #[arg(long, value_name = "N", default_value_t = ct_host::sink::spool::MAX_ROWS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    spool_max_rows: u64,
+    #[command(flatten)]
     est: EstimateArgs,
     #[command(flatten)]
     out: OutputArgs,
     #[command(flatten)]
     sim: SimArgs,
+}
+
+/// The remote databases of live reading and `export`.
+#[derive(Args)]
+struct RemoteArgs {
+    /// Send readings to this PostgreSQL database (table `readings`, created or upgraded):
+    /// postgres://user[:password]@host[:port]/database.
+    #[arg(long, value_name = "URL")]
+    postgres: Option<String>,
+    /// Send readings to InfluxDB as line protocol: http://HOST:8086/write?db=DB (1.x) or
+    /// http://HOST:8086/api/v2/write?org=ORG&bucket=BUCKET (2.x, with a token).
+    #[arg(long, value_name = "URL")]
+    influx: Option<String>,
+    /// The InfluxDB token (2.x; for 1.x, USER:PASSWORD). Better given in the environment,
+    /// which `ps` does not show.
+    #[arg(long, env = "INFLUX_TOKEN", hide_env_values = true, value_name = "TOKEN", requires = "influx")]
+    influx_token: Option<String>,
+}
+
+impl RemoteArgs {
+    fn configs(&self) -> Result<Vec<RemoteConfig>> {
+        let mut out = Vec::new();
+        if let Some(url) = &self.postgres {
+            out.push(RemoteConfig::Postgres { url: url.clone() });
+        }
+        if let Some(url) = &self.influx {
+            out.push(RemoteConfig::Influx(InfluxConfig::parse(url, self.influx_token.clone())?));
+        }
+        Ok(out)
+    }
 }
 
 #[derive(Args)]
@@ -464,11 +511,11 @@ fn run() -> Result<()> {
             bar.finish_and_clear();
             Ok(res?)
         }
-        Some(Cmd::Export { file, csv, sqlite, node, raw, rate, est }) => {
+        Some(Cmd::Export { file, csv, sqlite, node, remote, raw, rate, est }) => {
             let to = match (raw, csv) {
                 (true, Some(csv)) => ExportTo::Samples { csv },
                 (true, None) => unreachable!("clap: --raw requires --csv"),
-                (false, csv) => ExportTo::Readings { csv, sqlite },
+                (false, csv) => ExportTo::Readings { csv, sqlite, remote: remote.configs()? },
             };
             let meter = node.unwrap_or_else(|| ct_host::sink::UNNAMED_METER.to_owned());
             let opts = export::ExportOptions { to, meter, rate, cfg: est.config()?, cal: est.calibration()?, file };
@@ -537,6 +584,24 @@ fn live(args: &LiveArgs, record: Option<PathBuf>) -> Result<()> {
         let prom = PrometheusSink::start(addr, &node, opts.cfg.volts)?;
         sinks.notice(&Notice::ServingMetrics { addr: prom.local_addr() });
         sinks.push(prom);
+    }
+    let remote = args.remote.configs()?;
+    if !remote.is_empty() {
+        let path = match &args.spool {
+            Some(p) => p.clone(),
+            None => spool::default_path(args.state.as_deref())?,
+        };
+        let mut remotes = Vec::new();
+        for c in &remote {
+            let mut r = c.remote(&node)?;
+            // A database that refuses for good (a newer schema) stops the start; one that is
+            // down is waited for, readings kept in the spool.
+            if let Err(RemoteError::Fatal(e)) = r.open() {
+                return Err(anyhow::Error::from(RemoteError::Fatal(e)));
+            }
+            remotes.push(r);
+        }
+        sinks.push(Spool::open(&path, &node, args.spool_max_rows, remotes, log)?);
     }
     Ok(live::run(&opts, &mut sinks, &stop)?)
 }

@@ -153,7 +153,7 @@ mod tests {
         assert!(want.iter().any(|n| n.to_string().contains("warning: skipped")), "{want:?}");
 
         for to in [
-            ExportTo::Readings { csv: Some(dir.path().join("r.csv")), sqlite: None },
+            ExportTo::Readings { csv: Some(dir.path().join("r.csv")), sqlite: None, remote: vec![] },
             ExportTo::Samples { csv: dir.path().join("s.csv") },
         ] {
             let opts = ExportOptions {

@@ -9,11 +9,15 @@
 
 pub mod csv;
 pub mod format;
+pub mod influx;
 pub mod json;
 pub mod log;
 pub mod mqtt;
+pub mod postgres;
 pub mod prometheus;
+pub mod remote;
 pub mod schema;
+pub mod spool;
 pub mod sqlite;
 pub mod text;
 

@@ -213,7 +213,8 @@ mod tests {
             s.finish().unwrap();
         }
         let conn = Connection::open(&p).unwrap();
-        let rows: Vec<(String, String, i64, Option<f64>, Option<String>)> = conn
+        type Row = (String, String, i64, Option<f64>, Option<String>);
+        let rows: Vec<Row> = conn
             .prepare("SELECT meter, time_utc, unix_ms, mains_hz, flags FROM readings ORDER BY meter, unix_ms")
             .unwrap()
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
