@@ -2,6 +2,8 @@
 //! of SQLite and PostgreSQL databases written by the first release; PostgreSQL and InfluxDB
 //! from `export` and live through the spool, with their faults.
 
+#[path = "common/influx.rs"]
+mod influx;
 #[path = "common/pg.rs"]
 mod pg;
 
@@ -13,6 +15,7 @@ use ct_host::sim::{DeviceProfile, Load, Shape, VirtualDevice};
 
 use ct_host::sink::schema::{self, SchemaError};
 use ct_host::sink::sqlite::{SqliteError, SqliteSink};
+use influx::InfluxServer;
 use pg::PgServer;
 
 /// Written by the release before migrations (commit cc30350): `ct-read record` of the virtual
@@ -290,4 +293,184 @@ fn live_postgres_gets_every_reading_once() {
 /// Readings still in the spool.
 fn spool_count(spool: &Path) -> i64 {
     rusqlite::Connection::open(spool).unwrap().query_row("SELECT count(*) FROM spool", [], |r| r.get(0)).unwrap()
+}
+
+/// The InfluxDB points of `meter` as (time in ms, irms_a as the CSV writes it), in time order.
+fn influx_rows(server: &InfluxServer, db: &str, meter: &str) -> Vec<(i64, String)> {
+    server
+        .values(db, &format!("SELECT irms_a FROM ct_meter WHERE meter = '{meter}'"))
+        .iter()
+        .map(|r| (r[0].as_i64().unwrap(), format!("{:.4}", r[1].as_f64().unwrap())))
+        .collect()
+}
+
+/// `export --influx` into a real InfluxDB 1.x: one point per reading at the reading's time, the
+/// fields typed (floats, the flags a string, lost samples an integer), two meters told apart
+/// by their tag; exporting again leaves one point per reading.
+#[test]
+fn influx_export_fields_types_and_two_meters() {
+    let Some(server) = InfluxServer::start_or_skip("influx_export_fields_types_and_two_meters") else { return };
+    server.query("", "CREATE DATABASE energy");
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("c.ctcap");
+    synthetic_capture(&cap, 7.0, 6.0, 1_790_000_000_000_000_000);
+    let url = server.write_url("energy");
+    for node in ["kitchen", "garage"] {
+        let csv = dir.path().join(format!("{node}.csv"));
+        let err = ct_read(&[
+            "export",
+            cap.to_str().unwrap(),
+            "--node",
+            node,
+            "--influx",
+            &url,
+            "--csv",
+            csv.to_str().unwrap(),
+        ]);
+        assert!(err.contains("/write?db=energy: sent 6 readings"), "{err}");
+        let want = csv_rows(&csv);
+        assert_eq!(want.len(), 6);
+        assert_eq!(influx_rows(&server, "energy", node), want, "{node}");
+    }
+    let mut fields: Vec<String> = server
+        .values("energy", "SHOW FIELD KEYS FROM ct_meter")
+        .iter()
+        .map(|r| format!("{} {}", r[0].as_str().unwrap(), r[1].as_str().unwrap()))
+        .collect();
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            "duration_s float",
+            "flags string",
+            "irms_a float",
+            "kwh float",
+            "lost_samples integer",
+            "mains_hz float",
+            "va float",
+            "watts float"
+        ]
+    );
+    let meters: Vec<String> = server
+        .values("energy", "SHOW TAG VALUES FROM ct_meter WITH KEY = meter")
+        .iter()
+        .map(|r| r[1].to_string())
+        .collect();
+    assert_eq!(meters, ["\"garage\"", "\"kitchen\""]);
+    let one = server.values("energy", "SELECT * FROM ct_meter WHERE meter = 'kitchen' LIMIT 1");
+    let cols = server.query("energy", "SELECT * FROM ct_meter LIMIT 1")["results"][0]["series"][0]["columns"].clone();
+    let at = |name: &str| &one[0][cols.as_array().unwrap().iter().position(|c| c == name).unwrap()];
+    assert_eq!(at("flags"), "");
+    assert_eq!(at("lost_samples"), 0);
+    assert_eq!(at("mains_hz"), 50.0);
+
+    ct_read(&["export", cap.to_str().unwrap(), "--node", "kitchen", "--influx", &url]);
+    let counts = server.query("energy", "SELECT count(irms_a) FROM ct_meter GROUP BY meter");
+    let series = counts["results"][0]["series"].as_array().unwrap();
+    assert_eq!(series.len(), 2, "{counts}");
+    for s in series {
+        assert_eq!(s["values"][0][1], 6, "a repeated export leaves one point per reading: {s}");
+    }
+}
+
+/// One HTTP request as a loopback listener received it.
+#[derive(Debug)]
+struct Request {
+    line: String,
+    headers: Vec<String>,
+    body: String,
+}
+
+/// An HTTP listener on a free loopback port that answers every request `204 No Content` (as
+/// InfluxDB answers a write) and hands each request to the returned channel.
+fn http_recorder() -> (u16, std::sync::mpsc::Receiver<Request>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { return };
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                let mut r = BufReader::new(conn.try_clone().unwrap());
+                let mut w = conn;
+                loop {
+                    let mut line = String::new();
+                    if r.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let mut headers = Vec::new();
+                    loop {
+                        let mut h = String::new();
+                        r.read_line(&mut h).unwrap();
+                        if h.trim().is_empty() {
+                            break;
+                        }
+                        headers.push(h.trim().to_owned());
+                    }
+                    let len = headers
+                        .iter()
+                        .find_map(|h| {
+                            h.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap())
+                        })
+                        .unwrap_or(0);
+                    let mut body = vec![0; len];
+                    r.read_exact(&mut body).unwrap();
+                    w.write_all(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n").unwrap();
+                    let _ = tx.send(Request {
+                        line: line.trim().to_owned(),
+                        headers,
+                        body: String::from_utf8(body).unwrap(),
+                    });
+                }
+            });
+        }
+    });
+    (port, rx)
+}
+
+/// InfluxDB 2.x has no Debian package: its write request is checked against a loopback
+/// listener instead. The path and query the 2.x API documents (`/api/v2/write?org=&bucket=`,
+/// with `precision=ms`), the token from `INFLUX_TOKEN` as `Authorization: Token ...`, and one
+/// line per reading in the body.
+#[test]
+fn influx_v2_write_request() {
+    let (port, requests) = http_recorder();
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("c.ctcap");
+    synthetic_capture(&cap, 7.0, 6.0, 1_790_000_000_000_000_000);
+    let url = format!("http://127.0.0.1:{port}/api/v2/write?org=home&bucket=meter");
+    let out = Command::new(BIN)
+        .args(["export", cap.to_str().unwrap(), "--node", "kitchen", "--influx", &url])
+        .env("INFLUX_TOKEN", "s3cret==")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let got: Vec<Request> = requests.try_iter().collect();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[0].line, "GET /ping HTTP/1.1");
+    let write = &got[1];
+    assert_eq!(write.line, "POST /api/v2/write?org=home&bucket=meter&precision=ms HTTP/1.1");
+    assert!(write.headers.iter().any(|h| h == "Authorization: Token s3cret=="), "{:?}", write.headers);
+    assert!(got[0].headers.iter().any(|h| h == "Authorization: Token s3cret=="), "{:?}", got[0].headers);
+    let lines: Vec<&str> = write.body.lines().collect();
+    assert_eq!(lines.len(), 6, "{}", write.body);
+    for l in &lines {
+        assert!(
+            l.starts_with("ct_meter,meter=kitchen irms_a=7.0") || l.starts_with("ct_meter,meter=kitchen irms_a=6.99"),
+            "{l}"
+        );
+        assert!(l.contains(",flags=\"\",lost_samples=0i 17900000"), "{l}");
+    }
+
+    let out = Command::new(BIN)
+        .args(["export", cap.to_str().unwrap(), "--influx", &url])
+        .env_remove("INFLUX_TOKEN")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("InfluxDB 2.x needs a token"));
 }
