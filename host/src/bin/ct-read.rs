@@ -601,7 +601,8 @@ fn live(args: &LiveArgs, record: Option<PathBuf>) -> Result<()> {
             }
             remotes.push(r);
         }
-        sinks.push(Spool::open(&path, &node, args.spool_max_rows, remotes, log)?);
+        let limits = spool::Limits { max_rows: args.spool_max_rows, ..spool::Limits::default() };
+        sinks.push(Spool::open(&path, &node, limits, remotes, log)?);
     }
     Ok(live::run(&opts, &mut sinks, &stop)?)
 }

@@ -12,7 +12,7 @@
 //! idempotent ([`super::remote`]), so it is in the database once all the same.
 //!
 //! A dead or slow database never blocks the meter: sending and its time-outs and retries
-//! (every 1 s, doubling to at most 30 s) happen on the remote's thread. The spool is bounded
+//! (after 1 s, doubling to every 10 s) happen on the remote's thread. The spool is bounded
 //! (`--spool-max-rows`, a million readings, about 11 days at one a second, some 100 MB): past
 //! that the oldest readings are dropped, with a warning naming how many, so a database gone
 //! for good cannot fill the disk.
@@ -38,9 +38,25 @@ use crate::notice::Notice;
 pub const MAX_ROWS: u64 = 1_000_000;
 /// Readings per batch sent to a remote.
 pub const BATCH: usize = 5_000;
-/// Retry intervals while a remote is down.
+/// The spool's bound and the remotes' batch size.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The most readings kept; past it the oldest are dropped.
+    pub max_rows: u64,
+    /// Readings per batch sent to a remote.
+    pub batch: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_rows: MAX_ROWS, batch: BATCH }
+    }
+}
+
+/// Retry intervals while a remote is down: a database back after an outage gets its backlog
+/// within 10 s, and a dead one costs a failed connection every 10 s.
 const RETRY_FIRST: Duration = Duration::from_secs(1);
-const RETRY_MAX: Duration = Duration::from_secs(30);
+const RETRY_MAX: Duration = Duration::from_secs(10);
 /// How long the end of a session waits for the remotes to take what is left; the rest stays
 /// in the spool for the next start.
 const DRAIN: Duration = Duration::from_secs(10);
@@ -169,7 +185,7 @@ impl Spool {
     pub fn open(
         path: &Path,
         meter: &str,
-        max_rows: u64,
+        limits: Limits,
         remotes: Vec<Box<dyn Remote>>,
         log: impl Fn(&Notice) + Send + Sync + 'static,
     ) -> Result<Spool, SpoolError> {
@@ -211,6 +227,7 @@ impl Spool {
                 conn: open_db(path)?,
                 name,
                 remote,
+                batch: limits.batch.max(1),
                 shared: shared.clone(),
                 log: log.clone(),
             };
@@ -225,7 +242,7 @@ impl Spool {
             path: path.to_owned(),
             meter: meter.to_owned(),
             conn,
-            max_rows: max_rows.max(1),
+            max_rows: limits.max_rows.max(1),
             shared,
             threads,
             log,
@@ -346,6 +363,7 @@ struct Forwarder {
     conn: Connection,
     name: String,
     remote: Box<dyn Remote>,
+    batch: usize,
     shared: Arc<Shared>,
     log: Log,
 }
@@ -363,7 +381,7 @@ impl Forwarder {
         )?;
         let mut last = cursor;
         let rows = stmt
-            .query_map(params![cursor, BATCH as i64], |r| {
+            .query_map(params![cursor, self.batch as i64], |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
                     Row {
@@ -462,5 +480,144 @@ impl Forwarder {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A remote that is up or down as the test says, and records the batches it took.
+    #[derive(Clone, Default)]
+    struct Fake {
+        up: Arc<AtomicBool>,
+        batches: Arc<Mutex<Vec<Vec<i64>>>>,
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("down")]
+    struct Down;
+
+    impl Remote for Fake {
+        fn name(&self) -> String {
+            "fake".into()
+        }
+        fn open(&mut self) -> Result<(), RemoteError> {
+            Ok(())
+        }
+        fn send(&mut self, rows: &[Row]) -> Result<u64, RemoteError> {
+            if !self.up.load(Ordering::Relaxed) {
+                return Err(RemoteError::Retry(Box::new(Down)));
+            }
+            self.batches.lock().unwrap().push(rows.iter().map(|r| r.unix_ms).collect());
+            Ok(rows.len() as u64)
+        }
+    }
+
+    fn row(ms: i64) -> Row {
+        Row {
+            meter: "m1".into(),
+            unix_ms: ms,
+            t_s: ms as f64,
+            duration_s: 1.0,
+            irms_a: 1.0,
+            va: 230.0,
+            watts: 230.0,
+            kwh: 0.0,
+            mains_hz: Some(50.0),
+            flags: String::new(),
+            lost_samples: 0,
+        }
+    }
+
+    fn wait_for(what: &str, f: impl Fn() -> bool) {
+        let t = Instant::now();
+        while !f() {
+            assert!(t.elapsed() < Duration::from_secs(20), "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// With the remote down, readings pile up to the bound and then the oldest are dropped with
+    /// a warning naming how many; back, the remote gets what was kept, oldest first, in batches
+    /// of the batch size, while new readings keep coming; then the spool is empty.
+    #[test]
+    fn bounded_backlog_sent_oldest_first_in_batches_then_pruned() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("spool.db");
+        let fake = Fake::default();
+        let notices = Arc::new(Mutex::new(Vec::new()));
+        let seen = notices.clone();
+        let limits = Limits { max_rows: 25, batch: 10 };
+        let mut spool = Spool::open(&path, "m1", limits, vec![Box::new(fake.clone())], move |n| {
+            seen.lock().unwrap().push(n.clone())
+        })
+        .unwrap();
+        for ms in 1..=40 {
+            spool.push(&row(ms)).unwrap();
+        }
+        assert_eq!(spool.backlog("fake").unwrap(), 25);
+        let full: Vec<Notice> =
+            notices.lock().unwrap().iter().filter(|n| matches!(n, Notice::SpoolFull { .. })).cloned().collect();
+        assert_eq!(full, [Notice::SpoolFull { path: path.clone(), dropped: 1, max: 25 }]);
+        assert!(fake.batches.lock().unwrap().is_empty());
+        assert!(notices
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|n| matches!(n, Notice::SinkUnreachable { backlog, .. } if *backlog > 0)));
+
+        fake.up.store(true, Ordering::Relaxed);
+        for ms in 41..=45 {
+            spool.push(&row(ms)).unwrap();
+        }
+        wait_for("the backlog", || spool.backlog("fake").unwrap() == 0);
+        let batches = fake.batches.lock().unwrap().clone();
+        assert!(batches.iter().all(|b| !b.is_empty() && b.len() <= 10), "{batches:?}");
+        let sent: Vec<i64> = batches.concat();
+        // The new readings may still have pushed out the oldest while the remote was coming
+        // back: whatever was dropped, the rest arrived once, in order.
+        assert!(spool.dropped >= 15, "{}", spool.dropped);
+        assert_eq!(
+            sent,
+            (spool.dropped as i64 + 1..=45).collect::<Vec<_>>(),
+            "the oldest dropped, the rest once, in order"
+        );
+        let rows: i64 =
+            Connection::open(&path).unwrap().query_row("SELECT count(*) FROM spool", [], |r| r.get(0)).unwrap();
+        assert_eq!(rows, 0, "pruned once sent");
+        spool.close().unwrap();
+        assert!(notices.lock().unwrap().iter().any(|n| matches!(n, Notice::SinkBack { .. })));
+    }
+
+    /// A reading the remote did not acknowledge stays for the next start; a remote seen for
+    /// the first time starts at the newest reading; one no longer configured is forgotten.
+    #[test]
+    fn what_a_remote_has_not_taken_waits_for_the_next_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("spool.db");
+        let down = Fake::default();
+        let mut spool = Spool::open(&path, "m1", Limits::default(), vec![Box::new(down)], |_| {}).unwrap();
+        for ms in 1..=5 {
+            spool.push(&row(ms)).unwrap();
+        }
+        spool.close().unwrap();
+        drop(spool);
+
+        let up = Fake { up: Arc::new(AtomicBool::new(true)), ..Fake::default() };
+        let notices = Arc::new(Mutex::new(Vec::new()));
+        let seen = notices.clone();
+        let mut spool = Spool::open(&path, "m1", Limits::default(), vec![Box::new(up.clone())], move |n| {
+            seen.lock().unwrap().push(n.clone())
+        })
+        .unwrap();
+        assert_eq!(
+            notices.lock().unwrap()[0],
+            Notice::Forwarding { sink: "fake".into(), spool: path.clone(), backlog: 5 }
+        );
+        spool.push(&row(6)).unwrap();
+        wait_for("the backlog", || up.batches.lock().unwrap().concat().len() == 6);
+        assert_eq!(up.batches.lock().unwrap().concat(), [1, 2, 3, 4, 5, 6]);
+        spool.close().unwrap();
     }
 }
