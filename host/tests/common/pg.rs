@@ -51,6 +51,8 @@ pub struct PgServer {
     data: PathBuf,
     pub port: u16,
     as_postgres: bool,
+    /// `-c fsync=off` (tests: nothing here must survive a power cut, and it is faster).
+    no_fsync: bool,
     dir: tempfile::TempDir,
 }
 
@@ -67,6 +69,15 @@ impl PgServer {
     }
 
     pub fn start() -> Option<PgServer> {
+        PgServer::start_with(true)
+    }
+
+    /// With `fsync` on, as a production server runs (for benchmarks).
+    pub fn start_durable() -> Option<PgServer> {
+        PgServer::start_with(false)
+    }
+
+    fn start_with(no_fsync: bool) -> Option<PgServer> {
         let bin = pg_bin_dir()?;
         let dir = tempfile::tempdir().unwrap();
         let as_postgres = is_root();
@@ -85,15 +96,15 @@ impl PgServer {
             .output()
             .unwrap();
         assert!(out.status.success(), "initdb: {}", String::from_utf8_lossy(&out.stderr));
-        let server = PgServer { bin, data, port: free_port(), as_postgres, dir };
+        let server = PgServer { bin, data, port: free_port(), as_postgres, no_fsync, dir };
         server.start_again();
         Some(server)
     }
 
     /// Starts the (stopped) server again on its port.
     pub fn start_again(&self) {
-        let opts =
-            format!("-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", self.port, self.dir.path().display());
+        let fsync = if self.no_fsync { "-c fsync=off" } else { "" };
+        let opts = format!("-p {} -k {} -c listen_addresses=127.0.0.1 {fsync}", self.port, self.dir.path().display());
         let log = self.dir.path().join("log");
         let out = pg(&self.bin, "pg_ctl", self.as_postgres)
             .args(["-D", self.data.to_str().unwrap(), "-o", &opts, "-w", "-t", "60", "-l"])
