@@ -33,5 +33,5 @@ CREATE TABLE IF NOT EXISTS readings (
     mains_hz     DOUBLE PRECISION,
     flags        TEXT,
     lost_samples BIGINT NOT NULL,
-    UNIQUE (meter, unix_ms)
+    CONSTRAINT readings_meter_unix_ms_key UNIQUE (meter, unix_ms)
 );

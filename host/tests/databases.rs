@@ -258,6 +258,21 @@ fn postgres_export_types_values_and_two_meters() {
     let err = ct_read(&["export", cap.to_str().unwrap(), "--node", "kitchen", "--postgres", &url]);
     assert!(err.contains("sent 6 readings, 0 new, 6 already there"), "{err}");
     assert_eq!(server.psql_on("energy", &["-c", "SELECT count(*) FROM readings"]).trim(), "12");
+
+    // The README's TimescaleDB steps before create_hypertable: the key gains time_utc, and a
+    // repeated write still adds nothing.
+    server.psql_on(
+        "energy",
+        &[
+            "-c",
+            "ALTER TABLE readings ALTER COLUMN time_utc SET NOT NULL, \
+                 DROP CONSTRAINT readings_meter_unix_ms_key, \
+                 ADD CONSTRAINT readings_meter_unix_ms_key UNIQUE (meter, unix_ms, time_utc)",
+        ],
+    );
+    let err = ct_read(&["export", cap.to_str().unwrap(), "--node", "kitchen", "--postgres", &url]);
+    assert!(err.contains("sent 6 readings, 0 new, 6 already there"), "{err}");
+    assert_eq!(server.psql_on("energy", &["-c", "SELECT count(*) FROM readings"]).trim(), "12");
 }
 
 /// Live `--postgres`: every reading of the session (the CSV of the same run) arrives once, in

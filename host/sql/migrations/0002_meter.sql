@@ -2,8 +2,8 @@
 -- becomes (meter, unix_ms). Neither SQLite nor PostgreSQL can put a column first or (SQLite)
 -- change a key in place, so the table is rebuilt: every row is copied, the rows an earlier
 -- release wrote getting the id of the meter whose ct-read runs this upgrade (from the
--- migration_context table the migration runner fills for this transaction). The same SQL in
--- both dialects.
+-- migration_context table the migration runner fills for this transaction). The key is named,
+-- so that the README's TimescaleDB steps can name it. The same SQL in both dialects.
 CREATE TABLE readings_v2 (
     meter        TEXT NOT NULL,
     time_utc     TIMESTAMPTZ,
@@ -17,7 +17,7 @@ CREATE TABLE readings_v2 (
     mains_hz     DOUBLE PRECISION,
     flags        TEXT,
     lost_samples BIGINT NOT NULL,
-    UNIQUE (meter, unix_ms)
+    CONSTRAINT readings_meter_unix_ms_key UNIQUE (meter, unix_ms)
 );
 INSERT INTO readings_v2 (meter, time_utc, unix_ms, t_s, duration_s, irms_a, va, watts, kwh, mains_hz, flags,
                          lost_samples)

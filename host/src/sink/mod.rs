@@ -1,7 +1,9 @@
 //! Where readings go. Every output is a [`ReadingSink`]: the text line and JSON on stdout,
-//! notices on stderr, CSV files, SQLite, Prometheus metrics over HTTP, MQTT for Home Assistant;
-//! [`FanOut`] sends each reading to all of those asked for. A new destination (PostgreSQL, InfluxDB) is one more file here
-//! implementing the trait, and every source (live, analyze) feeds it unchanged.
+//! notices on stderr, CSV files, SQLite, Prometheus metrics over HTTP, MQTT for Home Assistant,
+//! and the [`spool`] that forwards to the remote databases (PostgreSQL, InfluxDB: each a
+//! [`remote::Remote`]); [`FanOut`] sends each reading to all of those asked for. A new
+//! destination is one more file here implementing one of the two traits, and every source
+//! (live, analyze, export) feeds it unchanged. The databases' schema is [`schema`]'s.
 //!
 //! Readings arrive with the wall-clock time the source gives them (`None` for recordings
 //! without receive times); the sinks format them through [`format`], so the text line, the

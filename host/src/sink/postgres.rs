@@ -3,10 +3,12 @@
 //!
 //! The synchronous `postgres` client. On (re)connecting, the schema is brought up to date
 //! ([`super::schema`]); a database of a newer release is refused. A batch is one statement,
-//! `INSERT ... SELECT * FROM unnest($1::text[], ...) ON CONFLICT (meter, unix_ms) DO NOTHING`:
+//! `INSERT ... SELECT * FROM unnest($1::text[], ...) ON CONFLICT DO NOTHING`:
 //! twelve array parameters whatever the batch size (a multi-row `VALUES` list would hit the
-//! 65 535-parameter limit at 5 000 rows), atomic, and repeatable without duplicates. The table
-//! may be made a TimescaleDB hypertable (README); nothing here depends on it.
+//! 65 535-parameter limit at 5 000 rows), atomic, and repeatable without duplicates. No
+//! conflict target is named: a row that breaks any unique key is skipped, so the table may be
+//! made a TimescaleDB hypertable, whose unique key must include its time column (README: the
+//! key becomes (meter, unix_ms, time_utc), the same key since time_utc is unix_ms as a time).
 
 use std::str::FromStr;
 use std::time::{Duration, SystemTime};
@@ -42,7 +44,7 @@ const INSERT: &str = "INSERT INTO readings (meter, time_utc, unix_ms, t_s, durat
      mains_hz, flags, lost_samples) \
      SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::int8[], $4::float8[], $5::float8[], $6::float8[], \
      $7::float8[], $8::float8[], $9::float8[], $10::float8[], $11::text[], $12::int8[]) \
-     ON CONFLICT (meter, unix_ms) DO NOTHING";
+     ON CONFLICT DO NOTHING";
 
 /// A PostgreSQL database, connected on first use and again after a failure.
 pub struct PostgresRemote {
