@@ -151,6 +151,22 @@ fn postgres_database_of_the_first_release_is_upgraded_in_place() {
     let e = schema::migrate_postgres(&mut client, "kitchen").unwrap_err();
     assert!(matches!(e, SchemaError::Newer { found, .. } if found == schema::LATEST + 1), "{e}");
     assert_eq!(server.psql_on("v0", &["-c", dump]), marked, "the refused database is untouched");
+
+    // ct-read itself, live and export, stops at start with the reason.
+    let dir = tempfile::tempdir().unwrap();
+    let spool = dir.path().join("spool.db");
+    let cap = dir.path().join("c.ctcap");
+    synthetic_capture(&cap, 7.0, 2.0, 1_790_000_000_000_000_000);
+    for args in [
+        vec!["--simulate", "--duration", "2", "--postgres", &url, "--spool", spool.to_str().unwrap()],
+        vec!["export", cap.to_str().unwrap(), "--postgres", &url],
+    ] {
+        let out = Command::new(BIN).args(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}: {err}");
+        assert!(err.contains("the database is at schema version 3, newer than this ct-read's 2"), "{args:?}: {err}");
+    }
+    assert_eq!(server.psql_on("v0", &["-c", dump]), marked, "the refused database is untouched");
 }
 
 const BIN: &str = env!("CARGO_BIN_EXE_ct-read");
@@ -492,6 +508,16 @@ fn influx_v2_write_request() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("InfluxDB 2.x needs a token"));
+
+    // INFLUX_TOKEN in the environment of a user who does not write to InfluxDB changes nothing.
+    let csv = dir.path().join("out.csv");
+    let out = Command::new(BIN)
+        .args(["export", cap.to_str().unwrap(), "--csv", csv.to_str().unwrap()])
+        .env("INFLUX_TOKEN", "s3cret==")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(requests.try_iter().next().is_none());
 }
 
 /// Live reading of the virtual device (fast profile at 4x, 0.5 s windows: 8 readings a second)

@@ -245,7 +245,7 @@ struct RemoteArgs {
     influx: Option<String>,
     /// The InfluxDB token (2.x; for 1.x, USER:PASSWORD). Better given in the environment,
     /// which `ps` does not show.
-    #[arg(long, env = "INFLUX_TOKEN", hide_env_values = true, value_name = "TOKEN", requires = "influx")]
+    #[arg(long, env = "INFLUX_TOKEN", hide_env_values = true, value_name = "TOKEN")]
     influx_token: Option<String>,
 }
 
