@@ -201,6 +201,19 @@ fn csv_rows(csv: &Path) -> Vec<(i64, String)> {
         .collect()
 }
 
+/// The energy of a CSV's readings in kWh, summed from power and window length (the daily
+/// energy of the README's Grafana queries, computed independently of any database).
+fn csv_energy_kwh(csv: &Path) -> f64 {
+    let text = std::fs::read_to_string(csv).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|l| {
+            let cols: Vec<&str> = l.split(',').collect();
+            cols[7].parse::<f64>().unwrap() * cols[4].parse::<f64>().unwrap() / 3.6e6
+        })
+        .sum()
+}
+
 /// The database's rows of `meter` as (unix_ms, irms_a to 4 decimals as the CSV writes it), in
 /// time order; also checks that time_utc is unix_ms as a timestamp.
 fn pg_rows(server: &PgServer, db: &str, meter: &str) -> Vec<(i64, String)> {
@@ -268,6 +281,21 @@ fn postgres_export_types_values_and_two_meters() {
          duration_s double precision, irms_a double precision, va double precision, watts double precision, \
          kwh double precision, mains_hz double precision, flags text, lost_samples bigint"
     );
+    // The README's daily energy query.
+    let daily = server.psql_on(
+        "energy",
+        &[
+            "-c",
+            "SELECT meter, date_trunc('day', time_utc) AS day, sum(watts * duration_s) / 3.6e6 AS kwh \
+                 FROM readings GROUP BY 1, 2 ORDER BY 2",
+        ],
+    );
+    let want = csv_energy_kwh(&dir.path().join("kitchen.csv"));
+    assert_eq!(daily.lines().count(), 2, "{daily}");
+    for l in daily.lines() {
+        let kwh: f64 = l.rsplit('|').next().unwrap().parse().unwrap();
+        assert!((kwh / want - 1.0).abs() < 1e-4, "{l} vs {want} kWh from the CSV (rounded to 0.1 ms, 0.01 W)");
+    }
     let hz =
         server.psql_on("energy", &["-c", "SELECT count(*), min(mains_hz), max(mains_hz), count(flags) FROM readings"]);
     assert_eq!(hz.trim(), "12|50|50|0", "every window of a clean 50 Hz load, no flags (NULL)");
@@ -367,6 +395,29 @@ fn influx_export_fields_types_and_two_meters() {
         assert_eq!(want.len(), 6);
         assert_eq!(influx_rows(&server, "energy", node), want, "{node}");
     }
+    // The README's Grafana queries (with $timeFilter as Grafana fills it in, days in UTC).
+    let day = "time >= '2026-09-21T00:00:00Z' AND time < '2026-09-22T00:00:00Z'";
+    let daily = server.query(
+        "energy",
+        &format!(
+            "SELECT sum(\"e\") / 3600000 FROM (SELECT \"watts\" * \"duration_s\" AS \"e\" FROM \"ct_meter\" \
+             WHERE {day}) WHERE {day} GROUP BY time(1d), \"meter\""
+        ),
+    );
+    let want = csv_energy_kwh(&dir.path().join("kitchen.csv"));
+    let series = daily["results"][0]["series"].as_array().unwrap();
+    assert_eq!(series.len(), 2, "{daily}");
+    for s in series {
+        let kwh = s["values"][0][1].as_f64().unwrap();
+        // The CSV rounds duration_s to 0.1 ms: 1e-4 of a second.
+        assert!((kwh / want - 1.0).abs() < 1e-4, "{kwh} kWh vs {want} from the CSV: {s}");
+        assert_eq!(s["values"].as_array().unwrap().len(), 1, "one day: {s}");
+    }
+    let power = server.values(
+        "energy",
+        &format!("SELECT mean(\"watts\") FROM \"ct_meter\" WHERE {day} AND meter = 'kitchen' GROUP BY time(1d)"),
+    );
+    assert!((power[0][1].as_f64().unwrap() / (7.0 * 230.0) - 1.0).abs() < 0.01, "{power:?}");
     let mut fields: Vec<String> = server
         .values("energy", "SHOW FIELD KEYS FROM ct_meter")
         .iter()
