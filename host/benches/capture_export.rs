@@ -118,7 +118,7 @@ fn synthetic_capture(path: &Path, hours: f64) -> u64 {
 /// `ct-read export --csv`: readings of the capture to CSV; prints and returns the seconds taken.
 fn export(cap: &Path, csv: &Path, cfg: EstimatorConfig, samples: u64, size: u64) -> f64 {
     let t = Instant::now();
-    let mut w = ReadingsCsv::create(csv).expect("csv");
+    let mut w = ReadingsCsv::create(csv, "bench").expect("csv");
     let mut mean = 0.0;
     ct_host::replay::readings(cap, Calibration::builtin(), cfg, None, &mut |_| true, &mut |e, wall| {
         if let Event::Reading(r) = e {

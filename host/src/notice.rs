@@ -93,6 +93,22 @@ pub enum Notice {
     /// Corrupt records of a capture were skipped, or it ends in a torn tail (the capture
     /// reader's words, one line per damaged span).
     CaptureDamage(String),
+    /// Readings for a remote database go through the spool; `backlog` of them are waiting
+    /// from before.
+    Forwarding { sink: String, spool: PathBuf, backlog: u64 },
+    /// A remote database cannot be reached; readings wait in the spool, sending is retried.
+    SinkUnreachable { sink: String, error: String, backlog: u64 },
+    /// A remote database that could not be reached took a batch again.
+    SinkBack { sink: String, backlog: u64 },
+    /// A remote database refuses for good (a newer schema, malformed writes): nothing more is
+    /// sent to it in this session; its readings stay in the spool.
+    SinkRefused { sink: String, error: String },
+    /// The spool reached its bound: the oldest readings were dropped.
+    SpoolFull { path: PathBuf, dropped: u64, max: u64 },
+    /// At the end of a session: readings not yet sent to a remote stay in the spool.
+    SpoolBacklog { sink: String, path: PathBuf, backlog: u64 },
+    /// What an export sent to a remote database.
+    RemoteCounts { sink: String, sent: u64, added: Option<u64> },
     /// A finished export or picture.
     Wrote { path: PathBuf, rows: Option<(u64, Rows)> },
     /// An interrupted export: the rows so far are in `part`; `path` is untouched (unless it is
@@ -119,6 +135,9 @@ impl Notice {
             | Notice::Silent { .. }
             | Notice::MqttUnreachable { .. }
             | Notice::WatchdogShort { .. }
+            | Notice::SinkUnreachable { .. }
+            | Notice::SinkRefused { .. }
+            | Notice::SpoolFull { .. }
             | Notice::TornCsvRow { .. }
             | Notice::TornCaptureTail { .. }
             | Notice::CaptureDamage(_) => Level::Warning,
@@ -180,6 +199,38 @@ impl fmt::Display for Notice {
             Notice::ConfigFile { path } => write!(f, "options from {}", path.display()),
             Notice::ServingMetrics { addr } => write!(f, "serving Prometheus metrics on http://{addr}/metrics"),
             Notice::Mqtt { broker, node } => write!(f, "publishing to MQTT broker {broker} as ct-read/{node}"),
+            Notice::Forwarding { sink, spool, backlog } => write!(
+                f,
+                "sending readings to {sink} through the spool {} ({backlog} waiting from before)",
+                spool.display()
+            ),
+            Notice::SinkUnreachable { sink, error, backlog } => write!(
+                f,
+                "warning: {sink} cannot be reached ({error}); metering goes on, readings wait in the spool \
+                 ({backlog} now) and are sent, oldest first, when it is back"
+            ),
+            Notice::SinkBack { sink, backlog } => {
+                write!(f, "{sink} is back: sending the {backlog} readings that waited, oldest first")
+            }
+            Notice::SinkRefused { sink, error } => write!(
+                f,
+                "warning: {sink}: {error}\nnothing more is sent to it in this session; its readings stay in the spool"
+            ),
+            Notice::SpoolFull { path, dropped, max } => write!(
+                f,
+                "warning: the spool {} is full ({max} readings): dropped the {dropped} oldest readings not yet in \
+                 every database (raise --spool-max-rows, or bring the database back)",
+                path.display()
+            ),
+            Notice::SpoolBacklog { sink, path, backlog } => write!(
+                f,
+                "{backlog} readings not yet in {sink} stay in the spool {}; they are sent at the next start",
+                path.display()
+            ),
+            Notice::RemoteCounts { sink, sent, added } => match added {
+                Some(added) => write!(f, "{sink}: sent {sent} readings, {added} new, {} already there", sent - added),
+                None => write!(f, "{sink}: sent {sent} readings"),
+            },
             Notice::MqttConnected { broker } => write!(f, "connected to MQTT broker {broker}"),
             Notice::MqttUnreachable { broker, error, retry } => write!(
                 f,

@@ -3,9 +3,12 @@
 //! sink, loading the exported CSV into SQLite and a real PostgreSQL server with the shipped
 //! schema, and what survives SIGINT and SIGKILL.
 mod common;
+#[path = "common/pg.rs"]
+mod pg;
+use pg::PgServer;
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use ct_host::calibration::Calibration;
@@ -99,7 +102,7 @@ fn record_then_analyze_plot_and_export() {
     for (row, r) in rows[1..].iter().zip(&rs) {
         let cols: Vec<&str> = row.split(',').collect();
         assert_eq!(cols.len(), CSV_HEADER.split(',').count(), "{row}");
-        assert_eq!(cols[1], r["unix_ms"].as_i64().unwrap().to_string(), "live analyze and export agree");
+        assert_eq!(cols[2], r["unix_ms"].as_i64().unwrap().to_string(), "live analyze and export agree");
     }
 
     let raw = dir.path().join("raw.csv");
@@ -274,7 +277,7 @@ fn sqlite_export_is_idempotent_and_matches_the_csv() {
     // stamped 3 ms (latency) plus up to one frame (13.7 ms) later.
     assert!((1_790_000_001_003..=1_790_000_001_018).contains(&rows[0].0), "{rows:?}");
     let text = std::fs::read_to_string(&csv).unwrap();
-    let csv_ms: Vec<i64> = text.lines().skip(1).map(|l| l.split(',').nth(1).unwrap().parse().unwrap()).collect();
+    let csv_ms: Vec<i64> = text.lines().skip(1).map(|l| l.split(',').nth(2).unwrap().parse().unwrap()).collect();
     assert_eq!(csv_ms, rows.iter().map(|r| r.0).collect::<Vec<_>>());
 
     if Command::new("sqlite3").arg("--version").output().is_err() {
@@ -294,106 +297,39 @@ fn sqlite_export_is_idempotent_and_matches_the_csv() {
     assert_eq!(stdout.trim(), "12|7.0|2026-09-21T14:13:21.0", "{stdout}");
 }
 
-/// The PostgreSQL binaries: on PATH, or in Debian's versioned directory.
-fn pg_bin_dir() -> Option<PathBuf> {
-    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
-        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-        if dir.join("initdb").exists() {
-            return Some(dir);
-        }
+/// Two meters' readings of the same times share one database without collision (key: meter,
+/// unix_ms), and each CSV row starts with its meter's id (`--node`).
+#[test]
+fn two_meters_export_into_one_sqlite_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("c.ctcap");
+    synthetic_capture(&cap, 7.0, 5.0, 1_790_000_000_000_000_000);
+    let db = dir.path().join("m.db");
+    for node in ["kitchen", "garage"] {
+        let csv = dir.path().join(format!("{node}.csv"));
+        let (_, err) = ct_read(&[
+            "export",
+            cap.to_str().unwrap(),
+            "--node",
+            node,
+            "--sqlite",
+            db.to_str().unwrap(),
+            "--csv",
+            csv.to_str().unwrap(),
+        ]);
+        assert!(err.contains("added 5 readings, skipped 0"), "{err}");
+        let text = std::fs::read_to_string(&csv).unwrap();
+        assert_eq!(text.lines().skip(1).filter(|l| l.starts_with(&format!("{node},2026-"))).count(), 5, "{text}");
     }
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .ok()?
-        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
-        .filter(|d| d.join("initdb").exists())
-        .collect();
-    dirs.sort();
-    dirs.pop()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// Runs a PostgreSQL program, as the `postgres` user when we are root (the server refuses to
-/// run as root).
-fn pg(bin: &Path, prog: &str, as_postgres: bool) -> Command {
-    let path = bin.join(prog);
-    if as_postgres {
-        let mut c = Command::new("runuser");
-        c.args(["-u", "postgres", "--"]).arg(path);
-        c
-    } else {
-        Command::new(path)
-    }
-}
-
-/// A throwaway cluster in a temp dir on 127.0.0.1, stopped on drop.
-struct PgServer {
-    bin: PathBuf,
-    data: PathBuf,
-    port: u16,
-    as_postgres: bool,
-    _dir: tempfile::TempDir,
-}
-
-impl PgServer {
-    fn start() -> Option<PgServer> {
-        let bin = pg_bin_dir()?;
-        let root = is_root();
-        let dir = tempfile::tempdir().unwrap();
-        let as_postgres = root;
-        if as_postgres {
-            // The postgres user must own the cluster and be able to reach it.
-            let mut p = dir.path().to_path_buf();
-            while p != Path::new("/") {
-                let _ = Command::new("chmod").arg("o+x").arg(&p).status();
-                p.pop();
-            }
-            assert!(Command::new("chown").args(["postgres:"]).arg(dir.path()).status().unwrap().success());
-        }
-        let data = dir.path().join("data");
-        let out = pg(&bin, "initdb", as_postgres)
-            .args(["-D", data.to_str().unwrap(), "-U", "postgres", "-A", "trust", "--no-sync"])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "initdb: {}", String::from_utf8_lossy(&out.stderr));
-        let port = free_port();
-        let opts = format!("-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", dir.path().display());
-        let out = pg(&bin, "pg_ctl", as_postgres)
-            .args(["-D", data.to_str().unwrap(), "-o", &opts, "-w", "-t", "60", "-l"])
-            .arg(dir.path().join("log"))
-            .arg("start")
-            .output()
-            .unwrap();
-        let log = std::fs::read_to_string(dir.path().join("log")).unwrap_or_default();
-        assert!(out.status.success(), "pg_ctl start: {}\n{log}", String::from_utf8_lossy(&out.stderr));
-        Some(PgServer { bin, data, port, as_postgres, _dir: dir })
-    }
-
-    /// psql as the superuser over TCP, failing on the first error.
-    fn psql(&self, args: &[&str]) -> String {
-        let out = Command::new(self.bin.join("psql"))
-            .args(["-X", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-At"])
-            .args(["-p", &self.port.to_string()])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "psql {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-}
-
-impl Drop for PgServer {
-    fn drop(&mut self) {
-        let _ = pg(&self.bin, "pg_ctl", self.as_postgres)
-            .args(["-D", self.data.to_str().unwrap(), "-m", "immediate", "-w", "stop"])
-            .output();
-    }
-}
-
-fn is_root() -> bool {
-    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let per_meter: Vec<(String, i64, i64)> = conn
+        .prepare("SELECT meter, count(*), count(DISTINCT unix_ms) FROM readings GROUP BY meter ORDER BY meter")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(per_meter, [("garage".to_string(), 5, 5), ("kitchen".to_string(), 5, 5)]);
 }
 
 /// The exported CSV loads unchanged into PostgreSQL with the shipped schema and
@@ -401,12 +337,7 @@ fn is_root() -> bool {
 /// timestamps, and loading it again is refused by the key instead of duplicating rows.
 #[test]
 fn exported_csv_loads_into_postgresql() {
-    let Some(server) = PgServer::start() else {
-        let root = is_root();
-        assert!(!root, "running as root but no PostgreSQL binaries found: install the `postgresql` package");
-        eprintln!("\n*** SKIPPED exported_csv_loads_into_postgresql: no PostgreSQL binaries (initdb) found ***\n");
-        return;
-    };
+    let Some(server) = PgServer::start_or_skip("exported_csv_loads_into_postgresql") else { return };
     let dir = tempfile::tempdir().unwrap();
     let cap = dir.path().join("c.ctcap");
     synthetic_capture(&cap, 0.0, 3.0, 1_790_000_000_000_000_000);
@@ -472,8 +403,9 @@ fn sigkill_leaves_whole_rows_in_csv_and_sqlite() {
     assert!(whole >= 20, "{text}");
     for row in &rows[1..whole] {
         assert_eq!(row.split(',').count(), CSV_HEADER.split(',').count(), "torn row {row}");
+        assert!(row.starts_with("virtual,"), "the virtual device's node id is the meter: {row}");
     }
-    let (_, cut) = ct_host::sink::csv::CsvSink::open(&csv).unwrap();
+    let (_, cut) = ct_host::sink::csv::CsvSink::open(&csv, "virtual").unwrap();
     assert_eq!(cut.is_some(), whole < rows.len());
 
     let db_rows = sqlite_rows(&db);
@@ -482,7 +414,7 @@ fn sigkill_leaves_whole_rows_in_csv_and_sqlite() {
         assert!((a / 5.0 - 1.0).abs() < 0.05, "{a}");
     }
     // It takes more rows after the crash.
-    ct_host::sink::sqlite::SqliteSink::open(&db).unwrap().finish().unwrap();
+    ct_host::sink::sqlite::SqliteSink::open(&db, "virtual").unwrap().finish().unwrap();
 }
 
 /// Recordings without receive times still plot and export: a raw byte stream (as `cat
@@ -516,9 +448,9 @@ fn byte_streams_and_code_csvs_plot_and_export_without_times() {
         let text = std::fs::read_to_string(&out).unwrap();
         let rows: Vec<&str> = text.lines().skip(1).collect();
         assert!(rows.len() >= 3, "{name}: {text}");
-        for row in rows.iter().filter(|r| r.split(',').nth(3).unwrap().parse::<f64>().unwrap() > 0.9) {
-            assert!(row.starts_with(",,"), "{name}: no time without receive times: {row}");
-            let irms: f64 = row.split(',').nth(4).unwrap().parse().unwrap();
+        for row in rows.iter().filter(|r| r.split(',').nth(4).unwrap().parse::<f64>().unwrap() > 0.9) {
+            assert!(row.starts_with("unknown,,,"), "{name}: no time without receive times: {row}");
+            let irms: f64 = row.split(',').nth(5).unwrap().parse().unwrap();
             assert!((irms / 5.0 - 1.0).abs() < 0.01, "{name}: {row}");
         }
         let raw = dir.path().join(format!("{name}-raw.csv"));
@@ -555,7 +487,8 @@ fn interrupted_export_keeps_what_it_did_and_resumes() {
     let half = std::fs::metadata(&cap).unwrap().len() / 2;
     let opts = ExportOptions {
         file: cap.clone(),
-        to: ExportTo::Readings { csv: Some(csv.clone()), sqlite: Some(db.clone()) },
+        to: ExportTo::Readings { csv: Some(csv.clone()), sqlite: Some(db.clone()), remote: vec![] },
+        meter: "unknown".into(),
         rate: None,
         cal: Calibration::builtin(),
         cfg: EstimatorConfig::default(),

@@ -86,10 +86,11 @@ fn cfg() -> EstimatorConfig {
 fn read_every_way(file: &Path, out: &Path, cal: &Calibration, rate: Option<f64>) {
     let opts = AnalyzeOptions { file: file.to_owned(), rate, cal: cal.clone(), cfg: cfg() };
     let _ = analyze::run(&opts, &mut Check::default());
-    for to in
-        [ExportTo::Readings { csv: Some(out.to_owned()), sqlite: None }, ExportTo::Samples { csv: out.to_owned() }]
-    {
-        let opts = ExportOptions { file: file.to_owned(), to, rate, cal: cal.clone(), cfg: cfg() };
+    for to in [
+        ExportTo::Readings { csv: Some(out.to_owned()), sqlite: None, remote: vec![] },
+        ExportTo::Samples { csv: out.to_owned() },
+    ] {
+        let opts = ExportOptions { file: file.to_owned(), to, meter: "m1".into(), rate, cal: cal.clone(), cfg: cfg() };
         let _ = export::run(&opts, &AtomicBool::new(false), &mut |_| {}, &mut |_| {});
     }
 }

@@ -21,9 +21,12 @@ use ct_host::estimate::EstimatorConfig;
 use ct_host::notice::Notice;
 use ct_host::plot::PlotKind;
 use ct_host::sim::{Faults, Load, Shape};
+use ct_host::sink::influx::InfluxConfig;
 use ct_host::sink::log::{LogStyle, Priority};
 use ct_host::sink::mqtt::{BrokerUrl, MqttConfig, MqttSink};
 use ct_host::sink::prometheus::PrometheusSink;
+use ct_host::sink::remote::{RemoteConfig, RemoteError};
+use ct_host::sink::spool::{self, Spool};
 use ct_host::sink::systemd::SystemdSink;
 use ct_host::sink::{Outputs, ReadingSink};
 
@@ -59,6 +62,9 @@ enum Cmd {
         /// Sample rate of a `code`-per-line CSV, in Hz.
         #[arg(long)]
         rate: Option<f64>,
+        /// The meter id written in every CSV and database row; default: `unknown`.
+        #[arg(long, value_name = "ID", value_parser = parse_node)]
+        node: Option<String>,
         #[command(flatten)]
         est: EstimateArgs,
         #[command(flatten)]
@@ -98,13 +104,19 @@ enum Cmd {
         /// A capture, a recorded byte stream or a CSV of codes (as for analyze).
         file: PathBuf,
         /// CSV file to write (replaced when the export is complete).
-        #[arg(long, required_unless_present = "sqlite")]
+        #[arg(long, required_unless_present_any = ["sqlite", "postgres", "influx"])]
         csv: Option<PathBuf>,
         /// SQLite database to add the readings to (rows it already has are skipped).
         #[arg(long)]
         sqlite: Option<PathBuf>,
+        /// The meter id written in every row (as the live meter's --node, so exported and
+        /// live rows share one key); default: `unknown`.
+        #[arg(long, value_name = "ID", value_parser = parse_node)]
+        node: Option<String>,
+        #[command(flatten)]
+        remote: RemoteArgs,
         /// One row per sample (time, index, code, amps) instead of one per reading.
-        #[arg(long, requires = "csv", conflicts_with = "sqlite")]
+        #[arg(long, requires = "csv", conflicts_with_all = ["sqlite", "postgres", "influx"])]
         raw: bool,
         /// Sample rate of a `code`-per-line CSV, in Hz.
         #[arg(long)]
@@ -221,11 +233,53 @@ struct LiveArgs {
     #[arg(long, visible_alias = "mqtt-node", value_name = "ID", value_parser = parse_node)]
     node: Option<String>,
     #[command(flatten)]
+    remote: RemoteArgs,
+    /// The spool of --postgres/--influx: every reading is committed here first and kept until
+    /// each database has it (default: spool.db beside --state, else in $STATE_DIRECTORY, else
+    /// ~/.local/state/ct-read).
+    #[arg(long, value_name = "FILE")]
+    spool: Option<PathBuf>,
+    /// The most readings the spool keeps while a database is down; past it the oldest are
+    /// dropped, with a warning.
+    #[arg(long, value_name = "N", default_value_t = ct_host::sink::spool::MAX_ROWS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    spool_max_rows: u64,
+    #[command(flatten)]
     est: EstimateArgs,
     #[command(flatten)]
     out: OutputArgs,
     #[command(flatten)]
     sim: SimArgs,
+}
+
+/// The remote databases of live reading and `export`.
+#[derive(Args)]
+struct RemoteArgs {
+    /// Send readings to this PostgreSQL database (table `readings`, created or upgraded):
+    /// postgres://user[:password]@host[:port]/database.
+    #[arg(long, value_name = "URL")]
+    postgres: Option<String>,
+    /// Send readings to InfluxDB as line protocol: http://HOST:8086/write?db=DB (1.x) or
+    /// http://HOST:8086/api/v2/write?org=ORG&bucket=BUCKET (2.x, with a token).
+    #[arg(long, value_name = "URL")]
+    influx: Option<String>,
+    /// The InfluxDB token (2.x; for 1.x, USER:PASSWORD). Better given in the environment,
+    /// which `ps` does not show.
+    #[arg(long, env = "INFLUX_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    influx_token: Option<String>,
+}
+
+impl RemoteArgs {
+    fn configs(&self) -> Result<Vec<RemoteConfig>> {
+        let mut out = Vec::new();
+        if let Some(url) = &self.postgres {
+            out.push(RemoteConfig::Postgres { url: url.clone() });
+        }
+        if let Some(url) = &self.influx {
+            out.push(RemoteConfig::Influx(InfluxConfig::parse(url, self.influx_token.clone())?));
+        }
+        Ok(out)
+    }
 }
 
 #[derive(Args)]
@@ -404,8 +458,15 @@ impl EstimateArgs {
 }
 
 impl OutputArgs {
-    fn outputs(&self, log: LogStyle) -> Outputs {
-        Outputs { csv: self.csv.clone(), sqlite: self.sqlite.clone(), json: self.json, log }
+    /// The outputs, rows written as meter `meter` (else [`ct_host::sink::UNNAMED_METER`]).
+    fn outputs(&self, meter: Option<&str>, log: LogStyle) -> Outputs {
+        Outputs {
+            meter: meter.unwrap_or(ct_host::sink::UNNAMED_METER).to_owned(),
+            csv: self.csv.clone(),
+            sqlite: self.sqlite.clone(),
+            json: self.json,
+            log,
+        }
     }
 }
 
@@ -479,9 +540,10 @@ fn run() -> Result<()> {
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     match cli.command {
         Some(Cmd::Record { output, live: args }) => live(&args, Some(output)),
-        Some(Cmd::Analyze { file, rate, est, out }) => {
+        Some(Cmd::Analyze { file, rate, node, est, out }) => {
             let opts = analyze::AnalyzeOptions { file, rate, cfg: est.config()?, cal: est.calibration()? };
-            let mut sinks = out.outputs(LogStyle::detect(false)).open(std::io::stdout(), std::io::stderr())?;
+            let mut sinks =
+                out.outputs(node.as_deref(), LogStyle::detect(false)).open(std::io::stdout(), std::io::stderr())?;
             Ok(analyze::run(&opts, &mut sinks)?)
         }
         Some(Cmd::Plot { file, output, kind, from, to, size, rate, est }) => {
@@ -509,13 +571,14 @@ fn run() -> Result<()> {
             bar.finish_and_clear();
             Ok(res?)
         }
-        Some(Cmd::Export { file, csv, sqlite, raw, rate, est }) => {
+        Some(Cmd::Export { file, csv, sqlite, node, remote, raw, rate, est }) => {
             let to = match (raw, csv) {
                 (true, Some(csv)) => ExportTo::Samples { csv },
                 (true, None) => unreachable!("clap: --raw requires --csv"),
-                (false, csv) => ExportTo::Readings { csv, sqlite },
+                (false, csv) => ExportTo::Readings { csv, sqlite, remote: remote.configs()? },
             };
-            let opts = export::ExportOptions { to, rate, cfg: est.config()?, cal: est.calibration()?, file };
+            let meter = node.unwrap_or_else(|| ct_host::sink::UNNAMED_METER.to_owned());
+            let opts = export::ExportOptions { to, meter, rate, cfg: est.config()?, cal: est.calibration()?, file };
             // Ctrl-C stops reading; what was exported so far is kept.
             let stop = stop_flag()?;
             let bar = progress_bar(&opts.file, "exporting");
@@ -565,7 +628,10 @@ fn live(args: &LiveArgs, record: Option<PathBuf>) -> Result<()> {
     // Ctrl-C and SIGTERM (a service being stopped) both end the session normally, saving the
     // lifetime energy.
     let stop = stop_flag()?;
-    let mut sinks = args.out.outputs(LogStyle::detect(args.quiet)).open(std::io::stdout(), std::io::stderr())?;
+    // The meter's one id: MQTT topics, Prometheus labels, and the meter column of every row.
+    let node = args.node.clone().unwrap_or_else(|| live::node_id(&opts));
+    let mut sinks =
+        args.out.outputs(Some(&node), LogStyle::detect(args.quiet)).open(std::io::stdout(), std::io::stderr())?;
     if let Some(path) = &args.config {
         sinks.notice(&Notice::ConfigFile { path: path.clone() });
     }
@@ -576,9 +642,8 @@ fn live(args: &LiveArgs, record: Option<PathBuf>) -> Result<()> {
         }
         sinks.push(systemd);
     }
-    let node = || args.node.clone().unwrap_or_else(|| live::node_id(&opts));
     if let Some(url) = &args.mqtt {
-        let mut config = MqttConfig::new(BrokerUrl::parse(url)?, &node());
+        let mut config = MqttConfig::new(BrokerUrl::parse(url)?, &node);
         config.discovery_prefix = args.mqtt_discovery_prefix.clone();
         config.emon = args.mqtt_emon;
         config.ca = args.mqtt_ca.clone();
@@ -588,10 +653,28 @@ fn live(args: &LiveArgs, record: Option<PathBuf>) -> Result<()> {
         sinks.push(MqttSink::start(config, log)?);
     }
     if let Some(addr) = &args.prometheus {
-        let node = node();
         let prom = PrometheusSink::start(addr, &node, opts.cfg.volts)?;
         sinks.notice(&Notice::ServingMetrics { addr: prom.local_addr() });
         sinks.push(prom);
+    }
+    let remote = args.remote.configs()?;
+    if !remote.is_empty() {
+        let path = match &args.spool {
+            Some(p) => p.clone(),
+            None => spool::default_path(args.state.as_deref())?,
+        };
+        let mut remotes = Vec::new();
+        for c in &remote {
+            let mut r = c.remote(&node)?;
+            // A database that refuses for good (a newer schema) stops the start; one that is
+            // down is waited for, readings kept in the spool.
+            if let Err(RemoteError::Fatal(e)) = r.open() {
+                return Err(anyhow::Error::from(RemoteError::Fatal(e)));
+            }
+            remotes.push(r);
+        }
+        let limits = spool::Limits { max_rows: args.spool_max_rows, ..spool::Limits::default() };
+        sinks.push(Spool::open(&path, &node, limits, remotes, log)?);
     }
     Ok(live::run(&opts, &mut sinks, &stop)?)
 }

@@ -101,7 +101,7 @@ mod tests {
         let text = std::fs::read_to_string(&csv).unwrap();
         let rows: Vec<&str> = text.lines().skip(1).collect();
         assert!(rows.len() >= 5, "{text}");
-        assert!(rows.iter().all(|r| r.starts_with("2026-09-21T")), "{text}");
+        assert!(rows.iter().all(|r| r.starts_with("unknown,2026-09-21T")), "{text}");
 
         let mut sink = Collect::default();
         run(&options(cap), &mut sink).unwrap();

@@ -15,6 +15,7 @@ use crate::export::RawCsv;
 use crate::meter::Event;
 use crate::notice::{Notice, Rows};
 use crate::sink::csv::ReadingsCsv;
+use crate::sink::remote::{Remote, RemoteConfig, Row};
 use crate::sink::sqlite::SqliteSink;
 use crate::sink::{End, ReadingSink, SinkError};
 
@@ -25,8 +26,9 @@ const SQLITE_BATCH: u64 = 10_000;
 /// Where an export goes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExportTo {
-    /// One row per reading (the live CSV format), to a CSV file, a database, or both.
-    Readings { csv: Option<PathBuf>, sqlite: Option<PathBuf> },
+    /// One row per reading (the live CSV format), to a CSV file, an SQLite database, remote
+    /// databases (PostgreSQL, InfluxDB), or several of them.
+    Readings { csv: Option<PathBuf>, sqlite: Option<PathBuf>, remote: Vec<RemoteConfig> },
     /// One row per sample (time, index, code, amps).
     Samples { csv: PathBuf },
 }
@@ -35,6 +37,8 @@ pub enum ExportTo {
 pub struct ExportOptions {
     pub file: PathBuf,
     pub to: ExportTo,
+    /// The meter id written in every row.
+    pub meter: String,
     /// Sample rate of a `code`-per-line CSV, in Hz.
     pub rate: Option<f64>,
     pub cal: Calibration,
@@ -88,11 +92,15 @@ pub fn run(
             }
             tail
         }
-        ExportTo::Readings { csv, sqlite } => {
-            let mut w = csv.as_deref().map(ReadingsCsv::create).transpose()?;
-            let mut db =
-                sqlite.as_deref().map(|p| SqliteSink::open(p).map(|db| db.batched(SQLITE_BATCH))).transpose()?;
+        ExportTo::Readings { csv, sqlite, remote } => {
+            let mut remotes = Remotes::open(remote, &opts.meter)?;
+            let mut w = csv.as_deref().map(|p| ReadingsCsv::create(p, &opts.meter)).transpose()?;
+            let mut db = sqlite
+                .as_deref()
+                .map(|p| SqliteSink::open(p, &opts.meter).map(|db| db.batched(SQLITE_BATCH)))
+                .transpose()?;
             let mut error: Option<SinkError> = None;
+            let mut remote_error: Option<Error> = None;
             let mut readings = 0u64;
             let tail = crate::replay::readings(
                 &opts.file,
@@ -115,8 +123,15 @@ pub fn run(
                     if let Some(Err(e)) = db.as_mut().map(|db| db.write(&r, wall)) {
                         error.get_or_insert(e);
                     }
+                    if let Err(e) = remotes.push(&r, wall, &opts.file) {
+                        remote_error.get_or_insert(e);
+                    }
                 },
             )?;
+            if let Some(e) = remote_error {
+                return Err(e);
+            }
+            remotes.flush()?;
             if let Some(e) = error {
                 return Err(e.into());
             }
@@ -139,6 +154,9 @@ pub fn run(
                     log(&Notice::DatabaseResumable);
                 }
             }
+            for (sink, sent, added) in remotes.counts() {
+                log(&Notice::RemoteCounts { sink, sent, added: Some(added) });
+            }
             if readings == 0 && end == End::Complete {
                 return Err(Error::NoSamples { path: opts.file.clone() });
             }
@@ -151,6 +169,58 @@ pub fn run(
     Ok(())
 }
 
+/// The remote databases of an export, fed in batches of [`BATCH`](crate::sink::spool::BATCH).
+struct Remotes {
+    remotes: Vec<(Box<dyn Remote>, u64, u64)>,
+    meter: String,
+    batch: Vec<Row>,
+}
+
+impl Remotes {
+    /// Connects to each (bringing schemas up to date): one that cannot be reached fails the
+    /// export before anything is read.
+    fn open(configs: &[RemoteConfig], meter: &str) -> Result<Self, Error> {
+        let mut remotes = Vec::new();
+        for c in configs {
+            let mut r = c.remote(meter)?;
+            r.open()?;
+            remotes.push((r, 0, 0));
+        }
+        Ok(Remotes { remotes, meter: meter.to_owned(), batch: Vec::new() })
+    }
+
+    fn push(
+        &mut self,
+        r: &crate::estimate::Reading,
+        wall: Option<std::time::SystemTime>,
+        file: &std::path::Path,
+    ) -> Result<(), Error> {
+        if self.remotes.is_empty() {
+            return Ok(());
+        }
+        let wall = wall.ok_or_else(|| Error::NoTime { path: file.to_owned() })?;
+        self.batch.push(Row::new(&self.meter, r, wall));
+        if self.batch.len() >= crate::sink::spool::BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), Error> {
+        for (remote, sent, added) in &mut self.remotes {
+            *added += remote.send(&self.batch)?;
+            *sent += self.batch.len() as u64;
+        }
+        self.batch.clear();
+        Ok(())
+    }
+
+    /// Each remote's name, readings sent and readings new to it.
+    fn counts(&self) -> Vec<(String, u64, u64)> {
+        self.remotes.iter().map(|(r, sent, added)| (r.name(), *sent, *added)).collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,7 +230,14 @@ mod tests {
     use std::path::Path;
 
     fn options(file: PathBuf, to: ExportTo) -> ExportOptions {
-        ExportOptions { file, to, rate: None, cal: Calibration::builtin(), cfg: EstimatorConfig::default() }
+        ExportOptions {
+            file,
+            to,
+            meter: "m1".into(),
+            rate: None,
+            cal: Calibration::builtin(),
+            cfg: EstimatorConfig::default(),
+        }
     }
 
     /// Keeps the export's own notices; the meter's are the recording's (tested apart).
@@ -182,7 +259,7 @@ mod tests {
         let cap = dir.path().join("c.ctcap");
         synthetic_capture(&cap, 5.0, 8.0, 1_790_000_000_000_000_000);
         let (csv, db) = (dir.path().join("out.csv"), dir.path().join("m.db"));
-        let to = ExportTo::Readings { csv: Some(csv.clone()), sqlite: Some(db.clone()) };
+        let to = ExportTo::Readings { csv: Some(csv.clone()), sqlite: Some(db.clone()), remote: vec![] };
         let mut notices = Vec::new();
         run(&options(cap.clone(), to), &AtomicBool::new(false), &mut |_| {}, &mut |n| not_meter(&mut notices, n))
             .unwrap();
@@ -199,7 +276,7 @@ mod tests {
         );
 
         let mut notices = Vec::new();
-        let to = ExportTo::Readings { csv: None, sqlite: Some(db.clone()) };
+        let to = ExportTo::Readings { csv: None, sqlite: Some(db.clone()), remote: vec![] };
         run(&options(cap, to), &AtomicBool::new(false), &mut |_| {}, &mut |n| not_meter(&mut notices, n)).unwrap();
         assert_eq!(notices, [Notice::DatabaseCounts { path: db, added: 0, skipped: rows }]);
     }
@@ -217,7 +294,7 @@ mod tests {
         std::fs::write(&csv, "an older export\n").unwrap();
         let stop = AtomicBool::new(false);
         let mut notices = Vec::new();
-        let to = ExportTo::Readings { csv: Some(csv.clone()), sqlite: Some(db.clone()) };
+        let to = ExportTo::Readings { csv: Some(csv.clone()), sqlite: Some(db.clone()), remote: vec![] };
         run(
             &options(cap, to),
             &stop,
@@ -258,7 +335,7 @@ mod tests {
             let fifo = fifo.clone();
             std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
         };
-        let to = ExportTo::Readings { csv: Some(fifo.clone()), sqlite: None };
+        let to = ExportTo::Readings { csv: Some(fifo.clone()), sqlite: None, remote: vec![] };
         let mut notices = Vec::new();
         run(&options(cap.clone(), to), &AtomicBool::new(false), &mut |_| {}, &mut |n| not_meter(&mut notices, n))
             .unwrap();
@@ -279,7 +356,7 @@ mod tests {
         assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link was replaced");
         assert!(std::fs::read_to_string(&real).unwrap().starts_with(crate::export::RAW_HEADER));
 
-        let to = ExportTo::Readings { csv: Some(dir.path().to_owned()), sqlite: None };
+        let to = ExportTo::Readings { csv: Some(dir.path().to_owned()), sqlite: None, remote: vec![] };
         let e = run(&options(cap, to), &AtomicBool::new(false), &mut |_| {}, &mut |_| {}).unwrap_err();
         assert!(e.to_string().contains("is a directory; refusing to replace it"), "{e}");
     }

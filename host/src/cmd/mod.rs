@@ -47,6 +47,13 @@ pub enum Error {
     #[error(transparent)]
     State(#[from] crate::lifetime::StateError),
     #[error(transparent)]
+    Remote(#[from] crate::sink::remote::RemoteError),
+    #[error(
+        "{path}: this input has no wall-clock times, so its readings have no time in a database\n\
+         help: record with `ct-read record` (captures keep receive times)"
+    )]
+    NoTime { path: PathBuf },
+    #[error(transparent)]
     Calibrate(#[from] crate::calibrate::CalibrateError),
     #[error("reading {}", path.display())]
     ReadFirmware {

@@ -153,10 +153,17 @@ mod tests {
         assert!(want.iter().any(|n| n.to_string().contains("warning: skipped")), "{want:?}");
 
         for to in [
-            ExportTo::Readings { csv: Some(dir.path().join("r.csv")), sqlite: None },
+            ExportTo::Readings { csv: Some(dir.path().join("r.csv")), sqlite: None, remote: vec![] },
             ExportTo::Samples { csv: dir.path().join("s.csv") },
         ] {
-            let opts = ExportOptions { file: file.clone(), to: to.clone(), rate: None, cal: cal.clone(), cfg };
+            let opts = ExportOptions {
+                file: file.clone(),
+                to: to.clone(),
+                meter: "m1".into(),
+                rate: None,
+                cal: cal.clone(),
+                cfg,
+            };
             let mut got = Vec::new();
             export::run(&opts, &std::sync::atomic::AtomicBool::new(false), &mut |_| {}, &mut |n| got.push(n.clone()))
                 .unwrap();

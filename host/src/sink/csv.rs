@@ -20,14 +20,16 @@ use super::{End, ReadingSink, SinkError};
 use crate::estimate::Reading;
 use crate::place::{PlaceError, Placement};
 
-/// CSV columns, in order. Documented in the README.
+/// CSV columns, in order. Documented in the README. `meter` (the node id) and `unix_ms`
+/// together are a reading's key, as in the databases.
 pub const CSV_HEADER: &str =
-    "time_utc,unix_ms,t_s,duration_s,irms_a,va,watts,kwh,mains_hz,flags,lost_samples,clock_ppm";
+    "meter,time_utc,unix_ms,t_s,duration_s,irms_a,va,watts,kwh,mains_hz,flags,lost_samples,clock_ppm";
 
-/// One CSV row (no newline), columns as [`CSV_HEADER`].
-pub fn csv_row(r: &Reading, wall: Option<SystemTime>) -> String {
+/// One CSV row (no newline) of meter `meter`, columns as [`CSV_HEADER`].
+pub fn csv_row(meter: &str, r: &Reading, wall: Option<SystemTime>) -> String {
     let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
     let rec = [
+        meter.to_owned(),
         wall.map(iso_utc).unwrap_or_default(),
         wall.map(|w| unix_ms(w).to_string()).unwrap_or_default(),
         format!("{:.3}", r.t_s),
@@ -104,6 +106,7 @@ impl From<CsvError> for SinkError {
 /// Appends readings to a CSV file.
 pub struct CsvSink {
     path: PathBuf,
+    meter: String,
     file: File,
     /// A regular file, which `finish` syncs (a pipe or device cannot be synced).
     regular: bool,
@@ -121,7 +124,7 @@ impl CsvSink {
     /// of any size costs no memory. Anything else (a pipe, `/dev/stdout`, a device) is a stream:
     /// it is never read (reading it would block, or never end), and it gets the header, as a
     /// new file does.
-    pub fn open(path: &Path) -> Result<(Self, Option<u64>), CsvError> {
+    pub fn open(path: &Path, meter: &str) -> Result<(Self, Option<u64>), CsvError> {
         let io = |source| CsvError::Io { path: path.to_owned(), source };
         let mut file = OpenOptions::new().create(true).append(true).open(path).map_err(io)?;
         let meta = file.metadata().map_err(io)?;
@@ -143,7 +146,7 @@ impl CsvSink {
             file.write_all(format!("{CSV_HEADER}\n").as_bytes()).map_err(io)?;
         }
         file.flush().map_err(io)?;
-        Ok((CsvSink { path: path.to_owned(), file, regular: meta.is_file() }, cut))
+        Ok((CsvSink { path: path.to_owned(), meter: meter.to_owned(), file, regular: meta.is_file() }, cut))
     }
 
     fn io(&self) -> impl Fn(std::io::Error) -> CsvError + '_ {
@@ -154,7 +157,7 @@ impl CsvSink {
 impl ReadingSink for CsvSink {
     /// Appends one whole row with a single write, then flushes.
     fn write(&mut self, r: &Reading, wall: Option<SystemTime>) -> Result<(), SinkError> {
-        let line = csv_row(r, wall) + "\n";
+        let line = csv_row(&self.meter, r, wall) + "\n";
         self.file.write_all(line.as_bytes()).and_then(|_| self.file.flush()).map_err(self.io())?;
         Ok(())
     }
@@ -225,12 +228,13 @@ impl PartFile {
 /// `FILE` only when complete.
 pub struct ReadingsCsv {
     file: PartFile,
+    meter: String,
     rows: u64,
 }
 
 impl ReadingsCsv {
-    pub fn create(path: &Path) -> Result<Self, CsvError> {
-        Ok(ReadingsCsv { file: PartFile::create(path, CSV_HEADER)?, rows: 0 })
+    pub fn create(path: &Path, meter: &str) -> Result<Self, CsvError> {
+        Ok(ReadingsCsv { file: PartFile::create(path, CSV_HEADER)?, meter: meter.to_owned(), rows: 0 })
     }
 
     pub fn rows(&self) -> u64 {
@@ -246,7 +250,7 @@ impl ReadingsCsv {
 impl ReadingSink for ReadingsCsv {
     fn write(&mut self, r: &Reading, wall: Option<SystemTime>) -> Result<(), SinkError> {
         self.rows += 1;
-        let line = csv_row(r, wall);
+        let line = csv_row(&self.meter, r, wall);
         writeln!(self.file.w, "{line}").map_err(self.file.err())?;
         Ok(())
     }
@@ -291,20 +295,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("r.csv");
         {
-            let (mut s, cut) = CsvSink::open(&p).unwrap();
+            let (mut s, cut) = CsvSink::open(&p, "m1").unwrap();
             assert_eq!(cut, None);
             s.write(&reading(), None).unwrap();
         }
         // Simulate a crash mid-row.
-        std::fs::OpenOptions::new().append(true).open(&p).unwrap().write_all(b",,3.000,1.0").unwrap();
-        let (mut s, cut) = CsvSink::open(&p).unwrap();
-        assert_eq!(cut, Some(11));
+        std::fs::OpenOptions::new().append(true).open(&p).unwrap().write_all(b"m1,,,3.000,1.0").unwrap();
+        let (mut s, cut) = CsvSink::open(&p, "m1").unwrap();
+        assert_eq!(cut, Some(14));
         s.write(&reading(), None).unwrap();
         let text = std::fs::read_to_string(&p).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 3);
         assert_eq!(lines[0], CSV_HEADER);
-        assert_eq!(lines[1], ",,2.000,1.0000,4.9877,1147.16,1147.16,0.0003180,50.010,gap,0,");
+        assert_eq!(lines[1], "m1,,,2.000,1.0000,4.9877,1147.16,1147.16,0.0003180,50.010,gap,0,");
         assert_eq!(lines[1], lines[2]);
     }
 
@@ -322,7 +326,7 @@ mod tests {
         let (done, wait) = std::sync::mpsc::channel();
         let writer = fifo.clone();
         std::thread::spawn(move || {
-            let (mut s, cut) = CsvSink::open(&writer).unwrap();
+            let (mut s, cut) = CsvSink::open(&writer, "m1").unwrap();
             s.write(&reading(), None).unwrap();
             s.finish(End::Complete).unwrap();
             done.send(cut).unwrap();
@@ -332,7 +336,7 @@ mod tests {
         let text = reader.join().unwrap();
         assert_eq!(
             text.lines().collect::<Vec<_>>(),
-            [CSV_HEADER, ",,2.000,1.0000,4.9877,1147.16,1147.16,0.0003180,50.010,gap,0,"]
+            [CSV_HEADER, "m1,,,2.000,1.0000,4.9877,1147.16,1147.16,0.0003180,50.010,gap,0,"]
         );
     }
 
@@ -342,25 +346,25 @@ mod tests {
     fn csv_append_reads_only_the_header_and_the_end() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("big.csv");
-        let row = csv_row(&reading(), None) + "\n";
+        let row = csv_row("m1", &reading(), None) + "\n";
         let mut text = format!("{CSV_HEADER}\n");
         while text.len() < 4 << 20 {
             text.push_str(&row);
         }
         std::fs::write(&p, &text).unwrap();
-        let (mut s, cut) = CsvSink::open(&p).unwrap();
+        let (mut s, cut) = CsvSink::open(&p, "m1").unwrap();
         assert_eq!(cut, None);
         s.write(&reading(), None).unwrap();
         assert_eq!(std::fs::metadata(&p).unwrap().len(), (text.len() + row.len()) as u64);
 
         std::fs::write(&p, &CSV_HEADER[..9]).unwrap();
-        let (_, cut) = CsvSink::open(&p).unwrap();
+        let (_, cut) = CsvSink::open(&p, "m1").unwrap();
         assert_eq!(cut, Some(9));
         assert_eq!(std::fs::read_to_string(&p).unwrap(), format!("{CSV_HEADER}\n"));
 
         let mut f = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
         f.write_all(&vec![b'x'; 100_000]).unwrap();
-        let e = CsvSink::open(&p).err().unwrap();
+        let e = CsvSink::open(&p, "m1").err().unwrap();
         assert!(matches!(e, CsvError::LongLastLine { .. }), "{e}");
     }
 
@@ -369,7 +373,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("r.csv");
         std::fs::write(&p, "a,b\n1,2\n").unwrap();
-        let e = CsvSink::open(&p).err().unwrap().to_string();
+        let e = CsvSink::open(&p, "m1").err().unwrap().to_string();
         assert!(e.contains("r.csv:1: existing CSV header `a,b` differs"), "{e}");
     }
 
@@ -382,13 +386,13 @@ mod tests {
         std::fs::write(&p, "old\n").unwrap();
         let part = dir.path().join("r.csv.part");
 
-        let mut w = ReadingsCsv::create(&p).unwrap();
+        let mut w = ReadingsCsv::create(&p, "m1").unwrap();
         w.write(&reading(), None).unwrap();
         w.finish(End::Interrupted).unwrap();
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "old\n");
         assert_eq!(std::fs::read_to_string(&part).unwrap().lines().count(), 2);
 
-        let mut w = ReadingsCsv::create(&p).unwrap();
+        let mut w = ReadingsCsv::create(&p, "m1").unwrap();
         w.write(&reading(), None).unwrap();
         w.write(&reading(), None).unwrap();
         assert_eq!(w.rows(), 2);

@@ -1,7 +1,9 @@
 //! Where readings go. Every output is a [`ReadingSink`]: the text line and JSON on stdout,
-//! notices on stderr, CSV files, SQLite, Prometheus metrics over HTTP, MQTT for Home Assistant;
-//! [`FanOut`] sends each reading to all of those asked for. A new destination (PostgreSQL, InfluxDB) is one more file here
-//! implementing the trait, and every source (live, analyze) feeds it unchanged.
+//! notices on stderr, CSV files, SQLite, Prometheus metrics over HTTP, MQTT for Home Assistant,
+//! and the [`spool`] that forwards to the remote databases (PostgreSQL, InfluxDB: each a
+//! [`remote::Remote`]); [`FanOut`] sends each reading to all of those asked for. A new
+//! destination is one more file here implementing one of the two traits, and every source
+//! (live, analyze, export) feeds it unchanged. The databases' schema is [`schema`]'s.
 //!
 //! Readings arrive with the wall-clock time the source gives them (`None` for recordings
 //! without receive times); the sinks format them through [`format`], so the text line, the
@@ -9,10 +11,15 @@
 
 pub mod csv;
 pub mod format;
+pub mod influx;
 pub mod json;
 pub mod log;
 pub mod mqtt;
+pub mod postgres;
 pub mod prometheus;
+pub mod remote;
+pub mod schema;
+pub mod spool;
 pub mod sqlite;
 pub mod systemd;
 pub mod text;
@@ -180,10 +187,16 @@ impl ReadingSink for FanOut {
     }
 }
 
+/// The meter id of readings whose source names none: a recording analyzed or exported
+/// without `--node`.
+pub const UNNAMED_METER: &str = "unknown";
+
 /// The outputs of `ct-read` live and `analyze`: readings as text or JSON, notices as text,
 /// and the files asked for.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Outputs {
+    /// The meter id written in every CSV and database row (live: the node id).
+    pub meter: String,
     /// Append readings to this CSV file.
     pub csv: Option<PathBuf>,
     /// Add readings to this SQLite database.
@@ -193,6 +206,12 @@ pub struct Outputs {
     /// How notices are written ([`log::LogStyle`]); quiet also leaves out the text lines of
     /// readings (a service's readings go to its other outputs, not into the journal).
     pub log: log::LogStyle,
+}
+
+impl Default for Outputs {
+    fn default() -> Self {
+        Outputs { meter: UNNAMED_METER.to_owned(), csv: None, sqlite: None, json: false, log: Default::default() }
+    }
 }
 
 impl Outputs {
@@ -210,14 +229,14 @@ impl Outputs {
             sinks.push(log::LogSink::new(log, self.log));
         }
         if let Some(path) = &self.csv {
-            let (csv, cut) = csv::CsvSink::open(path)?;
+            let (csv, cut) = csv::CsvSink::open(path, &self.meter)?;
             if let Some(bytes) = cut {
                 sinks.notice(&Notice::TornCsvRow { path: path.clone(), bytes });
             }
             sinks.push(csv);
         }
         if let Some(path) = &self.sqlite {
-            sinks.push(sqlite::SqliteSink::open(path)?);
+            sinks.push(sqlite::SqliteSink::open(path, &self.meter)?);
         }
         Ok(sinks)
     }

@@ -1,10 +1,13 @@
 //! Readings straight into an SQLite database (`--sqlite FILE`), in the table of
 //! `host/sql/readings.sql`: the same columns as the CSV, so both paths give the same rows.
+//! The database is brought to this release's schema when it is opened ([`super::schema`]):
+//! one written by an older release is upgraded in place, one by a newer release refused.
 //!
 //! The database is in WAL mode and every reading (live) or batch (export) is one transaction,
 //! so a crash or `kill -9` leaves whole rows and a database that opens cleanly. Rows are
-//! inserted with `INSERT OR IGNORE` on the `unix_ms` key: re-exporting a capture, or exporting
-//! one that was also logged, adds only readings the database does not have yet.
+//! inserted with `INSERT OR IGNORE` on the (`meter`, `unix_ms`) key: re-exporting a capture,
+//! or exporting one that was also logged, adds only readings the database does not have yet,
+//! and several meters share one database.
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -15,9 +18,6 @@ use super::format::{iso_utc, unix_ms};
 use super::{End, ReadingSink, SinkError};
 use crate::estimate::Reading;
 
-/// The schema shipped for loading CSV exports, applied to every database the sink opens.
-pub const SCHEMA: &str = include_str!("../../sql/readings.sql");
-
 #[derive(Debug, thiserror::Error)]
 pub enum SqliteError {
     #[error("{path}: {source}")]
@@ -25,6 +25,12 @@ pub enum SqliteError {
         path: PathBuf,
         #[source]
         source: rusqlite::Error,
+    },
+    #[error("{path}: {source}")]
+    Schema {
+        path: PathBuf,
+        #[source]
+        source: super::schema::SchemaError,
     },
     #[error(
         "{path}: this input has no wall-clock times, so its readings have no key in the database\n\
@@ -42,6 +48,8 @@ impl From<SqliteError> for SinkError {
 /// Appends readings to an SQLite database.
 pub struct SqliteSink {
     path: PathBuf,
+    /// The meter id written in every row.
+    meter: String,
     conn: Connection,
     in_tx: bool,
     /// Rows per transaction (see [`SqliteSink::batched`]); 1 makes each its own.
@@ -51,23 +59,28 @@ pub struct SqliteSink {
 }
 
 impl SqliteSink {
-    pub fn open(path: &Path) -> Result<Self, SqliteError> {
+    /// Opens (or creates) the database at `path` for the readings of meter `meter`.
+    pub fn open(path: &Path, meter: &str) -> Result<Self, SqliteError> {
         let db = |source| SqliteError::Db { path: path.to_owned(), source };
-        let conn = Connection::open(path).map_err(db)?;
+        let mut conn = Connection::open(path).map_err(db)?;
         conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(db)?;
+        // Before anything is written (WAL mode included): a database of a newer release is
+        // refused untouched.
+        super::schema::migrate_sqlite(&mut conn, meter)
+            .map_err(|source| SqliteError::Schema { path: path.to_owned(), source })?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(db)?;
         // In WAL mode NORMAL still never corrupts the database; a power cut may lose the last
         // transactions, a killed process loses nothing.
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(db)?;
-        conn.execute_batch(SCHEMA).map_err(db)?;
-        // A database made before readings carried the device clock's offset gets its column.
-        let has_clock: bool = conn
-            .query_row("SELECT COUNT(*) FROM pragma_table_info('readings') WHERE name = 'clock_ppm'", [], |r| r.get(0))
-            .map_err(db)?;
-        if !has_clock {
-            conn.execute_batch("ALTER TABLE readings ADD COLUMN clock_ppm DOUBLE PRECISION").map_err(db)?;
-        }
-        Ok(SqliteSink { path: path.to_owned(), conn, in_tx: false, batch: 1, inserted: 0, skipped: 0 })
+        Ok(SqliteSink {
+            path: path.to_owned(),
+            meter: meter.to_owned(),
+            conn,
+            in_tx: false,
+            batch: 1,
+            inserted: 0,
+            skipped: 0,
+        })
     }
 
     fn db(&self) -> impl Fn(rusqlite::Error) -> SqliteError + '_ {
@@ -125,12 +138,14 @@ impl ReadingSink for SqliteSink {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "INSERT OR IGNORE INTO readings (time_utc, unix_ms, t_s, duration_s, irms_a, va, watts, kwh, \
-                 mains_hz, flags, lost_samples, clock_ppm) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                "INSERT OR IGNORE INTO readings (meter, time_utc, unix_ms, t_s, duration_s, irms_a, va, watts, \
+                 kwh, mains_hz, flags, lost_samples, clock_ppm) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )
             .map_err(self.db())?;
         let n = stmt
             .execute(params![
+                self.meter,
                 iso_utc(wall),
                 ms,
                 r.t_s,
@@ -187,12 +202,13 @@ mod tests {
     }
 
     #[test]
-    fn rows_are_keyed_by_time_and_not_duplicated() {
+    fn rows_are_keyed_by_meter_and_time_and_not_duplicated() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("m.db");
         let t0 = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-        for _ in 0..2 {
-            let mut s = SqliteSink::open(&p).unwrap();
+        // Twice for each of two meters, at the same times.
+        for meter in ["kitchen", "garage", "kitchen", "garage"] {
+            let mut s = SqliteSink::open(&p, meter).unwrap();
             s.begin().unwrap();
             for k in 1..=3 {
                 s.write(&reading(k as f64), Some(t0 + Duration::from_secs(k))).unwrap();
@@ -200,35 +216,39 @@ mod tests {
             s.finish().unwrap();
         }
         let conn = Connection::open(&p).unwrap();
-        let rows: Vec<(String, i64, Option<f64>, Option<String>)> = conn
-            .prepare("SELECT time_utc, unix_ms, mains_hz, flags FROM readings ORDER BY unix_ms")
+        type Row = (String, String, i64, Option<f64>, Option<String>);
+        let rows: Vec<Row> = conn
+            .prepare("SELECT meter, time_utc, unix_ms, mains_hz, flags FROM readings ORDER BY meter, unix_ms")
             .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert_eq!(rows.len(), 3);
-        assert_eq!(rows[0], ("2027-01-15T08:00:01.000Z".to_string(), 1_800_000_001_000, None, None));
-        assert_eq!(rows[2].2, Some(50.01));
-        assert_eq!(rows[2].3.as_deref(), Some("gap"));
-        let e = SqliteSink::open(&p).unwrap().write(&reading(1.0), None).unwrap_err().to_string();
+        assert_eq!(rows.len(), 6);
+        assert_eq!(
+            rows[0],
+            ("garage".to_string(), "2027-01-15T08:00:01.000Z".to_string(), 1_800_000_001_000, None, None)
+        );
+        assert_eq!(rows[3].0, "kitchen");
+        assert_eq!(rows[3].2, 1_800_000_001_000);
+        assert_eq!(rows[5].3, Some(50.01));
+        assert_eq!(rows[5].4.as_deref(), Some("gap"));
+        let e = SqliteSink::open(&p, "kitchen").unwrap().write(&reading(1.0), None).unwrap_err().to_string();
         assert!(e.contains("m.db: this input has no wall-clock times"), "{e}");
     }
 
-    /// A database made before the `clock_ppm` column gets it, keeps its rows, and takes
-    /// readings with a measured clock.
+    /// A database of the first release (migration 1's table, no `clock_ppm`) gets the column,
+    /// keeps its rows, and takes readings with a measured clock.
     #[test]
     fn an_older_database_gets_the_clock_column() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("old.db");
-        let old = SCHEMA.replace("    clock_ppm    DOUBLE PRECISION,\n", "");
-        assert_ne!(old, SCHEMA);
         let conn = Connection::open(&p).unwrap();
-        conn.execute_batch(&old).unwrap();
+        conn.execute_batch(include_str!("../../sql/migrations/0001_readings.sql")).unwrap();
         conn.execute("INSERT INTO readings (t_s, duration_s, irms_a, va, watts, kwh, lost_samples, unix_ms) VALUES (1, 1, 1, 1, 1, 1, 0, 5)", []).unwrap();
         drop(conn);
         let t0 = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-        let mut s = SqliteSink::open(&p).unwrap();
+        let mut s = SqliteSink::open(&p, "kitchen").unwrap();
         s.write(&Reading { clock_ppm: Some(30012.4), ..reading(2.0) }, Some(t0)).unwrap();
         s.finish().unwrap();
         let conn = Connection::open(&p).unwrap();
