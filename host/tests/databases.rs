@@ -104,7 +104,7 @@ fn sqlite_database_of_the_first_release_is_upgraded_in_place() {
         "{e}"
     );
     let msg = e.to_string();
-    assert!(msg.contains("meter.db: the database is at schema version 3, newer than this ct-read's 2"), "{msg}");
+    assert!(msg.contains("meter.db: the database is at schema version 4, newer than this ct-read's 3"), "{msg}");
     assert_eq!(std::fs::read(&db).unwrap(), bytes, "the refused database is untouched");
 }
 
@@ -164,7 +164,7 @@ fn postgres_database_of_the_first_release_is_upgraded_in_place() {
         let out = Command::new(BIN).args(&args).output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{args:?}: {err}");
-        assert!(err.contains("the database is at schema version 3, newer than this ct-read's 2"), "{args:?}: {err}");
+        assert!(err.contains("the database is at schema version 4, newer than this ct-read's 3"), "{args:?}: {err}");
     }
     assert_eq!(server.psql_on("v0", &["-c", dump]), marked, "the refused database is untouched");
 }
@@ -279,7 +279,7 @@ fn postgres_export_types_values_and_two_meters() {
         types.trim(),
         "meter text, time_utc timestamp with time zone, unix_ms bigint, t_s double precision, \
          duration_s double precision, irms_a double precision, va double precision, watts double precision, \
-         kwh double precision, mains_hz double precision, flags text, lost_samples bigint"
+         kwh double precision, mains_hz double precision, flags text, lost_samples bigint, clock_ppm double precision"
     );
     // The README's daily energy query.
     let daily = server.psql_on(
@@ -505,12 +505,14 @@ fn http_recorder() -> (u16, std::sync::mpsc::Receiver<Request>) {
                         .unwrap_or(0);
                     let mut body = vec![0; len];
                     r.read_exact(&mut body).unwrap();
-                    w.write_all(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n").unwrap();
+                    // Recorded before the answer: once answered, ct-read may exit and the test
+                    // look at what was recorded.
                     let _ = tx.send(Request {
                         line: line.trim().to_owned(),
                         headers,
                         body: String::from_utf8(body).unwrap(),
                     });
+                    w.write_all(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n").unwrap();
                 }
             });
         }
