@@ -277,15 +277,18 @@ fn shape_of(amps: &[f32], rate_hz: f64, hz: f64, rms: f64) -> [f64; SHAPE_HARMON
     if amps.is_empty() || rms <= 0.0 {
         return out;
     }
+    // The phase as a 32-bit fraction of a cycle: wrapping addition is the modulo and the bin
+    // its top eight bits, an integer add and a shift per sample where a floating-point phase
+    // (an add, a compare, a conversion, each waiting on the last) made this loop a sixth of a
+    // steady window's time at 8 kSa/s. The step's rounding moves the phase by under 1e-5
+    // cycles over a window.
     let mut sums = [0f64; BINS];
-    let step = hz / rate_hz;
-    let mut phase = 0.0f64;
+    const ONE: f64 = 4_294_967_296.0;
+    let dp = ((hz / rate_hz).fract() * ONE) as u32;
+    let mut phase = 0u32;
     for &a in amps {
-        sums[((phase * BINS as f64) as usize).min(BINS - 1)] += a as f64;
-        phase += step;
-        if phase >= 1.0 {
-            phase -= 1.0;
-        }
+        sums[(phase >> (32 - BINS.trailing_zeros())) as usize] += a as f64;
+        phase = phase.wrapping_add(dp);
     }
     // The harmonics' sines and cosines at the bin centres, computed once per process.
     static TRIG: std::sync::OnceLock<Vec<[(f64, f64); BINS]>> = std::sync::OnceLock::new();
