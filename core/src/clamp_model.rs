@@ -324,7 +324,7 @@ impl CtModel {
 
     /// The static characteristic at burden current `ib` (linear interpolation in the tables,
     /// linear extrapolation beyond them).
-    fn at_current(&self, ib: f64) -> Static {
+    pub(crate) fn at_current(&self, ib: f64) -> Static {
         let g = &self.g;
         // The coarse index narrows the search to the table entries between two of its steps.
         let u = (ib - self.index_lo) / self.index_step;
@@ -395,31 +395,19 @@ impl CtModel {
     }
 
     /// The implicit trapezoidal step of the magnetizing current, `x = im + c (u0 + v_b(i_b)
-    /// + rw i_b)` with `i_b = is1 - x`, from the guess `x`, the characteristic searched from
-    /// table entry `near` (or by the index if `None`). Returns the new magnetizing current
-    /// and the characteristic at its burden current.
+    /// + rw i_b)` with `i_b = is1 - x`, from the guess `x` and the characteristic `s` at
+    /// `is1 - x`. Returns the new magnetizing current and the characteristic at its burden
+    /// current.
     ///
     /// Why not plain Newton: the characteristic is linear between two table entries, so the
     /// step's equation is too, and one Newton step from any point of an interval lands on the
     /// root of that interval's line. If that root's burden current lies inside the interval
     /// it is the solution, and nothing more is looked up. Newton iterated until its step fell
     /// below 1e-13 A looked the characteristic up once per step, once more to see the step
-    /// vanish, and again for the result: four searches a point where this needs two (the
-    /// same root, to rounding). Half of a march's time was those searches.
-    pub(crate) fn implicit_step(
-        &self,
-        im: f64,
-        u0: f64,
-        is1: f64,
-        c: f64,
-        mut x: f64,
-        near: Option<usize>,
-    ) -> (f64, Static) {
+    /// vanish, and again for the result: four searches a point where this needs one or two
+    /// (the same root, to rounding). Half of a march's time was those searches.
+    pub(crate) fn implicit_step(&self, im: f64, u0: f64, is1: f64, c: f64, mut x: f64, mut s: Static) -> (f64, Static) {
         let rw = self.p.rw;
-        let mut s = match near {
-            Some(k) => self.at_current_near(is1 - x, k),
-            None => self.at_current(is1 - x),
-        };
         for _ in 0..STEP_ITERATIONS {
             let f = x - im - c * (u0 + s.vb + rw * (is1 - x));
             x -= f / (1.0 + c * (s.r + rw));
@@ -562,8 +550,11 @@ impl CtModel {
             t.acum[n] = prod;
             let u0 = s.vb + rw * (is[n] - im);
             let is1 = is[(n + 1) % l];
-            // Explicit predictor, then the implicit trapezoidal step.
-            let (x, s1) = self.implicit_step(im, u0, is1, c, im + 2.0 * c * u0, Some(s.k));
+            // The implicit trapezoidal step, its first guess on the tangent of this point's
+            // characteristic (the guess whose burden current is this point's): no search for
+            // a guess, and the tangent's root is nearer the step's than an explicit
+            // predictor's, often in the same table interval.
+            let (x, s1) = self.implicit_step(im, u0, is1, c, is1 - (is[n] - im), s);
             let a = (1.0 - c * (s.r + rw)) / (1.0 + c * (s1.r + rw));
             t.a[n] = a;
             prod *= a;

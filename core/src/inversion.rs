@@ -221,7 +221,8 @@ impl Inverter {
     /// One implicit trapezoidal step of the magnetizing current into a hidden bin whose source
     /// is `is1`: returns the new magnetizing current and inductor voltage.
     fn hidden_step(&self, im: f64, vl_prev: f64, is1: f64, c: f64, rw: f64) -> (f64, f64) {
-        let (x, s) = self.model.implicit_step(im, vl_prev, is1, c, im + 2.0 * c * vl_prev, None);
+        let x = im + 2.0 * c * vl_prev;
+        let (x, s) = self.model.implicit_step(im, vl_prev, is1, c, x, self.model.at_current(is1 - x));
         (x, s.vb + rw * (is1 - x))
     }
 }
