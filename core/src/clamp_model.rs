@@ -394,10 +394,10 @@ impl CtModel {
         (k == 0 || g[k] <= ib) && (k + 2 >= g.len() || ib < g[k + 1])
     }
 
-    /// The implicit trapezoidal step of the magnetizing current, `x = im + c (u0 + v_b(i_b)
-    /// + rw i_b)` with `i_b = is1 - x`, from the guess `x` and the characteristic `s` at
-    /// `is1 - x`. Returns the new magnetizing current and the characteristic at its burden
-    /// current.
+    /// The implicit trapezoidal step of the magnetizing current,
+    /// `x = im + c (u0 + v_b(i_b) + rw i_b)` with `i_b = is1 - x`, from the guess `x` and the
+    /// characteristic `s` at `is1 - x`. Returns the new magnetizing current and the
+    /// characteristic at its burden current.
     ///
     /// Why not plain Newton: the characteristic is linear between two table entries, so the
     /// step's equation is too, and one Newton step from any point of an interval lands on the
