@@ -221,19 +221,9 @@ impl Inverter {
     /// One implicit trapezoidal step of the magnetizing current into a hidden bin whose source
     /// is `is1`: returns the new magnetizing current and inductor voltage.
     fn hidden_step(&self, im: f64, vl_prev: f64, is1: f64, c: f64, rw: f64) -> (f64, f64) {
-        let mut x = im + 2.0 * c * vl_prev;
-        for _ in 0..12 {
-            let s = self.model.burden_at(is1 - x);
-            let f = x - im - c * (vl_prev + s.0 + rw * (is1 - x));
-            let df = 1.0 + c * (s.1 + rw);
-            let dx = f / df;
-            x -= dx;
-            if dx.abs() < 1e-13 {
-                break;
-            }
-        }
-        let (vb, _) = self.model.burden_at(is1 - x);
-        (x, vb + rw * (is1 - x))
+        let x = im + 2.0 * c * vl_prev;
+        let (x, s) = self.model.implicit_step(im, vl_prev, is1, c, x, self.model.at_current(is1 - x));
+        (x, s.vb + rw * (is1 - x))
     }
 }
 

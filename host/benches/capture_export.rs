@@ -11,6 +11,10 @@
 //! and with the default `--method invert` (the clamp's dynamic model run backwards when the load
 //! changes and its correction reused while it does not).
 //!
+//! Times are the thread's CPU time (Linux's `/proc/thread-self/schedstat`; wall time where that
+//! is missing), which is what "on one core" means on a machine shared with other work, where
+//! wall time also counts the waits for a core.
+//!
 //! Run: `cargo bench -p ct-host --bench capture_export`
 //! Duration: `CT_BENCH_HOURS` (default 0.25; `CT_BENCH_HOURS=24` writes the full ~950 MB
 //! capture and takes a few minutes).
@@ -32,13 +36,13 @@ fn main() {
     let cap = dir.path().join("bench.ctcap");
     let rate = DeviceProfile::FAST.sample_rate_hz();
 
-    let t = Instant::now();
+    let t = Clock::start();
     let size = synthetic_capture(&cap, hours);
     let samples = (hours * 3600.0 * rate) as u64;
     println!(
         "capture: {hours} h of the fast profile, {samples} samples, {:.1} MB, generated in {:.1} s",
         size as f64 / 1e6,
-        t.elapsed().as_secs_f64()
+        t.elapsed()
     );
     let scale = 24.0 / hours;
     let cal = Calibration::builtin();
@@ -61,33 +65,33 @@ fn main() {
     );
 
     // Where the plot's time goes: reading and checking the records, then decoding the samples.
-    let t = Instant::now();
+    let t = Clock::start();
     let mut r = capture::CaptureReader::open(&cap).expect("open");
     let mut bytes = 0usize;
     while let Some(rec) = r.next_record().expect("read") {
         bytes += rec.payload.len();
     }
-    let read_s = t.elapsed().as_secs_f64();
-    let t = Instant::now();
+    let read_s = t.elapsed();
+    let t = Clock::start();
     let mut n = 0usize;
     ct_host::replay::samples(&cap, &Calibration::builtin(), None, &mut |_| true, &mut |_| {}, &mut |run, _| {
         n += run.codes.len();
         true
     })
     .expect("samples");
-    let decode_s = t.elapsed().as_secs_f64();
+    let decode_s = t.elapsed();
     println!(
         "  of which: read + CRC-32 the records {read_s:.2} s ({:.0} MB/s), + decode {n} samples {decode_s:.2} s",
         bytes as f64 / read_s / 1e6
     );
 
     let png = dir.path().join("folded.png");
-    let t = Instant::now();
+    let t = Clock::start();
     let panels =
         ct_host::plot::folded_panels(&cap, &cal, None, 0.0, f64::MAX, &mut |_| true, &mut |_| {}).expect("fold");
-    let fold_s = t.elapsed().as_secs_f64();
+    let fold_s = t.elapsed();
     ct_host::plot::render(&png, (1200, 800), &panels).expect("render");
-    let plot_s = t.elapsed().as_secs_f64();
+    let plot_s = t.elapsed();
     println!("  fold {fold_s:.2} s, draw and encode the PNG {:.2} s", plot_s - fold_s);
     println!("plot folded view of the whole capture: {plot_s:.2} s, {:.1} M samples/s", samples as f64 / plot_s / 1e6);
     // Drawing costs the same for any length: only reading and folding scale with the hours.
@@ -117,7 +121,7 @@ fn synthetic_capture(path: &Path, hours: f64) -> u64 {
 
 /// `ct-read export --csv`: readings of the capture to CSV; prints and returns the seconds taken.
 fn export(cap: &Path, csv: &Path, cfg: EstimatorConfig, samples: u64, size: u64) -> f64 {
-    let t = Instant::now();
+    let t = Clock::start();
     let mut w = ReadingsCsv::create(csv, "bench").expect("csv");
     let mut mean = 0.0;
     ct_host::replay::readings(cap, Calibration::builtin(), cfg, None, &mut |_| true, &mut |e, wall| {
@@ -129,7 +133,7 @@ fn export(cap: &Path, csv: &Path, cfg: EstimatorConfig, samples: u64, size: u64)
     .expect("replay");
     let rows = w.rows();
     w.finish(End::Complete).expect("finish");
-    let s = t.elapsed().as_secs_f64();
+    let s = t.elapsed();
     println!(
         "export readings to CSV ({:?}): {s:.2} s, {rows} rows (mean {:.3} A), {:.1} M samples/s, {:.0} MB/s",
         cfg.method,
@@ -138,4 +142,27 @@ fn export(cap: &Path, csv: &Path, cfg: EstimatorConfig, samples: u64, size: u64)
         size as f64 / s / 1e6
     );
     s
+}
+
+/// A stopwatch of the thread's CPU time (as the kernel last accounted it, at a scheduler tick
+/// or switch: every span timed here is long against that), or of wall time where the kernel
+/// does not say.
+struct Clock(f64);
+
+impl Clock {
+    fn start() -> Self {
+        Clock(Self::now())
+    }
+
+    fn elapsed(&self) -> f64 {
+        Self::now() - self.0
+    }
+
+    fn now() -> f64 {
+        static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+        std::fs::read_to_string("/proc/thread-self/schedstat")
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+            .map_or_else(|| START.get_or_init(Instant::now).elapsed().as_secs_f64(), |ns| ns * 1e-9)
+    }
 }
