@@ -16,7 +16,7 @@
 
 use crate::calibration::{Calibration, TrackedLut};
 use crate::clamp_model::{CtModel, CtParams};
-use crate::fold::{fold_where, widest_gap};
+use crate::fold::{fold_where, phases_bunch, widest_gap};
 use crate::inversion::Inverter;
 use crate::model_table::model_table_for;
 use crate::segment::{self, Cycles};
@@ -107,7 +107,9 @@ pub struct Flags {
     /// Over a tenth of the window's energy is in cycles that could not be corrected for their
     /// waveform shape (a level held for too few cycles for the link to resolve its shape):
     /// that part is read by the calibration table alone, exact for sines, up to 40 % high for
-    /// narrow-pulse currents.
+    /// narrow-pulse currents. Also every window whose samples bunch on a dozen phases
+    /// ([`crate::fold::phases_bunch`]: the 9600-baud link near 50.29 or 60.35 Hz), whose
+    /// waveform is not seen at all.
     pub approx: bool,
     /// The reading spans fewer than [`MIN_CYCLES`] mains cycles (the last, partial window of
     /// a stream, or one cut short by a gap): no accuracy is stated for it (a few cycles of a
@@ -507,13 +509,18 @@ impl Estimator {
             return table;
         }
         let shape = shape_of(&self.amps, self.rate_hz, f, table);
-        if let Some(memo) = self.memo.as_mut().filter(|m| m.still_fits(base, &shape)) {
+        // Samples bunched on a dozen phases ([`phases_bunch`]) show no waveform: whatever
+        // correction is applied cannot be checked, so the reading says it is approximate (and
+        // no correction is kept from it or reused for it).
+        let bunched = phases_bunch(self.codes.len(), f / self.rate_hz);
+        if let Some(memo) = self.memo.as_mut().filter(|m| !bunched && m.still_fits(base, &shape)) {
             memo.age += 1;
             return memo.ratio * table;
         }
         if self.inverter.is_some() {
             // Only a steady window's correction is kept for the next ones.
             let rms = self.inverted_rms(f);
+            self.window_approx |= bunched;
             self.memo = (!self.window_changing && !self.window_approx && table > 0.0).then_some(FitMemo {
                 base_rms: base,
                 ratio: rms / table,
