@@ -108,9 +108,9 @@ pub struct Flags {
     /// waveform shape (a level held for too few cycles for the link to resolve its shape):
     /// that part is read by the calibration table alone, exact for sines, up to 40 % high for
     /// narrow-pulse currents, or with the correction of a similar level found in this or an
-    /// earlier window, unchecked against this one's waveform. Also every window whose samples bunch on a dozen phases
-    /// ([`crate::fold::phases_bunch`]: the 9600-baud link near 50.29 or 60.35 Hz), whose
-    /// waveform is not seen at all.
+    /// earlier window, unchecked against this one's waveform. Also every window whose samples
+    /// bunch on a dozen phases ([`crate::fold::phases_bunch`]: the 9600-baud link near 50.29
+    /// or 60.35 Hz), whose waveform is not seen at all.
     pub approx: bool,
     /// The reading spans fewer than [`MIN_CYCLES`] mains cycles (the last, partial window of
     /// a stream, or one cut short by a gap): no accuracy is stated for it (a few cycles of a
@@ -214,7 +214,10 @@ pub struct Estimator {
     inverter: Option<Box<Inverter>>,
     /// Level, correction (inverted / table mean square) and waveform shape of recently
     /// inverted classes: for a class too short to invert, from the nearest level.
-    recent: Vec<(f64, f64, Vec<f64>)>,
+    /// The last element is the window it was inverted in ([`Estimator::windows`]).
+    recent: Vec<(f64, f64, Vec<f64>, u64)>,
+    /// Windows finished so far: the current window's number.
+    windows: u64,
     /// What the last window's classes found.
     window_changing: bool,
     window_approx: bool,
@@ -234,6 +237,20 @@ pub fn clamp_model_for(cal: &Calibration, cfg: EstimatorConfig) -> CtModel {
     let lm = cfg.clamp_lm_h.unwrap_or_else(|| cal.lm_h());
     CtModel::with_lm(lm).unwrap_or_else(|_| CtModel::builtin().clone())
 }
+
+/// How near (a factor in mean square) a class's level must be to one inverted in an earlier
+/// window for that one's correction and shape to stand in for its own: 1.25, 12 % in RMS. The
+/// same load seen again (a burst-fire heater's on-cycles, window after window) is within a few
+/// percent; a factor of 2 in RMS let other loads' corrections in (on the randomized loads
+/// goldens' dev household record, a 1-on/1-off heater's on-cycles took a fridge's inrush
+/// correction and read 30 % low, and another mixture's and read 9 % high; as a sine they read
+/// 3.4 % high). Within one window the factor stays [`SAME_WINDOW_LEVEL_TOL`]: there classes of
+/// different levels are often one load whose cycles the sub-sampled stream splits (a
+/// switch-mode supply's narrow pulse caught by one sample of a cycle or by two).
+const RECENT_LEVEL_TOL: f64 = 1.25;
+
+/// [`RECENT_LEVEL_TOL`] for a class inverted in the same window: a factor of 2 in RMS.
+const SAME_WINDOW_LEVEL_TOL: f64 = 4.0;
 
 /// Harmonics whose magnitudes identify a load's waveform shape for [`FitMemo`].
 const SHAPE_HARMONICS: usize = 8;
@@ -333,6 +350,7 @@ impl Estimator {
             fits: 0,
             inverter: None,
             recent: Vec::new(),
+            windows: 0,
             window_changing: false,
             window_approx: false,
             base: cal.clone(),
@@ -541,13 +559,13 @@ impl Estimator {
         ratio * table
     }
 
-    /// The recently inverted class whose level is nearest `level` (mean square), if within a
-    /// factor of 2 in RMS: whose correction and shape stand in for a class not inverted itself.
-    fn nearest_recent(&self, level: f64) -> Option<&(f64, f64, Vec<f64>)> {
+    /// The recently inverted class whose level is nearest `level` (mean square), if within
+    /// [`RECENT_LEVEL_TOL`]: whose correction and shape stand in for a class not inverted itself.
+    fn nearest_recent(&self, level: f64) -> Option<&(f64, f64, Vec<f64>, u64)> {
         self.recent
             .iter()
             .map(|r| ((r.0 / level).ln().abs(), r))
-            .filter(|&(d, _)| d < 4f64.ln())
+            .filter(|&(d, r)| d < if r.3 == self.windows { SAME_WINDOW_LEVEL_TOL } else { RECENT_LEVEL_TOL }.ln())
             .min_by(|a, b| a.0.total_cmp(&b.0))
             .map(|(_, r)| r)
     }
@@ -687,14 +705,14 @@ impl Estimator {
             if let Some((ratio, shape)) = f {
                 let level = classes.level[c];
                 self.recent.retain(|r| (r.0 / level).ln().abs() > 0.1);
-                self.recent.push((level, *ratio, shape.clone()));
+                self.recent.push((level, *ratio, shape.clone(), self.windows));
                 if self.recent.len() > 16 {
                     self.recent.remove(0);
                 }
             }
         }
         // Classes without their own: the correction and shape of the nearest level seen (this
-        // window or recent ones), if within a factor of 2 in RMS; else the table's, on a sine,
+        // window or recent ones), if near enough ([`RECENT_LEVEL_TOL`]); else the table's, on a sine,
         // and the reading says so if that matters.
         let total: f64 = classes.level.iter().zip(&classes.samples).map(|(l, &n)| l * n as f64).sum();
         let mut unresolved = 0.0;
@@ -876,6 +894,7 @@ impl Estimator {
         self.max_code = 0;
         self.lost = 0;
         self.gap = false;
+        self.windows += 1;
         reading
     }
 }
