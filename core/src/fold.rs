@@ -93,6 +93,30 @@ pub fn fold_values(
     Folded { mains_hz, sum, count, max_code: 0 }
 }
 
+/// Phase bins [`phases_bunch`] looks at: a hole of two of them is 15 degrees.
+const COVERAGE_BINS: usize = 48;
+
+/// Whether `n` samples taken `step` mains cycles apart (mains frequency over sample rate)
+/// leave a hole of 15 degrees or more in the phases they cover.
+///
+/// Why: the 9600-baud link's rate is not synchronous with the mains, so over a window its
+/// samples walk across the whole cycle, which is what lets a window of whole cycles stand for
+/// the waveform. Near a frequency at which the rate is a small multiple of the mains
+/// (603.5 / 12 = 50.29 Hz, 603.5 / 10 = 60.35 Hz) the walk is too slow: a 1 s window's samples
+/// fall on a dozen phases only. No fold of them shows a distorted waveform, a correction found
+/// elsewhere cannot be checked against it, and the table's RMS over a dozen phases of a
+/// narrow pulse is whatever those phases catch (a 0.54 A switch-mode supply read 70 % high at
+/// 50.293 Hz, on the randomized loads goldens' dev half).
+pub fn phases_bunch(n: usize, step: f64) -> bool {
+    let mut count = [0u32; COVERAGE_BINS];
+    let mut phase = 0.0f64;
+    for _ in 0..n {
+        count[((phase * COVERAGE_BINS as f64) as usize).min(COVERAGE_BINS - 1)] += 1;
+        phase = (phase + step).fract();
+    }
+    widest_gap(&count) > 2
+}
+
 /// Bins from one filled bin to the next, at most, around the cycle (1 when all are filled,
 /// the number of bins when one or none is).
 pub fn widest_gap(count: &[u32]) -> usize {
@@ -127,6 +151,21 @@ pub fn harmonic(cycle: &[f64], k: usize) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phases_bunch_near_a_submultiple_of_the_slow_rate_only() {
+        let (slow, fast) = (1e6 / 1657.0, 1e6 / 122.0);
+        // 603.5 / 12 = 50.29 Hz and 603.5 / 10 = 60.35 Hz: a 1 s window covers a dozen phases.
+        assert!(phases_bunch(603, 50.293 / slow));
+        assert!(phases_bunch(603, 60.35 / slow));
+        // 0.2 Hz away the walk covers the cycle within the window.
+        for hz in [50.0, 50.1, 49.8, 60.0, 59.9, 45.0, 65.0] {
+            assert!(!phases_bunch(603, hz / slow), "{hz} Hz");
+        }
+        for hz in [50.293, 60.35, 50.0, 45.0, 65.0] {
+            assert!(!phases_bunch(8197, hz / fast), "{hz} Hz");
+        }
+    }
 
     /// The fast stream fills every bin evenly within a second; the sub-sampled one (12 samples
     /// per cycle) still reaches nearly every bin because its phases walk from cycle to cycle.

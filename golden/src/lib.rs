@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 
 pub mod loads;
+pub mod random;
 pub mod report;
 pub mod stimulus;
 

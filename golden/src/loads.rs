@@ -32,9 +32,18 @@ pub fn loads_dir() -> PathBuf {
     golden_dir().join("loads")
 }
 
+/// The two halves of the randomized loads goldens (`golden/data/loads-random/{dev,heldout}/`,
+/// written by `spicegen loads-random`): `dev` is what fixes are checked on, `heldout` is only
+/// reported.
+pub fn random_dir(half: &str) -> PathBuf {
+    golden_dir().join("loads-random").join(half)
+}
+
 /// One row of `golden/data/loads/manifest.csv`, with its rebuilt stimulus.
 #[derive(Debug, Clone)]
 pub struct LoadCase {
+    /// The directory of the set (its manifest and files).
+    pub dir: PathBuf,
     pub case: String,
     pub kind: String,
     pub mains_hz: f64,
@@ -73,9 +82,14 @@ impl LoadCase {
 const COLUMNS: &str = "case,kind,mains_hz,lm_h,record_start_s,duration_s,first_sample_s,launchpad_file,\
                        launchpad_samples,fast_file,fast_samples,true_rms_a,params";
 
-/// Reads `manifest.csv` and rebuilds every case's stimulus.
+/// Reads `golden/data/loads/manifest.csv` and rebuilds every case's stimulus.
 pub fn loads_manifest() -> Result<Vec<LoadCase>, GoldenError> {
-    let path = loads_dir().join("manifest.csv");
+    manifest_in(&loads_dir())
+}
+
+/// Reads the `manifest.csv` of any loads set (`dir`) and rebuilds every case's stimulus.
+pub fn manifest_in(dir: &Path) -> Result<Vec<LoadCase>, GoldenError> {
+    let path = dir.join("manifest.csv");
     let text = std::fs::read_to_string(&path).map_err(|source| GoldenError::Io { path: path.clone(), source })?;
     parse_manifest(&text, &path)
 }
@@ -105,6 +119,7 @@ fn parse_manifest(text: &str, path: &Path) -> Result<Vec<LoadCase>, GoldenError>
         let mains_hz = num(2)?;
         let stimulus = load_case(f[1], mains_hz, f[12]).map_err(|e| bad(n, format!("{}: {e}", f[0])))?;
         out.push(LoadCase {
+            dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
             case: f[0].into(),
             kind: f[1].into(),
             mains_hz,
@@ -126,12 +141,12 @@ fn parse_manifest(text: &str, path: &Path) -> Result<Vec<LoadCase>, GoldenError>
 pub fn millivolts(case: &LoadCase, profile: &str) -> Result<Vec<f64>, GoldenError> {
     let Some((file, want)) = case.file(profile) else {
         return Err(GoldenError::Invalid {
-            path: loads_dir().join("manifest.csv"),
+            path: case.dir.join("manifest.csv"),
             line: 0,
             msg: format!("unknown profile `{profile}`"),
         });
     };
-    let path = loads_dir().join(file);
+    let path = case.dir.join(file);
     let text = std::fs::read_to_string(&path).map_err(|source| GoldenError::Io { path: path.clone(), source })?;
     let bad = |line: usize, msg: String| GoldenError::Invalid { path: path.clone(), line, msg };
     let mut out = Vec::with_capacity(*want);
@@ -425,9 +440,16 @@ pub fn comparison_markdown(cases: &[LoadCase], rows: [&[Row]; 3]) -> String {
     s
 }
 
-/// Reference currents of the two-point calibration of a clamp: the clamp's 2 A and 40 A sine
-/// records (resistive loads, as a user would take them with a reference meter).
-pub const CALIBRATION_POINTS: [&str; 2] = ["sine-50hz-2a", "sine-50hz-40a"];
+/// Reference currents of the two-point calibration of a clamp, by the suffix of their case
+/// names: the clamp's 2 A and 40 A sine records in `golden/data/loads/`, its `cal-lo` and
+/// `cal-hi` sines (1.5-3 A and 20-45 A) in the randomized sets (resistive loads, as a user
+/// would take them with a reference meter). The first pair a clamp has both records of is used.
+pub const CALIBRATION_POINTS: [[&str; 2]; 2] = [["sine-50hz-2a", "sine-50hz-40a"], ["-cal-lo", "-cal-hi"]];
+
+/// Whether `case` is one of its clamp's calibration records (see [`CALIBRATION_POINTS`]).
+pub fn is_calibration_point(case: &LoadCase) -> bool {
+    CALIBRATION_POINTS[1].iter().any(|s| case.case.ends_with(s))
+}
 
 /// A clamp of inductance `lm_h` calibrated as a user would: `ct-read calibrate`'s computation
 /// (`ct_core::identify::calibrate`) with the clamp's [`CALIBRATION_POINTS`] records at `profile`,
@@ -438,12 +460,14 @@ pub fn calibrated(
     profile: &'static str,
 ) -> Result<ct_core::identify::Outcome, GoldenError> {
     let rate = LoadCase::rate(profile).expect("profile from PROFILES");
+    let find = |suffix: &str| cases.iter().find(|c| c.lm_h == lm_h && c.case.ends_with(suffix));
+    let pair = CALIBRATION_POINTS
+        .iter()
+        .find(|pair| pair.iter().all(|s| find(s).is_some()))
+        .ok_or_else(|| GoldenError::Study(format!("no pair of calibration records for a clamp of {lm_h} H")))?;
     let mut records = Vec::new();
-    for suffix in CALIBRATION_POINTS {
-        let case = cases
-            .iter()
-            .find(|c| c.lm_h == lm_h && c.case.ends_with(suffix))
-            .ok_or_else(|| GoldenError::Study(format!("no {suffix} record for a clamp of {lm_h} H")))?;
+    for suffix in pair {
+        let case = find(suffix).expect("checked above");
         records.push((case, codes(case, profile)?));
     }
     let points: Vec<ct_core::identify::Codes> = records

@@ -8,7 +8,9 @@
 //!   from the model, and what two or three resistive reference points identify and recover
 //!   (spice/sensitivity.md);
 //! * `spicegen table` — a table for another coil;
-//! * `spicegen loads` — goldens of non-periodic and unseen load classes (golden/data/loads/).
+//! * `spicegen loads` — goldens of non-periodic and unseen load classes (golden/data/loads/);
+//! * `spicegen loads-random` — the same classes with randomized parameters, split into a dev and
+//!   a held-out half (golden/data/loads-random/).
 //!
 //! Each subcommand is a module of [`cmd`]. Everything goes through ngspice in batch mode; there
 //! are no hand steps.
@@ -20,6 +22,7 @@ mod golden;
 mod loadgen;
 mod model;
 mod ngspice;
+mod randgen;
 mod repo;
 mod report;
 mod sensitivity;
@@ -87,6 +90,19 @@ enum Cmd {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Loads goldens with parameters drawn from a seeded distribution (spice/gen/src/randgen.rs),
+    /// even draws into dev/, odd into heldout/ of golden/data/loads-random/.
+    LoadsRandom {
+        /// Seed of the draws.
+        #[arg(long, default_value_t = randgen::DEFAULT_SEED)]
+        seed: u64,
+        /// Number of draws (even: they alternate between the halves).
+        #[arg(long, default_value_t = 2 * randgen::SLOTS.len())]
+        count: usize,
+        /// Output directory instead of golden/data/loads-random/.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -100,6 +116,9 @@ fn main() -> ExitCode {
         Cmd::Table { lm, rw, hz, out } => cmd::table::run(&root, lm, rw, &hz, &out),
         Cmd::Sensitivity => cmd::sensitivity::run(&root).map(|()| true),
         Cmd::Loads { only, out } => cmd::loads::run(&root, only.as_deref(), out.as_deref()).map(|()| true),
+        Cmd::LoadsRandom { seed, count, out } => {
+            cmd::loads_random::run(&root, seed, count, out.as_deref()).map(|()| true)
+        }
     };
     match result.context("spicegen failed") {
         Ok(true) => ExitCode::SUCCESS,

@@ -20,13 +20,30 @@ pub fn run(root: &Path, only: Option<&str>, out: Option<&Path>) -> Result<()> {
     let all = cases();
     let manifest = manifest(&all)?;
     let cases: Vec<LoadCase> = all.iter().filter(|c| only.is_none_or(|o| c.name.contains(o))).cloned().collect();
-    // Longest first, so the two cores finish together.
+    let bytes = simulate_and_write(&spice_dir, &dir, &cases)?;
+    if only.is_none() {
+        std::fs::write(dir.join("manifest.csv"), &manifest)?;
+        std::fs::write(dir.join("README.md"), readme(&cases))?;
+    }
+    eprintln!(
+        "wrote {} cases ({:.1} MB) to {} in {:.0} s",
+        cases.len(),
+        bytes as f64 / 1e6,
+        dir.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Simulates `cases` (longest first, on every core) and writes their files into `dir`;
+/// returns the bytes written.
+pub fn simulate_and_write(spice_dir: &Path, dir: &Path, cases: &[LoadCase]) -> Result<usize> {
     let mut order: Vec<usize> = (0..cases.len()).collect();
     order.sort_by(|&a, &b| cases[b].duration_s.total_cmp(&cases[a].duration_s));
     let outputs: Vec<(usize, Output)> = order
         .par_iter()
         .map(|&i| {
-            let out = run_case(&spice_dir, &cases[i])?;
+            let out = run_case(spice_dir, &cases[i])?;
             eprintln!(
                 "{:<40} {:>6.1} s  {:>8} points  source error {:.2} of tolerance",
                 cases[i].name, out.seconds, out.points, out.source_err
@@ -42,18 +59,7 @@ pub fn run(root: &Path, only: Option<&str>, out: Option<&Path>) -> Result<()> {
             bytes += text.len();
         }
     }
-    if only.is_none() {
-        std::fs::write(dir.join("manifest.csv"), &manifest)?;
-        std::fs::write(dir.join("README.md"), readme(&cases))?;
-    }
-    eprintln!(
-        "wrote {} cases ({:.1} MB) to {} in {:.0} s",
-        cases.len(),
-        bytes as f64 / 1e6,
-        dir.display(),
-        started.elapsed().as_secs_f64()
-    );
-    Ok(())
+    Ok(bytes)
 }
 
 fn readme(cases: &[LoadCase]) -> String {
@@ -61,14 +67,22 @@ fn readme(cases: &[LoadCase]) -> String {
         "# SPICE goldens of unseen load classes\n\n\
          **Generated; do not edit.** Regenerate with `cargo run -p spicegen --release -- loads` (from the \
          repository root, ngspice installed). The host estimator was never tuned on these: they measure how \
-         it holds outside the periodic goldens of `golden/data/`.\n\n\
-         ## Files\n\n\
+         it holds outside the periodic goldens of `golden/data/`.\n\n",
+    );
+    s.push_str(&readme_body(cases));
+    s
+}
+
+/// The README's sections shared by every loads set: files, truth, manifest, and a row per case.
+pub fn readme_body(cases: &[LoadCase]) -> String {
+    let mut s = String::from(
+        "## Files\n\n\
          Per case, two files of ADC-input voltages in **mV with 2 decimals**, one per firmware link profile, \
          sampled directly at its rate (no resampling by the tests):\n\n\
          - `<case>.launchpad.txt`: 1e6/1657 = 603.5 Sa/s;\n\
          - `<case>.fast.txt`: 1e6/122 = 8196.7 Sa/s.\n\n\
          Sample `k` is at record time `0.001234 + k / rate` s. Record time 0 is simulation time \
-         `record_start_s` (manifest); the simulation before it (>= 10 mains cycles, >= 0.9 s for Lm >= 2.9 H) is \
+         `record_start_s` (manifest); the simulation before it (>= 10 mains cycles, >= 0.9 s for a clamp above 1 H) is \
          settling and discarded. Each file holds `floor((duration_s - 0.001234) * rate)` samples, so the last \
          sample's period ends inside the record. Headers are `# key: value` lines as in `golden/data/`.\n\n\
          ngspice runs the committed netlists (`spice/`) with the default parameters except `Lm` (manifest \

@@ -6,5 +6,6 @@
 pub mod all;
 pub mod check;
 pub mod loads;
+pub mod loads_random;
 pub mod sensitivity;
 pub mod table;

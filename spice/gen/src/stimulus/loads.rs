@@ -71,6 +71,9 @@ impl P<'_> {
 /// - `sine`: `irms`; `smps`: `irms` (switch-mode supply pulses, [`smps`]);
 /// - `burst`: `irms on off` — integral-cycle control: `on` whole cycles conducting, `off`
 ///   cycles blocked, switching at the zero crossings;
+/// - `burst-irregular`: `irms runs until` — integral-cycle control following an irregular
+///   pattern: `runs=a/b/c/...` are whole-cycle counts, alternately conducting and blocked
+///   (starting conducting at t = 0), the pattern repeating until `until` seconds (then blocked);
 /// - `dimmer`: `full fire` — leading-edge phase cut of a resistive load drawing `full` A RMS
 ///   uncut, firing at `fire` degrees of each half-cycle; `dimmer-trailing`: `full cut`,
 ///   conducting from each zero crossing to `cut` degrees; `dimmer-change`: `full fire=a/b at`,
@@ -94,6 +97,10 @@ pub fn load_case(kind: &str, hz: f64, params: &str) -> Result<Stimulus, String> 
         "smps" => vec![smps_component(p.num("irms")?, hz, Pwl::constant(1.0))],
         "burst" => {
             let gate = burst_gate(hz, p.num("on")?, p.num("off")?)?;
+            vec![Component::new(vec![Pwl::constant(p.num("irms")?), gate], sine(0.0))]
+        }
+        "burst-irregular" => {
+            let gate = pattern_gate(hz, p.list("runs")?, p.num("until")?)?;
             vec![Component::new(vec![Pwl::constant(p.num("irms")?), gate], sine(0.0))]
         }
         "dimmer" => {
@@ -201,6 +208,36 @@ pub fn burst_gate(hz: f64, on: f64, off: f64) -> Result<Pwl, String> {
     }
     let t_on = on / hz;
     Ok(Pwl::periodic(vec![(0.0, 0.0), (E, 1.0), (t_on, 1.0), (t_on + E, 0.0)], (on + off) / hz))
+}
+
+/// Integral-cycle gate following `runs` (whole cycles, alternately conducting and blocked,
+/// starting conducting at t = 0), repeated until `until` s and blocked after: a one-shot
+/// function, so ngspice gets a breakpoint at every edge (1 us, at a zero crossing).
+pub fn pattern_gate(hz: f64, runs: &[f64], until: f64) -> Result<Pwl, String> {
+    if runs.len() < 2 || runs.len() % 2 != 0 || runs.iter().any(|&r| r < 1.0 || r.fract() != 0.0) {
+        return Err("burst-irregular: runs must be an even number (>= 2) of whole cycles >= 1".into());
+    }
+    if !(until > 0.0 && until * hz < 1e5) {
+        return Err(format!("burst-irregular: until {until} s out of range"));
+    }
+    let (mut levels, mut at) = (vec![0.0], Vec::new());
+    let mut cycles = 0.0;
+    'pattern: loop {
+        for (i, &r) in runs.iter().enumerate() {
+            let t = cycles / hz;
+            if t >= until {
+                break 'pattern;
+            }
+            at.push(t);
+            levels.push(if i % 2 == 0 { 1.0 } else { 0.0 });
+            cycles += r;
+        }
+    }
+    if levels.last() == Some(&1.0) {
+        at.push(cycles / hz);
+        levels.push(0.0);
+    }
+    steps(&levels, &at)
 }
 
 /// Leading-edge phase-cut gate (period: half a cycle): 0 until `fire` degrees into each
@@ -314,6 +351,21 @@ mod tests {
         assert!((ms - 30.0).abs() < 1e-6, "{ms}");
         assert!(s.current_at(0.045).abs() > 1.0);
         assert_eq!(s.current_at(0.075), 0.0);
+    }
+
+    #[test]
+    fn an_irregular_burst_conducts_its_runs() {
+        // 2 on, 1 off, 1 on, 3 off: 3 of every 7 cycles conduct.
+        let s = load_case("burst-irregular", 50.0, "irms=4 runs=2/1/1/3 until=1.4").expect("builds");
+        let ms = s.mean_square(0.0, 1.4);
+        assert!((ms - 16.0 * 3.0 / 7.0).abs() < 1e-6, "{ms}");
+        assert!(s.current_at(0.025).abs() > 1.0);
+        assert_eq!(s.current_at(0.045), 0.0);
+        assert!(s.current_at(0.065).abs() > 1.0);
+        assert_eq!(s.current_at(0.085), 0.0);
+        assert_eq!(s.current_at(1.45), 0.0);
+        assert!(load_case("burst-irregular", 50.0, "irms=4 runs=2/1/1 until=1").is_err());
+        assert!(load_case("burst-irregular", 50.0, "irms=4 runs=2/0.5 until=1").is_err());
     }
 
     #[test]

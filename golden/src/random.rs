@@ -1,0 +1,393 @@
+//! The default method on the randomized loads goldens (`golden/data/loads-random/`, written by
+//! `spicegen loads-random`): load parameters drawn from a seeded distribution, split before
+//! anything was evaluated into a **dev** half (what fixes are checked on) and a **held-out**
+//! half (only reported).
+//!
+//! Every reading is judged exactly as on the hand-written loads goldens ([`crate::loads`]:
+//! the truth over the reading's own span, its [`target`]), and then by what it says of itself
+//! ([`verdict`]): a reading outside its target must carry a flag whose stated bound holds.
+//! Clamps other than the model's are read after a two-point calibration with their own two
+//! resistive records ([`calibrated`]), as a user would.
+
+use ct_core::estimate::{Method, APPROX_BOUND};
+
+use crate::loads::{
+    calibrated, evaluate, evaluate_table, is_calibration_point, manifest_in, random_dir, target, LoadCase,
+    ReadingError, Row,
+};
+use crate::{GoldenError, PROFILES};
+
+/// One half's rows: a case (not a calibration record) and its reading at one profile.
+pub type HalfRows = Vec<(LoadCase, Row)>;
+
+/// The halves of the set, by directory name.
+pub const HALVES: [&str; 2] = ["dev", "heldout"];
+
+/// The error the `changing` flag states: a reading over a load change is the window's RMS
+/// "within 3 % rather than 1 %" (`ct_core::estimate::Flags::changing`).
+pub const CHANGING_BOUND: f64 = 0.03;
+
+/// Energy over a record: within 1 %.
+pub const ENERGY_TARGET: f64 = 0.01;
+
+/// What a reading is, judged against its target and against the bound its flags state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verdict {
+    /// Within its target.
+    Meets,
+    /// Flagged `short`: no accuracy stated.
+    Short,
+    /// Outside its target, flagged, and within the bound its flags state.
+    Flagged,
+    /// Outside its target and flagged, but outside the bound its flags state.
+    FlagBoundBroken,
+    /// Outside its target with no flag saying so: the worst kind of error.
+    Unflagged,
+}
+
+/// The bound a reading's flags state for its error, if any flag (other than `short`) states one
+/// beyond its target: `approx` [`APPROX_BOUND`], `changing` [`CHANGING_BOUND`].
+pub fn flag_bound(r: &ReadingError) -> Option<f64> {
+    let mut bound: Option<f64> = None;
+    if r.flags.approx {
+        bound = Some(APPROX_BOUND);
+    }
+    if r.flags.changing {
+        bound = Some(bound.unwrap_or(0.0).max(CHANGING_BOUND));
+    }
+    bound
+}
+
+/// The [`Verdict`] on reading `r` of a case of `kind`. Below 0.2 A true RMS there is no
+/// relative target: a reading meets it under 0.25 A.
+pub fn verdict(kind: &str, r: &ReadingError) -> Verdict {
+    if r.flags.short {
+        return Verdict::Short;
+    }
+    let miss = match (target(kind, r.truth_a, r.change), r.rel()) {
+        (Some(t), Some(e)) => (e.abs() > t).then_some(e.abs()),
+        (Some(_), None) => Some(f64::INFINITY),
+        (None, e) => (r.read_a >= 0.25).then(|| e.map_or(f64::INFINITY, f64::abs)),
+    };
+    let Some(err) = miss else { return Verdict::Meets };
+    match flag_bound(r) {
+        None => Verdict::Unflagged,
+        Some(b) if err <= b.max(target(kind, r.truth_a, r.change).unwrap_or(0.0)) => Verdict::Flagged,
+        Some(_) => Verdict::FlagBoundBroken,
+    }
+}
+
+/// The class a case is reported under: its kind, `clamp` for clamps other than the model's
+/// (read after calibration), `household` for the long mixed records and `mixture` for the short.
+pub fn class(case: &LoadCase) -> String {
+    if case.lm_h != 0.6 {
+        return "clamp (calibrated)".into();
+    }
+    match case.kind.as_str() {
+        "household" if case.duration_s > 30.0 => "household (60 s)".into(),
+        "household" => "mixture (8 s)".into(),
+        "step" if case.case.contains("step-up") => "step up".into(),
+        "step" => "step down".into(),
+        k => k.into(),
+    }
+}
+
+/// One half's cases, read by the default method at both rates: a row per case (not the
+/// calibration records themselves) and profile. Clamps other than the model's are read
+/// through the table two-point calibration identifies from their own resistive records.
+pub fn evaluate_half(half: &str) -> Result<HalfRows, GoldenError> {
+    let cases = manifest_in(&random_dir(half))?;
+    let mut rows = Vec::new();
+    for (profile, _) in PROFILES {
+        let mut tables: Vec<(f64, ct_core::calibration::Calibration)> = Vec::new();
+        for case in cases.iter().filter(|c| !is_calibration_point(c)) {
+            let row = if case.lm_h == 0.6 {
+                evaluate(case, profile, Method::Invert)?
+            } else {
+                let i = match tables.iter().position(|t| t.0 == case.lm_h) {
+                    Some(i) => i,
+                    None => {
+                        tables.push((case.lm_h, calibrated(&cases, case.lm_h, profile)?.table));
+                        tables.len() - 1
+                    }
+                };
+                evaluate_table(case, profile, &tables[i].1, ct_core::estimate::EstimatorConfig::default())?
+            };
+            rows.push((case.clone(), row));
+        }
+    }
+    Ok(rows)
+}
+
+/// Counts and worst figures of a group of rows.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub readings: usize,
+    pub meets: usize,
+    pub short: usize,
+    pub flagged: usize,
+    pub bound_broken: usize,
+    pub unflagged: usize,
+    /// Worst relative error of a reading not flagged `short`, with its flags.
+    pub worst: Option<(f64, String)>,
+    /// Worst relative error among unflagged readings.
+    pub worst_unflagged: Option<f64>,
+    /// Worst energy error over a record.
+    pub worst_energy: f64,
+    pub records: usize,
+    pub energy_misses: usize,
+}
+
+impl Summary {
+    pub fn add(&mut self, case: &LoadCase, row: &Row) {
+        self.records += 1;
+        if row.energy_error.abs() > self.worst_energy.abs() {
+            self.worst_energy = row.energy_error;
+        }
+        if row.energy_error.abs() > ENERGY_TARGET {
+            self.energy_misses += 1;
+        }
+        for r in &row.readings {
+            self.readings += 1;
+            let v = verdict(&case.kind, r);
+            match v {
+                Verdict::Meets => self.meets += 1,
+                Verdict::Short => self.short += 1,
+                Verdict::Flagged => self.flagged += 1,
+                Verdict::FlagBoundBroken => self.bound_broken += 1,
+                Verdict::Unflagged => self.unflagged += 1,
+            }
+            if v == Verdict::Short {
+                continue;
+            }
+            let Some(e) = r.rel() else { continue };
+            if self.worst.as_ref().is_none_or(|w| e.abs() > w.0.abs()) {
+                self.worst = Some((e, r.flags.to_text().replace('|', ", ")));
+            }
+            if v == Verdict::Unflagged && self.worst_unflagged.is_none_or(|w: f64| e.abs() > w.abs()) {
+                self.worst_unflagged = Some(e);
+            }
+        }
+    }
+}
+
+/// A table per half: a row per class and profile with the reading counts by [`Verdict`], the
+/// worst reading (with its flags), the worst unflagged one, and the worst record energy.
+pub fn markdown(rows: &[(LoadCase, Row)]) -> String {
+    let mut classes: Vec<String> = rows.iter().map(|(c, _)| class(c)).collect();
+    classes.sort();
+    classes.dedup();
+    let mut s = String::from(
+        "| class | profile | records | readings | meet target | `short` | flagged, within bound | flag's bound broken | \
+         **unflagged miss** | worst reading (flags) | worst unflagged miss | worst energy | energy > 1 % |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    let pct = |e: f64| format!("{:+.2} %", e * 100.0);
+    for class_name in classes.iter().map(String::as_str).chain(["all"]) {
+        for (profile, _) in PROFILES {
+            let mut sum = Summary::default();
+            for (case, row) in
+                rows.iter().filter(|(c, r)| (class_name == "all" || class(c) == class_name) && r.profile == profile)
+            {
+                sum.add(case, row);
+            }
+            s.push_str(&format!(
+                "| {class_name} | {profile} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+                sum.records,
+                sum.readings,
+                sum.meets,
+                sum.short,
+                sum.flagged,
+                sum.bound_broken,
+                sum.unflagged,
+                sum.worst.as_ref().map_or("-".into(), |(e, f)| if f.is_empty() {
+                    pct(*e)
+                } else {
+                    format!("{} ({f})", pct(*e))
+                }),
+                sum.worst_unflagged.map_or("-".into(), pct),
+                pct(sum.worst_energy),
+                sum.energy_misses
+            ));
+        }
+    }
+    s
+}
+
+/// Every reading that is not right and does not say so, or says so with a bound that does not
+/// hold, one line each.
+pub fn failures(rows: &[(LoadCase, Row)]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (case, row) in rows {
+        for r in &row.readings {
+            let v = verdict(&case.kind, r);
+            if matches!(v, Verdict::Unflagged | Verdict::FlagBoundBroken) {
+                out.push(format!(
+                    "{v:?}: {} {} {:.2}-{:.2} s: read {:.4} A, truth {:.4} A ({}), target {:?}, flags [{}], change {}",
+                    case.case,
+                    row.profile,
+                    r.t0,
+                    r.t1,
+                    r.read_a,
+                    r.truth_a,
+                    r.rel().map_or("-".into(), |e| format!("{:+.2} %", e * 100.0)),
+                    target(&case.kind, r.truth_a, r.change),
+                    r.flags.to_text(),
+                    r.change
+                ));
+            }
+        }
+        if row.energy_error.abs() > ENERGY_TARGET {
+            out.push(format!("Energy: {} {}: {:+.2} %", case.case, row.profile, row.energy_error * 100.0));
+        }
+    }
+    out
+}
+
+/// Measured bounds at one rate: the worst error of a reading flagged `changing` (and not
+/// `approx`), of one flagged `approx`, and of a record's energy, on both halves with the
+/// estimator as committed. Where they exceed the flags' own bounds ([`CHANGING_BOUND`],
+/// [`APPROX_BOUND`]) or the energy target, the README states them; the test holds the
+/// estimator to them, so that a regression fails.
+#[derive(Debug, Clone, Copy)]
+pub struct Measured {
+    pub profile: &'static str,
+    pub changing: f64,
+    pub approx: f64,
+    pub energy: f64,
+}
+
+/// [`Measured`] per rate, rounded up to 0.1 % (`golden/ACCURACY.md`, section *Randomized
+/// loads*, and the README). At 603.5 Sa/s: a burst-fire heater's last, 0.3 s window read 41 %
+/// low (`changing`), a switch-mode supply at 50.293 Hz, where the link's phases bunch, 70 %
+/// high (`approx`), an irregular burst's record energy 12 % low. At 8196.7 Sa/s: one window of
+/// the held-out household record 48 % high (`changing`), a motor's record energy 6 % high.
+pub const MEASURED: [Measured; 2] = [
+    Measured { profile: "launchpad", changing: 0.413, approx: 0.705, energy: 0.123 },
+    Measured { profile: "fast", changing: 0.481, approx: APPROX_BOUND, energy: 0.060 },
+];
+
+/// The worst `changing`-only and `approx` reading errors and record energy error of `rows` at
+/// `profile` (readings within their target left out; `short` ones too).
+pub fn measure(rows: &[(LoadCase, Row)], profile: &str) -> Measured {
+    let mut m = Measured { profile: "", changing: 0.0, approx: 0.0, energy: 0.0 };
+    for (case, row) in rows.iter().filter(|(_, r)| r.profile == profile) {
+        m.energy = m.energy.max(row.energy_error.abs());
+        for r in &row.readings {
+            if !matches!(verdict(&case.kind, r), Verdict::Flagged | Verdict::FlagBoundBroken) {
+                continue;
+            }
+            let e = r.rel().map_or(f64::INFINITY, f64::abs);
+            if r.flags.approx {
+                m.approx = m.approx.max(e);
+            } else {
+                m.changing = m.changing.max(e);
+            }
+        }
+    }
+    m
+}
+
+/// What holds the estimator to its figures on this set: every reading outside its target
+/// that carries no flag, every flagged one outside both its flag's own bound and the bound
+/// [`MEASURED`] at its rate, every record whose energy is outside both 1 % and the measured
+/// bound. One line each; empty when all hold.
+pub fn beyond_stated(rows: &[(LoadCase, Row)]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (case, row) in rows {
+        let Some(m) = MEASURED.iter().find(|m| m.profile == row.profile) else {
+            out.push(format!("{}: no measured bounds for profile {}", case.case, row.profile));
+            continue;
+        };
+        for r in &row.readings {
+            let v = verdict(&case.kind, r);
+            let e = r.rel().map_or(f64::INFINITY, f64::abs);
+            let stated = if r.flags.approx { m.approx.max(APPROX_BOUND) } else { m.changing.max(CHANGING_BOUND) };
+            let wrong = match v {
+                Verdict::Meets | Verdict::Short | Verdict::Flagged => false,
+                Verdict::Unflagged => true,
+                Verdict::FlagBoundBroken => e > stated,
+            };
+            if wrong {
+                out.push(format!(
+                    "{v:?}: {} {} {:.2}-{:.2} s: read {:.4} A, truth {:.4} A ({:+.2} %), flags [{}], bound {:.1} %",
+                    case.case,
+                    row.profile,
+                    r.t0,
+                    r.t1,
+                    r.read_a,
+                    r.truth_a,
+                    r.rel().unwrap_or(f64::NAN) * 100.0,
+                    r.flags.to_text(),
+                    stated * 100.0
+                ));
+            }
+        }
+        if row.energy_error.abs() > m.energy.max(ENERGY_TARGET) {
+            out.push(format!(
+                "Energy: {} {}: {:+.2} % (bound {:.1} %)",
+                case.case,
+                row.profile,
+                row.energy_error * 100.0,
+                m.energy.max(ENERGY_TARGET) * 100.0
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loads::{codes, millivolts, true_rms};
+
+    /// Both halves load: every file holds one sample per sample period of its record, and the
+    /// manifest's whole-record RMS is the exact RMS of the rebuilt stimulus.
+    #[test]
+    fn both_halves_load_and_their_truth_is_the_stimulus() {
+        for half in HALVES {
+            let cases = manifest_in(&random_dir(half)).expect("manifest loads");
+            assert!(cases.len() >= 20, "{half}: {} cases", cases.len());
+            for c in &cases {
+                let rms = true_rms(c, 0.0, c.duration_s);
+                assert!((rms - c.true_rms_a).abs() <= 5e-7 + 1e-9 * rms, "{}: {rms} vs {}", c.case, c.true_rms_a);
+                for (profile, rate) in PROFILES {
+                    let mv = millivolts(c, profile).expect("file loads");
+                    let want = ((c.duration_s - c.first_sample_s) * rate).floor() as usize;
+                    assert_eq!(mv.len(), want, "{} {profile}", c.case);
+                    assert_eq!(codes(c, profile).expect("codes").len(), want);
+                }
+            }
+            // Every clamp other than the model's has its two calibration records.
+            for c in cases.iter().filter(|c| c.lm_h != 0.6) {
+                let cal = cases.iter().filter(|k| k.lm_h == c.lm_h && is_calibration_point(k)).count();
+                assert_eq!(cal, 2, "{}", c.case);
+            }
+        }
+    }
+
+    #[test]
+    fn a_miss_without_a_flag_is_the_worst_verdict() {
+        let r = |read_a: f64, flags: ct_core::estimate::Flags| ReadingError {
+            t0: 0.0,
+            t1: 1.0,
+            truth_a: 10.0,
+            read_a,
+            change: false,
+            flags,
+        };
+        let none = ct_core::estimate::Flags::default();
+        let changing = ct_core::estimate::Flags { changing: true, ..none };
+        let approx = ct_core::estimate::Flags { approx: true, ..none };
+        let short = ct_core::estimate::Flags { short: true, ..none };
+        assert_eq!(verdict("sine", &r(10.05, none)), Verdict::Meets);
+        assert_eq!(verdict("sine", &r(10.2, none)), Verdict::Unflagged);
+        assert_eq!(verdict("sine", &r(10.2, changing)), Verdict::Flagged);
+        assert_eq!(verdict("sine", &r(10.5, changing)), Verdict::FlagBoundBroken);
+        assert_eq!(verdict("sine", &r(11.0, approx)), Verdict::Flagged);
+        assert_eq!(verdict("sine", &r(13.0, approx)), Verdict::FlagBoundBroken);
+        assert_eq!(verdict("sine", &r(20.0, short)), Verdict::Short);
+        // A distorted load's target is 2 %.
+        assert_eq!(verdict("smps", &r(10.15, none)), Verdict::Meets);
+    }
+}
