@@ -12,15 +12,16 @@ pub enum Due {
     Info,
 }
 
-/// Decides when Info (boot, then every `info_period` samples) and Status (every
-/// `status_period` samples) frames are due.
+/// Decides when Info (at each start of streaming, then every `info_period` samples) and
+/// Status (every `status_period` samples) frames are due. The device sends the Info frame
+/// that starts a stream itself, then makes a new `Cadence` (16 bytes: it lives in the
+/// firmware's main stack frame).
 #[derive(Clone, Debug)]
 pub struct Cadence {
     info_period: u32,
     status_period: u32,
     since_info: u32,
     since_status: u32,
-    boot_info_sent: bool,
 }
 
 impl Cadence {
@@ -34,13 +35,7 @@ impl Cadence {
             status_period: rate,
             since_info: 0,
             since_status: 0,
-            boot_info_sent: false,
         }
-    }
-
-    /// Call once before the first Samples frame: true means send Info now (boot).
-    pub fn boot(&mut self) -> bool {
-        !core::mem::replace(&mut self.boot_info_sent, true)
     }
 
     /// Call after each Samples frame of `n` samples; at most one extra frame is due at a time
@@ -64,13 +59,12 @@ impl Cadence {
 mod tests {
     use super::*;
 
-    /// Info at boot, then at least every 10 s of samples; Status about once a second.
+    /// Info (after the one that starts the stream) at least every 10 s of samples; Status
+    /// about once a second.
     #[test]
     fn info_every_ten_seconds_status_every_second() {
         let rate = 600;
         let mut c = Cadence::new(rate);
-        assert!(c.boot());
-        assert!(!c.boot());
         let (mut t, mut last_info, mut statuses) = (0u32, 0u32, 0u32);
         for _ in 0..(60 * rate / 112) {
             t += 112;
