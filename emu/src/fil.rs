@@ -60,6 +60,10 @@ pub struct Run {
     pub framing_errors: usize,
 }
 
+/// When [`run`]'s host sends its Start: once the firmware has set its UART up (within a
+/// millisecond of power-up; bytes before that are not received, as on the chip).
+pub const HOST_START_S: f64 = 0.05;
+
 /// What a host that has the port open sends: a lone delimiter (ending whatever a receiver
 /// holds) and Start.
 pub fn host_start() -> Vec<u8> {
@@ -70,8 +74,8 @@ pub fn host_start() -> Vec<u8> {
 
 /// Loads `elf`, lets `patch` modify the loaded image (for fault injection), then runs for
 /// `seconds` with `mv_at(t)` millivolts on A4 (other channels read 0 V), with a host that
-/// has the port open from power-up: it sends [`host_start`] at 0 s and a KeepAlive every
-/// second (`KEEPALIVE_INTERVAL_MS`), as `ct-read` does.
+/// has the port open from power-up: it sends [`host_start`] at [`HOST_START_S`] and a
+/// KeepAlive every second (`KEEPALIVE_INTERVAL_MS`) after it, as `ct-read` does.
 pub fn run(
     elf: &[u8],
     profile: &Profile,
@@ -82,10 +86,10 @@ pub fn run(
     let mut emu = Emu::new(&Config::default());
     let image = emu.load_elf(elf)?;
     patch(&mut emu, &image);
-    emu.host_send_at(0.0, &host_start(), profile.baud);
+    emu.host_send_at(HOST_START_S, &host_start(), profile.baud);
     let every = ct_wire::command::KEEPALIVE_INTERVAL_MS as f64 / 1000.0;
     for k in 1..=(seconds / every) as usize {
-        emu.host_send_at(k as f64 * every, ct_wire::command::Command::KeepAlive.line(), profile.baud);
+        emu.host_send_at(HOST_START_S + k as f64 * every, ct_wire::command::Command::KeepAlive.line(), profile.baud);
     }
     let input: Analog = Box::new(move |ch, t| if ch == ADC_CHANNEL { mv_at(t) / 1000.0 } else { 0.0 });
     emu.input = input;
