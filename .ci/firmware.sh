@@ -7,10 +7,12 @@
 # 3. budgets per ELF: flash <= 8 KB, .data + .bss leaving >= 160 B of the 512 B RAM, and the
 #    worst-case stack depth (from the disassembly) fitting in what is left, and no EABI
 #    helper calling itself or another helper (.ci/firmware/stack.py);
-# 4. the vector table: reset vector at 0xFFFE -> Reset, ADC10 and USCIAB0TX -> their stubs;
+# 4. the vector table: reset vector at 0xFFFE -> Reset, ADC10 and USCIAB0TX -> their stubs,
+#    USCIAB0RX -> the receive handler;
 # 5. `mspdebug sim "prog <elf>"` loads it, and the start-up code (Reset, .bss/.data, main)
 #    runs to the erased-calibration fault handler (the simulator's info flash reads 0xFF);
-#    with calibration constants written in, the registers get the specified values, the boot
+#    with calibration constants written in, the registers get the specified values, nothing
+#    is sent until the host's Start goes in through injected receive interrupts, then the
 #    Info frame goes out byte for byte, and 112 injected ADC10 interrupts (only the last one
 #    waking the CPU) produce a correct first Samples frame; the simulator's cycle counts bound
 #    the CPU load
@@ -81,7 +83,7 @@ check_elf() {
   }
   symbol() { "$tools/llvm-nm" "$elf" | awk -v s="$1" '$3 == s { print substr($1, length($1) - 3) }'; }
   local name addr want got
-  for pair in Reset:0xFFFE ADC10:0xFFEA USCIAB0TX:0xFFEC; do
+  for pair in Reset:0xFFFE ADC10:0xFFEA USCIAB0TX:0xFFEC USCIAB0RX:0xFFEE; do
     name=${pair%%:*}; addr=${pair##*:}
     want=$(symbol "$name"); got=$(vector "$addr")
     if [[ -z "$want" || "$got" != "$want" ]]; then
@@ -109,8 +111,9 @@ check_elf() {
 
   # With calibration constants in place: the boot path up to the first UART wait, and the
   # Info frame it builds, byte for byte.
+  # The top of the static data: .data may follow .bss.
   local ebss
-  ebss=$("$tools/llvm-nm" "$elf" | awk '$3 == "_ebss" { print $1 }')
+  ebss=$("$tools/llvm-nm" "$elf" | awk '$3 == "_ebss" || $3 == "_edata" { print $1 }' | sort | tail -1)
   if ! python3 "$root/.ci/firmware/sim_boot.py" "$elf" "$dis" "$profile" "$ebss"; then
     echo "FAIL: $profile boot path in mspdebug sim" >&2; fail=1
   fi

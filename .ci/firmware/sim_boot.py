@@ -1,20 +1,22 @@
 #!/usr/bin/env python3
-"""Runs the firmware's boot path in `mspdebug sim` and checks the Info frame it builds.
+"""Runs the firmware's boot path in `mspdebug sim`, asks it to stream, and checks its frames.
 
-mspdebug's simulator models the MSP430 CPU but not the ADC10, USCI or clock module, so only
-the code before the first wait for hardware can run. This script writes valid DCO
-calibration constants and PORIFG into the simulated memory, runs until the main loop first
-sleeps in LPM0 (waiting for the UART to take the lone delimiter sent before the boot Info
-frame, which is built by then), then
-dumps RAM and looks for the Info frame's `kind || body || crc16` bytes, computed here
-independently of ct-wire (layout from wire/SPEC.md, CRC-16/IBM-3740). A second run marks the
-UART's transmit buffer as always free (IFG2.UCA0TXIFG) and stops at every write to UCA0TXBUF:
-the bytes must be a lone 0x00 delimiter (it ends any partial frame a receiver holds from before
-a reset), then the COBS-encoded Info frame and its 0x00 delimiter. Then, each time the
-main loop goes to sleep waiting for a full buffer, it injects an ADC10 interrupt the way the
-CPU takes one (saved PC and SR on the stack, PC from the vector, a value in ADC10MEM): after
-112 of them the first Samples frame must come out of the UART, decode (COBS, CRC) and carry
-first_index 0 and exactly the injected values. The simulator's tracer counts MCLK cycles
+mspdebug's simulator models the MSP430 CPU but not the ADC10, USCI or clock module, so
+interrupts are injected by hand. This script writes valid DCO calibration constants and
+PORIFG into the simulated memory and runs until the main loop first sleeps in LPM0 (waiting
+for a full buffer of samples): the boot path must not have written to UCA0TXBUF (the device
+is silent until a host asks, wire/SPEC.md "Host -> device messages"). It marks the UART's
+transmit buffer as always free (IFG2.UCA0TXIFG) and stops at every write to UCA0TXBUF. Then
+it injects, the way the CPU takes an interrupt (saved PC and SR on the stack, PC from the
+vector), the receive interrupt once per byte of the host's lone delimiter and Start message
+(the simulator has no UCA0RXBUF: the byte is put in the register the handler read it into,
+right after the read), then 112 ADC10 interrupts (a value in ADC10MEM each): the main loop
+wakes on the 112th, sees the Start, and must send a lone 0x00 delimiter (it ends any partial
+frame a receiver holds from before a reset), then the COBS-encoded Info frame and its
+delimiter, whose `kind || body || crc16` bytes are computed here independently of ct-wire
+(layout from wire/SPEC.md, CRC-16/IBM-3740). After 112 more ADC10 interrupts the first
+Samples frame must come out of the UART, decode (COBS, CRC) and carry first_index 0 (the
+index restarts at the first start) and exactly the second batch of injected values. The simulator's tracer counts MCLK cycles
 meanwhile, which gives the profile's CPU load (must stay below 85 %). That checks on the
 MSP430 instruction set what the host tests check on x86_64: the peripheral register values
 written (read back from the tracer's IO history),
@@ -56,8 +58,15 @@ def expected_info(profile):
 
 
 def boot_line(profile):
-    """What the firmware sends at boot: a lone delimiter, then COBS(Info) and its delimiter."""
+    """What the firmware sends at its first start: a lone delimiter, then COBS(Info) and its
+    delimiter."""
     return b"\x00" + cobs(expected_info(profile))
+
+
+def host_start():
+    """What a host sends to start the stream: a lone delimiter, then COBS(0x81 || crc16)."""
+    payload = bytes([0x81])
+    return b"\x00" + cobs(payload + struct.pack("<H", crc16(payload)))
 
 
 def cobs(raw):
@@ -75,18 +84,6 @@ def cobs(raw):
     return bytes(out) + b"\x00"
 
 
-def uart_bytes(elf, disasm, count):
-    """The first `count` bytes the firmware writes to UCA0TXBUF (0x0067) in the simulator."""
-    m = re.search(r"^\s*([0-9a-f]+):\s+mov\.b\s+(r\d+), &103$", open(disasm).read(), re.M)
-    if not m:
-        sys.exit("no write to UCA0TXBUF (mov.b rN, &103) in the disassembly")
-    addr, reg = m.group(1), m.group(2).upper()
-    cmds = ["prog " + elf, CALIBRATION, "mw 0x0002 0x04", "mw 0x0003 0x02", "setbreak 0x" + addr]
-    cmds += ["run"] * count  # each stop at the breakpoint prints the registers
-    out = subprocess.run(["mspdebug", "sim"] + cmds, capture_output=True, text=True, timeout=120).stdout
-    return bytes(int(v, 16) & 0xFF for v in re.findall(r"\(\s*" + reg + r": ([0-9a-f]+)\)", out))
-
-
 def addresses(disasm):
     text = open(disasm).read()
     tx = re.search(r"^\s*([0-9a-f]+):\s+mov\.b\s+(r\d+), &103$", text, re.M)
@@ -95,10 +92,16 @@ def addresses(disasm):
     # The main loop's wait for a full buffer is the LPM0 entry inlined into main.
     main_at = text.index("<main>:")
     wait = re.search(r"^\s*([0-9a-f]+):\s+bis\s+#24, r2$", text[main_at:], re.M)
-    if not (tx and adc and adc_reti and wait):
-        sys.exit("could not find the UCA0TXBUF write, the ADC10 stub and its reti, or main's LPM0 entry")
+    rx = re.search(r"^([0-9a-f]+) <USCIAB0RX>:$", text, re.M)
+    body = text[rx.end():] if rx else ""
+    rx_read = re.search(r"^\s*[0-9a-f]+:\s+mov\.b\s+&102, (r\d+)\n\s*([0-9a-f]+):", body, re.M)
+    rx_reti = re.search(r"^\s*([0-9a-f]+):\s+reti$", body, re.M)
+    if not (tx and adc and adc_reti and wait and rx and rx_read and rx_reti):
+        sys.exit("could not find the UCA0TXBUF write, the ADC10 stub and its reti, main's LPM0 entry, "
+                 "or the USCIAB0RX handler's UCA0RXBUF read and reti")
     return (int(tx.group(1), 16), tx.group(2).upper(), int(adc.group(1), 16), int(adc_reti.group(1), 16),
-            int(wait.group(1), 16))
+            int(wait.group(1), 16), int(rx.group(1), 16), int(rx_read.group(2), 16), rx_read.group(1).upper(),
+            int(rx_reti.group(1), 16))
 
 
 def sim(cmds, timeout=120):
@@ -115,51 +118,112 @@ def stops(out):
 
 
 def first_samples_frame(elf, disasm, profile):
-    """Runs boot, injects 112 ADC10 interrupts; returns (injected values, UART bytes after
-    the boot bytes (lone delimiter, Info), MCLK cycles per sample in the interrupt, cycles
-    from the 112th sample's `reti` to the first byte, cycles per further byte), counted by
-    the simulator's tracer device.
+    """Runs boot, injects the host's Start and 2 x 112 ADC10 interrupts; returns (the
+    second batch of injected values, UART bytes sent at the start, UART bytes of the first
+    Samples frame, MCLK cycles per sample in the interrupt, cycles from the 112th sample's
+    `reti` to the first byte, cycles per further byte), counted by the simulator's tracer.
 
     The main loop sleeps in LPM0 while a frame fills: the first interrupt is injected at its
     `bis #GIE|CPUOFF, SR` (saved PC = the next instruction, saved SR = GIE|CPUOFF), and the
-    run stops at the stub's `reti`. While the stub has not woken the CPU (CPUOFF still set in
-    the saved SR), returning would just sleep again until the next interrupt, which would
+    run stops at the handler's `reti`. While no handler has woken the CPU (CPUOFF still set
+    in the saved SR), returning would just sleep again until the next interrupt, which would
     push the same PC and SR: so the next interrupt is injected right there, on the same
-    stack. The 112th must wake the CPU (CPUOFF cleared); then `reti` runs and the main loop
-    sends the frame."""
-    tx, reg, adc, adc_reti, wait = addresses(disasm)
+    stack. The 112th ADC10 interrupt must wake the CPU (CPUOFF cleared); then `reti` runs and
+    the main loop handles the frame."""
+    tx, reg, adc, adc_reti, wait, rx, rx_after, rx_reg, rx_reti = addresses(disasm)
     setup = ["prog " + elf, "simio add tracer t 4096", CALIBRATION, "mw 0x0002 0x04", "mw 0x0003 0x02",
-             "setbreak 0x%x" % tx, "setbreak 0x%x" % wait, "setbreak 0x%x" % adc_reti]
-    # One stop per boot byte written to UCA0TXBUF (lone delimiter, COBS(Info), delimiter).
-    boot_len = len(boot_line(profile))
+             "setbreak 0x%x" % tx, "setbreak 0x%x" % wait, "setbreak 0x%x" % adc_reti,
+             "setbreak 0x%x" % rx_after, "setbreak 0x%x" % rx_reti]
     # Phase 1: boot to the first wait for a buffer, to learn the stack pointer there.
-    boot = sim(setup + ["run"] * (boot_len + 1) + ["simio info t"])
+    boot = sim(setup + ["run", "simio info t", "md 0x0000 4"])
     first = stops(boot)
-    if len(first) != boot_len + 1 or first[-1][0] != wait:
-        sys.exit("the main loop did not reach its wait for a full buffer after the boot Info")
-    if [pc_ for pc_, _ in first[:boot_len]] != [tx] * boot_len:
-        sys.exit("the boot path did not write exactly the boot bytes to UCA0TXBUF before waiting")
+    if [pc_ for pc_, _ in first] != [wait]:
+        sys.exit(f"the boot path must reach its wait for a full buffer without sending: stops {first}")
     check_registers(boot, profile)
+    # The special function registers are plain memory to the simulator (its tracer does not
+    # see them): IE2 must have UCA0RXIE (bit 0) set, UCA0TXIE (bit 1) clear while idle.
+    sfr = re.search(r"^\s+00000: ([0-9a-f]{2}) ([0-9a-f]{2})", boot, re.M)
+    if not sfr or int(sfr.group(2), 16) & 0x03 != 0x01:
+        sys.exit(f"IE2 after boot: {sfr.group(2) if sfr else '?'}, want UCA0RXIE set (SLAU144 15.3.1, enabled "
+                 "after UCSWRST is cleared)")
+    print("mspdebug sim: IE2.UCA0RXIE set after boot")
     sp = first[-1][1]["SP"] - 4
-    values = [(i * 389 + 7) % 1024 for i in range(112)]
     pc = wait + 4
-    cmds = setup + ["run"] * (boot_len + 1)
-    cmds += ["mw 0x%x 0x18 0x00 0x%02x 0x%02x" % (sp, pc & 0xFF, pc >> 8), "set SP 0x%x" % sp]
-    for v in values:
-        cmds += ["set SR 0", "set PC 0x%x" % adc, "mw 0x01b4 0x%02x 0x%02x" % (v & 0xFF, v >> 8),
-                 "simio config t clear", "run", "simio info t", "md 0x%x 2" % sp]
-    cmds += ["simio config t clear", "run", "simio info t"]  # reti, wake, seal, first byte
-    cmds += ["simio config t clear", "run", "simio info t"] * 148
+    frame = ["mw 0x%x 0x18 0x00 0x%02x 0x%02x" % (sp, pc & 0xFF, pc >> 8), "set SP 0x%x" % sp]
+    host = host_start()
+    # The commands, and the PC of the register dump each prints (every `run` stops at a
+    # breakpoint; every `set` prints the registers too): the run is checked stop by stop.
+    cmds, dumps = list(setup), []
+    at = [None]
+
+    def run(expect):
+        cmds.append("run")
+        dumps.append(expect)
+        at[0] = expect
+
+    def set_(what, pc_=None):
+        cmds.append("set " + what)
+        if pc_ is not None:
+            at[0] = pc_
+        dumps.append(at[0])
+
+    def frame():
+        cmds.append("mw 0x%x 0x18 0x00 0x%02x 0x%02x" % (sp, pc & 0xFF, pc >> 8))
+        set_("SP 0x%x" % sp)
+
+    def adc_batch(values, trace):
+        for v in values:
+            set_("SR 0")
+            set_("PC 0x%x" % adc, adc)
+            cmds.append("mw 0x01b4 0x%02x 0x%02x" % (v & 0xFF, v >> 8))
+            if trace:
+                cmds.append("simio config t clear")
+            run(adc_reti)
+            if trace:
+                cmds.append("simio info t")
+            cmds.append("md 0x%x 2" % sp)
+
+    batch1 = [(i * 211 + 5) % 1024 for i in range(112)]
+    values = [(i * 389 + 7) % 1024 for i in range(112)]
+    start_len = len(boot_line(profile))
+    run(wait)
+    frame()
+    for b in host:
+        set_("SR 0")
+        set_("PC 0x%x" % rx, rx)
+        run(rx_after)
+        set_("%s 0x%02x" % (rx_reg, b))
+        run(rx_reti)
+    adc_batch(batch1, False)
+    start_at = len(dumps)
+    for _ in range(start_len):  # reti, wake, start: lone delimiter + Info
+        run(tx)
+    run(wait)  # then the wait for the next frame, with the same stack pointer
+    wait2 = len(dumps) - 1
+    frame()
+    adc_batch(values, True)
+    samples_at = len(dumps)
+    for _ in range(149):  # reti, wake, seal, the frame's bytes
+        cmds.append("simio config t clear")
+        run(tx)
+        cmds.append("simio info t")
     out = sim(cmds, timeout=300)
     seen = stops(out)
+    if [pc_ for pc_, _ in seen] != dumps:
+        bad = next(i for i, (x, y) in enumerate(zip([p_ for p_, _ in seen] + [None] * len(dumps), dumps)) if x != y)
+        sys.exit(f"stop {bad}: at {seen[bad][0] if bad < len(seen) else None}, expected {dumps[bad]:#x}")
+    regs = [r for _, r in seen]
     saved_sr = [int(m.group(1), 16) for m in re.finditer(r"^\s+%05x: ([0-9a-f]{2}) [0-9a-f]{2}" % sp, out, re.M)]
-    if saved_sr != [0x18] * 111 + [0x08]:
+    if saved_sr != ([0x18] * 111 + [0x08]) * 2:
         sys.exit(f"the stub must wake the CPU on the 112th sample only; saved SR after each: {saved_sr}")
-    line = bytes(r[reg] & 0xFF for pc_, r in seen[boot_len:] if pc_ == tx)
+    if regs[wait2]["SP"] - 4 != sp:
+        sys.exit("the main loop waits for the second frame with another stack pointer")
+    start_line = bytes(r[reg] & 0xFF for r in regs[start_at:start_at + start_len])
+    line = bytes(r[reg] & 0xFF for r in regs[samples_at:])
     mclk = [int(c) for c in re.findall(r"^MCLK:\s+(\d+)", out, re.M)]
     if len(mclk) != 112 + 1 + 148:
         sys.exit(f"expected {112 + 1 + 148} cycle counts from the tracer, got {len(mclk)}")
-    return values, line, sum(mclk[:112]) / 112, mclk[112], sum(mclk[113:]) / 148
+    return values, start_line, line, sum(mclk[:112]) / 112, mclk[112], sum(mclk[113:]) / 148
 
 
 # Costs the simulated run does not include: taking an interrupt and its reti (6 + 5 cycles),
@@ -262,21 +326,16 @@ def main():
             ram += bytes(int(b, 16) for b in m.group(2).split())
     if len(ram) != 512:
         sys.exit(f"could not read the RAM dump ({len(ram)} bytes)")
-    want = expected_info(profile)
-    at = ram.find(want)
-    if at < 0:
-        sys.exit(f"Info frame {want.hex()} not found in RAM:\n{ram.hex()}")
     # Lowest stack byte written: the first non-0xFF byte above .bss (a lower bound of the
     # depth, for this path only; .ci/firmware/stack.py gives the worst case).
     low = next((a for a in range(ebss, 0x400) if ram[a - 0x200] != 0xFF), 0x400)
-    print(f"mspdebug sim boot: reached LPM0 at 0x{pc.group(1)}; Info frame {want.hex()} "
-          f"built at 0x{0x200 + at:04x}; stack reached 0x{low:04x} ({0x400 - low} B deep)")
+    print(f"mspdebug sim boot: reached LPM0 at 0x{pc.group(1)}; stack reached 0x{low:04x} ({0x400 - low} B deep)")
+    values, sent, frame, per_sample, seal, per_byte = first_samples_frame(elf, disasm, profile)
     line = boot_line(profile)
-    sent = uart_bytes(elf, disasm, len(line))
     if sent != line:
-        sys.exit(f"UART bytes {sent.hex()} != 0x00 + COBS(Info) + 0x00 {line.hex()}")
-    print(f"mspdebug sim boot: UART sent {sent.hex()} = lone delimiter + COBS(Info) + delimiter")
-    values, frame, per_sample, seal, per_byte = first_samples_frame(elf, disasm, profile)
+        sys.exit(f"UART bytes at the start {sent.hex()} != 0x00 + COBS(Info) + 0x00 {line.hex()}")
+    print(f"mspdebug sim: silent after boot; host Start {host_start().hex()} through the receive interrupt -> "
+          f"UART sent {sent.hex()} = lone delimiter + COBS(Info) + delimiter")
     check_samples_frame(values, frame)
     print(f"mspdebug sim: 112 injected ADC10 interrupts -> Samples frame of {len(frame)} line bytes, "
           "CRC good, first_index 0, samples as injected")

@@ -81,8 +81,9 @@ def main():
     memo = {}
     main_depth, main_path = depth(funcs, by_name["main"], [], memo)
     isr_worst, isr_path = 0, []
-    # The ADC10 stub pushes and calls; the USCIAB0TX stub branches to its Rust handler.
-    for name in ("ADC10", "uart_tx_handler"):
+    # The ADC10 stub pushes and calls; the USCIAB0TX stub branches to its Rust handler;
+    # USCIAB0RX is a Rust handler itself.
+    for name in ("ADC10", "uart_tx_handler", "USCIAB0RX"):
         d, p = depth(funcs, by_name[name], [], memo)
         d += 4  # PC and SR, pushed by the interrupt itself
         if d > isr_worst:

@@ -1,5 +1,6 @@
 //! Firmware in the loop: the release ELF runs with its ADC input (A4) fed from a waveform and
-//! its UART line received at the nominal baud rate, as a host's USB-UART would.
+//! its UART line received at the nominal baud rate, as a host's USB-UART would; the host's
+//! messages (ct-wire `command`) go to its UART receiver at the same rate.
 
 use std::path::PathBuf;
 
@@ -59,8 +60,22 @@ pub struct Run {
     pub framing_errors: usize,
 }
 
+/// When [`run`]'s host sends its Start: once the firmware has set its UART up (within a
+/// millisecond of power-up; bytes before that are not received, as on the chip).
+pub const HOST_START_S: f64 = 0.05;
+
+/// What a host that has the port open sends: a lone delimiter (ending whatever a receiver
+/// holds) and Start.
+pub fn host_start() -> Vec<u8> {
+    let mut b = vec![ct_wire::framing::DELIMITER];
+    b.extend_from_slice(ct_wire::command::Command::Start.line());
+    b
+}
+
 /// Loads `elf`, lets `patch` modify the loaded image (for fault injection), then runs for
-/// `seconds` with `mv_at(t)` millivolts on A4 (other channels read 0 V).
+/// `seconds` with `mv_at(t)` millivolts on A4 (other channels read 0 V), with a host that
+/// has the port open from power-up: it sends [`host_start`] at [`HOST_START_S`] and a
+/// KeepAlive every second (`KEEPALIVE_INTERVAL_MS`) after it, as `ct-read` does.
 pub fn run(
     elf: &[u8],
     profile: &Profile,
@@ -71,6 +86,11 @@ pub fn run(
     let mut emu = Emu::new(&Config::default());
     let image = emu.load_elf(elf)?;
     patch(&mut emu, &image);
+    emu.host_send_at(HOST_START_S, &host_start(), profile.baud);
+    let every = ct_wire::command::KEEPALIVE_INTERVAL_MS as f64 / 1000.0;
+    for k in 1..=(seconds / every) as usize {
+        emu.host_send_at(HOST_START_S + k as f64 * every, ct_wire::command::Command::KeepAlive.line(), profile.baud);
+    }
     let input: Analog = Box::new(move |ch, t| if ch == ADC_CHANNEL { mv_at(t) / 1000.0 } else { 0.0 });
     emu.input = input;
     emu.adc.record = true;
@@ -87,6 +107,7 @@ pub struct Session {
     pub emu: Emu,
     pub image: Image,
     rx: uart_rx::Receiver,
+    baud: f64,
 }
 
 impl Session {
@@ -110,7 +131,12 @@ impl Session {
         let mut emu = Emu::new(cfg);
         let image = emu.load_elf(elf)?;
         emu.input = Box::new(move |ch, t| if ch == ADC_CHANNEL { mv_at(t) / 1000.0 } else { 0.0 });
-        Ok(Session { emu, image, rx: uart_rx::Receiver::new(profile.baud) })
+        Ok(Session { emu, image, rx: uart_rx::Receiver::new(profile.baud), baud: profile.baud })
+    }
+
+    /// The host sends `bytes` to the firmware's UART now (at the profile's baud rate).
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.emu.host_send(bytes, self.baud);
     }
 
     /// Runs `seconds` more and returns the bytes received meanwhile.

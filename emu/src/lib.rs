@@ -8,7 +8,7 @@
 //!   RETI and the low-power bits of SR;
 //! - Basic Clock Module+ with the factory DCO calibration in info segment A ([`clock`]),
 //!   Watchdog+ ([`wdt`]), Timer0_A3 ([`timer`]), ADC10 ([`adc`]), USCI_A0 UART transmitter
-//!   ([`usci`]), ports P1/P2 and the special function and flash control registers
+//!   and receiver ([`usci`]; a host's bytes go in with [`Emu::host_send`]), ports P1/P2 and the special function and flash control registers
 //!   ([`memory`]); flash is read-only.
 //!
 //! Every access to a peripheral address that is not modelled ends the run with
@@ -32,7 +32,7 @@ use adc::Adc10;
 use clock::{Bcs, DcoCal, TimeBase};
 use memory::{
     Ports, Sfr, FCTL3_KEYV, FCTL3_LOCK, FCTL3_WAIT, IE1_WDTIE, IFG1_OFIFG, IFG1_PORIFG, IFG1_RSTIFG, IFG1_WDTIFG,
-    IFG2_UCA0TXIFG, IFG2_UCB0TXIFG,
+    IFG2_UCA0RXIFG, IFG2_UCA0TXIFG, IFG2_UCB0TXIFG,
 };
 use timer::TimerA;
 use usci::Usci;
@@ -310,7 +310,9 @@ impl Emu {
     /// Recomputes the next peripheral event and the pending interrupt.
     pub(crate) fn update(&mut self) {
         let wdt = self.wdt.expiry_s(self.wdt_src_hz()).map_or(u64::MAX, |t| self.tb.cycle_at(t));
-        self.next_event = self.timer.next_event().min(self.adc.next_event()).min(self.usci.next_event()).min(wdt);
+        let rx = self.usci.rx_next_s().map_or(u64::MAX, |t| self.tb.cycle_at(t));
+        self.next_event =
+            self.timer.next_event().min(self.adc.next_event()).min(self.usci.next_event()).min(wdt).min(rx);
         self.irq = self.pending_vector();
     }
 
@@ -367,6 +369,14 @@ impl Emu {
                 let again = self.adc.complete(&mut *self.input);
                 if again.is_some() {
                     self.adc_trigger(done);
+                }
+            }
+            while self.usci.rx_next_s().is_some_and(|t| self.tb.cycle_at(t) <= now) {
+                // P1.1 is UCA0RXD with P1SEL.1 = P1SEL2.1 = 1 (data sheet, port P1 functions).
+                let pin = self.ports.p1.sel & self.ports.p1.sel2 & 0x02 != 0;
+                let rxifg = self.sfr.ifg2 & IFG2_UCA0RXIFG != 0;
+                if self.usci.rx_arrive(rxifg, pin, self.smclk_hz()) {
+                    self.sfr.ifg2 |= IFG2_UCA0RXIFG;
                 }
             }
             if self.usci.next_event() <= now {
@@ -502,6 +512,20 @@ impl Emu {
         self.now += 6 * self.mclk_div;
         self.update();
         6
+    }
+
+    /// A host sends `bytes` to UCA0RXD at `baud` (8N1, back to back), starting now or when
+    /// its previous bytes are out.
+    pub fn host_send(&mut self, bytes: &[u8], baud: f64) {
+        let now = self.seconds();
+        self.usci.host_send(now, bytes, baud);
+        self.update();
+    }
+
+    /// As [`Emu::host_send`], starting at `at_s` seconds (scheduled ahead).
+    pub fn host_send_at(&mut self, at_s: f64, bytes: &[u8], baud: f64) {
+        self.usci.host_send(at_s, bytes, baud);
+        self.update();
     }
 
     /// Writes bytes anywhere in the memory image (flash included), without side effects.

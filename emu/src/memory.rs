@@ -6,7 +6,7 @@
 
 use crate::adc::{ADC10AE0, ADC10CTL0, ADC10CTL1, ADC10DTC0, ADC10DTC1, ADC10MEM};
 use crate::clock::{BCSCTL1, BCSCTL2, BCSCTL3, DCOCTL};
-use crate::usci::{UCA0CTL0, UCA0TXBUF};
+use crate::usci::{UCA0CTL0, UCA0RXBUF, UCA0TXBUF};
 use crate::wdt::{WdtWrite, WDTCTL};
 use crate::{Emu, EmuError, ResetKind};
 
@@ -17,7 +17,10 @@ pub const IFG1_WDTIFG: u8 = 0x01;
 pub const IFG1_OFIFG: u8 = 0x02;
 pub const IFG1_PORIFG: u8 = 0x04;
 pub const IFG1_RSTIFG: u8 = 0x08;
+pub const IFG2_UCA0RXIFG: u8 = 0x01;
 pub const IFG2_UCA0TXIFG: u8 = 0x02;
+pub const IE2_UCA0RXIE: u8 = 0x01;
+pub const IE2_UCA0TXIE: u8 = 0x02;
 pub const IFG2_UCB0TXIFG: u8 = 0x08;
 
 /// Flash controller registers (SLAU144 flash chapter): FCTL1..3 and their key. FCTL3 KEYV is
@@ -247,7 +250,16 @@ impl Emu {
             UCA0CTL0..=UCA0TXBUF => {
                 self.service_now();
                 match self.usci.read(a, self.pc_insn) {
-                    Ok(v) => v,
+                    Ok(v) => {
+                        if a == UCA0RXBUF {
+                            // Reading UCA0RXBUF clears UCA0RXIFG (15.3.15.2) and the receive
+                            // error flags (15.4.6).
+                            self.sfr.ifg2 &= !IFG2_UCA0RXIFG;
+                            self.usci.stat &= !(crate::usci::UCRXERR | crate::usci::UCOE | crate::usci::UCFE);
+                            self.update();
+                        }
+                        v
+                    }
                     Err(e) => {
                         self.fail(e);
                         0
@@ -325,6 +337,11 @@ impl Emu {
             UCA0CTL0..=UCA0TXBUF => {
                 self.service_now();
                 let tb = self.tb.clone();
+                if a == crate::usci::UCA0CTL1 && v & crate::usci::UCSWRST != 0 {
+                    // Setting UCSWRST resets UCA0RXIE, UCA0TXIE and UCA0RXIFG (15.3.1).
+                    self.sfr.ie2 &= !(IE2_UCA0RXIE | IE2_UCA0TXIE);
+                    self.sfr.ifg2 &= !IFG2_UCA0RXIFG;
+                }
                 match self.usci.write(a, v, self.now, self.smclk_div, &|c| tb.secs(c), pc) {
                     Ok(Some(true)) => self.sfr.ifg2 |= IFG2_UCA0TXIFG,
                     Ok(Some(false)) => self.sfr.ifg2 &= !IFG2_UCA0TXIFG,

@@ -295,6 +295,70 @@ fn uart_bit_timing_and_flags() {
     assert!(errors > 0 || bytes != vec![0x55, 0x00, 0xFF, 0xA7], "{bytes:02x?}");
 }
 
+/// UART receive (SLAU144 15.3.6, 15.3.15.2; data sheet port P1 functions): with P1.1 as
+/// UCA0RXD and UCA0RXIE set, each host byte sets UCA0RXIFG and requests USCIAB0RX; the handler
+/// reads UCA0RXBUF (clearing the flag) and stores it. Bytes arrive only with P1SEL.1 and
+/// P1SEL2.1 both set and the USCI out of reset; bytes sent at a rate 10 % off are framing
+/// errors (not loaded, UCFE and UCRXERR set); a byte not read before the next one is an
+/// overrun (UCOE) and is lost.
+#[test]
+fn uart_receive_flags_interrupt_and_errors() {
+    let rx = |sel2: u8, enable_irq: bool| {
+        let mut e = emu(
+            |a| {
+                stop_wdt(a);
+                dco_8mhz(a);
+                movb(a, 0x81, 0x0061); // UCSSEL_2 | UCSWRST
+                movb(a, 52, 0x0062);
+                movb(a, 0, 0x0063);
+                movb(a, 0x11, 0x0064); // UCBRF = 1, UCOS16: 9600 baud from 8 MHz
+                movb(a, 0x06, 0x0026); // P1SEL: P1.1, P1.2
+                movb(a, sel2 as u16, 0x0041); // P1SEL2
+                movb(a, 0x80, 0x0061); // release
+                mov(a, 0x0300, Opd::Reg(4)); // store pointer
+                if enable_irq {
+                    movb(a, 0x01, 0x0001); // IE2 = UCA0RXIE
+                    a.fmt1(op1::BIS, false, Opd::Cg(8), Opd::Reg(2)); // GIE
+                }
+                jmp_self(a);
+            },
+            &[(vector::USCIAB0RX, &|a: &mut Asm| {
+                a.fmt1(op1::MOV, true, Opd::Abs(0x0066), Opd::Idx(0, 4)); // UCA0RXBUF -> @R4
+                a.fmt1(op1::ADD, false, Opd::Cg(1), Opd::Reg(4));
+                a.reti();
+            })],
+        );
+        e.run_seconds(0.001).unwrap();
+        e
+    };
+    // Received and stored through the interrupt, in order; the flag is clear after each read.
+    let mut e = rx(0x06, true);
+    e.host_send(&[0x04, 0x81, 0x59, 0x60, 0x00], 9600.0);
+    e.run_seconds(0.01).unwrap();
+    assert_eq!(&e.mem[0x0300..0x0305], &[0x04, 0x81, 0x59, 0x60, 0x00]);
+    assert_eq!(e.r[4], 0x0305);
+    assert_eq!((e.usci.received, e.usci.rx_framing_errors, e.usci.rx_unseen), (5, 0, 0));
+    assert_eq!(e.sfr.ifg2 & 0x01, 0, "UCA0RXIFG cleared by reading UCA0RXBUF");
+    assert_eq!(e.usci.stat & 0x64, 0, "no error flags");
+    // P1.1 not UCA0RXD (P1SEL2.1 clear): the USCI never sees the line.
+    let mut e = rx(0x04, true);
+    e.host_send(&[0x55, 0xAA], 9600.0);
+    e.run_seconds(0.01).unwrap();
+    assert_eq!((e.usci.received, e.usci.rx_unseen, e.r[4]), (0, 2, 0x0300));
+    // 10 % fast: the stop bit is sampled in the next start bit: framing errors, nothing stored.
+    let mut e = rx(0x06, true);
+    e.host_send(&[0x55, 0xAA], 10_560.0);
+    e.run_seconds(0.01).unwrap();
+    assert_eq!((e.usci.received, e.usci.rx_framing_errors, e.r[4]), (0, 2, 0x0300));
+    assert_eq!(e.usci.stat & 0x44, 0x44, "UCFE and UCRXERR");
+    // No interrupt and nobody reading: the second byte overruns the first.
+    let mut e = rx(0x06, false);
+    e.host_send(&[0x11, 0x22], 9600.0);
+    e.run_seconds(0.01).unwrap();
+    assert_eq!(e.sfr.ifg2 & 0x01, 0x01, "UCA0RXIFG set");
+    assert_eq!((e.usci.rxbuf, e.usci.stat & 0x24), (0x22, 0x24), "UCOE and UCRXERR, the later byte kept");
+}
+
 /// ADC10 (22.2): ADC10SC start, sample-and-hold + 13-clock conversion from ADC10OSC, code =
 /// 1023 * V / VREF+ with the 2.5 V reference, ADC10IFG; Timer_A OUT1 (SHS_1) triggers in
 /// repeat-single-channel mode at the timer's rate.

@@ -207,6 +207,8 @@ fn the_firmwares_register_bits_match_the_svd() {
     c.eq("fw IFG1.RSTIFG", fw::ifg1::RSTIFG as u32, s.bit(SFR, "IFG1", "RSTIFG"));
     c.eq("fw IFG1.NMIIFG", fw::ifg1::NMIIFG as u32, s.bit(SFR, "IFG1", "NMIIFG"));
     c.eq("fw IE2.UCA0TXIE", fw::ie2::UCA0TXIE as u32, s.bit(SFR, "IE2", "UCA0TXIE"));
+    c.eq("fw IE2.UCA0RXIE", fw::ie2::UCA0RXIE as u32, s.bit(SFR, "IE2", "UCA0RXIE"));
+    c.eq("fw IFG2.UCA0RXIFG", fw::ifg2::UCA0RXIFG as u32, s.bit(SFR, "IFG2", "UCA0RXIFG"));
     c.eq("fw IFG2.UCA0TXIFG", fw::ifg2::UCA0TXIFG as u32, s.bit(SFR, "IFG2", "UCA0TXIFG"));
     // Flash controller: the reset cause reads KEYV.
     c.eq("fw FCTL3.KEYV", fw::fctl3::KEYV as u32, s.bit(FLASH, "FCTL3", "KEYV"));
@@ -274,6 +276,7 @@ fn the_emulators_register_bits_and_addresses_match_the_svd() {
     c.eq("emu IFG1.PORIFG", memory::IFG1_PORIFG as u32, s.bit(SFR, "IFG1", "PORIFG"));
     c.eq("emu IFG1.RSTIFG", memory::IFG1_RSTIFG as u32, s.bit(SFR, "IFG1", "RSTIFG"));
     c.eq("emu IFG2.UCA0TXIFG", memory::IFG2_UCA0TXIFG as u32, s.bit(SFR, "IFG2", "UCA0TXIFG"));
+    c.eq("emu IFG2.UCA0RXIFG", memory::IFG2_UCA0RXIFG as u32, s.bit(SFR, "IFG2", "UCA0RXIFG"));
     c.eq("emu IFG2.UCB0TXIFG", memory::IFG2_UCB0TXIFG as u32, s.bit(SFR, "IFG2", "UCB0TXIFG"));
     // Flash controller.
     c.eq("emu FCTL1 address", memory::FCTL1 as u32, s.addr(FLASH, "FCTL1"));

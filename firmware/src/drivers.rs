@@ -9,15 +9,22 @@ use msp430g2553::{PORT_1_2, SPECIAL_FUNCTION, USCI_A0_UART_MODE};
 
 use ct_firmware_logic::profile::{Profile, SMCLK_HZ};
 
-/// IFG2/IE2: USCI_A0 transmit flag / interrupt enable; UCA0STAT busy; UCA0CTL1 clock source
-/// SMCLK and software reset (bit values in `ct_firmware_logic::regs`, checked against the SVD).
+/// IFG2/IE2: USCI_A0 transmit flag / interrupt enable, receive interrupt enable; UCA0STAT
+/// busy; UCA0CTL1 clock source SMCLK and software reset (bit values in
+/// `ct_firmware_logic::regs`, checked against the SVD).
+use ct_firmware_logic::regs::ie2::UCA0RXIE;
 pub use ct_firmware_logic::regs::ie2::UCA0TXIE;
 use ct_firmware_logic::regs::ifg2::UCA0TXIFG;
 use ct_firmware_logic::regs::uca0::{UCBUSY, UCSSEL_2 as UCSSEL_SMCLK, UCSWRST};
-/// P1.1 = UCA0RXD, P1.2 = UCA0TXD (P1SEL and P1SEL2 both set).
+/// P1.1 = UCA0RXD, P1.2 = UCA0TXD: both need P1SEL and P1SEL2 set (G2553 data sheet SLAS735,
+/// port P1 pin functions table: P1SEL.x = 1 and P1SEL2.x = 1 select UCA0RXD/UCA0TXD).
 const UART_PINS: u8 = 0x06;
 
-/// USCI_A0 as an 8N1 UART transmitter.
+/// USCI_A0 as an 8N1 UART: transmitter, and receiver for the host's messages.
+///
+/// Set up in SLAU144's order (15.3.1, USCI initialization and reset): UCSWRST set, registers
+/// and ports configured, UCSWRST cleared, then interrupts enabled. UCSWRST clears UCA0RXIE,
+/// so the receive interrupt is enabled after it (the `USCIAB0RX` handler in `device.rs`).
 ///
 /// `write` never waits: it returns `WouldBlock` while the transmit buffer is full. After
 /// each byte it enables the transmit interrupt, whose handler disables it again and wakes
@@ -40,6 +47,11 @@ impl Uart {
         port.p1sel.modify(|r, w| unsafe { w.bits(r.bits() | UART_PINS) });
         port.p1sel2.modify(|r, w| unsafe { w.bits(r.bits() | UART_PINS) });
         usci.uca0ctl1.write(|w| unsafe { w.bits(UCSSEL_SMCLK) });
+        // 15.3.15.2: UCA0RXIFG is set when a character is loaded into UCA0RXBUF, and with
+        // UCA0RXIE (and GIE) it requests the USCIAB0RX interrupt. UCRXEIE stays 0, so a
+        // character with a framing or parity error is not loaded at all (15.3.6): the
+        // message it belonged to is incomplete and ignored.
+        sfr.ie2.modify(|r, w| unsafe { w.bits(r.bits() | UCA0RXIE) });
         Uart { usci, sfr }
     }
 }

@@ -1,16 +1,18 @@
-//! Serial ports: opening with helpful errors, and a read loop that survives unplugging.
+//! Serial ports: opening with helpful errors, and a read loop that survives unplugging and
+//! keeps asking the device to stream.
 
 use std::io::{ErrorKind, Read};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use ct_wire::command::{Command, KEEPALIVE_INTERVAL_MS};
 use serialport::SerialPort;
 
 /// How long one read waits before the loop checks for Ctrl-C (and tells its consumer
 /// [`LinkEvent::Idle`]).
 const READ_TIMEOUT: Duration = Duration::from_millis(100);
 /// A port silent this long is reported: the firmware is not running, or the baud rate is wrong
-/// (the firmware sends an Info frame every 10 s and samples continuously).
+/// (asked to stream, the firmware sends an Info frame at once and samples continuously).
 pub const SILENT_AFTER: Duration = Duration::from_secs(5);
 /// How often a vanished port is looked for again.
 const REOPEN_EVERY: Duration = Duration::from_millis(250);
@@ -126,9 +128,24 @@ pub enum LinkEvent<'a> {
     Idle,
 }
 
+/// Asks the device on `port` to stream: `start` sends a lone delimiter (ending whatever the
+/// device's receiver holds, e.g. a terminal's or ModemManager's text) and Start, otherwise
+/// KeepAlive (wire/SPEC.md, "Host -> device messages"). A failed write is left to the next
+/// read to report: a vanished port fails there too.
+fn ask(port: &mut dyn SerialPort, start: bool) {
+    let result = if start {
+        port.write_all(&[ct_wire::framing::DELIMITER]).and_then(|()| port.write_all(Command::Start.line()))
+    } else {
+        port.write_all(Command::KeepAlive.line())
+    };
+    let _ = result.and_then(|()| port.flush());
+}
+
 /// Reads `port` (opened by [`open`] from `path`) until `stop` is set, reopening it whenever it
-/// disappears. The consumer returns `false` to end the loop; it hears at least every
-/// [`READ_TIMEOUT`] (plus one reopen attempt), whether or not bytes arrive.
+/// disappears. The device streams only while asked: the loop sends Start when the port opens
+/// (and reopens) and KeepAlive every `KEEPALIVE_INTERVAL_MS`. The consumer returns `false` to
+/// end the loop; it hears at least every [`READ_TIMEOUT`] (plus one reopen attempt), whether
+/// or not bytes arrive.
 pub fn read_loop(
     mut port: Box<dyn SerialPort>,
     path: &str,
@@ -137,7 +154,14 @@ pub fn read_loop(
     mut consume: impl FnMut(LinkEvent<'_>) -> bool,
 ) -> Result<(), SerialError> {
     let mut buf = vec![0u8; 4096];
+    let every = Duration::from_millis(KEEPALIVE_INTERVAL_MS as u64);
+    ask(port.as_mut(), true);
+    let mut asked = Instant::now();
     while !stop.load(Ordering::Relaxed) {
+        if asked.elapsed() >= every {
+            ask(port.as_mut(), false);
+            asked = Instant::now();
+        }
         let err = match port.read(&mut buf) {
             Ok(0) => std::io::Error::new(ErrorKind::UnexpectedEof, "end of stream"),
             Ok(n) => {
@@ -172,6 +196,8 @@ pub fn read_loop(
                 return Ok(());
             }
         };
+        ask(port.as_mut(), true);
+        asked = Instant::now();
         if !consume(LinkEvent::Back { after: lost_at.elapsed() }) {
             return Ok(());
         }
@@ -250,6 +276,37 @@ mod tests {
             done.store(true, Ordering::Relaxed);
         });
         assert_eq!(idles, 3, "a silent port must give Idle events");
+    }
+
+    /// The loop asks the device to stream: a lone delimiter and Start as soon as it runs,
+    /// then a KeepAlive about every second (read here from the pty's other side).
+    #[test]
+    fn the_loop_sends_start_then_keepalives() {
+        let (mut master, slave) = serialport::TTYPort::pair().unwrap();
+        let name = serialport::SerialPort::name(&slave).unwrap();
+        drop(slave);
+        let port = open(&name, 9600).unwrap();
+        let stop = AtomicBool::new(false);
+        let started = Instant::now();
+        let mut got = Vec::new();
+        // Read while the loop still holds the port (once it closes, the master reads EPIPE).
+        read_loop(port, &name, 9600, &stop, |_| {
+            if started.elapsed() < Duration::from_millis(2500) {
+                return true;
+            }
+            let mut b = [0u8; 64];
+            while master.bytes_to_read().unwrap() > 0 {
+                let n = master.read(&mut b).unwrap();
+                got.extend_from_slice(&b[..n]);
+            }
+            false
+        })
+        .unwrap();
+        let mut want = vec![0u8];
+        want.extend_from_slice(Command::Start.line());
+        want.extend_from_slice(Command::KeepAlive.line());
+        want.extend_from_slice(Command::KeepAlive.line());
+        assert_eq!(got, want, "Start, then one KeepAlive a second for 2.5 s");
     }
 
     #[test]

@@ -58,7 +58,8 @@ fn main() {
         let mclk_total = e.seconds() * e.mclk_hz();
         let load = e.cpu_cycles as f64 / mclk_total;
         let flash: usize = img.segments.iter().filter(|(a, _)| *a >= 0xC000).map(|(_, b)| b.len()).sum();
-        let ebss = img.symbol("_ebss").unwrap_or(0x200);
+        // The top of the static data: .data may follow .bss.
+        let ebss = img.symbol("_ebss").unwrap_or(0x200).max(img.symbol("_edata").unwrap_or(0x200));
         let low = e.stack_low_water(ebss, Config::default().ram_fill);
         println!("## {} (MCLK {} MHz, {:.3} Sa/s, {} baud)", p.name, e.mclk_hz() / 1e6, p.rate_hz, p.baud);
         println!("- ADC10 interrupt: {per_sample:.1} MCLK cycles per sample (entry and RETI included)");

@@ -30,6 +30,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ct_wire::cadence::{Cadence, Due};
+use ct_wire::command::{Command, CommandReceiver, KEEPALIVE_TIMEOUT_S};
 use ct_wire::frame::{self, Frame};
 use ct_wire::pack::pack4;
 use ct_wire::{framing, BuildProfile, Info, ResetCause, Status};
@@ -158,6 +159,19 @@ pub struct Faults {
     pub byte_drop: f64,
 }
 
+/// Whether the virtual device streams (as the firmware's `app::Streamer`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Link {
+    /// Streams from power-up, as if a host had asked before the first frame: the offline
+    /// streams (`stream`, `chunks`) that stand for a recording.
+    Always,
+    /// Silent until a host's message ([`VirtualDevice::on_request`]).
+    NeverStarted,
+    Stopped,
+    /// Samples since the host's last message.
+    Streaming(u64),
+}
+
 /// The virtual sensor and firmware: produces the byte stream a device would send.
 pub struct VirtualDevice {
     profile: DeviceProfile,
@@ -172,12 +186,17 @@ pub struct VirtualDevice {
     rng: Rng,
     cadence: Cadence,
     spf: usize,
+    /// Conversions since power-up (the time base of the waveform).
     next_index: u64,
+    /// The conversion the wire index counts from (the first start, as the firmware).
+    index_base: u64,
     codes: Vec<u16>,
     booted: bool,
     /// The sample clock's relative error: samples are taken at the nominal rate times
     /// `1 + clock_error` of true (host) time, as by a DCO that far off ([`Self::with_clock_error`]).
     clock_error: f64,
+    link: Link,
+    rx: CommandReceiver,
 }
 
 impl VirtualDevice {
@@ -203,9 +222,12 @@ impl VirtualDevice {
             cadence: Cadence::new(profile.sample_rate_hz() as u32),
             spf: ct_wire::DEFAULT_SAMPLES_PER_FRAME,
             next_index: 0,
+            index_base: 0,
             codes: Vec::with_capacity(ct_wire::DEFAULT_SAMPLES_PER_FRAME),
             booted: false,
             clock_error: 0.0,
+            link: Link::Always,
+            rx: CommandReceiver::new(),
         }
     }
 
@@ -220,6 +242,28 @@ impl VirtualDevice {
     /// Samples per second of true (host) time.
     pub fn true_rate_hz(&self) -> f64 {
         self.profile.sample_rate_hz() * (1.0 + self.clock_error)
+    }
+
+    /// As the firmware behind a port: silent until the host asks (a Start or KeepAlive
+    /// message, [`VirtualDevice::receive`]), streaming until it has been silent for
+    /// `KEEPALIVE_TIMEOUT_S` of samples (wire/SPEC.md, "Host -> device messages"). Without
+    /// this the device streams from power-up, as a recording does.
+    pub fn on_request(mut self) -> Self {
+        self.link = Link::NeverStarted;
+        self
+    }
+
+    /// Bytes from the host; a message among them is acted on at the next frame boundary, as
+    /// the firmware does.
+    pub fn receive(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.rx.receive(b);
+        }
+    }
+
+    /// Whether the device is streaming now.
+    pub fn streaming(&self) -> bool {
+        matches!(self.link, Link::Always | Link::Streaming(_))
     }
 
     pub fn profile(&self) -> DeviceProfile {
@@ -317,33 +361,55 @@ impl VirtualDevice {
 
     /// Appends to `out` every frame completed by the samples taken up to `until_sample`.
     pub fn run_until(&mut self, until_sample: u64, out: &mut Vec<u8>) {
-        if !self.booted {
+        if !self.booted && self.link == Link::Always {
             self.booted = true;
-            for _ in 0..self.faults.garbage_before {
-                out.push(self.rng.next_u64() as u8);
-            }
-            if self.cadence.boot() {
-                // As the firmware: a lone delimiter first, so a receiver drops any partial
-                // frame it holds from before a reset and decodes the boot Info.
-                out.push(framing::DELIMITER);
-                let info = self.info();
-                self.emit(&Frame::Info(info), out);
-            }
+            self.start(true, out);
         }
         let rate = self.profile.sample_rate_hz();
         let true_rate = self.true_rate_hz();
+        let timeout = KEEPALIVE_TIMEOUT_S as u64 * self.profile.firmware.sample_rate_floor() as u64;
         while self.next_index + (self.spf - self.codes.len()) as u64 <= until_sample {
             while self.codes.len() < self.spf {
                 let t = (self.next_index + self.codes.len() as u64) as f64 / true_rate;
                 let c = self.sample(t);
                 self.codes.push(c);
             }
-            let packed: Vec<u8> = self.codes.chunks_exact(4).flat_map(|c| pack4([c[0], c[1], c[2], c[3]])).collect();
-            let samples = ct_wire::Samples { first_index: self.next_index as u32, packed: &packed };
-            self.emit(&Frame::Samples(samples), out);
+            let first = self.next_index;
             self.next_index += self.spf as u64;
+            let since_host = match self.link {
+                Link::Always => None,
+                Link::Streaming(n) => Some(n),
+                Link::NeverStarted | Link::Stopped => {
+                    // Idle: the frame is dropped; a message starts the stream.
+                    self.codes.clear();
+                    if self.rx.take().is_some() {
+                        let first_start = self.link == Link::NeverStarted;
+                        if first_start {
+                            // The wire index counts from the next conversion, as the
+                            // firmware's does from its first start.
+                            self.index_base = self.next_index;
+                        }
+                        self.link = Link::Streaming(0);
+                        self.start(first_start, out);
+                    }
+                    continue;
+                }
+            };
+            let packed: Vec<u8> = self.codes.chunks_exact(4).flat_map(|c| pack4([c[0], c[1], c[2], c[3]])).collect();
+            let samples = ct_wire::Samples { first_index: (first - self.index_base) as u32, packed: &packed };
+            self.emit(&Frame::Samples(samples), out);
             self.codes.clear();
-            match self.cadence.after_samples(self.spf as u32) {
+            let mut due = self.cadence.after_samples(self.spf as u32);
+            if let Some(n) = since_host {
+                let message = self.rx.take();
+                let n = if message.is_some() { 0 } else { n + self.spf as u64 };
+                self.link = if n >= timeout { Link::Stopped } else { Link::Streaming(n) };
+                if message == Some(Command::Start) {
+                    self.cadence = Cadence::new(rate as u32);
+                    due = Due::Info;
+                }
+            }
+            match due {
                 Due::Info => {
                     let info = self.info();
                     self.emit(&Frame::Info(info), out)
@@ -353,13 +419,28 @@ impl VirtualDevice {
                         dropped_total: 0,
                         queue_high_water: 1,
                         queue_capacity: ct_firmware_logic::sampler::QUEUE_CAPACITY,
-                        uptime_s: (self.next_index as f64 / rate) as u32,
+                        uptime_s: ((self.next_index - self.index_base) as f64 / rate) as u32,
                     };
                     self.emit(&Frame::Status(status), out)
                 }
                 Due::Nothing => {}
             }
         }
+    }
+
+    /// Starts the stream: the garbage fault (once), then (first start since power-up) a lone
+    /// delimiter, so a receiver drops any partial frame it holds from before a reset, then
+    /// the Info frame; the Info/Status schedule starts over.
+    fn start(&mut self, first: bool, out: &mut Vec<u8>) {
+        if first {
+            for _ in 0..self.faults.garbage_before {
+                out.push(self.rng.next_u64() as u8);
+            }
+            out.push(framing::DELIMITER);
+        }
+        self.cadence = Cadence::new(self.profile.sample_rate_hz() as u32);
+        let info = self.info();
+        self.emit(&Frame::Info(info), out);
     }
 
     fn emit(&mut self, frame: &Frame, out: &mut Vec<u8>) {
@@ -392,10 +473,14 @@ pub struct PtyDevice {
 impl PtyDevice {
     /// Starts the device; `speed` > 1 runs the simulated clock faster than real time (tests);
     /// `link` additionally publishes the pty under a stable path (a symlink), as udev does.
-    pub fn start(mut dev: VirtualDevice, speed: f64, link: Option<&Path>) -> std::io::Result<Self> {
+    /// Like the firmware, it is silent until the reader asks (ct-wire `command`, which
+    /// `ct-read` sends) and stops when the reader stops asking.
+    pub fn start(dev: VirtualDevice, speed: f64, link: Option<&Path>) -> std::io::Result<Self> {
         let rate = dev.true_rate_hz();
+        let mut dev = dev.on_request();
         Self::start_with(
-            move |now, buf| {
+            move |now, host, buf| {
+                dev.receive(host);
                 dev.run_until((now * rate) as u64, buf);
                 true
             },
@@ -405,11 +490,15 @@ impl PtyDevice {
     }
 
     /// Starts the real firmware ELF in the MSP430G2553 emulator (`ct_emu`) with `session`'s
-    /// ADC input; the bytes its UART sends, received at the profile's baud rate, go to the pty.
+    /// ADC input; the bytes its UART sends, received at the profile's baud rate, go to the pty,
+    /// and the bytes the reader writes go to the firmware's UART receiver.
     /// An emulation error ends the stream with a message.
     pub fn start_firmware(mut session: ct_emu::fil::Session, speed: f64, link: Option<&Path>) -> std::io::Result<Self> {
         Self::start_with(
-            move |now, buf| {
+            move |now, host, buf| {
+                if !host.is_empty() {
+                    session.send(host);
+                }
                 let ahead = now - session.emu.seconds();
                 if ahead <= 0.0 {
                     return true;
@@ -430,10 +519,10 @@ impl PtyDevice {
         )
     }
 
-    /// Runs `produce(simulated seconds, bytes)` every 10 ms in a thread and writes what it
-    /// appends to the pty; `produce` returns false to stop.
+    /// Runs `produce(simulated seconds, bytes from the reader, bytes to send)` every 10 ms in a
+    /// thread and writes what it appends to the pty; `produce` returns false to stop.
     fn start_with(
-        mut produce: impl FnMut(f64, &mut Vec<u8>) -> bool + Send + 'static,
+        mut produce: impl FnMut(f64, &[u8], &mut Vec<u8>) -> bool + Send + 'static,
         speed: f64,
         link: Option<&Path>,
     ) -> std::io::Result<Self> {
@@ -455,9 +544,14 @@ impl PtyDevice {
             let _ = master.set_timeout(Duration::from_millis(50));
             let start = Instant::now();
             let mut buf = Vec::new();
+            let mut host = vec![0u8; 256];
             while !stop2.load(Ordering::Relaxed) {
                 let now = start.elapsed().as_secs_f64() * speed;
-                let more = produce(now, &mut buf);
+                let n = match master.bytes_to_read() {
+                    Ok(0) | Err(_) => 0,
+                    Ok(_) => std::io::Read::read(&mut master, &mut host).unwrap_or(0),
+                };
+                let more = produce(now, &host[..n], &mut buf);
                 if !buf.is_empty() {
                     // Like a UART with nobody listening, bytes the other side does not take
                     // are lost, not queued forever.
@@ -517,6 +611,62 @@ mod tests {
             let n = framing::decode(&boot[1..], &mut raw).unwrap();
             assert!(matches!(Frame::parse(&raw[..n]), Ok(Frame::Info(_))));
         }
+    }
+
+    /// Behind a port the virtual device behaves as the firmware: silent until asked; the first
+    /// start sends a lone delimiter and Info, then Samples from index 0; KEEPALIVE_TIMEOUT_S
+    /// of samples after the last message it stops; a later message restarts it with Info
+    /// alone and the index running on.
+    #[test]
+    fn on_request_streams_only_while_asked() {
+        use ct_wire::command::{Command, KEEPALIVE_TIMEOUT_S};
+        let load = Load { amps: 1.0, mains_hz: 50.0, shape: Shape::Sine, step: None };
+        let profile = DeviceProfile::LAUNCHPAD;
+        let rate = profile.sample_rate_hz();
+        let mut dev = VirtualDevice::clean(profile, load, 1).on_request();
+        let at = |s: f64| (s * rate) as u64;
+        let mut out = Vec::new();
+        dev.run_until(at(3.0), &mut out);
+        assert!(out.is_empty() && !dev.streaming(), "silent until asked");
+        dev.receive(&[0]);
+        dev.receive(Command::Start.line());
+        dev.run_until(at(4.0), &mut out);
+        assert_eq!(out[0], framing::DELIMITER);
+        let parse = |bytes: &[u8]| -> Vec<(u8, u32)> {
+            bytes
+                .split_inclusive(|&b| b == 0)
+                .filter(|f| f.len() > 1)
+                .map(|f| {
+                    let mut raw = vec![0u8; f.len()];
+                    let n = framing::decode(f, &mut raw).unwrap();
+                    match Frame::parse(&raw[..n]).unwrap() {
+                        Frame::Info(_) => (1, 0),
+                        Frame::Samples(s) => (2, s.first_index),
+                        Frame::Status(_) => (3, 0),
+                    }
+                })
+                .collect()
+        };
+        let frames = parse(&out[1..]);
+        assert_eq!(frames[0].0, 1, "Info first");
+        assert_eq!(frames[1], (2, 0), "then Samples from index 0");
+        let before = frames.iter().filter(|f| f.0 == 2).count();
+        // No more messages: the stream stops 5 s of samples after the Start was taken.
+        out.clear();
+        dev.run_until(at(15.0), &mut out);
+        assert!(!dev.streaming());
+        let samples = before + parse(&out).iter().filter(|f| f.0 == 2).count();
+        let want = (KEEPALIVE_TIMEOUT_S as f64 * rate / 112.0).ceil() as usize;
+        assert!(samples.abs_diff(want) <= 1, "{samples} frames after the last message, ~{want} expected");
+        let last = parse(&out).iter().rev().find(|f| f.0 == 2).unwrap().1;
+        // A KeepAlive restarts it: Info alone, the index ran on.
+        out.clear();
+        dev.receive(Command::KeepAlive.line());
+        dev.run_until(at(17.0), &mut out);
+        assert_ne!(out[0], framing::DELIMITER);
+        let frames = parse(&out);
+        assert_eq!(frames[0].0, 1, "Info first");
+        assert!(frames[1].0 == 2 && frames[1].1 > last + 112, "index ran on: {:?} after {last}", frames[1]);
     }
 
     #[test]

@@ -49,16 +49,25 @@ fn check_patched(profile: &Profile, case: &str, patch: impl FnOnce(&mut ct_emu::
         info.sample_rate_hz()
     );
     assert!((profile.rate_hz / measured - 1.0).abs() < 1e-5, "{what}: rate {measured}");
-    // Every conversion reached the host, in order, with its value: no overrun.
+    // Every conversion since the host's Start reached the host, in order, with its value: no
+    // overrun. The device counts from its first start: index 0 is the conversion after the
+    // frame during which the Start's last byte arrived (sampling runs from boot, 112 a frame).
+    let arrival = fil::HOST_START_S + (fil::host_start().len() as f64 * 10.0 - 0.5) / profile.baud;
+    let offset = (s.iter().filter(|x| x.hold_s < arrival).count() / 112 + 1) * 112;
     let mut next = 0u32;
     for (first, codes) in &d.samples {
         assert_eq!(*first, next, "{what}: samples lost before index {next}");
         for (k, code) in codes.iter().enumerate() {
-            assert_eq!(*code, s[next as usize + k].code, "{what}: sample {}", next as usize + k);
+            assert_eq!(*code, s[offset + next as usize + k].code, "{what}: sample {}", next as usize + k);
         }
         next += codes.len() as u32;
     }
-    assert!(next as usize + 2 * 112 >= s.len(), "{what}: {} samples sent of {} converted", next, s.len());
+    assert!(
+        offset + next as usize + 2 * 112 >= s.len(),
+        "{what}: {} samples sent of {} converted after the first start",
+        next,
+        s.len() - offset
+    );
     for st in &d.statuses {
         assert_eq!(st.dropped_total, 0, "{what}: Status reports drops");
     }
@@ -141,8 +150,10 @@ fn the_recommended_longer_sample_time_fits_both_profiles() {
 }
 
 /// The harness catches a broken firmware: the launchpad image with UCA0BR0 = 48 instead of
-/// 52 (`mov.b #52, &UCA0BR0` patched) sends at 10400 baud, and the host's 9600-baud receiver
-/// sees framing errors and corrupt frames.
+/// 52 (`mov.b #52, &UCA0BR0` patched) runs its UART at 10400 baud: its receiver takes the
+/// host's 9600-baud bytes for framing errors, so it never hears the Start and sends nothing
+/// (were it to send, the host's 9600-baud receiver would see framing errors and corrupt
+/// frames).
 #[test]
 fn a_wrong_baud_divisor_is_detected() {
     let (_, w) = golden("sine-50hz-3.4a");
@@ -158,12 +169,15 @@ fn a_wrong_baud_divisor_is_detected() {
     )
     .unwrap();
     let d = common::decode(&run);
-    assert!(run.framing_errors > 0 || d.malformed > 0, "wrong baud went unnoticed");
+    assert!(run.emu.usci.rx_framing_errors > 0, "the host's bytes were received at the wrong baud");
+    assert!(run.framing_errors > 0 || d.malformed > 0 || run.bytes.is_empty(), "wrong baud went unnoticed");
     assert!(d.infos.is_empty() && d.samples.is_empty(), "frames decoded at the wrong baud");
 }
 
 /// The harness catches a broken ADC trigger: ADC10CTL1 written with SHS_0 (ADC10SC) instead
-/// of SHS_1 (Timer_A OUT1): no conversion ever starts, so no Samples frame is sent.
+/// of SHS_1 (Timer_A OUT1): no conversion ever starts, so no Samples frame is sent. The main
+/// loop wakes once a frame, so it never takes the host's Start either: the device stays
+/// silent (before the host's messages existed, it sent its boot Info regardless).
 #[test]
 fn a_wrong_adc_trigger_is_detected() {
     for profile in PROFILES {
@@ -181,7 +195,8 @@ fn a_wrong_adc_trigger_is_detected() {
         .unwrap();
         let d = common::decode(&run);
         assert_eq!(run.emu.adc.conversions, 0);
-        assert!(!d.infos.is_empty(), "Info still goes out");
+        assert!(run.emu.usci.received > 0, "{}: the host's Start was received", profile.name);
+        assert!(run.bytes.is_empty(), "{}: silent without conversions", profile.name);
         assert!(d.samples.is_empty() && d.readings.is_empty(), "{}: samples without a trigger", profile.name);
     }
 }
@@ -238,10 +253,11 @@ fn a_starved_watchdog_resets_and_info_reports_it() {
 #[test]
 fn a_flash_key_violation_is_reported_in_info() {
     for profile in PROFILES {
+        // Long enough for the host's Start and one frame (0.19 s at 603.5 Sa/s).
         let run = fil::run(
             &common::elf(&profile),
             &profile,
-            0.1,
+            0.4,
             |_| 0.0,
             |emu, _| {
                 // The state a key-violation PUC leaves (ct_emu's `puc(ResetKind::FlashKey)`).
@@ -329,15 +345,17 @@ fn a_session_streams_the_same_bytes_as_a_batch_run() {
     let (_, w) = golden("sine-50hz-3.4a");
     let w2 = w.clone();
     let elf = common::elf(&FAST);
-    let batch = fil::run(&elf, &FAST, 0.5, move |t| w.mv_at(t), |_, _| {}).unwrap();
+    // 0.05 s until the host's Start, then 0.55 s of streaming.
+    let batch = fil::run(&elf, &FAST, 0.6, move |t| w.mv_at(t), |_, _| {}).unwrap();
     let mut s = fil::Session::new(&elf, &FAST, move |t| w2.mv_at(t)).unwrap();
-    let mut bytes = Vec::new();
-    for _ in 0..50 {
+    let mut bytes = s.advance(fil::HOST_START_S).unwrap();
+    s.send(&fil::host_start());
+    for _ in 0..55 {
         bytes.extend(s.advance(0.01).unwrap());
     }
     assert_eq!(s.framing_errors(), 0);
     assert!(s.emu.usci.sent.len() <= 1, "characters are dropped once received");
-    assert!(bytes.len() > 5000);
+    assert!(bytes.len() > 5000, "{} bytes, batch {}", bytes.len(), batch.bytes.len());
     assert_eq!(bytes[..], batch.bytes[..bytes.len()]);
     assert!(batch.bytes.len() - bytes.len() <= 1);
 }
@@ -353,7 +371,8 @@ fn the_virtual_load_drives_the_emulated_firmware() {
         let load = Load { amps: 7.0, mains_hz: 50.0, shape: Shape::Sine, step: None };
         let dev = VirtualDevice::new(device, load, Calibration::builtin().full_scale_code(), 0.3, Faults::default(), 1);
         let mut s = fil::Session::new(&common::elf(&profile), &profile, dev.adc_millivolts()).unwrap();
-        let mut bytes = Vec::new();
+        let mut bytes = s.advance(fil::HOST_START_S).unwrap();
+        s.send(&fil::host_start());
         for _ in 0..35 {
             bytes.extend(s.advance(0.1).unwrap());
         }
@@ -370,5 +389,153 @@ fn the_virtual_load_drives_the_emulated_firmware() {
         for a in &amps {
             assert!((a / 7.0 - 1.0).abs() < 0.01, "{}: {a} A for 7 A", profile.name);
         }
+    }
+}
+
+/// The meter's full (about 1 s) readings of `bytes`, each checked against `case`'s golden
+/// target (golden/ACCURACY.md), as [`check_case`] checks them; returns how many.
+fn readings_meet_the_target(what: &str, c: &ct_golden::Case, bytes: &[u8]) -> usize {
+    let mut meter = ct_core::meter::Meter::new(ct_core::calibration::Calibration::builtin(), Default::default());
+    let mut full = Vec::new();
+    meter
+        .bytes(bytes, &mut |e| {
+            if let ct_core::meter::Event::Reading(r) = e {
+                if r.duration_s > 0.9 {
+                    full.push(r);
+                }
+            }
+        })
+        .unwrap();
+    for r in &full {
+        match Target::for_case(c) {
+            Target::AbsoluteAmps(a) => assert!(r.irms_a < a, "{what}: {} A at zero current", r.irms_a),
+            Target::Relative(f) => {
+                let f = if r.flags.approx { ct_core::estimate::APPROX_BOUND } else { f };
+                let rel = r.irms_a / c.true_rms_a - 1.0;
+                assert!(rel.abs() <= f, "{what}: {} A for {} A ({:+.2} %)", r.irms_a, c.true_rms_a, rel * 100.0);
+            }
+        }
+    }
+    full.len()
+}
+
+/// The frames in `bytes` (after a leading lone delimiter, if any), decoded.
+fn frames(bytes: &[u8]) -> Vec<ct_wire::Frame<'static>> {
+    let mut dec = ct_core::decoder::Decoder::new();
+    dec.received(bytes);
+    let mut out = Vec::new();
+    loop {
+        match dec.decode() {
+            Ok(f) => out.push(match f {
+                ct_wire::Frame::Samples(s) => {
+                    let packed: &'static [u8] = Box::leak(s.packed.to_vec().into_boxed_slice());
+                    ct_wire::Frame::Samples(ct_wire::Samples { first_index: s.first_index, packed })
+                }
+                ct_wire::Frame::Info(i) => ct_wire::Frame::Info(i),
+                ct_wire::Frame::Status(s) => ct_wire::Frame::Status(s),
+            }),
+            Err(ct_core::decoder::DecodeError::NeedMoreBytes) => break,
+            Err(e) => panic!("malformed frame: {e:?}"),
+        }
+    }
+    out
+}
+
+/// A real-board session (issue 12 item 4) with the release ELFs: the host opens the port 2 s
+/// after power-up and the device has sent nothing; the host's Start (through the emulated
+/// UART receiver) starts the stream with a lone delimiter and an Info frame, then Samples
+/// from index 0 whose readings meet the golden target; the host sends a KeepAlive every
+/// second, then goes away: the device stops 5 s (`KEEPALIVE_TIMEOUT_S`) after the last
+/// message and stays silent; a new host's Start restarts it with an Info frame first (no
+/// lone delimiter: the line is between frames), the index running on, and readings that
+/// meet the target again.
+#[test]
+fn streams_only_while_a_host_asks() {
+    use ct_wire::command::{Command, KEEPALIVE_TIMEOUT_S};
+    use ct_wire::Frame;
+    let (c, w) = golden("sine-50hz-3.4a");
+    for profile in PROFILES {
+        let what = profile.name;
+        let w = w.clone();
+        let mut s = fil::Session::new(&common::elf(&profile), &profile, move |t| w.mv_at(t)).unwrap();
+        // Nobody has the port open: nothing goes on the line.
+        let before = s.advance(2.0).unwrap();
+        assert!(
+            before.is_empty() && s.emu.usci.sent.is_empty(),
+            "{what}: {} bytes before the host asked",
+            before.len()
+        );
+        assert!(s.emu.adc.conversions > 1000, "{what}: sampling runs meanwhile");
+
+        // The host opens the port: Start, then a KeepAlive a second, for 3.5 s.
+        s.send(&fil::host_start());
+        let mut first = Vec::new();
+        let mut last_message = s.emu.seconds();
+        for k in 1..=35 {
+            if k % 10 == 0 {
+                s.send(Command::KeepAlive.line());
+                last_message = s.emu.seconds();
+            }
+            first.extend(s.advance(0.1).unwrap());
+        }
+        assert_eq!(first.first(), Some(&ct_wire::framing::DELIMITER), "{what}: a lone delimiter first");
+        let f = frames(&first);
+        assert!(
+            matches!(f.first(), Some(Frame::Info(i)) if i.reset_cause == ct_wire::ResetCause::PowerOn),
+            "{what}: Info first"
+        );
+        let firsts: Vec<u32> = f
+            .iter()
+            .filter_map(|f| match f {
+                Frame::Samples(x) => Some(x.first_index),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(firsts.first(), Some(&0), "{what}: the index starts at 0 at the first start");
+        assert!(firsts.windows(2).all(|p| p[1] == p[0] + 112), "{what}: no gap");
+        assert!(readings_meet_the_target(what, &c, &first) >= 2, "{what}: full readings after the start");
+
+        // The host goes away: the stream ends KEEPALIVE_TIMEOUT_S of samples after its last
+        // message (within a frame and the bytes in flight), and the line stays silent.
+        let mut last_byte_at = s.emu.seconds();
+        for _ in 0..80 {
+            if !s.advance(0.1).unwrap().is_empty() {
+                last_byte_at = s.emu.seconds();
+            }
+        }
+        let stopped_after = last_byte_at - last_message;
+        let frame_s = 112.0 / profile.rate_hz;
+        let timeout = KEEPALIVE_TIMEOUT_S as f64;
+        assert!(
+            stopped_after > timeout - frame_s && stopped_after < timeout + 2.0 * frame_s + 0.2,
+            "{what}: last byte {stopped_after:.2} s after the last message"
+        );
+        assert!(s.emu.seconds() - last_byte_at > 2.5, "{what}: silent after the timeout");
+
+        // A new host: Start again.
+        s.send(&fil::host_start());
+        let mut again = Vec::new();
+        for k in 1..=35 {
+            if k % 10 == 0 {
+                s.send(Command::KeepAlive.line());
+            }
+            again.extend(s.advance(0.1).unwrap());
+        }
+        assert_ne!(again.first(), Some(&ct_wire::framing::DELIMITER), "{what}: no lone delimiter at a restart");
+        let f = frames(&again);
+        assert!(matches!(f.first(), Some(Frame::Info(_))), "{what}: Info first at the restart");
+        let resumed = f.iter().find_map(|f| match f {
+            Frame::Samples(x) => Some(x.first_index),
+            _ => None,
+        });
+        let last_sent = *firsts.last().unwrap();
+        assert!(
+            resumed.is_some_and(|i| i > last_sent + 112),
+            "{what}: the index ran on ({resumed:?} after {last_sent})"
+        );
+        assert!(readings_meet_the_target(what, &c, &again) >= 2, "{what}: full readings after the restart");
+        assert!(s.emu.resets.is_empty(), "{what}: {:?}", s.emu.resets);
+        assert_eq!(s.framing_errors(), 0, "{what}");
+        assert_eq!(s.emu.usci.rx_framing_errors, 0, "{what}: host bytes received cleanly");
     }
 }

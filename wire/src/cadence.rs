@@ -12,15 +12,16 @@ pub enum Due {
     Info,
 }
 
-/// Decides when Info (boot, then every `info_period` samples) and Status (every
-/// `status_period` samples) frames are due.
+/// Decides when Info (at each start of streaming, then every `10 s - one largest frame` of
+/// samples) and Status (every second of samples) frames are due. The device sends the Info
+/// frame that starts a stream itself, then makes a new `Cadence`. 12 bytes (the periods are
+/// derived from the rate when needed): it lives in the firmware's main stack frame.
 #[derive(Clone, Debug)]
 pub struct Cadence {
-    info_period: u32,
-    status_period: u32,
+    /// Samples per second, rounded down (at least 1).
+    rate: u32,
     since_info: u32,
     since_status: u32,
-    boot_info_sent: bool,
 }
 
 impl Cadence {
@@ -29,18 +30,7 @@ impl Cadence {
     /// gap never exceeds the spec's 10 s; Status about every second.
     pub const fn new(sample_rate_floor: u32) -> Self {
         let rate = if sample_rate_floor == 0 { 1 } else { sample_rate_floor };
-        Cadence {
-            info_period: rate * 10 - crate::MAX_SAMPLES_PER_FRAME as u32,
-            status_period: rate,
-            since_info: 0,
-            since_status: 0,
-            boot_info_sent: false,
-        }
-    }
-
-    /// Call once before the first Samples frame: true means send Info now (boot).
-    pub fn boot(&mut self) -> bool {
-        !core::mem::replace(&mut self.boot_info_sent, true)
+        Cadence { rate, since_info: 0, since_status: 0 }
     }
 
     /// Call after each Samples frame of `n` samples; at most one extra frame is due at a time
@@ -48,10 +38,11 @@ impl Cadence {
     pub fn after_samples(&mut self, n: u32) -> Due {
         self.since_info = self.since_info.saturating_add(n);
         self.since_status = self.since_status.saturating_add(n);
-        if self.since_info >= self.info_period {
+        let info_period = (self.rate * 10).saturating_sub(crate::MAX_SAMPLES_PER_FRAME as u32);
+        if self.since_info >= info_period {
             self.since_info = 0;
             Due::Info
-        } else if self.since_status >= self.status_period {
+        } else if self.since_status >= self.rate {
             self.since_status = 0;
             Due::Status
         } else {
@@ -64,13 +55,12 @@ impl Cadence {
 mod tests {
     use super::*;
 
-    /// Info at boot, then at least every 10 s of samples; Status about once a second.
+    /// Info (after the one that starts the stream) at least every 10 s of samples; Status
+    /// about once a second.
     #[test]
     fn info_every_ten_seconds_status_every_second() {
         let rate = 600;
         let mut c = Cadence::new(rate);
-        assert!(c.boot());
-        assert!(!c.boot());
         let (mut t, mut last_info, mut statuses) = (0u32, 0u32, 0u32);
         for _ in 0..(60 * rate / 112) {
             t += 112;

@@ -9,7 +9,8 @@
 //! - [`framing`]: COBS with a `0x00` delimiter around `payload || crc16_le(payload)`;
 //! - [`frame`]: the payload, one kind byte then a fixed little-endian layout per kind;
 //! - [`pack`]: 10-bit ADC samples, four in five bytes;
-//! - [`cadence`]: when the device sends Info and Status frames between sample frames.
+//! - [`cadence`]: when the device sends Info and Status frames between sample frames;
+//! - [`command`]: the host's messages to the device (start streaming, keep-alive).
 //!
 //! Beside them, [`profile`]: the two build profiles' sample clocks (1 MHz / 1657 and
 //! 1 MHz / 122), defined once for the firmware and everything that samples at its rates.
@@ -21,6 +22,7 @@ extern crate std;
 
 pub mod cadence;
 pub mod checksum;
+pub mod command;
 pub mod frame;
 pub mod framing;
 pub mod pack;

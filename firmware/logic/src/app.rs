@@ -1,15 +1,24 @@
 //! The main loop's streaming state machine, generic over the UART and the idle mechanism so
 //! that the host tests run it with a mock UART and a scripted sample source.
 //!
-//! [`Streamer::boot`] sends the Info frame before sampling starts. Then each
-//! [`Streamer::step`] sends one Samples frame: it waits (asleep) for a full buffer from the
-//! [`Sampler`], seals it with ct-wire's CRC, streams it COBS-encoded byte by byte with
-//! `framing::encode_iter` (no second buffer: RAM is 512 B), gives the buffer back, and sends
-//! whatever Info or Status frame the ct-wire [`Cadence`] says is due. The device services the
-//! watchdog between steps, so a stalled stream resets the device instead of hanging silently.
+//! The device streams only while a host asks (ct-wire `command`, SPEC.md "Host -> device
+//! messages"): the LaunchPad's USB bridge misbehaves when the target transmits while no
+//! program has the port open. Sampling runs from boot (the ADC interrupt fills the frame
+//! buffers, the main loop takes each full one), so the main loop wakes once a frame and
+//! services the watchdog whether or not it streams; while idle it gives each buffer straight
+//! back and sends nothing.
+//!
+//! Each [`Streamer::step`] handles one full buffer: idle, it checks the host's messages and
+//! starts streaming on one; streaming, it seals the buffer with ct-wire's CRC, streams it
+//! COBS-encoded byte by byte with `framing::encode_iter` (no second buffer: RAM is 512 B),
+//! gives the buffer back, and sends whatever Info or Status frame the ct-wire [`Cadence`]
+//! says is due, or stops once [`KEEPALIVE_TIMEOUT_S`] of samples passed without a message.
+//! The device services the watchdog between steps, so a stalled stream resets the device
+//! instead of hanging silently.
 
 use ct_wire::cadence::{Cadence, Due};
 use ct_wire::checksum::CRC_LEN;
+use ct_wire::command::{Command, KEEPALIVE_TIMEOUT_S};
 use ct_wire::frame::{seal, INFO_BODY_LEN, STATUS_BODY_LEN};
 use ct_wire::{framing, FrameError, Status};
 use embedded_hal_nb::serial;
@@ -60,49 +69,68 @@ pub fn uptime_s(next_index: u32, ticks_per_sample: u16, timer_clock_hz: u32) -> 
     whole.wrapping_mul(ticks) + rest * ticks / timer_clock_hz
 }
 
+/// Whether the device streams, and since when it has not heard from the host, in 2 bytes
+/// (the state lives in `main`'s stack frame; RAM is 512 B): samples since the host's last
+/// message while streaming (saturating below the two markers: the timeout is at most
+/// 5 s x 8196 Sa/s = 40980 samples), or one of the two silent states.
+type Link = u16;
+/// Silent: no host has asked since reset.
+const NEVER_STARTED: Link = u16::MAX;
+/// Silent: the host stopped asking.
+const STOPPED: Link = u16::MAX - 1;
+
 /// The streaming state machine.
 ///
-/// Kept small (28 bytes) because it lives in `main`'s stack frame: the Info frame is built
-/// from the `'static` profile only while it is sent.
+/// Kept small because it lives in `main`'s stack frame: the Info frame is built from the
+/// `'static` profile only while it is sent.
 pub struct Streamer {
     profile: &'static Profile,
     reset_cause: ct_wire::ResetCause,
     cadence: Cadence,
-    /// Index after the last sample sent: the next frame's first_index minus this is the
+    link: Link,
+    /// Index after the last sample handled: the next frame's first_index minus this is the
     /// number of samples dropped in between.
     sent_end: u32,
 }
 
 impl Streamer {
     pub fn new(profile: &'static Profile, reset_cause: ct_wire::ResetCause) -> Self {
-        Streamer { profile, reset_cause, cadence: profile.cadence(), sent_end: 0 }
+        Streamer { profile, reset_cause, cadence: profile.cadence(), link: NEVER_STARTED, sent_end: 0 }
     }
 
-    /// Sends a lone delimiter, then the boot Info frame. Call once, before the ADC starts,
-    /// so that Info is the first frame on the line and no sample waits behind it.
+    /// Whether the device is streaming (after a host message, until the keep-alive timeout).
+    pub fn streaming(&self) -> bool {
+        self.link < STOPPED
+    }
+
+    /// Handles one full buffer of samples; returns which extra frame went out (the device
+    /// blinks its heartbeat on Status). `inbox` gives the host's latest message, if any
+    /// arrived since the last call (Start wins over KeepAlive).
     ///
-    /// The delimiter ends whatever partial frame a receiver still holds from before a reset
-    /// (watchdog, reset button, cut mid-frame): without it the boot Info would be glued to
-    /// those bytes and dropped with them. Receivers ignore the empty frame it makes.
-    pub fn boot<U: serial::Write<u8>, I: Idle>(
+    /// Idle, the buffer goes straight back; a message starts the stream:
+    /// - the first start since reset sends a lone delimiter, then the Info frame, and restarts
+    ///   the sample index at 0 (the frame being filled is dropped), exactly as the device's
+    ///   boot did when it streamed from power-up: the delimiter ends whatever partial frame a
+    ///   receiver still holds from before a reset (watchdog, reset button, cut mid-frame), and
+    ///   the host counts the samples before the first frame from index 0;
+    /// - a later start (after a keep-alive timeout) sends the Info frame alone: the line was
+    ///   idle after a whole frame, and the index runs on, so a host still reading sees the
+    ///   samples it missed as a gap, and one that just opened the port sees a stream that
+    ///   begins mid-way.
+    ///
+    /// Streaming, the Samples buffer goes back to the sampler as soon as its bytes are out;
+    /// the extra frame is encoded on the stack (24 bytes at most). Holding the buffer through
+    /// the extra frame instead would save that RAM but, with the table-less CRC taking about
+    /// 5 ms per frame, leave no margin at 9600 baud (see the profile tests). A Start while
+    /// streaming sends Info after this frame; then the stream stops if the host has been
+    /// silent for [`KEEPALIVE_TIMEOUT_S`] of samples.
+    pub fn step<'b, U, S, I>(
         &mut self,
         uart: &mut U,
+        shared: &S,
         idle: &mut I,
-    ) -> Result<(), StepError<U::Error>> {
-        if self.cadence.boot() {
-            self.send_info(uart, idle, true)?;
-        }
-        Ok(())
-    }
-
-    /// Sends one Samples frame, then the Info or Status frame the cadence says is due;
-    /// returns which extra frame went out (the device blinks its heartbeat on Status).
-    ///
-    /// The Samples buffer goes back to the sampler as soon as its bytes are out; the extra
-    /// frame is encoded on the stack (24 bytes at most). Holding the buffer through the extra
-    /// frame instead would save that RAM but, with the table-less CRC taking about 5 ms per
-    /// frame, leave no margin at 9600 baud (see the profile tests).
-    pub fn step<'b, U, S, I>(&mut self, uart: &mut U, shared: &S, idle: &mut I) -> Result<Due, StepError<U::Error>>
+        inbox: impl FnOnce() -> Option<Command>,
+    ) -> Result<Due, StepError<U::Error>>
     where
         U: serial::Write<u8>,
         S: Shared<'b>,
@@ -111,15 +139,43 @@ impl Streamer {
         let buf: &'b mut FrameBuf = idle.wait_for(|| shared.with(|s| s.take_ready()));
         // ct-wire's Samples header: kind byte, then first_index little-endian.
         let first_index = u32::from_le_bytes([buf[1], buf[2], buf[3], buf[4]]);
-        let sent = send_samples(uart, idle, buf);
-        shared.with(|s| s.release(buf));
-        sent?;
         // The schedule counts time, so dropped samples count too: a stalled line delays
-        // neither Status nor Info beyond the stall itself.
+        // neither Status, Info nor the keep-alive timeout beyond the stall itself.
         let end = first_index.wrapping_add(SAMPLES_PER_FRAME as u32);
         let elapsed = end.wrapping_sub(self.sent_end);
         self.sent_end = end;
-        let due = self.cadence.after_samples(elapsed);
+        if !self.streaming() {
+            shared.with(|s| s.release(buf));
+            if inbox().is_none() {
+                return Ok(Due::Nothing);
+            }
+            let lead = self.link == NEVER_STARTED;
+            if lead {
+                shared.with(|s| s.restart_index());
+                self.sent_end = 0;
+            }
+            self.link = 0;
+            self.cadence = self.profile.cadence();
+            self.send_info(uart, idle, lead)?;
+            return Ok(Due::Info);
+        }
+        let sent = send_samples(uart, idle, buf);
+        shared.with(|s| s.release(buf));
+        sent?;
+        let message = inbox();
+        let since_host = if message.is_some() { 0 } else { (self.link as u32).saturating_add(elapsed) };
+        self.link = if since_host >= KEEPALIVE_TIMEOUT_S * self.profile.sample_rate_floor() {
+            STOPPED
+        } else {
+            since_host as Link
+        };
+        let due = match (message, self.cadence.after_samples(elapsed)) {
+            (Some(Command::Start), _) => {
+                self.cadence = self.profile.cadence();
+                Due::Info
+            }
+            (_, due) => due,
+        };
         match due {
             Due::Info => self.send_info(uart, idle, false)?,
             Due::Status => self.send_status(uart, shared, idle)?,
@@ -131,7 +187,7 @@ impl Streamer {
     // Not inlined, here and in send_status: their temporaries then occupy the stack only
     // while they run, instead of permanently in `main`'s frame (RAM is 512 B).
     //
-    // `lead`: send a lone delimiter first (at boot). It goes out after the frame is encoded,
+    // `lead`: send a lone delimiter first (at the first start). It goes out after the frame is encoded,
     // so the frame is in RAM by the first wait for the UART (.ci/firmware/sim_boot.py looks
     // for it there).
     #[inline(never)]

@@ -28,11 +28,13 @@ pub mod ifg1 {
     pub const NMIIFG: u8 = 0x10;
 }
 
-/// IE2 (0x0001) and IFG2 (0x0003): USCI_A0 transmit.
+/// IE2 (0x0001) and IFG2 (0x0003): USCI_A0 receive and transmit.
 pub mod ie2 {
+    pub const UCA0RXIE: u8 = 0x01;
     pub const UCA0TXIE: u8 = 0x02;
 }
 pub mod ifg2 {
+    pub const UCA0RXIFG: u8 = 0x01;
     pub const UCA0TXIFG: u8 = 0x02;
 }
 

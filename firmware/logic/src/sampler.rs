@@ -166,11 +166,39 @@ impl<'b> Sampler<'b> {
     }
 
     /// Gives a sent buffer back. The stream owns exactly two buffers and the main loop holds
-    /// at most one, so the spare slot is always empty here.
+    /// at most one. Usually the next frame has started in the spare one; a buffer given back
+    /// before that (the idle device returns each frame at once, before the next conversion)
+    /// becomes the frame being filled, with the index the next conversion gets.
     pub fn release(&mut self, buf: &'b mut FrameBuf) {
-        debug_assert!(self.spare.is_none(), "more than two frame buffers");
         self.held = self.held.saturating_sub(1);
-        self.spare = Some(buf);
+        if self.spare.is_none() {
+            self.spare = Some(buf);
+        } else {
+            debug_assert!(self.filling.is_none() && self.full.is_none(), "more than two frame buffers");
+            self.filling = Some(start(buf, self.next_index));
+            self.count = 0;
+            self.group_off = SAMPLES_HEADER_LEN as u8;
+        }
+    }
+
+    /// Starts counting conversions from index 0 again (the device's first start of streaming
+    /// after reset): the frame being filled and a full one waiting are dropped, their buffers
+    /// reused. Call with no buffer held by the main loop.
+    pub fn restart_index(&mut self) {
+        self.next_index = 0;
+        self.count = 0;
+        self.group_off = SAMPLES_HEADER_LEN as u8;
+        // Two buffers, none held: after `full` moves, filling and spare hold one each.
+        let mut free = self.full.take();
+        if self.filling.is_none() {
+            self.filling = free.take();
+        }
+        if self.spare.is_none() {
+            self.spare = free.take();
+        }
+        if let Some(buf) = self.filling.take() {
+            self.filling = Some(start(buf, 0));
+        }
     }
 
     pub fn counters(&self) -> Counters {
@@ -197,6 +225,37 @@ mod tests {
             Frame::Samples(Samples { first_index, packed }) => (first_index, ct_wire::pack::unpack(packed).collect()),
             other => panic!("not a Samples frame: {other:?}"),
         }
+    }
+
+    /// With a frame full and waiting and another half filled, restarting the index drops
+    /// both: the next frame starts at index 0 with the samples taken after the restart, and
+    /// both buffers still cycle.
+    #[test]
+    fn restart_index_drops_buffered_samples_and_counts_from_zero() {
+        let (mut a, mut b) = ([0u8; FRAME_BUF_LEN], [0u8; FRAME_BUF_LEN]);
+        let mut s = Sampler::new(&mut a, &mut b);
+        let n = SAMPLES_PER_FRAME as u16;
+        for i in 0..n + 50 {
+            s.on_sample(i);
+        }
+        s.restart_index();
+        assert!(s.take_ready().is_none(), "the waiting frame was dropped");
+        let mut held: Option<&mut FrameBuf> = None;
+        for round in 0..3u16 {
+            for i in 0..n {
+                s.on_sample(500 + i);
+                // As the main loop: the sent buffer comes back while the next one fills.
+                if let Some(b) = held.take() {
+                    s.release(b);
+                }
+            }
+            let buf = s.take_ready().expect("a frame after the restart");
+            let (first, samples) = parse(buf);
+            assert_eq!(first, round as u32 * n as u32);
+            assert_eq!(samples, (500..500 + n).collect::<Vec<_>>());
+            held = Some(buf);
+        }
+        assert_eq!(s.counters().dropped_total, 0);
     }
 
     #[test]

@@ -1,10 +1,13 @@
 //! The streaming state machine end to end on the host: a simulated clock drives a scripted
 //! sample source through the sampler (as the ADC interrupt does) and a mock embedded-hal-nb
-//! UART with the profile's byte time; the UART output is decoded with ct-wire
-//! (`framing::decode` + `Frame::parse`) and checked: the line starts with one lone delimiter
-//! (ending any partial frame a receiver held from before a reset), every frame decodes, Info
-//! comes first and at least every 10 s, Status about every second, sample indices are continuous, every
-//! sample has the value the source produced at that index, and overruns are counted exactly.
+//! UART with the profile's byte time, and a scripted host whose messages (ct-wire `command`)
+//! arrive between frames; the UART output is decoded with ct-wire (`framing::decode` +
+//! `Frame::parse`) and checked: nothing is sent until the host asks; then the line starts
+//! with one lone delimiter (ending any partial frame a receiver held from before a reset),
+//! every frame decodes, Info comes first and at least every 10 s, Status about every second,
+//! sample indices are continuous from 0, every sample has the value the source produced at
+//! that index, and overruns are counted exactly; the stream stops once the host has been
+//! silent for the keep-alive timeout and starts again (Info first) on its next message.
 
 use std::cell::{Cell, RefCell};
 use std::convert::Infallible;
@@ -12,6 +15,7 @@ use std::convert::Infallible;
 use ct_firmware_logic::app::{Idle, Shared, Streamer};
 use ct_firmware_logic::profile::{Profile, FAST, LAUNCHPAD};
 use ct_firmware_logic::sampler::{FrameBuf, Sampler, FRAME_BUF_LEN, QUEUE_CAPACITY};
+use ct_wire::command::{Command, KEEPALIVE_TIMEOUT_S};
 use ct_wire::{framing, BuildProfile, Frame, ResetCause, Status};
 use embedded_hal_nb::serial::{ErrorType, Write};
 
@@ -68,8 +72,10 @@ impl<'b> Sim<'b> {
             self.now.set(tx);
         } else {
             self.now.set(sample);
-            let i = self.next_index.get();
-            self.next_index.set(i + 1);
+            // The value depends on the index the sampler gives the conversion (the device
+            // restarts it at 0 when the host first asks).
+            let i = self.sampler.borrow().counters().next_index;
+            self.next_index.set(self.next_index.get() + 1);
             self.sampler.borrow_mut().on_sample(source(i));
             self.next_sample_at.set(sample + self.sample_ns);
         }
@@ -120,36 +126,6 @@ impl Idle for Sleep<'_, '_> {
     }
 }
 
-/// The UART before sampling starts: always ready (time is not simulated yet).
-struct BootUart<'o>(&'o RefCell<Vec<u8>>);
-
-impl ErrorType for BootUart<'_> {
-    type Error = Infallible;
-}
-
-impl Write<u8> for BootUart<'_> {
-    fn write(&mut self, word: u8) -> nb::Result<(), Infallible> {
-        self.0.borrow_mut().push(word);
-        Ok(())
-    }
-
-    fn flush(&mut self) -> nb::Result<(), Infallible> {
-        Ok(())
-    }
-}
-
-struct Spin;
-
-impl Idle for Spin {
-    fn wait_for<T>(&mut self, mut poll: impl FnMut() -> Option<T>) -> T {
-        loop {
-            if let Some(t) = poll() {
-                return t;
-            }
-        }
-    }
-}
-
 /// What a run produced, decoded.
 enum Decoded {
     Info(ct_wire::Info),
@@ -157,30 +133,39 @@ enum Decoded {
     Status(Status),
 }
 
-/// Runs `frames` steps of the streamer and decodes the line output.
-fn run(p: &'static Profile, frames: usize, stall: (u64, u64)) -> (Vec<Decoded>, Vec<u64>) {
+/// The host's message before step `step` (steps count from 0), if any.
+type Host = dyn Fn(usize) -> Option<Command>;
+
+/// A host that sends Start before the first step and KeepAlive before every fifth.
+fn keeps_asking(step: usize) -> Option<Command> {
+    match step {
+        0 => Some(Command::Start),
+        s if s % 5 == 0 => Some(Command::KeepAlive),
+        _ => None,
+    }
+}
+
+/// Runs `frames` steps of the streamer with `host`; returns the raw line, each step's end
+/// time and its `Due`.
+fn run_raw(p: &'static Profile, frames: usize, stall: (u64, u64), host: &Host) -> (Vec<u8>, Vec<(u64, bool)>) {
     let mut bufs = [[0u8; FRAME_BUF_LEN]; 2];
     let out = RefCell::new(Vec::new());
     let mut streamer = Streamer::new(p, ResetCause::Watchdog);
-    // Boot: Info goes out before sampling starts (as on the device).
-    {
-        let mut boot_uart = BootUart(&out);
-        streamer.boot(&mut boot_uart, &mut Spin).unwrap();
-    }
     let sim = Sim::new(p, &mut bufs, stall, out);
     let mut uart = Uart(&sim);
     let mut idle = Sleep(&sim);
-    let mut step_end = Vec::new();
-    for _ in 0..frames {
-        streamer.step(&mut uart, &sim, &mut idle).unwrap();
-        step_end.push(sim.now.get());
+    let mut steps = Vec::new();
+    for k in 0..frames {
+        streamer.step(&mut uart, &sim, &mut idle, || host(k)).unwrap();
+        steps.push((sim.now.get(), streamer.streaming()));
     }
     let line = sim.out.borrow().clone();
-    assert_eq!(line.last(), Some(&framing::DELIMITER), "output ends on a frame boundary");
-    // One lone delimiter before the boot Info, and no other empty frame (it would not parse).
-    assert_eq!(line.first(), Some(&framing::DELIMITER), "the line starts with a lone delimiter");
+    (line, steps)
+}
+
+fn decode(line: &[u8]) -> Vec<Decoded> {
     let mut decoded = Vec::new();
-    for encoded in line[1..].split_inclusive(|&b| b == framing::DELIMITER) {
+    for encoded in line.split_inclusive(|&b| b == framing::DELIMITER) {
         let mut raw = vec![0u8; encoded.len()];
         let n = framing::decode(encoded, &mut raw).expect("COBS decodes");
         decoded.push(match Frame::parse(&raw[..n]).expect("frame parses, CRC good") {
@@ -189,7 +174,17 @@ fn run(p: &'static Profile, frames: usize, stall: (u64, u64)) -> (Vec<Decoded>, 
             Frame::Status(s) => Decoded::Status(s),
         });
     }
-    (decoded, step_end)
+    decoded
+}
+
+/// Runs `frames` Samples frames with a host that keeps asking and decodes the line output.
+/// The first step only starts the stream (its frame is dropped), so this runs one more.
+fn run(p: &'static Profile, frames: usize, stall: (u64, u64)) -> (Vec<Decoded>, Vec<u64>) {
+    let (line, steps) = run_raw(p, frames + 1, stall, &keeps_asking);
+    assert_eq!(line.last(), Some(&framing::DELIMITER), "output ends on a frame boundary");
+    // One lone delimiter before the first Info, and no other empty frame (it would not parse).
+    assert_eq!(line.first(), Some(&framing::DELIMITER), "the line starts with a lone delimiter");
+    (decode(&line[1..]), steps[1..].iter().map(|s| s.0).collect())
 }
 
 /// Checks the invariants of a decoded stream; returns (samples delivered, gaps seen).
@@ -245,27 +240,96 @@ fn statuses(decoded: &[Decoded]) -> Vec<Status> {
         .collect()
 }
 
-/// At boot: exactly one lone delimiter, then the Info frame and its delimiter, nothing else.
-/// A receiver holding part of a frame cut off by a reset drops it at the lone delimiter, so
-/// the boot Info (with the reset cause) decodes on its own.
+/// Silent until the host asks; then exactly one lone delimiter, the Info frame and its
+/// delimiter, and nothing else until the next full frame. A receiver holding part of a frame
+/// cut off by a reset drops it at the lone delimiter, so that Info (with the reset cause)
+/// decodes on its own.
 #[test]
-fn boot_sends_a_lone_delimiter_then_info() {
+fn silent_until_asked_then_a_lone_delimiter_and_info() {
     for p in [&LAUNCHPAD, &FAST] {
-        let out = RefCell::new(Vec::new());
-        let mut streamer = Streamer::new(p, ResetCause::Watchdog);
-        streamer.boot(&mut BootUart(&out), &mut Spin).unwrap();
-        let line = out.into_inner();
+        let (line, steps) = run_raw(p, 20, (0, 0), &|k| (k == 19).then_some(Command::Start));
+        assert!(steps[..19].iter().all(|s| !s.1), "not streaming before the request");
+        assert!(steps[19].1, "streaming after it");
         assert_eq!(line[0], framing::DELIMITER, "lone delimiter first");
         assert_ne!(line[1], framing::DELIMITER, "only one");
         assert_eq!(line.iter().filter(|&&b| b == framing::DELIMITER).count(), 2, "then one frame");
         assert_eq!(line.last(), Some(&framing::DELIMITER));
-        let mut raw = vec![0u8; line.len()];
-        let n = framing::decode(&line[1..], &mut raw).expect("COBS decodes");
-        match Frame::parse(&raw[..n]).expect("frame parses, CRC good") {
-            Frame::Info(i) => assert_eq!(i, p.info(ResetCause::Watchdog)),
-            other => panic!("boot frame {other:?}"),
+        match &decode(&line[1..])[..] {
+            [Decoded::Info(i)] => assert_eq!(*i, p.info(ResetCause::Watchdog)),
+            _ => panic!("first start did not send exactly Info"),
         }
     }
+}
+
+/// The host stops asking: the device stops after the keep-alive timeout (counted in samples),
+/// on a frame boundary; the host's next message restarts it with Info alone (no lone
+/// delimiter, the line is between frames) and the index runs on, so the pause shows as a gap
+/// of exactly the samples not sent. A Start while streaming adds an Info frame and the
+/// stream goes on without a gap.
+#[test]
+fn stops_after_the_keepalive_timeout_and_restarts_on_request() {
+    let p = &LAUNCHPAD;
+    let per_s = 603.5 / 112.0;
+    let quiet_from = 20; // last message before step 20
+    let again = 100; // ~18.6 s: the host comes back
+    let start_again = 130; // a Start while streaming
+    let host = move |k: usize| match k {
+        0 => Some(Command::Start),
+        k if k < quiet_from && k % 5 == 0 => Some(Command::KeepAlive),
+        k if k == again => Some(Command::KeepAlive),
+        k if k > again && k % 5 == 0 => Some(Command::KeepAlive),
+        k if k == start_again => Some(Command::Start),
+        _ => None,
+    };
+    let (line, steps) = run_raw(p, 160, (0, 0), &host);
+    let stopped = steps.iter().position(|s| !s.1).expect("the stream stopped");
+    // Last message at step 15; the timeout is KEEPALIVE_TIMEOUT_S of samples after it.
+    let silent_frames = stopped - 15;
+    let want = (KEEPALIVE_TIMEOUT_S as f64 * per_s).ceil() as usize;
+    assert_eq!(silent_frames, want, "stopped {silent_frames} frames after the last message");
+    assert!(steps[stopped..again].iter().all(|s| !s.1), "stays stopped");
+    assert!(steps[again..].iter().all(|s| s.1), "restarted by the keep-alive");
+    assert_eq!(line.iter().filter(|&&b| b == framing::DELIMITER).count(), line.split_inclusive(|&b| b == 0).count());
+    let decoded = decode(&line[1..]);
+    // Frames: up to the stop, then Info, then samples continuing the index.
+    let mut last_end = 0u32;
+    let (mut infos_after_restart, mut restarts) = (0, 0);
+    let mut seen_restart = false;
+    for d in &decoded {
+        match d {
+            Decoded::Samples { first, values } => {
+                if *first != last_end {
+                    restarts += 1;
+                    assert!(seen_restart, "a gap without a restart Info");
+                    let expected_gap = (again - stopped) as u32 * 112;
+                    assert!(
+                        (*first - last_end).abs_diff(expected_gap) <= 112,
+                        "gap {} samples, {} frames were not sent",
+                        *first - last_end,
+                        again - stopped
+                    );
+                }
+                for (k, v) in values.iter().enumerate() {
+                    assert_eq!(*v, source(first + k as u32));
+                }
+                last_end = first + values.len() as u32;
+            }
+            Decoded::Info(i) => {
+                assert_eq!(*i, p.info(ResetCause::Watchdog));
+                if last_end > 0 && restarts == 0 && !seen_restart {
+                    seen_restart = true;
+                    infos_after_restart += 1;
+                }
+            }
+            Decoded::Status(_) => {}
+        }
+    }
+    assert_eq!(restarts, 1, "one resumption, with its gap");
+    assert_eq!(infos_after_restart, 1);
+    // The Start while streaming: an Info right after the frame of step `start_again`, and
+    // the index goes on without a gap after it (checked above: only one jump).
+    let infos = decoded.iter().filter(|d| matches!(d, Decoded::Info(_))).count();
+    assert!(infos >= 3, "first start, resumption, Start while streaming: {infos} Info frames");
 }
 
 #[test]
@@ -281,7 +345,7 @@ fn launchpad_streams_a_minute_without_gaps() {
     let hw = st.last().unwrap().queue_high_water;
     assert!((112..QUEUE_CAPACITY).contains(&hw), "high water {hw}");
     let infos = decoded.iter().filter(|d| matches!(d, Decoded::Info(_))).count();
-    assert_eq!(infos, 1 + 6, "boot, then every 10 s");
+    assert_eq!(infos, 1 + 6, "at the start, then every 10 s");
     match &decoded[0] {
         Decoded::Info(i) => assert_eq!(i.build_profile, BuildProfile::Launchpad),
         _ => unreachable!(),

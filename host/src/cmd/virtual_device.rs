@@ -101,7 +101,7 @@ mod tests {
     use super::*;
     use crate::cmd::fixtures::simulation;
     use crate::meter::{Event, Meter};
-    use std::io::Read;
+    use std::io::{Read, Write};
 
     /// The device comes up at the link, a reader gets a stream the meter reads at the load's
     /// current, and setting the stop flag ends the command and removes the link.
@@ -122,11 +122,14 @@ mod tests {
                 std::thread::sleep(Duration::from_millis(10));
             }
             let mut port = crate::serial::open(link.to_str().unwrap(), 250_000).unwrap();
+            // Like the firmware, the device streams only when asked (and for 5 s after).
+            port.write_all(ct_wire::command::Command::Start.line()).unwrap();
             let mut meter = Meter::new(Calibration::builtin(), Default::default());
             let mut amps = Vec::new();
             let mut buf = [0u8; 4096];
             while amps.iter().filter(|&&(d, _)| d > 0.9).count() < 2 {
                 assert!(t.elapsed() < Duration::from_secs(20), "no readings from the device");
+                port.write_all(ct_wire::command::Command::KeepAlive.line()).unwrap();
                 let n = port.read(&mut buf).unwrap_or(0);
                 meter
                     .bytes(&buf[..n], &mut |e| {
