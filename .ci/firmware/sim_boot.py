@@ -262,7 +262,7 @@ def check_registers(out, profile):
         0x0062: (2 if fast else 52, "UCA0BR0"),
         0x0063: (0, "UCA0BR1"),
         0x0064: (0x01 if fast else 0x11, "UCA0MCTL"),
-        0x01B2: (0x4404, "ADC10CTL1: A4, SHS_1 (Timer_A OUT1), repeat single channel"),
+        0x01B2: (0x4464, "ADC10CTL1: A4, SHS_1 (Timer_A OUT1), ADC10OSC / 4, repeat single channel"),
         0x004A: (0x10, "ADC10AE0: P1.4 analogue"),
         0x01B0: (0x387A, "ADC10CTL0: VREF+ 2.5 V on, 64-clock sample, ADC10SR = 0, IE, ENC"),
         0x0172: (ticks - 1, "TACCR0: period"),

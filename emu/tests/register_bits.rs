@@ -232,7 +232,7 @@ fn the_firmwares_register_bits_match_the_svd() {
     c.eq("fw ADC10CTL0.SREF = 1", fw::adc10ctl0::SREF_1 as u32, s.value(ADC, "ADC10CTL0", "SREF", 1));
     c.eq("fw ADC10CTL1.CONSEQ = 2", fw::adc10ctl1::CONSEQ_2 as u32, s.value(ADC, "ADC10CTL1", "CONSEQ", 2));
     c.eq("fw ADC10CTL1.ADC10SSEL = 0", fw::adc10ctl1::ADC10SSEL_0 as u32, s.value(ADC, "ADC10CTL1", "ADC10SSEL", 0));
-    c.eq("fw ADC10CTL1.ADC10DIV = 0", fw::adc10ctl1::ADC10DIV_0 as u32, s.value(ADC, "ADC10CTL1", "ADC10DIV", 0));
+    c.eq("fw ADC10CTL1.ADC10DIV = 3", fw::adc10ctl1::ADC10DIV_3 as u32, s.value(ADC, "ADC10CTL1", "ADC10DIV", 3));
     c.eq("fw ADC10CTL1.SHS = 1", fw::adc10ctl1::SHS_1 as u32, s.value(ADC, "ADC10CTL1", "SHS", 1));
     c.eq("fw ADC10CTL1.INCH = 4", fw::adc10ctl1::INCH_4 as u32, s.value(ADC, "ADC10CTL1", "INCH", 4));
     c.eq("fw ADC10AE0 bit 4 (A4)", fw::adc10ae0::A4 as u32, s.value(ADC, "ADC10AE0", "ADC10AE0", 1 << 4));

@@ -41,7 +41,7 @@ const IFG1_RESET_FLAGS: u8 = ifg1::WDTIFG | ifg1::OFIFG | ifg1::PORIFG | ifg1::R
 /// ADC10CTL0: VR+ = VREF+ (SREF_1), 64-clock sample time (ADC10SHT_3), 2.5 V reference on,
 /// ADC on, interrupt on; ADC10SR = 0 (reference buffer for up to ~200 ksps).
 ///
-/// ADC10CLK is ADC10OSC undivided (ADC10CTL1 below). G2553 data sheet (SLAS735, 10-bit ADC
+/// ADC10CLK is ADC10OSC / 4 (ADC10CTL1 below). G2553 data sheet (SLAS735, 10-bit ADC
 /// timing parameters): fADC10OSC 3.7-6.3 MHz; fADC10CLK 0.45-6.3 MHz with ADC10SR = 0 but
 /// only 0.45-1.5 MHz with ADC10SR = 1. So ADC10SR must be 0 here (it was 1: the clock was out
 /// of specification by up to 4.2x); the alternative, ADC10SR = 1 with ADC10OSC / 5
@@ -55,18 +55,21 @@ const IFG1_RESET_FLAGS: u8 = ifg1::WDTIFG | ifg1::OFIFG | ifg1::PORIFG | ifg1::R
 /// text), plus 800 ns with ADC10SR = 0 (the issue's figure; the x1xx guide's ADC10 chapter has
 /// the same +800 ns for ADC10SR = 0 and +2.5 us for ADC10SR = 1). With the divider's Thevenin
 /// resistance RS = 1.6 k || 3.3 k = 1.08 kOhm: (1.08 k + 2 k) * 7.62 * 27 pF + 0.8 us = 1.43 us.
-/// 64 ADC10CLK are 10.2-17.3 us over the oscillator's range: 7x that (it would do for a source
-/// up to ~40 kOhm). And the 10 nF at the pin makes the source stiffer still: CI charges from
-/// it through RI alone (54 ns), its charge moves the pin by at most 27 pF / 10 nF = 0.27 % of
-/// the change since the previous sample, and the divider restores that with
-/// tau = 1.08 kOhm * 10 nF = 10.8 us, so the long sample time is kept: ~1 tau of it leaves at
-/// most ~1 LSB after a full-scale jump between two samples (launchpad profile), much less for
-/// the fast profile's 122 us steps.
+/// But the sample time is set by the kickback, not by that: CI charges from the 10 nF at the pin
+/// through RI alone (54 ns), its charge moves the pin by 27 pF / 10 nF = 0.27 % of the change
+/// since the previous sample, and the divider restores it with tau = 1.08 kOhm * 10 nF =
+/// 10.8 us. Undivided, 64 ADC10CLK (10.2-17.3 us) left 0.48-0.92 LSB after a full-scale step
+/// between two samples (ngspice, spice/kickback.cir; up to 0.74 LSB on the goldens at 603.5
+/// Sa/s); ADC10OSC / 4 makes them 40.6-69 us and leaves 0.056 LSB (spice/README.md, "The
+/// sample-and-hold's kickback"). ADC10CLK is then 0.93-1.6 MHz, within the 0.45-6.3 MHz
+/// allowed with ADC10SR = 0, and a conversion, (64 + 13) * 4 ADC10OSC clocks (SLAU144 22.2.5),
+/// takes at most 83 us, within the fast profile's 122 us sample period.
 const ADC10CTL0_VALUE: u16 =
     ctl0::SREF_1 | ctl0::ADC10SHT_3 | ctl0::REF2_5V | ctl0::REFON | ctl0::ADC10ON | ctl0::ADC10IE;
-/// ADC10CTL1: channel A4 (INCH_4), sample-and-hold source Timer_A OUT1 (SHS_1), ADC10OSC /1,
-/// repeat-single-channel (CONSEQ_2): every rising edge of OUT1 starts one conversion.
-const ADC10CTL1_VALUE: u16 = ctl1::INCH_4 | ctl1::SHS_1 | ctl1::ADC10SSEL_0 | ctl1::ADC10DIV_0 | ctl1::CONSEQ_2;
+/// ADC10CTL1: channel A4 (INCH_4), sample-and-hold source Timer_A OUT1 (SHS_1), ADC10OSC / 4
+/// (the sample time, above), repeat-single-channel (CONSEQ_2): every rising edge of OUT1
+/// starts one conversion.
+const ADC10CTL1_VALUE: u16 = ctl1::INCH_4 | ctl1::SHS_1 | ctl1::ADC10SSEL_0 | ctl1::ADC10DIV_3 | ctl1::CONSEQ_2;
 
 // TACTL (written in `main`): SMCLK (TASSEL_2), input divider from the profile (ID), up mode
 // (MC_1), clear.

@@ -128,22 +128,21 @@ fn fast_profile_meets_the_targets_on_the_goldens() {
 }
 
 /// Issue 12.7: the ADC10's sampling capacitor leaves up to 0.92 LSB of the step between
-/// successive samples after the 10.2-17.3 us sample time (spice/README.md, "The
-/// sample-and-hold's kickback"); ADC10DIV = /4 makes it 40.6-69 us and leaves 0.056 LSB. This
-/// checks that recommended setting on the real firmware, ADC10CTL1 patched from 0x4404 to
-/// 0x4464 (ADC10DIV_3): ADC10CLK stays within the data sheet's range (the emulator refuses
-/// otherwise), no trigger is missed, and both profiles meet their targets. The slowest
-/// ADC10OSC (3.7 MHz) makes a sample and conversion (64 + 13 clocks) 83 us, within the fast
-/// profile's 122 us period.
+/// successive samples after a 10.2-17.3 us sample time (64 clocks of ADC10OSC undivided;
+/// spice/README.md, "The sample-and-hold's kickback"); ADC10DIV = /4 makes it 40.6-69 us and
+/// leaves 0.056 LSB. The firmware writes ADC10CTL1 = 0x4464 (ADC10DIV_3): ADC10CLK stays
+/// within the data sheet's range (the emulator refuses otherwise), no trigger is missed, and
+/// both profiles meet their targets. The slowest ADC10OSC (3.7 MHz) makes a sample and
+/// conversion (64 + 13 clocks) 83 us, within the fast profile's 122 us period.
 #[test]
-fn the_recommended_longer_sample_time_fits_both_profiles() {
+fn the_long_sample_time_fits_both_profiles() {
     let worst_s = (64.0 + 13.0) * 4.0 / 3.7e6;
     for profile in PROFILES {
         assert!(worst_s < 0.9 / profile.rate_hz, "{}: {worst_s} s a conversion", profile.name);
         for case in CASES {
             check_patched(&profile, case, |emu, _| {
-                let at = fil::patch_words(emu, &[0x40B2, 0x4404, 0x01B2], &[0x40B2, 0x4464, 0x01B2]);
-                assert!(at.is_some(), "mov #0x4404, &ADC10CTL1 not found");
+                let at = fil::patch_words(emu, &[0x40B2, 0x4464, 0x01B2], &[0x40B2, 0x4464, 0x01B2]);
+                assert!(at.is_some(), "mov #0x4464, &ADC10CTL1 (ADC10DIV_3) not found");
             });
         }
     }
@@ -188,8 +187,8 @@ fn a_wrong_adc_trigger_is_detected() {
             1.0,
             move |t| w.mv_at(t),
             |emu, _| {
-                let at = fil::patch_words(emu, &[0x40B2, 0x4404, 0x01B2], &[0x40B2, 0x4004, 0x01B2]);
-                assert!(at.is_some(), "mov #0x4404, &ADC10CTL1 not found");
+                let at = fil::patch_words(emu, &[0x40B2, 0x4464, 0x01B2], &[0x40B2, 0x4064, 0x01B2]);
+                assert!(at.is_some(), "mov #0x4464, &ADC10CTL1 not found");
             },
         )
         .unwrap();
@@ -307,9 +306,9 @@ fn the_watchdog_clock_source_changes_only_while_held() {
 }
 
 /// ADC10CLK within the data sheet's range for the ADC10SR setting (SLAS735 fADC10CLK, as
-/// quoted in issue #12): the firmware clocks the ADC10 from ADC10OSC undivided (3.7-6.3 MHz)
-/// with ADC10SR = 0 (<= 6.3 MHz), which the emulator accepts; with ADC10SR = 1 (<= 1.5 MHz),
-/// as the firmware had it, the first conversion is rejected.
+/// quoted in issue #12): the firmware clocks the ADC10 from ADC10OSC / 4 (0.93-1.58 MHz) with
+/// ADC10SR = 0 (<= 6.3 MHz), which the emulator accepts; with ADC10SR = 1 (<= 1.5 MHz), as the
+/// firmware once had it, the first conversion is rejected (the fastest ADC10OSC / 4 is over).
 #[test]
 fn the_adc10_clock_suits_adc10sr() {
     for profile in PROFILES {
@@ -332,7 +331,7 @@ fn the_adc10_clock_suits_adc10sr() {
         .err();
         match err {
             Some(ct_emu::EmuError::AdcClock { min_hz, max_hz, adc10sr: true }) => {
-                assert_eq!((min_hz, max_hz), (ct_emu::adc::ADC10OSC_MIN_HZ, ct_emu::adc::ADC10OSC_MAX_HZ))
+                assert_eq!((min_hz, max_hz), (ct_emu::adc::ADC10OSC_MIN_HZ / 4.0, ct_emu::adc::ADC10OSC_MAX_HZ / 4.0))
             }
             other => panic!("{}: {other:?}", profile.name),
         }

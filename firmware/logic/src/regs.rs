@@ -82,8 +82,8 @@ pub mod adc10ctl1 {
     pub const CONSEQ_2: u16 = 0x0004;
     /// ADC10SSELx = 0: ADC10OSC.
     pub const ADC10SSEL_0: u16 = 0x0000;
-    /// ADC10DIVx = 0: ADC10CLK = source / 1.
-    pub const ADC10DIV_0: u16 = 0x0000;
+    /// ADC10DIVx = 3: ADC10CLK = source / 4 (ADC10DIVx is bits 7-5).
+    pub const ADC10DIV_3: u16 = 0x0060;
     /// SHSx = 1: sample-and-hold from Timer_A OUT1.
     pub const SHS_1: u16 = 0x0400;
     /// INCHx = 4: channel A4 (P1.4).
