@@ -12,8 +12,9 @@
 //!   needs VCC >= 3.3 V: the LaunchPad's USB supply gives 3.5-3.6 V.
 //!
 //! The sample rate is `timer_clock_hz / ticks_per_sample`, both sent in the Info frame, so the
-//! host knows it exactly up to the DCO's tolerance (about +/-1.5 % over temperature; the
-//! host can calibrate against the mains frequency).
+//! host knows it up to the calibrated DCO's tolerance (+/-3 % over temperature or supply,
+//! +/-6 % over both: SLAS735, as quoted in the README); the host measures the true rate
+//! against its own clock from receive times (`ct_core::sample_clock`).
 //!
 //! The tick counts are chosen so that sampling is not synchronous with 50 Hz or 60 Hz mains:
 //! the ratio of mains period to sample period must not be close to a fraction with a small
