@@ -208,14 +208,22 @@ fn a_sped_up_simulation_is_not_taken_for_a_clock_error() {
     assert!(o.readings.iter().all(|(r, _)| r.clock_ppm.is_none()));
 }
 
-/// The real firmware in the emulator with its calibrated DCO 3 % fast and 5 % slow (its timer,
+/// The real firmware in the emulator with its calibrated DCO 3 % fast and 3 % slow (its timer,
 /// and so its sample rate, and its UART run from it), read through the same bursty link.
+///
+/// Not 5 % slow, as the virtual device above: the UART itself fails there. A receiver samples
+/// a frame's stop bit 9.5 bit times after the start edge, so two ends whose clocks differ by
+/// more than about 0.5 / 9.5 = 5.3 % (less the receiver's sampling granularity) lose bytes;
+/// since the device only streams once it has received the host's Start, the fast profile's
+/// 250000-baud receiver (16 BRCLK a bit) missed the Start at -5 % in the emulator and the
+/// device stayed silent. The calibrated DCO is within 3 % over temperature or supply
+/// (README), where both directions work.
 #[test]
-fn emulated_firmware_with_its_dco_3_percent_fast_and_5_percent_slow() {
+fn emulated_firmware_with_its_dco_3_percent_fast_and_3_percent_slow() {
     use ct_emu::fil::{self, Session};
     for profile in [fil::LAUNCHPAD, fil::FAST] {
         let elf = fil::ci_elf(&profile).unwrap_or_else(|e| panic!("{e}"));
-        for error in [0.03, -0.05] {
+        for error in [0.03, -0.03] {
             let what = format!("emulated {} {:+}%", profile.name, error * 100.0);
             let dev = VirtualDevice::clean(
                 if profile == fil::LAUNCHPAD { DeviceProfile::LAUNCHPAD } else { DeviceProfile::FAST },
@@ -227,7 +235,19 @@ fn emulated_firmware_with_its_dco_3_percent_fast_and_5_percent_slow() {
             let mut rng = Rng::new(17);
             let (mut t, mut sent_until) = (0.0f64, 0.0f64);
             let mut chunks = Vec::new();
+            // The host asks as ct-read does: Start once the port is open, then a KeepAlive a
+            // second (the firmware streams only while asked, wire/SPEC.md).
+            let mut next_ask = fil::HOST_START_S;
             while t < 130.0 {
+                if t >= next_ask {
+                    let ask = if next_ask == fil::HOST_START_S {
+                        fil::host_start()
+                    } else {
+                        ct_wire::command::Command::KeepAlive.line().to_vec()
+                    };
+                    s.send(&ask);
+                    next_ask += ct_wire::command::KEEPALIVE_INTERVAL_MS as f64 / 1000.0;
+                }
                 t += 0.001 + 0.019 * rng.uniform();
                 sent_until = sent_until.max(t - 0.020 * rng.uniform());
                 let ahead = sent_until - s.emu.seconds();
