@@ -467,7 +467,12 @@ impl Observer {
         let (dup, _) = timeline.duplicates();
         let (late, _) = timeline.late();
         let total = timeline.t_end().map_or(0, |t| (t * info.sample_rate_hz()) as u64);
-        out.push(line_errors(self.lost_samples.saturating_sub(self.overrun_samples), total, self.skipped_bytes, dup + late));
+        out.push(line_errors(
+            self.lost_samples.saturating_sub(self.overrun_samples),
+            total,
+            self.skipped_bytes,
+            dup + late,
+        ));
         out.extend(zero(&self.stats, &self.readings, self.cal.zero_code(), no_load));
         out.push(reference_calibration(self.meter.meter()));
         out.push(mains_frequency(&self.readings, no_load));
@@ -604,7 +609,7 @@ pub fn sample_clock(
             k,
             Status::Fail,
             finding,
-            "outside the DCO's ±6 %: its calibration constants (TLV segment A) may be erased; check with mspdebug",
+            "outside the DCO's ±6 %: check the board's supply (VCC) and report it with a capture (`ct-read record`)",
         )
     }
 }
@@ -616,11 +621,17 @@ pub fn link_load(bytes: u64, receiving_s: f64, baud: u32) -> Check {
         return Check::new(k, Status::Skipped, format!("{receiving_s:.1} s of stream: too short"), "run longer");
     }
     let load = bytes as f64 * 10.0 / (f64::from(baud) * receiving_s);
-    let finding = format!("{:.0} bytes/s at {baud} baud: {:.0} % of the line", bytes as f64 / receiving_s, 100.0 * load);
+    let finding =
+        format!("{:.0} bytes/s at {baud} baud: {:.0} % of the line", bytes as f64 / receiving_s, 100.0 * load);
     if load <= LINK_LOAD_PASS {
         Check::pass(k, finding)
     } else if load <= 1.0 {
-        Check::new(k, Status::Warn, finding, "no margin left: a fast clock will overrun the UART; use the fast profile's link")
+        Check::new(
+            k,
+            Status::Warn,
+            finding,
+            "no margin left: a fast clock will overrun the UART; use the fast profile's link",
+        )
     } else {
         Check::new(
             k,
@@ -681,7 +692,8 @@ fn zero(stats: &CodeStats, readings: &[Reading], table_zero: u16, no_load: bool)
         ];
     }
     // A current swings the codes over many codes, down to the diode-off floor.
-    if stats.min < crate::zero::REST_FLOOR || f64::from(stats.max - stats.min) > 2.0 * f64::from(crate::zero::MAX_SHIFT) {
+    if stats.min < crate::zero::REST_FLOOR || f64::from(stats.max - stats.min) > 2.0 * f64::from(crate::zero::MAX_SHIFT)
+    {
         let finding = format!("with --no-load the codes still span {}..{}: a current flows", stats.min, stats.max);
         let remedy = "take the clamp off the cable or switch the load off, then run again";
         return [
@@ -692,7 +704,8 @@ fn zero(stats: &CodeStats, readings: &[Reading], table_zero: u16, no_load: bool)
     let level = zero_level(stats.mean(), want, "with no load");
     let std = stats.std();
     let finding = format!("{std:.2} LSB RMS (codes {}..{})", stats.min, stats.max);
-    let remedy = "pick-up on the clamp's lead or a noisy supply: route the lead away from mains wiring, try another USB port";
+    let remedy =
+        "pick-up on the clamp's lead or a noisy supply: route the lead away from mains wiring, try another USB port";
     let noise = if std <= NOISE_PASS_LSB {
         Check::pass(Kind::ZeroNoise, finding)
     } else {
@@ -732,9 +745,7 @@ pub fn reference_calibration(_meter: &Meter) -> Check {
     Check::new(
         Kind::ReferenceCalibration,
         Status::Warn,
-        "this firmware does not report its reference calibration: readings assume the nominal 2.5 V reference \
-         (±1 % per the data sheet)"
-            .into(),
+        "this firmware does not report its reference calibration: readings assume the nominal 2.5 V reference".into(),
         "flash a firmware that sends its TLV calibration (firmware/: cargo run --release)",
     )
 }
@@ -752,7 +763,12 @@ pub fn mains_frequency(readings: &[Reading], no_load: bool) -> Check {
         .collect();
     if hz.is_empty() {
         let why = if no_load { "no current with --no-load" } else { "no current large enough to tell" };
-        return Check::new(k, Status::Skipped, why.into(), "run without --no-load with a load of 1 A or more switched on");
+        return Check::new(
+            k,
+            Status::Skipped,
+            why.into(),
+            "run without --no-load with a load of 1 A or more switched on",
+        );
     }
     hz.sort_by(f64::total_cmp);
     let median = hz[hz.len() / 2];
@@ -858,7 +874,8 @@ pub fn port_checks(path: &str, sys: &System) -> Vec<Check> {
             "check `ls -l` on the port against `id`",
         ),
         (Ok(m), Some(user)) => {
-            let meta = PortMeta { mode: m.mode(), uid: m.uid(), gid: m.gid(), group: group_name(&sys.group_file, m.gid()) };
+            let meta =
+                PortMeta { mode: m.mode(), uid: m.uid(), gid: m.gid(), group: group_name(&sys.group_file, m.gid()) };
             access(path, &meta, &user)
         }
     };
@@ -900,15 +917,20 @@ pub fn access(path: &str, meta: &PortMeta, user: &User) -> Check {
     } else {
         format!("install {UDEV_RULE} (group dialout, mode 0660), then replug")
     };
-    Check { kind: Kind::PortAccess, status: Status::Fail, finding: format!("{finding}: not read/write for you"), remedy: Some(remedy) }
+    Check {
+        kind: Kind::PortAccess,
+        status: Status::Fail,
+        finding: format!("{finding}: not read/write for you"),
+        remedy: Some(remedy),
+    }
 }
 
 /// Whether a process named ModemManager runs (a scan of `proc`'s process directories).
 pub fn modem_manager_running(proc: &Path) -> bool {
     let Ok(dir) = std::fs::read_dir(proc) else { return false };
-    dir.flatten().filter(|e| e.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit())).any(|e| {
-        std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.trim_end() == "ModemManager")
-    })
+    dir.flatten()
+        .filter(|e| e.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit()))
+        .any(|e| std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.trim_end() == "ModemManager"))
 }
 
 /// Whether udev marked the character device `rdev` with `ID_MM_DEVICE_IGNORE=1` (its database
