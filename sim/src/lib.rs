@@ -107,9 +107,9 @@ impl Load {
     }
 }
 
-/// One steady-state cycle of the unrounded ADC code for `load`'s shape at `rms` amps.
-fn adc_cycle(load: &Load, rms: f64) -> Vec<f64> {
-    let model = CtModel::builtin();
+/// One steady-state cycle of the unrounded ADC code for `load`'s shape at `rms` amps, through
+/// the clamp `model`.
+fn adc_cycle(load: &Load, rms: f64, model: &CtModel) -> Vec<f64> {
     let params = *model.params();
     let i_s: Vec<f64> = (0..POINTS_PER_CYCLE)
         .map(|k| rms * unit_shape(load.shape, k as f64 / POINTS_PER_CYCLE as f64) / params.turns)
@@ -197,6 +197,12 @@ pub struct VirtualDevice {
     clock_error: f64,
     link: Link,
     rx: CommandReceiver,
+    /// What the Info frame states, where a fault knob changed it (`None`: the profile's).
+    protocol_version: Option<u8>,
+    reset_cause: ResetCause,
+    /// Samples the device drops (overruns) before each Status frame, and its counter.
+    overrun_per_status: u32,
+    dropped_total: u32,
 }
 
 impl VirtualDevice {
@@ -213,8 +219,8 @@ impl VirtualDevice {
         VirtualDevice {
             profile,
             load,
-            cycle_before: adc_cycle(&load, load.amps),
-            cycle_after: adc_cycle(&load, load.step.map_or(load.amps, |s| s.1)),
+            cycle_before: adc_cycle(&load, load.amps, CtModel::builtin()),
+            cycle_after: adc_cycle(&load, load.step.map_or(load.amps, |s| s.1), CtModel::builtin()),
             full_scale_code,
             noise_lsb,
             faults,
@@ -228,7 +234,45 @@ impl VirtualDevice {
             clock_error: 0.0,
             link: Link::Always,
             rx: CommandReceiver::new(),
+            protocol_version: None,
+            reset_cause: ResetCause::PowerOn,
+            overrun_per_status: 0,
+            dropped_total: 0,
         }
+    }
+
+    /// The same device with the interface biased at `vbias` volts instead of the model's
+    /// 0.8 V: a drifted bias, which moves the no-current code (by about 0.24 codes per mV,
+    /// `ct_core::zero`) and the whole waveform with it. A bias the clamp model rejects is
+    /// its error.
+    pub fn with_bias(mut self, vbias: f64) -> Result<Self, ct_core::clamp_model::ModelError> {
+        let model = CtModel::new(CtParams { vbias, ..CtParams::default() })?;
+        self.cycle_before = adc_cycle(&self.load, self.load.amps, &model);
+        self.cycle_after = adc_cycle(&self.load, self.load.step.map_or(self.load.amps, |s| s.1), &model);
+        Ok(self)
+    }
+
+    /// The same device stating wire protocol `version` in its Info frame (an old or newer
+    /// firmware); its frames are otherwise unchanged.
+    pub fn with_protocol_version(mut self, version: u8) -> Self {
+        self.protocol_version = Some(version);
+        self
+    }
+
+    /// The same device reporting `cause` as its last reset (a watchdog reset: the firmware's
+    /// main loop stalled).
+    pub fn with_reset_cause(mut self, cause: ResetCause) -> Self {
+        self.reset_cause = cause;
+        self
+    }
+
+    /// The same device overrunning: after each Status frame its queue drops `samples`
+    /// conversions (their indices are never sent) and its overrun counter, which the next
+    /// Status frame reports, grows by as many, as the firmware's sampler does when the UART
+    /// falls behind.
+    pub fn with_overruns(mut self, samples: u32) -> Self {
+        self.overrun_per_status = samples;
+        self
     }
 
     /// The same device with its sample clock `error` off (0.03: 3 % fast), as a real board's
@@ -273,8 +317,12 @@ impl VirtualDevice {
     /// The firmware's Info frame for this profile after a power-on reset, flagged as coming
     /// from the virtual device.
     pub fn info(&self) -> Info {
-        let info = self.profile.firmware.info(ResetCause::PowerOn);
-        Info { flags: info.flags | frame::INFO_FLAG_VIRTUAL, ..info }
+        let info = self.profile.firmware.info(self.reset_cause);
+        Info {
+            flags: info.flags | frame::INFO_FLAG_VIRTUAL,
+            protocol_version: self.protocol_version.unwrap_or(info.protocol_version),
+            ..info
+        }
     }
 
     /// The ADC-input voltage in mV of the load at time `t` (sensor model plus the ADC noise as
@@ -416,12 +464,16 @@ impl VirtualDevice {
                 }
                 Due::Status => {
                     let status = Status {
-                        dropped_total: 0,
+                        dropped_total: self.dropped_total,
                         queue_high_water: 1,
                         queue_capacity: ct_firmware_logic::sampler::QUEUE_CAPACITY,
                         uptime_s: ((self.next_index - self.index_base) as f64 / rate) as u32,
                     };
-                    self.emit(&Frame::Status(status), out)
+                    self.emit(&Frame::Status(status), out);
+                    // The overrun fault: conversions dropped before the next frame, counted in
+                    // the next Status.
+                    self.dropped_total = self.dropped_total.wrapping_add(self.overrun_per_status);
+                    self.next_index += u64::from(self.overrun_per_status);
                 }
                 Due::Nothing => {}
             }

@@ -16,7 +16,7 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use ct_host::calibration::Calibration;
 use ct_host::cmd::export::ExportTo;
 use ct_host::cmd::virtual_device::{SimProfile, Simulation};
-use ct_host::cmd::{analyze, calibrate, energy, export, live, plot, virtual_device};
+use ct_host::cmd::{analyze, calibrate, doctor, energy, export, live, plot, virtual_device};
 use ct_host::estimate::EstimatorConfig;
 use ct_host::notice::Notice;
 use ct_host::plot::PlotKind;
@@ -154,6 +154,37 @@ enum Cmd {
         /// Replace the total with this many kWh (0 resets it).
         #[arg(long, value_name = "KWH", value_parser = parse_kwh)]
         set: Option<f64>,
+    },
+    /// Check a set-up once, the clamp installed: the port (permissions, ModemManager, a stable
+    /// name), the firmware, its reset cause, the sample clock measured against this host's,
+    /// the link's load, overruns and line errors, the zero-current code and noise (with
+    /// --no-load), the reference calibration, the mains frequency and clipping; each as
+    /// pass/warn/fail with what to do. Exits with failure if a check failed.
+    Doctor {
+        /// Serial port, best a /dev/serial/by-id/ name.
+        #[arg(required_unless_present = "simulate")]
+        port: Option<String>,
+        /// Check the built-in virtual device instead (with --firmware: the firmware in the
+        /// emulator).
+        #[arg(long, conflicts_with = "port")]
+        simulate: bool,
+        /// With --simulate: run this firmware ELF in the MSP430G2553 emulator.
+        #[arg(long, requires = "simulate", value_name = "ELF")]
+        firmware: Option<PathBuf>,
+        /// Line rate (the LaunchPad's back-channel: 9600).
+        #[arg(long, default_value_t = 9600, value_parser = clap::value_parser!(u32).range(BAUD_RANGE))]
+        baud: u32,
+        /// How long to read the device; the clock measurement needs about 75 s to settle.
+        #[arg(long, default_value_t = doctor::DEFAULT_DURATION_S, value_parser = parse_duration)]
+        duration: f64,
+        /// The clamp is off the cable (or the load is off): check the zero-current code and
+        /// the noise.
+        #[arg(long)]
+        no_load: bool,
+        #[command(flatten)]
+        est: EstimateArgs,
+        #[command(flatten)]
+        sim: SimArgs,
     },
     /// Run only the virtual device, publishing its pseudo-terminal at a path (for testing a
     /// logging set-up without hardware).
@@ -595,6 +626,19 @@ fn run() -> Result<()> {
             let stop = stop_flag()?;
             Ok(virtual_device::run(&opts, &stop, &mut log)?)
         }
+        Some(Cmd::Doctor { port, simulate: _, firmware, baud, duration, no_load, est, sim }) => {
+            let opts = doctor::DoctorOptions {
+                port,
+                firmware,
+                sim: sim.simulation()?,
+                baud,
+                duration_s: duration,
+                no_load,
+                cal: est.calibration()?,
+                cfg: est.config()?,
+            };
+            doctor_run(&opts)
+        }
         Some(Cmd::Calibrate { points, resistive, output, rate, est }) => {
             let opts = calibrate::CalibrateOptions {
                 points,
@@ -677,6 +721,39 @@ fn live(args: &LiveArgs, record: Option<PathBuf>) -> Result<()> {
         sinks.push(Spool::open(&path, &node, limits, remotes, log)?);
     }
     Ok(live::run(&opts, &mut sinks, &stop)?)
+}
+
+/// `ct-read doctor`: a progress bar over the run's seconds on stderr (with the clock estimate
+/// so far), then the report on stdout.
+fn doctor_run(opts: &doctor::DoctorOptions) -> Result<()> {
+    if opts.no_load {
+        eprintln!("The clamp must be off the cable (or the load switched off) for the whole run.");
+    } else {
+        eprintln!("A load of 1 A or more on the clamped cable shows the mains frequency; --no-load checks the zero.");
+    }
+    let stop = stop_flag()?;
+    let bar =
+        indicatif::ProgressBar::with_draw_target(Some(opts.duration_s as u64), indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("checking [{bar:40}] {pos}/{len} s  {msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let report = doctor::run(opts, &stop, &mut |p| {
+        bar.set_position(p.elapsed_s as u64);
+        bar.set_message(match p.clock {
+            Some(c) => format!("clock {:+.0} ± {:.0} ppm, {} readings", c.ppm, c.bound_ppm, p.readings),
+            None => format!("{} readings", p.readings),
+        });
+    });
+    bar.finish_and_clear();
+    let report = report?;
+    print!("{report}");
+    let failed = report.checks.iter().filter(|c| c.status == doctor::Status::Fail).count();
+    if failed > 0 {
+        bail!("{failed} check(s) failed");
+    }
+    Ok(())
 }
 
 /// Notices of the commands without reading sinks, one line each on stderr (a stderr that

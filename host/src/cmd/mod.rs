@@ -11,6 +11,8 @@
 
 pub mod analyze;
 pub mod calibrate;
+#[cfg(feature = "sim")]
+pub mod doctor;
 pub mod energy;
 pub mod export;
 // Live reading falls back to the virtual device when no port is given, so it comes with it.
