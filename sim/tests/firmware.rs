@@ -432,6 +432,7 @@ fn frames(bytes: &[u8]) -> Vec<ct_wire::Frame<'static>> {
                 }
                 ct_wire::Frame::Info(i) => ct_wire::Frame::Info(i),
                 ct_wire::Frame::Status(s) => ct_wire::Frame::Status(s),
+                ct_wire::Frame::AdcCal(c) => ct_wire::Frame::AdcCal(c),
             }),
             Err(ct_core::decoder::DecodeError::NeedMoreBytes) => break,
             Err(e) => panic!("malformed frame: {e:?}"),
