@@ -950,7 +950,8 @@ mod tests {
     #[test]
     fn a_valid_adc_calibration_corrects_the_codes() {
         let packed = ct_wire::pack::pack4(RAW);
-        let cal = AdcCal { status: ct_wire::AdcCalStatus::Valid, gain_factor: 0x7FE0, offset: -2, vref25_factor: 33423 };
+        let cal =
+            AdcCal { status: ct_wire::AdcCalStatus::Valid, gain_factor: 0x7FE0, offset: -2, vref25_factor: 33423 };
         let frames = [Frame::Info(launchpad_info(2)), Frame::AdcCal(cal), samples(&packed)];
         let (codes, notices, tl) = codes_after(&frames);
         assert_eq!(codes, [0, 100, 507, 1023]);
@@ -965,8 +966,10 @@ mod tests {
     #[test]
     fn an_untrusted_adc_calibration_is_told_and_not_applied() {
         let packed = ct_wire::pack::pack4(RAW);
-        let bad = AdcCal { status: ct_wire::AdcCalStatus::BadChecksum, gain_factor: 0x8000, offset: 0, vref25_factor: 33423 };
-        let wild = AdcCal { status: ct_wire::AdcCalStatus::Valid, gain_factor: 0x8000, offset: 0, vref25_factor: 0xFFFF };
+        let bad =
+            AdcCal { status: ct_wire::AdcCalStatus::BadChecksum, gain_factor: 0x8000, offset: 0, vref25_factor: 33423 };
+        let wild =
+            AdcCal { status: ct_wire::AdcCalStatus::Valid, gain_factor: 0x8000, offset: 0, vref25_factor: 0xFFFF };
         for cal in [bad, wild] {
             let frames = [Frame::Info(launchpad_info(2)), Frame::AdcCal(cal), samples(&packed)];
             let (codes, notices, tl) = codes_after(&frames);

@@ -270,7 +270,11 @@ fn the_tlv_layout_matches_the_svd() {
     const TLV: &str = "TLV_CALIBRATION_DATA";
     c.eq("TLV checksum address", tlv::TLV_START as u32, s.addr(TLV, "TLV_CHECKSUM"));
     c.eq("ADC10 tag address", tlv::TLV_START as u32 + 2 * tlv::ADC10_TAG_WORD as u32, s.addr(TLV, "TLV_ADC10_1_TAG"));
-    c.eq("ADC10 length address", tlv::TLV_START as u32 + 2 * tlv::ADC10_TAG_WORD as u32 + 1, s.addr(TLV, "TLV_ADC10_1_LEN"));
+    c.eq(
+        "ADC10 length address",
+        tlv::TLV_START as u32 + 2 * tlv::ADC10_TAG_WORD as u32 + 1,
+        s.addr(TLV, "TLV_ADC10_1_LEN"),
+    );
     c.eq("DCO tag address (emu writes it)", 0x10F6, s.addr(TLV, "TLV_DCO_30_TAG"));
     c.done();
 }

@@ -291,15 +291,13 @@ fn adc_calibration_text(c: Option<&ct_wire::AdcCal>, f: &mut fmt::Formatter<'_>)
              chip misses by up to a few percent",
         );
     };
-    let words = format!(
-        "2.5 V reference x{:.5}, gain x{:.5}, offset {:+} LSB",
-        c.vref25_ratio(),
-        c.gain_ratio(),
-        c.offset
-    );
+    let words =
+        format!("2.5 V reference x{:.5}, gain x{:.5}, offset {:+} LSB", c.vref25_ratio(), c.gain_ratio(), c.offset);
     let why = match c.status {
         ct_wire::AdcCalStatus::Valid => match c.correction() {
-            Some(k) => return write!(f, "ADC calibration (factory, checksum good): {words}: codes x{:.5} applied", k.scale),
+            Some(k) => {
+                return write!(f, "ADC calibration (factory, checksum good): {words}: codes x{:.5} applied", k.scale)
+            }
             None => "implausible for a factory trim",
         },
         ct_wire::AdcCalStatus::Erased => "the device's calibration segment is erased",
