@@ -44,7 +44,7 @@ def tlv_segment():
     TAG_ADC10_1 0x10 and its length 0x10 at 0x10DA, CAL_ADC_GAIN_FACTOR at 0x10DC,
     CAL_ADC_OFFSET at 0x10DE, CAL_ADC_25VREF_FACTOR at 0x10E6; TAG_DCO_30 0x01, length 0x08 at
     0x10F6, then CALDCO_16MHZ, CALBC1_16MHZ, the 12 MHz and 8 MHz pairs (typical values).
-    Checksum at 0x10C0 (SLAU144 24.1): the two's complement of the XOR of the 31 words
+    Checksum at 0x10C0 (SLAU144 24.3): the two's complement of the XOR of the 31 words
     0x10C2-0x10FE."""
     seg = bytearray(b"\xff" * 64)
     for addr, data in [(0x10DA, bytes([0x10, 0x10])), (0x10DC, struct.pack("<HhH", *ADC_CAL[1:3], 0x8000)),

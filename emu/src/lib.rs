@@ -591,7 +591,7 @@ fn write_calibration(mem: &mut [u8; 0x1_0000], cal: &[DcoCal; 4]) {
 /// 0x10DC, CAL_ADC_OFFSET at 0x10DE, CAL_ADC_15VREF_FACTOR at 0x10E0 (ideal: the 1.5 V
 /// reference is not modelled off), CAL_ADC_25VREF_FACTOR at 0x10E6; then the segment's
 /// checksum at 0x10C0: the two's complement of the XOR of the words at 0x10C2-0x10FE
-/// (SLAU144 24.1). Temperature-sensor words stay erased (0xFFFF).
+/// (SLAU144 24.3). Temperature-sensor words stay erased (0xFFFF).
 pub fn write_adc_calibration(mem: &mut [u8; 0x1_0000], errors: &adc::AdcErrors) {
     let (gain, offset, vref25) = errors.tlv_words();
     mem[0x10DA] = 0x10;

@@ -2,8 +2,12 @@
 //! segment (information memory segment A, 0x10C0-0x10FF), checked, and sent to the host as
 //! ct-wire's ADC calibration frame: integers on the MCU, floats on the host.
 //!
-//! Layout (MSP430G2x53 data sheet, SLAS735, "TLV Structure": tags and labels of the
-//! calibration data; MSP430x2xx Family User's Guide, SLAU144, 24.1 "TLV structure"):
+//! Layout (MSP430G2x53 data sheet, SLAS735, the TLV tables "tags used by the ADC
+//! calibration" and "labels used by the ADC calibration": label offsets from the tag address;
+//! MSP430x2xx Family User's Guide, SLAU144, chapter 24 "TLV Structure"). The offsets below
+//! agree with TI's SLAS541 table for the F261x (same 0x10DA tag address, ADC12 tag 0x08) and
+//! with public G2553 code (TAG_ADC10_1 = 0x10); SLAS735's own table could not be retrieved
+//! here:
 //!
 //! | address | word | content |
 //! |---|---|---|
@@ -21,9 +25,18 @@
 //! 0x10C0 with TLV_CHECKSUM at offset 0, TLV_ADC10_1_TAG / _LEN at 0x1A / 0x1B and
 //! TLV_DCO_30_TAG / _LEN at 0x36 / 0x37; it has no names for the calibration words.
 //!
-//! Checksum (SLAU144, 24.1, and TI's example there): the bitwise XOR of the 31 words at
-//! 0x10C2-0x10FE, stored as its two's complement at 0x10C0, so that the XOR plus the stored
-//! word is 0 modulo 2^16.
+//! Checksum (SLAU144 24.3, "Checking Integrity of SegmentA"): "The 64-byte SegmentA contains
+//! a 2-byte checksum of the data stored at 0x10C2 up to 0x10FF at addresses 0x10C0 and
+//! 0x10C1. The checksum is a bit-wise XOR of 31 words stored in the twos-complement data
+//! format", and TI's example there is titled "calculating the 2's complement of the 31 words
+//! at 0x10C2 - 0x10FE": the XOR of the 31 words plus the stored word is 0 modulo 2^16. (The
+//! text above was read from TI's online SLAU144K; its assembly listing could not be retrieved
+//! in full, so the "XOR, then add the checksum, zero is good" reading rests on that text.)
+//!
+//! Applying the words (SLAU144 24.2.2, the ADC calibration data; its 24.2.2.4 and 24.2.2.5
+//! give the gain/offset rule and a worked example): multiply by CAL_ADC_25VREF_FACTOR / 2^15
+//! for conversions with the 2.5 V reference, by CAL_ADC_GAIN_FACTOR / 2^15, then add
+//! CAL_ADC_OFFSET. That is the host's job (`ct_wire::AdcCal::correction`).
 //!
 //! The words are read from flash each time the frame is built (after every Info frame), not
 //! copied at boot: nothing is kept in RAM (the stack has 4 B to spare), and the frame always
