@@ -11,9 +11,9 @@
 #    USCIAB0RX -> the receive handler;
 # 5. `mspdebug sim "prog <elf>"` loads it, and the start-up code (Reset, .bss/.data, main)
 #    runs to the erased-calibration fault handler (the simulator's info flash reads 0xFF);
-#    with calibration constants written in, the registers get the specified values, nothing
-#    is sent until the host's Start goes in through injected receive interrupts, then the
-#    Info frame goes out byte for byte, and 112 injected ADC10 interrupts (only the last one
+#    with a factory-like TLV segment written in, the registers get the specified values,
+#    nothing is sent until the host's Start goes in through injected receive interrupts, then
+#    the Info frame and the ADC calibration frame (checksum verified) go out byte for byte, and 112 injected ADC10 interrupts (only the last one
 #    waking the CPU) produce a correct first Samples frame; the simulator's cycle counts bound
 #    the CPU load
 #    (.ci/firmware/sim_boot.py).

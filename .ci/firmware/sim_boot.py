@@ -2,8 +2,8 @@
 """Runs the firmware's boot path in `mspdebug sim`, asks it to stream, and checks its frames.
 
 mspdebug's simulator models the MSP430 CPU but not the ADC10, USCI or clock module, so
-interrupts are injected by hand. This script writes valid DCO calibration constants and
-PORIFG into the simulated memory and runs until the main loop first sleeps in LPM0 (waiting
+interrupts are injected by hand. This script writes a factory-like TLV segment (DCO and ADC10
+calibration, valid checksum) and PORIFG into the simulated memory and runs until the main loop first sleeps in LPM0 (waiting
 for a full buffer of samples): the boot path must not have written to UCA0TXBUF (the device
 is silent until a host asks, wire/SPEC.md "Host -> device messages"). It marks the UART's
 transmit buffer as always free (IFG2.UCA0TXIFG) and stops at every write to UCA0TXBUF. Then
@@ -13,8 +13,9 @@ vector), the receive interrupt once per byte of the host's lone delimiter and St
 right after the read), then 112 ADC10 interrupts (a value in ADC10MEM each): the main loop
 wakes on the 112th, sees the Start, and must send a lone 0x00 delimiter (it ends any partial
 frame a receiver holds from before a reset), then the COBS-encoded Info frame and its
-delimiter, whose `kind || body || crc16` bytes are computed here independently of ct-wire
-(layout from wire/SPEC.md, CRC-16/IBM-3740). After 112 more ADC10 interrupts the first
+delimiter, then the ADC calibration frame read from the TLV segment (the firmware verifies
+the segment's checksum on the MSP430 instruction set), whose `kind || body || crc16` bytes
+are computed here independently of ct-wire (layout from wire/SPEC.md, CRC-16/IBM-3740). After 112 more ADC10 interrupts the first
 Samples frame must come out of the UART, decode (COBS, CRC) and carry first_index 0 (the
 index restarts at the first start) and exactly the second batch of injected values. The simulator's tracer counts MCLK cycles
 meanwhile, which gives the profile's CPU load (must stay below 85 %). That checks on the
@@ -35,9 +36,32 @@ PROFILES = {
     "launchpad": (1_000_000, 1657, 9600, 1, 8_000_000),
     "fast": (1_000_000, 122, 250_000, 2, 16_000_000),
 }
-# Info segment A from 0x10F8: CALDCO_16MHZ, CALBC1_16MHZ, _12MHZ pair, CALDCO_8MHZ, CALBC1_8MHZ
-# (typical values; the simulator's flash is otherwise erased).
-CALIBRATION = "mw 0x10f8 0x86 0x8f 0x9e 0x8e 0x92 0x8d"
+
+
+def tlv_segment():
+    """Info segment A (the TLV segment, 0x10C0-0x10FF) as a G2553 leaves the factory; the
+    simulator's flash is otherwise erased. From the G2553 data sheet (SLAS735, TLV tables):
+    TAG_ADC10_1 0x10 and its length 0x10 at 0x10DA, CAL_ADC_GAIN_FACTOR at 0x10DC,
+    CAL_ADC_OFFSET at 0x10DE, CAL_ADC_25VREF_FACTOR at 0x10E6; TAG_DCO_30 0x01, length 0x08 at
+    0x10F6, then CALDCO_16MHZ, CALBC1_16MHZ, the 12 MHz and 8 MHz pairs (typical values).
+    Checksum at 0x10C0 (SLAU144 24.3): the two's complement of the XOR of the 31 words
+    0x10C2-0x10FE."""
+    seg = bytearray(b"\xff" * 64)
+    for addr, data in [(0x10DA, bytes([0x10, 0x10])), (0x10DC, struct.pack("<HhH", *ADC_CAL[1:3], 0x8000)),
+                       (0x10E6, struct.pack("<H", ADC_CAL[3])),
+                       (0x10F6, bytes([0x01, 0x08, 0x86, 0x8f, 0x9e, 0x8e, 0x92, 0x8d]))]:
+        seg[addr - 0x10C0:addr - 0x10C0 + len(data)] = data
+    x = 0
+    for i in range(2, 64, 2):
+        x ^= seg[i] | seg[i + 1] << 8
+    seg[0:2] = struct.pack("<H", -x & 0xFFFF)
+    return bytes(seg)
+
+
+# What the firmware must send about that segment: status 0 (valid), gain 0x7FE0, offset -2,
+# 2.5 V factor 33423 (a reference 2 % high).
+ADC_CAL = (0, 0x7FE0, -2, 33423)
+CALIBRATION = "mw 0x10c0 " + " ".join("0x%02x" % b for b in tlv_segment())
 
 
 def crc16(data):
@@ -51,16 +75,22 @@ def crc16(data):
 
 def expected_info(profile):
     clock, ticks, baud, build, _ = PROFILES[profile]
-    # kind 0x01, protocol 1, firmware 0.1.0, timer clock, ticks, ref 2500 mV, 10 bits, baud,
+    # kind 0x01, protocol 2, firmware 0.1.0, timer clock, ticks, ref 2500 mV, 10 bits, baud,
     # reset cause 0 (power-on: PORIFG is set below), build profile, 112 samples/frame, flags 0
-    payload = bytes([0x01, 1, 0, 1, 0]) + struct.pack("<IHHBIBBBB", clock, ticks, 2500, 10, baud, 0, build, 112, 0)
+    payload = bytes([0x01, 2, 0, 1, 0]) + struct.pack("<IHHBIBBBB", clock, ticks, 2500, 10, baud, 0, build, 112, 0)
+    return payload + struct.pack("<H", crc16(payload))
+
+
+def expected_adc_cal():
+    # kind 0x04 (wire/SPEC.md, "ADC calibration"): status, gain, offset, 2.5 V factor.
+    payload = bytes([0x04, ADC_CAL[0]]) + struct.pack("<HhH", *ADC_CAL[1:])
     return payload + struct.pack("<H", crc16(payload))
 
 
 def boot_line(profile):
     """What the firmware sends at its first start: a lone delimiter, then COBS(Info) and its
-    delimiter."""
-    return b"\x00" + cobs(expected_info(profile))
+    delimiter, then COBS(ADC calibration) and its delimiter."""
+    return b"\x00" + cobs(expected_info(profile)) + cobs(expected_adc_cal())
 
 
 def host_start():
@@ -333,9 +363,10 @@ def main():
     values, sent, frame, per_sample, seal, per_byte = first_samples_frame(elf, disasm, profile)
     line = boot_line(profile)
     if sent != line:
-        sys.exit(f"UART bytes at the start {sent.hex()} != 0x00 + COBS(Info) + 0x00 {line.hex()}")
+        sys.exit(f"UART bytes at the start {sent.hex()} != 0x00 + COBS(Info) + 0x00 + COBS(AdcCal) + 0x00 {line.hex()}")
     print(f"mspdebug sim: silent after boot; host Start {host_start().hex()} through the receive interrupt -> "
-          f"UART sent {sent.hex()} = lone delimiter + COBS(Info) + delimiter")
+          f"UART sent {sent.hex()} = lone delimiter + COBS(Info) + delimiter + COBS(ADC calibration from the "
+          f"TLV segment, checksum verified on the MSP430) + delimiter")
     check_samples_frame(values, frame)
     print(f"mspdebug sim: 112 injected ADC10 interrupts -> Samples frame of {len(frame)} line bytes, "
           "CRC good, first_index 0, samples as injected")

@@ -6,7 +6,16 @@
 //! sample was taken:
 //!
 //! - the sample rate comes from Info frames (checked against the calibration table's ADC and
-//!   this crate's protocol version), or is given for code rows;
+//!   the protocol versions this crate reads), or is given for code rows;
+//! - the device's factory ADC calibration (protocol version 2's ADC calibration frame: the
+//!   2.5 V reference's and the converter's trim from the G2553's TLV segment) is applied to
+//!   every code of a Samples frame here, before anything else sees it: `code x
+//!   CAL_ADC_25VREF_FACTOR / 2^15 x CAL_ADC_GAIN_FACTOR / 2^15 + CAL_ADC_OFFSET`
+//!   ([`ct_wire::AdcCal::correction`]), in floating point, rounded back to a code (the
+//!   re-rounding adds at most 0.5 LSB to a sample, like the converter's own quantisation).
+//!   A version 1 device sends no calibration and a frame that fails its checks (erased or
+//!   corrupt segment, implausible words) is not applied: the nominal reference is used, and
+//!   said ([`Notice::AdcCalibration`]);
 //! - session time starts at 0 with the first sample and advances by the sample count, never
 //!   by when bytes arrived: a jump in the 32-bit sample index (wrapping at 2^32) advances it
 //!   by the missing samples, a device restart (index going back) continues where the stream
@@ -27,7 +36,8 @@
 //! The meter ([`crate::meter::Meter`]) is this timeline feeding an estimator; plots and the
 //! raw export read its [`Run`]s directly.
 
-use ct_wire::{Frame, Info, ResetCause};
+use ct_wire::frame::AdcCorrection;
+use ct_wire::{AdcCal, Frame, Info, ResetCause};
 
 use crate::calibration::Calibration;
 use crate::decoder::{DecodeError, Decoder, Malformed};
@@ -95,6 +105,11 @@ const ROW_RUN: usize = 4096;
 pub enum Notice {
     /// The first Info frame, or one that changed.
     Device(Info),
+    /// The device's ADC calibration, when it first comes or changes: `Some` from a protocol
+    /// version 2 device's ADC calibration frame (applied only if
+    /// [`AdcCal::correction`] accepts it), `None` for a version 1 device, which sends none
+    /// (its codes are read with the nominal reference).
+    AdcCalibration(Option<AdcCal>),
     /// Samples arrived before any Info frame; they cannot be used without the sample rate.
     WaitingForInfo { discarded_samples: u64 },
     /// Bytes that did not form a valid frame were skipped (stream offset after them).
@@ -187,8 +202,8 @@ pub enum TimelineError {
     CalibrationMismatch { table: String, tbits: u8, tref: u16, dbits: u8, dref: u16 },
     #[error("the device reports an invalid sample rate ({clock} Hz / {ticks} ticks)")]
     BadRate { clock: u32, ticks: u16 },
-    #[error("the device speaks wire protocol {got}; this ct-read understands {want}")]
-    Protocol { got: u8, want: u8 },
+    #[error("the device speaks wire protocol {got}; this ct-read understands {min} to {max}")]
+    Protocol { got: u8, min: u8, max: u8 },
     #[error(
         "a sample rate of {rate_hz} samples/s is outside the range the meter works with ({} to {} samples/s)",
         RATE_RANGE_HZ.0,
@@ -212,6 +227,10 @@ pub struct Timeline {
     frame_offset: u64,
     adc: Adc,
     info: Option<Info>,
+    /// The device's ADC calibration as last told (`Some(None)`: a version 1 device, none),
+    /// and the correction applied to codes from it.
+    adc_cal: Option<Option<AdcCal>>,
+    correction: Option<AdcCorrection>,
     /// The nominal sample rate (Info frame, or given for code rows).
     rate_hz: Option<f64>,
     /// The device's clock against the host's.
@@ -279,6 +298,8 @@ impl Timeline {
             frame_offset: 0,
             adc: Adc { table: cal.name.clone(), bits: cal.adc_bits, ref_mv: cal.adc_ref_mv },
             info: None,
+            adc_cal: None,
+            correction: None,
             rate_hz: None,
             clock: SampleClock::default(),
             device_s: 0.0,
@@ -325,6 +346,17 @@ impl Timeline {
     /// The device's last Info frame.
     pub fn info(&self) -> Option<&Info> {
         self.info.as_ref()
+    }
+
+    /// The device's ADC calibration frame as last received (`None`: none yet, or a protocol
+    /// version 1 device), whether or not it is applied.
+    pub fn adc_cal(&self) -> Option<&AdcCal> {
+        self.adc_cal.as_ref().and_then(|c| c.as_ref())
+    }
+
+    /// The correction applied to the device's codes (`None`: nominal reference).
+    pub fn adc_correction(&self) -> Option<AdcCorrection> {
+        self.correction
     }
 
     /// The sample rate in use: the nominal one times the measured clock's ratio, once applied.
@@ -417,8 +449,14 @@ impl Timeline {
             let frame = match self.decoder.decode() {
                 Ok(Frame::Info(i)) => Pending::Info(i),
                 Ok(Frame::Status(s)) => Pending::Status(s.dropped_total),
+                Ok(Frame::AdcCal(c)) => Pending::AdcCal(c),
                 Ok(Frame::Samples(s)) => {
                     let n = ct_wire::pack::unpack_into(s.packed, &mut self.codes);
+                    if let Some(c) = self.correction {
+                        for code in &mut self.codes[..n] {
+                            *code = c.apply(f64::from(*code)).round().clamp(0.0, f64::from(ct_wire::SAMPLE_MAX)) as u16;
+                        }
+                    }
                     Pending::Samples(s.first_index, n)
                 }
                 Err(DecodeError::NeedMoreBytes) => return Ok(true),
@@ -438,6 +476,7 @@ impl Timeline {
             let go = match frame {
                 Pending::Info(info) => self.on_info(info, out)?,
                 Pending::Status(dropped_total) => self.on_status(dropped_total, out),
+                Pending::AdcCal(c) => self.on_adc_cal(Some(c), out),
                 Pending::Samples(first_index, n) => self.on_samples(first_index, n, out),
                 Pending::Skipped(n) => out(Step::Notice(n)),
             };
@@ -524,8 +563,12 @@ impl Timeline {
     }
 
     fn on_info(&mut self, info: Info, out: &mut impl FnMut(Step<'_>) -> bool) -> Result<bool, TimelineError> {
-        if info.protocol_version != ct_wire::PROTOCOL_VERSION {
-            return Err(TimelineError::Protocol { got: info.protocol_version, want: ct_wire::PROTOCOL_VERSION });
+        if !(ct_wire::MIN_PROTOCOL_VERSION..=ct_wire::PROTOCOL_VERSION).contains(&info.protocol_version) {
+            return Err(TimelineError::Protocol {
+                got: info.protocol_version,
+                min: ct_wire::MIN_PROTOCOL_VERSION,
+                max: ct_wire::PROTOCOL_VERSION,
+            });
         }
         if info.adc_bits != self.adc.bits || info.adc_ref_mv != self.adc.ref_mv {
             return Err(TimelineError::CalibrationMismatch {
@@ -548,6 +591,10 @@ impl Timeline {
         let rate_changed = self.rate_hz != Some(rate);
         self.info = Some(info);
         let mut go = out(Step::Notice(Notice::Device(info)));
+        if info.protocol_version < 2 {
+            // Version 1 devices send no ADC calibration: the nominal reference.
+            go &= self.on_adc_cal(None, out);
+        }
         if rate_changed {
             // The index is still followed across the change, so that a restart at another
             // rate is told by the next Samples frame going back, as at the same rate.
@@ -556,6 +603,17 @@ impl Timeline {
             go &= out(Step::Rate(rate * self.ratio(), self.ppm()));
         }
         Ok(go)
+    }
+
+    /// A device's ADC calibration (`None`: a version 1 device): applied to the codes of the
+    /// Samples frames after it when [`AdcCal::correction`] accepts it; told when it changes.
+    fn on_adc_cal(&mut self, cal: Option<AdcCal>, out: &mut impl FnMut(Step<'_>) -> bool) -> bool {
+        if self.adc_cal == Some(cal) {
+            return true;
+        }
+        self.adc_cal = Some(cal);
+        self.correction = cal.and_then(|c| c.correction());
+        out(Step::Notice(Notice::AdcCalibration(cal)))
     }
 
     fn on_status(&mut self, dropped_total: u32, out: &mut impl FnMut(Step<'_>) -> bool) -> bool {
@@ -688,6 +746,7 @@ enum Pending {
     Info(Info),
     /// The overrun counter.
     Status(u32),
+    AdcCal(AdcCal),
     /// First index and sample count.
     Samples(u32, usize),
     Skipped(Notice),
@@ -832,5 +891,105 @@ mod tests {
         assert_eq!(Num(f64::NAN).to_string(), "NaN");
         assert_eq!(Num(1.0 / 3.0).to_string(), "0.333333");
         assert_eq!(Num(1e-12 * 0.9999999999999998).to_string(), "1e-12");
+    }
+
+    fn line(frame: &Frame) -> Vec<u8> {
+        let mut out = vec![0; ct_wire::MAX_ENCODED_FRAME];
+        let n = ct_wire::framing::encode_frame(frame, &mut out).unwrap();
+        out.truncate(n);
+        out
+    }
+
+    fn launchpad_info(protocol_version: u8) -> Info {
+        let cal = Calibration::builtin();
+        Info {
+            protocol_version,
+            firmware_version: [0, 2, 0],
+            timer_clock_hz: 1_000_000,
+            ticks_per_sample: 1657,
+            adc_ref_mv: cal.adc_ref_mv,
+            adc_bits: cal.adc_bits,
+            baud: 9600,
+            reset_cause: ResetCause::PowerOn,
+            build_profile: ct_wire::BuildProfile::Launchpad,
+            samples_per_frame: 4,
+            flags: 0,
+        }
+    }
+
+    /// Runs `frames` through a timeline; returns the codes of its runs, its notices about
+    /// the ADC calibration, and the timeline.
+    fn codes_after(frames: &[Frame]) -> (Vec<u16>, Vec<Notice>, Timeline) {
+        let mut tl = Timeline::new(&Calibration::builtin());
+        let (mut codes, mut notices) = (Vec::new(), Vec::new());
+        for f in frames {
+            tl.bytes(&line(f), &mut |s| {
+                match s {
+                    Step::Run(r) => codes.extend_from_slice(r.codes),
+                    Step::Notice(n @ Notice::AdcCalibration(_)) => notices.push(n),
+                    _ => {}
+                }
+                true
+            })
+            .unwrap();
+        }
+        (codes, notices, tl)
+    }
+
+    const RAW: [u16; 4] = [0, 100, 500, 1010];
+
+    fn samples(packed: &[u8]) -> Frame<'_> {
+        Frame::Samples(ct_wire::Samples { first_index: 0, packed })
+    }
+
+    /// Issue 12 item 6: a version 2 device's ADC calibration is applied to its codes. A
+    /// reference 2 % high (factor 33423 = round(1.02 x 2^15)) with gain factor 0x7FE0
+    /// (32736) and offset -2 LSB: code x 33423/32768 x 32736/32768 - 2, by hand:
+    /// 0 -> -2 -> 0 (clamped), 100 -> 99.90 -> 100, 500 -> 507.496 -> 507,
+    /// 1010 -> 1027.19 -> 1023 (clamped to the ADC's top).
+    #[test]
+    fn a_valid_adc_calibration_corrects_the_codes() {
+        let packed = ct_wire::pack::pack4(RAW);
+        let cal =
+            AdcCal { status: ct_wire::AdcCalStatus::Valid, gain_factor: 0x7FE0, offset: -2, vref25_factor: 33423 };
+        let frames = [Frame::Info(launchpad_info(2)), Frame::AdcCal(cal), samples(&packed)];
+        let (codes, notices, tl) = codes_after(&frames);
+        assert_eq!(codes, [0, 100, 507, 1023]);
+        assert_eq!(notices, [Notice::AdcCalibration(Some(cal))]);
+        assert_eq!(tl.adc_cal(), Some(&cal));
+        let c = tl.adc_correction().unwrap();
+        assert!((c.scale - 1.019989 * 0.999023).abs() < 1e-5, "{c:?}");
+    }
+
+    /// A frame saying the segment's checksum failed is told and not applied; so is one with
+    /// words no factory trim gives, even with a good status.
+    #[test]
+    fn an_untrusted_adc_calibration_is_told_and_not_applied() {
+        let packed = ct_wire::pack::pack4(RAW);
+        let bad =
+            AdcCal { status: ct_wire::AdcCalStatus::BadChecksum, gain_factor: 0x8000, offset: 0, vref25_factor: 33423 };
+        let wild =
+            AdcCal { status: ct_wire::AdcCalStatus::Valid, gain_factor: 0x8000, offset: 0, vref25_factor: 0xFFFF };
+        for cal in [bad, wild] {
+            let frames = [Frame::Info(launchpad_info(2)), Frame::AdcCal(cal), samples(&packed)];
+            let (codes, notices, tl) = codes_after(&frames);
+            assert_eq!(codes, RAW, "{cal:?}");
+            assert_eq!(notices, [Notice::AdcCalibration(Some(cal))]);
+            assert_eq!(tl.adc_correction(), None);
+        }
+    }
+
+    /// A version 1 device (no ADC calibration frame) is still read, with the nominal
+    /// reference, and said; a version this host does not know is refused by name.
+    #[test]
+    fn version_1_devices_are_read_with_the_nominal_reference() {
+        let packed = ct_wire::pack::pack4(RAW);
+        let (codes, notices, tl) = codes_after(&[Frame::Info(launchpad_info(1)), samples(&packed)]);
+        assert_eq!(codes, RAW);
+        assert_eq!(notices, [Notice::AdcCalibration(None)]);
+        assert_eq!((tl.adc_cal(), tl.adc_correction()), (None, None));
+        let mut tl = Timeline::new(&Calibration::builtin());
+        let e = tl.bytes(&line(&Frame::Info(launchpad_info(3))), &mut |_| true).unwrap_err();
+        assert!(matches!(e, TimelineError::Protocol { got: 3, min: 1, max: 2 }), "{e}");
     }
 }

@@ -61,6 +61,34 @@ struct Conversion {
     code: Option<u16>,
 }
 
+/// How this converter misses the ideal, and the factory calibration that measured it (the
+/// G2553 stores it in its TLV segment: [`crate::write_adc_calibration`]).
+///
+/// A conversion gives `raw = ideal x (1 + gain_error) + offset_lsb`, where `ideal` is
+/// 1023 x Vin / VR+ with the reference's true value, 2.5 V x (1 + vref25_error) when the
+/// 2.5 V reference is used: a reference 2 % high reads every voltage 2 % low.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct AdcErrors {
+    /// Relative error of the internal 2.5 V reference.
+    pub vref25_error: f64,
+    /// Relative gain error of the converter.
+    pub gain_error: f64,
+    /// Offset of the converter, LSB.
+    pub offset_lsb: f64,
+}
+
+impl AdcErrors {
+    /// The TLV words a factory calibration measures (SLAU144 24.2.2): CAL_ADC_GAIN_FACTOR =
+    /// 2^15 / gain, CAL_ADC_OFFSET = the LSB to add after the gain correction,
+    /// CAL_ADC_25VREF_FACTOR = VREF / 2.5 V x 2^15; rounded as stored.
+    pub fn tlv_words(&self) -> (u16, i16, u16) {
+        let gain = (32768.0 / (1.0 + self.gain_error)).round() as u16;
+        let offset = (-self.offset_lsb / (1.0 + self.gain_error)).round() as i16;
+        let vref = (32768.0 * (1.0 + self.vref25_error)).round() as u16;
+        (gain, offset, vref)
+    }
+}
+
 /// A finished conversion, for tests and figures.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Sample {
@@ -87,6 +115,8 @@ pub struct Adc10 {
     /// counted in `unsettled_conversions`.
     pub ref_on_s: Option<f64>,
     pub unsettled_conversions: u64,
+    /// The converter's and reference's errors (none by default).
+    pub errors: AdcErrors,
     /// The last conversions, if `record` is set.
     pub record: bool,
     pub samples: Vec<Sample>,
@@ -106,6 +136,7 @@ impl Adc10 {
             missed_triggers: 0,
             ref_on_s: None,
             unsettled_conversions: 0,
+            errors: AdcErrors::default(),
             record: false,
             samples: Vec::new(),
         }
@@ -149,7 +180,7 @@ impl Adc10 {
 
     /// VR+ and VR-.
     fn refs(&self) -> (f64, f64) {
-        let vref = if self.ctl0 & REF2_5V != 0 { 2.5 } else { 1.5 };
+        let vref = if self.ctl0 & REF2_5V != 0 { 2.5 * (1.0 + self.errors.vref25_error) } else { 1.5 };
         match self.ctl0 >> 13 {
             0 => (VCC, 0.0),
             _ => (vref, 0.0),
@@ -217,8 +248,11 @@ impl Adc10 {
         if self.ctl0 >> 13 == 1 && self.ref_on_s.is_none_or(|t| c.hold_s < t + REF_SETTLE_S) {
             self.unsettled_conversions += 1;
         }
-        // N = 1023 * (Vin - VR-) / (VR+ - VR-), rounded, clipped to 0..1023 (22.2.1).
-        let code = ((1023.0 * (v - vm) / (vp - vm)).round()).clamp(0.0, 1023.0) as u16;
+        // N = 1023 * (Vin - VR-) / (VR+ - VR-), rounded, clipped to 0..1023 (22.2.1), with
+        // the converter's gain and offset errors.
+        let ideal = 1023.0 * (v - vm) / (vp - vm);
+        let raw = ideal * (1.0 + self.errors.gain_error) + self.errors.offset_lsb;
+        let code = raw.round().clamp(0.0, 1023.0) as u16;
         c.code = Some(code);
         self.mem = code;
         self.ctl0 |= ADC10IFG;

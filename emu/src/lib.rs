@@ -536,6 +536,13 @@ impl Emu {
     }
 
     /// Stops the watchdog (as `WDTCTL = WDTPW | WDTHOLD` would), for compute-only tests.
+    /// Gives the ADC10 these errors and writes the factory calibration that measured them
+    /// into the TLV segment (a device whose 2.5 V reference is off, as calibrated).
+    pub fn set_adc_errors(&mut self, errors: adc::AdcErrors) {
+        self.adc.errors = errors;
+        write_adc_calibration(&mut self.mem, &errors);
+    }
+
     pub fn hold_watchdog(&mut self) {
         self.sync_wdt();
         self.wdt.ctl |= wdt::WDTHOLD;
@@ -567,7 +574,8 @@ impl Emu {
 }
 
 /// Info segment A (SLAU144 24.2.2; G2553 data sheet, TLV): the DCO calibration tag at 0x10F6
-/// (TAG_DCO_30 = 0x01, length 8) and CALDCO/CALBC1 for 16, 12, 8, 1 MHz at 0x10F8-0x10FF.
+/// (TAG_DCO_30 = 0x01, length 8) and CALDCO/CALBC1 for 16, 12, 8, 1 MHz at 0x10F8-0x10FF,
+/// and the ADC10 calibration of an ideal converter ([`write_adc_calibration`]).
 fn write_calibration(mem: &mut [u8; 0x1_0000], cal: &[DcoCal; 4]) {
     mem[0x10F6] = 0x01;
     mem[0x10F7] = 0x08;
@@ -575,4 +583,23 @@ fn write_calibration(mem: &mut [u8; 0x1_0000], cal: &[DcoCal; 4]) {
         mem[0x10F8 + 2 * i] = c.caldco;
         mem[0x10F9 + 2 * i] = c.calbc1;
     }
+    write_adc_calibration(mem, &adc::AdcErrors::default());
+}
+
+/// The ADC10 part of the TLV segment for a converter with `errors` (G2553 data sheet SLAS735,
+/// TLV tables): TAG_ADC10_1 = 0x10 and its length 0x10 at 0x10DA, CAL_ADC_GAIN_FACTOR at
+/// 0x10DC, CAL_ADC_OFFSET at 0x10DE, CAL_ADC_15VREF_FACTOR at 0x10E0 (ideal: the 1.5 V
+/// reference is not modelled off), CAL_ADC_25VREF_FACTOR at 0x10E6; then the segment's
+/// checksum at 0x10C0: the two's complement of the XOR of the words at 0x10C2-0x10FE
+/// (SLAU144 24.3). Temperature-sensor words stay erased (0xFFFF).
+pub fn write_adc_calibration(mem: &mut [u8; 0x1_0000], errors: &adc::AdcErrors) {
+    let (gain, offset, vref25) = errors.tlv_words();
+    mem[0x10DA] = 0x10;
+    mem[0x10DB] = 0x10;
+    mem[0x10DC..0x10DE].copy_from_slice(&gain.to_le_bytes());
+    mem[0x10DE..0x10E0].copy_from_slice(&offset.to_le_bytes());
+    mem[0x10E0..0x10E2].copy_from_slice(&0x8000u16.to_le_bytes());
+    mem[0x10E6..0x10E8].copy_from_slice(&vref25.to_le_bytes());
+    let x = (0x10C2..0x1100).step_by(2).fold(0u16, |x, a| x ^ u16::from_le_bytes([mem[a], mem[a + 1]]));
+    mem[0x10C0..0x10C2].copy_from_slice(&x.wrapping_neg().to_le_bytes());
 }

@@ -259,6 +259,26 @@ fn the_firmwares_register_bits_match_the_svd() {
     c.done();
 }
 
+/// Issue 12 item 6: the TLV segment's layout the firmware reads (ct_firmware_logic::tlv) and
+/// the emulator writes, against the SVD's TLV_CALIBRATION_DATA block (it names only the
+/// checksum and the tags; the calibration words' addresses are the data sheet's).
+#[test]
+fn the_tlv_layout_matches_the_svd() {
+    use ct_firmware_logic::tlv;
+    let s = svd();
+    let mut c = Check::default();
+    const TLV: &str = "TLV_CALIBRATION_DATA";
+    c.eq("TLV checksum address", tlv::TLV_START as u32, s.addr(TLV, "TLV_CHECKSUM"));
+    c.eq("ADC10 tag address", tlv::TLV_START as u32 + 2 * tlv::ADC10_TAG_WORD as u32, s.addr(TLV, "TLV_ADC10_1_TAG"));
+    c.eq(
+        "ADC10 length address",
+        tlv::TLV_START as u32 + 2 * tlv::ADC10_TAG_WORD as u32 + 1,
+        s.addr(TLV, "TLV_ADC10_1_LEN"),
+    );
+    c.eq("DCO tag address (emu writes it)", 0x10F6, s.addr(TLV, "TLV_DCO_30_TAG"));
+    c.done();
+}
+
 #[test]
 fn the_emulators_register_bits_and_addresses_match_the_svd() {
     let s = svd();

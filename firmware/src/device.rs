@@ -6,13 +6,14 @@ use critical_section::Mutex;
 use embedded_hal::digital::{OutputPin, PinState};
 use msp430::interrupt as cpu;
 use msp430_rt::entry;
-use msp430g2553::{Peripherals, WATCHDOG_TIMER};
+use msp430g2553::{Peripherals, TLV_CALIBRATION_DATA, WATCHDOG_TIMER};
 use panic_msp430 as _;
 
 use ct_firmware_logic::app::{Idle, Shared, Streamer};
 use ct_firmware_logic::boot::{self, FAULT_BLINK};
 use ct_firmware_logic::profile::{DcoCal, Profile};
 use ct_firmware_logic::sampler::{FrameBuf, Sampler, FRAME_BUF_LEN};
+use ct_firmware_logic::tlv::{self, Segment};
 use ct_wire::cadence::Due;
 use ct_wire::command::{Command, CommandReceiver};
 
@@ -264,7 +265,7 @@ fn main() -> ! {
     let [a, b] = unsafe { &mut *core::ptr::addr_of_mut!(BUFFERS) };
 
     // Silent until the host asks (ct-wire `command`): the streamer sends Info at the start.
-    let mut streamer = Streamer::new(&PROFILE, reset_cause);
+    let mut streamer = Streamer::new(&PROFILE, reset_cause, InfoFlash);
 
     critical_section::with(|cs| {
         SAMPLER.borrow_ref_mut(cs).replace(Sampler::new(a, b));
@@ -307,6 +308,21 @@ fn main() -> ! {
 /// source never changes here (only while held, at boot).
 fn feed_watchdog(wdt: &WATCHDOG_TIMER) {
     wdt.wdtctl.write(|w| unsafe { w.bits(wdtctl::WDTPW | wdtctl::WDTCNTCL | WDTSSEL_ACLK) });
+}
+
+/// The TLV segment in information flash, read in place (zero-sized: no RAM).
+struct InfoFlash;
+
+impl Segment for InfoFlash {
+    fn word(&self, i: usize) -> u16 {
+        // The PAC's TLV_CALIBRATION_DATA block (0x10C0; emu/tests/register_bits.rs checks
+        // ct-firmware-logic's layout against its SVD).
+        let words = TLV_CALIBRATION_DATA::PTR as *const u16;
+        // SAFETY: i < 32 (tlv::TLV_WORDS) keeps the read inside the 64-byte segment, which is
+        // always mapped and readable; volatile, because the compiler must not assume flash
+        // contents it did not write.
+        unsafe { words.add(i % tlv::TLV_WORDS).read_volatile() }
+    }
 }
 
 /// Erased DCO calibration (the profile's pair reads 0xFF): the sample and baud rates would be

@@ -141,6 +141,7 @@ impl Notice {
             | Notice::TornCsvRow { .. }
             | Notice::TornCaptureTail { .. }
             | Notice::CaptureDamage(_) => Level::Warning,
+            Notice::Meter(meter::Notice::AdcCalibration(Some(c))) if c.correction().is_none() => Level::Warning,
             Notice::ApparentPower | Notice::TotalEnergy { .. } | Notice::LifetimeEnergy { .. } => Level::Note,
             _ => Level::Info,
         }
@@ -282,6 +283,34 @@ impl fmt::Display for Notice {
     }
 }
 
+/// The device's ADC calibration in words: the factors applied, or why none is.
+fn adc_calibration_text(c: Option<&ct_wire::AdcCal>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let Some(c) = c else {
+        return f.write_str(
+            "ADC calibration: none (protocol 1 firmware): codes read with the nominal 2.5 V reference, which a real \
+             chip misses by up to a few percent",
+        );
+    };
+    let words =
+        format!("2.5 V reference x{:.5}, gain x{:.5}, offset {:+} LSB", c.vref25_ratio(), c.gain_ratio(), c.offset);
+    let why = match c.status {
+        ct_wire::AdcCalStatus::Valid => match c.correction() {
+            Some(k) => {
+                return write!(f, "ADC calibration (factory, checksum good): {words}: codes x{:.5} applied", k.scale)
+            }
+            None => "implausible for a factory trim",
+        },
+        ct_wire::AdcCalStatus::Erased => "the device's calibration segment is erased",
+        ct_wire::AdcCalStatus::BadChecksum => "the device's calibration segment fails its checksum",
+        ct_wire::AdcCalStatus::NoAdcTag => "the device's calibration segment has no ADC10 calibration",
+        ct_wire::AdcCalStatus::Other(_) => "the device reports a calibration status this ct-read does not know",
+    };
+    write!(
+        f,
+        "warning: ADC calibration not applied ({why}; words {words}): codes read with the nominal 2.5 V reference"
+    )
+}
+
 fn meter_notice(n: &meter::Notice, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     match n {
         meter::Notice::Device(i) => {
@@ -305,6 +334,7 @@ fn meter_notice(n: &meter::Notice, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 cause_text(i.reset_cause)
             )
         }
+        meter::Notice::AdcCalibration(c) => adc_calibration_text(c.as_ref(), f),
         meter::Notice::WaitingForInfo { .. } => {
             f.write_str("waiting for the device's Info frame (sent at boot and every 10 s) to learn its sample rate")
         }
@@ -461,5 +491,26 @@ mod tests {
         };
         let text = Notice::Meter(meter::Notice::Device(info)).to_string();
         assert!(text.ends_with("last reset: watchdog"), "{text}");
+        let cal = ct_wire::AdcCal {
+            status: ct_wire::AdcCalStatus::Valid,
+            gain_factor: 0x8000,
+            offset: -2,
+            vref25_factor: 33423,
+        };
+        let good = Notice::Meter(meter::Notice::AdcCalibration(Some(cal)));
+        assert_eq!(good.level(), Level::Info);
+        assert_eq!(
+            good.to_string(),
+            "ADC calibration (factory, checksum good): 2.5 V reference x1.01999, gain x1.00000, offset -2 LSB: codes \
+             x1.01999 applied"
+        );
+        let bad = Notice::Meter(meter::Notice::AdcCalibration(Some(ct_wire::AdcCal {
+            status: ct_wire::AdcCalStatus::BadChecksum,
+            ..cal
+        })));
+        assert_eq!(bad.level(), Level::Warning);
+        assert!(bad.to_string().contains("not applied (the device's calibration segment fails its checksum"), "{bad}");
+        let none = Notice::Meter(meter::Notice::AdcCalibration(None));
+        assert!(none.to_string().contains("nominal 2.5 V reference"), "{none}");
     }
 }

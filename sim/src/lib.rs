@@ -33,7 +33,7 @@ use ct_wire::cadence::{Cadence, Due};
 use ct_wire::command::{Command, CommandReceiver, KEEPALIVE_TIMEOUT_S};
 use ct_wire::frame::{self, Frame};
 use ct_wire::pack::pack4;
-use ct_wire::{framing, BuildProfile, Info, ResetCause, Status};
+use ct_wire::{framing, AdcCal, AdcCalStatus, BuildProfile, Info, ResetCause, Status};
 
 use ct_core::clamp_model::{CtModel, CtParams};
 pub use ct_core::load_shape::{unit_shape, Shape};
@@ -195,6 +195,8 @@ pub struct VirtualDevice {
     /// The sample clock's relative error: samples are taken at the nominal rate times
     /// `1 + clock_error` of true (host) time, as by a DCO that far off ([`Self::with_clock_error`]).
     clock_error: f64,
+    /// The 2.5 V reference's relative error ([`Self::with_reference_error`]).
+    vref_error: f64,
     link: Link,
     rx: CommandReceiver,
     /// What the Info frame states, where a fault knob changed it (`None`: the profile's).
@@ -232,6 +234,7 @@ impl VirtualDevice {
             codes: Vec::with_capacity(ct_wire::DEFAULT_SAMPLES_PER_FRAME),
             booted: false,
             clock_error: 0.0,
+            vref_error: 0.0,
             link: Link::Always,
             rx: CommandReceiver::new(),
             protocol_version: None,
@@ -281,6 +284,26 @@ impl VirtualDevice {
     pub fn with_clock_error(mut self, error: f64) -> Self {
         self.clock_error = error;
         self
+    }
+
+    /// The same device with its 2.5 V reference `error` off (0.02: 2 % high), as a real
+    /// G2553's is by a few percent: its codes are the true ones divided by `1 + error` (a
+    /// higher reference reads every voltage lower), and its ADC calibration frame carries the
+    /// factory's measurement of it, CAL_ADC_25VREF_FACTOR = round((1 + error) x 2^15).
+    pub fn with_reference_error(mut self, error: f64) -> Self {
+        self.vref_error = error;
+        self
+    }
+
+    /// The ADC calibration frame this device sends after every Info frame: the reference as
+    /// measured ([`Self::with_reference_error`]), an ideal gain and offset, checksum good.
+    pub fn adc_cal(&self) -> AdcCal {
+        AdcCal {
+            status: AdcCalStatus::Valid,
+            gain_factor: 0x8000,
+            offset: 0,
+            vref25_factor: (32768.0 * (1.0 + self.vref_error)).round() as u16,
+        }
     }
 
     /// Samples per second of true (host) time.
@@ -350,7 +373,7 @@ impl VirtualDevice {
         let x = (t * self.load.mains_hz).fract() * POINTS_PER_CYCLE as f64;
         let i = x as usize % POINTS_PER_CYCLE;
         let (a, b) = (cycle[i], cycle[(i + 1) % POINTS_PER_CYCLE]);
-        let code = a + (b - a) * x.fract() + self.noise_lsb * self.rng.normal();
+        let code = (a + (b - a) * x.fract()) / (1.0 + self.vref_error) + self.noise_lsb * self.rng.normal();
         code.round().clamp(0.0, self.full_scale_code as f64) as u16
     }
 
@@ -458,10 +481,7 @@ impl VirtualDevice {
                 }
             }
             match due {
-                Due::Info => {
-                    let info = self.info();
-                    self.emit(&Frame::Info(info), out)
-                }
+                Due::Info => self.emit_info(out),
                 Due::Status => {
                     let status = Status {
                         dropped_total: self.dropped_total,
@@ -491,8 +511,15 @@ impl VirtualDevice {
             out.push(framing::DELIMITER);
         }
         self.cadence = Cadence::new(self.profile.sample_rate_hz() as u32);
+        self.emit_info(out);
+    }
+
+    /// The Info frame, then the ADC calibration frame (protocol version 2), as the firmware.
+    fn emit_info(&mut self, out: &mut Vec<u8>) {
         let info = self.info();
         self.emit(&Frame::Info(info), out);
+        let cal = self.adc_cal();
+        self.emit(&Frame::AdcCal(cal), out);
     }
 
     fn emit(&mut self, frame: &Frame, out: &mut Vec<u8>) {
@@ -658,10 +685,13 @@ mod tests {
             let boot = &out[garbage_before..];
             assert_eq!(boot[0], framing::DELIMITER, "lone delimiter first");
             assert_ne!(boot[1], framing::DELIMITER, "only one");
-            assert_eq!(boot.iter().filter(|&&b| b == framing::DELIMITER).count(), 2, "then one frame");
+            assert_eq!(boot.iter().filter(|&&b| b == framing::DELIMITER).count(), 3, "then two frames");
             let mut raw = vec![0u8; boot.len()];
             let n = framing::decode(&boot[1..], &mut raw).unwrap();
             assert!(matches!(Frame::parse(&raw[..n]), Ok(Frame::Info(_))));
+            let next = boot[1..].iter().position(|&b| b == 0).unwrap() + 2;
+            let n = framing::decode(&boot[next..], &mut raw).unwrap();
+            assert!(matches!(Frame::parse(&raw[..n]), Ok(Frame::AdcCal(_))), "the ADC calibration after Info");
         }
     }
 
@@ -695,13 +725,15 @@ mod tests {
                         Frame::Info(_) => (1, 0),
                         Frame::Samples(s) => (2, s.first_index),
                         Frame::Status(_) => (3, 0),
+                        Frame::AdcCal(_) => (4, 0),
                     }
                 })
                 .collect()
         };
         let frames = parse(&out[1..]);
         assert_eq!(frames[0].0, 1, "Info first");
-        assert_eq!(frames[1], (2, 0), "then Samples from index 0");
+        assert_eq!(frames[1], (4, 0), "then the ADC calibration");
+        assert_eq!(frames[2], (2, 0), "then Samples from index 0");
         let before = frames.iter().filter(|f| f.0 == 2).count();
         // No more messages: the stream stops 5 s of samples after the Start was taken.
         out.clear();
@@ -718,7 +750,64 @@ mod tests {
         assert_ne!(out[0], framing::DELIMITER);
         let frames = parse(&out);
         assert_eq!(frames[0].0, 1, "Info first");
-        assert!(frames[1].0 == 2 && frames[1].1 > last + 112, "index ran on: {:?} after {last}", frames[1]);
+        assert_eq!(frames[1].0, 4, "then the ADC calibration");
+        assert!(frames[2].0 == 2 && frames[2].1 > last + 112, "index ran on: {:?} after {last}", frames[2]);
+    }
+
+    /// A virtual device whose 2.5 V reference is 2 % high reads 2 % low without its
+    /// calibration, and right with it: the meter applies the ADC calibration frame. The
+    /// uncorrected figure is the same stream with the calibration frames removed.
+    #[test]
+    fn a_reference_2_percent_high_is_corrected_by_its_calibration_frame() {
+        use ct_core::meter::{Event, Meter};
+        let load = Load { amps: 20.0, mains_hz: 50.0, shape: Shape::Sine, step: None };
+        let read = |bytes: &[u8]| {
+            let mut m = Meter::new(Calibration::builtin(), Default::default());
+            let mut amps = Vec::new();
+            m.bytes(bytes, &mut |e| {
+                if let Event::Reading(r) = e {
+                    if r.duration_s > 0.9 {
+                        amps.push(r.irms_a);
+                    }
+                }
+            })
+            .unwrap();
+            amps.iter().sum::<f64>() / amps.len() as f64
+        };
+        let stream = |err: f64| {
+            let mut dev = VirtualDevice::new(DeviceProfile::FAST, load, 1023, 0.3, Faults::default(), 7)
+                .with_reference_error(err);
+            assert_eq!(dev.adc_cal().vref25_factor, (32768.0 * (1.0 + err)).round() as u16);
+            let mut out = Vec::new();
+            dev.run_until((4.5 * DeviceProfile::FAST.sample_rate_hz()) as u64, &mut out);
+            out
+        };
+        let ideal = read(&stream(0.0));
+        let off = stream(0.02);
+        let corrected = read(&off);
+        // The same bytes without the ADC calibration frames (kind 0x04), as a version 1 host
+        // would have read them.
+        let stripped: Vec<u8> = off
+            .split_inclusive(|&b| b == 0)
+            .filter(|f| {
+                let mut raw = vec![0u8; f.len()];
+                !matches!(framing::decode(f, &mut raw).map(|n| Frame::parse(&raw[..n])), Ok(Ok(Frame::AdcCal(_))))
+            })
+            .flatten()
+            .copied()
+            .collect();
+        let uncorrected = read(&stripped);
+        let rel = |a: f64| a / ideal - 1.0;
+        assert!(
+            rel(corrected).abs() < 0.003,
+            "corrected {corrected} A vs {ideal} A ({:+.3} %)",
+            rel(corrected) * 100.0
+        );
+        assert!(
+            rel(uncorrected) < -0.015,
+            "uncorrected {uncorrected} A vs {ideal} A ({:+.3} %)",
+            rel(uncorrected) * 100.0
+        );
     }
 
     #[test]

@@ -14,11 +14,15 @@ pub const KIND_INFO: u8 = 0x01;
 pub const KIND_SAMPLES: u8 = 0x02;
 /// Kind byte of a Status frame.
 pub const KIND_STATUS: u8 = 0x03;
+/// Kind byte of an ADC calibration frame (protocol version 2).
+pub const KIND_ADC_CAL: u8 = 0x04;
 
 /// Info body length in bytes.
 pub const INFO_BODY_LEN: usize = 21;
 /// Status body length in bytes.
 pub const STATUS_BODY_LEN: usize = 12;
+/// ADC calibration body length in bytes.
+pub const ADC_CAL_BODY_LEN: usize = 7;
 /// Bytes before the packed samples in a Samples payload: kind + 32-bit first index.
 pub const SAMPLES_HEADER_LEN: usize = 5;
 
@@ -140,6 +144,139 @@ pub struct Status {
     pub uptime_s: u32,
 }
 
+/// What the device found in its factory calibration (the G2553's TLV segment, info flash
+/// 0x10C0-0x10FF): whether the ADC10 words it sends can be trusted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AdcCalStatus {
+    /// Checksum good and the ADC10 calibration tag in place: the words are the factory's.
+    Valid,
+    /// The whole segment reads 0xFF: erased (e.g. by a careless mass erase).
+    Erased,
+    /// The segment's checksum does not match its contents: corrupted or overwritten.
+    BadChecksum,
+    /// The checksum matches but the ADC10 tag or its length is not where the data sheet puts
+    /// them (another chip, or a segment rewritten by a program).
+    NoAdcTag,
+    /// A value this host does not know (a newer firmware): treated as not valid.
+    Other(u8),
+}
+
+impl AdcCalStatus {
+    pub fn to_byte(self) -> u8 {
+        match self {
+            AdcCalStatus::Valid => 0,
+            AdcCalStatus::Erased => 1,
+            AdcCalStatus::BadChecksum => 2,
+            AdcCalStatus::NoAdcTag => 3,
+            AdcCalStatus::Other(b) => b,
+        }
+    }
+
+    pub fn from_byte(b: u8) -> Self {
+        match b {
+            0 => AdcCalStatus::Valid,
+            1 => AdcCalStatus::Erased,
+            2 => AdcCalStatus::BadChecksum,
+            3 => AdcCalStatus::NoAdcTag,
+            b => AdcCalStatus::Other(b),
+        }
+    }
+}
+
+/// The device's factory ADC calibration words, as read from its TLV segment, sent after
+/// every Info frame (protocol version 2). Integers on the MCU: the host applies them
+/// ([`AdcCal::correction`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AdcCal {
+    pub status: AdcCalStatus,
+    /// CAL_ADC_GAIN_FACTOR: 2^15 / gain of the converter (2^15 = no correction).
+    pub gain_factor: u16,
+    /// CAL_ADC_OFFSET: added to a conversion after the gain correction, LSB (two's complement).
+    pub offset: i16,
+    /// CAL_ADC_25VREF_FACTOR: the 2.5 V reference's true value / 2.5 V x 2^15.
+    pub vref25_factor: u16,
+}
+
+/// A calibration factor further than this from 1 (2^15) is not applied even with a good
+/// checksum: the G2553's 2.5 V reference and gain are trimmed to within a few percent, so
+/// such a value is not a factory trim (a segment rewritten with a matching checksum).
+pub const ADC_CAL_FACTOR_LIMIT: f64 = 0.10;
+/// The same for CAL_ADC_OFFSET, LSB.
+pub const ADC_CAL_OFFSET_LIMIT: i16 = 64;
+
+/// How a device's codes are corrected: `code x scale + offset_lsb`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AdcCorrection {
+    /// CAL_ADC_25VREF_FACTOR / 2^15 x CAL_ADC_GAIN_FACTOR / 2^15.
+    pub scale: f64,
+    /// CAL_ADC_OFFSET, LSB.
+    pub offset_lsb: f64,
+}
+
+impl AdcCorrection {
+    /// A raw conversion result, corrected (SPEC.md, "ADC calibration").
+    pub fn apply(&self, code: f64) -> f64 {
+        code * self.scale + self.offset_lsb
+    }
+}
+
+impl AdcCal {
+    /// The reference factor as a ratio (1 = exactly 2.5 V).
+    pub fn vref25_ratio(&self) -> f64 {
+        f64::from(self.vref25_factor) / 32768.0
+    }
+
+    /// The gain factor as a ratio (1 = no correction).
+    pub fn gain_ratio(&self) -> f64 {
+        f64::from(self.gain_factor) / 32768.0
+    }
+
+    /// The correction to apply, or `None` when the words cannot be trusted: a status other
+    /// than [`AdcCalStatus::Valid`], or a factor or offset beyond [`ADC_CAL_FACTOR_LIMIT`] /
+    /// [`ADC_CAL_OFFSET_LIMIT`].
+    ///
+    /// TI's rule (MSP430x2xx Family User's Guide, SLAU144, 24.2.2 "Calibration data"): a
+    /// conversion with the 2.5 V reference is multiplied by CAL_ADC_25VREF_FACTOR / 2^15;
+    /// the gain correction multiplies by CAL_ADC_GAIN_FACTOR / 2^15 and is done before the
+    /// offset correction, which adds CAL_ADC_OFFSET.
+    pub fn correction(&self) -> Option<AdcCorrection> {
+        let (vref, gain) = (self.vref25_ratio(), self.gain_ratio());
+        let plausible = (vref - 1.0).abs() <= ADC_CAL_FACTOR_LIMIT
+            && (gain - 1.0).abs() <= ADC_CAL_FACTOR_LIMIT
+            && self.offset.unsigned_abs() <= ADC_CAL_OFFSET_LIMIT as u16;
+        (self.status == AdcCalStatus::Valid && plausible)
+            .then(|| AdcCorrection { scale: vref * gain, offset_lsb: f64::from(self.offset) })
+    }
+
+    fn write_body(&self, b: &mut [u8]) {
+        b[0] = self.status.to_byte();
+        b[1..3].copy_from_slice(&self.gain_factor.to_le_bytes());
+        b[3..5].copy_from_slice(&self.offset.to_le_bytes());
+        b[5..7].copy_from_slice(&self.vref25_factor.to_le_bytes());
+    }
+
+    fn read_body(b: &[u8]) -> Self {
+        AdcCal {
+            status: AdcCalStatus::from_byte(b[0]),
+            gain_factor: u16::from_le_bytes([b[1], b[2]]),
+            offset: i16::from_le_bytes([b[3], b[4]]),
+            vref25_factor: u16::from_le_bytes([b[5], b[6]]),
+        }
+    }
+
+    /// Writes `KIND_ADC_CAL || body || crc16_le` into `buf`, like [`Info::encode`]: the same
+    /// bytes as `Frame::AdcCal(*self).encode(buf)`.
+    pub fn encode(&self, buf: &mut [u8]) -> Result<usize, FrameError> {
+        const PAYLOAD: usize = 1 + ADC_CAL_BODY_LEN;
+        if buf.len() < PAYLOAD + CRC_LEN {
+            return Err(FrameError::BufferTooSmall { needed: PAYLOAD + CRC_LEN });
+        }
+        buf[0] = KIND_ADC_CAL;
+        self.write_body(&mut buf[1..PAYLOAD]);
+        seal(buf, PAYLOAD)
+    }
+}
+
 /// A run of consecutive samples, still packed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Samples<'a> {
@@ -170,6 +307,7 @@ pub enum Frame<'a> {
     Info(Info),
     Samples(Samples<'a>),
     Status(Status),
+    AdcCal(AdcCal),
 }
 
 /// Why a COBS-decoded payload is not a valid frame.
@@ -288,6 +426,7 @@ impl<'a> Frame<'a> {
             + match self {
                 Frame::Info(_) => INFO_BODY_LEN,
                 Frame::Status(_) => STATUS_BODY_LEN,
+                Frame::AdcCal(_) => ADC_CAL_BODY_LEN,
                 Frame::Samples(s) => SAMPLES_HEADER_LEN - 1 + s.packed.len(),
             }
     }
@@ -309,6 +448,11 @@ impl<'a> Frame<'a> {
                 buf[0] = KIND_STATUS;
                 s.write_body(&mut buf[1..1 + STATUS_BODY_LEN]);
                 1 + STATUS_BODY_LEN
+            }
+            Frame::AdcCal(c) => {
+                buf[0] = KIND_ADC_CAL;
+                c.write_body(&mut buf[1..1 + ADC_CAL_BODY_LEN]);
+                1 + ADC_CAL_BODY_LEN
             }
             Frame::Samples(s) => {
                 write_samples_header(buf, s.first_index)?;
@@ -337,6 +481,7 @@ impl<'a> Frame<'a> {
         match kind {
             KIND_INFO if body.len() == INFO_BODY_LEN => Ok(Frame::Info(Info::read_body(body))),
             KIND_STATUS if body.len() == STATUS_BODY_LEN => Ok(Frame::Status(Status::read_body(body))),
+            KIND_ADC_CAL if body.len() == ADC_CAL_BODY_LEN => Ok(Frame::AdcCal(AdcCal::read_body(body))),
             KIND_SAMPLES => {
                 let packed_len = body.len().checked_sub(4).ok_or(bad_len)?;
                 let n = packed_len / GROUP_BYTES * GROUP_SAMPLES;
@@ -348,7 +493,7 @@ impl<'a> Frame<'a> {
                     packed: &body[4..],
                 }))
             }
-            KIND_INFO | KIND_STATUS => Err(bad_len),
+            KIND_INFO | KIND_STATUS | KIND_ADC_CAL => Err(bad_len),
             kind => Err(FrameError::UnknownKind { kind }),
         }
     }
@@ -413,5 +558,33 @@ mod encode_without_frame {
         assert_eq!(a[..n], b[..n]);
         assert_eq!(info.encode(&mut a[..n]), Err(FrameError::BufferTooSmall { needed: 24 }));
         assert_eq!(status.encode(&mut a[..14]), Err(FrameError::BufferTooSmall { needed: 15 }));
+        let cal = AdcCal { status: AdcCalStatus::Valid, gain_factor: 0x7FE0, offset: -2, vref25_factor: 33423 };
+        let n = cal.encode(&mut a).unwrap();
+        assert_eq!(Frame::AdcCal(cal).encode(&mut b), Ok(n));
+        assert_eq!(a[..n], b[..n]);
+        assert_eq!(cal.encode(&mut a[..9]), Err(FrameError::BufferTooSmall { needed: 10 }));
+    }
+
+    /// TI's worked example (SLAU144, 24.2.2, ADC12 with an external reference): code 2048,
+    /// gain factor 0x7FE0 and offset -2 give 2048 x 32736 / 32768 - 2 = 2044; a 2 % high
+    /// reference (factor round(1.02 x 2^15) = 33423) scales a code up by 1.02.
+    #[test]
+    fn correction_follows_ti_and_refuses_untrusted_words() {
+        let ti = AdcCal { status: AdcCalStatus::Valid, gain_factor: 0x7FE0, offset: -2, vref25_factor: 0x8000 };
+        let c = ti.correction().unwrap();
+        assert!((c.apply(2048.0) - 2044.0).abs() < 1e-9, "{}", c.apply(2048.0));
+        let high = AdcCal { status: AdcCalStatus::Valid, gain_factor: 0x8000, offset: 0, vref25_factor: 33423 };
+        assert!((high.correction().unwrap().apply(500.0) - 500.0 * 33423.0 / 32768.0).abs() < 1e-9);
+        for status in [AdcCalStatus::Erased, AdcCalStatus::BadChecksum, AdcCalStatus::NoAdcTag, AdcCalStatus::Other(9)]
+        {
+            assert_eq!(AdcCal { status, ..high }.correction(), None, "{status:?}");
+        }
+        assert_eq!(AdcCal { vref25_factor: 0xFFFF, ..high }.correction(), None, "factor 2");
+        assert_eq!(AdcCal { gain_factor: 0, ..high }.correction(), None, "gain 0");
+        assert_eq!(AdcCal { offset: 65, ..high }.correction(), None, "offset 65 LSB");
+        assert!(AdcCal { offset: -64, ..high }.correction().is_some());
+        for b in 0..=u8::MAX {
+            assert_eq!(AdcCalStatus::from_byte(b).to_byte(), b);
+        }
     }
 }

@@ -28,10 +28,14 @@ pub mod framing;
 pub mod pack;
 pub mod profile;
 
-pub use frame::{BuildProfile, Frame, FrameError, Info, ResetCause, Samples, Status};
+pub use frame::{AdcCal, AdcCalStatus, BuildProfile, Frame, FrameError, Info, ResetCause, Samples, Status};
 
-/// Version of this wire format, carried in every Info frame.
-pub const PROTOCOL_VERSION: u8 = 1;
+/// Version of this wire format, carried in every Info frame. Version 2 added the ADC
+/// calibration frame; a version 1 device sends none (its readings use the nominal reference).
+pub const PROTOCOL_VERSION: u8 = 2;
+
+/// The oldest protocol version a host still reads.
+pub const MIN_PROTOCOL_VERSION: u8 = 1;
 
 /// Bits per ADC sample on the wire (the ADC10's resolution).
 pub const SAMPLE_BITS: u32 = 10;

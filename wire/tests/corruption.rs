@@ -4,7 +4,7 @@
 
 use ct_wire::frame::{Frame, FrameError};
 use ct_wire::pack::pack4;
-use ct_wire::{framing, BuildProfile, Info, ResetCause, Samples, Status};
+use ct_wire::{framing, AdcCal, AdcCalStatus, BuildProfile, Info, ResetCause, Samples, Status};
 use proptest::prelude::*;
 
 fn line_bytes(frame: &Frame) -> Vec<u8> {
@@ -75,6 +75,13 @@ proptest! {
         }
     }
 
+    #[test]
+    fn adc_cal_roundtrip(status in any::<u8>(), gain in any::<u16>(), offset in any::<i16>(), vref in any::<u16>()) {
+        let frame = Frame::AdcCal(AdcCal { status: AdcCalStatus::from_byte(status), gain_factor: gain, offset, vref25_factor: vref });
+        let line = line_bytes(&frame);
+        prop_assert_eq!(decode(&line), Ok(format!("{frame:?}")));
+    }
+
     /// Arbitrary bytes never panic the frame parser or the COBS decoder.
     #[test]
     fn arbitrary_bytes_never_panic(mut bytes in prop::collection::vec(any::<u8>(), 0..400)) {
@@ -91,14 +98,28 @@ fn sample_frame_line() -> Vec<u8> {
     line_bytes(&Frame::Samples(Samples { first_index: 1234, packed: &packed }))
 }
 
+fn adc_cal_line() -> Vec<u8> {
+    line_bytes(&Frame::AdcCal(AdcCal {
+        status: AdcCalStatus::Valid,
+        gain_factor: 0x7FE0,
+        offset: -2,
+        vref25_factor: 33423,
+    }))
+}
+
 #[test]
 fn every_single_bit_flip_is_rejected() {
-    let good = sample_frame_line();
+    for good in [sample_frame_line(), adc_cal_line()] {
+        every_flip_rejected(&good);
+    }
+}
+
+fn every_flip_rejected(good: &[u8]) {
     let body = good.len() - 1; // never touch the delimiter: a flip there is a truncation
     let mut rejected = 0;
     for byte in 0..body {
         for bit in 0..8 {
-            let mut bad = good.clone();
+            let mut bad = good.to_vec();
             bad[byte] ^= 1 << bit;
             if bad[byte] == 0 {
                 // A flip to zero splits the frame at a new delimiter: check the first half.
@@ -113,9 +134,14 @@ fn every_single_bit_flip_is_rejected() {
 
 #[test]
 fn every_dropped_byte_and_truncation_is_rejected() {
-    let good = sample_frame_line();
+    for good in [sample_frame_line(), adc_cal_line()] {
+        every_drop_rejected(&good);
+    }
+}
+
+fn every_drop_rejected(good: &[u8]) {
     for i in 0..good.len() - 1 {
-        let mut bad = good.clone();
+        let mut bad = good.to_vec();
         bad.remove(i);
         assert!(decode(&bad).is_err(), "dropping byte {i} accepted");
         let mut cut = good[..i].to_vec();
@@ -138,6 +164,14 @@ fn wrong_lengths_are_named() {
     let mut raw = vec![0x02, 0, 0, 0, 0, 1, 2, 3, 0, 0];
     ct_wire::frame::seal(&mut raw, 8).unwrap();
     assert_eq!(Frame::parse(&raw), Err(FrameError::BadLength { kind: 0x02, len: 7 }));
+    // An ADC calibration body one byte long, one byte short.
+    for (body, len) in [(vec![0u8; 8], 8), (vec![0u8; 6], 6)] {
+        let mut raw = vec![0x04];
+        raw.extend(body);
+        raw.extend([0, 0]);
+        ct_wire::frame::seal(&mut raw, 1 + len).unwrap();
+        assert_eq!(Frame::parse(&raw), Err(FrameError::BadLength { kind: 0x04, len }));
+    }
     // Unknown kind.
     let mut raw = vec![0x7E, 0, 0];
     ct_wire::frame::seal(&mut raw, 1).unwrap();

@@ -6,7 +6,7 @@
 
 use ct_wire::frame::Frame;
 use ct_wire::pack::pack4;
-use ct_wire::{framing, BuildProfile, Info, ResetCause, Samples, Status};
+use ct_wire::{framing, AdcCal, AdcCalStatus, BuildProfile, Info, ResetCause, Samples, Status};
 
 fn vectors() -> Vec<(String, Vec<u8>)> {
     include_str!("../golden/vectors.txt")
@@ -53,6 +53,15 @@ fn expected(name: &str, store: &mut Vec<u8>) -> Frame<'static> {
         "samples_four" => samples(0, vec![1023, 0, 341, 682]),
         "samples_zeros" => samples(256, vec![0; 8]),
         "samples_ramp_112" => samples(4294967184, (0..112).map(|i| (i * 9) % 1024).collect()),
+        "adc_cal_valid" => {
+            Frame::AdcCal(AdcCal { status: AdcCalStatus::Valid, gain_factor: 0x7FE0, offset: -2, vref25_factor: 33423 })
+        }
+        "adc_cal_bad_checksum" => Frame::AdcCal(AdcCal {
+            status: AdcCalStatus::BadChecksum,
+            gain_factor: 0xFFFF,
+            offset: -1,
+            vref25_factor: 0xFFFF,
+        }),
         other => panic!("no expectation for vector {other}"),
     }
 }
@@ -60,7 +69,7 @@ fn expected(name: &str, store: &mut Vec<u8>) -> Frame<'static> {
 #[test]
 fn encode_matches_golden_bytes() {
     let v = vectors();
-    assert_eq!(v.len(), 5);
+    assert_eq!(v.len(), 7);
     for (name, line) in v {
         let frame = expected(&name, &mut Vec::new());
         let mut raw = [0u8; 300];

@@ -19,12 +19,13 @@
 use ct_wire::cadence::{Cadence, Due};
 use ct_wire::checksum::CRC_LEN;
 use ct_wire::command::{Command, KEEPALIVE_TIMEOUT_S};
-use ct_wire::frame::{seal, INFO_BODY_LEN, STATUS_BODY_LEN};
+use ct_wire::frame::{seal, ADC_CAL_BODY_LEN, INFO_BODY_LEN, STATUS_BODY_LEN};
 use ct_wire::{framing, FrameError, Status};
 use embedded_hal_nb::serial;
 
 use crate::profile::Profile;
 use crate::sampler::{FrameBuf, Sampler, PAYLOAD_LEN, QUEUE_CAPACITY, SAMPLES_PER_FRAME};
+use crate::tlv::{self, Segment};
 
 /// Access to the sampler that the ADC interrupt shares with the main loop: on the device a
 /// critical section around a static, on the host a `RefCell`.
@@ -55,6 +56,8 @@ pub enum StepError<E> {
 const INFO_RAW_LEN: usize = 1 + INFO_BODY_LEN + CRC_LEN;
 /// Status frame: kind + body + CRC.
 const STATUS_RAW_LEN: usize = 1 + STATUS_BODY_LEN + CRC_LEN;
+/// ADC calibration frame: kind + body + CRC.
+const ADC_CAL_RAW_LEN: usize = 1 + ADC_CAL_BODY_LEN + CRC_LEN;
 
 /// Whole seconds since reset at sample index `next_index` (conversions since reset, dropped
 /// ones included): exactly `floor(next_index * ticks_per_sample / timer_clock_hz)`, without
@@ -82,9 +85,11 @@ const STOPPED: Link = u16::MAX - 1;
 /// The streaming state machine.
 ///
 /// Kept small because it lives in `main`'s stack frame: the Info frame is built from the
-/// `'static` profile only while it is sent.
-pub struct Streamer {
+/// `'static` profile only while it is sent, the ADC calibration frame from the TLV segment
+/// (`T`: on the device a zero-sized handle on the flash).
+pub struct Streamer<T> {
     profile: &'static Profile,
+    tlv: T,
     reset_cause: ct_wire::ResetCause,
     cadence: Cadence,
     link: Link,
@@ -93,9 +98,9 @@ pub struct Streamer {
     sent_end: u32,
 }
 
-impl Streamer {
-    pub fn new(profile: &'static Profile, reset_cause: ct_wire::ResetCause) -> Self {
-        Streamer { profile, reset_cause, cadence: profile.cadence(), link: NEVER_STARTED, sent_end: 0 }
+impl<T: Segment> Streamer<T> {
+    pub fn new(profile: &'static Profile, reset_cause: ct_wire::ResetCause, tlv: T) -> Self {
+        Streamer { profile, tlv, reset_cause, cadence: profile.cadence(), link: NEVER_STARTED, sent_end: 0 }
     }
 
     /// Whether the device is streaming (after a host message, until the keep-alive timeout).
@@ -157,6 +162,7 @@ impl Streamer {
             self.link = 0;
             self.cadence = self.profile.cadence();
             self.send_info(uart, idle, lead)?;
+            self.send_adc_cal(uart, idle)?;
             return Ok(Due::Info);
         }
         let sent = send_samples(uart, idle, buf);
@@ -177,7 +183,10 @@ impl Streamer {
             (_, due) => due,
         };
         match due {
-            Due::Info => self.send_info(uart, idle, false)?,
+            Due::Info => {
+                self.send_info(uart, idle, false)?;
+                self.send_adc_cal(uart, idle)?;
+            }
             Due::Status => self.send_status(uart, shared, idle)?,
             Due::Nothing => {}
         }
@@ -202,6 +211,19 @@ impl Streamer {
         if lead {
             send_byte(uart, idle, framing::DELIMITER).map_err(StepError::Uart)?;
         }
+        send_raw(uart, idle, &raw[..len])
+    }
+
+    /// The ADC calibration frame (ct-wire protocol version 2), after every Info frame, so a
+    /// host that reads Info has the calibration before the next Samples frame.
+    #[inline(never)]
+    fn send_adc_cal<U: serial::Write<u8>, I: Idle>(
+        &mut self,
+        uart: &mut U,
+        idle: &mut I,
+    ) -> Result<(), StepError<U::Error>> {
+        let mut raw = [0u8; ADC_CAL_RAW_LEN];
+        let len = tlv::adc_cal(&self.tlv).encode(&mut raw).map_err(StepError::Frame)?;
         send_raw(uart, idle, &raw[..len])
     }
 

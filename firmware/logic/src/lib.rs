@@ -11,6 +11,7 @@
 //! - [`app`]: the main loop's streaming state machine, generic over an embedded-hal-nb UART;
 //! - [`profile`]: the two build profiles' clock, sample-rate and baud-rate arithmetic;
 //! - [`boot`]: reset cause, DCO calibration check and the fault LED pattern;
+//! - [`tlv`]: the factory ADC calibration in the TLV segment, checked for the host;
 //! - [`regs`]: the register bits the device code writes by hand, checked against the PAC's SVD.
 #![cfg_attr(not(test), no_std)]
 
@@ -20,3 +21,4 @@ pub mod mspabi;
 pub mod profile;
 pub mod regs;
 pub mod sampler;
+pub mod tlv;

@@ -15,8 +15,9 @@ use std::convert::Infallible;
 use ct_firmware_logic::app::{Idle, Shared, Streamer};
 use ct_firmware_logic::profile::{Profile, FAST, LAUNCHPAD};
 use ct_firmware_logic::sampler::{FrameBuf, Sampler, FRAME_BUF_LEN, QUEUE_CAPACITY};
+use ct_firmware_logic::tlv::{self, TLV_WORDS};
 use ct_wire::command::{Command, KEEPALIVE_TIMEOUT_S};
-use ct_wire::{framing, BuildProfile, Frame, ResetCause, Status};
+use ct_wire::{framing, AdcCal, AdcCalStatus, BuildProfile, Frame, ResetCause, Status};
 use embedded_hal_nb::serial::{ErrorType, Write};
 
 /// The sample the scripted source produces at `index`: a pattern that differs between
@@ -126,9 +127,23 @@ impl Idle for Sleep<'_, '_> {
     }
 }
 
+/// A TLV segment with a valid checksum: ADC10 tag and length at 0x10DA (word 13), gain
+/// 0x7FE0, offset -2, 2.5 V reference factor 33423 (2 % high).
+fn factory_tlv() -> [u16; TLV_WORDS] {
+    let mut seg = [0xFFFFu16; TLV_WORDS];
+    seg[13..20].copy_from_slice(&[0x1010, 0x7FE0, (-2i16) as u16, 0x8000, 0x8000, 0x8000, 33423]);
+    seg[0] = tlv::checksum(&seg);
+    seg
+}
+
+/// The ADC calibration frame the streamer must send after every Info frame.
+const FACTORY_CAL: AdcCal =
+    AdcCal { status: AdcCalStatus::Valid, gain_factor: 0x7FE0, offset: -2, vref25_factor: 33423 };
+
 /// What a run produced, decoded.
 enum Decoded {
     Info(ct_wire::Info),
+    AdcCal(AdcCal),
     Samples { first: u32, values: Vec<u16> },
     Status(Status),
 }
@@ -150,7 +165,7 @@ fn keeps_asking(step: usize) -> Option<Command> {
 fn run_raw(p: &'static Profile, frames: usize, stall: (u64, u64), host: &Host) -> (Vec<u8>, Vec<(u64, bool)>) {
     let mut bufs = [[0u8; FRAME_BUF_LEN]; 2];
     let out = RefCell::new(Vec::new());
-    let mut streamer = Streamer::new(p, ResetCause::Watchdog);
+    let mut streamer = Streamer::new(p, ResetCause::Watchdog, factory_tlv());
     let sim = Sim::new(p, &mut bufs, stall, out);
     let mut uart = Uart(&sim);
     let mut idle = Sleep(&sim);
@@ -172,6 +187,7 @@ fn decode(line: &[u8]) -> Vec<Decoded> {
             Frame::Info(i) => Decoded::Info(i),
             Frame::Samples(s) => Decoded::Samples { first: s.first_index, values: s.iter().collect() },
             Frame::Status(s) => Decoded::Status(s),
+            Frame::AdcCal(c) => Decoded::AdcCal(c),
         });
     }
     decoded
@@ -197,8 +213,11 @@ fn check_stream(p: &'static Profile, decoded: &[Decoded]) -> (u64, u64) {
     let (mut expected, mut delivered, mut gaps) = (0u32, 0u64, 0u64);
     let (mut last_info_at, mut last_status_at) = (0u32, 0u32);
     let mut last_uptime = 0;
-    for d in decoded {
+    for (k, d) in decoded.iter().enumerate() {
+        let after_info = k > 0 && matches!(decoded[k - 1], Decoded::Info(_));
+        assert_eq!(matches!(d, Decoded::AdcCal(_)), after_info, "frame {k}: ADC calibration exactly after each Info");
         match d {
+            Decoded::AdcCal(c) => assert_eq!(*c, FACTORY_CAL),
             Decoded::Info(i) => {
                 assert_eq!(i, info);
                 assert!(expected - last_info_at <= 10 * rate as u32, "Info gap");
@@ -252,11 +271,14 @@ fn silent_until_asked_then_a_lone_delimiter_and_info() {
         assert!(steps[19].1, "streaming after it");
         assert_eq!(line[0], framing::DELIMITER, "lone delimiter first");
         assert_ne!(line[1], framing::DELIMITER, "only one");
-        assert_eq!(line.iter().filter(|&&b| b == framing::DELIMITER).count(), 2, "then one frame");
+        assert_eq!(line.iter().filter(|&&b| b == framing::DELIMITER).count(), 3, "then two frames");
         assert_eq!(line.last(), Some(&framing::DELIMITER));
         match &decode(&line[1..])[..] {
-            [Decoded::Info(i)] => assert_eq!(*i, p.info(ResetCause::Watchdog)),
-            _ => panic!("first start did not send exactly Info"),
+            [Decoded::Info(i), Decoded::AdcCal(c)] => {
+                assert_eq!(*i, p.info(ResetCause::Watchdog));
+                assert_eq!(*c, FACTORY_CAL);
+            }
+            _ => panic!("first start did not send exactly Info and the ADC calibration"),
         }
     }
 }
@@ -321,6 +343,7 @@ fn stops_after_the_keepalive_timeout_and_restarts_on_request() {
                     infos_after_restart += 1;
                 }
             }
+            Decoded::AdcCal(c) => assert_eq!(*c, FACTORY_CAL),
             Decoded::Status(_) => {}
         }
     }

@@ -18,6 +18,7 @@ pub fn elf(profile: &Profile) -> Vec<u8> {
 #[derive(Default, Debug)]
 pub struct Decoded {
     pub infos: Vec<ct_wire::Info>,
+    pub adc_cals: Vec<ct_wire::AdcCal>,
     pub statuses: Vec<Status>,
     /// (first_index, codes) per Samples frame.
     pub samples: Vec<(u32, Vec<u16>)>,
@@ -34,6 +35,7 @@ pub fn decode(run: &Run) -> Decoded {
         match dec.decode() {
             Ok(Frame::Info(i)) => d.infos.push(i),
             Ok(Frame::Status(s)) => d.statuses.push(s),
+            Ok(Frame::AdcCal(c)) => d.adc_cals.push(c),
             Ok(Frame::Samples(s)) => d.samples.push((s.first_index, s.iter().collect())),
             Err(DecodeError::NeedMoreBytes) => break,
             Err(DecodeError::Malformed { .. }) => d.malformed += 1,
