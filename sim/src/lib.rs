@@ -197,6 +197,8 @@ pub struct VirtualDevice {
     clock_error: f64,
     /// The 2.5 V reference's relative error ([`Self::with_reference_error`]).
     vref_error: f64,
+    /// What the firmware's TLV check found ([`Self::with_adc_cal_status`]).
+    adc_cal_status: AdcCalStatus,
     link: Link,
     rx: CommandReceiver,
     /// What the Info frame states, where a fault knob changed it (`None`: the profile's).
@@ -235,6 +237,7 @@ impl VirtualDevice {
             booted: false,
             clock_error: 0.0,
             vref_error: 0.0,
+            adc_cal_status: AdcCalStatus::Valid,
             link: Link::Always,
             rx: CommandReceiver::new(),
             protocol_version: None,
@@ -295,11 +298,19 @@ impl VirtualDevice {
         self
     }
 
-    /// The ADC calibration frame this device sends after every Info frame: the reference as
-    /// measured ([`Self::with_reference_error`]), an ideal gain and offset, checksum good.
+    /// The same device with a TLV segment the firmware found `status` (erased, a bad
+    /// checksum, ...): its calibration frame says so and the host must not apply it.
+    pub fn with_adc_cal_status(mut self, status: AdcCalStatus) -> Self {
+        self.adc_cal_status = status;
+        self
+    }
+
+    /// The ADC calibration frame this device sends after every Info frame (protocol 2): the
+    /// reference as measured ([`Self::with_reference_error`]), an ideal gain and offset, and
+    /// the TLV check's outcome ([`Self::with_adc_cal_status`], good by default).
     pub fn adc_cal(&self) -> AdcCal {
         AdcCal {
-            status: AdcCalStatus::Valid,
+            status: self.adc_cal_status,
             gain_factor: 0x8000,
             offset: 0,
             vref25_factor: (32768.0 * (1.0 + self.vref_error)).round() as u16,
@@ -518,8 +529,11 @@ impl VirtualDevice {
     fn emit_info(&mut self, out: &mut Vec<u8>) {
         let info = self.info();
         self.emit(&Frame::Info(info), out);
-        let cal = self.adc_cal();
-        self.emit(&Frame::AdcCal(cal), out);
+        // A version 1 firmware had no calibration frame.
+        if info.protocol_version >= 2 {
+            let cal = self.adc_cal();
+            self.emit(&Frame::AdcCal(cal), out);
+        }
     }
 
     fn emit(&mut self, frame: &Frame, out: &mut Vec<u8>) {

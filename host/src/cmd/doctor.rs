@@ -39,7 +39,7 @@ use crate::meter::{Event, Meter, Notice};
 use crate::sample_clock::{ClockEstimate, MIN_SPAN_S};
 use crate::serial::{self, LinkEvent};
 use crate::timeline::{Step, Timeline, TimelineError};
-use ct_wire::{Info, ResetCause};
+use ct_wire::{AdcCalStatus, Info, ResetCause};
 
 /// The doctor's default run: the clock estimate settles in about 60-72 s of streaming
 /// (`host/tests/device_clock.rs`), plus the first second before the stream starts.
@@ -481,11 +481,11 @@ impl Observer {
     }
 
     fn firmware(&self) -> Check {
-        if let Some(TimelineError::Protocol { got, want }) = &self.error {
+        if let Some(TimelineError::Protocol { got, min, max }) = &self.error {
             return Check::new(
                 Kind::Firmware,
                 Status::Fail,
-                format!("the device speaks wire protocol {got}; this ct-read speaks {want}"),
+                format!("the device speaks wire protocol {got}; this ct-read speaks {min} to {max}"),
                 "flash the firmware of this ct-read's version (firmware/: cargo run --release)",
             );
         }
@@ -738,16 +738,51 @@ fn zero_level(level: f64, want: f64, how: &str) -> Check {
     }
 }
 
-/// The ADC reference's factory calibration as the device reports it. Today's firmware sends
-/// none (issue #12 item 6 adds a frame for it): this is the one place to read it from the
-/// meter's timeline once it does.
-pub fn reference_calibration(_meter: &Meter) -> Check {
-    Check::new(
-        Kind::ReferenceCalibration,
-        Status::Warn,
-        "this firmware does not report its reference calibration: readings assume the nominal 2.5 V reference".into(),
-        "flash a firmware that sends its TLV calibration (firmware/: cargo run --release)",
-    )
+/// The ADC's reference calibration: the factory's TLV words the firmware sends after each Info
+/// frame (protocol 2), applied by the timeline to every code when they are plausible
+/// ([`ct_wire::AdcCal::correction`]). Without them a reference a few percent off reads a few
+/// percent off.
+pub fn reference_calibration(meter: &Meter) -> Check {
+    let k = Kind::ReferenceCalibration;
+    let timeline = meter.timeline();
+    match (timeline.adc_cal(), timeline.adc_correction()) {
+        (Some(cal), Some(c)) => Check::new(
+            k,
+            Status::Pass,
+            format!(
+                "factory calibration applied: 2.5 V reference x{:.4}, gain x{:.4}, offset {:+} LSB (codes x{:.4})",
+                cal.vref25_ratio(),
+                cal.gain_ratio(),
+                cal.offset,
+                c.scale
+            ),
+            "",
+        ),
+        (Some(cal), None) => {
+            let why = match cal.status {
+                AdcCalStatus::Valid => "holds implausible factors (over 10 % from 1, or an offset over 64 LSB)",
+                AdcCalStatus::Erased => "is erased",
+                AdcCalStatus::BadChecksum => "fails its checksum",
+                AdcCalStatus::NoAdcTag => "has no ADC10 calibration",
+                AdcCalStatus::Other(_) => "has a status this ct-read does not know",
+            };
+            Check::new(
+                k,
+                Status::Fail,
+                format!(
+                    "the chip's TLV segment {why}: not applied, readings assume the nominal 2.5 V reference (a few % off)"
+                ),
+                "calibrate against a meter you trust (ct-read calibrate --point ...), or use a chip whose segment A is intact",
+            )
+        }
+        (None, _) => Check::new(
+            k,
+            Status::Warn,
+            "this firmware does not report its reference calibration: readings assume the nominal 2.5 V reference"
+                .into(),
+            "flash the firmware of this ct-read's version, which sends its TLV calibration (firmware/: cargo run --release)",
+        ),
+    }
 }
 
 /// The mains frequency found in the readings (their median).
@@ -1022,8 +1057,7 @@ mod tests {
     }
 
     /// A clean device read for 80 s: every stream check passes, but the zero checks (the load
-    /// never rests; they need --no-load) and the reference calibration (today's firmware does
-    /// not report it).
+    /// never rests; they need --no-load); the reference calibration is the device's, applied.
     #[test]
     fn a_clean_device_passes() {
         let r = observe(device(load(5.0, 50.0)), 80.0, false);
@@ -1040,7 +1074,7 @@ mod tests {
         assert_eq!(statuses(&r, &pass), pass.map(|k| (k, Some(Status::Pass))), "{r}");
         assert_eq!(r.status(Kind::ZeroLevel), Some(Status::Skipped), "{r}");
         assert_eq!(r.status(Kind::ZeroNoise), Some(Status::Skipped), "{r}");
-        assert_eq!(r.status(Kind::ReferenceCalibration), Some(Status::Warn), "{r}");
+        assert_eq!(r.status(Kind::ReferenceCalibration), Some(Status::Pass), "{r}");
         assert!(!r.failed());
         // The LaunchPad profile's designed load: 86 % of 9600 baud.
         assert!(r.get(Kind::LinkLoad).unwrap().finding.contains("86 %"), "{r}");
@@ -1110,11 +1144,26 @@ mod tests {
         let r = observe(lossy, 10.0, false);
         assert_eq!(r.status(Kind::LineErrors), Some(Status::Fail), "{r}");
         assert_eq!(r.status(Kind::Overruns), Some(Status::Pass), "{r}");
-        let r = observe(device(load(5.0, 50.0)).with_protocol_version(ct_wire::PROTOCOL_VERSION - 1), 10.0, false);
+        let r = observe(device(load(5.0, 50.0)).with_protocol_version(ct_wire::PROTOCOL_VERSION + 1), 10.0, false);
         assert_eq!(r.status(Kind::Firmware), Some(Status::Fail), "{r}");
         assert!(r.checks.iter().filter(|c| c.kind != Kind::Firmware).all(|c| c.status == Status::Skipped), "{r}");
         let r = observe(device(load(5.0, 50.0)).with_reset_cause(ResetCause::Watchdog), 10.0, false);
         assert_eq!(r.status(Kind::ResetCause), Some(Status::Fail), "{r}");
+        assert_eq!(r.status(Kind::Firmware), Some(Status::Pass), "{r}");
+    }
+
+    /// The reference calibration: applied and shown (a reference 2 % high), refused when the
+    /// chip's TLV segment failed its checksum, and missing from a protocol 1 firmware.
+    #[test]
+    fn the_reference_calibration_is_applied_refused_or_missing() {
+        let r = observe(device(load(5.0, 50.0)).with_reference_error(0.02), 10.0, false);
+        let c = r.get(Kind::ReferenceCalibration).unwrap();
+        assert_eq!(c.status, Status::Pass, "{r}");
+        assert!(c.finding.contains("reference x1.0200"), "{r}");
+        let r = observe(device(load(5.0, 50.0)).with_adc_cal_status(ct_wire::AdcCalStatus::BadChecksum), 10.0, false);
+        assert_eq!(r.status(Kind::ReferenceCalibration), Some(Status::Fail), "{r}");
+        let r = observe(device(load(5.0, 50.0)).with_protocol_version(1), 10.0, false);
+        assert_eq!(r.status(Kind::ReferenceCalibration), Some(Status::Warn), "{r}");
         assert_eq!(r.status(Kind::Firmware), Some(Status::Pass), "{r}");
     }
 
