@@ -809,7 +809,7 @@ impl Estimator {
                 let mut phases: Vec<Vec<f64>> = vec![Vec::new(); b + 1 - a];
                 for (k, &j) in cycle_of.iter().enumerate() {
                     if (a..=b).contains(&j) {
-                        phases[j - a].push((k as f64 * step + grid.offset).fract());
+                        phases[j - a].push(crate::fold::fract(k as f64 * step + grid.offset));
                     }
                 }
                 let inputs: Vec<transient::Cycle> = (a..=b)

@@ -7,6 +7,20 @@
 //! second of it covers the cycle except near stroboscopic frequencies (50.29, 60.35 Hz), where
 //! [`widest_gap`] tells how much is missing.
 
+/// The fractional part of `x` (`x.fract()`, the same value for every `x` below 2^63 in
+/// magnitude), without the call to the C library's `trunc` that `fract` becomes on a target
+/// without SSE4.1: a phase is taken per sample in every fold and segmentation, and that call
+/// was 4 % of the default method's CPU time at 8196.7 Sa/s (`perf`).
+#[inline]
+pub fn fract(x: f64) -> f64 {
+    // `as i64` truncates toward zero, as `trunc` does, for |x| < 2^63; beyond (or NaN) fall back.
+    if x.abs() < 9.0e18 {
+        x - ((x as i64) as f64).copysign(x)
+    } else {
+        x.fract()
+    }
+}
+
 /// A window's codes folded into phase bins of the mains cycle. Phase 0 is the window's first
 /// sample; nothing depends on where the cycle starts.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,7 +99,7 @@ pub fn fold_values(
     let mut count = vec![0u32; bins];
     let step = mains_hz / rate_hz;
     for k in (0..n).filter(|&k| keep(k)) {
-        let phase = (k as f64 * step).fract();
+        let phase = fract(k as f64 * step);
         let b = ((phase * bins as f64) as usize).min(bins - 1);
         sum[b] += value(k);
         count[b] += 1;
@@ -112,7 +126,7 @@ pub fn phases_bunch(n: usize, step: f64) -> bool {
     let mut phase = 0.0f64;
     for _ in 0..n {
         count[((phase * COVERAGE_BINS as f64) as usize).min(COVERAGE_BINS - 1)] += 1;
-        phase = (phase + step).fract();
+        phase = fract(phase + step);
     }
     widest_gap(&count) > 2
 }
@@ -151,6 +165,22 @@ pub fn harmonic(cycle: &[f64], k: usize) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fractional part is `f64::fract`'s, for phases and beyond.
+    #[test]
+    fn fract_is_f64_fract() {
+        for k in -4000..4000 {
+            for x in [k as f64 * 0.37, k as f64 * 1e-3 + 1e-12, k as f64 * 1e12 + 0.5, -0.0] {
+                assert_eq!(fract(x).to_bits(), x.fract().to_bits(), "{x}");
+            }
+        }
+        for x in [f64::NAN, 1e300, -1e300, 2f64.powi(62) + 1024.0] {
+            assert_eq!(fract(x).is_nan(), x.fract().is_nan(), "{x}");
+            if !x.is_nan() {
+                assert_eq!(fract(x).to_bits(), x.fract().to_bits(), "{x}");
+            }
+        }
+    }
 
     #[test]
     fn phases_bunch_near_a_submultiple_of_the_slow_rate_only() {

@@ -223,7 +223,7 @@ fn merge_gradual(abrupt: &[bool], of_cycle: &mut [usize], classes: usize) -> usi
 /// of a load that really switches are spread over the window and see all of it.
 fn phase_coverage_is_fair(n: usize, cycles: &Cycles, of_cycle: &[usize], classes: usize) -> bool {
     const BINS: usize = 64;
-    let bin = |k: usize| (((k as f64 * cycles.step + cycles.offset).fract() * BINS as f64) as usize).min(BINS - 1);
+    let bin = |k: usize| ((crate::fold::fract(k as f64 * cycles.step + cycles.offset) * BINS as f64) as usize).min(BINS - 1);
     let mut seen = vec![[false; BINS]; classes];
     let mut cycles_in = vec![0usize; classes];
     let mut last = usize::MAX;
@@ -320,7 +320,7 @@ pub fn classify(amps: &[f32], cycles: &Cycles) -> Classes {
     let profile = phase_profile(amps, cycles);
     let mut expected = vec![0.0; m];
     for k in 0..n {
-        let phase = (k as f64 * cycles.step + cycles.offset).fract();
+        let phase = crate::fold::fract(k as f64 * cycles.step + cycles.offset);
         expected[cycles.of(k)] += profile[((phase * PROFILE_BINS as f64) as usize).min(PROFILE_BINS - 1)];
     }
     let level: Vec<f64> = amps2.iter().zip(&expected).map(|(&e, &x)| if x > 0.0 { e / x } else { 0.0 }).collect();
