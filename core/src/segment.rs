@@ -223,7 +223,8 @@ fn merge_gradual(abrupt: &[bool], of_cycle: &mut [usize], classes: usize) -> usi
 /// of a load that really switches are spread over the window and see all of it.
 fn phase_coverage_is_fair(n: usize, cycles: &Cycles, of_cycle: &[usize], classes: usize) -> bool {
     const BINS: usize = 64;
-    let bin = |k: usize| ((crate::fold::fract(k as f64 * cycles.step + cycles.offset) * BINS as f64) as usize).min(BINS - 1);
+    let bin =
+        |k: usize| ((crate::fold::fract(k as f64 * cycles.step + cycles.offset) * BINS as f64) as usize).min(BINS - 1);
     let mut seen = vec![[false; BINS]; classes];
     let mut cycles_in = vec![0usize; classes];
     // Coverage of the window's first `c` whole cycles, for each `c` (counted as bins fill:

@@ -135,7 +135,7 @@ fn table_reading(v: &[f64], at: &[f64], lut: &[f32], lsb_per_v: f64) -> f64 {
 fn code_at(x: f64, top: usize) -> usize {
     // Below one half (or NaN): entry 0. Above, `x + 0.5` is exact or rounds within the same
     // whole number (it could round up to one only from just below one half).
-    if !(x >= 0.5) {
+    if x.is_nan() || x < 0.5 {
         return 0;
     }
     ((x + 0.5) as usize).min(top)
@@ -280,7 +280,9 @@ mod tests {
                 assert_eq!(code_at(x, top), round(x), "{x}");
             }
         }
-        for x in [0.5 - f64::EPSILON / 4.0, 0.5, 1.5 - f64::EPSILON, 1022.5, 1023.4999999999999, f64::NAN, 1e300, -1e300] {
+        for x in
+            [0.5 - f64::EPSILON / 4.0, 0.5, 1.5 - f64::EPSILON, 1022.5, 1023.4999999999999, f64::NAN, 1e300, -1e300]
+        {
             assert_eq!(code_at(x, top), round(x), "{x}");
         }
     }
