@@ -344,9 +344,20 @@ impl CtModel {
     fn at_current_near(&self, ib: f64, near: usize) -> Static {
         let g = &self.g;
         let last = g.len() - 2;
-        let k = near.min(last);
+        let mut k = near.min(last);
         if g[k] <= ib && ib < g[k + 1] {
             return self.static_at(ib, k);
+        }
+        // Where the characteristic is straight (the diodes off: the burden resistor alone,
+        // most of a cycle), the slope of interval `near` points at the entry itself: a
+        // step of a march moves across tens of entries, which the gallop below took a dozen
+        // comparisons to find.
+        let guess = k as f64 + (ib - g[k]) / (g[k + 1] - g[k]);
+        if guess.is_finite() {
+            k = (guess.max(0.0) as usize).min(last);
+            if g[k] <= ib && ib < g[k + 1] {
+                return self.static_at(ib, k);
+            }
         }
         // Gallop away from `near` until the current is bracketed, then bisect the bracket.
         let (mut lo, mut hi);

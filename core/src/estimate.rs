@@ -16,7 +16,7 @@
 
 use crate::calibration::{Calibration, TrackedLut};
 use crate::clamp_model::{CtModel, CtParams};
-use crate::fold::{fold_where, phases_bunch, widest_gap};
+use crate::fold::{fold_at, phases_bunch, widest_gap};
 use crate::inversion::Inverter;
 use crate::model_table::model_table_for;
 use crate::segment::{self, Cycles};
@@ -640,7 +640,8 @@ impl Estimator {
                 let j = cycle_of[k];
                 of_cycle[j] == c && settled[j]
             };
-            let n = (0..n).filter(|&k| keep(k)).count();
+            let kept: Vec<usize> = (0..n).filter(|&k| keep(k)).collect();
+            let n = kept.len();
             // A few cycles fold into a coarse, uneven picture (the fast stream is nearly
             // synchronous with the mains: two cycles fill the same phases twice). With fewer
             // than eight settled cycles, a correction found for this level in a longer window
@@ -658,14 +659,13 @@ impl Estimator {
             };
             // At least 64 bins (5.6 degrees): coarser, a waveform's edges and pulses are lost.
             while bins >= 64 {
-                let folded = fold_where(&self.codes, self.rate_hz, hz, bins, keep);
+                let folded = fold_at(&self.codes, self.rate_hz, hz, bins, &kept);
                 // Enough of the cycle seen: half the bins, and no hole wider than 1/16 cycle
                 // (a few cycles of the sub-sampled stream leave twelve clusters of phases).
                 if folded.filled() * 2 >= bins && widest_gap(&folded.count) * 16 <= bins {
                     // The table's mean square over the same (whole, settled) cycles.
-                    let (sum, count) = (0..base.len())
-                        .filter(|&k| keep(k))
-                        .fold((0.0, 0usize), |(s, c), k| (s + f64::from(base[k]).powi(2), c + 1));
+                    let (sum, count) =
+                        kept.iter().fold((0.0, 0usize), |(s, c), &k| (s + f64::from(base[k]).powi(2), c + 1));
                     let table_ms = 2.0 * sum / count.max(1) as f64;
                     if let (Some(inv), true) = (inverter.invert(&folded), table_ms > 0.0) {
                         let ratio = inv.irms_a * inv.irms_a / table_ms;
@@ -809,7 +809,7 @@ impl Estimator {
                 let mut phases: Vec<Vec<f64>> = vec![Vec::new(); b + 1 - a];
                 for (k, &j) in cycle_of.iter().enumerate() {
                     if (a..=b).contains(&j) {
-                        phases[j - a].push((k as f64 * step + grid.offset).fract());
+                        phases[j - a].push(crate::fold::fract(k as f64 * step + grid.offset));
                     }
                 }
                 let inputs: Vec<transient::Cycle> = (a..=b)

@@ -223,21 +223,10 @@ fn merge_gradual(abrupt: &[bool], of_cycle: &mut [usize], classes: usize) -> usi
 /// of a load that really switches are spread over the window and see all of it.
 fn phase_coverage_is_fair(n: usize, cycles: &Cycles, of_cycle: &[usize], classes: usize) -> bool {
     const BINS: usize = 64;
-    let bin = |k: usize| (((k as f64 * cycles.step + cycles.offset).fract() * BINS as f64) as usize).min(BINS - 1);
+    let bin =
+        |k: usize| ((crate::fold::fract(k as f64 * cycles.step + cycles.offset) * BINS as f64) as usize).min(BINS - 1);
     let mut seen = vec![[false; BINS]; classes];
     let mut cycles_in = vec![0usize; classes];
-    let mut last = usize::MAX;
-    for k in 0..n {
-        let j = cycles.of(k);
-        if of_cycle[j] == usize::MAX {
-            continue;
-        }
-        seen[of_cycle[j]][bin(k)] = true;
-        if j != last {
-            cycles_in[of_cycle[j]] += 1;
-            last = j;
-        }
-    }
     // Coverage of the window's first `c` whole cycles, for each `c` (counted as bins fill:
     // recounting all the bins at every sample was a tenth of a window's time at 8 kSa/s).
     let mut reference = Vec::new();
@@ -246,14 +235,17 @@ fn phase_coverage_is_fair(n: usize, cycles: &Cycles, of_cycle: &[usize], classes
     let mut last = usize::MAX;
     for k in 0..n {
         let j = cycles.of(k);
-        if of_cycle[j] == usize::MAX {
+        let class = of_cycle[j];
+        if class == usize::MAX {
             continue;
         }
+        let b = bin(k);
+        seen[class][b] = true;
         if j != last {
+            cycles_in[class] += 1;
             reference.push(0);
             last = j;
         }
-        let b = bin(k);
         if !first[b] {
             first[b] = true;
             covered += 1;
@@ -307,21 +299,19 @@ pub fn classify(amps: &[f32], cycles: &Cycles) -> Classes {
             switches: 0,
         };
     }
-    let mut amps2 = vec![0.0; m];
-    let mut samples = vec![0usize; m];
-    for (k, &a) in amps.iter().enumerate() {
-        let c = cycles.of(k);
-        amps2[c] += f64::from(a) * f64::from(a);
-        samples[c] += 1;
-    }
     // Each cycle's level against what the window's average waveform would give at the same
     // phases: a sub-sampled cycle (twelve samples) catches a narrow pulse at one phase or
     // another, and its raw mean square swings with that; this ratio does not.
     let profile = phase_profile(amps, cycles);
+    let mut amps2 = vec![0.0; m];
+    let mut samples = vec![0usize; m];
     let mut expected = vec![0.0; m];
-    for k in 0..n {
-        let phase = (k as f64 * cycles.step + cycles.offset).fract();
-        expected[cycles.of(k)] += profile[((phase * PROFILE_BINS as f64) as usize).min(PROFILE_BINS - 1)];
+    for (k, &a) in amps.iter().enumerate() {
+        let c = cycles.of(k);
+        amps2[c] += f64::from(a) * f64::from(a);
+        samples[c] += 1;
+        let phase = crate::fold::fract(k as f64 * cycles.step + cycles.offset);
+        expected[c] += profile[((phase * PROFILE_BINS as f64) as usize).min(PROFILE_BINS - 1)];
     }
     let level: Vec<f64> = amps2.iter().zip(&expected).map(|(&e, &x)| if x > 0.0 { e / x } else { 0.0 }).collect();
     // A partial cycle's level is that of part of the waveform: it is not classed itself but

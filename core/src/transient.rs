@@ -112,7 +112,7 @@ pub fn cycle_levels(model: &CtModel, mains_hz: f64, lut: &[f32], cycles: &[Cycle
 /// The table's mean square (half-wave reconstruction) of a simulated cycle `v` (ADC volts at
 /// [`POINTS`] points) read at the phases `at`.
 fn table_reading(v: &[f64], at: &[f64], lut: &[f32], lsb_per_v: f64) -> f64 {
-    let top = lut.len().saturating_sub(1) as f64;
+    let top = lut.len().saturating_sub(1);
     let sum: f64 = at
         .iter()
         .map(|&phase| {
@@ -120,11 +120,25 @@ fn table_reading(v: &[f64], at: &[f64], lut: &[f32], lsb_per_v: f64) -> f64 {
             let i = (x as usize).min(POINTS - 1);
             let f = x - i as f64;
             let v1 = if i + 1 < POINTS { v[i + 1] } else { v[i] };
-            let code = ((v[i] + (v1 - v[i]) * f) * lsb_per_v).round().clamp(0.0, top) as usize;
+            let code = code_at((v[i] + (v1 - v[i]) * f) * lsb_per_v, top);
             f64::from(lut[code]).powi(2)
         })
         .sum();
     2.0 * sum / at.len().max(1) as f64
+}
+
+/// The table entry of ADC voltage `x` in codes: `x.round().clamp(0.0, top as f64) as usize`
+/// (the same entry for every `x`), without the C library's `round` that the method becomes on
+/// a target without SSE4.1, and without a branch on which way a code rounds (which is as
+/// good as random): a call per sample per reading of a cycle.
+#[inline]
+fn code_at(x: f64, top: usize) -> usize {
+    // Below one half (or NaN): entry 0. Above, `x + 0.5` is exact or rounds within the same
+    // whole number (it could round up to one only from just below one half).
+    if x.is_nan() || x < 0.5 {
+        return 0;
+    }
+    ((x + 0.5) as usize).min(top)
 }
 
 /// Two cycles of one class and shape whose magnetizing currents at the start differ by at
@@ -255,6 +269,23 @@ mod tests {
     use super::*;
     use crate::calibration::Calibration;
     use crate::clamp_model::CtParams;
+
+    /// The entry looked up is the rounded, clamped code's, halves and negatives included.
+    #[test]
+    fn code_at_is_the_rounded_code() {
+        let top = 1023;
+        let round = |x: f64| x.round().clamp(0.0, top as f64) as usize;
+        for k in -4000..8000 {
+            for x in [k as f64 * 0.25, k as f64 * 0.1 + 1e-12, k as f64 * 0.5 - 1e-13] {
+                assert_eq!(code_at(x, top), round(x), "{x}");
+            }
+        }
+        for x in
+            [0.5 - f64::EPSILON / 4.0, 0.5, 1.5 - f64::EPSILON, 1022.5, 1023.4999999999999, f64::NAN, 1e300, -1e300]
+        {
+            assert_eq!(code_at(x, top), round(x), "{x}");
+        }
+    }
 
     /// Burst fire, one cycle on and one off, through the model in time: the table alone
     /// reads the on-cycles low; the levels found here are the source's.
