@@ -87,10 +87,14 @@ fn check(o: &Outcome, error: f64, what: &str) -> f64 {
     }
     // Durations (which energy integrates) in true seconds: the settled readings' durations add
     // up to the host time they span, and their wall times advance by their durations.
-    let settled = &full[first + 1..];
+    // Not the reading flushed when the stream ends: a partial window, stamped when the last
+    // bytes arrived (seen 90 ms after its samples' end in the emulated launchpad at -3 %).
+    let settled = &full[first + 1..full.len() - 1];
     let span_s = (settled.last().unwrap().1 - full[first].1) as f64 / 1e9;
     let dur: f64 = settled.iter().map(|(r, _)| r.duration_s).sum();
-    assert!((dur / span_s - 1.0).abs() < 5e-4, "{what}: {dur} s of readings over {span_s} s");
+    // Each end's wall stamp carries the link's delivery jitter (a 1-20 ms poll after a 0-20 ms
+    // delay): 45 ms for the two, beyond which a rate error of 0.05 % would show.
+    assert!((dur - span_s).abs() < 5e-4 * span_s + 0.045, "{what}: {dur} s of readings over {span_s} s");
     for w in settled.windows(2) {
         let step = (w[1].1 - w[0].1) as f64 / 1e9;
         assert!(
