@@ -108,13 +108,19 @@ const COVERAGE_BINS: usize = 48;
 /// narrow pulse is whatever those phases catch (a 0.54 A switch-mode supply read 70 % high at
 /// 50.293 Hz, on the randomized loads goldens' dev half).
 pub fn phases_bunch(n: usize, step: f64) -> bool {
-    let mut count = [0u32; COVERAGE_BINS];
+    phase_gap(n, step, COVERAGE_BINS) > 2
+}
+
+/// The widest hole, in bins of `bins` to the cycle, that `n` samples taken `step` mains
+/// cycles apart leave in the phases they cover ([`widest_gap`]: 1 when every bin is hit).
+pub fn phase_gap(n: usize, step: f64, bins: usize) -> usize {
+    let mut count = vec![0u32; bins];
     let mut phase = 0.0f64;
     for _ in 0..n {
-        count[((phase * COVERAGE_BINS as f64) as usize).min(COVERAGE_BINS - 1)] += 1;
+        count[((phase * bins as f64) as usize).min(bins - 1)] += 1;
         phase = (phase + step).fract();
     }
-    widest_gap(&count) > 2
+    widest_gap(&count)
 }
 
 /// Bins from one filled bin to the next, at most, around the cycle (1 when all are filled,
