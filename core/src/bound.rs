@@ -233,7 +233,7 @@ mod tests {
         let got = energy_bound(&[w(10.0, None), w(5.0, Some(0.2))]).unwrap();
         let want = (10.0 * 0.02 / 0.98 + 5.0 * 0.2 / 0.8) / (10.0 / 1.02 + 5.0 / 1.2);
         assert!((got - want).abs() < 1e-12, "{got} vs {want}");
-        let (t_lo, t_hi) = (10.0 / 1.02 + 5.0 / 1.2, 10.0 / 0.98 + 5.0 / 0.8);
+        let (t_lo, t_hi): (f64, f64) = (10.0 / 1.02 + 5.0 / 1.2, 10.0 / 0.98 + 5.0 / 0.8);
         for t in [t_lo, t_hi] {
             assert!((15.0 / t - 1.0).abs() <= got + 1e-12, "{t}");
         }
