@@ -357,7 +357,7 @@ mod tests {
         assert_eq!(verdict("sine", &r(10.2, none)), Verdict::Unflagged);
         assert_eq!(verdict("sine", &r(10.2, changing)), Verdict::Flagged);
         assert_eq!(verdict("sine", &r(11.5, changing)), Verdict::FlagBoundBroken);
-        assert_eq!(verdict("sine", &r(11.0, approx)), Verdict::Flagged);
+        assert_eq!(verdict("sine", &r(10.9, approx)), Verdict::Flagged);
         assert_eq!(verdict("sine", &r(8.5, approx)), Verdict::FlagBoundBroken);
         assert_eq!(verdict("sine", &r(20.0, short)), Verdict::Short);
         // A distorted load's target is 2 %.
