@@ -648,6 +648,8 @@ mod tests {
             [],
         )
         .unwrap();
+        // A remote that has not taken it yet.
+        old.execute("INSERT INTO cursors (sink, last_id) VALUES ('fake', 0)", []).unwrap();
         assert!(old.prepare("SELECT bound_pct FROM spool").is_err(), "the old schema has no bound column");
         drop(old);
         let mut spool = Spool::open(&path, "m1", Limits::default(), vec![Box::new(Fake::default())], |_| {}).unwrap();
