@@ -14,6 +14,7 @@
 //! Hann-windowed DFT between 45 and 65 Hz: the fundamental lies below the Nyquist frequency of
 //! both link profiles, so it is measured directly even when the waveform shape is aliased.
 
+use crate::bound;
 use crate::calibration::{Calibration, TrackedLut};
 use crate::clamp_model::{CtModel, CtParams};
 use crate::fold::{fold_at, phases_bunch, widest_gap};
@@ -30,15 +31,6 @@ pub const MAINS_HZ_RANGE: (f64, f64) = (45.0, 65.0);
 /// A window whose highest code is at most this many codes above the no-current level reads
 /// 0 A: such a signal cannot be told from ADC noise, and reporting it would be phantom watts.
 pub const SQUELCH_CODES: u16 = 3;
-
-/// The error a reading flagged `approx` is stated to stay within: the worst such reading of
-/// the model's own clamp on the loads goldens (`golden/ACCURACY.md`: a dimmer firing at 150
-/// degrees, read over the 9600-baud link's 0.6 s last window) was 11.4 %. Measured since: at
-/// 8196.7 Sa/s it holds on the randomized loads goldens (10.5 %); at 603.5 Sa/s a burst-fire
-/// heater's window of the loads goldens reads 12.5 % low, and where the link's phases bunch
-/// ([`crate::fold::phases_bunch`]) the randomized goldens' readings reach 70 % (the README
-/// states both).
-pub const APPROX_BOUND: f64 = 0.12;
 
 /// A reading over fewer mains cycles than this (the last, partial window of a stream, or one
 /// cut short by a gap) is flagged `short`: its whole cycles are counted by a frequency
@@ -106,7 +98,8 @@ pub struct Flags {
     /// Below the sensor's rated 0.2 A (or squelched to 0 A): accuracy not guaranteed.
     pub low: bool,
     /// The load changed inside the window (its cycles fell into more than one level class):
-    /// the reading is the window's RMS, within 3 % rather than 1 %.
+    /// the reading is the window's RMS within the bound it states ([`Reading::bound_pct`])
+    /// rather than 1 %.
     pub changing: bool,
     /// Over a tenth of the window's energy is in cycles that could not be corrected for their
     /// waveform shape (a level held for too few cycles for the link to resolve its shape):
@@ -114,7 +107,8 @@ pub struct Flags {
     /// narrow-pulse currents, or with the correction of a similar level found in this or an
     /// earlier window, unchecked against this one's waveform. Also every window whose samples
     /// bunch on a dozen phases ([`crate::fold::phases_bunch`]: the 9600-baud link near 50.29
-    /// or 60.35 Hz), whose waveform is not seen at all.
+    /// or 60.35 Hz), whose waveform is not seen at all. The reading states its bound
+    /// ([`Reading::bound_pct`]).
     pub approx: bool,
     /// The reading spans fewer than [`MIN_CYCLES`] mains cycles (the last, partial window of
     /// a stream, or one cut short by a gap): no accuracy is stated for it (a few cycles of a
@@ -182,6 +176,12 @@ pub struct Reading {
     /// `None`: the nominal rate was used (not measured yet, or the input has no receive
     /// times), and the frequency can be off by the clock's tolerance (±6 %).
     pub clock_ppm: Option<f64>,
+    /// The bound this reading states for its own relative error, percent: when it is flagged
+    /// `changing` or `approx` ([`bound::stated`], from evidence in the window), or for a
+    /// steady window whose waveform conducts for a narrow part of the cycle
+    /// ([`bound::steady`]); `None`: the reading is within its method's usual target (or
+    /// flagged `short`, which states none).
+    pub bound_pct: Option<f64>,
 }
 
 /// Windowed estimator for one stream at a fixed sample rate.
@@ -232,6 +232,8 @@ pub struct Estimator {
     /// What the last window's classes found.
     window_changing: bool,
     window_approx: bool,
+    /// What the last window's reading can be checked against ([`bound`]).
+    window_evidence: bound::Evidence,
     /// The table as given; `cal` is it, or its clamp's own table at a tracked bias.
     base: Calibration,
     /// The stream's no-current level, tracked where the load rests.
@@ -368,6 +370,7 @@ impl Estimator {
             windows: 0,
             window_changing: false,
             window_approx: false,
+            window_evidence: bound::Evidence::default(),
             base: cal.clone(),
             zero: ZeroTracker::default(),
             zero_built_for: f64::from(cal.zero_code()),
@@ -536,6 +539,7 @@ impl Estimator {
         self.invert(hz);
         self.window_changing = false;
         self.window_approx = false;
+        let previous = std::mem::take(&mut self.window_evidence);
         let table = half_wave_rms(&self.amps, self.rate_hz, hz);
         let Some(f) = hz else { return table };
         if self.fitter.is_none() && self.inverter.is_none() {
@@ -559,13 +563,20 @@ impl Estimator {
         // no correction is kept from it or reused for it).
         let bunched = phases_bunch(self.codes.len(), f / self.rate_hz);
         if let Some(memo) = self.memo.as_mut().filter(|m| !bunched && m.still_fits(base, &shape)) {
+            // The same load as the window the correction was found in: its evidence stands.
             memo.age += 1;
+            self.window_evidence = previous;
             return memo.ratio * table;
         }
         if self.inverter.is_some() {
             // Only a steady window's correction is kept for the next ones.
             let rms = self.inverted_rms(f);
             self.window_approx |= bunched;
+            let e = &mut self.window_evidence;
+            e.bunched = bunched;
+            e.gap_deg = crate::fold::phase_gap(self.codes.len(), f / self.rate_hz, 360) as f64;
+            e.table = table;
+            e.reading = rms;
             self.memo = (!self.window_changing && !self.window_approx && table > 0.0).then_some(FitMemo {
                 base_rms: base,
                 ratio: rms / table,
@@ -778,13 +789,16 @@ impl Estimator {
         // A waveform that conducts for less of the cycle than three sample spacings (a dimmer
         // firing late, on the 9600-baud link's twelve samples a cycle) is seen by too few
         // samples for its shape to be resolved: the reading says so.
-        let narrow = (0..classes.count()).any(|c| {
-            let shape = &per_class[c].1;
-            let peak = shape.iter().copied().fold(0.0, f64::max);
-            let conducting = shape.iter().filter(|&&v| v > 0.1 * peak).count() as f64 / shape.len() as f64;
-            found[c].is_some() && classes.level[c] * classes.samples[c] as f64 > 0.1 * total && conducting < 3.0 * step
-        });
-        self.window_approx |= narrow;
+        let conduction = (0..classes.count())
+            .filter(|&c| found[c].is_some() && classes.level[c] * classes.samples[c] as f64 > 0.1 * total)
+            .map(|c| {
+                let shape = &per_class[c].1;
+                let peak = shape.iter().copied().fold(0.0, f64::max);
+                shape.iter().filter(|&&v| v > 0.1 * peak).count() as f64 / shape.len() as f64
+            })
+            .fold(1.0, f64::min);
+        self.window_evidence.conduction = conduction;
+        self.window_approx |= conduction < 3.0 * step;
         // Mean-square factor per cycle.
         let factor: Vec<f64> = if steady {
             vec![per_class[0].0; cycles]
@@ -877,6 +891,16 @@ impl Estimator {
             factor.iter_mut().filter(|f| f.is_nan()).for_each(|f| *f = 1.0);
             factor
         };
+        // The alternative reconstruction the bound compares with: every cycle through its
+        // class's static correction (no transient model), over the same samples.
+        let (mut ms_static, mut ms_read) = (0.0, 0.0);
+        for (k, &a) in self.amps.iter().enumerate() {
+            let a2 = f64::from(a) * f64::from(a);
+            ms_static += a2 * per_class[of_cycle[cycle_of[k]]].0.max(0.0);
+            ms_read += a2 * factor[cycle_of[k]].max(0.0);
+        }
+        self.window_evidence.static_over_read = if ms_read > 0.0 { (ms_static / ms_read).sqrt() } else { 1.0 };
+        self.window_evidence.unresolved = if total > 0.0 { unresolved / total } else { 0.0 };
         for (k, a) in self.amps.iter_mut().enumerate() {
             *a *= factor[cycle_of[k]].max(0.0).sqrt() as f32;
         }
@@ -902,6 +926,13 @@ impl Estimator {
         let short = hz.is_some_and(|f| (n as f64) * f / self.rate_hz < MIN_CYCLES);
         let (changing, approx) = if squelched { (false, false) } else { (self.window_changing, self.window_approx) };
         let flags = Flags { over_range, gap: self.gap, low: irms_a < RATED_MIN_A, changing, approx, short };
+        let bound_pct = if squelched || short {
+            None
+        } else if changing || approx {
+            Some(100.0 * bound::stated(&self.window_evidence))
+        } else {
+            bound::steady(&self.window_evidence).map(|b| 100.0 * b)
+        };
         let reading = Reading {
             t_s: self.window_t0 + duration_s,
             duration_s,
@@ -916,6 +947,7 @@ impl Estimator {
             zero_offset_codes: self.zero.level().map(|l| l - f64::from(self.base.zero_code())),
             zero_corrected: self.zero.level().is_none_or(|l| (l - self.zero_built_for).abs() < 1.0),
             clock_ppm: self.clock_ppm,
+            bound_pct,
         };
         self.codes.clear();
         self.max_code = 0;

@@ -142,18 +142,24 @@ const COVERAGE_BINS: usize = 48;
 /// narrow pulse is whatever those phases catch (a 0.54 A switch-mode supply read 70 % high at
 /// 50.293 Hz, on the randomized loads goldens' dev half).
 pub fn phases_bunch(n: usize, step: f64) -> bool {
+    phase_gap(n, step, COVERAGE_BINS) > 2
+}
+
+/// The widest hole, in bins of `bins` to the cycle, that `n` samples taken `step` mains
+/// cycles apart leave in the phases they cover ([`widest_gap`]: 1 when every bin is hit).
+pub fn phase_gap(n: usize, step: f64, bins: usize) -> usize {
     // Steps shorter than a bin visit every bin of a cycle they go round (the fast stream's,
     // 164 a cycle): nothing to count.
-    if step > 0.0 && step <= 0.9 / COVERAGE_BINS as f64 && n > 1 && (n - 1) as f64 * step >= 1.0 {
-        return false;
+    if step > 0.0 && step <= 0.9 / bins as f64 && n > 1 && (n - 1) as f64 * step >= 1.0 {
+        return 1;
     }
-    let mut count = [0u32; COVERAGE_BINS];
+    let mut count = vec![0u32; bins];
     let mut phase = 0.0f64;
     for _ in 0..n {
-        count[((phase * COVERAGE_BINS as f64) as usize).min(COVERAGE_BINS - 1)] += 1;
+        count[((phase * bins as f64) as usize).min(bins - 1)] += 1;
         phase = fract(phase + step);
     }
-    widest_gap(&count) > 2
+    widest_gap(&count)
 }
 
 /// Bins from one filled bin to the next, at most, around the cycle (1 when all are filled,

@@ -21,6 +21,7 @@
 //! virtual device) and sinks (text, CSV, databases) live in `ct-host`, on top of this crate;
 //! spicegen and the golden tests use it directly.
 
+pub mod bound;
 pub mod calibration;
 pub mod clamp_model;
 pub mod decoder;

@@ -214,6 +214,8 @@ pub struct ReadingError {
     pub change: bool,
     /// The reading's own flags (`changing`, `approx`, ...).
     pub flags: Flags,
+    /// The bound the reading states for its relative error (a fraction), if any.
+    pub bound: Option<f64>,
 }
 
 impl ReadingError {
@@ -237,6 +239,9 @@ pub struct Row {
     pub readings: Vec<ReadingError>,
     /// `sum(irms * duration) / sum(true_rms * duration) - 1` over all readings.
     pub energy_error: f64,
+    /// The bound the readings' own bounds give that error (`ct_core::bound::energy_bound`);
+    /// `None`: they bound nothing.
+    pub energy_bound: Option<f64>,
 }
 
 impl Row {
@@ -294,13 +299,25 @@ pub fn evaluate_table(
                 read_a: r.irms_a,
                 change: load_change(case, t0, t1),
                 flags: r.flags,
+                bound: r.bound_pct.map(|b| b / 100.0),
             }
         })
         .collect();
     let read: f64 = errors.iter().map(|e| e.read_a * (e.t1 - e.t0)).sum();
     let truth: f64 = errors.iter().map(|e| e.truth_a * (e.t1 - e.t0)).sum();
     let energy_error = if truth > 0.0 { read / truth - 1.0 } else { f64::NAN };
-    Ok(Row { case: case.case.clone(), lm_h: case.lm_h, profile, method, readings: errors, energy_error })
+    let energy_bound = ct_core::bound::energy_bound(
+        &readings
+            .iter()
+            .map(|r| ct_core::bound::WindowBound {
+                irms_a: r.irms_a,
+                duration_s: r.duration_s,
+                bound: r.bound_pct.map(|b| b / 100.0),
+                short: r.flags.short,
+            })
+            .collect::<Vec<_>>(),
+    );
+    Ok(Row { case: case.case.clone(), lm_h: case.lm_h, profile, method, readings: errors, energy_error, energy_bound })
 }
 
 /// Every loads case at both profiles with `method`.
@@ -374,19 +391,16 @@ pub fn meets(case: &LoadCase, row: &Row) -> bool {
     }) && (row.energy_error.is_nan() || row.energy_error.abs() <= 0.01)
 }
 
-/// Whether every reading of a row meets its [`target`] or carries the `approx` flag and stays
-/// within the bound it states ([`ct_core::estimate::APPROX_BOUND`]), or is flagged `short` (no
-/// accuracy stated), and its energy is within 1 % (within the stated bound when its readings
-/// are flagged `approx`: the record's energy is their sum).
+/// Whether every reading of a row meets its [`target`] or stays within the bound it states
+/// (`ct_core::estimate::Reading::bound_pct`), or is flagged `short` (no accuracy stated), and
+/// its energy is within 1 % or within the bound its readings' bounds give
+/// (`ct_core::bound::energy_bound`).
 pub fn meets_or_says_so(case: &LoadCase, row: &Row) -> bool {
-    let bound = ct_core::estimate::APPROX_BOUND;
-    let approx = row.readings.iter().filter(|r| !r.flags.short).any(|r| r.flags.approx);
-    let energy_bound = if approx { bound } else { 0.01 };
     row.readings.iter().filter(|r| !r.flags.short).all(|r| match (target(&case.kind, r.truth_a, r.change), r.rel()) {
-        (Some(t), Some(e)) => e.abs() <= t || r.flags.approx && e.abs() <= bound,
+        (Some(t), Some(e)) => e.abs() <= t || r.bound.is_some_and(|b| e.abs() <= b),
         (None, _) => r.read_a < 0.25,
         (Some(_), None) => false,
-    }) && (row.energy_error.is_nan() || row.energy_error.abs() <= energy_bound)
+    }) && (row.energy_error.is_nan() || row.energy_error.abs() <= row.energy_bound.map_or(0.01, |b| b.max(0.01)))
 }
 
 /// The three methods side by side, a row per case and profile: the worst reading of each (a

@@ -40,6 +40,7 @@ fn day(meter: &str) -> Vec<Row> {
             flags: if k % 1000 == 0 { "gap".into() } else { String::new() },
             lost_samples: 0,
             clock_ppm: Some(-31.0),
+            bound_pct: None,
         })
         .collect()
 }

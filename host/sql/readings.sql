@@ -20,7 +20,9 @@
 -- already has). Readings of recordings without receive times have no time: their unix_ms is
 -- empty (NULL in PostgreSQL; SQLite's .import stores empty fields as '' and would take only one
 -- such row under the key, so load those into a table without it). clock_ppm is the device's
--- sample clock against the host's in ppm, empty while the nominal rate is used.
+-- sample clock against the host's in ppm, empty while the nominal rate is used. bound_pct is the
+-- bound a reading states for its own error in percent (a window the estimator cannot read to its
+-- usual target: a load change, a waveform not resolved), empty where the usual target holds.
 CREATE TABLE IF NOT EXISTS readings (
     meter        TEXT NOT NULL,
     time_utc     TIMESTAMPTZ,
@@ -35,5 +37,6 @@ CREATE TABLE IF NOT EXISTS readings (
     flags        TEXT,
     lost_samples BIGINT NOT NULL,
     clock_ppm    DOUBLE PRECISION,
+    bound_pct    DOUBLE PRECISION,
     CONSTRAINT readings_meter_unix_ms_key UNIQUE (meter, unix_ms)
 );

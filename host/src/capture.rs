@@ -70,6 +70,21 @@ impl Version {
     }
 }
 
+/// The `key=value` lines of the first session record of the capture at `path` (the options
+/// it was recorded with: `ct-read`, `source`, `baud`, `node`); empty when the file starts
+/// otherwise. An error when the file is not a capture.
+pub fn session_meta(path: &Path) -> Result<Vec<(String, String)>, CaptureError> {
+    let mut reader = CaptureReader::open(path)?;
+    let io = |source| CaptureError::Io { path: path.to_owned(), source };
+    Ok(match reader.next_record().map_err(io)? {
+        Some(rec) if rec.kind == Kind::Session => String::from_utf8_lossy(rec.payload)
+            .lines()
+            .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
+            .collect(),
+        _ => Vec::new(),
+    })
+}
+
 /// What a record holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -574,6 +589,23 @@ mod tests {
             v.push((rec.kind, rec.unix_ns, rec.payload.to_vec()));
         }
         (v, r.warning())
+    }
+
+    /// A capture's first session record gives its options back; a file that is not a capture
+    /// is refused as such.
+    #[test]
+    fn session_meta_reads_the_first_session() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.ctcap");
+        let (w, _) = CaptureWriter::open(&p, &[("source", "test".into()), ("node", "kitchen".into())]).unwrap();
+        drop(w);
+        let (w, _) = CaptureWriter::open(&p, &[("node", "garage".into())]).unwrap();
+        drop(w);
+        let meta = session_meta(&p).unwrap();
+        assert_eq!(meta, [("source".to_string(), "test".to_string()), ("node".to_string(), "kitchen".to_string())]);
+        let raw = dir.path().join("raw.bin");
+        std::fs::write(&raw, [0u8, 3, 1, 2, 0]).unwrap();
+        assert!(matches!(session_meta(&raw), Err(CaptureError::NotACapture { .. })));
     }
 
     #[test]

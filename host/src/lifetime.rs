@@ -265,6 +265,7 @@ mod tests {
             zero_offset_codes: None,
             zero_corrected: true,
             clock_ppm: None,
+            bound_pct: None,
         }
     }
 

@@ -67,6 +67,8 @@ fn record_then_analyze_plot_and_export() {
     let first = r.next_record().unwrap().unwrap();
     assert_eq!(first.kind, Kind::Session);
     assert!(String::from_utf8_lossy(first.payload).contains("source=virtual device"));
+    // The live meter's id is kept, so the recording's rows are the same meter's.
+    assert!(String::from_utf8_lossy(first.payload).contains("\nnode=virtual\n"), "{:?}", first.payload);
     while r.next_record().unwrap().is_some() {}
     assert_eq!(r.warning(), None);
 
@@ -103,6 +105,7 @@ fn record_then_analyze_plot_and_export() {
         let cols: Vec<&str> = row.split(',').collect();
         assert_eq!(cols.len(), CSV_HEADER.split(',').count(), "{row}");
         assert_eq!(cols[2], r["unix_ms"].as_i64().unwrap().to_string(), "live analyze and export agree");
+        assert_eq!(cols[0], "virtual", "the recorded meter id is export's default: {row}");
     }
 
     let raw = dir.path().join("raw.csv");

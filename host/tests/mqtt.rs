@@ -199,6 +199,7 @@ fn options(port: &Path, state: &Path) -> LiveOptions {
         cfg: EstimatorConfig::default(),
         state: Some(state.to_owned()),
         save_every: Duration::from_secs(60),
+        node: None,
     }
 }
 

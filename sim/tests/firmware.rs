@@ -96,8 +96,8 @@ fn check_patched(profile: &Profile, case: &str, patch: impl FnOnce(&mut ct_emu::
             Target::Relative(f) => {
                 // A reading flagged `approx` (a waveform narrower than three sample spacings,
                 // such as this switch-mode supply on the 9600-baud link) is held to the bound
-                // stated for that flag.
-                let f = if r.flags.approx { ct_core::estimate::APPROX_BOUND } else { f };
+                // it states.
+                let f = r.bound_pct.map_or(f, |b| f.max(b / 100.0));
                 let rel = r.irms_a / c.true_rms_a - 1.0;
                 assert!(rel.abs() <= f, "{what}: {} A for {} A ({:+.2} %)", r.irms_a, c.true_rms_a, rel * 100.0);
                 rel
@@ -409,7 +409,7 @@ fn readings_meet_the_target(what: &str, c: &ct_golden::Case, bytes: &[u8]) -> us
         match Target::for_case(c) {
             Target::AbsoluteAmps(a) => assert!(r.irms_a < a, "{what}: {} A at zero current", r.irms_a),
             Target::Relative(f) => {
-                let f = if r.flags.approx { ct_core::estimate::APPROX_BOUND } else { f };
+                let f = r.bound_pct.map_or(f, |b| f.max(b / 100.0));
                 let rel = r.irms_a / c.true_rms_a - 1.0;
                 assert!(rel.abs() <= f, "{what}: {} A for {} A ({:+.2} %)", r.irms_a, c.true_rms_a, rel * 100.0);
             }

@@ -62,7 +62,8 @@ enum Cmd {
         /// Sample rate of a `code`-per-line CSV, in Hz.
         #[arg(long)]
         rate: Option<f64>,
-        /// The meter id written in every CSV and database row; default: `unknown`.
+        /// The meter id written in every CSV and database row; default: the one a capture was
+        /// recorded under (`ct-read record`), else `unknown`.
         #[arg(long, value_name = "ID", value_parser = parse_node)]
         node: Option<String>,
         #[command(flatten)]
@@ -110,7 +111,8 @@ enum Cmd {
         #[arg(long)]
         sqlite: Option<PathBuf>,
         /// The meter id written in every row (as the live meter's --node, so exported and
-        /// live rows share one key); default: `unknown`.
+        /// live rows share one key); default: the one a capture was recorded under (`ct-read
+        /// record`), else `unknown`.
         #[arg(long, value_name = "ID", value_parser = parse_node)]
         node: Option<String>,
         #[command(flatten)]
@@ -527,6 +529,12 @@ fn parse_kwh(s: &str) -> Result<f64, String> {
     }
 }
 
+/// The meter id a capture was recorded under (its first session record's `node`), when it is
+/// a capture and the id is one `--node` would take.
+fn recorded_node(file: &std::path::Path) -> Option<String> {
+    ct_host::capture::session_meta(file).ok()?.into_iter().find(|(k, _)| k == "node").and_then(|(_, v)| parse_node(&v).ok())
+}
+
 /// A `--node`: what Prometheus labels and MQTT topics can carry unchanged.
 fn parse_node(s: &str) -> Result<String, String> {
     if !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
@@ -572,6 +580,7 @@ fn run() -> Result<()> {
     match cli.command {
         Some(Cmd::Record { output, live: args }) => live(&args, Some(output)),
         Some(Cmd::Analyze { file, rate, node, est, out }) => {
+            let node = node.or_else(|| recorded_node(&file));
             let opts = analyze::AnalyzeOptions { file, rate, cfg: est.config()?, cal: est.calibration()? };
             let mut sinks =
                 out.outputs(node.as_deref(), LogStyle::detect(false)).open(std::io::stdout(), std::io::stderr())?;
@@ -608,7 +617,7 @@ fn run() -> Result<()> {
                 (true, None) => unreachable!("clap: --raw requires --csv"),
                 (false, csv) => ExportTo::Readings { csv, sqlite, remote: remote.configs()? },
             };
-            let meter = node.unwrap_or_else(|| ct_host::sink::UNNAMED_METER.to_owned());
+            let meter = node.or_else(|| recorded_node(&file)).unwrap_or_else(|| ct_host::sink::UNNAMED_METER.to_owned());
             let opts = export::ExportOptions { to, meter, rate, cfg: est.config()?, cal: est.calibration()?, file };
             // Ctrl-C stops reading; what was exported so far is kept.
             let stop = stop_flag()?;
@@ -656,7 +665,7 @@ fn run() -> Result<()> {
 }
 
 fn live(args: &LiveArgs, record: Option<PathBuf>) -> Result<()> {
-    let opts = live::LiveOptions {
+    let mut opts = live::LiveOptions {
         cfg: args.est.config()?,
         cal: args.est.calibration()?,
         sim: args.sim.simulation()?,
@@ -668,12 +677,14 @@ fn live(args: &LiveArgs, record: Option<PathBuf>) -> Result<()> {
         record,
         state: args.state.clone(),
         save_every: std::time::Duration::from_secs_f64(args.save_interval),
+        node: None,
     };
     // Ctrl-C and SIGTERM (a service being stopped) both end the session normally, saving the
     // lifetime energy.
     let stop = stop_flag()?;
     // The meter's one id: MQTT topics, Prometheus labels, and the meter column of every row.
     let node = args.node.clone().unwrap_or_else(|| live::node_id(&opts));
+    opts.node = Some(node.clone());
     let mut sinks =
         args.out.outputs(Some(&node), LogStyle::detect(args.quiet)).open(std::io::stdout(), std::io::stderr())?;
     if let Some(path) = &args.config {

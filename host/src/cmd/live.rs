@@ -41,6 +41,9 @@ pub struct LiveOptions {
     pub state: Option<PathBuf>,
     /// [`crate::lifetime::SAVE_EVERY`] but in tests.
     pub save_every: Duration,
+    /// The meter's id (its node id), kept in the capture's session record so that `export`
+    /// and `analyze` write the recording's rows under the same meter as the live session.
+    pub node: Option<String>,
 }
 
 /// The node id of the meter a session reads, for labels and topics: `virtual` for the
@@ -120,6 +123,8 @@ fn session(
                 ("source", if device.is_some() { format!("virtual device ({path})") } else { path.clone() }),
                 ("baud", opts.baud.to_string()),
             ];
+            let node = opts.node.as_ref().map(|n| ("node", n.clone()));
+            let meta: Vec<(&str, String)> = meta.into_iter().chain(node).collect();
             let (w, cut) = CaptureWriter::open(p, &meta)?;
             if let Some(bytes) = cut {
                 sinks.notice(&Notice::TornCaptureTail { path: p.clone(), bytes });
@@ -256,6 +261,7 @@ mod tests {
             cfg: EstimatorConfig::default(),
             state: None,
             save_every: crate::lifetime::SAVE_EVERY,
+            node: None,
         }
     }
 

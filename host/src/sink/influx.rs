@@ -12,6 +12,8 @@
 //! (current, A), `watts` (power, W), `va` (apparent power, VA), `kwh` (energy since the
 //! session started, kWh), `mains_hz` (frequency, Hz; absent when unmeasured), `duration_s`,
 //! `clock_ppm` (the device clock against the host's, ppm; absent while the nominal rate is used),
+//! `bound_pct` (the bound the reading states for its own error, percent; absent where the usual
+//! target holds),
 //! `flags` (a string, empty for none) and `lost_samples` (an integer). A point written twice
 //! (a batch repeated after a lost acknowledgement) overwrites itself with the same values.
 //!
@@ -142,6 +144,7 @@ pub fn line(r: &Row) -> String {
         ("mains_hz", r.mains_hz),
         ("duration_s", Some(r.duration_s)),
         ("clock_ppm", r.clock_ppm),
+        ("bound_pct", r.bound_pct),
     ] {
         // Line protocol has no NaN or infinity; a field without a value is left out.
         if let Some(v) = v.filter(|v| v.is_finite()) {
@@ -242,6 +245,7 @@ mod tests {
             flags: flags.into(),
             lost_samples: 3,
             clock_ppm: None,
+            bound_pct: None,
         }
     }
 
@@ -258,10 +262,11 @@ mod tests {
         r.mains_hz = None;
         r.irms_a = f64::NAN;
         r.clock_ppm = Some(-31.0);
+        r.bound_pct = Some(12.5);
         assert_eq!(
             line(&r),
             "ct_meter,meter=kitchen watts=920.98,va=920.98,kwh=0.000256,duration_s=1.0008,clock_ppm=-31,\
-             flags=\"gap|low\",lost_samples=3i 1796013392892"
+             bound_pct=12.5,flags=\"gap|low\",lost_samples=3i 1796013392892"
         );
     }
 

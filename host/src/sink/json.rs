@@ -30,6 +30,7 @@ pub fn json_value(r: &Reading, wall: Option<SystemTime>) -> serde_json::Value {
         "zero_offset_codes": r.zero_offset_codes,
         "zero_corrected": r.zero_corrected,
         "clock_ppm": r.clock_ppm,
+        "bound_pct": r.bound_pct,
     })
 }
 

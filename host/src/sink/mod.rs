@@ -296,6 +296,7 @@ mod tests {
             zero_offset_codes: None,
             zero_corrected: true,
             clock_ppm: None,
+            bound_pct: None,
         };
         let e = fan.write(&r, None).unwrap_err();
         assert!(e.downcast_ref::<ProbeError>().is_some());

@@ -41,9 +41,10 @@ pub enum PostgresError {
 }
 
 const INSERT: &str = "INSERT INTO readings (meter, time_utc, unix_ms, t_s, duration_s, irms_a, va, watts, kwh, \
-     mains_hz, flags, lost_samples, clock_ppm) \
+     mains_hz, flags, lost_samples, clock_ppm, bound_pct) \
      SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::int8[], $4::float8[], $5::float8[], $6::float8[], \
-     $7::float8[], $8::float8[], $9::float8[], $10::float8[], $11::text[], $12::int8[], $13::float8[]) \
+     $7::float8[], $8::float8[], $9::float8[], $10::float8[], $11::text[], $12::int8[], $13::float8[], \
+     $14::float8[]) \
      ON CONFLICT DO NOTHING";
 
 /// A PostgreSQL database, connected on first use and again after a failure.
@@ -86,11 +87,12 @@ impl PostgresRemote {
         let flags: Vec<Option<&str>> = rows.iter().map(|r| Some(r.flags.as_str()).filter(|f| !f.is_empty())).collect();
         let lost: Vec<i64> = rows.iter().map(|r| r.lost_samples).collect();
         let ppm: Vec<Option<f64>> = rows.iter().map(|r| r.clock_ppm).collect();
+        let bound: Vec<Option<f64>> = rows.iter().map(|r| r.bound_pct).collect();
         let (t_s, duration_s, irms_a) = (col(|r| r.t_s), col(|r| r.duration_s), col(|r| r.irms_a));
         let (va, watts, kwh) = (col(|r| r.va), col(|r| r.watts), col(|r| r.kwh));
         let res = client.execute(
             INSERT,
-            &[&meter, &time, &ms, &t_s, &duration_s, &irms_a, &va, &watts, &kwh, &hz, &flags, &lost, &ppm],
+            &[&meter, &time, &ms, &t_s, &duration_s, &irms_a, &va, &watts, &kwh, &hz, &flags, &lost, &ppm, &bound],
         );
         res.map_err(|source| PostgresError::Db { db: self.shown.clone(), source })
     }

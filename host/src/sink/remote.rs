@@ -31,6 +31,8 @@ pub struct Row {
     /// The device's sample clock against the host's (ppm, rounded), `None` while the nominal
     /// rate was used.
     pub clock_ppm: Option<f64>,
+    /// The bound the reading states for its own error, percent (`None`: its usual target).
+    pub bound_pct: Option<f64>,
 }
 
 impl Row {
@@ -48,6 +50,7 @@ impl Row {
             flags: r.flags.to_text(),
             lost_samples: r.lost_samples as i64,
             clock_ppm: r.clock_ppm.map(f64::round),
+            bound_pct: r.bound_pct,
         }
     }
 

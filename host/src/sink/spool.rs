@@ -75,7 +75,8 @@ CREATE TABLE IF NOT EXISTS spool (
     mains_hz     REAL,
     flags        TEXT NOT NULL,
     lost_samples INTEGER NOT NULL,
-    clock_ppm    REAL
+    clock_ppm    REAL,
+    bound_pct    REAL
 );
 CREATE TABLE IF NOT EXISTS cursors (
     sink    TEXT PRIMARY KEY,
@@ -196,6 +197,11 @@ impl Spool {
         let mut conn = open_db(path)?;
         let db = |source| SpoolError::Db { path: path.to_owned(), source };
         conn.execute_batch(SCHEMA).map_err(db)?;
+        // A spool written before readings stated their bound holds readings still to send:
+        // the column is added, theirs left empty.
+        if conn.prepare("SELECT bound_pct FROM spool LIMIT 0").is_err() {
+            conn.execute_batch("ALTER TABLE spool ADD COLUMN bound_pct REAL").map_err(db)?;
+        }
         let names: Vec<String> = remotes.iter().map(|r| r.name()).collect();
         let tx = conn.transaction().map_err(db)?;
         {
@@ -260,7 +266,7 @@ impl Spool {
         let tx = self.conn.transaction().map_err(|source| SpoolError::Db { path: self.path.clone(), source })?;
         tx.execute(
             "INSERT INTO spool (meter, unix_ms, t_s, duration_s, irms_a, va, watts, kwh, mains_hz, flags, lost_samples, \
-             clock_ppm) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+             clock_ppm, bound_pct) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             params![
                 row.meter,
                 row.unix_ms,
@@ -273,7 +279,8 @@ impl Spool {
                 row.mains_hz,
                 row.flags,
                 row.lost_samples,
-                row.clock_ppm
+                row.clock_ppm,
+                row.bound_pct
             ],
         )
         .map_err(|source| SpoolError::Db { path: self.path.clone(), source })?;
@@ -379,7 +386,7 @@ impl Forwarder {
             .unwrap_or(0);
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, meter, unix_ms, t_s, duration_s, irms_a, va, watts, kwh, mains_hz, flags, lost_samples, \
-             clock_ppm FROM spool WHERE id > ?1 ORDER BY id LIMIT ?2",
+             clock_ppm, bound_pct FROM spool WHERE id > ?1 ORDER BY id LIMIT ?2",
         )?;
         let mut last = cursor;
         let rows = stmt
@@ -399,6 +406,7 @@ impl Forwarder {
                         flags: r.get(10)?,
                         lost_samples: r.get(11)?,
                         clock_ppm: r.get(12)?,
+                        bound_pct: r.get(13)?,
                     },
                 ))
             })?
@@ -531,6 +539,7 @@ mod tests {
             flags: String::new(),
             lost_samples: 0,
             clock_ppm: Some(-31.0),
+            bound_pct: Some(12.5),
         }
     }
 
@@ -623,5 +632,37 @@ mod tests {
         wait_for("the backlog", || up.batches.lock().unwrap().concat().len() == 6);
         assert_eq!(up.batches.lock().unwrap().concat(), [1, 2, 3, 4, 5, 6]);
         spool.close().unwrap();
+    }
+
+    /// A spool written before readings stated their bound keeps its readings and gets the
+    /// column: theirs empty, new ones with their bound.
+    #[test]
+    fn an_older_spool_gets_the_bound_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("spool.db");
+        let old = Connection::open(&path).unwrap();
+        old.execute_batch(&SCHEMA.replace(",\n    bound_pct    REAL", "")).unwrap();
+        old.execute(
+            "INSERT INTO spool (meter, unix_ms, t_s, duration_s, irms_a, va, watts, kwh, flags, lost_samples) \
+             VALUES ('m1', 1, 1, 1, 1, 230, 230, 0, '', 0)",
+            [],
+        )
+        .unwrap();
+        // A remote that has not taken it yet.
+        old.execute("INSERT INTO cursors (sink, last_id) VALUES ('fake', 0)", []).unwrap();
+        assert!(old.prepare("SELECT bound_pct FROM spool").is_err(), "the old schema has no bound column");
+        drop(old);
+        let mut spool = Spool::open(&path, "m1", Limits::default(), vec![Box::new(Fake::default())], |_| {}).unwrap();
+        spool.push(&row(2)).unwrap();
+        spool.close().unwrap();
+        let bounds: Vec<Option<f64>> = Connection::open(&path)
+            .unwrap()
+            .prepare("SELECT bound_pct FROM spool ORDER BY unix_ms")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(bounds, [None, Some(12.5)]);
     }
 }

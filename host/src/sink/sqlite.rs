@@ -139,8 +139,8 @@ impl ReadingSink for SqliteSink {
             .conn
             .prepare_cached(
                 "INSERT OR IGNORE INTO readings (meter, time_utc, unix_ms, t_s, duration_s, irms_a, va, watts, \
-                 kwh, mains_hz, flags, lost_samples, clock_ppm) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                 kwh, mains_hz, flags, lost_samples, clock_ppm, bound_pct) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )
             .map_err(self.db())?;
         let n = stmt
@@ -158,6 +158,7 @@ impl ReadingSink for SqliteSink {
                 (!flags.is_empty()).then_some(flags),
                 r.lost_samples as i64,
                 r.clock_ppm.map(f64::round),
+                r.bound_pct,
             ])
             .map_err(|source| SqliteError::Db { path: self.path.clone(), source })?;
         drop(stmt);
@@ -198,6 +199,7 @@ mod tests {
             zero_offset_codes: None,
             zero_corrected: true,
             clock_ppm: None,
+            bound_pct: None,
         }
     }
 

@@ -1,4 +1,4 @@
-//! The line a person reads: time, A, W, kWh, Hz, flags.
+//! The line a person reads: time, A, W, kWh, Hz, flags, the reading's stated bound.
 
 use std::io::Write;
 use std::time::SystemTime;
@@ -18,12 +18,14 @@ pub fn text_line(r: &Reading, wall: Option<SystemTime>) -> String {
         Some(o) if o != 0.0 => format!("  zero {o:+} codes"),
         _ => String::new(),
     };
+    // The bound a reading states for its own error, when it is not the usual target.
+    let bound = r.bound_pct.map_or(String::new(), |b| format!(" ±{b:.1} %"));
     format!(
-        "{time}  {:>7} A  {:>7} W  {:>10} kWh  {hz}{}{flags}{zero}",
+        "{time}  {:>7} A  {:>7} W  {:>10} kWh  {hz}{}{flags}{bound}{zero}",
         significant(r.irms_a, 4),
         significant(r.watts, 4),
         format!("{:.5}", r.kwh),
-        if flags.is_empty() { "" } else { "  " }
+        if flags.is_empty() && bound.is_empty() { "" } else { "  " }
     )
 }
 
@@ -43,5 +45,43 @@ impl<W: Write> ReadingSink for TextSink<W> {
     fn write(&mut self, r: &Reading, wall: Option<SystemTime>) -> Result<(), SinkError> {
         writeln!(self.out, "{}", text_line(r, wall)).and_then(|()| self.out.flush()).map_err(OutputError)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::estimate::Flags;
+
+    fn reading(bound_pct: Option<f64>) -> Reading {
+        Reading {
+            t_s: 3.0,
+            duration_s: 1.0,
+            samples: 8197,
+            lost_samples: 0,
+            irms_a: 4.0,
+            va: 920.0,
+            watts: 920.0,
+            kwh: 0.001,
+            hz: Some(50.0),
+            flags: Flags { changing: bound_pct.is_some(), ..Flags::default() },
+            zero_offset_codes: None,
+            zero_corrected: true,
+            clock_ppm: None,
+            bound_pct,
+        }
+    }
+
+    /// The bound a reading states follows its flags; a reading stating none shows none, and
+    /// JSON carries it as `bound_pct` (null for none).
+    #[test]
+    fn a_stated_bound_is_shown() {
+        assert_eq!(
+            text_line(&reading(Some(14.25)), None),
+            "t=      3.0 s    4.000 A    920.0 W     0.00100 kWh   50.00 Hz  changing ±14.2 %"
+        );
+        assert_eq!(text_line(&reading(None), None), "t=      3.0 s    4.000 A    920.0 W     0.00100 kWh   50.00 Hz");
+        assert_eq!(super::super::json::json_value(&reading(Some(14.25)), None)["bound_pct"], 14.25);
+        assert!(super::super::json::json_value(&reading(None), None)["bound_pct"].is_null());
     }
 }
