@@ -45,6 +45,7 @@ fn options(amps: f64, state: &Path) -> LiveOptions {
         cfg: EstimatorConfig::default(),
         state: Some(state.to_owned()),
         save_every: Duration::from_secs(60),
+        node: None,
     }
 }
 

@@ -532,7 +532,11 @@ fn parse_kwh(s: &str) -> Result<f64, String> {
 /// The meter id a capture was recorded under (its first session record's `node`), when it is
 /// a capture and the id is one `--node` would take.
 fn recorded_node(file: &std::path::Path) -> Option<String> {
-    ct_host::capture::session_meta(file).ok()?.into_iter().find(|(k, _)| k == "node").and_then(|(_, v)| parse_node(&v).ok())
+    ct_host::capture::session_meta(file)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == "node")
+        .and_then(|(_, v)| parse_node(&v).ok())
 }
 
 /// A `--node`: what Prometheus labels and MQTT topics can carry unchanged.
@@ -617,7 +621,8 @@ fn run() -> Result<()> {
                 (true, None) => unreachable!("clap: --raw requires --csv"),
                 (false, csv) => ExportTo::Readings { csv, sqlite, remote: remote.configs()? },
             };
-            let meter = node.or_else(|| recorded_node(&file)).unwrap_or_else(|| ct_host::sink::UNNAMED_METER.to_owned());
+            let meter =
+                node.or_else(|| recorded_node(&file)).unwrap_or_else(|| ct_host::sink::UNNAMED_METER.to_owned());
             let opts = export::ExportOptions { to, meter, rate, cfg: est.config()?, cal: est.calibration()?, file };
             // Ctrl-C stops reading; what was exported so far is kept.
             let stop = stop_flag()?;
