@@ -81,7 +81,14 @@ pub fn class(case: &LoadCase) -> String {
 /// calibration records themselves) and profile. Clamps other than the model's are read
 /// through the table two-point calibration identifies from their own resistive records.
 pub fn evaluate_half(half: &str) -> Result<HalfRows, GoldenError> {
-    let cases = manifest_in(&random_dir(half))?;
+    evaluate_dir(&random_dir(half))
+}
+
+/// [`evaluate_half`] for a set anywhere, e.g. one `spicegen loads-random --seed S --out DIR`
+/// made with a seed nobody has looked at (`cargo run -p ct-golden --release --example
+/// random_set -- DIR/dev DIR/heldout`).
+pub fn evaluate_dir(dir: &std::path::Path) -> Result<HalfRows, GoldenError> {
+    let cases = manifest_in(dir)?;
     let mut rows = Vec::new();
     for (profile, _) in PROFILES {
         let mut tables: Vec<(f64, ct_core::calibration::Calibration)> = Vec::new();

@@ -1,0 +1,37 @@
+//! The default method on a randomized loads set made elsewhere (`spicegen loads-random --seed S
+//! --out DIR`), judged as `randomized_loads_are_right_or_say_so` judges the committed halves:
+//! the per-class table, then every reading outside its target without a bound or outside its
+//! own bound, and every record energy outside both 1 % and its bound.
+//!
+//! A set made with a fresh seed is the honest check of a change tuned on the committed dev
+//! half: `cargo run -p ct-golden --release --example random_set -- DIR/dev DIR/heldout`.
+
+use std::path::PathBuf;
+
+use ct_golden::random::{evaluate_dir, failures, markdown};
+
+fn main() {
+    let dirs: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
+    if dirs.is_empty() {
+        eprintln!("usage: random_set DIR... (directories holding a manifest.csv from spicegen loads-random)");
+        std::process::exit(2);
+    }
+    let mut failed = 0;
+    for dir in &dirs {
+        let rows = match evaluate_dir(dir) {
+            Ok(rows) => rows,
+            Err(e) => {
+                eprintln!("{}: {e}", dir.display());
+                std::process::exit(1);
+            }
+        };
+        println!("## {}\n\n{}", dir.display(), markdown(&rows));
+        let f = failures(&rows);
+        for line in &f {
+            println!("- {line}");
+        }
+        println!("\n{} failures\n", f.len());
+        failed += f.len();
+    }
+    std::process::exit(if failed == 0 { 0 } else { 1 });
+}
