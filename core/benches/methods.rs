@@ -2,18 +2,18 @@
 //! link rates, on a load that changes every window (so nothing can be reused from the last
 //! window): `cargo bench -p ct-core --bench methods`.
 //!
-//! Timed by the thread's CPU time (Linux's `/proc/thread-self/schedstat`; wall time where that
-//! is missing): on a machine shared with other work, wall time counts the waits for a core.
+//! Timed by the thread's CPU time, as every cost bench is (`benches/common/cost.rs`).
 //!
 //! The codes are the clamp model's response (the same model the virtual device uses) to a
 //! switch-mode supply whose level changes every second, with a resistive load switching on
 //! and off in whole cycles (burst fire) inside every other window.
 
-use std::time::Instant;
+#[path = "common/cost.rs"]
+mod cost;
 
 use ct_core::calibration::Calibration;
 use ct_core::clamp_model::{CtModel, CtParams};
-use ct_core::estimate::{Estimator, EstimatorConfig, Method};
+use ct_core::estimate::{EstimatorConfig, Method};
 use ct_core::load_shape::{unit_shape, Shape};
 
 const SECONDS: usize = 60;
@@ -64,18 +64,7 @@ fn main() {
                 Method::Invert => 2,
                 Method::Fit => 1,
             };
-            let (mut best, mut windows) = (f64::MAX, 0usize);
-            for _ in 0..3 {
-                let mut ests: Vec<Estimator> = (0..runs).map(|_| Estimator::new(&cal, rate, cfg)).collect();
-                let mut count = 0usize;
-                let t = seconds();
-                for est in &mut ests {
-                    est.push(0.0, &codes, &mut |_| count += 1);
-                }
-                best = best.min((seconds() - t) / runs as f64);
-                windows = count / runs;
-            }
-            let ms = best * 1e3 / windows.max(1) as f64;
+            let (ms, windows) = cost::ms_per_window(&cal, rate, cfg, &codes, runs, 3);
             per_window.push(ms);
             println!("{name:>9} ({rate:7.1} Sa/s) {method:?}: {ms:8.3} ms per 1 s window ({windows} windows)");
         }
@@ -86,14 +75,4 @@ fn main() {
             per_window[1] * 86400.0 / 1e3
         );
     }
-}
-
-/// Seconds of CPU time this thread has run (as the kernel last accounted it, at a scheduler
-/// tick or switch), or of wall time since the first call where the kernel does not say.
-fn seconds() -> f64 {
-    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
-        .map_or_else(|| START.get_or_init(Instant::now).elapsed().as_secs_f64(), |ns| ns * 1e-9)
 }

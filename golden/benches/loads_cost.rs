@@ -3,14 +3,13 @@
 //! supplies and a burst-fire heater, changing every few seconds), side by side in one run:
 //! `cargo bench -p ct-golden --bench loads_cost`.
 //!
-//! Timed by the thread's CPU time (Linux's `/proc/thread-self/schedstat`; wall time where that
-//! is missing): on a machine shared with other work, wall time counts the waits for a core, and
-//! the ratios of methods measured a few seconds apart swung by 2-4x with the load.
+//! Timed by the thread's CPU time, as every cost bench is (`core/benches/common/cost.rs`).
 
-use std::time::Instant;
+#[path = "../../core/benches/common/cost.rs"]
+mod cost;
 
 use ct_core::calibration::Calibration;
-use ct_core::estimate::{Estimator, EstimatorConfig, Method};
+use ct_core::estimate::{EstimatorConfig, Method};
 use ct_golden::loads::{codes, loads_manifest, LoadCase};
 
 fn main() {
@@ -30,20 +29,7 @@ fn main() {
                 Method::Invert => 5,
                 Method::Fit => 1,
             };
-            let mut best = f64::MAX;
-            let mut windows = 0;
-            for _ in 0..5 {
-                let mut ests: Vec<Estimator> =
-                    (0..runs).map(|_| Estimator::new(&Calibration::builtin(), rate, cfg)).collect();
-                let mut count = 0;
-                let t = seconds();
-                for est in &mut ests {
-                    est.push(0.0, &codes, &mut |_| count += 1);
-                }
-                best = best.min((seconds() - t) / runs as f64);
-                windows = count / runs;
-            }
-            let ms = best * 1e3 / windows.max(1) as f64;
+            let (ms, windows) = cost::ms_per_window(&Calibration::builtin(), rate, cfg, &codes, runs, 5);
             per_window.push(ms);
             println!("household record, {profile:>9} ({rate:7.1} Sa/s) {method:?}: {ms:7.3} ms per 1 s window ({windows} windows)");
         }
@@ -53,14 +39,4 @@ fn main() {
             per_window[1] * 86.4
         );
     }
-}
-
-/// Seconds of CPU time this thread has run (as the kernel last accounted it, at a scheduler
-/// tick or switch), or of wall time since the first call where the kernel does not say.
-fn seconds() -> f64 {
-    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
-        .map_or_else(|| START.get_or_init(Instant::now).elapsed().as_secs_f64(), |ns| ns * 1e-9)
 }

@@ -20,7 +20,9 @@
 //! capture and takes a few minutes).
 
 use std::path::Path;
-use std::time::Instant;
+
+#[path = "../../core/benches/common/cost.rs"]
+mod cost;
 
 use ct_host::calibration::Calibration;
 use ct_host::capture;
@@ -159,10 +161,6 @@ impl Clock {
     }
 
     fn now() -> f64 {
-        static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-        std::fs::read_to_string("/proc/thread-self/schedstat")
-            .ok()
-            .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
-            .map_or_else(|| START.get_or_init(Instant::now).elapsed().as_secs_f64(), |ns| ns * 1e-9)
+        cost::cpu_seconds()
     }
 }
