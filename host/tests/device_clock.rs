@@ -17,7 +17,7 @@ use ct_host::capture;
 use ct_host::clock::{ClockedMeter, Link};
 use ct_host::estimate::{EstimatorConfig, Reading};
 use ct_host::meter::{Event, Meter, Notice};
-use ct_host::sim::{DeviceProfile, Load, Rng, Shape, VirtualDevice};
+use ct_host::sim::{emulated_usb_chunks, DeviceProfile, Load, Shape, VirtualDevice};
 use ct_host::timeline::MAX_CLOCK_PPM;
 
 /// Unix ns of the first read.
@@ -236,30 +236,10 @@ fn emulated_firmware_with_its_dco_3_percent_fast_and_3_percent_slow() {
             );
             let cfg = ct_emu::Config { dco_error: error, ..ct_emu::Config::default() };
             let mut s = Session::with_config(&elf, &profile, &cfg, dev.adc_millivolts()).unwrap();
-            let mut rng = Rng::new(17);
-            let (mut t, mut sent_until) = (0.0f64, 0.0f64);
-            let mut chunks = Vec::new();
-            // The host asks as ct-read does: Start once the port is open, then a KeepAlive a
-            // second (the firmware streams only while asked, wire/SPEC.md).
-            let mut next_ask = fil::HOST_START_S;
-            while t < 130.0 {
-                if t >= next_ask {
-                    let ask = if next_ask == fil::HOST_START_S {
-                        fil::host_start()
-                    } else {
-                        ct_wire::command::Command::KeepAlive.line().to_vec()
-                    };
-                    s.send(&ask);
-                    next_ask += ct_wire::command::KEEPALIVE_INTERVAL_MS as f64 / 1000.0;
-                }
-                t += 0.001 + 0.019 * rng.uniform();
-                sent_until = sent_until.max(t - 0.020 * rng.uniform());
-                let ahead = sent_until - s.emu.seconds();
-                let bytes = if ahead > 0.0 { s.advance(ahead).unwrap() } else { Vec::new() };
-                if !bytes.is_empty() {
-                    chunks.push((T0_NS + (t * 1e9) as i64, bytes));
-                }
-            }
+            // The host opens the port once the firmware has set its UART up and asks as
+            // ct-read does, through the bursty link.
+            s.advance(fil::HOST_START_S).unwrap();
+            let chunks = emulated_usb_chunks(&mut s, 130.0, T0_NS, 17).unwrap();
             assert_eq!(s.framing_errors(), 0, "{what}: framing errors at a {:+}% baud rate", error * 100.0);
             assert!(s.emu.resets.is_empty(), "{what}: {:?}", s.emu.resets);
             check(&meter_chunks(&chunks), error, &what);

@@ -148,6 +148,70 @@ impl Rng {
     }
 }
 
+/// How a host reads a device through a USB-serial bridge (the LaunchPad's debugger, an FTDI
+/// cable), as the clock-measurement tests model it: the host polls every 1-20 ms and a read
+/// returns what the bridge had forwarded, which is what the device sent up to 0-20 ms before
+/// (USB frames, bursty: a burst held back comes with the next), never less than the read
+/// before. Times are true (host) seconds; repeatable for a seed.
+#[derive(Debug, Clone)]
+pub struct UsbLink {
+    rng: Rng,
+    t: f64,
+    sent_until: f64,
+}
+
+impl UsbLink {
+    /// A host that opens the port at `open_s`.
+    pub fn new(seed: u64, open_s: f64) -> Self {
+        UsbLink { rng: Rng::new(seed), t: open_s, sent_until: open_s }
+    }
+
+    /// When the last read returned.
+    pub fn now_s(&self) -> f64 {
+        self.t
+    }
+
+    /// The next read: when it returns, and up to when the device's bytes have reached it.
+    pub fn next_read(&mut self) -> (f64, f64) {
+        self.t += 0.001 + 0.019 * self.rng.uniform();
+        self.sent_until = self.sent_until.max(self.t - 0.020 * self.rng.uniform());
+        (self.t, self.sent_until)
+    }
+}
+
+/// The emulated firmware read as `ct-read` reads a board through a USB-serial bridge
+/// ([`UsbLink`]): the host opens the port now (the session's time, true seconds since power-up),
+/// sends [`fil::host_start`] and a KeepAlive every `KEEPALIVE_INTERVAL_MS` (wire/SPEC.md: the
+/// firmware streams only while asked), and reads until `until_s`. Chunks are stamped (Unix ns)
+/// `t0_ns` plus the true time of their read.
+pub fn emulated_usb_chunks(
+    s: &mut ct_emu::fil::Session,
+    until_s: f64,
+    t0_ns: i64,
+    seed: u64,
+) -> Result<Vec<(i64, Vec<u8>)>, ct_emu::EmuError> {
+    use ct_emu::fil;
+    let open_s = s.emu.seconds();
+    let mut link = UsbLink::new(seed, open_s);
+    let every = ct_wire::command::KEEPALIVE_INTERVAL_MS as f64 / 1000.0;
+    s.send(&fil::host_start());
+    let mut next_ask = open_s + every;
+    let mut chunks = Vec::new();
+    while link.now_s() < until_s {
+        let (t, sent_until) = link.next_read();
+        if t >= next_ask {
+            s.send(Command::KeepAlive.line());
+            next_ask += every;
+        }
+        let ahead = sent_until - s.emu.seconds();
+        let bytes = if ahead > 0.0 { s.advance(ahead)? } else { Vec::new() };
+        if !bytes.is_empty() {
+            chunks.push((t0_ns + (t * 1e9) as i64, bytes));
+        }
+    }
+    Ok(chunks)
+}
+
 /// Deliberate line faults, for testing that corruption never produces a wrong reading.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Faults {
@@ -418,20 +482,15 @@ impl VirtualDevice {
         chunks
     }
 
-    /// The first `seconds` (true time) as a host reads them through a USB-serial bridge: the
-    /// host polls every 1-20 ms and a read returns what the bridge had forwarded, which is what
-    /// the device sent up to 0-20 ms before (USB frames, bursty: a burst held back comes with
-    /// the next), never less than the read before; a poll that finds nothing returns no chunk.
-    /// Chunks are stamped (Unix ns) from `t0_ns` when the read returned. Repeatable for a
-    /// `seed`.
+    /// The first `seconds` (true time) as a host reads them through a USB-serial bridge
+    /// ([`UsbLink`]); a poll that finds nothing returns no chunk. Chunks are stamped (Unix ns)
+    /// from `t0_ns` when the read returned. Repeatable for a `seed`.
     pub fn usb_chunks(&mut self, seconds: f64, t0_ns: i64, seed: u64) -> Vec<(i64, Vec<u8>)> {
-        let mut rng = Rng::new(seed);
+        let mut link = UsbLink::new(seed, 0.0);
         let rate = self.true_rate_hz();
-        let (mut t, mut sent_until) = (0.0f64, 0.0f64);
         let mut chunks = Vec::new();
-        while t <= seconds {
-            t += 0.001 + 0.019 * rng.uniform();
-            sent_until = sent_until.max(t - 0.020 * rng.uniform());
+        while link.now_s() <= seconds {
+            let (t, sent_until) = link.next_read();
             let mut buf = Vec::new();
             self.run_until((sent_until * rate) as u64, &mut buf);
             if !buf.is_empty() {
