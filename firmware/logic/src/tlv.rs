@@ -4,10 +4,23 @@
 //!
 //! Layout (MSP430G2x53 data sheet, SLAS735, the TLV tables "tags used by the ADC
 //! calibration" and "labels used by the ADC calibration": label offsets from the tag address;
-//! MSP430x2xx Family User's Guide, SLAU144, chapter 24 "TLV Structure"). The offsets below
-//! agree with TI's SLAS541 table for the F261x (same 0x10DA tag address, ADC12 tag 0x08) and
-//! with public G2553 code (TAG_ADC10_1 = 0x10); SLAS735's own table could not be retrieved
-//! here:
+//! MSP430x2xx Family User's Guide, SLAU144, chapter 24 "TLV Structure"). SLAS735's own tables
+//! were not in the document stores searched (TI's document viewer had SLAS541 and SLAU144
+//! pages, no G2x53 data sheet page), so the addresses were checked against these instead
+//! (issue #12 review, 2026-11-30):
+//!
+//! - TI's own device header `msp430g2553.h` ("Texas Instruments, Version 1.2", © 2020, the
+//!   msp430-gcc support-files style with `sfr_b`; read in a public copy): `TAG_ADC10_1 (0x10)`,
+//!   and the labels as byte offsets from the tag: `CAL_ADC_GAIN_FACTOR (0x0002)`,
+//!   `CAL_ADC_OFFSET (0x0004)`, `CAL_ADC_15VREF_FACTOR (0x0006)`, `CAL_ADC_25VREF_FACTOR
+//!   (0x000C)`, `CAL_ADC_25T85 (0x0010)`.
+//! - The tag's address: `TLV_ADC10_1_TAG_ 0x10DA` (mspgcc-era G2553 header) and IAR's
+//!   `io430g2553.h` (`TLV_ADC10_1_TAG @ 0x10DA`, `TLV_CHECKSUM @ 0x10C0`, `TLV_DCO_30_TAG @
+//!   0x10F6`); the PAC's SVD below says the same.
+//! - SLAS541 (F261x data sheet, TI document viewer, "TLV" table): tag at 0x10DA (ADC12 tag
+//!   0x08 there) with the very same label offsets, 0x0002 to 0x0010.
+//!
+//! All agree with the table below, which is what this module reads:
 //!
 //! | address | word | content |
 //! |---|---|---|
