@@ -36,7 +36,9 @@
 //!
 //! Samples that bunch on a dozen phases ([`crate::fold::phases_bunch`]: the 9600-baud link
 //! near 50.29 or 60.35 Hz) do not show the waveform at all, and no reconstruction can be
-//! checked: such a window states [`UNREADABLE`] (dev: up to 70 % off, a switch-mode supply
+//! checked; nor can a fold at a frequency measured over too short a span to be told from an
+//! aliased harmonic ([`crate::mains_hz::resolves`]: the first seconds after a start or a gap,
+//! near those frequencies). Such a window states [`UNREADABLE`] (dev: up to 70 % off, a switch-mode supply
 //! behind a household's other loads). The constants were fitted on the dev half of
 //! `golden/data/loads-random/` and the loads goldens only (where the largest error was 0.78 of
 //! its bound); `golden/ACCURACY.md` gives the coverage per class and rate, on the held-out half
@@ -65,7 +67,9 @@ pub struct Evidence {
     pub static_over_read: f64,
     /// Share of the window's energy in classes corrected by a borrowed or no correction.
     pub unresolved: f64,
-    /// The window's samples bunch on a dozen phases ([`crate::fold::phases_bunch`]).
+    /// The window's samples bunch on a dozen phases ([`crate::fold::phases_bunch`]), or its
+    /// mains frequency was measured over too short a span to be told from an aliased harmonic
+    /// beside it ([`crate::mains_hz::resolves`]): either way its fold cannot be trusted.
     pub bunched: bool,
     /// The widest hole in the phases the window's samples cover, degrees.
     pub gap_deg: f64,

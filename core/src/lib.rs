@@ -31,6 +31,7 @@ pub mod identify;
 pub mod inversion;
 pub mod least_squares;
 pub mod load_shape;
+pub mod mains_hz;
 pub mod meter;
 pub mod model_table;
 pub mod sample_clock;

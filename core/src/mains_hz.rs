@@ -1,0 +1,585 @@
+//! The mains frequency, from the ADC codes alone, over the last few seconds of the stream.
+//!
+//! # The measurement
+//! The frequency is the peak of a Hann-windowed DFT between 45 and 65 Hz
+//! ([`MAINS_HZ_RANGE`]): the fundamental lies below the Nyquist frequency of both link
+//! profiles, so it is measured directly even when the waveform's shape is aliased. Any
+//! monotonic function of the current (the codes, the table's amps) has the same fundamental.
+//! Fast streams are first low-passed and decimated to about 500 values a second
+//! ([`Decimator`]), which keeps the search at tens of microseconds a window.
+//!
+//! # Why a span of seconds, not the reading's window
+//! A Hann window of `T` seconds cannot tell apart tones closer than its main lobe's half-width,
+//! `2 / T`; a tone that close pulls the peak. Two such tones are common:
+//! - **Aliased harmonics.** At a sample rate `fs`, harmonic `k` of a mains at `f` appears at
+//!   `|k f − m fs|`; where `(k ∓ 1) f ≈ m fs` it lands next to the fundamental. On the
+//!   9600-baud link (`fs` = 603.5 Sa/s = 12 × 50.29 Hz) harmonics 11 and 13 land at
+//!   `f ± 12 (f − fs/12)`: 1.2 Hz away for a 50.19 Hz mains, inside a 1 s window's 2 Hz lobe.
+//!   A switch-mode supply's harmonics are as strong as its fundamental: a fresh randomized set
+//!   (seed 20261201) read a household's supply at 50.635 Hz for 50.194 Hz, and the reading
+//!   came out 40 % high through a fold smeared by 0.44 cycles.
+//! - **A load switching inside the window.** A tone present for part of the window, beside
+//!   another at the same frequency but another phase, peaks tenths of a hertz off (the same
+//!   set at 8196.7 Sa/s: 60.51 Hz for 60.256 Hz, its reading 22 % low).
+//!
+//! The mains frequency is the grid's, not the load's: it moves by hundredths of a hertz over
+//! seconds. So the peak is searched over the last [`SPAN_S`] seconds of contiguous stream,
+//! where aliases `12 |f − fs/12|` apart separate for `|f − fs/12|` above 0.04 Hz (within
+//! 0.08 Hz the 9600-baud link's samples bunch on a dozen phases anyway,
+//! [`crate::fold::phases_bunch`]), and a switch is a short part of the span. A frequency that
+//! drifts is read at the span's centre: at 0.005 Hz/s (a grid under stress) that is 0.01 Hz
+//! late, a tenth of a degree per cycle.
+//!
+//! [`resolves`] says whether the span a frequency was measured over tells it from every
+//! aliased harmonic that can pull it: false means the reading built on it cannot be checked.
+
+use std::collections::VecDeque;
+
+/// Mains frequencies searched for (Hz).
+pub const MAINS_HZ_RANGE: (f64, f64) = (45.0, 65.0);
+
+/// Seconds of stream the frequency is measured over (see the module's doc).
+pub const SPAN_S: f64 = 4.0;
+
+/// Decimated values a second, about: the block rate of [`Decimator`].
+const DECIMATED_RATE: f64 = 500.0;
+
+/// Harmonics of the codes considered by [`resolves`]. The half-wave-rectified signal has
+/// every harmonic; a switch-mode supply's fall slowly to about the 15th.
+const HARMONICS: usize = 15;
+
+/// Streaming low-pass and decimation by `block` (the fast stream's 8196.7 Sa/s by 16, to
+/// 512.3 values a second): three cascaded moving sums of `block` samples (a CIC filter of order
+/// three), one output per block. One moving sum (a block average) leaves a harmonic next to a
+/// null of its response only 19 dB down (harmonic 9 of a 51.2 Hz mains, 461 Hz, folds onto
+/// the fundamental at 512.3 values a second); three leave it 57 dB down. The sums of integer
+/// codes are integers below 2^53, exact in `f64`, so the filter does not drift over months.
+#[derive(Debug, Clone)]
+pub struct Decimator {
+    block: usize,
+    rings: [Vec<f64>; 3],
+    sums: [f64; 3],
+    pos: usize,
+    /// Samples since the last output.
+    phase: usize,
+    /// Whether the filter holds samples (else the first one fills it, as if it had been
+    /// constant before: the first blocks' outputs are then not lost to the filter's length).
+    primed: bool,
+}
+
+impl Decimator {
+    /// A decimator for a stream of `rate_hz`.
+    pub fn new(rate_hz: f64) -> Self {
+        let block = ((rate_hz / DECIMATED_RATE).floor() as usize).max(1);
+        Decimator {
+            block,
+            rings: std::array::from_fn(|_| vec![0.0; block]),
+            sums: [0.0; 3],
+            pos: 0,
+            phase: 0,
+            primed: false,
+        }
+    }
+
+    /// Output values a second for a stream of `rate_hz`.
+    pub fn out_rate(&self, rate_hz: f64) -> f64 {
+        rate_hz / self.block as f64
+    }
+
+    /// Adds samples; every block completed (once the filter is full) appends its output.
+    pub fn push<T: Copy + Into<f64>>(&mut self, x: &[T], out: &mut VecDeque<f64>) {
+        let b = self.block;
+        if b == 1 {
+            out.extend(x.iter().map(|&v| v.into()));
+            return;
+        }
+        let scale = 1.0 / (b * b * b) as f64;
+        if let (Some(&first), false) = (x.first(), self.primed) {
+            let mut v: f64 = first.into();
+            for s in 0..3 {
+                self.rings[s].fill(v);
+                v *= b as f64;
+                self.sums[s] = v;
+            }
+            self.primed = true;
+        }
+        for &v in x {
+            let mut v: f64 = v.into();
+            for s in 0..3 {
+                let old = std::mem::replace(&mut self.rings[s][self.pos], v);
+                self.sums[s] += v - old;
+                v = self.sums[s];
+            }
+            self.pos = (self.pos + 1) % b;
+            self.phase += 1;
+            if self.phase == b {
+                self.phase = 0;
+                out.push_back(v * scale);
+            }
+        }
+    }
+}
+
+/// The mains frequency of a stream, window by window (see the module's doc for why over more
+/// than the window).
+#[derive(Debug, Clone)]
+pub struct MainsHz {
+    rate_hz: f64,
+    decimator: Decimator,
+    /// Decimated values of the last [`SPAN_S`] seconds of contiguous stream.
+    history: VecDeque<f64>,
+    /// The last windows' frequencies, newest last.
+    recent: VecDeque<f64>,
+    /// Decimated values the last frequency was measured over.
+    span: usize,
+}
+
+impl MainsHz {
+    pub fn new(rate_hz: f64) -> Self {
+        MainsHz {
+            rate_hz,
+            decimator: Decimator::new(rate_hz),
+            history: VecDeque::new(),
+            recent: VecDeque::new(),
+            span: 0,
+        }
+    }
+
+    /// Forgets the stream so far (samples were lost: what follows is not contiguous with it).
+    pub fn reset(&mut self) {
+        *self = MainsHz::new(self.rate_hz);
+    }
+
+    /// The same stream's sample rate, measured: the span is counted at it from now on, and
+    /// the frequencies found at the old rate are scaled to it.
+    pub fn set_rate(&mut self, rate_hz: f64) {
+        let ratio = rate_hz / self.rate_hz;
+        self.recent.iter_mut().for_each(|f| *f *= ratio);
+        self.rate_hz = rate_hz;
+    }
+
+    /// Adds a window's samples (contiguous with the last ones) and measures the frequency.
+    /// `hint` is the previous window's frequency; `None` when the window is shorter than two
+    /// mains cycles, or `signal` is false (a window with no current: its samples are kept
+    /// in the span, but its noise's peak is no frequency).
+    ///
+    /// Each window's own peak is pulled where a load switched inside it; over a span, a
+    /// switch pulls every window's peak that holds it (a household record at 8196.7 Sa/s
+    /// read 50.105 Hz for 50.194 Hz after one, and a narrow supply's fold, smeared by 0.09
+    /// cycles, 17 % low; at 603.5 Sa/s 50.016 Hz for 50 Hz, a kettle's window 20 % low). So a
+    /// window is measured on its own where that tells its frequency from the aliased
+    /// harmonics ([`resolves`]), over the span only where it does not, and the frequency is
+    /// the median of the last [`MEDIAN_WINDOWS`] windows' values, which a switch in one or two
+    /// of them does not move.
+    pub fn window(&mut self, codes: &[u16], hint: Option<f64>, signal: bool) -> Option<f64> {
+        let before = self.history.len();
+        self.decimator.push(codes, &mut self.history);
+        let latest = self.history.len() - before;
+        let fs = self.decimator.out_rate(self.rate_hz);
+        let keep = (SPAN_S * fs).round() as usize;
+        while self.history.len() > keep.max(latest) {
+            self.history.pop_front();
+        }
+        let all = self.history.make_contiguous();
+        let own = &all[all.len() - latest..];
+        if !signal || (own.len() as f64) < 2.0 * fs / MAINS_HZ_RANGE.0 {
+            return None;
+        }
+        let harmonics = harmonics_seen(self.decimator.block, fs);
+        let alone = measure(own, own, fs, harmonics, hint)?;
+        self.span = own.len();
+        let f = if self.decimator.block > 1 || resolves(alone, fs, own.len() as f64 / fs) {
+            alone
+        } else {
+            self.span = all.len();
+            measure(all, own, fs, harmonics, Some(alone)).unwrap_or(alone)
+        };
+        self.recent.push_back(f);
+        if self.recent.len() > MEDIAN_WINDOWS {
+            self.recent.pop_front();
+        }
+        let mut sorted: Vec<f64> = self.recent.iter().copied().collect();
+        sorted.sort_by(f64::total_cmp);
+        Some(sorted[sorted.len() / 2])
+    }
+
+    /// Whether `hz`, as last measured, is told apart from every aliased harmonic next to it
+    /// ([`resolves`]) over the span it was measured on; always, for a decimated stream.
+    pub fn resolved(&self, hz: f64) -> bool {
+        let fs = self.decimator.out_rate(self.rate_hz);
+        self.decimator.block > 1 || resolves(hz, fs, self.span as f64 / fs)
+    }
+}
+
+/// Windows whose frequencies the stream's frequency is the median of.
+pub const MEDIAN_WINDOWS: usize = 5;
+
+/// The frequency of `x`, sampled at `rate_hz`, alone (no stream before it): for a capture's
+/// block, a plot, a calibration record. `hint`: a frequency near the answer, if known.
+pub fn estimate_mains_hz<T: Copy + Into<f64>>(x: &[T], rate_hz: f64, hint: Option<f64>) -> Option<f64> {
+    let mut d = Decimator::new(rate_hz);
+    let mut v = VecDeque::new();
+    d.push(x, &mut v);
+    let fs = d.out_rate(rate_hz);
+    let a = v.make_contiguous();
+    if (a.len() as f64) < 2.0 * fs / MAINS_HZ_RANGE.0 {
+        return None;
+    }
+    measure(a, a, fs, harmonics_seen(d.block, fs), hint)
+}
+
+/// The frequency over the span `all` (at `fs`) that ends with the window `own`.
+fn measure(all: &[f64], own: &[f64], fs: f64, harmonics: usize, hint: Option<f64>) -> Option<f64> {
+    // Where to look: the hint (the last window's frequency), else the window's own harmonic
+    // series ([`harmonic_start`]).
+    let span = all.len() as f64 / fs;
+    let hinted = hint.filter(|&h| (MAINS_HZ_RANGE.0..=MAINS_HZ_RANGE.1).contains(&h) && resolves(h, fs, span));
+    if let Some(f) = hinted.and_then(|h| peak(all, fs, Some(h))) {
+        return Some(f);
+    }
+    let start = harmonic_start(own, fs, harmonics)?;
+    // A span too short to tell the fundamental from an aliased harmonic next to it would pull
+    // its peak: the harmonic series, which counts that harmonic as its own, stands.
+    if !resolves(start, fs, span) {
+        return Some(start);
+    }
+    Some(peak(all, fs, Some(start)).unwrap_or(start))
+}
+
+/// Harmonics of the codes a stream seen at `fs` values a second (`block` samples to a value)
+/// shows: every one up to [`HARMONICS`] when nothing was filtered (they alias, and are
+/// counted where they alias to), else those below the decimated stream's Nyquist frequency.
+fn harmonics_seen(block: usize, fs: f64) -> usize {
+    if block == 1 {
+        HARMONICS
+    } else {
+        ((fs / 2.0 / MAINS_HZ_RANGE.1).floor() as usize).clamp(1, HARMONICS)
+    }
+}
+
+/// The frequency whose harmonic series holds the most of `x`'s power, for a window with no
+/// frequency to start from.
+///
+/// The strongest tone between 45 and 65 Hz need not be the fundamental: on the 9600-baud link
+/// a narrow waveform's harmonics are as strong as its fundamental, and one can fold into the
+/// range (a trailing-edge dimmer conducting 12.8 degrees at 59.736 Hz: harmonic 11, 657.1 Hz,
+/// folds to 53.59 Hz, which a fresh randomized set's record was read at, 57 % high). Each of
+/// the strongest tones in the range (local maxima of the single-tone spectrum) is a
+/// candidate; the one whose harmonics 1..=`harmonics` (each where it aliases to: a sampled
+/// DFT at `k f` is its alias's) hold the most power wins. A harmonic `k` of a wrong candidate
+/// `f' = j f − m fs` collects only the true series' harmonics `j k`, fewer and weaker. The
+/// series is also sharper than one tone (harmonic `k` resolves `f` `k` times finer), so it
+/// is not pulled by an alias beside the fundamental.
+fn harmonic_start(x: &[f64], fs: f64, harmonics: usize) -> Option<f64> {
+    let n = x.len();
+    if n < 4 {
+        return None;
+    }
+    let w = hann(x);
+    let (lo, hi) = MAINS_HZ_RANGE;
+    let t = n as f64 / fs;
+    let step = (0.5 / t).min(0.5);
+    let steps = ((hi - lo) / step).ceil() as usize;
+    let grid: Vec<(f64, f64)> = (0..=steps)
+        .map(|k| {
+            let f = (lo + k as f64 * step).min(hi);
+            (f, power_at(&w, fs, f))
+        })
+        .collect();
+    let mut maxima: Vec<(f64, f64)> = (0..grid.len())
+        .filter(|&i| (i == 0 || grid[i].1 >= grid[i - 1].1) && (i + 1 == grid.len() || grid[i].1 >= grid[i + 1].1))
+        .map(|i| grid[i])
+        .collect();
+    maxima.sort_by(|a, b| b.1.total_cmp(&a.1));
+    maxima.truncate(CANDIDATES);
+    // The series is searched on a grid a quarter of its finest lobe (`1 / (harmonics t)`)
+    // around each candidate, then refined.
+    let fine = 0.25 / (harmonics as f64 * t);
+    // Harmonics above the Nyquist frequency fold onto lower ones (at `fs / m`, harmonics `k`
+    // and `m - k` land together), and one within a main lobe of it meets its own mirror image:
+    // counted, they would count one tone twice and favour exactly the frequencies where the
+    // link's samples bunch (a 49.91 Hz load was read at 50.29 Hz). So the series holds those
+    // a main lobe below it, as a mean (its length changes with `f`).
+    let series = |f: f64| {
+        let k_max = (((fs / 2.0 - 2.0 / t) / f).floor() as usize).clamp(1, harmonics);
+        (1..=k_max).map(|k| power_at(&w, fs, k as f64 * f)).sum::<f64>() / k_max as f64
+    };
+    let mut best: Option<(f64, f64)> = None;
+    for &(c, _) in &maxima {
+        let (a, b) = ((c - step).max(lo), (c + step).min(hi));
+        let count = ((b - a) / fine).ceil().max(1.0) as usize;
+        for i in 0..=count {
+            let f = a + (b - a) * i as f64 / count as f64;
+            let p = series(f);
+            if best.is_none_or(|(_, bp)| p > bp) {
+                best = Some((f, p));
+            }
+        }
+    }
+    let (f, _) = best?;
+    Some(crate::estimate::golden_section_max(series, (f - fine).max(lo), (f + fine).min(hi), 1e-4))
+}
+
+/// Tones of the single-tone spectrum tried as the fundamental by [`harmonic_start`].
+const CANDIDATES: usize = 4;
+
+/// `x` less its mean, through a Hann window.
+fn hann(x: &[f64]) -> Vec<f64> {
+    let n = x.len();
+    let mean = x.iter().sum::<f64>() / n as f64;
+    x.iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let hann = 0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / (n - 1) as f64).cos();
+            hann * (v - mean)
+        })
+        .collect()
+}
+
+/// Whether a frequency `hz` measured over `span_s` seconds of a stream seen at `fs` values a
+/// second is told apart from every harmonic up to [`HARMONICS`] that folds near it: each
+/// lands further from it than the Hann main lobe's half-width, `2 / span_s`.
+pub fn resolves(hz: f64, fs: f64, span_s: f64) -> bool {
+    alias_clearance(hz, fs) > 2.0 / span_s
+}
+
+/// How close (Hz) the nearest harmonic 2..=[`HARMONICS`] of `hz` folds to `hz` at `fs`.
+pub fn alias_clearance(hz: f64, fs: f64) -> f64 {
+    (2..=HARMONICS)
+        .map(|k| {
+            let x = k as f64 * hz;
+            let folded = (x - fs * (x / fs).round()).abs();
+            (folded - hz).abs()
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// The Hann-windowed DFT's peak over [`MAINS_HZ_RANGE`] of `x` at `fs`: within ±0.5 Hz of
+/// `near` if given (`None` if the peak there is no main lobe: see below), else anywhere.
+fn peak(x: &[f64], fs: f64, near: Option<f64>) -> Option<f64> {
+    let n = x.len();
+    if n < 4 {
+        return None;
+    }
+    let w = hann(x);
+    let power = |f: f64| power_at(&w, fs, f);
+    let (lo, hi) = MAINS_HZ_RANGE;
+    let t = n as f64 / fs;
+    // A grid finer than half the main lobe (2 / T), then golden-section refinement: the
+    // bracket can hold two peaks (an aliased harmonic beside the fundamental), which a
+    // golden-section search alone could settle between.
+    let step = (0.5 / t).min(0.5);
+    let (a, b) = match near {
+        Some(h) => ((h - 0.5).max(lo), (h + 0.5).min(hi)),
+        None => (lo, hi),
+    };
+    let steps = ((b - a) / step).ceil().max(1.0) as usize;
+    let (mut best_f, mut best_p) = (a, f64::MIN);
+    for k in 0..=steps {
+        let f = (a + k as f64 * (b - a) / steps as f64).min(b);
+        let p = power(f);
+        if p > best_p {
+            best_f = f;
+            best_p = p;
+        }
+    }
+    let g = (b - a) / steps as f64;
+    let f = crate::estimate::golden_section_max(power, (best_f - g).max(a), (best_f + g).min(b), 1e-3);
+    if near.is_none() {
+        return Some(f);
+    }
+    // Mains frequency drifts by hundredths of a hertz per second, so the last value is refined
+    // within +-0.5 Hz. The bracket alone can hold a sidelobe of a tone outside it, which a
+    // wrong hint (left by a window with almost no signal) would then lock onto for good (a
+    // 50 Hz load once read at 45.56 Hz that way): the peak found must hold a main lobe's share
+    // of the energy. A tone's Hann peak is a third of `n * sum(w^2)`, a narrow pulse train's
+    // fundamental a few percent of that; a sidelobe (-31 dB) a few ten-thousandths. A result
+    // at the bracket's edge also means the hint was wrong.
+    let energy = n as f64 * w.iter().map(|v| v * v).sum::<f64>();
+    let inside = (f - a > 0.01 || a <= lo) && (b - f > 0.01 || b >= hi);
+    (inside && power(f) >= 0.01 * energy).then_some(f)
+}
+
+/// `|DFT(w)(f)|²`. Rotating phasors e^{-i w k} (renormalising is unnecessary for n <= 10^5),
+/// one per lane of four samples: each rotation waits on the last, so one phasor stepping
+/// through every sample made this a chain of dependent multiplies; four independent ones,
+/// each stepping by e^{-4 i w}, run side by side (a third of the time).
+fn power_at(w: &[f64], fs: f64, f: f64) -> f64 {
+    const LANES: usize = 4;
+    let w1 = std::f64::consts::TAU * f / fs;
+    let (s, c) = (LANES as f64 * w1).sin_cos();
+    let mut pr: [f64; LANES] = std::array::from_fn(|k| (k as f64 * w1).cos());
+    let mut pi: [f64; LANES] = std::array::from_fn(|k| -(k as f64 * w1).sin());
+    let (mut re, mut im) = ([0.0f64; LANES], [0.0f64; LANES]);
+    let chunks = w.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    for v in chunks {
+        for k in 0..LANES {
+            re[k] += v[k] * pr[k];
+            im[k] += v[k] * pi[k];
+            let npr = pr[k] * c + pi[k] * s;
+            pi[k] = pi[k] * c - pr[k] * s;
+            pr[k] = npr;
+        }
+    }
+    for (k, &v) in tail.iter().enumerate() {
+        re[k] += v * pr[k];
+        im[k] += v * pi[k];
+    }
+    let (re, im) = (re.iter().sum::<f64>(), im.iter().sum::<f64>());
+    re * re + im * im
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `seconds` of codes at `rate` of a half-wave pulse train at `hz`: 600 codes while the
+    /// phase (in cycles) is in `[from, to)`, the no-current level 100 else; `phase0` shifts it.
+    fn pulses(hz: f64, rate: f64, seconds: f64, from: f64, to: f64, phase0: f64) -> Vec<u16> {
+        (0..(seconds * rate).round() as usize)
+            .map(|k| {
+                let p = (k as f64 * hz / rate + phase0).rem_euclid(1.0);
+                if (from..to).contains(&p) {
+                    600
+                } else {
+                    100
+                }
+            })
+            .collect()
+    }
+
+    const LAUNCHPAD: f64 = 1e6 / 1657.0;
+    const FAST: f64 = 1e6 / 122.0;
+
+    /// Where harmonics fold, by hand: at 603.5 Sa/s, harmonics 11 and 13 of 50.194 Hz fold
+    /// to 603.5 - 552.13 = 51.37 Hz and 652.52 - 603.5 = 49.02 Hz, 1.17 Hz from it; harmonic
+    /// 11 of 59.736 Hz (657.10 Hz) to 53.60 Hz.
+    #[test]
+    fn harmonics_fold_where_arithmetic_says() {
+        assert!((alias_clearance(50.194, LAUNCHPAD) - 12.0 * (LAUNCHPAD / 12.0 - 50.194)).abs() < 1e-9);
+        assert!((alias_clearance(50.194, LAUNCHPAD) - 1.176).abs() < 0.01);
+        assert!(!resolves(50.194, LAUNCHPAD, 1.0) && resolves(50.194, LAUNCHPAD, SPAN_S));
+        // Exactly on a dozen samples a cycle nothing separates them.
+        assert!(alias_clearance(LAUNCHPAD / 12.0, LAUNCHPAD) < 1e-9);
+    }
+
+    /// A trailing-edge dimmer conducting 12.8 degrees of each half-cycle (2.57 A when fully
+    /// on), through the clamp model: its strongest tone in 45-65 Hz is harmonic 11 folded to
+    /// 53.6 Hz, which the single-tone peak takes; the harmonic series finds the fundamental.
+    #[test]
+    fn a_folded_harmonic_is_not_taken_for_the_fundamental() {
+        use crate::clamp_model::{CtModel, CtParams};
+        let hz = 59.736;
+        let p = CtParams::default();
+        let l = 4096;
+        let cut = 12.8 / 360.0;
+        let is: Vec<f64> = (0..l)
+            .map(|k| {
+                let ph = k as f64 / l as f64;
+                let on = ph < cut || (0.5..0.5 + cut).contains(&ph);
+                if on {
+                    2.572 * std::f64::consts::SQRT_2 * (std::f64::consts::TAU * ph).sin() / p.turns
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let v = CtModel::new(p).unwrap().steady_state(&is, hz).v_adc;
+        let x: Vec<u16> = (0..LAUNCHPAD.round() as usize)
+            .map(|j| (1023.0 * v[((j as f64 * hz / LAUNCHPAD).fract() * l as f64) as usize % l] / 2.5).round() as u16)
+            .collect();
+        let vals: Vec<f64> = x.iter().map(|&c| f64::from(c)).collect();
+        let single = peak(&vals, LAUNCHPAD, None).unwrap();
+        assert!((single - (11.0 * hz - LAUNCHPAD)).abs() < 0.1, "the trap: {single}");
+        // Within 0.02 Hz: 7 degrees of phase walk over the second (the single-tone refinement
+        // still feels the strong tone 6 Hz away), against 6 Hz for the trap.
+        let got = estimate_mains_hz(&x, LAUNCHPAD, None).unwrap();
+        assert!((got - hz).abs() < 0.02, "{got}");
+        let mut m = MainsHz::new(LAUNCHPAD);
+        let got = m.window(&x, None, true).unwrap();
+        assert!((got - hz).abs() < 0.02, "{got}");
+    }
+
+    /// A switch-mode supply's current pulses near the peak at 50.194 Hz: over one second its
+    /// aliased harmonics 11 and 13 pull the peak; over the span they do not, and the first
+    /// window says its frequency is unresolved.
+    #[test]
+    fn aliased_harmonics_beside_the_fundamental_need_the_span() {
+        let hz = 50.194;
+        let x = pulses(hz, LAUNCHPAD, 6.0, 0.2, 0.3, 0.37);
+        let n = LAUNCHPAD.round() as usize;
+        let mut m = MainsHz::new(LAUNCHPAD);
+        let mut last = None;
+        for (i, w) in x.chunks(n).enumerate() {
+            let f = m.window(w, last, true).unwrap();
+            if i == 0 {
+                assert!(!m.resolved(f), "the first second cannot tell: {f}");
+            }
+            if i >= 3 {
+                assert!(m.resolved(f));
+                assert!((f - hz).abs() < 0.005, "window {i}: {f}");
+            }
+            last = Some(f);
+        }
+    }
+
+    /// At 8196.7 Sa/s a load switching on mid-window beside another at another phase pulls
+    /// that window's own peak; the median of the last windows does not move.
+    #[test]
+    fn a_switch_inside_a_window_does_not_move_the_decimated_frequency() {
+        let hz = 60.256;
+        let rate = FAST;
+        let n = rate.round() as usize;
+        let base = pulses(hz, rate, 8.0, 0.2, 0.3, 0.0);
+        // A second, wider current from 6.42 s on, its pulses a quarter cycle later.
+        let on = (6.42 * rate) as usize;
+        let x: Vec<u16> = base
+            .iter()
+            .enumerate()
+            .map(|(k, &c)| {
+                let p = (k as f64 * hz / rate).rem_euclid(1.0);
+                if k >= on && (0.45..0.7).contains(&p) {
+                    c + 300
+                } else {
+                    c
+                }
+            })
+            .collect();
+        let own = estimate_mains_hz(&x[6 * n..7 * n], rate, Some(hz)).unwrap();
+        assert!((own - hz).abs() > 0.02, "the trap: the switch's own window reads {own}");
+        let mut m = MainsHz::new(rate);
+        let mut last = None;
+        let mut got = Vec::new();
+        for w in x.chunks(n) {
+            let f = m.window(w, last, true).unwrap();
+            got.push(f);
+            last = Some(f);
+        }
+        assert!(got.iter().all(|f| (f - hz).abs() < 0.01), "{got:?} (the switch's own window: {own})");
+    }
+
+    /// The decimator passes the fundamental and holds a tone next to its first null
+    /// (harmonic 9 of 51.2 Hz, 461 Hz, at 16 samples a value of 8196.7 Sa/s) to the order-three
+    /// sinc's gain, (sin(pi f B / fs) / (B sin(pi f / fs)))^3: 0.0025 (a block average: 0.136).
+    #[test]
+    fn the_decimator_is_a_third_order_sinc() {
+        let (rate, b) = (FAST, 16.0);
+        let gain = |f: f64| {
+            let x = std::f64::consts::PI * f / rate;
+            ((x * b).sin() / (b * x.sin())).powi(3)
+        };
+        for f in [51.2, 461.0] {
+            let x: Vec<u16> = (0..(4.0 * rate) as usize)
+                .map(|k| (500.0 + 400.0 * (std::f64::consts::TAU * f * k as f64 / rate).sin()).round() as u16)
+                .collect();
+            let mut d = Decimator::new(rate);
+            let mut out = VecDeque::new();
+            d.push(&x, &mut out);
+            let v: Vec<f64> = out.iter().skip(10).copied().collect();
+            let mean = v.iter().sum::<f64>() / v.len() as f64;
+            let amp = (2.0 * v.iter().map(|y| (y - mean).powi(2)).sum::<f64>() / v.len() as f64).sqrt();
+            assert!((amp / 400.0 - gain(f).abs()).abs() < 0.01 * gain(51.2), "{f} Hz: {amp} vs {}", 400.0 * gain(f));
+        }
+    }
+}
