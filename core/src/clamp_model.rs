@@ -127,6 +127,10 @@ pub struct CtModel {
     pub(crate) p: CtParams,
     /// Current into burden network + interface at `VB_RANGE.0 + k * VB_STEP`, strictly increasing.
     g: Vec<f64>,
+    /// `VB_STEP / (g[k + 1] - g[k])`: the burden's incremental resistance over interval `k`,
+    /// tabulated (the same division, once per model): a march asks for it at every point,
+    /// and a division on its critical path was a tenth of its time.
+    r: Vec<f64>,
     /// Quasi-static ADC voltage (divider output with Cadc ignored).
     vq: Vec<f64>,
     /// Current of the in-line diode in series with R1 at `X_RANGE.0 + k * VB_STEP` across both
@@ -172,21 +176,18 @@ pub struct SteadyState {
 /// Scratch for [`CtModel::march_cycle`], reused from cycle to cycle.
 #[derive(Debug, Clone, Default)]
 pub struct March {
-    t: Trace,
+    vq: Vec<f64>,
 }
 
 impl March {
-    fn prepare(&mut self, l: usize) -> &mut Trace {
-        let t = &mut self.t;
-        for v in [&mut t.im, &mut t.rr, &mut t.vb, &mut t.vq, &mut t.a, &mut t.acum] {
-            v.resize(l, 0.0);
-        }
-        t
+    fn prepare(&mut self, l: usize) -> &mut [f64] {
+        self.vq.resize(l, 0.0);
+        &mut self.vq
     }
 
     /// Quasi-static ADC voltage at each point of the last cycle marched.
     pub fn adc_v(&self) -> &[f64] {
-        &self.t.vq
+        &self.vq
     }
 }
 
@@ -256,7 +257,8 @@ impl CtModel {
         let index = (0..=INDEX)
             .map(|m| g.partition_point(|&x| x <= index_lo + m as f64 * index_step).saturating_sub(1) as u32)
             .collect();
-        Ok(CtModel { p, g, vq, fl, index, index_lo, index_step })
+        let r = g.windows(2).map(|w| VB_STEP / (w[1] - w[0])).collect();
+        Ok(CtModel { p, g, r, vq, fl, index, index_lo, index_step })
     }
 
     /// The model at the default parameters, built once per process and shared: building one
@@ -341,7 +343,7 @@ impl CtModel {
     /// [`CtModel::at_current`] searched outward from entry `near` (a point found for a nearby
     /// current): a march through time asks for currents close to the last one, so a few
     /// comparisons replace the index and binary search, which were half of a march's time.
-    fn at_current_near(&self, ib: f64, near: usize) -> Static {
+    pub(crate) fn at_current_near(&self, ib: f64, near: usize) -> Static {
         let g = &self.g;
         let last = g.len() - 2;
         let mut k = near.min(last);
@@ -352,7 +354,8 @@ impl CtModel {
         // most of a cycle), the slope of interval `near` points at the entry itself: a
         // step of a march moves across tens of entries, which the gallop below took a dozen
         // comparisons to find.
-        let guess = k as f64 + (ib - g[k]) / (g[k + 1] - g[k]);
+        // (Any guess will do: the entry is checked, so the slope need not be divided exactly.)
+        let guess = k as f64 + (ib - g[k]) * self.r[k] * (1.0 / VB_STEP);
         if guess.is_finite() {
             k = (guess.max(0.0) as usize).min(last);
             if g[k] <= ib && ib < g[k + 1] {
@@ -393,7 +396,7 @@ impl CtModel {
         Static {
             k,
             vb: VB_RANGE.0 + (k as f64 + frac) * VB_STEP,
-            r: VB_STEP / (g1 - g0),
+            r: self.r[k],
             vq: self.vq[k] + frac * (self.vq[k + 1] - self.vq[k]),
         }
     }
@@ -487,14 +490,14 @@ impl CtModel {
     /// The magnetizing current at the start of a cycle of `is` repeated for ever (its periodic
     /// steady state): where a march through cycles that need not repeat starts.
     pub fn periodic_start(&self, is: &[f64], mains_hz: f64, march: &mut March) -> f64 {
-        let t = march.prepare(is.len());
+        let vq = march.prepare(is.len());
         if is.is_empty() {
             return 0.0;
         }
         let c = 1.0 / (mains_hz * is.len() as f64) / (2.0 * self.p.lm);
         let mut im = 0.0;
         for _ in 0..20 {
-            let (end, slope) = self.cycle(is, c, self.p.rw, im, t);
+            let (end, slope) = self.march::<true>(is, c, self.p.rw, im, vq);
             let step = (end - im) / (1.0 - slope);
             im += step;
             if step.abs() < 1e-10 {
@@ -509,12 +512,12 @@ impl CtModel {
     /// quasi-static ADC voltage at each point (the ADC capacitor's 12-33 us lag ignored) is
     /// left in `march.adc_v()`.
     pub fn march_cycle(&self, is: &[f64], mains_hz: f64, im0: f64, march: &mut March) -> f64 {
-        let t = march.prepare(is.len());
+        let vq = march.prepare(is.len());
         if is.is_empty() {
             return im0;
         }
         let c = 1.0 / (mains_hz * is.len() as f64) / (2.0 * self.p.lm);
-        self.cycle(is, c, self.p.rw, im0, t).0
+        self.march::<false>(is, c, self.p.rw, im0, vq).0
     }
 
     /// Solves the periodic steady state into `t`, starting the shooting from `im0`, with ADC
@@ -569,6 +572,28 @@ impl CtModel {
             let a = (1.0 - c * (s.r + rw)) / (1.0 + c * (s1.r + rw));
             t.a[n] = a;
             prod *= a;
+            im = x;
+            s = s1;
+        }
+        (im, prod)
+    }
+
+    /// [`CtModel::cycle`] recording only the quasi-static ADC voltage into `vq` (what a march
+    /// through cycles reads), and the derivative only if `SLOPE` (else 1): the same steps, to
+    /// the bit, without the stores and the division per point that only a fit's Jacobian needs.
+    fn march<const SLOPE: bool>(&self, is: &[f64], c: f64, rw: f64, im0: f64, vq: &mut [f64]) -> (f64, f64) {
+        let l = is.len();
+        let mut im = im0;
+        let mut s = self.at_current(is[0] - im);
+        let mut prod = 1.0;
+        for n in 0..l {
+            vq[n] = s.vq;
+            let u0 = s.vb + rw * (is[n] - im);
+            let is1 = is[(n + 1) % l];
+            let (x, s1) = self.implicit_step(im, u0, is1, c, is1 - (is[n] - im), s);
+            if SLOPE {
+                prod *= (1.0 - c * (s.r + rw)) / (1.0 + c * (s1.r + rw));
+            }
             im = x;
             s = s1;
         }

@@ -153,10 +153,20 @@ pub fn phase_gap(n: usize, step: f64, bins: usize) -> usize {
     if step > 0.0 && step <= 0.9 / bins as f64 && n > 1 && (n - 1) as f64 * step >= 1.0 {
         return 1;
     }
+    // Only which bins are hit matters, and once every one is, nothing more can change: the
+    // fast stream's 8197 samples fill 360 bins within its first few dozen cycles, and walking
+    // the rest was a twentieth of the default method's time at 8196.7 Sa/s (`perf`).
     let mut count = vec![0u32; bins];
-    let mut phase = 0.0f64;
+    let (mut phase, mut filled) = (0.0f64, 0);
     for _ in 0..n {
-        count[((phase * bins as f64) as usize).min(bins - 1)] += 1;
+        let b = &mut count[((phase * bins as f64) as usize).min(bins - 1)];
+        if *b == 0 {
+            filled += 1;
+            if filled == bins {
+                return 1;
+            }
+        }
+        *b += 1;
         phase = fract(phase + step);
     }
     widest_gap(&count)

@@ -153,6 +153,7 @@ impl Inverter {
             let mut fill = vec![0.0; nb];
             let march = |x: f64, is: &mut [f64], fill: &[f64]| -> f64 {
                 let mut im = x;
+                let mut near = None;
                 is[start] = ib[start] + im;
                 let mut vl_prev = vl[start];
                 for step in 1..=nb {
@@ -166,7 +167,7 @@ impl Inverter {
                     } else {
                         let m = (k + half) % nb;
                         let is1 = if vis[m] { -is[m] } else { fill[k] };
-                        let (im1, vl1) = self.hidden_step(im, vl_prev, is1, c, rw);
+                        let (im1, vl1) = self.hidden_step(im, vl_prev, is1, c, rw, &mut near);
                         im = im1;
                         vl_prev = vl1;
                         is[k] = is1;
@@ -220,9 +221,17 @@ impl Inverter {
 
     /// One implicit trapezoidal step of the magnetizing current into a hidden bin whose source
     /// is `is1`: returns the new magnetizing current and inductor voltage.
-    fn hidden_step(&self, im: f64, vl_prev: f64, is1: f64, c: f64, rw: f64) -> (f64, f64) {
+    /// `near` is the table entry of the last hidden step's burden current (updated; `None`
+    /// before the first): the search for this one starts there ([`CtModel::at_current_near`]
+    /// finds the same point as the full search, in fewer comparisons).
+    fn hidden_step(&self, im: f64, vl_prev: f64, is1: f64, c: f64, rw: f64, near: &mut Option<usize>) -> (f64, f64) {
         let x = im + 2.0 * c * vl_prev;
-        let (x, s) = self.model.implicit_step(im, vl_prev, is1, c, x, self.model.at_current(is1 - x));
+        let s = match *near {
+            Some(k) => self.model.at_current_near(is1 - x, k),
+            None => self.model.at_current(is1 - x),
+        };
+        let (x, s) = self.model.implicit_step(im, vl_prev, is1, c, x, s);
+        *near = Some(s.k);
         (x, s.vb + rw * (is1 - x))
     }
 }
