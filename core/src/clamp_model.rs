@@ -391,8 +391,8 @@ impl CtModel {
     fn static_at(&self, ib: f64, k: usize) -> Static {
         let g = &self.g;
         let k = k.min(g.len() - 2);
-        let (g0, g1) = (g[k], g[k + 1]);
-        let frac = (ib - g0) / (g1 - g0);
+        let g0 = g[k];
+        let frac = (ib - g0) * self.r[k] * (1.0 / VB_STEP);
         Static {
             k,
             vb: VB_RANGE.0 + (k as f64 + frac) * VB_STEP,

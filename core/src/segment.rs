@@ -306,13 +306,24 @@ pub fn classify(amps: &[f32], cycles: &Cycles) -> Classes {
     let mut amps2 = vec![0.0; m];
     let mut samples = vec![0usize; m];
     let mut expected = vec![0.0; m];
+    // A sample's cycle never decreases with `k`: each cycle's sums run in registers, in the
+    // same order as summed into the vectors (a sum in memory waits on its own store, every
+    // sample: a few percent of the default method's time at 8196.7 Sa/s).
+    let (mut c, mut sum2, mut n, mut sum_expected) = (0, 0.0, 0, 0.0);
     for (k, &a) in amps.iter().enumerate() {
-        let c = cycles.of(k);
-        amps2[c] += f64::from(a) * f64::from(a);
-        samples[c] += 1;
-        let phase = crate::fold::fract(k as f64 * cycles.step + cycles.offset);
-        expected[c] += profile[((phase * PROFILE_BINS as f64) as usize).min(PROFILE_BINS - 1)];
+        // [`Cycles::of`] and the phase, from the one position.
+        let x = k as f64 * cycles.step + cycles.offset;
+        let j = (x as usize).min(m - 1);
+        if j != c {
+            (amps2[c], samples[c], expected[c]) = (sum2, n, sum_expected);
+            (c, sum2, n, sum_expected) = (j, 0.0, 0, 0.0);
+        }
+        sum2 += f64::from(a) * f64::from(a);
+        n += 1;
+        let phase = crate::fold::fract(x);
+        sum_expected += profile[((phase * PROFILE_BINS as f64) as usize).min(PROFILE_BINS - 1)];
     }
+    (amps2[c], samples[c], expected[c]) = (sum2, n, sum_expected);
     let level: Vec<f64> = amps2.iter().zip(&expected).map(|(&e, &x)| if x > 0.0 { e / x } else { 0.0 }).collect();
     // A partial cycle's level is that of part of the waveform: it is not classed itself but
     // joins its whole neighbour.
