@@ -158,6 +158,9 @@ pub(crate) struct Static {
     vq: f64,
 }
 
+/// Guesses from the local slope before [`CtModel::at_current_near`] gallops.
+const GUESSES: usize = 3;
+
 /// Interval changes at most in one implicit step (a safeguard: the step's residual is
 /// monotonic, so the intervals visited close in on the root within two or three).
 const STEP_ITERATIONS: usize = 12;
@@ -354,9 +357,15 @@ impl CtModel {
         // most of a cycle), the slope of interval `near` points at the entry itself: a
         // step of a march moves across tens of entries, which the gallop below took a dozen
         // comparisons to find.
-        // (Any guess will do: the entry is checked, so the slope need not be divided exactly.)
-        let guess = k as f64 + (ib - g[k]) * self.r[k] * (1.0 / VB_STEP);
-        if guess.is_finite() {
+        // Where it bends (a diode turning on), the guess lands near the entry, and the slope
+        // there guesses again: most steps through a knee took the gallop, a third of the
+        // search's time at 603.5 Sa/s. (Any guess will do: the entry is checked, so the slope
+        // need not be divided exactly.)
+        for _ in 0..GUESSES {
+            let guess = k as f64 + (ib - g[k]) * self.r[k] * (1.0 / VB_STEP);
+            if !guess.is_finite() {
+                break;
+            }
             k = (guess.max(0.0) as usize).min(last);
             if g[k] <= ib && ib < g[k + 1] {
                 return self.static_at(ib, k);

@@ -264,6 +264,12 @@ fn march_start(vis: &[bool]) -> usize {
 /// bins on either side (circularly), into `fill`.
 fn interpolate_undetermined(is: &[f64], determined: &[bool], fill: &mut [f64]) {
     let n = is.len();
+    // With every bin determined there is nothing to fill (the common case, run before every
+    // march of the secant: its walk around the cycle was a twentieth of the default
+    // method's time at 603.5 Sa/s).
+    if determined.iter().all(|&d| d) {
+        return;
+    }
     let Some(first) = determined.iter().position(|&d| d) else { return };
     let mut prev = first;
     for step in 1..=n {
