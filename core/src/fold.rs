@@ -21,6 +21,14 @@ pub fn fract(x: f64) -> f64 {
     }
 }
 
+/// `x as usize`, for an index that is then clamped below 2^63 (a phase bin, a cycle): the same
+/// index after the clamp (0 for NaN and below zero), by one signed conversion where the
+/// unsigned one takes two and a fix-up, per sample in every fold and segmentation.
+#[inline]
+pub fn index_at(x: f64) -> usize {
+    x.max(0.0) as i64 as usize
+}
+
 /// A window's codes folded into phase bins of the mains cycle. Phase 0 is the window's first
 /// sample; nothing depends on where the cycle starts.
 #[derive(Debug, Clone, PartialEq)]
@@ -120,7 +128,7 @@ fn fold_indices(
     let step = mains_hz / rate_hz;
     for k in at {
         let phase = fract(k as f64 * step);
-        let b = ((phase * bins as f64) as usize).min(bins - 1);
+        let b = index_at(phase * bins as f64).min(bins - 1);
         sum[b] += value(k);
         count[b] += 1;
     }
@@ -159,7 +167,7 @@ pub fn phase_gap(n: usize, step: f64, bins: usize) -> usize {
     let mut count = vec![0u32; bins];
     let (mut phase, mut filled) = (0.0f64, 0);
     for _ in 0..n {
-        let b = &mut count[((phase * bins as f64) as usize).min(bins - 1)];
+        let b = &mut count[index_at(phase * bins as f64).min(bins - 1)];
         if *b == 0 {
             filled += 1;
             if filled == bins {
@@ -206,6 +214,19 @@ pub fn harmonic(cycle: &[f64], k: usize) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The index is the unsigned conversion's, once clamped, for any value.
+    #[test]
+    fn index_at_is_the_clamped_conversion() {
+        let top = 255;
+        for x in [0.0, -0.0, 0.5, 1.0, 254.99999999999997, 255.0, 300.7, -1.0, -1e300, 1e19, 1e300, f64::NAN]
+            .into_iter()
+            .chain((-2000..2000).map(|k| k as f64 * 0.173))
+            .chain([f64::INFINITY, f64::NEG_INFINITY])
+        {
+            assert_eq!(index_at(x).min(top), (x as usize).min(top), "{x}");
+        }
+    }
 
     /// The fractional part is `f64::fract`'s, for phases and beyond.
     #[test]

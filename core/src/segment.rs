@@ -48,7 +48,7 @@ impl Cycles {
     /// Cycle of sample `k`.
     #[inline]
     pub fn of(&self, k: usize) -> usize {
-        ((k as f64 * self.step + self.offset) as usize).min(self.count - 1)
+        crate::fold::index_at(k as f64 * self.step + self.offset).min(self.count - 1)
     }
 
     /// Whether cycle `j` holds a whole cycle's worth of samples (90 % or more of one).
@@ -224,7 +224,7 @@ fn merge_gradual(abrupt: &[bool], of_cycle: &mut [usize], classes: usize) -> usi
 fn phase_coverage_is_fair(n: usize, cycles: &Cycles, of_cycle: &[usize], classes: usize) -> bool {
     const BINS: usize = 64;
     let bin =
-        |k: usize| ((crate::fold::fract(k as f64 * cycles.step + cycles.offset) * BINS as f64) as usize).min(BINS - 1);
+        |k: usize| crate::fold::index_at(crate::fold::fract(k as f64 * cycles.step + cycles.offset) * BINS as f64).min(BINS - 1);
     let mut seen = vec![[false; BINS]; classes];
     let mut cycles_in = vec![0usize; classes];
     // Coverage of the window's first `c` whole cycles, for each `c` (counted as bins fill:
@@ -313,7 +313,7 @@ pub fn classify(amps: &[f32], cycles: &Cycles) -> Classes {
     for (k, &a) in amps.iter().enumerate() {
         // [`Cycles::of`] and the phase, from the one position.
         let x = k as f64 * cycles.step + cycles.offset;
-        let j = (x as usize).min(m - 1);
+        let j = crate::fold::index_at(x).min(m - 1);
         if j != c {
             (amps2[c], samples[c], expected[c]) = (sum2, n, sum_expected);
             (c, sum2, n, sum_expected) = (j, 0.0, 0, 0.0);
@@ -321,7 +321,7 @@ pub fn classify(amps: &[f32], cycles: &Cycles) -> Classes {
         sum2 += f64::from(a) * f64::from(a);
         n += 1;
         let phase = crate::fold::fract(x);
-        sum_expected += profile[((phase * PROFILE_BINS as f64) as usize).min(PROFILE_BINS - 1)];
+        sum_expected += profile[crate::fold::index_at(phase * PROFILE_BINS as f64).min(PROFILE_BINS - 1)];
     }
     (amps2[c], samples[c], expected[c]) = (sum2, n, sum_expected);
     let level: Vec<f64> = amps2.iter().zip(&expected).map(|(&e, &x)| if x > 0.0 { e / x } else { 0.0 }).collect();
