@@ -433,7 +433,8 @@ impl CtModel {
         let rw = self.p.rw;
         for _ in 0..STEP_ITERATIONS {
             let f = x - im - c * (u0 + s.vb + rw * (is1 - x));
-            x -= f / (1.0 + c * (s.r + rw));
+            let inv = 1.0 / (1.0 + c * (s.r + rw));
+            x -= f * inv;
             let ib = is1 - x;
             if self.in_interval(ib, s.k) {
                 return (x, self.static_at(ib, s.k));
