@@ -29,6 +29,22 @@ pub fn index_at(x: f64) -> usize {
     x.max(0.0) as i64 as usize
 }
 
+/// The bin of the phase `fract(x)` among `bins`: `index_at(fract(x) * bins).min(bins - 1)`, the
+/// same bin for every `x`. For the phase of a sample (`x` at least 0) among a power of two of
+/// bins it is the whole part of `x * bins` modulo `bins`: `x - trunc(x)` is exact, and so is
+/// scaling by a power of two, so `fract(x) * bins` is `x * bins - trunc(x) * bins` exactly,
+/// and its whole part that of `x * bins` less a multiple of `bins`. One conversion, where
+/// the fractional part took two more: a sample's bin is taken in every fold.
+#[inline]
+pub fn phase_bin(x: f64, bins: usize) -> usize {
+    let y = x * bins as f64;
+    if bins.is_power_of_two() && (0.0..4.0e18).contains(&y) {
+        (y as i64 as usize) & (bins - 1)
+    } else {
+        index_at(fract(x) * bins as f64).min(bins - 1)
+    }
+}
+
 /// A window's codes folded into phase bins of the mains cycle. Phase 0 is the window's first
 /// sample; nothing depends on where the cycle starts.
 #[derive(Debug, Clone, PartialEq)]
@@ -127,8 +143,8 @@ fn fold_indices(
     let mut count = vec![0u32; bins];
     let step = mains_hz / rate_hz;
     for k in at {
-        let phase = fract(k as f64 * step);
-        let b = index_at(phase * bins as f64).min(bins - 1);
+        // (`k` is an index, below 2^63: the signed conversion is the same number.)
+        let b = phase_bin(k as i64 as f64 * step, bins);
         sum[b] += value(k);
         count[b] += 1;
     }
@@ -214,6 +230,30 @@ pub fn harmonic(cycle: &[f64], k: usize) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The phase bin is the fractional part's, for any value and number of bins.
+    #[test]
+    fn phase_bin_is_the_fractional_parts() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut values = vec![0.0, -0.0, 1.0, 0.999_999_999_999_999_9, 1e15 + 0.5, 1e17, 4e15, -0.25, -3.7];
+        values.extend([f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 1e300, -1e300, f64::MIN_POSITIVE]);
+        for i in 0..100_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let k = (x >> 40) as f64;
+            values.push(match i % 3 {
+                0 => k * (50.0 / 8196.721311475409),
+                1 => k * (60.35 / 603.5) + 0.37,
+                _ => (x >> 11) as f64 / (1u64 << 53) as f64 * 2f64.powi((i % 80) as i32 - 20),
+            });
+        }
+        for &v in &values {
+            for bins in [1, 2, 48, 64, 128, 256, 360, 1024] {
+                assert_eq!(phase_bin(v, bins), index_at(fract(v) * bins as f64).min(bins - 1), "{v} in {bins}");
+            }
+        }
+    }
 
     /// The index is the unsigned conversion's, once clamped, for any value.
     #[test]

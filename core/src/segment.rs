@@ -308,7 +308,7 @@ pub fn classify(amps: &[f32], cycles: &Cycles) -> Classes {
     let mut bin = Vec::with_capacity(n);
     let (mut c, mut sum2, mut count, mut sum_expected) = (0, 0.0, 0, 0.0);
     for (k, &a) in amps.iter().enumerate() {
-        // [`Cycles::of`] and the phase, from the one position.
+        // [`Cycles::of`] and the phase bin, from the one position.
         let x = k as f64 * cycles.step + cycles.offset;
         let j = crate::fold::index_at(x).min(m - 1);
         if j != c {
@@ -320,8 +320,7 @@ pub fn classify(amps: &[f32], cycles: &Cycles) -> Classes {
         }
         sum2 += f64::from(a) * f64::from(a);
         count += 1;
-        let phase = crate::fold::fract(x);
-        let b = crate::fold::index_at(phase * PROFILE_BINS as f64).min(PROFILE_BINS - 1);
+        let b = crate::fold::phase_bin(x, PROFILE_BINS);
         bin.push(b as u8);
         sum_expected += profile[b];
     }
