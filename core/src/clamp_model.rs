@@ -366,7 +366,7 @@ impl CtModel {
             if !guess.is_finite() {
                 break;
             }
-            k = (guess.max(0.0) as usize).min(last);
+            k = crate::fold::index_at(guess).min(last);
             if g[k] <= ib && ib < g[k + 1] {
                 return self.static_at(ib, k);
             }
@@ -599,7 +599,7 @@ impl CtModel {
         for n in 0..l {
             vq[n] = s.vq;
             let u0 = s.vb + rw * (is[n] - im);
-            let is1 = is[(n + 1) % l];
+            let is1 = if n + 1 < l { is[n + 1] } else { is[0] };
             let (x, s1) = self.implicit_step(im, u0, is1, c, is1 - (is[n] - im), s);
             if SLOPE {
                 prod *= (1.0 - c * (s.r + rw)) / (1.0 + c * (s1.r + rw));
