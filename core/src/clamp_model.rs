@@ -464,11 +464,31 @@ impl CtModel {
     /// Burden voltage that produces quasi-static ADC voltage `v` (`None` where the in-line diode
     /// is cut off and the ADC voltage says nothing).
     pub(crate) fn vb_from_adc(&self, v: f64) -> Option<f64> {
+        self.vb_from_adc_near(v, &mut 0)
+    }
+
+    /// [`CtModel::vb_from_adc`], its table entry searched first from `near` (then left there
+    /// for the next): the bins of a folded cycle ask for voltages near each other, so a few
+    /// guesses from the local slope replace most of the binary searches over the whole table.
+    pub(crate) fn vb_from_adc_near(&self, v: f64, near: &mut usize) -> Option<f64> {
         let vq = &self.vq;
         if v.is_nan() || v <= 1e-3 || v > vq[vq.len() - 1] {
             return None;
         }
-        let k = vq.partition_point(|&x| x <= v).saturating_sub(1).min(vq.len() - 2);
+        let last = vq.len() - 2;
+        // The entry is the last one at or below `v` (clamped to the last interval): where
+        // `vq[k] <= v < vq[k + 1]`, `k` is it (`vq` never decreases).
+        let mut k = (*near).min(last);
+        let mut guesses = 0;
+        while !(vq[k] <= v && v < vq[k + 1]) {
+            if guesses == GUESSES {
+                k = vq.partition_point(|&x| x <= v).saturating_sub(1).min(last);
+                break;
+            }
+            guesses += 1;
+            k = crate::fold::index_at(k as f64 + (v - vq[k]) / (vq[k + 1] - vq[k])).min(last);
+        }
+        *near = k;
         let frac = (v - vq[k]) / (vq[k + 1] - vq[k]);
         Some(VB_RANGE.0 + (k as f64 + frac) * VB_STEP)
     }
@@ -706,6 +726,35 @@ mod tests {
                 (b.k, b.vb.to_bits(), b.r.to_bits(), b.vq.to_bits()),
                 "ib {ib} from {near}"
             );
+        }
+    }
+
+    /// The voltage found from a nearby entry is the full search's, from any starting entry.
+    #[test]
+    fn adc_search_from_a_nearby_entry_agrees_with_the_full_search() {
+        let m = CtModel::builtin();
+        let n = m.vq.len();
+        let full = |v: f64| {
+            let vq = &m.vq;
+            if v.is_nan() || v <= 1e-3 || v > vq[n - 1] {
+                return None;
+            }
+            let k = vq.partition_point(|&x| x <= v).saturating_sub(1).min(n - 2);
+            Some(VB_RANGE.0 + (k as f64 + (v - vq[k]) / (vq[k + 1] - vq[k])) * VB_STEP)
+        };
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for i in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let v = match i % 3 {
+                0 => (x % 3_000_000) as f64 * 1e-6,
+                1 => m.vq[(x as usize) % n],
+                _ => [f64::NAN, 1e-3, m.vq[n - 1], m.vq[n - 1] + 1e-9, -1.0][(x % 5) as usize],
+            };
+            let mut near = (x >> 20) as usize % (n + 10);
+            let got = m.vb_from_adc_near(v, &mut near);
+            assert_eq!(got.map(f64::to_bits), full(v).map(f64::to_bits), "v {v}");
         }
     }
 

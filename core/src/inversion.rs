@@ -115,9 +115,10 @@ impl Inverter {
         let mut vis = vec![false; nb];
         let mut ib = vec![0.0; nb];
         let mut vl = vec![0.0; nb];
+        let mut near = 0;
         for k in 0..nb {
             if y[k] >= self.min_code && y[k] < self.top - 0.5 {
-                if let Some(vb) = self.model.vb_from_adc(y[k] / self.lsb_per_v) {
+                if let Some(vb) = self.model.vb_from_adc_near(y[k] / self.lsb_per_v, &mut near) {
                     vis[k] = true;
                     ib[k] = self.model.current_at_vb(vb);
                     vl[k] = vb + rw * ib[k];
