@@ -21,6 +21,30 @@ pub fn fract(x: f64) -> f64 {
     }
 }
 
+/// `x as usize`, for an index that is then clamped below 2^63 (a phase bin, a cycle): the same
+/// index after the clamp (0 for NaN and below zero), by one signed conversion where the
+/// unsigned one takes two and a fix-up, per sample in every fold and segmentation.
+#[inline]
+pub fn index_at(x: f64) -> usize {
+    x.max(0.0) as i64 as usize
+}
+
+/// The bin of the phase `fract(x)` among `bins`: `index_at(fract(x) * bins).min(bins - 1)`, the
+/// same bin for every `x`. For the phase of a sample (`x` at least 0) among a power of two of
+/// bins it is the whole part of `x * bins` modulo `bins`: `x - trunc(x)` is exact, and so is
+/// scaling by a power of two, so `fract(x) * bins` is `x * bins - trunc(x) * bins` exactly,
+/// and its whole part that of `x * bins` less a multiple of `bins`. One conversion, where
+/// the fractional part took two more: a sample's bin is taken in every fold.
+#[inline]
+pub fn phase_bin(x: f64, bins: usize) -> usize {
+    let y = x * bins as f64;
+    if bins.is_power_of_two() && (0.0..4.0e18).contains(&y) {
+        (y as i64 as usize) & (bins - 1)
+    } else {
+        index_at(fract(x) * bins as f64).min(bins - 1)
+    }
+}
+
 /// A window's codes folded into phase bins of the mains cycle. Phase 0 is the window's first
 /// sample; nothing depends on where the cycle starts.
 #[derive(Debug, Clone, PartialEq)]
@@ -119,8 +143,8 @@ fn fold_indices(
     let mut count = vec![0u32; bins];
     let step = mains_hz / rate_hz;
     for k in at {
-        let phase = fract(k as f64 * step);
-        let b = ((phase * bins as f64) as usize).min(bins - 1);
+        // (`k` is an index, below 2^63: the signed conversion is the same number.)
+        let b = phase_bin(k as i64 as f64 * step, bins);
         sum[b] += value(k);
         count[b] += 1;
     }
@@ -153,10 +177,20 @@ pub fn phase_gap(n: usize, step: f64, bins: usize) -> usize {
     if step > 0.0 && step <= 0.9 / bins as f64 && n > 1 && (n - 1) as f64 * step >= 1.0 {
         return 1;
     }
+    // Only which bins are hit matters, and once every one is, nothing more can change: the
+    // fast stream's 8197 samples fill 360 bins within its first few dozen cycles, and walking
+    // the rest was a twentieth of the default method's time at 8196.7 Sa/s (`perf`).
     let mut count = vec![0u32; bins];
-    let mut phase = 0.0f64;
+    let (mut phase, mut filled) = (0.0f64, 0);
     for _ in 0..n {
-        count[((phase * bins as f64) as usize).min(bins - 1)] += 1;
+        let b = &mut count[index_at(phase * bins as f64).min(bins - 1)];
+        if *b == 0 {
+            filled += 1;
+            if filled == bins {
+                return 1;
+            }
+        }
+        *b += 1;
         phase = fract(phase + step);
     }
     widest_gap(&count)
@@ -196,6 +230,43 @@ pub fn harmonic(cycle: &[f64], k: usize) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The phase bin is the fractional part's, for any value and number of bins.
+    #[test]
+    fn phase_bin_is_the_fractional_parts() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut values = vec![0.0, -0.0, 1.0, 0.999_999_999_999_999_9, 1e15 + 0.5, 1e17, 4e15, -0.25, -3.7];
+        values.extend([f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 1e300, -1e300, f64::MIN_POSITIVE]);
+        for i in 0..100_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let k = (x >> 40) as f64;
+            values.push(match i % 3 {
+                0 => k * (50.0 / 8196.721311475409),
+                1 => k * (60.35 / 603.5) + 0.37,
+                _ => (x >> 11) as f64 / (1u64 << 53) as f64 * 2f64.powi(i % 80 - 20),
+            });
+        }
+        for &v in &values {
+            for bins in [1, 2, 48, 64, 128, 256, 360, 1024] {
+                assert_eq!(phase_bin(v, bins), index_at(fract(v) * bins as f64).min(bins - 1), "{v} in {bins}");
+            }
+        }
+    }
+
+    /// The index is the unsigned conversion's, once clamped, for any value.
+    #[test]
+    fn index_at_is_the_clamped_conversion() {
+        let top = 255;
+        for x in [0.0, -0.0, 0.5, 1.0, 254.99999999999997, 255.0, 300.7, -1.0, -1e300, 1e19, 1e300, f64::NAN]
+            .into_iter()
+            .chain((-2000..2000).map(|k| k as f64 * 0.173))
+            .chain([f64::INFINITY, f64::NEG_INFINITY])
+        {
+            assert_eq!(index_at(x).min(top), (x as usize).min(top), "{x}");
+        }
+    }
 
     /// The fractional part is `f64::fract`'s, for phases and beyond.
     #[test]

@@ -115,9 +115,10 @@ impl Inverter {
         let mut vis = vec![false; nb];
         let mut ib = vec![0.0; nb];
         let mut vl = vec![0.0; nb];
+        let mut near = 0;
         for k in 0..nb {
             if y[k] >= self.min_code && y[k] < self.top - 0.5 {
-                if let Some(vb) = self.model.vb_from_adc(y[k] / self.lsb_per_v) {
+                if let Some(vb) = self.model.vb_from_adc_near(y[k] / self.lsb_per_v, &mut near) {
                     vis[k] = true;
                     ib[k] = self.model.current_at_vb(vb);
                     vl[k] = vb + rw * ib[k];
@@ -153,6 +154,7 @@ impl Inverter {
             let mut fill = vec![0.0; nb];
             let march = |x: f64, is: &mut [f64], fill: &[f64]| -> f64 {
                 let mut im = x;
+                let mut near = None;
                 is[start] = ib[start] + im;
                 let mut vl_prev = vl[start];
                 for step in 1..=nb {
@@ -166,7 +168,7 @@ impl Inverter {
                     } else {
                         let m = (k + half) % nb;
                         let is1 = if vis[m] { -is[m] } else { fill[k] };
-                        let (im1, vl1) = self.hidden_step(im, vl_prev, is1, c, rw);
+                        let (im1, vl1) = self.hidden_step(im, vl_prev, is1, c, rw, &mut near);
                         im = im1;
                         vl_prev = vl1;
                         is[k] = is1;
@@ -220,9 +222,17 @@ impl Inverter {
 
     /// One implicit trapezoidal step of the magnetizing current into a hidden bin whose source
     /// is `is1`: returns the new magnetizing current and inductor voltage.
-    fn hidden_step(&self, im: f64, vl_prev: f64, is1: f64, c: f64, rw: f64) -> (f64, f64) {
+    /// `near` is the table entry of the last hidden step's burden current (updated; `None`
+    /// before the first): the search for this one starts there ([`CtModel::at_current_near`]
+    /// finds the same point as the full search, in fewer comparisons).
+    fn hidden_step(&self, im: f64, vl_prev: f64, is1: f64, c: f64, rw: f64, near: &mut Option<usize>) -> (f64, f64) {
         let x = im + 2.0 * c * vl_prev;
-        let (x, s) = self.model.implicit_step(im, vl_prev, is1, c, x, self.model.at_current(is1 - x));
+        let s = match *near {
+            Some(k) => self.model.at_current_near(is1 - x, k),
+            None => self.model.at_current(is1 - x),
+        };
+        let (x, s) = self.model.implicit_step(im, vl_prev, is1, c, x, s);
+        *near = Some(s.k);
         (x, s.vb + rw * (is1 - x))
     }
 }
@@ -255,6 +265,12 @@ fn march_start(vis: &[bool]) -> usize {
 /// bins on either side (circularly), into `fill`.
 fn interpolate_undetermined(is: &[f64], determined: &[bool], fill: &mut [f64]) {
     let n = is.len();
+    // With every bin determined there is nothing to fill (the common case, run before every
+    // march of the secant: its walk around the cycle was a twentieth of the default
+    // method's time at 603.5 Sa/s).
+    if determined.iter().all(|&d| d) {
+        return;
+    }
     let Some(first) = determined.iter().position(|&d| d) else { return };
     let mut prev = first;
     for step in 1..=n {

@@ -70,13 +70,15 @@ pub fn cycle_levels(model: &CtModel, mains_hz: f64, lut: &[f32], cycles: &[Cycle
     };
     fill(&mut is, 0, cycles[0].start);
     let mut im = model.periodic_start(&is, mains_hz, &mut march);
+    let mut points = Vec::new();
     for j in 0..n {
         let Cycle { observed, at, gain, start, .. } = cycles[j];
+        points_at(at, &mut points);
         // The table's reading of cycle j at RMS `a`, and the magnetizing current it leaves.
         let mut read = |a: f64| -> (f64, f64) {
             fill(&mut is, j, a);
             let end = model.march_cycle(&is, mains_hz, im, &mut march);
-            (table_reading(march.adc_v(), at, lut, lsb_per_v), end)
+            (table_reading(march.adc_v(), &points, lut, lsb_per_v), end)
         };
         let tolerance = MATCH * observed.max(mean);
         // Secant on the mean square, from the settled guess; the first slope is the settled
@@ -109,16 +111,25 @@ pub fn cycle_levels(model: &CtModel, mains_hz: f64, lut: &[f32], cycles: &[Cycle
     (levels, explained)
 }
 
+/// Where the phases `at` fall among a cycle's [`POINTS`] points: the point before each and
+/// the fraction of the way to the next, for [`table_reading`]. A cycle is read several times
+/// (the secant's steps, the class levels' passes) at the same phases, so this is done once.
+fn points_at(at: &[f64], out: &mut Vec<(usize, f64)>) {
+    out.clear();
+    out.extend(at.iter().map(|&phase| {
+        let x = phase * POINTS as f64;
+        let i = (x as usize).min(POINTS - 1);
+        (i, x - i as f64)
+    }));
+}
+
 /// The table's mean square (half-wave reconstruction) of a simulated cycle `v` (ADC volts at
-/// [`POINTS`] points) read at the phases `at`.
-fn table_reading(v: &[f64], at: &[f64], lut: &[f32], lsb_per_v: f64) -> f64 {
+/// [`POINTS`] points) read at the phases placed by [`points_at`].
+fn table_reading(v: &[f64], at: &[(usize, f64)], lut: &[f32], lsb_per_v: f64) -> f64 {
     let top = lut.len().saturating_sub(1);
     let sum: f64 = at
         .iter()
-        .map(|&phase| {
-            let x = phase * POINTS as f64;
-            let i = (x as usize).min(POINTS - 1);
-            let f = x - i as f64;
+        .map(|&(i, f)| {
             let v1 = if i + 1 < POINTS { v[i + 1] } else { v[i] };
             let code = code_at((v[i] + (v1 - v[i]) * f) * lsb_per_v, top);
             f64::from(lut[code]).powi(2)
@@ -192,6 +203,14 @@ pub fn class_levels(
     let total: f64 = observed.iter().sum();
     let mut matched = vec![false; classes];
     let mut memo: Vec<Marched> = Vec::new();
+    let points: Vec<Vec<(usize, f64)>> = cycles
+        .iter()
+        .map(|c| {
+            let mut p = Vec::new();
+            points_at(c.at, &mut p);
+            p
+        })
+        .collect();
     for iteration in 0..=2 * STEPS {
         let fill = |is: &mut [f64], j: usize, ms: &[f64]| {
             let a = ms[class_of[j]].max(0.0).sqrt();
@@ -230,7 +249,7 @@ pub fn class_levels(
                 }
             };
             im = memo[i].end;
-            predicted[k] += table_reading(&memo[i].v, cycles[j].at, lut, lsb_per_v);
+            predicted[k] += table_reading(&memo[i].v, &points[j], lut, lsb_per_v);
         }
         let mut done = true;
         for k in 0..classes {
