@@ -23,6 +23,7 @@ pub mod spool;
 pub mod sqlite;
 pub mod systemd;
 pub mod text;
+pub mod trust;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -195,7 +196,7 @@ pub const UNNAMED_METER: &str = "unknown";
 /// and the files asked for.
 #[derive(Debug, Clone)]
 pub struct Outputs {
-    /// The meter id written in every CSV and database row (live: the node id).
+    /// The meter id written in every CSV and database row and JSON line (live: the node id).
     pub meter: String,
     /// Append readings to this CSV file.
     pub csv: Option<PathBuf>,
@@ -220,7 +221,7 @@ impl Outputs {
     pub fn open(&self, out: impl Write + 'static, log: impl Write + 'static) -> Result<FanOut, SinkError> {
         let mut sinks = FanOut::new();
         if self.json {
-            sinks.push(json::JsonSink::new(out));
+            sinks.push(json::JsonSink::new(out, &self.meter));
             sinks.push(log::LogSink::new(log, self.log).without_notes());
         } else {
             if !self.log.quiet {

@@ -7,8 +7,11 @@
 //!   loses the network. Retained, QoS 1, so Home Assistant knows it at once after a restart.
 //! - `ct-read/ID/state`: the `--json` object of the latest reading plus `lifetime_kwh` (the
 //!   total persisted in the state file, which never goes down: Home Assistant's Energy
-//!   dashboard takes a drop for a new meter) and `lost_samples_total`. Retained, so a
-//!   restarted Home Assistant shows the figures without waiting for the next reading.
+//!   dashboard takes a drop for a new meter), `lost_samples_total`, `error_bound_pct` (what
+//!   the reading is held to, [`trust::error_bound`]) and `flags_text` (the CSV's form of the
+//!   flags). Retained, so a restarted Home Assistant shows the figures without waiting for the
+//!   next reading. Values a reading does not have are JSON `null`, which the discovery's
+//!   templates turn into `None`, Home Assistant's "unknown".
 //! - `<prefix>/sensor/ID/<key>/config` and `<prefix>/binary_sensor/ID/over_range/config`:
 //!   discovery, retained, sent on every (re)connection and whenever Home Assistant announces
 //!   `online` on `<prefix>/status` (it forgets unretained configs when it restarts).
@@ -35,7 +38,7 @@ use std::time::{Duration, Instant, SystemTime};
 use rumqttc::{Client, Connection, Event, Incoming, LastWill, MqttOptions, Outgoing, QoS, Transport};
 use serde_json::json;
 
-use super::{End, ReadingSink, SinkError};
+use super::{trust, End, ReadingSink, SinkError};
 use crate::estimate::Reading;
 use crate::notice::Notice;
 
@@ -302,6 +305,29 @@ impl MqttConfig {
                 name: "Lost samples (current clamp link)",
                 template: "{{ value_json.lost_samples_total }}",
                 fields: json!({"entity_category": "diagnostic", "state_class": "total_increasing"}),
+            },
+            Entity {
+                component: "sensor",
+                key: "error_bound",
+                name: "Error bound of the current clamp's reading (its stated bound, else its usual target)",
+                template: "{{ value_json.error_bound_pct if value_json.error_bound_pct is number else 'None' }}",
+                fields: json!({"unit_of_measurement": "%", "state_class": "measurement", "entity_category": "diagnostic",
+                               "suggested_display_precision": 1}),
+            },
+            Entity {
+                component: "sensor",
+                key: "clock_offset",
+                name: "Sample clock offset (current clamp device against this computer, measured)",
+                template: "{{ value_json.clock_ppm if value_json.clock_ppm is number else 'None' }}",
+                fields: json!({"unit_of_measurement": "ppm", "state_class": "measurement", "entity_category": "diagnostic",
+                               "suggested_display_precision": 0}),
+            },
+            Entity {
+                component: "sensor",
+                key: "flags",
+                name: "Reading flags (current clamp)",
+                template: "{{ value_json.flags_text if value_json.flags_text else 'clean' }}",
+                fields: json!({"entity_category": "diagnostic"}),
             },
             Entity {
                 component: "binary_sensor",
@@ -592,10 +618,12 @@ impl ReadingSink for MqttSink {
 impl MqttSink {
     fn publish(&mut self, r: &Reading, wall: Option<SystemTime>, lifetime_kwh: Option<f64>) {
         self.lost_samples += r.lost_samples;
-        let mut state = super::json::json_value(r, wall);
+        let mut state = super::json::json_value(r, wall, &self.config.node);
         let obj = state.as_object_mut().expect("a reading is an object");
         obj.insert("lifetime_kwh".into(), json!(lifetime_kwh));
         obj.insert("lost_samples_total".into(), json!(self.lost_samples));
+        obj.insert("error_bound_pct".into(), json!(trust::error_bound(r).map(|b| b * 100.0)));
+        obj.insert("flags_text".into(), json!(r.flags.to_text()));
         let state = state.to_string();
         self.shared.latest().state = Some(state.clone());
         self.set_online(true);
@@ -645,7 +673,7 @@ mod tests {
         let mut c = MqttConfig::new(BrokerUrl::parse("mqtt://h").unwrap(), "n1");
         c.discovery_prefix = "ha".into();
         let d = c.discovery();
-        assert_eq!(d.len(), 7);
+        assert_eq!(d.len(), 10);
         let energy: serde_json::Value =
             serde_json::from_str(&d.iter().find(|(t, _)| t == "ha/sensor/n1/energy/config").unwrap().1).unwrap();
         assert_eq!(energy["state_class"], "total_increasing");

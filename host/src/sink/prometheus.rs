@@ -7,6 +7,12 @@
 //! ([`crate::lifetime`]); power per interval and energy per day come from `rate()` and
 //! `increase()` on it. Samples carry no timestamps: Prometheus stamps them at the scrape.
 //!
+//! How far the last reading can be trusted ([`trust`]): its error bound and the sample clock's
+//! offset as ratios (the guide's base unit for percentages; ppm is no base unit either), each
+//! absent while there is none (as the mains frequency is while it cannot be told: a gap in a
+//! graph, and `absent()` in an alert, rather than a NaN sample), and its flags as one 0/1 gauge
+//! per flag, the `flag` label naming it as the JSON does.
+//!
 //! The exposition is written by `prometheus-client`, the Prometheus project's own crate, in
 //! the OpenMetrics text format that Prometheus negotiates by default; the HTTP server is
 //! `tiny_http` on a thread of its own. Metering never waits for a scrape: a reading only
@@ -24,8 +30,8 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::{Registry, Unit};
 
-use super::{End, ReadingSink, SinkError};
-use crate::estimate::Reading;
+use super::{trust, End, ReadingSink, SinkError};
+use crate::estimate::{Flags, Reading};
 use crate::notice::Notice;
 
 /// The content type of the OpenMetrics text exposition.
@@ -73,6 +79,10 @@ struct Snapshot {
     watts: f64,
     va: f64,
     hz: Option<f64>,
+    /// The last reading's error bound and clock offset, ratios ([`trust`]).
+    bound: Option<f64>,
+    clock: Option<f64>,
+    flags: Flags,
     /// Lifetime energy; `None` until the first reading of a live session brings it (a 0
     /// before it would look like a counter reset to Prometheus).
     joules: Option<f64>,
@@ -138,6 +148,38 @@ impl Collector for Shared {
                 "Apparent power estimated from the current: assumed voltage x current.",
                 Some(Unit::Other("voltamperes".into())),
                 s.va,
+            )?;
+        }
+        if s.last.is_some() {
+            if let Some(b) = s.bound {
+                gauge(
+                    &mut e,
+                    "reading_error_bound",
+                    "Relative error the last reading is held to: the bound it states (flagged changing or approx, \
+                     or a narrow waveform), else its usual target (0.02 from 0.5 A, 0.05 at 0.2-0.5 A); absent \
+                     where it is held to none (under 0.2 A, short, over range).",
+                    Some(Unit::Other("ratio".into())),
+                    b,
+                )?;
+            }
+            let mut m = e.encode_descriptor(
+                "reading_flag",
+                "1 where the last reading carries the flag named by the flag label, else 0.",
+                None,
+                MetricType::Gauge,
+            )?;
+            for (name, set) in trust::flags(s.flags) {
+                ConstGauge::new(i64::from(set)).encode(m.encode_family(&[("flag", name.as_str())])?)?;
+            }
+        }
+        if let Some(c) = s.clock {
+            gauge(
+                &mut e,
+                "sample_clock_offset",
+                "The device's sample clock against this computer's, measured: its rate is the nominal times \
+                 (1 + this); absent until the measurement settles (about a minute), while the nominal rate is used.",
+                Some(Unit::Other("ratio".into())),
+                c,
             )?;
         }
         if let Some(hz) = s.hz {
@@ -265,6 +307,9 @@ impl ReadingSink for PrometheusSink {
             s.watts = r.watts;
             s.va = r.va;
             s.hz = r.hz;
+            s.bound = trust::error_bound(r);
+            s.clock = trust::clock_offset_ratio(r);
+            s.flags = r.flags;
             s.lost_samples += r.lost_samples;
             s.readings += 1;
             s.last = Some(Instant::now());
@@ -376,6 +421,28 @@ mod tests {
             "{m}"
         );
         assert!(!m.contains("ctmeter_mains_frequency_hertz{"), "the last reading had no frequency: {m}");
+        // 4.5 A, unflagged, stating no bound: its usual target, 2 % (README); no clock yet.
+        assert!(m.lines().any(|l| l == "ctmeter_reading_error_bound_ratio{node=\"virtual\"} 0.02"), "{m}");
+        assert!(m.lines().any(|l| l == "# UNIT ctmeter_reading_error_bound_ratio ratio"), "{m}");
+        assert!(!m.contains("ctmeter_sample_clock_offset_ratio{"), "{m}");
+        let flags: Vec<&str> = m.lines().filter(|l| l.starts_with("ctmeter_reading_flag{")).collect();
+        assert_eq!(flags.len(), 6, "{m}");
+        assert!(flags.iter().all(|l| l.ends_with(" 0")), "{flags:?}");
+
+        let mut changing = reading(0.003, Some(50.0));
+        changing.flags.changing = true;
+        changing.bound_pct = Some(12.5);
+        changing.clock_ppm = Some(-2500.0);
+        sink.write_with_lifetime(&changing, None, 2.5).unwrap();
+        let (_, m) = get(addr, "/metrics");
+        for line in [
+            "ctmeter_reading_error_bound_ratio{node=\"virtual\"} 0.125",
+            "ctmeter_sample_clock_offset_ratio{node=\"virtual\"} -0.0025",
+            "ctmeter_reading_flag{node=\"virtual\",flag=\"changing\"} 1",
+            "ctmeter_reading_flag{node=\"virtual\",flag=\"over_range\"} 0",
+        ] {
+            assert!(m.lines().any(|l| l == line), "no `{line}` in\n{m}");
+        }
 
         let (head, page) = get(addr, "/");
         assert!(head.contains("200") && page.contains("href=\"/metrics\""), "{head}\n{page}");

@@ -81,7 +81,7 @@ mod tests {
             "t=      3.0 s    4.000 A    920.0 W     0.00100 kWh   50.00 Hz  changing ±14.2 %"
         );
         assert_eq!(text_line(&reading(None), None), "t=      3.0 s    4.000 A    920.0 W     0.00100 kWh   50.00 Hz");
-        assert_eq!(super::super::json::json_value(&reading(Some(14.25)), None)["bound_pct"], 14.25);
-        assert!(super::super::json::json_value(&reading(None), None)["bound_pct"].is_null());
+        assert_eq!(super::super::json::json_value(&reading(Some(14.25)), None, "m")["bound_pct"], 14.25);
+        assert!(super::super::json::json_value(&reading(None), None, "m")["bound_pct"].is_null());
     }
 }
