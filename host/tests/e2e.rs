@@ -10,6 +10,8 @@
 //! that is the job of the SPICE golden tests.
 
 mod common;
+#[path = "common/trust.rs"]
+mod trust;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -478,4 +480,40 @@ fn sample_rates_the_meter_cannot_use_end_at_once() {
         assert!(!err.contains("memory allocation"), "{args:?}: {err}");
         assert!(took < if cfg!(debug_assertions) { 5.0 } else { 1.0 }, "{args:?} took {took} s");
     }
+}
+
+/// `--json` lines say how far each reading can be trusted and whose they are, end to end
+/// through the binary: `analyze` of a recording of the virtual device 1 % fast under a load
+/// that falls (`common/trust.rs`). A reading before the clock measurement settled has
+/// `clock_ppm` null, one after has the device's 1 % (10000 ppm); one stating no bound has
+/// `bound_pct` null, the window holding the fall is `changing` with its bound. Every line
+/// names its meter: `--node`'s, else `unknown` (as the CSV and database rows).
+#[test]
+fn json_lines_carry_the_meter_the_clock_and_the_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = trust::cases(dir.path());
+    let cap = cases.capture.to_str().unwrap();
+    let lines = |args: &[&str]| -> Vec<serde_json::Value> {
+        let out = Command::new(BIN).args(["analyze", cap, "--json"]).args(args).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    };
+    let named = lines(&["--node", "kitchen"]);
+    assert!(named.len() > 100 && named.iter().all(|v| v["meter"] == "kitchen"), "{:?}", named.first());
+    assert!(lines(&[]).iter().all(|v| v["meter"] == ct_host::sink::UNNAMED_METER));
+    let at = |t_s: f64| {
+        named.iter().find(|v| v["t_s"].as_f64() == Some(t_s)).unwrap_or_else(|| panic!("no line at {t_s} s"))
+    };
+
+    let v = at(cases.unsettled.0.t_s);
+    assert!(v["clock_ppm"].is_null() && v["bound_pct"].is_null(), "{v}");
+    let v = at(cases.settled.0.t_s);
+    let ppm = v["clock_ppm"].as_f64().unwrap_or_else(|| panic!("{v}"));
+    assert!((ppm - trust::CLOCK_ERROR * 1e6).abs() <= 100.0, "{v}");
+    assert!(v["bound_pct"].is_null(), "{v}");
+    assert!((v["irms_a"].as_f64().unwrap() / trust::AMPS - 1.0).abs() <= 0.01, "{v}");
+    let v = at(cases.bounded.0.t_s);
+    assert_eq!(v["flags"]["changing"], true, "{v}");
+    // The README's floor of a stated bound: 8 %.
+    assert!(v["bound_pct"].as_f64().is_some_and(|b| b >= 8.0), "{v}");
 }

@@ -5,6 +5,8 @@
 //! ct-read is killed.
 
 mod common;
+#[path = "common/trust.rs"]
+mod trust;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -225,18 +227,21 @@ fn json(s: &str) -> Value {
     serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
 }
 
-/// The 7 discovery configs, checked field by field against Home Assistant's MQTT discovery
+/// The 10 discovery configs, checked field by field against Home Assistant's MQTT discovery
 /// schema (sensor and binary_sensor), for node `node` under `prefix`.
 fn check_discovery(got: &BTreeMap<String, String>, prefix: &str, node: &str) {
     /// component, key, unit, device class, state class.
     type Entity = (&'static str, &'static str, Option<&'static str>, Option<&'static str>, Option<&'static str>);
-    let expect: [Entity; 7] = [
+    let expect: [Entity; 10] = [
         ("sensor", "current", Some("A"), Some("current"), Some("measurement")),
         ("sensor", "power", Some("W"), Some("power"), Some("measurement")),
         ("sensor", "apparent_power", Some("VA"), Some("apparent_power"), Some("measurement")),
         ("sensor", "energy", Some("kWh"), Some("energy"), Some("total_increasing")),
         ("sensor", "mains_frequency", Some("Hz"), Some("frequency"), Some("measurement")),
         ("sensor", "lost_samples", None, None, Some("total_increasing")),
+        ("sensor", "error_bound", Some("%"), None, Some("measurement")),
+        ("sensor", "clock_offset", Some("ppm"), None, Some("measurement")),
+        ("sensor", "flags", None, None, None),
         ("binary_sensor", "over_range", None, Some("problem"), None),
     ];
     assert_eq!(got.len(), expect.len(), "{got:#?}");
@@ -270,8 +275,10 @@ fn check_discovery(got: &BTreeMap<String, String>, prefix: &str, node: &str) {
         assert_eq!(c["origin"]["name"], "ct-read", "{topic}: {c}");
         assert!(c["origin"]["sw_version"].is_string(), "{topic}: {c}");
     }
-    let lost = json(&got[&format!("{prefix}/sensor/{node}/lost_samples/config")]);
-    assert_eq!(lost["entity_category"], "diagnostic");
+    for key in ["lost_samples", "error_bound", "clock_offset", "flags"] {
+        let c = json(&got[&format!("{prefix}/sensor/{node}/{key}/config")]);
+        assert_eq!(c["entity_category"], "diagnostic", "{key}: {c}");
+    }
 }
 
 /// The retained state: the `--json` fields of a reading of the 9 A load plus the lifetime
@@ -295,6 +302,11 @@ fn check_state(s: &str) -> Value {
         "zero_corrected",
         "lifetime_kwh",
         "lost_samples_total",
+        "meter",
+        "clock_ppm",
+        "bound_pct",
+        "error_bound_pct",
+        "flags_text",
     ] {
         assert!(v.get(f).is_some(), "no {f} in the state {s}");
     }
@@ -337,7 +349,7 @@ fn a_live_session_keeps_the_broker_current_through_outages_and_unplugging() {
     wait_count(&count, 3, "metering with the broker down");
     broker.launch();
     let retained = broker.wait_retained("#", "discovery, status and state", |m| {
-        m.len() == 9 && m.get("ct-read/t1/status").is_some_and(|s| s == "online")
+        m.len() == 12 && m.get("ct-read/t1/status").is_some_and(|s| s == "online")
     });
     check_discovery(
         &retained
@@ -358,7 +370,7 @@ fn a_live_session_keeps_the_broker_current_through_outages_and_unplugging() {
     broker.launch();
     let t0 = before["t_s"].as_f64().unwrap();
     let retained = broker.wait_retained("#", "everything again after the broker restart", |m| {
-        m.len() == 9
+        m.len() == 12
             && m.get("ct-read/t1/state").is_some_and(|s| json(s)["t_s"].as_f64().unwrap() > t0)
             && m.get("ct-read/t1/status").is_some_and(|s| s == "online")
     });
@@ -377,10 +389,10 @@ fn a_live_session_keeps_the_broker_current_through_outages_and_unplugging() {
     // the discovery is sent again.
     let power = "homeassistant/sensor/t1/power/config";
     broker.publish(&["-r", "-n", "-t", power]);
-    broker.wait_retained("homeassistant/#", "the deletion", |m| m.len() == 6);
+    broker.wait_retained("homeassistant/#", "the deletion", |m| m.len() == 9);
     broker.publish(&["-t", "homeassistant/status", "-m", "online"]);
     broker.wait_retained("homeassistant/#", "discovery after homeassistant/status online", |m| {
-        m.contains_key(power) && m.len() == 7
+        m.contains_key(power) && m.len() == 10
     });
 
     // Unplugged: offline; plugged back: online once readings resume.
@@ -416,7 +428,7 @@ fn the_binary_publishes_emon_values_and_its_last_will_says_offline_when_killed()
         .spawn()
         .unwrap();
     let retained = broker.wait_retained("#", "discovery under ha2 and state", |m| {
-        m.len() == 9 && m.get("ct-read/lw/status").is_some_and(|s| s == "online")
+        m.len() == 12 && m.get("ct-read/lw/status").is_some_and(|s| s == "online")
     });
     check_discovery(
         &retained.iter().filter(|(t, _)| t.starts_with("ha2/")).map(|(t, p)| (t.clone(), p.clone())).collect(),
@@ -588,4 +600,82 @@ fn mqtts_with_the_brokers_ca_and_with_a_wrong_one() {
 
     let _ = broker.kill();
     let _ = broker.wait();
+}
+
+/// Renders a discovery config's `value_template` with `state` as `value_json`, as Home
+/// Assistant does, with the engine it uses: Jinja2 (Debian's python3-jinja2).
+fn render(template: &str, state: &Value) -> String {
+    use std::io::Write;
+    let script = "import sys, json, jinja2\nd = json.load(sys.stdin)\n\
+                  sys.stdout.write(jinja2.Environment().from_string(d['t']).render(value_json=d['s']))";
+    let mut child = Command::new("python3")
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 (with python3-jinja2: `apt-get install -y python3-jinja2`; bash .ci/run does)");
+    let input = serde_json::json!({"t": template, "s": state}).to_string();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "rendering {template}: {err}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// How far each reading can be trusted, as Home Assistant gets it through a real broker: a
+/// reading before the clock measurement settled, one after, and one flagged `changing` with
+/// its stated bound (from a recording of the virtual device 1 % fast under a load that
+/// falls, `common/trust.rs`). Each is published, read back from the broker, and the
+/// discovery's templates rendered on it with Jinja2: the error bound is the usual 2 % target
+/// of 9 A where the reading states none and the stated bound where it does, the clock offset
+/// `None` (Home Assistant's unknown) before it settles and the device's 1 % (10000 ppm) after,
+/// the flags by name, and every state names its meter.
+#[test]
+fn home_assistant_sees_how_far_each_reading_can_be_trusted() {
+    let mut broker = Broker::new();
+    broker.launch();
+    let dir = tempfile::tempdir().unwrap();
+    let cases = trust::cases(dir.path());
+    let node = "trust";
+    let mut mqtt = MqttSink::start(MqttConfig::new(BrokerUrl::parse(&broker.url()).unwrap(), node), |_| {}).unwrap();
+    let configs = broker.wait_retained("homeassistant/#", "the discovery", |m| m.len() == 10);
+    let template = |key: &str| {
+        let topic = format!("homeassistant/sensor/{node}/{key}/config");
+        json(&configs[&topic])["value_template"].as_str().unwrap().to_owned()
+    };
+    let mut published = |r: &Reading, wall| {
+        mqtt.write_with_lifetime(r, wall, 1.0).unwrap();
+        let state = broker.wait_retained(&format!("ct-read/{node}/state"), "the reading's state", |m| {
+            m.values().any(|s| json(s)["t_s"].as_f64() == Some(r.t_s))
+        });
+        json(state.values().next().unwrap())
+    };
+    let number = |s: String| s.parse::<f64>().unwrap_or_else(|_| panic!("not a number: {s:?}"));
+
+    for (what, (r, wall)) in [("before the clock settled", &cases.unsettled), ("after", &cases.settled)] {
+        let state = published(r, *wall);
+        assert_eq!(state["meter"], node, "{what}: {state}");
+        assert!(state["bound_pct"].is_null(), "{what}: {state}");
+        assert_eq!(number(render(&template("error_bound"), &state)), 2.0, "{what}: {state}");
+        assert_eq!(render(&template("flags"), &state), "clean", "{what}: {state}");
+        let clock = render(&template("clock_offset"), &state);
+        if what == "after" {
+            let ppm = number(clock);
+            assert!((ppm - trust::CLOCK_ERROR * 1e6).abs() <= 100.0, "{what}: {ppm} ppm");
+        } else {
+            assert_eq!(clock, "None", "{what}: {state}");
+        }
+        assert_eq!(number(render(&template("current"), &state)), r.irms_a, "{what}");
+    }
+
+    let (r, wall) = &cases.bounded;
+    let state = published(r, *wall);
+    let stated = r.bound_pct.unwrap();
+    // The README's floor of a stated bound: 8 %.
+    assert!(stated >= 8.0, "{stated} %");
+    assert_eq!(number(render(&template("error_bound"), &state)), stated, "{state}");
+    assert!(render(&template("flags"), &state).split('|').any(|f| f == "changing"), "{state}");
+    assert_eq!(state["flags"]["changing"], true, "{state}");
+    mqtt.finish(ct_host::sink::End::Complete).unwrap();
 }

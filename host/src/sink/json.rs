@@ -52,7 +52,9 @@ impl<W: Write> JsonSink<W> {
 
 impl<W: Write> ReadingSink for JsonSink<W> {
     fn write(&mut self, r: &Reading, wall: Option<SystemTime>) -> Result<(), SinkError> {
-        writeln!(self.out, "{}", json_line(r, wall, &self.meter)).and_then(|()| self.out.flush()).map_err(OutputError)?;
+        writeln!(self.out, "{}", json_line(r, wall, &self.meter))
+            .and_then(|()| self.out.flush())
+            .map_err(OutputError)?;
         Ok(())
     }
 }
