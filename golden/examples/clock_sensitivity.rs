@@ -1,13 +1,18 @@
-//! How far readings move when the sample clock they are read at moves within what its
-//! measurement leaves (`ct_core::sample_clock`: settled within 35 ppm), i.e. the mains
-//! frequency by ±1.75 mHz at 50 Hz: every loads golden and both randomized halves, both
-//! profiles, read at the nominal rate and at ±`PPM` ppm. Per class and profile: the largest
-//! change of a reading held to the usual targets (unflagged), of a flagged one, and of a
-//! record's energy: `cargo run -p ct-golden --release --example clock_sensitivity [PPM]`.
+//! Readings when the sample clock they are read at is off by what its measurement leaves
+//! (`ct_core::sample_clock`: settled within 35 ppm): every loads golden and both randomized
+//! halves, both profiles, read at the nominal rate and at ±`PPM` ppm, each reading judged by
+//! the accuracy rule against the truth over its own span. The cycles per sample the
+//! estimator sees do not change (the rate and the measured frequency scale together); what
+//! does is where windows fall (a window's length in samples is rounded from the rate: 604
+//! samples at 603.5 Sa/s, 603 at 35 ppm less) and the frequency search's grid. Also: the
+//! largest change of a reading of the same samples (unflagged, flagged) and of a record's
+//! energy: `cargo run -p ct-golden --release --example clock_sensitivity [PPM]`.
 
 use ct_core::calibration::Calibration;
 use ct_core::estimate::{Estimator, EstimatorConfig, Reading};
-use ct_golden::loads::{codes, load_change, loads_manifest, manifest_in, random_dir, true_rms, LoadCase, ReadingError, WINDOW_S};
+use ct_golden::loads::{
+    codes, load_change, loads_manifest, manifest_in, random_dir, true_rms, LoadCase, ReadingError, WINDOW_S,
+};
 use ct_golden::random::{class, verdict, Verdict};
 
 fn read(case: &LoadCase, profile: &str, ppm: f64) -> Vec<Reading> {
@@ -16,7 +21,11 @@ fn read(case: &LoadCase, profile: &str, ppm: f64) -> Vec<Reading> {
         eprintln!("{}: {e}", case.case);
         std::process::exit(1)
     });
-    let cfg = EstimatorConfig { window_s: WINDOW_S, clamp_lm_h: (case.lm_h != 0.6).then_some(case.lm_h), ..EstimatorConfig::default() };
+    let cfg = EstimatorConfig {
+        window_s: WINDOW_S,
+        clamp_lm_h: (case.lm_h != 0.6).then_some(case.lm_h),
+        ..EstimatorConfig::default()
+    };
     let mut est = Estimator::new(&Calibration::builtin(), nominal, cfg);
     if ppm != 0.0 {
         est.set_clock(nominal * (1.0 + ppm * 1e-6), Some(ppm));
@@ -76,8 +85,22 @@ fn main() {
                 }
             }
             let row = rows.entry((class(case), profile)).or_default();
+            // Readings of the same samples: the window's length in samples is rounded from the
+            // rate, so at another clock the windows can fall elsewhere.
+            let spans = |rs: &[Reading]| {
+                let mut at = 0;
+                rs.iter()
+                    .map(|r| {
+                        at += r.samples;
+                        (at - r.samples, r.samples)
+                    })
+                    .collect::<Vec<_>>()
+            };
             for moved in [read(case, profile, ppm), read(case, profile, -ppm)] {
-                for (a, b) in base.iter().zip(&moved) {
+                let (sa, sb) = (spans(&base), spans(&moved));
+                let pairs =
+                    base.iter().zip(&sa).filter_map(|(a, s)| sb.iter().position(|t| t == s).map(|i| (a, &moved[i])));
+                for (a, b) in pairs {
                     if a.irms_a < 0.2 || a.flags.short {
                         continue;
                     }
@@ -103,7 +126,8 @@ fn main() {
                         row.0 = row.0.max(d);
                     }
                 }
-                let energy = |rs: &[Reading]| rs.iter().map(|r| r.irms_a * r.duration_s).sum::<f64>();
+                // A record's energy in ampere-samples, the same samples either way.
+                let energy = |rs: &[Reading]| rs.iter().map(|r| r.irms_a * r.samples as f64).sum::<f64>();
                 if energy(&base) > 0.0 {
                     row.2 = row.2.max((energy(&moved) / energy(&base) - 1.0).abs());
                 }
@@ -116,7 +140,9 @@ fn main() {
     for ((off, profile), (n, broken, unflagged)) in &judged {
         println!("| {off:+} ppm | {profile} | {n} | {broken} | {unflagged} |");
     }
-    println!("\nReadings (>= 0.2 A) read at the nominal clock and at ±{ppm} ppm, largest change:\n");
+    println!(
+        "\nReadings (>= 0.2 A) of the same samples read at the nominal clock and at ±{ppm} ppm, largest change:\n"
+    );
     println!("| class | profile | unflagged reading | flagged reading | record energy |");
     println!("|---|---|---|---|---|");
     for ((class, profile), (u, f, e)) in &rows {
