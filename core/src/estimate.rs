@@ -16,7 +16,7 @@
 use crate::bound;
 use crate::calibration::{Calibration, TrackedLut};
 use crate::clamp_model::{CtModel, CtParams};
-use crate::fold::{fold_at, phases_bunch, widest_gap};
+use crate::fold::{fold_at, phases_bunch, widest_gap, Folded};
 use crate::inversion::Inverter;
 use crate::mains_hz::MainsHz;
 use crate::model_table::model_table_for;
@@ -624,6 +624,13 @@ impl Estimator {
     /// One pass of [`Estimator::inverted_rms`] on a grid starting at `zero_crossing`: the
     /// cycles, their classes, and each class inverted from its settled cycles (correction,
     /// shape, and the crossing its inversion puts the source at).
+    ///
+    /// With `may_move`, the pass stops as soon as it knows that the grid will be moved
+    /// ([`Pass::crossing_shift`]) and the window classed again: the classes are inverted from
+    /// the most energy down, so the first crossing found is the one that decides, and the
+    /// classes after it would be inverted again on the moved grid anyway (on the fast stream's
+    /// changing windows about half the passes are such first ones).
+    #[allow(clippy::too_many_arguments)]
     fn classify_and_invert(
         &self,
         hz: f64,
@@ -632,14 +639,21 @@ impl Estimator {
         zero_crossing: f64,
         table_fits_model: bool,
         ratio_floor: f64,
+        may_move: bool,
     ) -> Pass {
         let n = self.codes.len();
         let step = hz / self.rate_hz;
         let grid = Cycles::new(n, step, -zero_crossing);
         let classes = segment::classify(base, &grid);
         let of_cycle = &classes.of_cycle;
-        let cycle_of: Vec<usize> = (0..n).map(|k| grid.of(k)).collect();
+        let start = &classes.start;
         let cycles = grid.count;
+        // Each cycle's samples are one run ([`Cycles::starts`]): a sample's cycle is that of
+        // its run, without its phase taken again.
+        let mut cycle_of = Vec::with_capacity(n);
+        for j in 0..cycles {
+            cycle_of.resize(start[j + 1], j);
+        }
         // A cycle is settled when the whole cycle before it holds the same load; in a steady
         // window (one class) every whole cycle is. Where the load changes, the first whole
         // cycle is not (nothing is known before it; the partial cycle before it is classed by
@@ -654,24 +668,30 @@ impl Estimator {
             .collect();
         let mut found: Vec<Option<(f64, Vec<f64>)>> = vec![None; classes.count()];
         let mut crossings: Vec<Option<f64>> = vec![None; classes.count()];
-        for (c, found) in found.iter_mut().enumerate() {
+        // Most energy first, and of equal energies the later class first, as
+        // [`Pass::crossing_shift`] picks the class it follows.
+        let mut order: Vec<usize> = (0..classes.count()).collect();
+        let energy = |c: usize| classes.level[c] * classes.samples[c] as f64;
+        order.sort_by(|&a, &b| energy(b).total_cmp(&energy(a)).then(b.cmp(&a)));
+        let mut deciding = None;
+        for c in order {
             if classes.level[c] <= 0.0 {
                 continue;
             }
             // Only settled cycles show the load's own waveform (right after a switch the
             // magnetizing current is still settling); a class without enough of them is not
-            // inverted.
-            let keep = |k: usize| {
-                let j = cycle_of[k];
-                of_cycle[j] == c && settled[j]
-            };
-            let kept: Vec<usize> = (0..n).filter(|&k| keep(k)).collect();
+            // inverted. Its samples, in order, are the runs of those cycles.
+            let mut kept: Vec<usize> = Vec::new();
+            let mut settled_cycles = 0;
+            for j in (0..cycles).filter(|&j| of_cycle[j] == c && settled[j]) {
+                kept.extend(start[j]..start[j + 1]);
+                settled_cycles += 1;
+            }
             let n = kept.len();
             // A few cycles fold into a coarse, uneven picture (the fast stream is nearly
             // synchronous with the mains: two cycles fill the same phases twice). With fewer
             // than eight settled cycles, a correction found for this level in a longer window
             // is the better one, when there is such.
-            let settled_cycles = (0..cycles).filter(|&j| of_cycle[j] == c && settled[j]).count();
             let level = classes.level[c];
             if settled_cycles < 8 && self.nearest_recent(level).is_some() {
                 continue;
@@ -683,8 +703,15 @@ impl Estimator {
                 _ => 0,
             };
             // At least 64 bins (5.6 degrees): coarser, a waveform's edges and pulses are lost.
+            // The first fold is of the samples; each coarser one sums its bins in pairs, the
+            // same fold exactly ([`Folded::halved`]).
+            let mut last: Option<Folded> = None;
             while bins >= 64 {
-                let folded = fold_at(&self.codes, self.rate_hz, hz, bins, &kept);
+                let next = match last.take() {
+                    None => fold_at(&self.codes, self.rate_hz, hz, bins, &kept),
+                    Some(finer) => finer.halved(),
+                };
+                let folded = &*last.insert(next);
                 // Enough of the cycle seen: half the bins, and no hole wider than 1/16 cycle
                 // (a few cycles of the sub-sampled stream leave twelve clusters of phases).
                 if folded.filled() * 2 >= bins && widest_gap(&folded.count) * 16 <= bins {
@@ -692,7 +719,7 @@ impl Estimator {
                     let (sum, count) =
                         kept.iter().fold((0.0, 0usize), |(s, c), &k| (s + f64::from(base[k]).powi(2), c + 1));
                     let table_ms = 2.0 * sum / count.max(1) as f64;
-                    if let (Some(inv), true) = (inverter.invert(&folded), table_ms > 0.0) {
+                    if let (Some(inv), true) = (inverter.invert(folded), table_ms > 0.0) {
                         let ratio = inv.irms_a * inv.irms_a / table_ms;
                         // A correction outside what any waveform shape gives means the fold
                         // was no steady waveform: not used. The table reads narrow pulses at
@@ -703,13 +730,19 @@ impl Estimator {
                         // clamp's own factor too, and no such bound holds.
                         if !table_fits_model && ratio.is_finite() && ratio > 0.0 || (ratio_floor..=1.3).contains(&ratio)
                         {
-                            *found = Some((ratio, shape_at_points(&inv.primary_a, inv.irms_a, zero_crossing)));
+                            found[c] = Some((ratio, shape_at_points(&inv.primary_a, inv.irms_a, zero_crossing)));
                             crossings[c] = Some(fundamental_crossing(&inv.primary_a));
                         }
                     }
                     break;
                 }
                 bins /= 2;
+            }
+            if deciding.is_none() && crossings[c].is_some() {
+                deciding = Some(c);
+                if may_move && Pass::shift_to(&classes, zero_crossing, crossings[c]).is_some() {
+                    break;
+                }
             }
         }
         Pass { zero_crossing, grid, classes, cycle_of, found, crossings }
@@ -744,10 +777,12 @@ impl Estimator {
         // 9600-baud link, a class's few settled cycles place its crossing worse than the
         // whole window does (a fridge's record read 4.6 % high with it).
         let mut zero_crossing = source_zero_crossing(inverter, &self.codes, self.rate_hz, hz);
-        let mut pass = self.classify_and_invert(hz, base, inverter, zero_crossing, table_fits_model, ratio_floor);
-        if let Some(shift) = pass.crossing_shift().filter(|_| step <= 1.0 / 64.0) {
+        let may_move = step <= 1.0 / 64.0;
+        let mut pass =
+            self.classify_and_invert(hz, base, inverter, zero_crossing, table_fits_model, ratio_floor, may_move);
+        if let Some(shift) = pass.crossing_shift().filter(|_| may_move) {
             zero_crossing = (zero_crossing + shift).rem_euclid(1.0);
-            pass = self.classify_and_invert(hz, base, inverter, zero_crossing, table_fits_model, ratio_floor);
+            pass = self.classify_and_invert(hz, base, inverter, zero_crossing, table_fits_model, ratio_floor, false);
         }
         let Pass { grid, classes, cycle_of, found, .. } = pass;
         let of_cycle = &classes.of_cycle;
@@ -1035,14 +1070,20 @@ impl Pass {
     /// class holding most of the energy among those inverted, in cycles (`None` within a
     /// degree, or in a steady window, whose whole-window inversion is that class's own).
     fn crossing_shift(&self) -> Option<f64> {
-        if self.classes.count() < 2 {
-            return None;
-        }
         let energy = |c: usize| self.classes.level[c] * self.classes.samples[c] as f64;
         let c = (0..self.classes.count())
             .filter(|&c| self.crossings[c].is_some())
             .max_by(|&a, &b| energy(a).total_cmp(&energy(b)))?;
-        let shift = (self.crossings[c]? - self.zero_crossing + 0.5).rem_euclid(1.0) - 0.5;
+        Pass::shift_to(&self.classes, self.zero_crossing, self.crossings[c])
+    }
+
+    /// How far the grid starting at `zero_crossing` should move to start on `crossing`, the
+    /// crossing of the class that decides ([`Pass::crossing_shift`]).
+    fn shift_to(classes: &segment::Classes, zero_crossing: f64, crossing: Option<f64>) -> Option<f64> {
+        if classes.count() < 2 {
+            return None;
+        }
+        let shift = (crossing? - zero_crossing + 0.5).rem_euclid(1.0) - 0.5;
         (shift.abs() > 1.0 / 360.0 && shift.abs() < 0.1).then_some(shift)
     }
 }

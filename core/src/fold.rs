@@ -85,6 +85,21 @@ impl Folded {
         Some(y)
     }
 
+    /// The fold at half as many bins, for an even number of them: bin `b` holds what bins
+    /// `2b` and `2b + 1` held. For codes (whole numbers, summed exactly below 2^53) and a
+    /// power of two of bins, the fold of the same samples at half the bins to the bit: a
+    /// phase's bin among `bins / 2` is its bin among `bins` halved ([`phase_bin`] is the whole
+    /// part of the phase times the bins, and halving a power of two of them is exact), so each
+    /// coarse bin holds the same codes, in another order that exact sums do not see.
+    pub fn halved(&self) -> Folded {
+        Folded {
+            mains_hz: self.mains_hz,
+            sum: self.sum.chunks_exact(2).map(|p| p[0] + p[1]).collect(),
+            count: self.count.chunks_exact(2).map(|p| p[0] + p[1]).collect(),
+            max_code: self.max_code,
+        }
+    }
+
     pub fn filled(&self) -> usize {
         self.count.iter().filter(|&&c| c > 0).count()
     }
@@ -320,6 +335,31 @@ mod tests {
                 }
             }
             assert_eq!(f.count.iter().sum::<u32>() as usize, n);
+        }
+    }
+
+    /// A fold halved is the fold of the same samples at half the bins, to the bit, at both
+    /// rates and for a subset of the samples (a class's).
+    #[test]
+    fn a_halved_fold_is_the_fold_at_half_the_bins() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for (rate, hz) in [(1e6 / 122.0, 50.0), (1e6 / 122.0, 60.13), (1e6 / 1657.0, 50.293), (1e6 / 1657.0, 49.9)] {
+            let n = rate as usize;
+            let codes: Vec<u16> = (0..n)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    (x >> 48) as u16
+                })
+                .collect();
+            let at: Vec<usize> = (0..n).filter(|k| k % 7 != 3).collect();
+            let mut finer = fold_at(&codes, rate, hz, 256, &at);
+            for bins in [128, 64, 32] {
+                let halved = finer.halved();
+                assert_eq!(halved, fold_at(&codes, rate, hz, bins, &at), "{rate} Sa/s, {hz} Hz, {bins} bins");
+                finer = halved;
+            }
         }
     }
 

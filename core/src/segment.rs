@@ -52,6 +52,24 @@ impl Cycles {
     }
 
     /// Whether cycle `j` holds a whole cycle's worth of samples (90 % or more of one).
+    /// Where each cycle's samples begin among `samples`: cycle `j`'s are
+    /// `start[j]..start[j + 1]` (`count + 1` entries). A sample's cycle ([`Cycles::of`])
+    /// never decreases with its index, whatever the step (a step of zero or below, or NaN,
+    /// puts every sample in cycle 0, as the offset is below 1), so each cycle's samples are one
+    /// run, empty for a cycle no sample falls in.
+    pub fn starts(&self, samples: usize) -> Vec<usize> {
+        let mut start = Vec::with_capacity(self.count + 1);
+        start.push(0);
+        for k in 0..samples {
+            let j = self.of(k);
+            if j >= start.len() {
+                start.resize(j + 1, k);
+            }
+        }
+        start.resize(self.count + 1, samples);
+        start
+    }
+
     pub fn is_whole(&self, j: usize, samples_in_it: usize) -> bool {
         samples_in_it as f64 >= 0.9 / self.step || (self.count == 1 && j == 0)
     }
@@ -76,6 +94,9 @@ pub struct Classes {
     /// Cycles that began with a switch (most of their samples changed against the same phase
     /// one cycle before), whether or not it split a class.
     pub switches: usize,
+    /// Where each cycle's samples begin: cycle `j`'s are `start[j]..start[j + 1]`
+    /// ([`Cycles::starts`]).
+    pub start: Vec<usize>,
 }
 
 impl Classes {
@@ -289,6 +310,7 @@ pub fn classify(amps: &[f32], cycles: &Cycles) -> Classes {
             cycle_level: vec![0.0; m],
             cycle_mean_square: vec![0.0; m],
             switches: 0,
+            start: cycles.starts(n),
         };
     }
     // Each cycle's level against what the window's average waveform would give at the same
@@ -375,7 +397,7 @@ pub fn classify(amps: &[f32], cycles: &Cycles) -> Classes {
     let cycle_mean_square = amps2.iter().zip(&samples).map(|(&e, &n)| e / n.max(1) as f64).collect();
     let level = sums.iter().zip(&whole_samples).map(|(&e, &n)| e / n.max(1) as f64).collect();
     let switches = abrupt.iter().filter(|&&a| a).count();
-    Classes { of_cycle, level, samples: class_samples, whole, cycle_level, cycle_mean_square, switches }
+    Classes { of_cycle, level, samples: class_samples, whole, cycle_level, cycle_mean_square, switches, start }
 }
 
 #[cfg(test)]
@@ -395,6 +417,33 @@ mod tests {
             .collect();
         let amps = codes.iter().map(|&c| (f32::from(c) - 100.0).max(0.0) * 0.05).collect();
         (codes, amps)
+    }
+
+    /// Each cycle's run holds exactly the samples whose cycle it is, for any grid, and the
+    /// runs [`classify`] finds are those.
+    #[test]
+    fn each_cycles_samples_are_its_run() {
+        for (n, step, offset) in [
+            (8197, 50.0 / 8196.7, 0.3),
+            (604, 50.293 / 603.5, 0.97),
+            (604, 0.7, 0.5),
+            (50, 0.0, 0.2),
+            (50, -0.1, 0.4),
+            (50, f64::NAN, 0.1),
+            (1, 0.01, 0.0),
+            (0, 0.01, 0.0),
+        ] {
+            let grid = Cycles::new(n, step, offset);
+            let start = grid.starts(n);
+            assert_eq!(start.len(), grid.count + 1);
+            assert_eq!((start[0], start[grid.count]), (0, n));
+            for k in 0..n {
+                let j = grid.of(k);
+                assert!(start[j] <= k && k < start[j + 1], "sample {k} of cycle {j}: {start:?}");
+            }
+            let amps: Vec<f32> = (0..n).map(|k| (k % 37) as f32 * 0.1).collect();
+            assert_eq!(classify(&amps, &grid).start, start, "{n} samples, step {step}");
+        }
     }
 
     #[test]
