@@ -636,6 +636,7 @@ impl Estimator {
         hz: f64,
         base: &[f32],
         inverter: &Inverter,
+        profile: &[f64],
         zero_crossing: f64,
         table_fits_model: bool,
         ratio_floor: f64,
@@ -644,16 +645,10 @@ impl Estimator {
         let n = self.codes.len();
         let step = hz / self.rate_hz;
         let grid = Cycles::new(n, step, -zero_crossing);
-        let classes = segment::classify(base, &grid);
+        let classes = segment::classify_with(base, &grid, profile);
         let of_cycle = &classes.of_cycle;
         let start = &classes.start;
         let cycles = grid.count;
-        // Each cycle's samples are one run ([`Cycles::starts`]): a sample's cycle is that of
-        // its run, without its phase taken again.
-        let mut cycle_of = Vec::with_capacity(n);
-        for j in 0..cycles {
-            cycle_of.resize(start[j + 1], j);
-        }
         // A cycle is settled when the whole cycle before it holds the same load; in a steady
         // window (one class) every whole cycle is. Where the load changes, the first whole
         // cycle is not (nothing is known before it; the partial cycle before it is classed by
@@ -745,7 +740,7 @@ impl Estimator {
                 }
             }
         }
-        Pass { zero_crossing, grid, classes, cycle_of, found, crossings }
+        Pass { zero_crossing, grid, classes, found, crossings }
     }
 
     /// The window's RMS by [`Method::Invert`]. Its cycles are classed by level
@@ -777,15 +772,35 @@ impl Estimator {
         // 9600-baud link, a class's few settled cycles place its crossing worse than the
         // whole window does (a fridge's record read 4.6 % high with it).
         let mut zero_crossing = source_zero_crossing(inverter, &self.codes, self.rate_hz, hz);
+        // (The window's energy profile, which its cycles are classed against, is the same on
+        // either grid.)
+        let profile = segment::energy_profile(base, step);
         let may_move = step <= 1.0 / 64.0;
-        let mut pass =
-            self.classify_and_invert(hz, base, inverter, zero_crossing, table_fits_model, ratio_floor, may_move);
+        let mut pass = self.classify_and_invert(
+            hz,
+            base,
+            inverter,
+            &profile,
+            zero_crossing,
+            table_fits_model,
+            ratio_floor,
+            may_move,
+        );
         if let Some(shift) = pass.crossing_shift().filter(|_| may_move) {
             zero_crossing = (zero_crossing + shift).rem_euclid(1.0);
-            pass = self.classify_and_invert(hz, base, inverter, zero_crossing, table_fits_model, ratio_floor, false);
+            pass = self.classify_and_invert(
+                hz,
+                base,
+                inverter,
+                &profile,
+                zero_crossing,
+                table_fits_model,
+                ratio_floor,
+                false,
+            );
         }
-        let Pass { grid, classes, cycle_of, found, .. } = pass;
-        let of_cycle = &classes.of_cycle;
+        let Pass { grid, classes, found, .. } = pass;
+        let (of_cycle, start) = (&classes.of_cycle, &classes.start);
         let cycles = grid.count;
         for (c, f) in found.iter().enumerate() {
             if let Some((ratio, shape)) = f {
@@ -869,12 +884,11 @@ impl Estimator {
                         }
                     })
                     .collect();
-                let mut phases: Vec<Vec<f64>> = vec![Vec::new(); b + 1 - a];
-                for (k, &j) in cycle_of.iter().enumerate() {
-                    if (a..=b).contains(&j) {
-                        phases[j - a].push(crate::fold::fract(k as f64 * step + grid.offset));
-                    }
-                }
+                let phases: Vec<Vec<f64>> = (a..=b)
+                    .map(|j| {
+                        (start[j]..start[j + 1]).map(|k| crate::fold::fract(k as f64 * step + grid.offset)).collect()
+                    })
+                    .collect();
                 let inputs: Vec<transient::Cycle> = (a..=b)
                     .map(|j| {
                         let gain = 1.0 / per_class[of_cycle[j]].0;
@@ -942,16 +956,21 @@ impl Estimator {
         };
         // The alternative reconstruction the bound compares with: every cycle through its
         // class's static correction (no transient model), over the same samples.
+        // (Cycle by cycle: each cycle's samples are one run, [`Cycles::starts`].)
         let (mut ms_static, mut ms_read) = (0.0, 0.0);
-        for (k, &a) in self.amps.iter().enumerate() {
-            let a2 = f64::from(a) * f64::from(a);
-            ms_static += a2 * per_class[of_cycle[cycle_of[k]]].0.max(0.0);
-            ms_read += a2 * factor[cycle_of[k]].max(0.0);
+        for j in 0..cycles {
+            let (fixed, read) = (per_class[of_cycle[j]].0.max(0.0), factor[j].max(0.0));
+            for &a in &self.amps[start[j]..start[j + 1]] {
+                let a2 = f64::from(a) * f64::from(a);
+                ms_static += a2 * fixed;
+                ms_read += a2 * read;
+            }
         }
         self.window_evidence.static_over_read = if ms_read > 0.0 { (ms_static / ms_read).sqrt() } else { 1.0 };
         self.window_evidence.unresolved = if total > 0.0 { unresolved / total } else { 0.0 };
-        for (k, a) in self.amps.iter_mut().enumerate() {
-            *a *= factor[cycle_of[k]].max(0.0).sqrt() as f32;
+        for j in 0..cycles {
+            let gain = factor[j].max(0.0).sqrt() as f32;
+            self.amps[start[j]..start[j + 1]].iter_mut().for_each(|a| *a *= gain);
         }
         half_wave_rms(&self.amps, self.rate_hz, Some(hz))
     }
@@ -1058,7 +1077,6 @@ struct Pass {
     zero_crossing: f64,
     grid: Cycles,
     classes: segment::Classes,
-    cycle_of: Vec<usize>,
     /// Per class: its correction and shape, when inverted from its own settled cycles.
     found: Vec<Option<(f64, Vec<f64>)>>,
     /// Per class so inverted: the phase of its source's upward zero crossing.

@@ -281,24 +281,37 @@ pub const DRIFT: f64 = 1.2;
 /// Phase bins of the average waveform's energy profile.
 const PROFILE_BINS: usize = 64;
 
-/// Mean of `a^2` per phase bin over the whole window (empty bins interpolated).
-fn phase_profile(amps: &[f32], cycles: &Cycles) -> Vec<f64> {
+/// The window's average waveform's energy: the mean of `a^2` per phase bin over the whole
+/// window, the first sample at phase 0 (empty bins interpolated), for samples `step` mains
+/// cycles apart. Where the grid's cycles start does not enter, so a window classed again on
+/// a moved grid ([`classify_with`]) takes the one it was classed with.
+pub fn energy_profile(amps: &[f32], step: f64) -> Vec<f64> {
     let folded = crate::fold::fold_values(
         amps.len(),
         |k| f64::from(amps[k]) * f64::from(amps[k]),
         1.0,
-        cycles.step,
+        step,
         PROFILE_BINS,
         |_| true,
     );
-    // fold_values puts sample k at phase k * step; shift by the grid's offset.
+    folded.means_filled().unwrap_or_else(|| vec![0.0; PROFILE_BINS])
+}
+
+/// The [`energy_profile`] `means` on the grid's phases: fold_values put sample k at phase
+/// k * step; shifted by the grid's offset.
+fn phase_profile(means: &[f64], cycles: &Cycles) -> Vec<f64> {
     let shift = (cycles.offset * PROFILE_BINS as f64).round() as usize;
-    let means = folded.means_filled().unwrap_or_else(|| vec![0.0; PROFILE_BINS]);
     (0..PROFILE_BINS).map(|b| means[(b + PROFILE_BINS - shift % PROFILE_BINS) % PROFILE_BINS]).collect()
 }
 
 /// Classifies the cycles of a window from `amps`, its samples' table currents.
 pub fn classify(amps: &[f32], cycles: &Cycles) -> Classes {
+    classify_with(amps, cycles, &energy_profile(amps, cycles.step))
+}
+
+/// [`classify`], given the window's [`energy_profile`] (`profile`, of `amps` at the grid's
+/// step).
+pub fn classify_with(amps: &[f32], cycles: &Cycles, profile: &[f64]) -> Classes {
     let n = amps.len();
     let m = cycles.count;
     if n == 0 || !(cycles.step > 0.0 && cycles.step < 0.5) {
@@ -316,7 +329,7 @@ pub fn classify(amps: &[f32], cycles: &Cycles) -> Classes {
     // Each cycle's level against what the window's average waveform would give at the same
     // phases: a sub-sampled cycle (twelve samples) catches a narrow pulse at one phase or
     // another, and its raw mean square swings with that; this ratio does not.
-    let profile = phase_profile(amps, cycles);
+    let profile = phase_profile(profile, cycles);
     let mut amps2 = vec![0.0; m];
     let mut samples = vec![0usize; m];
     let mut expected = vec![0.0; m];
