@@ -16,8 +16,9 @@
 //! (a window's cycles into level classes, switches), [`inversion`] (the clamp model run
 //! backwards over a folded cycle), [`transient`] (a switching load read through the model in
 //! time), [`least_squares`] (the dense solver), [`waveform_fit`] (the clamp model fitted to a
-//! folded window), the static [`calibration`] table, and [`sample_clock`] (the device's
-//! sample rate measured from receive times). Sources (serial ports, captures, the
+//! folded window), the static [`calibration`] table, [`sample_clock`] (the device's
+//! sample rate measured from receive times) and [`mains_hz`] (the mains frequency, over the
+//! last seconds of the stream). Sources (serial ports, captures, the
 //! virtual device) and sinks (text, CSV, databases) live in `ct-host`, on top of this crate;
 //! spicegen and the golden tests use it directly.
 
