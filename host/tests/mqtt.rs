@@ -420,6 +420,7 @@ fn the_binary_publishes_emon_values_and_its_last_will_says_offline_when_killed()
     let mut broker = Broker::new();
     broker.launch();
     let emon = broker.watch("emon/lw/#");
+    let bound = broker.watch("emon/lw/error_bound");
     let mut child = Command::new(BIN)
         .args(["--simulate", "--sim-amps", "4", "--node", "lw", "--duration", "120", "--mqtt-emon"])
         .args(["--mqtt", &broker.url(), "--mqtt-discovery-prefix", "ha2"])
@@ -442,6 +443,9 @@ fn the_binary_publishes_emon_values_and_its_last_will_says_offline_when_killed()
     emon.wait_for("emon values", |s| s.len() >= 10);
     assert!(emon.seen().iter().all(|v| v.parse::<f64>().is_ok()), "{:?}", emon.seen());
     assert!(broker.retained("emon/#").is_empty(), "emon values must not be retained");
+    // The bound a reading is held to, percent: a steady 4 A sine's usual target, 2 %.
+    bound.wait_for("the emon error bound", |s| !s.is_empty());
+    assert!(bound.seen().iter().any(|v| v.parse::<f64>().is_ok_and(|b| b == 2.0)), "{:?}", bound.seen());
 
     let _ = child.kill();
     let _ = child.wait();

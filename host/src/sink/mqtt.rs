@@ -633,6 +633,8 @@ impl MqttSink {
             let mut values = vec![("current", r.irms_a), ("power", r.watts), ("apparent_power", r.va)];
             values.extend(lifetime_kwh.map(|k| ("energy", k)));
             values.extend(r.hz.map(|hz| ("mains_frequency", hz)));
+            values.extend(trust::error_bound(r).map(|b| ("error_bound", b * 100.0)));
+            values.extend(r.clock_ppm.map(|ppm| ("clock_offset", ppm)));
             for (key, v) in values {
                 self.send(format!("emon/{node}/{key}"), QoS::AtMostOnce, false, v.to_string());
             }
