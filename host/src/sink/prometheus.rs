@@ -172,7 +172,9 @@ impl Collector for Shared {
                 ConstGauge::new(i64::from(set)).encode(m.encode_family(&[("flag", name.as_str())])?)?;
             }
         }
-        if let Some(c) = s.clock {
+        // The clock and the mains are measured from the device's samples: with the device gone
+        // they go with the current.
+        if let Some(c) = s.clock.filter(|_| s.last.is_some()) {
             gauge(
                 &mut e,
                 "sample_clock_offset",
@@ -182,7 +184,7 @@ impl Collector for Shared {
                 c,
             )?;
         }
-        if let Some(hz) = s.hz {
+        if let Some(hz) = s.hz.filter(|_| s.last.is_some()) {
             gauge(
                 &mut e,
                 "mains_frequency",
@@ -450,7 +452,14 @@ mod tests {
         assert!(head.contains("404"), "{head}");
 
         sink.notice(&Notice::Lost { port: "p".into(), error: "gone".into() });
-        assert!(get(addr, "/metrics").1.contains("ctmeter_up{node=\"virtual\"} 0"));
+        let gone = get(addr, "/metrics").1;
+        assert!(gone.contains("ctmeter_up{node=\"virtual\"} 0"), "{gone}");
+        // Nothing measured from the device's samples outlives it.
+        for name in
+            ["current_amperes", "mains_frequency_hertz", "sample_clock_offset_ratio", "reading_error_bound_ratio"]
+        {
+            assert!(!gone.contains(&format!("ctmeter_{name}{{")), "{name} after the device went: {gone}");
+        }
         sink.finish(End::Complete).unwrap();
         drop(sink);
         // tiny_http closes its listener on its accept thread, shortly after the drop.
