@@ -85,6 +85,13 @@ impl Decimator {
         rate_hz / self.block as f64
     }
 
+    /// [`resolves`] over `values` of its outputs, for a stream of `rate_hz`; always for a
+    /// decimated stream (the filter took the harmonics out).
+    fn resolves(&self, hz: f64, rate_hz: f64, values: usize) -> bool {
+        let fs = self.out_rate(rate_hz);
+        self.block > 1 || resolves(hz, fs, values as f64 / fs)
+    }
+
     /// One input sample; the output if a block is complete.
     fn step(&mut self, v: i64) -> Option<f64> {
         self.sums[0] = self.sums[0].wrapping_add(v);
@@ -187,13 +194,13 @@ impl MainsHz {
         }
         let all = self.history.make_contiguous();
         let own = &all[all.len() - latest..];
-        if !signal || (own.len() as f64) < 2.0 * fs / MAINS_HZ_RANGE.0 {
+        if !signal {
             return None;
         }
         let harmonics = harmonics_seen(self.decimator.block, fs);
         let alone = measure(own, own, fs, harmonics, hint)?;
         self.span = own.len();
-        let f = if self.decimator.block > 1 || resolves(alone, fs, own.len() as f64 / fs) {
+        let f = if self.decimator.resolves(alone, self.rate_hz, own.len()) {
             alone
         } else {
             self.span = all.len();
@@ -211,8 +218,7 @@ impl MainsHz {
     /// Whether `hz`, as last measured, is told apart from every aliased harmonic next to it
     /// ([`resolves`]) over the span it was measured on; always, for a decimated stream.
     pub fn resolved(&self, hz: f64) -> bool {
-        let fs = self.decimator.out_rate(self.rate_hz);
-        self.decimator.block > 1 || resolves(hz, fs, self.span as f64 / fs)
+        self.decimator.resolves(hz, self.rate_hz, self.span)
     }
 }
 
@@ -227,19 +233,20 @@ pub fn estimate_mains_hz<T: Copy + Into<f64>>(x: &[T], rate_hz: f64, hint: Optio
     d.push(x, &mut v);
     let fs = d.out_rate(rate_hz);
     let a = v.make_contiguous();
-    if (a.len() as f64) < 2.0 * fs / MAINS_HZ_RANGE.0 {
-        return None;
-    }
     measure(a, a, fs, harmonics_seen(d.block, fs), hint)
 }
 
-/// The frequency over the span `all` (at `fs`) that ends with the window `own`.
+/// The frequency over the span `all` (at `fs`) that ends with the window `own`; `None` when
+/// the window is shorter than two mains cycles.
 fn measure(all: &[f64], own: &[f64], fs: f64, harmonics: usize, hint: Option<f64>) -> Option<f64> {
+    if (own.len() as f64) < 2.0 * fs / MAINS_HZ_RANGE.0 {
+        return None;
+    }
     // Where to look: the hint (the last window's frequency), else the window's own harmonic
     // series ([`harmonic_start`]).
     let span = all.len() as f64 / fs;
     let hinted = hint.filter(|&h| (MAINS_HZ_RANGE.0..=MAINS_HZ_RANGE.1).contains(&h) && resolves(h, fs, span));
-    if let Some(f) = hinted.and_then(|h| peak(all, fs, Some(h))) {
+    if let Some(f) = hinted.and_then(|h| peak(all, fs, h)) {
         return Some(f);
     }
     let start = harmonic_start(own, fs, harmonics)?;
@@ -248,7 +255,7 @@ fn measure(all: &[f64], own: &[f64], fs: f64, harmonics: usize, hint: Option<f64
     if !resolves(start, fs, span) {
         return Some(start);
     }
-    Some(peak(all, fs, Some(start)).unwrap_or(start))
+    Some(peak(all, fs, start).unwrap_or(start))
 }
 
 /// Harmonics of the codes a stream seen at `fs` values a second (`block` samples to a value)
@@ -283,14 +290,7 @@ fn harmonic_start(x: &[f64], fs: f64, harmonics: usize) -> Option<f64> {
     let w = hann(x);
     let (lo, hi) = MAINS_HZ_RANGE;
     let t = n as f64 / fs;
-    let step = (0.5 / t).min(0.5);
-    let steps = ((hi - lo) / step).ceil() as usize;
-    let grid: Vec<(f64, f64)> = (0..=steps)
-        .map(|k| {
-            let f = (lo + k as f64 * step).min(hi);
-            (f, power_at(&w, fs, f))
-        })
-        .collect();
+    let (step, grid) = tones(&w, fs);
     let mut maxima: Vec<(f64, f64)> = (0..grid.len())
         .filter(|&i| (i == 0 || grid[i].1 >= grid[i - 1].1) && (i + 1 == grid.len() || grid[i].1 >= grid[i + 1].1))
         .map(|i| grid[i])
@@ -323,6 +323,21 @@ fn harmonic_start(x: &[f64], fs: f64, harmonics: usize) -> Option<f64> {
     }
     let (f, _) = best?;
     Some(crate::estimate::golden_section_max(series, (f - fine).max(lo), (f + fine).min(hi), 1e-4))
+}
+
+/// The single-tone spectrum of the windowed `w` (at `fs`) over [`MAINS_HZ_RANGE`], on a grid
+/// finer than half its main lobe (`2 / T`): the grid's step and `(frequency, power)` points.
+fn tones(w: &[f64], fs: f64) -> (f64, Vec<(f64, f64)>) {
+    let (lo, hi) = MAINS_HZ_RANGE;
+    let step = (0.5 * fs / w.len() as f64).min(0.5);
+    let steps = ((hi - lo) / step).ceil() as usize;
+    let grid = (0..=steps)
+        .map(|k| {
+            let f = (lo + k as f64 * step).min(hi);
+            (f, power_at(w, fs, f))
+        })
+        .collect();
+    (step, grid)
 }
 
 /// Tones of the single-tone spectrum tried as the fundamental by [`harmonic_start`].
@@ -359,9 +374,9 @@ pub fn alias_clearance(hz: f64, fs: f64) -> f64 {
         .fold(f64::INFINITY, f64::min)
 }
 
-/// The Hann-windowed DFT's peak over [`MAINS_HZ_RANGE`] of `x` at `fs`: within ±0.5 Hz of
-/// `near` if given (`None` if the peak there is no main lobe: see below), else anywhere.
-fn peak(x: &[f64], fs: f64, near: Option<f64>) -> Option<f64> {
+/// The Hann-windowed DFT's peak of `x` at `fs` within ±0.5 Hz of `near` (and
+/// [`MAINS_HZ_RANGE`]); `None` if the peak there is no main lobe (see below).
+fn peak(x: &[f64], fs: f64, near: f64) -> Option<f64> {
     let n = x.len();
     if n < 4 {
         return None;
@@ -374,10 +389,7 @@ fn peak(x: &[f64], fs: f64, near: Option<f64>) -> Option<f64> {
     // bracket can hold two peaks (an aliased harmonic beside the fundamental), which a
     // golden-section search alone could settle between.
     let step = (0.5 / t).min(0.5);
-    let (a, b) = match near {
-        Some(h) => ((h - 0.5).max(lo), (h + 0.5).min(hi)),
-        None => (lo, hi),
-    };
+    let (a, b) = ((near - 0.5).max(lo), (near + 0.5).min(hi));
     let steps = ((b - a) / step).ceil().max(1.0) as usize;
     let (mut best_f, mut best_p) = (a, f64::MIN);
     for k in 0..=steps {
@@ -390,9 +402,6 @@ fn peak(x: &[f64], fs: f64, near: Option<f64>) -> Option<f64> {
     }
     let g = (b - a) / steps as f64;
     let f = crate::estimate::golden_section_max(power, (best_f - g).max(a), (best_f + g).min(b), 1e-3);
-    if near.is_none() {
-        return Some(f);
-    }
     // Mains frequency drifts by hundredths of a hertz per second, so the last value is refined
     // within +-0.5 Hz. The bracket alone can hold a sidelobe of a tone outside it, which a
     // wrong hint (left by a window with almost no signal) would then lock onto for good (a
@@ -495,7 +504,9 @@ mod tests {
             .map(|j| (1023.0 * v[((j as f64 * hz / LAUNCHPAD).fract() * l as f64) as usize % l] / 2.5).round() as u16)
             .collect();
         let vals: Vec<f64> = x.iter().map(|&c| f64::from(c)).collect();
-        let single = peak(&vals, LAUNCHPAD, None).unwrap();
+        let (_, grid) = tones(&hann(&vals), LAUNCHPAD);
+        let strongest = grid.iter().max_by(|a, b| a.1.total_cmp(&b.1)).unwrap().0;
+        let single = peak(&vals, LAUNCHPAD, strongest).unwrap();
         assert!((single - (11.0 * hz - LAUNCHPAD)).abs() < 0.1, "the trap: {single}");
         // Within 0.02 Hz: 7 degrees of phase walk over the second (the single-tone refinement
         // still feels the strong tone 6 Hz away), against 6 Hz for the trap.
