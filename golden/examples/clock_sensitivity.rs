@@ -11,29 +11,22 @@
 use ct_core::calibration::Calibration;
 use ct_core::estimate::{Estimator, EstimatorConfig, Reading};
 use ct_golden::loads::{
-    codes, load_change, loads_manifest, manifest_in, random_dir, true_rms, LoadCase, ReadingError, WINDOW_S,
+    load_change, loads_manifest, manifest_in, random_dir, read_case, true_rms, LoadCase, ReadingError,
 };
 use ct_golden::random::{class, verdict, Verdict};
 
 fn read(case: &LoadCase, profile: &str, ppm: f64) -> Vec<Reading> {
     let nominal = LoadCase::rate(profile).expect("profile");
-    let codes = codes(case, profile).unwrap_or_else(|e| {
+    let cfg = EstimatorConfig { clamp_lm_h: (case.lm_h != 0.6).then_some(case.lm_h), ..EstimatorConfig::default() };
+    let at_clock = |est: &mut Estimator| {
+        if ppm != 0.0 {
+            est.set_clock(nominal * (1.0 + ppm * 1e-6), Some(ppm));
+        }
+    };
+    read_case(case, profile, &Calibration::builtin(), cfg, at_clock).unwrap_or_else(|e| {
         eprintln!("{}: {e}", case.case);
         std::process::exit(1)
-    });
-    let cfg = EstimatorConfig {
-        window_s: WINDOW_S,
-        clamp_lm_h: (case.lm_h != 0.6).then_some(case.lm_h),
-        ..EstimatorConfig::default()
-    };
-    let mut est = Estimator::new(&Calibration::builtin(), nominal, cfg);
-    if ppm != 0.0 {
-        est.set_clock(nominal * (1.0 + ppm * 1e-6), Some(ppm));
-    }
-    let mut out = Vec::new();
-    est.push(case.first_sample_s, &codes, &mut |r| out.push(r));
-    est.flush(&mut |r| out.push(r));
-    out
+    })
 }
 
 fn main() {

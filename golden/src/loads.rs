@@ -281,13 +281,7 @@ pub fn evaluate_table(
     cfg: EstimatorConfig,
 ) -> Result<Row, GoldenError> {
     let method = cfg.method;
-    let rate = LoadCase::rate(profile).expect("profile from PROFILES");
-    let codes = codes(case, profile)?;
-    let cfg = EstimatorConfig { window_s: WINDOW_S, ..cfg };
-    let mut est = Estimator::new(cal, rate, cfg);
-    let mut readings: Vec<Reading> = Vec::new();
-    est.push(case.first_sample_s, &codes, &mut |r| readings.push(r));
-    est.flush(&mut |r| readings.push(r));
+    let readings = read_case(case, profile, cal, cfg, |_| {})?;
     let errors: Vec<ReadingError> = readings
         .iter()
         .map(|r| {
@@ -318,6 +312,25 @@ pub fn evaluate_table(
             .collect::<Vec<_>>(),
     );
     Ok(Row { case: case.case.clone(), lm_h: case.lm_h, profile, method, readings: errors, energy_error, energy_bound })
+}
+
+/// The readings of one case at one profile, through `cal` with `cfg` (in [`WINDOW_S`]
+/// windows), the estimator first given to `setup` (e.g. to read it at another clock).
+pub fn read_case(
+    case: &LoadCase,
+    profile: &str,
+    cal: &Calibration,
+    cfg: EstimatorConfig,
+    setup: impl FnOnce(&mut Estimator),
+) -> Result<Vec<Reading>, GoldenError> {
+    let rate = LoadCase::rate(profile).expect("profile from PROFILES");
+    let codes = codes(case, profile)?;
+    let mut est = Estimator::new(cal, rate, EstimatorConfig { window_s: WINDOW_S, ..cfg });
+    setup(&mut est);
+    let mut readings: Vec<Reading> = Vec::new();
+    est.push(case.first_sample_s, &codes, &mut |r| readings.push(r));
+    est.flush(&mut |r| readings.push(r));
+    Ok(readings)
 }
 
 /// Every loads case at both profiles with `method`.
