@@ -5,6 +5,8 @@
 //!
 //! A set made with a fresh seed is the honest check of a change tuned on the committed dev
 //! half: `cargo run -p ct-golden --release --example random_set -- DIR/dev DIR/heldout`.
+//! With `RECORDS=1` in the environment it also lists each record's energy error and bound,
+//! which is how a change in a class's worst energy is traced to its record.
 
 use std::path::PathBuf;
 
@@ -26,6 +28,18 @@ fn main() {
             }
         };
         println!("## {}\n\n{}", dir.display(), markdown(&rows));
+        if std::env::var_os("RECORDS").is_some() {
+            for (_, row) in &rows {
+                let bound = row.energy_bound.map_or("-".to_string(), |b| format!("{:.1} %", 100.0 * b));
+                println!(
+                    "record {} {}: energy {:+.2} %, bound {bound}",
+                    row.case,
+                    row.profile,
+                    100.0 * row.energy_error
+                );
+            }
+            println!();
+        }
         let f = failures(&rows);
         for line in &f {
             println!("- {line}");
