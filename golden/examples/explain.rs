@@ -1,8 +1,9 @@
 //! Every reading of the loads cases (randomized or not) whose name holds a text, at one
 //! profile, beside its truth and the evidence its bound was stated from (`ct_core::bound`):
 //! `cargo run -p ct-golden --release --example explain -- DIR CASE-TEXT PROFILE [LM_H]`, with
-//! `LM_H` the clamp's inductance if the estimator is to be told it. How a reading outside its
-//! bound is taken apart.
+//! `LM_H` the clamp's inductance if the estimator is to be told it, and `PPM=N` in the
+//! environment to read at a clock measured N ppm off nominal. How a reading outside its bound
+//! is taken apart.
 
 use ct_core::calibration::Calibration;
 use ct_core::estimate::{Estimator, EstimatorConfig};
@@ -22,6 +23,9 @@ fn main() {
         }
     };
     let profile: &'static str = if profile == "fast" { "fast" } else { "launchpad" };
+    // `PPM=35` reads the samples as if the device's clock had been measured that far off
+    // nominal, as `clock_sensitivity` does: the windows fall elsewhere.
+    let ppm = std::env::var("PPM").ok().and_then(|p| p.parse::<f64>().ok());
     let cases = match manifest_in(std::path::Path::new(dir)) {
         Ok(c) => c,
         Err(e) => {
@@ -40,6 +44,9 @@ fn main() {
         };
         let cfg = EstimatorConfig { window_s: WINDOW_S, clamp_lm_h: lm, ..EstimatorConfig::default() };
         let mut est = Estimator::new(&Calibration::builtin(), rate, cfg);
+        if let Some(ppm) = ppm {
+            est.set_clock(rate * (1.0 + ppm * 1e-6), Some(ppm));
+        }
         if writeln!(out, "{} {profile}", case.case).is_err() {
             return;
         }
