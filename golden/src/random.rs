@@ -71,10 +71,20 @@ pub fn class(case: &LoadCase) -> String {
     match case.kind.as_str() {
         "household" if case.duration_s > 30.0 => "household (60 s)".into(),
         "household" => "mixture (8 s)".into(),
-        "step" if case.case.contains("step-up") => "step up".into(),
+        "step" if step_rises(&case.params) => "step up".into(),
         "step" => "step down".into(),
         k => k.into(),
     }
+}
+
+/// Whether a step's parameters (`before=A after=B ...`) rise. The randomized sets name their
+/// steps `step-up` and `step-down`, the loads goldens do not (`step-50hz-2a-15a` rises): the
+/// levels are what tells.
+fn step_rises(params: &str) -> bool {
+    let level = |key: &str| {
+        params.split_whitespace().find_map(|kv| kv.strip_prefix(key)?.strip_prefix('=')?.parse::<f64>().ok())
+    };
+    matches!((level("before"), level("after")), (Some(b), Some(a)) if a > b)
 }
 
 /// One half's cases, read by the default method at both rates: a row per case (not the
@@ -319,6 +329,24 @@ pub fn failures(rows: &[(LoadCase, Row)]) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::loads::{codes, millivolts, true_rms};
+
+    /// A step is classed by its levels: the randomized sets' names agree with them, and the
+    /// loads goldens' rising step (`step-50hz-2a-15a`, once classed `step down` by its name)
+    /// rises.
+    #[test]
+    fn steps_are_classed_by_their_levels() {
+        assert!(step_rises("before=2.04 after=14.87 at=3.1374 phase=0"));
+        assert!(!step_rises("before=15.2 after=1.97 at=2.91137 phase=0"));
+        assert!(!step_rises("at=2 phase=0"));
+        for half in HALVES {
+            for c in manifest_in(&random_dir(half)).expect("manifest loads").iter().filter(|c| c.kind == "step") {
+                assert_eq!(class(c) == "step up", c.case.contains("step-up"), "{}", c.case);
+            }
+        }
+        let loads = crate::loads::loads_manifest().expect("loads manifest");
+        let up = loads.iter().find(|c| c.case == "step-50hz-2a-15a").expect("the rising step");
+        assert_eq!(class(up), "step up");
+    }
 
     /// Both halves load: every file holds one sample per sample period of its record, and the
     /// manifest's whole-record RMS is the exact RMS of the rebuilt stimulus.
