@@ -83,6 +83,32 @@ fn case(
     }
 }
 
+/// A 2.04 A to 14.87 A step and a 14.87 A to 2.04 A step at each of 16 phases of a 50 Hz cycle
+/// (`spicegen loads --step-phases`): where in the cycle a load switches sets its clamp's
+/// transient, and the committed goldens have one step each way.
+pub fn step_phase_cases() -> Vec<LoadCase> {
+    let lm0 = ModelParams::default().lm_h;
+    let mut v = Vec::new();
+    for k in 0..16 {
+        let phase = k as f64 / 16.0;
+        // A microsecond after the phase, so that no step falls on a sample instant.
+        let at = 3.0 + phase / 50.0 + 1e-6;
+        for (dir, before, after) in [("up", 2.04, 14.87), ("down", 14.87, 2.04)] {
+            v.push(case(
+                &format!("step-{dir}-phase{k:02}-50hz"),
+                "step",
+                50.0,
+                lm0,
+                &format!("before={before} after={after} at={at:.7} phase=0"),
+                0.3029,
+                5.0,
+                &format!("sine stepping {before} -> {after} A RMS at {:.4} of a cycle", phase),
+            ));
+        }
+    }
+    v
+}
+
 /// Every case. Parameters are deliberately not round; times are simulation seconds.
 pub fn cases() -> Vec<LoadCase> {
     let lm0 = ModelParams::default().lm_h;

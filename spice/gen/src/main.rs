@@ -89,6 +89,10 @@ enum Cmd {
         /// Output directory instead of golden/data/loads/.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Instead of the goldens, a step up and a step down at each of 16 phases of the cycle
+        /// (needs --out; about 3 minutes).
+        #[arg(long, requires = "out")]
+        step_phases: bool,
     },
     /// Loads goldens with parameters drawn from a seeded distribution (spice/gen/src/randgen.rs),
     /// even draws into dev/, odd into heldout/ of golden/data/loads-random/.
@@ -115,7 +119,9 @@ fn main() -> ExitCode {
         Cmd::Check { full } => cmd::check::run(&root, full),
         Cmd::Table { lm, rw, hz, out } => cmd::table::run(&root, lm, rw, &hz, &out),
         Cmd::Sensitivity => cmd::sensitivity::run(&root).map(|()| true),
-        Cmd::Loads { only, out } => cmd::loads::run(&root, only.as_deref(), out.as_deref()).map(|()| true),
+        Cmd::Loads { only, out, step_phases } => {
+            cmd::loads::run(&root, only.as_deref(), out.as_deref(), step_phases).map(|()| true)
+        }
         Cmd::LoadsRandom { seed, count, out } => {
             cmd::loads_random::run(&root, seed, count, out.as_deref()).map(|()| true)
         }
