@@ -776,19 +776,8 @@ impl Estimator {
         // either grid.)
         let profile = segment::energy_profile(base, step);
         let may_move = step <= 1.0 / 64.0;
-        let mut pass = self.classify_and_invert(
-            hz,
-            base,
-            inverter,
-            &profile,
-            zero_crossing,
-            table_fits_model,
-            ratio_floor,
-            may_move,
-        );
-        if let Some(shift) = pass.crossing_shift().filter(|_| may_move) {
-            zero_crossing = (zero_crossing + shift).rem_euclid(1.0);
-            pass = self.classify_and_invert(
+        let pass_at = |zero_crossing: f64, may_move: bool| {
+            self.classify_and_invert(
                 hz,
                 base,
                 inverter,
@@ -796,8 +785,13 @@ impl Estimator {
                 zero_crossing,
                 table_fits_model,
                 ratio_floor,
-                false,
-            );
+                may_move,
+            )
+        };
+        let mut pass = pass_at(zero_crossing, may_move);
+        if let Some(shift) = pass.crossing_shift().filter(|_| may_move) {
+            zero_crossing = (zero_crossing + shift).rem_euclid(1.0);
+            pass = pass_at(zero_crossing, false);
         }
         let Pass { grid, classes, found, .. } = pass;
         let (of_cycle, start) = (&classes.of_cycle, &classes.start);
