@@ -10,9 +10,7 @@
 
 use ct_core::calibration::Calibration;
 use ct_core::estimate::{Estimator, EstimatorConfig, Reading};
-use ct_golden::loads::{
-    load_change, loads_manifest, manifest_in, random_dir, read_case, true_rms, LoadCase, ReadingError,
-};
+use ct_golden::loads::{loads_manifest, manifest_in, random_dir, read_case, LoadCase, ReadingError};
 use ct_golden::random::{class, verdict, Verdict};
 
 fn read(case: &LoadCase, profile: &str, ppm: f64) -> Vec<Reading> {
@@ -48,15 +46,7 @@ fn main() {
                     // The reading's own span on the device's clock (the estimator's is off by `off`).
                     let k = 1.0 + off * 1e-6;
                     let (t0, t1) = ((r.t_s - r.duration_s) * k, r.t_s * k);
-                    let e = ReadingError {
-                        t0,
-                        t1,
-                        truth_a: true_rms(case, t0, t1),
-                        read_a: r.irms_a,
-                        change: load_change(case, t0, t1),
-                        flags: r.flags,
-                        bound: r.bound_pct.map(|b| b / 100.0),
-                    };
+                    let e = ReadingError::of(case, r, t0, t1);
                     j.0 += 1;
                     let v = verdict(&case.kind, &e);
                     match v {

@@ -219,6 +219,20 @@ pub struct ReadingError {
 }
 
 impl ReadingError {
+    /// Reading `r` of `case` against the truth over `[t0, t1]` (record seconds): its own span,
+    /// or that span on another clock.
+    pub fn of(case: &LoadCase, r: &Reading, t0: f64, t1: f64) -> ReadingError {
+        ReadingError {
+            t0,
+            t1,
+            truth_a: true_rms(case, t0, t1),
+            read_a: r.irms_a,
+            change: load_change(case, t0, t1),
+            flags: r.flags,
+            bound: r.bound_pct.map(|b| b / 100.0),
+        }
+    }
+
     /// Relative error, or `None` when no current flowed (then see `read_a`).
     pub fn rel(&self) -> Option<f64> {
         (self.truth_a > 0.0).then(|| self.read_a / self.truth_a - 1.0)
@@ -282,21 +296,8 @@ pub fn evaluate_table(
 ) -> Result<Row, GoldenError> {
     let method = cfg.method;
     let readings = read_case(case, profile, cal, cfg, |_| {})?;
-    let errors: Vec<ReadingError> = readings
-        .iter()
-        .map(|r| {
-            let (t0, t1) = (r.t_s - r.duration_s, r.t_s);
-            ReadingError {
-                t0,
-                t1,
-                truth_a: true_rms(case, t0, t1),
-                read_a: r.irms_a,
-                change: load_change(case, t0, t1),
-                flags: r.flags,
-                bound: r.bound_pct.map(|b| b / 100.0),
-            }
-        })
-        .collect();
+    let errors: Vec<ReadingError> =
+        readings.iter().map(|r| ReadingError::of(case, r, r.t_s - r.duration_s, r.t_s)).collect();
     let read: f64 = errors.iter().map(|e| e.read_a * (e.t1 - e.t0)).sum();
     let truth: f64 = errors.iter().map(|e| e.truth_a * (e.t1 - e.t0)).sum();
     let energy_error = if truth > 0.0 { read / truth - 1.0 } else { f64::NAN };
