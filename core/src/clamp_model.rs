@@ -702,6 +702,14 @@ pub(crate) fn cadc_step(h: f64, tau0: f64, tau1: f64, u0: f64, u1: f64, v0: f64)
 mod tests {
     use super::*;
 
+    /// The next state of a xorshift64 generator (13, 7, 17): test inputs, not statistics.
+    fn xorshift(x: &mut u64) -> u64 {
+        *x ^= *x << 13;
+        *x ^= *x >> 7;
+        *x ^= *x << 17;
+        *x
+    }
+
     /// The search from a nearby entry finds the same point as the full search, from any
     /// starting entry, for currents inside and beyond the table.
     #[test]
@@ -710,9 +718,7 @@ mod tests {
         let n = m.g.len();
         let mut x = 0x2545_f491_4f6c_dd1du64;
         for i in 0..20_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            xorshift(&mut x);
             let ib = match i % 4 {
                 0 => (x % 2_000_000) as f64 * 1e-6 - 1.0,
                 1 => (x % 20_000) as f64 * 1e-7 - 1e-3,
@@ -744,9 +750,7 @@ mod tests {
         };
         let mut x = 0x9e37_79b9_7f4a_7c15u64;
         for i in 0..20_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            xorshift(&mut x);
             let v = match i % 3 {
                 0 => (x % 3_000_000) as f64 * 1e-6,
                 1 => m.vq[(x as usize) % n],
