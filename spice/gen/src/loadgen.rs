@@ -83,9 +83,54 @@ fn case(
     }
 }
 
-/// A 2.04 A to 14.87 A step and a 14.87 A to 2.04 A step at each of 16 phases of a 50 Hz cycle
-/// (`spicegen loads --step-phases`): where in the cycle a load switches sets its clamp's
-/// transient, and the committed goldens have one step each way.
+/// Sweeps over where in the mains cycle a load switches (`spicegen loads --sweep KIND --out
+/// DIR`): where it switches sets the clamp's transient, and the committed goldens have one
+/// switch of each kind at one phase.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Sweep {
+    /// [`step_phase_cases`].
+    StepPhases,
+    /// [`inrush_phase_cases`].
+    InrushPhases,
+}
+
+impl Sweep {
+    pub fn cases(self) -> Vec<LoadCase> {
+        match self {
+            Sweep::StepPhases => step_phase_cases(),
+            Sweep::InrushPhases => inrush_phase_cases(),
+        }
+    }
+}
+
+/// A 3.07 A motor lagging 41 degrees switched on at each of 16 phases of a 50 Hz cycle and off
+/// (at its next current zero) 1.4 s later, with a 5.3x inrush decaying with tau 83 ms, and
+/// without inrush: what a compressor's start costs its readings, and how much of that is the
+/// inrush rather than the switch.
+pub fn inrush_phase_cases() -> Vec<LoadCase> {
+    let lm0 = ModelParams::default().lm_h;
+    let mut v = Vec::new();
+    for k in 0..16 {
+        let phase = k as f64 / 16.0;
+        let on = 1.5 + phase / 50.0 + 1e-6;
+        let off = on + 1.4;
+        for (tag, inrush) in [("inrush", 5.3), ("plain", 1.0)] {
+            v.push(case(
+                &format!("motor-{tag}-phase{k:02}-50hz"),
+                "onoff",
+                50.0,
+                lm0,
+                &format!("irms=3.07 phase=-41 inrush={inrush} tau=0.083 on={on:.7} off={off:.7}"),
+                0.3029,
+                4.0,
+                &format!("motor, 3.07 A lagging 41 deg, {inrush}x inrush, on at {phase:.4} of a cycle"),
+            ));
+        }
+    }
+    v
+}
+
+/// A 2.04 A to 14.87 A step and a 14.87 A to 2.04 A step at each of 16 phases of a 50 Hz cycle.
 pub fn step_phase_cases() -> Vec<LoadCase> {
     let lm0 = ModelParams::default().lm_h;
     let mut v = Vec::new();

@@ -89,10 +89,12 @@ enum Cmd {
         /// Output directory instead of golden/data/loads/.
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Instead of the goldens, a step up and a step down at each of 16 phases of the cycle
-        /// (needs --out; about 3 minutes).
-        #[arg(long, requires = "out")]
-        step_phases: bool,
+        /// Instead of the goldens, a sweep over where in the cycle a load switches (needs
+        /// --out; each about 2 minutes): `step-phases`, a step up and a step down at each of 16
+        /// phases; `inrush-phases`, a motor switched on and off at each of 16 phases, with and
+        /// without inrush.
+        #[arg(long, value_enum, requires = "out")]
+        sweep: Option<loadgen::Sweep>,
     },
     /// Loads goldens with parameters drawn from a seeded distribution (spice/gen/src/randgen.rs),
     /// even draws into dev/, odd into heldout/ of golden/data/loads-random/.
@@ -119,8 +121,8 @@ fn main() -> ExitCode {
         Cmd::Check { full } => cmd::check::run(&root, full),
         Cmd::Table { lm, rw, hz, out } => cmd::table::run(&root, lm, rw, &hz, &out),
         Cmd::Sensitivity => cmd::sensitivity::run(&root).map(|()| true),
-        Cmd::Loads { only, out, step_phases } => {
-            cmd::loads::run(&root, only.as_deref(), out.as_deref(), step_phases).map(|()| true)
+        Cmd::Loads { only, out, sweep } => {
+            cmd::loads::run(&root, only.as_deref(), out.as_deref(), sweep).map(|()| true)
         }
         Cmd::LoadsRandom { seed, count, out } => {
             cmd::loads_random::run(&root, seed, count, out.as_deref()).map(|()| true)
