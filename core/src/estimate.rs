@@ -1001,7 +1001,10 @@ impl Estimator {
             let gain = factor[j].max(0.0).sqrt() as f32;
             self.amps[start[j]..start[j + 1]].iter_mut().for_each(|a| *a *= gain);
         }
-        half_wave_rms(&self.amps, self.rate_hz, Some(hz))
+        if steady {
+            return half_wave_rms(&self.amps, self.rate_hz, Some(hz));
+        }
+        grid_rms(&self.amps, start, &classes.whole).unwrap_or_else(|| half_wave_rms(&self.amps, self.rate_hz, Some(hz)))
     }
 
     fn finish_window(&mut self) -> Reading {
@@ -1088,6 +1091,42 @@ pub fn half_wave_rms(amps: &[f32], rate_hz: f64, mains_hz: Option<f64>) -> f64 {
 /// A cycle whose predecessor's mean square is under this share of its own follows the load
 /// off: where it was switched in is looked for ([`transient::switched_in_at`]).
 const FROM_OFF: f64 = 0.02;
+
+/// RMS of a full-wave current from samples of its measured half-cycle, cycle by cycle on the
+/// source's cycles (cycle `j` is samples `start[j]..start[j + 1]`): each whole cycle's mean
+/// square is twice its samples', and a partial cycle at the window's edge is given the mean
+/// square of the nearest whole one. `None` without a whole cycle.
+///
+/// Why: [`half_wave_rms`] counts whole cycles from the window's first sample, whose edges hold
+/// the same phases of a steady load, so what one edge's half-cycle misses the other's counts
+/// twice. A load that changed inside the window has no such balance: a motor switched on
+/// inside a window whose other edge found it on read that window 0.5 % high, from its last
+/// few samples alone (counted twice, and, read through the table near the source's zero
+/// crossing, far from the source's current there; only a whole cycle's correction is right).
+/// Over the nine randomized sets it moved the mean energy error at 8196.7 Sa/s from 0.387 %
+/// to 0.366 % and at 603.5 Sa/s from 1.264 % to 1.251 %. It is no cure where an edge's
+/// partial cycle is unlike its whole neighbour: a heater one cycle on and one off, whose
+/// partial cycle held only the clamp's kick after an on-cycle, read 2.1 % high for 1.1 %
+/// (flagged `approx`, bound 63 %).
+fn grid_rms(amps: &[f32], start: &[usize], whole: &[bool]) -> Option<f64> {
+    let cycles = whole.len();
+    let ms = |j: usize| 2.0 * sum_squares(&amps[start[j]..start[j + 1]]) / (start[j + 1] - start[j]).max(1) as f64;
+    let nearest_whole = |j: usize| {
+        let before = (0..j).rev().find(|&k| whole[k]);
+        let after = (j + 1..cycles).find(|&k| whole[k]);
+        match (before, after) {
+            (Some(b), Some(a)) => Some(if j - b <= a - j { b } else { a }),
+            (b, a) => b.or(a),
+        }
+    };
+    let mut sum = 0.0;
+    for j in 0..cycles {
+        let from = if whole[j] { j } else { nearest_whole(j)? };
+        sum += ms(from) * (start[j + 1] - start[j]) as f64;
+    }
+    let n = start[cycles] - start[0];
+    (n > 0).then(|| (sum / n as f64).sqrt())
+}
 
 /// An inverted cycle (`primary` at bin centres, phase `(b + 0.5) / bins`) at [`POINTS`]
 /// points of phase `from + k / POINTS`, unit RMS: the shape the transient model runs, its
@@ -1328,6 +1367,38 @@ mod tests {
         let aligned = half_wave_rms(&x, fs, Some(50.5));
         assert!((unaligned / 5.0 - 1.0).abs() > 0.003, "unaligned {unaligned}");
         assert!((aligned / 5.0 - 1.0).abs() < 0.001, "{aligned}");
+    }
+
+    /// A sine switched on at a zero crossing inside a window that starts and ends mid-cycle:
+    /// counted from the window's first sample, its last partial half-cycle is counted twice
+    /// with nothing at the (off) start to balance it; counted on the source's cycles, the
+    /// partial cycles take their whole neighbours' mean square. Truth: the sine's mean square
+    /// over the samples it is on for.
+    #[test]
+    fn a_load_switched_on_in_a_window_is_counted_on_its_cycles() {
+        let (fs, f, rms) = (8000.0, 50.0, 5.0);
+        let per = (fs / f) as usize;
+        // From 0.3 of a cycle into the first; on from the sixth cycle; 20.3 cycles long, so
+        // the window's whole-cycle span from its first sample ends 0.3 into the last.
+        let first = (0.3 * per as f64) as usize;
+        let n = 20 * per + per * 6 / 10;
+        let current = |k: usize| {
+            if k + first >= 6 * per {
+                rms * 2f64.sqrt() * (std::f64::consts::TAU * (k + first) as f64 / per as f64).sin()
+            } else {
+                0.0
+            }
+        };
+        let amps: Vec<f32> = (0..n).map(|k| current(k).max(0.0) as f32).collect();
+        let truth = ((0..n).map(|k| current(k).powi(2)).sum::<f64>() / n as f64).sqrt();
+        let mut start = vec![0];
+        start.extend((1..=20).map(|c| c * per - first));
+        start.push(n);
+        let whole: Vec<bool> = (0..start.len() - 1).map(|j| j > 0 && j < start.len() - 2).collect();
+        let grid = grid_rms(&amps, &start, &whole).unwrap();
+        let from_first = half_wave_rms(&amps, fs, Some(f));
+        assert!((grid / truth - 1.0).abs() < 0.003, "on the cycles: {grid} vs {truth}");
+        assert!(from_first / truth - 1.0 > 0.004, "from the first sample: {from_first} vs {truth}");
     }
 
     #[test]
