@@ -26,7 +26,7 @@ fn main() {
             // milliseconds, as the kernel's CPU clock moves in scheduler ticks.
             let runs = match method {
                 Method::Table => 100,
-                Method::Invert => 5,
+                Method::Invert => 20,
                 Method::Fit => 1,
             };
             let (ms, windows) = cost::ms_per_window(&Calibration::builtin(), rate, cfg, &codes, runs, 5);
