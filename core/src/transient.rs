@@ -508,6 +508,11 @@ mod tests {
         }
     }
 
+    /// A unit-RMS sine at [`POINTS`] points from its upward zero crossing.
+    fn unit_sine() -> Vec<f64> {
+        (0..POINTS).map(|k| 2f64.sqrt() * (std::f64::consts::TAU * k as f64 / POINTS as f64).sin()).collect()
+    }
+
     /// A 10 A sine off for three cycles, switched in at phase `at` of the fourth and on until
     /// the `n`th, through the model in time at 1024 points a cycle, read by the table at each
     /// point as the data would be: per cycle, the table's amps and mean square, and the
@@ -551,8 +556,7 @@ mod tests {
     fn levels_of(observed: &[f64], cycle: usize, switch_in: SwitchIn) -> Vec<f64> {
         let model = CtModel::new(CtParams::default()).unwrap();
         let lut = Calibration::builtin().lut_at(Some(50.0));
-        let sine: Vec<f64> =
-            (0..POINTS).map(|k| 2f64.sqrt() * (std::f64::consts::TAU * k as f64 / POINTS as f64).sin()).collect();
+        let sine = unit_sine();
         let phases: Vec<f64> = (0..1024).map(|k| k as f64 / 1024.0).collect();
         let cycles: Vec<Cycle> = observed
             .iter()
@@ -576,8 +580,7 @@ mod tests {
     /// within 1 %; read as a load on from the cycle's start, it is up to 7 % high.
     #[test]
     fn switches_in_at_any_phase_are_placed_and_read() {
-        let sine: Vec<f64> =
-            (0..POINTS).map(|k| 2f64.sqrt() * (std::f64::consts::TAU * k as f64 / POINTS as f64).sin()).collect();
+        let sine = unit_sine();
         let phases: Vec<f64> = (0..1024).map(|k| k as f64 / 1024.0).collect();
         let energy = |l: &[f64]| l.iter().map(|a| a * a).sum::<f64>();
         let mut worst_blind = 0.0f64;
@@ -619,8 +622,7 @@ mod tests {
         let model = CtModel::new(CtParams::default()).unwrap();
         let hz = 50.0;
         let lut = Calibration::builtin().lut_at(Some(hz));
-        let sine: Vec<f64> =
-            (0..POINTS).map(|k| 2f64.sqrt() * (std::f64::consts::TAU * k as f64 / POINTS as f64).sin()).collect();
+        let sine = unit_sine();
         let n = 20;
         let truth: Vec<f64> = (0..n).map(|j| if j % 2 == 0 { 10.0 } else { 0.0 }).collect();
         // The "data": the same model in time, read by the table at finer resolution.
