@@ -14,8 +14,12 @@
 //! class's inversion, or a sine) at an RMS `a_j`, found by the secant method so that the table
 //! reads the simulated cycle, at the phases the data were sampled at, as it read the data.
 //! Then its end state starts the next cycle. A cycle whose predecessor's decay already
-//! explains what it shows is off (`a_j = 0`). Cost: a few model cycles of [`POINTS`] points
-//! per cycle, only for windows whose load changed.
+//! explains what it shows is off (`a_j = 0`). A load switched in from off starts where the
+//! samples place its switch ([`switched_in_at`]; a relay or thermostat switches anywhere in
+//! the cycle, a burst-fire controller at its start), and an inrush's level drifts within the
+//! cycle ([`Cycle::drift`]). Cost: about one and a half model cycles of [`POINTS`] points per
+//! cycle (each search starts from the last answer for the same pair of waveforms), none for a
+//! settled load's cycles (`SETTLED`), only for windows whose load changed.
 
 use crate::clamp_model::{CtModel, March};
 
