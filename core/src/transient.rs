@@ -218,6 +218,14 @@ pub fn cycle_levels(model: &CtModel, mains_hz: f64, lut: &[f32], cycles: &[Cycle
         }
         points_at(at, &mut points);
         unit_of(&mut unit, &cycles[j]);
+        let im0 = im;
+        // The table's reading of cycle j at RMS `a` while on from phase `on_from`, and the
+        // magnetizing current it leaves.
+        let mut read = |a: f64, on_from: f64| -> (f64, f64) {
+            fill(&mut is, &unit, a, on_from);
+            let end = model.march_cycle(&is, mains_hz, im0, &mut march);
+            (table_reading(march.adc_v(), &points, lut, lsb_per_v), end)
+        };
         if let (SwitchIn::Unseen { before }, Some(next)) = (switch_in, cycles.get(j + 1)) {
             // The load at the next cycle's first estimate (taken a cycle's drift back),
             // switched in at the phase in the unseen half whose kick the table reads as the
@@ -228,22 +236,17 @@ pub fn cycle_levels(model: &CtModel, mains_hz: f64, lut: &[f32], cycles: &[Cycle
             // nothing better describes it. (On the inrush sweep, SPICE's kicks were about
             // 1.5 times what the model gives for the true switch and level.)
             let a = next.start * (-0.5 * drift).exp();
-            let mut read_from = |x: f64| -> (f64, f64) {
-                fill(&mut is, &unit, a, x);
-                let end = model.march_cycle(&is, mains_hz, im, &mut march);
-                (table_reading(march.adc_v(), &points, lut, lsb_per_v), end)
-            };
             let (mut lo, mut hi) = (0.5, before);
             for _ in 0..12 {
                 let mid = 0.5 * (lo + hi);
-                if read_from(mid).0 > observed {
+                if read(a, mid).0 > observed {
                     lo = mid;
                 } else {
                     hi = mid;
                 }
             }
             let x = 0.5 * (lo + hi);
-            let (_, end) = read_from(x);
+            let (_, end) = read(a, x);
             levels[j] = a * share_after(shape, x, drift).sqrt();
             explained[j] = true;
             im = end;
@@ -258,12 +261,6 @@ pub fn cycle_levels(model: &CtModel, mains_hz: f64, lut: &[f32], cycles: &[Cycle
             _ => 0.0,
         };
         let on_share = share_after(shape, on_from, drift);
-        // The table's reading of cycle j at RMS `a`, and the magnetizing current it leaves.
-        let mut read = |a: f64| -> (f64, f64) {
-            fill(&mut is, &unit, a, on_from);
-            let end = model.march_cycle(&is, mains_hz, im, &mut march);
-            (table_reading(march.adc_v(), &points, lut, lsb_per_v), end)
-        };
         // Secant on the mean square, from the settled guess; the first slope is the settled
         // one, `gain` (a cycle just after a switch reads differently, which the secant
         // learns). A cycle whose waveform and whose predecessor's waveform (the same slices:
@@ -277,14 +274,13 @@ pub fn cycle_levels(model: &CtModel, mains_hz: f64, lut: &[f32], cycles: &[Cycle
             Some((ratio, slope)) => (ratio * observed, slope),
             None => (start * start, gain),
         };
-        let im0 = im;
-        let (mut p0, mut end) = read(ms0.sqrt());
+        let (mut p0, mut end) = read(ms0.sqrt(), on_from);
         for _ in 0..STEPS {
             if (p0 - observed).abs() <= CONVERGED * tolerance {
                 break;
             }
             let ms1 = (ms0 + (observed - p0) / slope).max(0.0);
-            let (p1, e1) = read(ms1.sqrt());
+            let (p1, e1) = read(ms1.sqrt(), on_from);
             if (ms1 - ms0).abs() > 1e-12 * ms0.max(1e-12) {
                 slope = ((p1 - p0) / (ms1 - ms0)).clamp(0.05 * gain, 5.0 * gain);
             }
