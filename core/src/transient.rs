@@ -233,8 +233,9 @@ pub fn cycle_levels(model: &CtModel, mains_hz: f64, lut: &[f32], cycles: &[Cycle
             // (bisection). A kick larger than the earliest switch gives is read as that
             // switch, and a cycle whose last sample or two caught the next cycle's rise (no
             // kick) as a switch at its end: the cycle counts as explained either way, for
-            // nothing better describes it. (On the inrush sweep, SPICE's kicks were about
-            // 1.5 times what the model gives for the true switch and level.)
+            // nothing better describes it. (In the one case taken apart, the inrush sweep's
+            // phase 11, SPICE's kick was about 1.5 times what the model gives for the true
+            // switch and level.)
             let a = next.start * (-0.5 * drift).exp();
             let (mut lo, mut hi) = (0.5, before);
             for _ in 0..12 {
