@@ -25,6 +25,15 @@
 //! same current; their average is used, and their disagreement ([`Inverted::asymmetry`]) is a
 //! check on the model (a wrong Lm shows up there) and on the half-wave-symmetry assumption.
 //!
+//! In time ([`Inverter::invert_in_time`]): the same steps, sample after sample through a
+//! window, with no fixed point: the magnetizing current carries from one cycle to the next as
+//! it does in the clamp, and a hidden sample takes its source from half a cycle before. That
+//! reads a load that never repeats (a burst of single cycles, each one a transient), given
+//! a waveform resolved by its samples (the fast link's 164 a cycle). Where a whole cycle is
+//! seen nothing damps the integral's error; where the load switches inside a half-cycle its
+//! mirror is wrong. So it is not the default reading, only how a class with no settled cycles
+//! learns its shape ([`crate::estimate`]).
+//!
 //! Cost: a few passes of one table lookup (and, in hidden bins, a short Newton iteration) per
 //! bin: tens of microseconds per cycle, against tens of milliseconds for the
 //! Levenberg-Marquardt fit of [`crate::waveform_fit`], which solves the same inverse problem by
@@ -48,6 +57,9 @@ pub struct Inverter {
     min_code: f64,
     /// Model code with no current.
     zero_code: f64,
+    /// Per whole code: its burden current and inductor voltage if it is seen (what a march in
+    /// time asks at every sample; a fold's bin means are not whole codes).
+    by_code: Vec<Option<(f64, f64)>>,
 }
 
 /// One cycle's source current.
@@ -77,7 +89,20 @@ impl Inverter {
             vb -= 1e-3;
         }
         let min_code = model.quasi_static_adc(vb) * lsb_per_v;
-        Inverter { model, lsb_per_v, top: f64::from(p.adc_full_scale), min_code, zero_code }
+        let top = f64::from(p.adc_full_scale);
+        let mut near = 0;
+        let by_code = (0..=p.adc_full_scale)
+            .map(|code| {
+                let y = f64::from(code);
+                if y < min_code || y >= top - 0.5 {
+                    return None;
+                }
+                let vb = model.vb_from_adc_near(y / lsb_per_v, &mut near)?;
+                let ib = model.current_at_vb(vb);
+                Some((ib, vb + p.rw * ib))
+            })
+            .collect();
+        Inverter { model, lsb_per_v, top, min_code, zero_code, by_code }
     }
 
     pub fn with_params(p: CtParams) -> Result<Self, crate::clamp_model::ModelError> {
@@ -220,6 +245,123 @@ impl Inverter {
         Some(Inverted { irms_a, primary_a: is.iter().map(|v| v * p.turns).collect(), visible_bins, asymmetry })
     }
 
+    /// Inverts a stream of codes in time, sample by sample, assuming no cycle repeats (see
+    /// the module's doc): the magnetizing current is integrated from sample to sample from
+    /// `im0`; a seen sample gives the source as `i_b + i_m`; a hidden one takes the source
+    /// half a mains cycle before it, negated (half-wave symmetry within the cycle; where that
+    /// was hidden too, the source one cycle before), and steps the model forwards. `starts`
+    /// are where the mains cycles begin (as [`crate::segment::Cycles::starts`], on the
+    /// source's upward zero crossings): a whole cycle seen for nine tenths or more of it has
+    /// no hidden part to damp the integral, and a code offset would make it drift (a small
+    /// load between the cycles of a burst drifted by 0.2 A in twenty cycles); an AC source
+    /// averages to zero over a cycle, so such a cycle's mean is taken off it and off the
+    /// magnetizing current. Primary amps per sample into `out`; returns the magnetizing
+    /// current after the last sample.
+    pub fn invert_in_time(
+        &self,
+        codes: &[u16],
+        rate: f64,
+        hz: f64,
+        im0: f64,
+        starts: &[usize],
+        out: &mut Vec<f64>,
+    ) -> f64 {
+        out.clear();
+        let p = self.model.params();
+        let (rw, lm, turns) = (p.rw, p.lm, p.turns);
+        let c = 1.0 / rate / (2.0 * lm);
+        let half = rate / (2.0 * hz);
+        let mut is: Vec<f64> = Vec::with_capacity(codes.len());
+        let mut seen: Vec<bool> = Vec::with_capacity(codes.len());
+        let mut im = im0;
+        let mut vl_prev: Option<f64> = None;
+        let mut last_hidden: Option<(crate::clamp_model::Static, f64)> = None;
+        // The last sample seen and its source current.
+        let mut last_seen: Option<(usize, f64)> = None;
+        let mut next_start = 1;
+        let back = |is: &[f64], seen: &[bool], k: usize, by: f64| -> Option<(f64, bool)> {
+            let x = k as f64 - by;
+            if x < 0.0 {
+                return None;
+            }
+            let i = x as usize;
+            let f = x - i as f64;
+            let j = (i + 1).min(k - 1);
+            Some((is[i] + f * (is[j] - is[i]), seen[i] || seen[j]))
+        };
+        for (k, &code) in codes.iter().enumerate() {
+            match self.by_code.get(usize::from(code)).copied().flatten() {
+                Some((ib, vl)) => {
+                    last_hidden = None;
+                    if let Some(prev) = vl_prev {
+                        im += c * (prev + vl);
+                    }
+                    vl_prev = Some(vl);
+                    is.push(ib + im);
+                    seen.push(true);
+                    last_seen = Some((k, ib + im));
+                }
+                None => {
+                    // Samples into the cycle, where the cycles are known.
+                    let pos = starts.get(next_start - 1).filter(|&&a| a <= k).map(|&a| (k - a) as f64);
+                    // Hidden in the later part of the cycle's first half (a code below the
+                    // lowest seen one, near the zero crossing that ends that half): a straight
+                    // line from the last sample seen down to zero at the crossing, as the fold's
+                    // inversion fills such bins. Its mirror half a cycle back lies in the cycle
+                    // before, which a load that never repeats does not share (the cycle before
+                    // a burst's on-cycle is off).
+                    let rising = match (pos, last_seen) {
+                        (Some(x), Some((k0, v))) if x > 0.5 * half && x < half && (k - k0) as f64 <= x => {
+                            let x0 = x - (k - k0) as f64;
+                            Some((v * (half - x) / (half - x0), true))
+                        }
+                        _ => None,
+                    };
+                    let is1 = match (rising, back(&is, &seen, k, half)) {
+                        (Some((v, true)), _) => v,
+                        (_, Some((v, true))) => -v,
+                        _ => match back(&is, &seen, k, 2.0 * half) {
+                            Some((v, _)) => v,
+                            None => 0.0,
+                        },
+                    };
+                    let vp = vl_prev.unwrap_or(0.0);
+                    // After a hidden step, the next starts on the tangent of the burden's
+                    // characteristic where the last ended, as the model's own march does (no
+                    // search for a first guess).
+                    let (im1, s1) = match last_hidden {
+                        Some((s, ib)) => self.model.implicit_step(im, vp, is1, c, is1 - ib, s),
+                        None => {
+                            let x = im + 2.0 * c * vp;
+                            let s = self.model.at_current(is1 - x);
+                            self.model.implicit_step(im, vp, is1, c, x, s)
+                        }
+                    };
+                    last_hidden = Some((s1, is1 - im1));
+                    im = im1;
+                    vl_prev = Some(s1.vb + rw * (is1 - im1));
+                    is.push(is1);
+                    seen.push(false);
+                }
+            }
+            // At the end of a mostly seen cycle: an AC source averages to zero over it, so its
+            // mean is the magnetizing current's drift (a code offset integrated): removed.
+            if next_start < starts.len() && k + 1 == starts[next_start] {
+                let a = starts[next_start - 1];
+                next_start += 1;
+                let n = k + 1 - a;
+                let seen_n = seen[a..].iter().filter(|&&v| v).count();
+                if n > 0 && seen_n * 10 >= n * 9 && n as f64 >= 0.9 * rate / hz {
+                    let mean = is[a..].iter().sum::<f64>() / n as f64;
+                    is[a..].iter_mut().for_each(|v| *v -= mean);
+                    im -= mean;
+                }
+            }
+        }
+        out.extend(is.iter().map(|v| v * turns));
+        im
+    }
+
     /// One implicit trapezoidal step of the magnetizing current into a hidden bin whose source
     /// is `is1`: returns the new magnetizing current and inductor voltage.
     /// `near` is the table entry of the last hidden step's burden current (updated; `None`
@@ -337,6 +479,68 @@ mod tests {
             }
         }
         assert!(worst < 0.015, "worst {:.2} %", worst * 100.0);
+    }
+
+    /// A burst of single cycles (a sine on, then off, each on-cycle a transient) and a small
+    /// load between them, simulated by the model in time and sampled at the fast link's rate:
+    /// inverted in time, each on-cycle reads its RMS (the table, which assumes a settled
+    /// cycle, reads them a fifth low), each off-cycle the small load's, and no drift builds
+    /// up over the fully seen off-cycles.
+    #[test]
+    fn inverts_a_load_that_never_repeats_in_time() {
+        let inv = Inverter::new(CtModel::builtin().clone());
+        let model = inv.model();
+        let p = *model.params();
+        let (hz, rate, fine) = (50.0, 1e6 / 122.0, 4096usize);
+        let (on_a, small_a) = (8.0, 0.3);
+        let cycles = 60;
+        let mut march = crate::clamp_model::March::default();
+        let sine = |k: usize| (std::f64::consts::TAU * k as f64 / fine as f64).sin() * std::f64::consts::SQRT_2;
+        let source = |j: usize| -> Vec<f64> {
+            let a = if j.is_multiple_of(2) { on_a } else { 0.0 };
+            (0..fine).map(|k| (a + small_a) * sine(k) / p.turns).collect()
+        };
+        let mut im = model.periodic_start(&source(1), hz, &mut march);
+        let mut volts = Vec::with_capacity(cycles * fine);
+        for j in 0..cycles {
+            im = model.march_cycle(&source(j), hz, im, &mut march);
+            volts.extend_from_slice(march.adc_v());
+        }
+        let lsb_per_v = f64::from(p.adc_full_scale) / p.adc_ref_v;
+        let n = (cycles as f64 * rate / hz) as usize - 1;
+        let codes: Vec<u16> = (0..n)
+            .map(|k| {
+                let x = k as f64 * hz / rate * fine as f64;
+                let (i, f) = (x as usize, x.fract());
+                let v = volts[i] + f * (volts[(i + 1).min(volts.len() - 1)] - volts[i]);
+                (v * lsb_per_v).round().clamp(0.0, 1023.0) as u16
+            })
+            .collect();
+        let starts: Vec<usize> = (0..=cycles).map(|j| ((j as f64 * rate / hz).ceil() as usize).min(n)).collect();
+        let mut primary = Vec::new();
+        inv.invert_in_time(&codes, rate, hz, 0.0, &starts, &mut primary);
+        // Sample by sample, the on-cycles against the sine (the samples near the end of the
+        // visible half are hidden by the in-line diode: their mirror half a cycle back is an
+        // off-cycle's).
+        let peak = (on_a + small_a) * std::f64::consts::SQRT_2;
+        let mut worst_sample: f64 = 0.0;
+        for j in (2..cycles - 1).filter(|j| j.is_multiple_of(2)) {
+            for (k, &v) in (starts[j]..starts[j + 1]).zip(&primary[starts[j]..starts[j + 1]]) {
+                let phase = k as f64 * hz / rate;
+                let truth = peak * (std::f64::consts::TAU * phase).sin();
+                worst_sample = worst_sample.max((v - truth).abs() / peak);
+            }
+        }
+        assert!(worst_sample < 0.06, "worst on-cycle sample off by {:.1} % of the peak", 100.0 * worst_sample);
+        let mut worst: f64 = 0.0;
+        for j in 2..cycles - 1 {
+            let run = &primary[starts[j]..starts[j + 1]];
+            let rms = (run.iter().map(|v| v * v).sum::<f64>() / run.len() as f64).sqrt();
+            let truth = if j.is_multiple_of(2) { on_a + small_a } else { small_a };
+            // Against the on-cycles' level: an off-cycle's error is energy misplaced.
+            worst = worst.max((rms - truth).abs() / (on_a + small_a));
+        }
+        assert!(worst < 0.01, "worst cycle off by {:.2} % of the on level", 100.0 * worst);
     }
 
     #[test]
