@@ -842,7 +842,9 @@ impl Estimator {
         // The load changed: more than one class, or one whose level drifted (a ramp, an inrush
         // settling: its cycles' levels, taken over each half of the window, differ by more
         // than 20 % in mean square, which a steady load's phase walk does not make).
-        let drifting = classes.count() == 1 && classes.drifts(0);
+        // Which classes drifted over the window (asked per cycle below).
+        let drifts: Vec<bool> = (0..classes.count()).map(|c| classes.drifts(c)).collect();
+        let drifting = classes.count() == 1 && drifts[0];
         self.window_changing = classes.count() > 1 || drifting || classes.switches > 0;
         // A drifting load is read cycle by cycle only where a cycle's samples show its waveform
         // (64 or more a cycle): twelve samples of a narrow waveform give no level per cycle.
@@ -875,13 +877,7 @@ impl Estimator {
                 // A class whose level drifted (an inrush decaying) has no one shape: a sine stands in.
                 let sine = sine_at_points();
                 let shapes: Vec<&[f64]> = (a..=b)
-                    .map(|j| {
-                        if classes.drifts(of_cycle[j]) {
-                            sine.as_slice()
-                        } else {
-                            per_class[of_cycle[j]].1.as_slice()
-                        }
-                    })
+                    .map(|j| if drifts[of_cycle[j]] { sine.as_slice() } else { per_class[of_cycle[j]].1.as_slice() })
                     .collect();
                 let phases: Vec<Vec<f64>> = (a..=b)
                     .map(|j| {
@@ -908,7 +904,7 @@ impl Estimator {
                         // what the load does.
                         let c = of_cycle[j];
                         let same = |k: usize| k >= a && k <= b && of_cycle[k] == c && observed[k] > 0.0;
-                        let drift = if !resolved || !classes.drifts(c) || observed[j] <= 0.0 {
+                        let drift = if !resolved || !drifts[c] || observed[j] <= 0.0 {
                             0.0
                         } else if from_off && same(j + 1) && same(j + 2) {
                             (observed[j + 2] / observed[j + 1]).ln()

@@ -20,7 +20,7 @@
 //! hardly depend on Lm any more, so a wide range there costs little.
 //!
 //! The table written for an identified clamp is the model's own table for that inductance
-//! ([`model_table`]: sines through the clamp model, read through the built-in table, and the
+//! ([`crate::model_table`]: sines through the clamp model, read through the built-in table, and the
 //! built-in table rescaled level by level until it reads them as it reads the built-in
 //! model's), times the gain, with `clamp_lm_h` and `clamp_gain` in its metadata: the table
 //! method and every table-based path are then right for sines of this clamp, and the dynamic

@@ -388,13 +388,13 @@ fn hann(x: &[f64]) -> Vec<f64> {
 }
 
 /// Whether a frequency `hz` measured over `span_s` seconds of a stream seen at `fs` values a
-/// second is told apart from every harmonic up to [`HARMONICS`] that folds near it: each
+/// second is told apart from every harmonic up to `HARMONICS` that folds near it: each
 /// lands further from it than the Hann main lobe's half-width, `2 / span_s`.
 pub fn resolves(hz: f64, fs: f64, span_s: f64) -> bool {
     alias_clearance(hz, fs) > 2.0 / span_s
 }
 
-/// How close (Hz) the nearest harmonic 2..=[`HARMONICS`] of `hz` folds to `hz` at `fs`.
+/// How close (Hz) the nearest harmonic 2..=`HARMONICS` of `hz` folds to `hz` at `fs`.
 pub fn alias_clearance(hz: f64, fs: f64) -> f64 {
     (2..=HARMONICS)
         .map(|k| {

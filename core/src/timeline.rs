@@ -132,7 +132,7 @@ pub enum Notice {
     /// use the nominal rate (their `clock_ppm` is `None`). Told once.
     ClockMeasuring,
     /// The device's sample clock was measured against the host's (first, or moved by
-    /// [`CLOCK_NOTICE_PPM`] since last told): the rate used from here on.
+    /// `CLOCK_NOTICE_PPM` (1000 ppm) since last told): the rate used from here on.
     Clock { estimate: ClockEstimate, rate_hz: f64 },
     /// The receive times put the device's clock further from nominal than a DCO can be
     /// ([`MAX_CLOCK_PPM`]): the nominal rate is kept. Told once.

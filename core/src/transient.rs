@@ -19,7 +19,8 @@
 //! the cycle, a burst-fire controller at its start), and an inrush's level drifts within the
 //! cycle ([`Cycle::drift`]). Cost: about one and a half model cycles of [`POINTS`] points per
 //! cycle (each search starts from the last answer for the same pair of waveforms), none for a
-//! settled load's cycles (`SETTLED`), only for windows whose load changed.
+//! settled load's cycles (`SETTLED`) or a cycle that repeats one marched before (a burst's,
+//! from its second period: `SAME_ENTRY`), only for windows whose load changed.
 
 use crate::clamp_model::{CtModel, March};
 
@@ -43,6 +44,26 @@ const CONVERGED: f64 = 0.4;
 /// at that ratio without marching. The magnetizing current's transient lasts a few
 /// milliseconds (Lm / R); three cycles are tens.
 const SETTLED: usize = 3;
+
+/// A cycle entered with a magnetizing current within this share of the window's peak
+/// secondary current of one marched before (same waveforms, same reading) is read as that one
+/// was: the difference moves its reading by about as much, a thousandth at most, and decays
+/// within the cycle.
+const SAME_ENTRY: f64 = 1e-3;
+
+/// A marched cycle of [`cycle_levels`], kept to be read again.
+#[derive(Debug, Clone, Copy)]
+struct Repeat {
+    /// The waveforms of the cycle before and of the cycle (by identity).
+    key: (*const f64, *const f64),
+    /// Magnetizing current entering the cycle, and leaving it.
+    im0: f64,
+    end: f64,
+    observed: f64,
+    /// Its mean square over its reading, and whether the march reproduced the reading.
+    ratio: f64,
+    explained: bool,
+}
 
 /// Secant steps per cycle at most.
 const STEPS: usize = 6;
@@ -190,6 +211,10 @@ pub fn cycle_levels(model: &CtModel, mains_hz: f64, lut: &[f32], cycles: &[Cycle
     // Marched cycles in a row whose answer repeated the last of their pair's (the state had
     // settled), and the last cycle read without marching, if the march has not resumed.
     let (mut settled_run, mut skipped, mut last_marched) = (0usize, None::<usize>, 0usize);
+    // The last marched cycle of each pair of waveforms, and the scale of the window's
+    // magnetizing currents (its largest cycle's peak, as a secondary current).
+    let mut repeats: Vec<Repeat> = Vec::new();
+    let entry_scale = (2.0 * cycles.iter().map(|c| c.observed).fold(0.0, f64::max)).sqrt() / p.turns;
     for j in 0..n {
         let Cycle { observed, at, gain, start, shape, switch_in, drift } = cycles[j];
         let tolerance = MATCH * observed.max(mean);
@@ -215,6 +240,25 @@ pub fn cycle_levels(model: &CtModel, mains_hz: f64, lut: &[f32], cycles: &[Cycle
             if levels[last_marched] > 0.0 {
                 im *= levels[s] / levels[last_marched];
             }
+        }
+        // A cycle like one marched before in this window: the same pair of waveforms, entered
+        // with the same magnetizing current (to [`SAME_ENTRY`] of the window's peak) and read
+        // alike (to the secant's stop). The march is a function of those, so it would give
+        // that cycle's answer and end state again: they are taken without marching. A burst's
+        // cycles repeat so from its second period on; no cycle of a burst of single cycles
+        // follows one of its own waveform, so none counts as settled (`SETTLED`).
+        let entered = |r: &Repeat| {
+            (r.im0 - im).abs() <= SAME_ENTRY * entry_scale
+                && observed > 0.0
+                && (observed / r.observed - 1.0).abs() <= CONVERGED * MATCH
+        };
+        if let Some(r) = key.filter(|_| drift == 0.0).and_then(|k| repeats.iter().find(|r| r.key == k && entered(r))) {
+            levels[j] = (r.ratio * observed).sqrt();
+            explained[j] = r.explained;
+            im = r.end;
+            settled_run = 0;
+            last_marched = j;
+            continue;
         }
         points_at(at, &mut points);
         unit_of(&mut unit, &cycles[j]);
@@ -309,6 +353,13 @@ pub fn cycle_levels(model: &CtModel, mains_hz: f64, lut: &[f32], cycles: &[Cycle
         }
         levels[j] = (ms0 * on_share).sqrt();
         explained[j] = (p0 - observed).abs() <= tolerance || (ms0 == 0.0 && p0 >= observed);
+        if let (Some(key), true, 0.0) = (key, observed > 0.0, drift) {
+            let r = Repeat { key, im0, observed, ratio: ms0 / observed, end, explained: explained[j] };
+            match repeats.iter_mut().find(|q| q.key == key) {
+                Some(q) => *q = r,
+                None => repeats.push(r),
+            }
+        }
         im = end;
     }
     (levels, explained)
