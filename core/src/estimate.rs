@@ -796,11 +796,24 @@ impl Estimator {
         let Pass { grid, classes, mut found, .. } = pass;
         let (of_cycle, start) = (&classes.of_cycle, &classes.start);
         let cycles = grid.count;
-        if step <= 1.0 / 64.0 {
-            marched_classes(inverter, &self.codes, base_lut, self.rate_hz, hz, &grid, &classes, &mut found, |r| {
-                !table_fits_model && r.is_finite() && r > 0.0 || (ratio_floor..=1.3).contains(&r)
-            });
-        }
+        // Which classes drifted over the window (asked per cycle below).
+        let drifts: Vec<bool> = (0..classes.count()).map(|c| classes.drifts(c)).collect();
+        let marched = if step <= 1.0 / 64.0 {
+            marched_classes(
+                inverter,
+                &self.codes,
+                base_lut,
+                self.rate_hz,
+                hz,
+                &grid,
+                &classes,
+                &drifts,
+                &mut found,
+                |r| !table_fits_model && r.is_finite() && r > 0.0 || (ratio_floor..=1.3).contains(&r),
+            )
+        } else {
+            vec![false; classes.count()]
+        };
         for (c, f) in found.iter().enumerate() {
             if let Some((ratio, shape)) = f {
                 let level = classes.level[c];
@@ -842,8 +855,6 @@ impl Estimator {
         // The load changed: more than one class, or one whose level drifted (a ramp, an inrush
         // settling: its cycles' levels, taken over each half of the window, differ by more
         // than 20 % in mean square, which a steady load's phase walk does not make).
-        // Which classes drifted over the window (asked per cycle below).
-        let drifts: Vec<bool> = (0..classes.count()).map(|c| classes.drifts(c)).collect();
         let drifting = classes.count() == 1 && drifts[0];
         self.window_changing = classes.count() > 1 || drifting || classes.switches > 0;
         // A drifting load is read cycle by cycle only where a cycle's samples show its waveform
@@ -874,10 +885,18 @@ impl Estimator {
             let run: Vec<usize> = (0..cycles).filter(|&j| classes.whole[j]).collect();
             let mut factor = vec![f64::NAN; cycles];
             if let (Some(&a), Some(&b)) = (run.first(), run.last()) {
-                // A class whose level drifted (an inrush decaying) has no one shape: a sine stands in.
+                // A class whose level drifted (an inrush decaying) has no periodic fold: its
+                // shape is the march's in time, or a sine where there is none.
                 let sine = sine_at_points();
                 let shapes: Vec<&[f64]> = (a..=b)
-                    .map(|j| if drifts[of_cycle[j]] { sine.as_slice() } else { per_class[of_cycle[j]].1.as_slice() })
+                    .map(|j| {
+                        let c = of_cycle[j];
+                        if drifts[c] && !marched[c] {
+                            sine.as_slice()
+                        } else {
+                            per_class[c].1.as_slice()
+                        }
+                    })
                     .collect();
                 let phases: Vec<Vec<f64>> = (a..=b)
                     .map(|j| {
@@ -1155,6 +1174,12 @@ fn shape_at_points(primary: &[f64], rms: f64, from: f64) -> Vec<f64> {
 /// bursting one on, one off beside a 0.23 A switch-mode supply read 25 % low for four windows
 /// in a row (flagged `approx`).
 ///
+/// The same for a class whose level drifted (a motor's inrush decaying, with a supply's
+/// pulses beside it): its settled cycles' fold, inverted as if it repeated, is no waveform
+/// that flowed, and a sine stood in, which the table reads as it reads a sine: the pulses'
+/// excess was left in, and the household record's window after a fridge started read 12.7 %
+/// high. Each of its cycles enters the shape at unit RMS.
+///
 /// How: the shape is the class's cycles of the march folded at [`POINTS`] phases; the
 /// correction is what the table makes of that shape flowing for ever
 /// ([`transient::settled_gain`]), as a fold's is, so the transient model then reads each of
@@ -1170,11 +1195,13 @@ fn marched_classes(
     hz: f64,
     grid: &Cycles,
     classes: &segment::Classes,
+    drifts: &[bool],
     found: &mut [Option<(f64, Vec<f64>)>],
     accept: impl Fn(f64) -> bool,
-) {
+) -> Vec<bool> {
+    let mut marched = vec![false; classes.count()];
     let (of_cycle, whole, start) = (&classes.of_cycle, &classes.whole, &classes.start);
-    let Some(first) = (0..grid.count).find(|&j| whole[j]) else { return };
+    let Some(first) = (0..grid.count).find(|&j| whole[j]) else { return marched };
     // The cycles each class would be learned from: whole, after the first whole one.
     let cycles_of = |c: usize| (first + 1..grid.count).filter(move |&j| whole[j] && of_cycle[j] == c);
     // Only classes with no settled cycle at all, and four cycles to learn from: one with a
@@ -1182,9 +1209,16 @@ fn marched_classes(
     // correction found for its level in a longer window.
     let settled =
         |c: usize| (1..grid.count).any(|j| of_cycle[j] == c && whole[j] && whole[j - 1] && of_cycle[j - 1] == c);
+    // A class whose level drifted too: its settled cycles' fold, inverted as if it repeated,
+    // is no waveform that flowed.
     let missing: Vec<usize> = (0..classes.count())
-        .filter(|&c| found[c].is_none() && classes.level[c] > 0.0 && !settled(c) && cycles_of(c).count() >= 4)
+        .filter(|&c| {
+            classes.level[c] > 0.0 && cycles_of(c).count() >= 4 && (drifts[c] || found[c].is_none() && !settled(c))
+        })
         .collect();
+    if missing.is_empty() {
+        return marched;
+    }
     // The march runs over each run of cycles learned from, from the cycle before it.
     let mut learned = vec![false; grid.count];
     for &c in &missing {
@@ -1211,25 +1245,34 @@ fn marched_classes(
         let mut sums = [0.0; POINTS];
         let mut counts = [0usize; POINTS];
         for j in cycles_of(c) {
-            for (k, &v) in (start[j]..start[j + 1]).zip(&primary[start[j]..start[j + 1]]) {
-                ms += v * v;
-                n += 1;
+            let run = &primary[start[j]..start[j + 1]];
+            let ms_j = run.iter().map(|v| v * v).sum::<f64>() / run.len().max(1) as f64;
+            if ms_j <= 0.0 {
+                continue;
+            }
+            ms += ms_j;
+            n += 1;
+            // Each cycle at unit RMS: a drifting level is no part of the shape.
+            let unit = 1.0 / ms_j.sqrt();
+            for (k, &v) in (start[j]..start[j + 1]).zip(run) {
                 // The nearest point (`phase_bin` takes the one below).
                 let i = crate::fold::phase_bin(k as f64 * step + grid.offset + 0.5 / POINTS as f64, POINTS);
-                sums[i] += v;
+                sums[i] += v * unit;
                 counts[i] += 1;
             }
         }
-        if ms <= 0.0 || counts.contains(&0) {
+        if n == 0 || counts.contains(&0) {
             continue;
         }
         let rms = (ms / n as f64).sqrt();
-        let shape: Vec<f64> = sums.iter().zip(&counts).map(|(s, &k)| s / k as f64 / rms).collect();
+        let shape: Vec<f64> = sums.iter().zip(&counts).map(|(s, &k)| s / k as f64).collect();
         let ratio = 1.0 / transient::settled_gain(inverter.model(), hz, lut, &shape, rms);
         if accept(ratio) {
             found[c] = Some((ratio, shape));
+            marched[c] = true;
         }
     }
+    marched
 }
 
 /// What one pass of classing and inverting a window found ([`Estimator::classify_and_invert`]).

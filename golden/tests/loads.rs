@@ -246,3 +246,18 @@ fn a_burst_of_single_cycles_beside_other_loads_reads_right_at_8_ksps() {
     }
     assert!(row.energy_error.abs() <= 0.01, "energy {:+.2} %", 100.0 * row.energy_error);
 }
+
+/// A fridge's inrush decaying beside a 1.1 A switch-mode supply, at 8196.7 Sa/s (seconds
+/// 19-20 of the committed household record `household-50hz-25s`): the class drifts, so its
+/// fold was taken for no waveform and a sine stood in, which left the table's excess on the
+/// supply's pulses in: read 12.7 % high (within its 25 % bound). Its shape is now learned from
+/// the window inverted in time, each cycle at unit RMS: within the 3 % of a changing reading.
+#[test]
+fn an_inrush_beside_a_supply_reads_right_at_8_ksps() {
+    let cases = loads_manifest().unwrap();
+    let case = cases.iter().find(|c| c.case == "household-50hz-25s").unwrap();
+    let row = evaluate(case, "fast", Method::Invert).unwrap();
+    let r = row.readings.iter().find(|r| (r.t0 - 19.0).abs() < 0.1).unwrap();
+    let err = r.rel().unwrap();
+    assert!(err.abs() < 0.03, "{:+.2} % {:?}", 100.0 * err, r.flags);
+}
