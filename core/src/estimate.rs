@@ -661,6 +661,10 @@ impl Estimator {
                 classes.whole[j] && (steady_window || j > 0 && classes.whole[j - 1] && of_cycle[j - 1] == of_cycle[j])
             })
             .collect();
+        let mut settled_cycles = vec![0usize; classes.count()];
+        for j in (0..cycles).filter(|&j| settled[j]) {
+            settled_cycles[of_cycle[j]] += 1;
+        }
         let mut found: Vec<Option<(f64, Vec<f64>)>> = vec![None; classes.count()];
         let mut crossings: Vec<Option<f64>> = vec![None; classes.count()];
         // Most energy first, and of equal energies the later class first, as
@@ -677,10 +681,8 @@ impl Estimator {
             // magnetizing current is still settling); a class without enough of them is not
             // inverted. Its samples, in order, are the runs of those cycles.
             let mut kept: Vec<usize> = Vec::new();
-            let mut settled_cycles = 0;
             for j in (0..cycles).filter(|&j| of_cycle[j] == c && settled[j]) {
                 kept.extend(start[j]..start[j + 1]);
-                settled_cycles += 1;
             }
             let n = kept.len();
             // A few cycles fold into a coarse, uneven picture (the fast stream is nearly
@@ -688,7 +690,7 @@ impl Estimator {
             // than eight settled cycles, a correction found for this level in a longer window
             // is the better one, when there is such.
             let level = classes.level[c];
-            if settled_cycles < 8 && self.nearest_recent(level).is_some() {
+            if settled_cycles[c] < 8 && self.nearest_recent(level).is_some() {
                 continue;
             }
             let mut bins = match n {
@@ -717,14 +719,8 @@ impl Estimator {
                     if let (Some(inv), true) = (inverter.invert(folded), table_ms > 0.0) {
                         let ratio = inv.irms_a * inv.irms_a / table_ms;
                         // A correction outside what any waveform shape gives means the fold
-                        // was no steady waveform: not used. The table reads narrow pulses at
-                        // most about twice their mean square through the model's 0.6 H, more
-                        // through a clamp of lower inductance (which shunts more of the
-                        // fundamental the table is fitted to: 3.5 times at 0.3 H), never much
-                        // low. With another clamp than the table's, the table is off by the
-                        // clamp's own factor too, and no such bound holds.
-                        if !table_fits_model && ratio.is_finite() && ratio > 0.0 || (ratio_floor..=1.3).contains(&ratio)
-                        {
+                        // was no steady waveform: not used.
+                        if possible_correction(ratio, table_fits_model, ratio_floor) {
                             found[c] = Some((ratio, shape_at_points(&inv.primary_a, inv.irms_a, zero_crossing)));
                             crossings[c] = Some(fundamental_crossing(&inv.primary_a));
                         }
@@ -740,7 +736,7 @@ impl Estimator {
                 }
             }
         }
-        Pass { zero_crossing, grid, classes, found, crossings }
+        Pass { zero_crossing, grid, classes, settled_cycles, found, crossings }
     }
 
     /// The window's RMS by [`Method::Invert`]. Its cycles are classed by level
@@ -793,7 +789,7 @@ impl Estimator {
             zero_crossing = (zero_crossing + shift).rem_euclid(1.0);
             pass = pass_at(zero_crossing, false);
         }
-        let Pass { grid, classes, mut found, .. } = pass;
+        let Pass { grid, classes, settled_cycles, mut found, .. } = pass;
         let (of_cycle, start) = (&classes.of_cycle, &classes.start);
         let cycles = grid.count;
         // Which classes drifted over the window (asked per cycle below).
@@ -808,8 +804,9 @@ impl Estimator {
                 &grid,
                 &classes,
                 &drifts,
+                &settled_cycles,
                 &mut found,
-                |r| !table_fits_model && r.is_finite() && r > 0.0 || (ratio_floor..=1.3).contains(&r),
+                |r| possible_correction(r, table_fits_model, ratio_floor),
             )
         } else {
             vec![false; classes.count()]
@@ -1148,6 +1145,16 @@ fn grid_rms(amps: &[f32], start: &[usize], whole: &[bool]) -> Option<f64> {
     (n > 0).then(|| (sum / n as f64).sqrt())
 }
 
+/// Whether `ratio` (inverted over table mean square) is a correction some waveform shape
+/// gives. The table reads narrow pulses at most about twice their mean square through the
+/// model's 0.6 H, more through a clamp of lower inductance (which shunts more of the
+/// fundamental the table is fitted to: 3.5 times at 0.3 H; `ratio_floor` scales with the
+/// clamp's), never much low. With another clamp than the table's (`table_fits_model` false),
+/// the table is off by the clamp's own factor too, and no such bound holds.
+fn possible_correction(ratio: f64, table_fits_model: bool, ratio_floor: f64) -> bool {
+    !table_fits_model && ratio.is_finite() && ratio > 0.0 || (ratio_floor..=1.3).contains(&ratio)
+}
+
 /// An inverted cycle (`primary` at bin centres, phase `(b + 0.5) / bins`) at [`POINTS`]
 /// points of phase `from + k / POINTS`, unit RMS: the shape the transient model runs, its
 /// phase 0 at the source's zero crossing `from`.
@@ -1196,6 +1203,7 @@ fn marched_classes(
     grid: &Cycles,
     classes: &segment::Classes,
     drifts: &[bool],
+    settled_cycles: &[usize],
     found: &mut [Option<(f64, Vec<f64>)>],
     accept: impl Fn(f64) -> bool,
 ) -> Vec<bool> {
@@ -1206,14 +1214,13 @@ fn marched_classes(
     let cycles_of = |c: usize| (first + 1..grid.count).filter(move |&j| whole[j] && of_cycle[j] == c);
     // Only classes with no settled cycle at all, and four cycles to learn from: one with a
     // few settled cycles folds none, for want of cycles, and is better served by a
-    // correction found for its level in a longer window.
-    let settled =
-        |c: usize| (1..grid.count).any(|j| of_cycle[j] == c && whole[j] && whole[j - 1] && of_cycle[j - 1] == c);
-    // A class whose level drifted too: its settled cycles' fold, inverted as if it repeated,
-    // is no waveform that flowed.
+    // correction found for its level in a longer window. A class whose level drifted too:
+    // its settled cycles' fold, inverted as if it repeated, is no waveform that flowed.
     let missing: Vec<usize> = (0..classes.count())
         .filter(|&c| {
-            classes.level[c] > 0.0 && cycles_of(c).count() >= 4 && (drifts[c] || found[c].is_none() && !settled(c))
+            classes.level[c] > 0.0
+                && cycles_of(c).count() >= 4
+                && (drifts[c] || found[c].is_none() && settled_cycles[c] == 0)
         })
         .collect();
     if missing.is_empty() {
@@ -1280,6 +1287,8 @@ struct Pass {
     zero_crossing: f64,
     grid: Cycles,
     classes: segment::Classes,
+    /// Per class: its settled cycles (whole, after a whole cycle of the same class).
+    settled_cycles: Vec<usize>,
     /// Per class: its correction and shape, when inverted from its own settled cycles.
     found: Vec<Option<(f64, Vec<f64>)>>,
     /// Per class so inverted: the phase of its source's upward zero crossing.

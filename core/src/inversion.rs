@@ -251,13 +251,14 @@ impl Inverter {
     /// the module's doc): the magnetizing current is integrated from sample to sample from
     /// `im0`; a seen sample gives the source as `i_b + i_m`; a hidden one takes the source
     /// half a mains cycle before it, negated (half-wave symmetry within the cycle; where that
-    /// was hidden too, the source one cycle before), and steps the model forwards. `starts`
-    /// are where the mains cycles begin (as [`crate::segment::Cycles::starts`], on the
-    /// source's upward zero crossings): a whole cycle seen for nine tenths or more of it has
-    /// no hidden part to damp the integral, and a code offset would make it drift (a small
-    /// load between the cycles of a burst drifted by 0.2 A in twenty cycles); an AC source
-    /// averages to zero over a cycle, so such a cycle's mean is taken off it and off the
-    /// magnetizing current. Primary amps per sample into `out`; returns the magnetizing
+    /// was hidden too, the source one cycle before; late in a cycle's first half, a straight
+    /// line down to the crossing), and steps the model forwards (two hidden samples a step).
+    /// `starts` are where the mains cycles begin (as [`crate::segment::Cycles::starts`], on
+    /// the source's upward zero crossings): a whole cycle seen for nine tenths or more of it
+    /// has no hidden part to damp the integral, and a code offset would make it drift (a
+    /// small load between the cycles of a burst drifted by 0.2 A in twenty cycles); an AC
+    /// source averages to zero over a cycle, so such a cycle's mean is taken off it and off
+    /// the magnetizing current. Primary amps per sample into `out`; returns the magnetizing
     /// current after the last sample.
     pub fn invert_in_time(
         &self,
@@ -294,7 +295,7 @@ impl Inverter {
             Some((is[i] + f * (is[j] - is[i]), seen[i] || seen[j]))
         };
         for (k, &code) in codes.iter().enumerate() {
-            match self.by_code.get(usize::from(code)).copied().flatten() {
+            match self.seen_code(code) {
                 Some((ib, vl)) => {
                     last_hidden = None;
                     if let Some(prev) = vl_prev {
@@ -334,9 +335,7 @@ impl Inverter {
                     // of hidden samples is stepped two samples at a time (a twentieth of the
                     // clamp's shortest time constant, 2 ms; the march's time was mostly these
                     // steps).
-                    let next_hidden = codes
-                        .get(k + 1)
-                        .is_some_and(|&n| self.by_code.get(usize::from(n)).copied().flatten().is_none());
+                    let next_hidden = codes.get(k + 1).is_some_and(|&n| self.seen_code(n).is_none());
                     let at_boundary = next_start < starts.len() && k + 1 == starts[next_start];
                     if !deferred && next_hidden && !at_boundary {
                         deferred = true;
@@ -379,6 +378,11 @@ impl Inverter {
         }
         out.extend(is.iter().map(|v| v * turns));
         im
+    }
+
+    /// The burden current and inductor voltage of a whole `code`, if it is seen.
+    fn seen_code(&self, code: u16) -> Option<(f64, f64)> {
+        self.by_code.get(usize::from(code)).copied().flatten()
     }
 
     /// One implicit trapezoidal step of the magnetizing current into a hidden bin whose source

@@ -51,11 +51,22 @@ const SETTLED: usize = 3;
 /// within the cycle.
 const SAME_ENTRY: f64 = 1e-3;
 
+/// What [`cycle_levels`] learned from the last marched cycle of one pair of waveforms.
+#[derive(Debug, Clone, Copy)]
+struct Learned {
+    /// The waveforms of the cycle before and of the cycle (by identity).
+    key: (*const f64, *const f64),
+    /// Its mean square over its reading, and its secant's slope: where the next such cycle's
+    /// search starts.
+    ratio: f64,
+    slope: f64,
+    /// The last such cycle that held its level through the cycle (no drift), to be read again.
+    repeat: Option<Repeat>,
+}
+
 /// A marched cycle of [`cycle_levels`], kept to be read again.
 #[derive(Debug, Clone, Copy)]
 struct Repeat {
-    /// The waveforms of the cycle before and of the cycle (by identity).
-    key: (*const f64, *const f64),
     /// Magnetizing current entering the cycle, and leaving it.
     im0: f64,
     end: f64,
@@ -212,22 +223,22 @@ pub fn cycle_levels(model: &CtModel, mains_hz: f64, lut: &[f32], cycles: &[Cycle
     fill(&mut is, &unit, cycles[0].start, 0.0);
     let mut im = model.periodic_start(&is, mains_hz, &mut march);
     let mut points = Vec::new();
-    // Per pair of waveforms (the cycle before's, the cycle's, by identity): the last such
-    // cycle's mean square over its reading, and its secant's slope.
-    let mut learned: Vec<((*const f64, *const f64), f64, f64)> = Vec::new();
+    // Per pair of waveforms (the cycle before's, the cycle's, by identity): what the last such
+    // marched cycle left.
+    let mut learned: Vec<Learned> = Vec::new();
     // Marched cycles in a row whose answer repeated the last of their pair's (the state had
     // settled), and the last cycle read without marching, if the march has not resumed.
     let (mut settled_run, mut skipped, mut last_marched) = (0usize, None::<usize>, 0usize);
-    // The last marched cycle of each pair of waveforms, and the scale of the window's
-    // magnetizing currents (its largest cycle's peak, as a secondary current).
-    let mut repeats: Vec<Repeat> = Vec::new();
+    // The scale of the window's magnetizing currents (its largest cycle's peak, as a secondary
+    // current).
     let entry_scale = (2.0 * cycles.iter().map(|c| c.observed).fold(0.0, f64::max)).sqrt() / p.turns;
     for j in 0..n {
         let Cycle { observed, at, gain, start, shape, switch_in, drift } = cycles[j];
         let tolerance = MATCH * observed.max(mean);
         let key = (j > 0 && switch_in == SwitchIn::None && cycles[j - 1].switch_in == SwitchIn::None)
             .then(|| (cycles[j - 1].shape.as_ptr(), shape.as_ptr()));
-        let memo = key.and_then(|k| learned.iter().find(|m| m.0 == k)).map(|m| (m.1, m.2));
+        let last = key.and_then(|k| learned.iter().find(|m| m.key == k)).copied();
+        let memo = last.map(|m| (m.ratio, m.slope));
         // A settled load's cycle, like the one before it: read as its settled cycles were,
         // without marching it (what the march gives there, to within the secant's stop).
         if let Some((ratio, _)) = memo.filter(|_| {
@@ -259,7 +270,7 @@ pub fn cycle_levels(model: &CtModel, mains_hz: f64, lut: &[f32], cycles: &[Cycle
                 && observed > 0.0
                 && (observed / r.observed - 1.0).abs() <= CONVERGED * MATCH
         };
-        if let Some(r) = key.filter(|_| drift == 0.0).and_then(|k| repeats.iter().find(|r| r.key == k && entered(r))) {
+        if let Some(r) = last.and_then(|m| m.repeat).filter(|r| drift == 0.0 && entered(r)) {
             levels[j] = (r.ratio * observed).sqrt();
             explained[j] = r.explained;
             im = r.end;
@@ -354,17 +365,19 @@ pub fn cycle_levels(model: &CtModel, mains_hz: f64, lut: &[f32], cycles: &[Cycle
             && memo
                 .is_some_and(|(ratio, _)| observed > 0.0 && (ms0 / observed / ratio - 1.0).abs() <= CONVERGED * MATCH);
         settled_run = if repeated { settled_run + 1 } else { 0 };
-        if let (Some(k), true) = (key, observed > 0.0) {
-            learned.retain(|m| m.0 != k);
-            learned.push((k, ms0 / observed, slope));
-        }
         levels[j] = (ms0 * on_share).sqrt();
         explained[j] = (p0 - observed).abs() <= tolerance || (ms0 == 0.0 && p0 >= observed);
-        if let (Some(key), true, 0.0) = (key, observed > 0.0, drift) {
-            let r = Repeat { key, im0, observed, ratio: ms0 / observed, end, explained: explained[j] };
-            match repeats.iter_mut().find(|q| q.key == key) {
-                Some(q) => *q = r,
-                None => repeats.push(r),
+        if let (Some(key), true) = (key, observed > 0.0) {
+            let ratio = ms0 / observed;
+            let repeat = if drift == 0.0 {
+                Some(Repeat { im0, end, observed, ratio, explained: explained[j] })
+            } else {
+                last.and_then(|m| m.repeat)
+            };
+            let m = Learned { key, ratio, slope, repeat };
+            match learned.iter_mut().find(|q| q.key == key) {
+                Some(q) => *q = m,
+                None => learned.push(m),
             }
         }
         im = end;
