@@ -103,6 +103,16 @@ impl Sweep {
     }
 }
 
+/// The sweeps' 16 phases of a 50 Hz cycle, each as `(k, phase, instant)`: the instant is
+/// `from` seconds plus that phase, and a microsecond more, so that no switch falls on a
+/// sample instant.
+fn sixteen_phases(from: f64) -> impl Iterator<Item = (usize, f64, f64)> {
+    (0..16).map(move |k| {
+        let phase = k as f64 / 16.0;
+        (k, phase, from + phase / 50.0 + 1e-6)
+    })
+}
+
 /// A 3.07 A motor lagging 41 degrees switched on at each of 16 phases of a 50 Hz cycle and off
 /// (at its next current zero) 1.4 s later, with a 5.3x inrush decaying with tau 83 ms, and
 /// without inrush: what a compressor's start costs its readings, and how much of that is the
@@ -110,9 +120,7 @@ impl Sweep {
 pub fn inrush_phase_cases() -> Vec<LoadCase> {
     let lm0 = ModelParams::default().lm_h;
     let mut v = Vec::new();
-    for k in 0..16 {
-        let phase = k as f64 / 16.0;
-        let on = 1.5 + phase / 50.0 + 1e-6;
+    for (k, phase, on) in sixteen_phases(1.5) {
         let off = on + 1.4;
         for (tag, inrush) in [("inrush", 5.3), ("plain", 1.0)] {
             v.push(case(
@@ -134,10 +142,7 @@ pub fn inrush_phase_cases() -> Vec<LoadCase> {
 pub fn step_phase_cases() -> Vec<LoadCase> {
     let lm0 = ModelParams::default().lm_h;
     let mut v = Vec::new();
-    for k in 0..16 {
-        let phase = k as f64 / 16.0;
-        // A microsecond after the phase, so that no step falls on a sample instant.
-        let at = 3.0 + phase / 50.0 + 1e-6;
+    for (k, phase, at) in sixteen_phases(3.0) {
         for (dir, before, after) in [("up", 2.04, 14.87), ("down", 14.87, 2.04)] {
             v.push(case(
                 &format!("step-{dir}-phase{k:02}-50hz"),
