@@ -327,13 +327,21 @@ const PROFILE_BINS: usize = 64;
 /// cycles apart. Where the grid's cycles start does not enter, so a window classed again on
 /// a moved grid ([`classify_with`]) takes the one it was classed with.
 pub fn energy_profile(amps: &[f32], step: f64) -> Vec<f64> {
+    energy_profile_of(amps, step, None)
+}
+
+/// [`energy_profile`] of the samples `keep` marks only (all when `None`): the window's most
+/// loaded state where a cycle's twelve samples do not show the waveform, whose whole-window
+/// fold sees each phase in the few cycles whose samples walk through it, on or off as the
+/// load happened to be.
+pub fn energy_profile_of(amps: &[f32], step: f64, keep: Option<&[bool]>) -> Vec<f64> {
     let folded = crate::fold::fold_values(
         amps.len(),
         |k| f64::from(amps[k]) * f64::from(amps[k]),
         1.0,
         step,
         PROFILE_BINS,
-        |_| true,
+        |k| keep.is_none_or(|keep| keep[k]),
     );
     folded.means_filled().unwrap_or_else(|| vec![0.0; PROFILE_BINS])
 }

@@ -2,12 +2,13 @@
 //! profile, beside its truth and the evidence its bound was stated from (`ct_core::bound`):
 //! `cargo run -p ct-golden --release --example explain -- DIR CASE-TEXT PROFILE [LM_H]`, with
 //! `LM_H` the clamp's inductance if the estimator is to be told it, and `PPM=N` in the
-//! environment to read at a clock measured N ppm off nominal. How a reading outside its bound
-//! is taken apart.
+//! environment to read at a clock measured N ppm off nominal. A clamp other than the built-in
+//! one is read through the table its calibration records give, as `random_set` reads it. How
+//! a reading outside its bound is taken apart.
 
 use ct_core::calibration::Calibration;
 use ct_core::estimate::{Estimator, EstimatorConfig};
-use ct_golden::loads::{codes, manifest_in, true_rms, LoadCase, WINDOW_S};
+use ct_golden::loads::{calibrated, codes, is_calibration_point, manifest_in, true_rms, LoadCase, WINDOW_S};
 
 fn main() {
     use std::io::Write as _;
@@ -43,7 +44,18 @@ fn main() {
             }
         };
         let cfg = EstimatorConfig { window_s: WINDOW_S, clamp_lm_h: lm, ..EstimatorConfig::default() };
-        let mut est = Estimator::new(&Calibration::builtin(), rate, cfg);
+        let table = if case.lm_h == 0.6 || is_calibration_point(case) {
+            Calibration::builtin()
+        } else {
+            match calibrated(&cases, case.lm_h, profile) {
+                Ok(outcome) => outcome.table,
+                Err(e) => {
+                    eprintln!("{}: {e}", case.case);
+                    std::process::exit(1);
+                }
+            }
+        };
+        let mut est = Estimator::new(&table, rate, cfg);
         if let Some(ppm) = ppm {
             est.set_clock(rate * (1.0 + ppm * 1e-6), Some(ppm));
         }

@@ -261,3 +261,42 @@ fn an_inrush_beside_a_supply_reads_right_at_8_ksps() {
     let err = r.rel().unwrap();
     assert!(err.abs() < 0.03, "{:+.2} % {:?}", 100.0 * err, r.flags);
 }
+
+/// Burst-fire heaters on the 9600-baud link (the loads goldens' runs of three to eight whole
+/// cycles): twelve samples a cycle walk across it slowly, so each phase of a whole-window fold
+/// is seen by the few cycles whose samples pass it, on or off as the heater happened to be.
+/// Folded whole, a 5-on/5-off heater's source crossing came out 0.46 cycles off, its on-runs
+/// straddled the grid's cycles, were classed with their partial cycles, and every reading was
+/// 5 % low (the record's energy -4.6 %; a 3-on/7-off one -1.2 %). The crossing and the
+/// cycles' energy profile now come from the window's most loaded state alone
+/// (`ct_core::estimate` `top_state`): each record's energy within 1 % of the stimulus
+/// integrated, every reading within its target or the bound it states. (One-on/one-off
+/// bursts have no run of a whole cycle to fold and are left to the whole window: see the
+/// README's limitations.)
+#[test]
+fn bursts_of_whole_cycles_keep_their_energy_at_9600_baud() {
+    let cases = loads_manifest().unwrap();
+    let bursts: Vec<&LoadCase> = cases.iter().filter(|c| c.kind == "burst" && !c.params.contains("on=1 ")).collect();
+    assert_eq!(bursts.len(), 6, "{:?}", bursts.iter().map(|c| &c.case).collect::<Vec<_>>());
+    for case in bursts {
+        let row = evaluate(case, "launchpad", Method::Invert).unwrap();
+        assert!(meets_or_says_so(case, &row), "{}: {:?}", case.case, row.readings);
+        assert!(row.energy_error.abs() <= 0.01, "{}: energy {:+.2} %", case.case, 100.0 * row.energy_error);
+    }
+}
+
+/// A switch-mode supply on a 0.413 H clamp at 56.561 Hz on the 9600-baud link (SPICE record
+/// `r26-clamp-lm0.413-56.561hz-smps` of the randomized goldens' dev half, read through the
+/// table its two resistive records calibrate): its pulse, narrower than the samples' spacing,
+/// is missed for cycles on end as their phases walk past it. Those cycles once counted as the
+/// load off, the fold of the others as its waveform: a reading 46 % high, the record's energy
+/// 16 % high. Within 1 % of the stimulus integrated.
+#[test]
+fn a_narrow_pulse_missed_for_cycles_is_not_a_load_switching_at_9600_baud() {
+    use ct_golden::loads::{manifest_in, random_dir};
+    let cases = manifest_in(&random_dir("dev")).unwrap();
+    let case = cases.iter().find(|c| c.case == "r26-clamp-lm0.413-56.561hz-smps").unwrap();
+    let table = calibrated(&cases, case.lm_h, "launchpad").unwrap().table;
+    let row = ct_golden::loads::evaluate_table(case, "launchpad", &table, EstimatorConfig::default()).unwrap();
+    assert!(row.energy_error.abs() <= 0.01, "energy {:+.2} %", 100.0 * row.energy_error);
+}
