@@ -680,8 +680,28 @@ impl Estimator {
             // Only settled cycles show the load's own waveform (right after a switch the
             // magnetizing current is still settling); a class without enough of them is not
             // inverted. Its samples, in order, are the runs of those cycles.
+            //
+            // A class whose level drifted (an inrush decaying) folds into no waveform that
+            // flowed; where a cycle's twelve samples do not show its waveform, there is no
+            // march in time to learn its shape from either ([`marched_classes`]), so only its
+            // cycles near the level it drifted to are folded (a motor's switch-on window at
+            // 603.5 Sa/s read 27 % low through the fold of its whole decay). Not a narrow
+            // waveform's: its cycles' levels swing as the samples walk past its pulse, which
+            // reads as drift, and every cycle is needed to see all of its phases.
+            // (Its waveform's width as seen where it settled, in the window's second half.)
+            let wide = || {
+                let late: Vec<_> = (cycles / 2..cycles)
+                    .filter(|&j| of_cycle[j] == c && classes.whole[j])
+                    .map(|j| start[j]..start[j + 1])
+                    .collect();
+                conducts_widely(base, &late)
+            };
+            let near = (step > 1.0 / 64.0 && classes.drifts(c) && wide()).then(|| classes.late_level(c)).flatten();
+            let near_level = |j: usize| {
+                near.is_none_or(|l| (1.0 / segment::DRIFT..=segment::DRIFT).contains(&(classes.cycle_level[j] / l)))
+            };
             let mut kept: Vec<usize> = Vec::new();
-            for j in (0..cycles).filter(|&j| of_cycle[j] == c && settled[j]) {
+            for j in (0..cycles).filter(|&j| of_cycle[j] == c && settled[j] && near_level(j)) {
                 kept.extend(start[j]..start[j + 1]);
             }
             let n = kept.len();
@@ -736,7 +756,7 @@ impl Estimator {
                 }
             }
         }
-        Pass { zero_crossing, grid, classes, settled_cycles, found, crossings }
+        Pass { zero_crossing, grid, classes, settled_cycles, settled, found, crossings }
     }
 
     /// The window's RMS by [`Method::Invert`]. Its cycles are classed by level
@@ -790,7 +810,7 @@ impl Estimator {
             zero_crossing = (zero_crossing + shift).rem_euclid(1.0);
             pass = pass_at(zero_crossing, false);
         }
-        let Pass { grid, classes, settled_cycles, mut found, .. } = pass;
+        let Pass { grid, classes, settled_cycles, settled, mut found, .. } = pass;
         let (of_cycle, start) = (&classes.of_cycle, &classes.start);
         let cycles = grid.count;
         // Which classes drifted over the window (asked per cycle below).
@@ -850,6 +870,16 @@ impl Estimator {
                 })
             })
             .collect();
+        // A class's correction was learned from its settled cycles. Where a cycle's twelve
+        // samples do not show its waveform, a cycle of the class whose level is as far from
+        // theirs as sets classes apart was not checked against its own waveform
+        // ([`segment::Classes::unlike_settled`]).
+        if step > 1.0 / 64.0 {
+            unresolved += (0..classes.count())
+                .filter(|&c| found[c].is_some())
+                .map(|c| classes.unlike_settled(c, &settled))
+                .sum::<f64>();
+        }
         // The load changed: more than one class, or one whose level drifted (a ramp, an inrush
         // settling: its cycles' levels, taken over each half of the window, differ by more
         // than 20 % in mean square, which a steady load's phase walk does not make).
@@ -1290,6 +1320,8 @@ struct Pass {
     classes: segment::Classes,
     /// Per class: its settled cycles (whole, after a whole cycle of the same class).
     settled_cycles: Vec<usize>,
+    /// Per cycle: whether it is settled.
+    settled: Vec<bool>,
     /// Per class: its correction and shape, when inverted from its own settled cycles.
     found: Vec<Option<(f64, Vec<f64>)>>,
     /// Per class so inverted: the phase of its source's upward zero crossing.
@@ -1395,39 +1427,50 @@ fn top_state(amps: &[f32], step: f64) -> Option<Vec<bool>> {
     // in the cycle the load switched (a 1-on/1-off burst keeps the part of each on-cycle
     // around its conducting half, and would fold that alone).
     let mut k = 0;
+    let mut cycles = Vec::new();
     while k < n {
         if !keep[k] {
             k += 1;
             continue;
         }
         let run = keep[k..].iter().take_while(|&&x| x).count();
-        let whole = ((run as f64 * step).floor() / step).round() as usize;
-        keep[k + whole.min(run)..k + run].iter_mut().for_each(|x| *x = false);
+        let whole = (((run as f64 * step).floor() / step).round() as usize).min(run);
+        keep[k + whole..k + run].iter_mut().for_each(|x| *x = false);
+        cycles.extend((k..k + whole).step_by(span).map(|a| a..(a + span).min(k + whole)));
         k += run;
     }
     let kept = keep.iter().filter(|&&k| k).count();
     // A cycle with no sample above zero is the load off only if the load conducts for more
     // than the samples' spacing: twelve samples miss a narrow pulse (a switch-mode supply, a
     // dimmer firing late) for cycles on end as their phases walk past it.
-    let peak = amps.iter().copied().fold(0.0f32, f32::max);
-    let conducting = (0..n).filter(|&k| keep[k] && amps[k] > 0.1 * peak).count();
-    let wide = conducting as f64 >= TOP_STATE_CONDUCTING * kept as f64 * step;
-    (wide && kept as f64 * step >= TOP_STATE_CYCLES).then_some(keep)
+    (conducts_widely(amps, &cycles) && kept as f64 * step >= TOP_STATE_CYCLES).then_some(keep)
 }
 
 /// The share of the largest one-cycle mean square below which a sample is in a state apart
 /// from the most loaded one ([`top_state`]).
 const LOW_STATE: f64 = 0.35;
 
+/// Whether the waveform seen in `cycles` (runs of `amps`, a cycle each) conducts for more
+/// than the samples' spacing: on average at least [`WIDE`] samples a cycle above a tenth of
+/// the largest of them all. A sine's conducting half holds four to seven of the 9600-baud
+/// link's nine to thirteen samples a cycle (65-45 Hz); a switch-mode supply's pulse one or
+/// two, so its cycles' levels swing as the samples' phases walk past it, and a cycle with no
+/// sample above zero need not be the load off. (Against each cycle's own largest, a cycle
+/// that missed the pulse would count its low tail as conducting.)
+fn conducts_widely(amps: &[f32], cycles: &[std::ops::Range<usize>]) -> bool {
+    let peak = cycles.iter().flat_map(|r| &amps[r.clone()]).copied().fold(0.0f32, f32::max);
+    let conducting = cycles.iter().flat_map(|r| &amps[r.clone()]).filter(|&&a| a > 0.1 * peak).count();
+    !cycles.is_empty() && peak > 0.0 && conducting as f64 >= WIDE * cycles.len() as f64
+}
+
 /// The share of the largest one-cycle mean square a sample's must reach to be in the
 /// window's most loaded state ([`top_state`]): a steady load's cycles, seen by twelve samples
 /// at walking phases, differ by a few percent; a switch's halves by far more.
 const TOP_STATE: f64 = 0.7;
 
-/// Samples a cycle, on average, that must see current in the window's most loaded state for
-/// [`top_state`] to tell a load off from a pulse missed: a sine's conducting half holds six
-/// of twelve, a switch-mode supply's pulse one or none.
-const TOP_STATE_CONDUCTING: f64 = 3.0;
+/// Samples a cycle, on average, above a tenth of the largest, for a waveform to conduct
+/// widely ([`conducts_widely`]).
+const WIDE: f64 = 3.0;
 
 /// The fewest cycles' worth of samples [`top_state`] folds.
 const TOP_STATE_CYCLES: f64 = 6.0;

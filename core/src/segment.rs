@@ -110,6 +110,26 @@ pub struct Classes {
 }
 
 impl Classes {
+    /// The energy (mean square times samples) of class `c`'s cycles whose level is more than
+    /// [`GAP`] from the mean level of its `settled` cycles (0 when it has none): the cycles a
+    /// correction learned from those does not stand for. Where the samples' phases walk
+    /// slowly (the 9600-baud link), a class can hold such cycles: a heater's last on-cycle,
+    /// 23 times a supply's level, was merged with the supply's cycles when their phase walk
+    /// split them unfairly ([`classify`]), and read 32 % high through the supply's correction.
+    pub fn unlike_settled(&self, c: usize, settled: &[bool]) -> f64 {
+        let ours = || (0..self.of_cycle.len()).filter(move |&j| self.of_cycle[j] == c);
+        let (sum, count) =
+            ours().filter(|&j| settled[j]).fold((0.0, 0usize), |(s, n), j| (s + self.cycle_level[j], n + 1));
+        if count == 0 || sum <= 0.0 {
+            return 0.0;
+        }
+        let learned = sum / count as f64;
+        ours()
+            .filter(|&j| !(1.0 / GAP..=GAP).contains(&(self.cycle_level[j] / learned)))
+            .map(|j| self.cycle_mean_square[j] * (self.start[j + 1] - self.start[j]) as f64)
+            .sum()
+    }
+
     /// Whether class `c`'s level drifted over the window: the mean level of its whole cycles
     /// in the window's first half and in its second half differ by more than [`DRIFT`] (in
     /// mean square). A load settling (a motor's inrush decaying) or ramping drifts; a steady
@@ -117,15 +137,24 @@ impl Classes {
     /// half a window). Its folded waveform is then no waveform that flowed.
     pub fn drifts(&self, c: usize) -> bool {
         let m = self.of_cycle.len();
-        let half = |range: std::ops::Range<usize>| -> Option<f64> {
-            let v: Vec<f64> =
-                range.filter(|&j| self.whole[j] && self.of_cycle[j] == c).map(|j| self.cycle_level[j]).collect();
-            (v.len() >= 2).then(|| v.iter().sum::<f64>() / v.len() as f64)
-        };
-        match (half(0..m / 2), half(m / 2..m)) {
+        match (self.mean_level(c, 0..m / 2), self.mean_level(c, m / 2..m)) {
             (Some(a), Some(b)) if a > 0.0 && b > 0.0 => (a / b).max(b / a) > DRIFT,
             _ => false,
         }
+    }
+
+    /// The mean level of class `c`'s whole cycles in the window's second half (`None` with
+    /// fewer than two): where a load that drifted went.
+    pub fn late_level(&self, c: usize) -> Option<f64> {
+        let m = self.of_cycle.len();
+        self.mean_level(c, m / 2..m)
+    }
+
+    /// The mean level of class `c`'s whole cycles among `cycles` (`None` with fewer than two).
+    fn mean_level(&self, c: usize, cycles: std::ops::Range<usize>) -> Option<f64> {
+        let v: Vec<f64> =
+            cycles.filter(|&j| self.whole[j] && self.of_cycle[j] == c).map(|j| self.cycle_level[j]).collect();
+        (v.len() >= 2).then(|| v.iter().sum::<f64>() / v.len() as f64)
     }
 }
 
@@ -519,6 +548,32 @@ mod tests {
             let cl = classify(&a, &Cycles::new(a.len(), 50.0 / rate, 0.0));
             assert_eq!(cl.count(), 1, "{rate}: {cl:?}");
         }
+    }
+
+    /// A supply's cycles with a heater's last cycle merged into its class: that cycle, 23
+    /// times the settled cycles' level, is counted, and so is the partial cycle at the
+    /// window's end at a fiftieth of it; cycles within the classes' gap of the settled ones
+    /// are not, nor is any cycle of a class with no settled cycle.
+    #[test]
+    fn cycles_unlike_their_settled_class_are_counted() {
+        let level = [1.0, 23.0, 1.2, 0.6, 1.0, 0.9, 2.0, 0.02];
+        let m = level.len();
+        let classes = Classes {
+            of_cycle: vec![0; m],
+            level: vec![1.0],
+            samples: vec![12 * m],
+            whole: vec![true; m],
+            cycle_level: level.to_vec(),
+            cycle_mean_square: level.iter().map(|l| 0.5 * l).collect(),
+            switches: 1,
+            start: (0..=m).map(|j| 12 * j).collect(),
+        };
+        let settled = [false, false, true, true, true, true, false, false];
+        // Settled mean level 0.925: 23 and 0.02 lie beyond 2.5 times it either way.
+        let want = 12.0 * 0.5 * (23.0 + 0.02);
+        assert!((classes.unlike_settled(0, &settled) - want).abs() < 1e-9, "{}", classes.unlike_settled(0, &settled));
+        assert_eq!(classes.unlike_settled(0, &[false; 8]), 0.0);
+        assert_eq!(classes.unlike_settled(1, &settled), 0.0);
     }
 
     /// Burst fire, one cycle on and one off: two classes, the on-cycles pooled.
