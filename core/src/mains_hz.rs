@@ -525,6 +525,20 @@ mod tests {
             .collect()
     }
 
+    /// The frequency of each window of `n` samples of `x` at `rate`, as a stream is read
+    /// (each window hinted with the last one's).
+    fn window_by_window(x: &[u16], n: usize, rate: f64) -> Vec<f64> {
+        let mut m = MainsHz::new(rate);
+        let mut last = None;
+        let mut got = Vec::new();
+        for w in x.chunks(n) {
+            let f = m.window(w, last, true).unwrap();
+            got.push(f);
+            last = Some(f);
+        }
+        got
+    }
+
     const LAUNCHPAD: f64 = 1e6 / 1657.0;
     const FAST: f64 = 1e6 / 122.0;
 
@@ -626,14 +640,7 @@ mod tests {
             .collect();
         let own = estimate_mains_hz(&x[6 * n..7 * n], rate, Some(hz)).unwrap();
         assert!((own - hz).abs() > 0.02, "the trap: the switch's own window reads {own}");
-        let mut m = MainsHz::new(rate);
-        let mut last = None;
-        let mut got = Vec::new();
-        for w in x.chunks(n) {
-            let f = m.window(w, last, true).unwrap();
-            got.push(f);
-            last = Some(f);
-        }
+        let got = window_by_window(&x, n, rate);
         assert!(got.iter().all(|f| (f - hz).abs() < 0.01), "{got:?} (the switch's own window: {own})");
     }
 
@@ -664,14 +671,7 @@ mod tests {
                 .collect();
             let own = estimate_mains_hz(&x[..n], rate, Some(hz)).unwrap();
             assert!((own - hz).abs() > 0.02, "the trap: the inrush's own window reads {own}");
-            let mut m = MainsHz::new(rate);
-            let mut last = None;
-            let mut got = Vec::new();
-            for w in x.chunks(n) {
-                let f = m.window(w, last, true).unwrap();
-                got.push(f);
-                last = Some(f);
-            }
+            let got = window_by_window(&x, n, rate);
             assert!(
                 got[1..].iter().all(|f| (f - hz).abs() < 0.01),
                 "{hz} Hz: {got:?} (the inrush's own window: {own})"
