@@ -725,7 +725,18 @@ impl Estimator {
             let mut last: Option<Folded> = None;
             while bins >= 64 {
                 let next = match last.take() {
-                    None => fold_at(&self.codes, self.rate_hz, hz, bins, &kept),
+                    None => {
+                        let mut folded = fold_at(&self.codes, self.rate_hz, hz, bins, &kept);
+                        // Twelve samples a cycle fill a bin from cycles far apart, whose
+                        // levels differ within a class (an inrush's, by up to the classes'
+                        // gap): that spread is no waveform within the bin (over the nine
+                        // randomized sets at 603.5 Sa/s, counted, the mean error of the
+                        // records' energy went from 0.93 % to 1.07 %).
+                        if step > 1.0 / 64.0 {
+                            folded.sum_sq.clear();
+                        }
+                        folded
+                    }
                     Some(finer) => finer.halved(),
                 };
                 let folded = &*last.insert(next);

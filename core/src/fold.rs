@@ -54,6 +54,9 @@ pub struct Folded {
     pub sum: Vec<f64>,
     /// How many codes fell in each bin (0: empty, which sub-sampled streams may leave).
     pub count: Vec<u32>,
+    /// Sum of the squares of the codes that fell in each bin: their spread within the bin
+    /// ([`crate::inversion::Inverter::invert`]). Empty where the spread is not to be used.
+    pub sum_sq: Vec<f64>,
     /// Highest code of the window.
     pub max_code: u16,
 }
@@ -96,6 +99,7 @@ impl Folded {
             mains_hz: self.mains_hz,
             sum: self.sum.chunks_exact(2).map(|p| p[0] + p[1]).collect(),
             count: self.count.chunks_exact(2).map(|p| p[0] + p[1]).collect(),
+            sum_sq: self.sum_sq.chunks_exact(2).map(|p| p[0] + p[1]).collect(),
             max_code: self.max_code,
         }
     }
@@ -156,14 +160,17 @@ fn fold_indices(
     let bins = bins.max(1);
     let mut sum = vec![0.0; bins];
     let mut count = vec![0u32; bins];
+    let mut sum_sq = vec![0.0; bins];
     let step = mains_hz / rate_hz;
     for k in at {
         // (`k` is an index, below 2^63: the signed conversion is the same number.)
         let b = phase_bin(k as i64 as f64 * step, bins);
-        sum[b] += value(k);
+        let v = value(k);
+        sum[b] += v;
+        sum_sq[b] += v * v;
         count[b] += 1;
     }
-    Folded { mains_hz, sum, count, max_code: 0 }
+    Folded { mains_hz, sum, count, sum_sq, max_code: 0 }
 }
 
 /// Phase bins [`phases_bunch`] looks at: a hole of two of them is 15 degrees.
@@ -378,6 +385,7 @@ mod tests {
             mains_hz: 50.0,
             sum: vec![0.0, 10.0, 0.0, 0.0, 40.0, 0.0],
             count: vec![0, 1, 0, 0, 1, 0],
+            sum_sq: Vec::new(),
             max_code: 40,
         };
         let y = f.means_filled().unwrap();

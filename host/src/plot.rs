@@ -350,6 +350,9 @@ impl Folder {
             mains_hz: hz,
             sum: self.code_sum.clone(),
             count: self.count.iter().map(|&c| c.min(u64::from(u32::MAX)) as u32).collect(),
+            // A recording's fold mixes its loads' levels in every bin: their spread is no
+            // waveform within the bin, and the curve's RMS is a cross-check, not a reading.
+            sum_sq: Vec::new(),
             max_code: 0,
         };
         // The model of the table's clamp, as the readings use (an identified clamp's
