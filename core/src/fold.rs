@@ -55,7 +55,8 @@ pub struct Folded {
     /// How many codes fell in each bin (0: empty, which sub-sampled streams may leave).
     pub count: Vec<u32>,
     /// Sum of the squares of the codes that fell in each bin: their spread within the bin
-    /// ([`crate::inversion::Inverter::invert`]). Empty where the spread is not to be used.
+    /// ([`crate::inversion::Inverter::invert`]). Kept by [`fold_at`] (a reading's fold);
+    /// empty where the spread is not to be used.
     pub sum_sq: Vec<f64>,
     /// Highest code of the window.
     pub max_code: u16,
@@ -137,38 +138,42 @@ pub fn fold_values(
     bins: usize,
     keep: impl Fn(usize) -> bool,
 ) -> Folded {
-    fold_indices((0..n).filter(|&k| keep(k)), value, rate_hz, mains_hz, bins)
+    fold_indices((0..n).filter(|&k| keep(k)), value, rate_hz, mains_hz, bins, false)
 }
 
 /// [`fold`] of the samples at indices `at` (increasing) only: a class's samples listed once
 /// and folded at several resolutions without asking of every sample of the window again
-/// whether it belongs.
+/// whether it belongs. It keeps the codes' squares ([`Folded::sum_sq`]): the fold a class is
+/// read from.
 pub fn fold_at(codes: &[u16], rate_hz: f64, mains_hz: f64, bins: usize, at: &[usize]) -> Folded {
-    let mut folded = fold_indices(at.iter().copied(), |k| f64::from(codes[k]), rate_hz, mains_hz, bins);
+    let mut folded = fold_indices(at.iter().copied(), |k| f64::from(codes[k]), rate_hz, mains_hz, bins, true);
     folded.max_code = at.iter().map(|&k| codes[k]).max().unwrap_or(0);
     folded
 }
 
-/// The fold of `value(k)` over the samples `k` of `at`.
+/// The fold of `value(k)` over the samples `k` of `at`, with their squares if `squares`.
 fn fold_indices(
     at: impl Iterator<Item = usize>,
     value: impl Fn(usize) -> f64,
     rate_hz: f64,
     mains_hz: f64,
     bins: usize,
+    squares: bool,
 ) -> Folded {
     let bins = bins.max(1);
     let mut sum = vec![0.0; bins];
     let mut count = vec![0u32; bins];
-    let mut sum_sq = vec![0.0; bins];
+    let mut sum_sq = vec![0.0; if squares { bins } else { 0 }];
     let step = mains_hz / rate_hz;
     for k in at {
         // (`k` is an index, below 2^63: the signed conversion is the same number.)
         let b = phase_bin(k as i64 as f64 * step, bins);
         let v = value(k);
         sum[b] += v;
-        sum_sq[b] += v * v;
         count[b] += 1;
+        if squares {
+            sum_sq[b] += v * v;
+        }
     }
     Folded { mains_hz, sum, count, sum_sq, max_code: 0 }
 }

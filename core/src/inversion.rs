@@ -531,13 +531,7 @@ mod tests {
                     for (rate, hz) in [(1e6 / 122.0, 50.0), (1e6 / 1657.0, 60.0)] {
                         let c = codes(inv.model(), |p| amps * unit_shape(shape, p), hz, rate, 1.0);
                         let bins = if rate > 1000.0 { 256 } else { 128 };
-                        let mut folded = fold(&c, rate, hz, bins);
-                        // The estimator folds the 9600-baud link without the bins' spread
-                        // (`crate::estimate`: its bins mix cycles far apart).
-                        if rate < 1000.0 {
-                            folded.sum_sq.clear();
-                        }
-                        let r = inv.invert(&folded).unwrap();
+                        let r = inv.invert(&fold(&c, rate, hz, bins)).unwrap();
                         let err = r.irms_a / amps - 1.0;
                         let clipped = c.iter().any(|&c| c >= 1023);
                         println!(
@@ -642,7 +636,8 @@ mod tests {
                 let l = 1_000_000;
                 let truth = ((0..l).map(|k| wave(k as f64 / l as f64).powi(2)).sum::<f64>() / l as f64).sqrt();
                 let c = codes(inv.model(), wave, 50.0, rate, 1.0);
-                let err = inv.invert(&fold(&c, rate, 50.0, 256)).unwrap().irms_a / truth - 1.0;
+                let all: Vec<usize> = (0..c.len()).collect();
+                let err = inv.invert(&crate::fold::fold_at(&c, rate, 50.0, 256, &all)).unwrap().irms_a / truth - 1.0;
                 worst = worst.max(err.abs());
                 sum += err.abs();
                 n += 1;

@@ -73,6 +73,18 @@ pub struct Decimator {
 /// The input's fixed-point scale.
 const UNIT: f64 = 65_536.0;
 
+/// `x` in the decimator's fixed point: `(x * UNIT).round()`, half away from zero, without the
+/// C library's call that `round` becomes on a target without SSE4.1 (a call per sample: 1.5 %
+/// of the default method's time at 8196.7 Sa/s). `y ± 0.5` is exact for `|y|` below 2^52.
+fn to_fixed(x: f64) -> i64 {
+    let y = x * UNIT;
+    if y >= 0.0 {
+        (y + 0.5) as i64
+    } else {
+        -((0.5 - y) as i64)
+    }
+}
+
 impl Decimator {
     /// A decimator for a stream of `rate_hz`.
     pub fn new(rate_hz: f64) -> Self {
@@ -116,7 +128,7 @@ impl Decimator {
             out.extend(x.iter().map(|&v| v.into()));
             return;
         }
-        let fixed = |v: T| (v.into() * UNIT).round() as i64;
+        let fixed = |v: T| to_fixed(v.into());
         if let (Some(&first), false) = (x.first(), self.primed) {
             // Three blocks of the first value fill the filter.
             for _ in 0..3 * self.block {
@@ -541,6 +553,18 @@ mod tests {
 
     const LAUNCHPAD: f64 = 1e6 / 1657.0;
     const FAST: f64 = 1e6 / 122.0;
+
+    /// The fixed point rounds as `f64::round` does, halves and negatives included.
+    #[test]
+    fn fixed_point_rounds_half_away_from_zero() {
+        for k in -40_000..40_000 {
+            for x in
+                [k as f64 / 131_072.0, k as f64 * 0.37 / 65_536.0, k as f64 / 65_536.0 + 1e-9, 1023.0 - k as f64 * 1e-3]
+            {
+                assert_eq!(to_fixed(x), (x * UNIT).round() as i64, "{x}");
+            }
+        }
+    }
 
     /// Where harmonics fold, by hand: at 603.5 Sa/s, harmonics 11 and 13 of 50.194 Hz fold
     /// to 603.5 - 552.13 = 51.37 Hz and 652.52 - 603.5 = 49.02 Hz, 1.17 Hz from it; harmonic
