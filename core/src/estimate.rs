@@ -694,7 +694,7 @@ impl Estimator {
                     .filter(|&j| of_cycle[j] == c && classes.whole[j])
                     .map(|j| start[j]..start[j + 1])
                     .collect();
-                conducts_widely(base, &late)
+                segment::conducts_widely(base, &late)
             };
             let near = (step > 1.0 / 64.0 && classes.drifts(c) && wide()).then(|| classes.late_level(c)).flatten();
             let near_level = |j: usize| {
@@ -798,7 +798,7 @@ impl Estimator {
         // show its waveform (64 or more a cycle): folded from the twelve samples a cycle of the
         // 9600-baud link, a class's few settled cycles place its crossing worse than the
         // whole window does (a fridge's record read 4.6 % high with it).
-        let top = if step > 1.0 / 64.0 { top_state(base, step) } else { None };
+        let top = if step > 1.0 / 64.0 { segment::top_state(base, step) } else { None };
         let mut zero_crossing = source_zero_crossing(inverter, &self.codes, top.as_deref(), self.rate_hz, hz);
         // (The window's energy profile, which its cycles are classed against, is the same on
         // either grid.)
@@ -1376,7 +1376,7 @@ fn fundamental_crossing(primary: &[f64]) -> f64 {
 /// window mixes levels: they share the mains' phase). 0 when nothing can be inverted.
 ///
 /// Where a cycle's samples do not show its waveform (the 9600-baud link's twelve), the fold
-/// takes only the samples of the window's most loaded state ([`top_state`]): each phase of
+/// takes only the samples of the window's most loaded state ([`segment::top_state`]): each phase of
 /// such a fold is seen by the few cycles whose samples walk through it, on or off as the
 /// load happened to be, so a load that switched leaves some phases empty of it, and the
 /// inverted fundamental anywhere (a 5-on/5-off burst's crossing 0.46 cycles off, its cycles
@@ -1402,89 +1402,6 @@ fn source_zero_crossing(inverter: &Inverter, codes: &[u16], top: Option<&[bool]>
     let folded = crate::fold::fold(codes, rate_hz, hz, bins(codes.len()));
     inverter.invert(&folded).map_or(0.0, |inv| fundamental_crossing(&inv.primary_a))
 }
-
-/// The samples of `amps` (`step` cycles apart) in the window's most loaded state: those whose
-/// mean square over the cycle centred on them is at least [`TOP_STATE`] of the largest such;
-/// `None` when every sample is (a steady load), or when they add up to fewer than
-/// [`TOP_STATE_CYCLES`] cycles (too few to fold: an inrush's first cycles).
-fn top_state(amps: &[f32], step: f64) -> Option<Vec<bool>> {
-    let n = amps.len();
-    let span = ((1.0 / step).round() as usize).clamp(1, n.max(1));
-    let mut sums = vec![0.0f64; n + 1];
-    for (k, &a) in amps.iter().enumerate() {
-        sums[k + 1] = sums[k] + f64::from(a) * f64::from(a);
-    }
-    let local: Vec<f64> = (0..n)
-        .map(|k| {
-            let lo = k.saturating_sub(span / 2).min(n - span);
-            sums[lo + span] - sums[lo]
-        })
-        .collect();
-    let most = local.iter().copied().fold(0.0f64, f64::max);
-    if most <= 0.0 {
-        return None;
-    }
-    let mut keep: Vec<bool> = local.iter().map(|&e| e >= TOP_STATE * most).collect();
-    // The rest must be a state well apart, not the same load seen unevenly: twelve samples
-    // meet a narrow pulse once or twice a cycle as the phases walk, and dropping the cycles
-    // that met it once would leave phases of the pulse unseen.
-    let top = keep.iter().filter(|&&k| k).count();
-    let apart = local.iter().filter(|&&e| e < LOW_STATE * most).count();
-    if top == n || 4 * apart < 3 * (n - top) {
-        return None;
-    }
-    // Each run of the state is cut to whole cycles, so that it sees every phase alike: its
-    // ends are where the one-cycle mean square crossed the threshold, which depends on where
-    // in the cycle the load switched (a 1-on/1-off burst keeps the part of each on-cycle
-    // around its conducting half, and would fold that alone).
-    let mut k = 0;
-    let mut cycles = Vec::new();
-    while k < n {
-        if !keep[k] {
-            k += 1;
-            continue;
-        }
-        let run = keep[k..].iter().take_while(|&&x| x).count();
-        let whole = (((run as f64 * step).floor() / step).round() as usize).min(run);
-        keep[k + whole..k + run].iter_mut().for_each(|x| *x = false);
-        cycles.extend((k..k + whole).step_by(span).map(|a| a..(a + span).min(k + whole)));
-        k += run;
-    }
-    let kept = keep.iter().filter(|&&k| k).count();
-    // A cycle with no sample above zero is the load off only if the load conducts for more
-    // than the samples' spacing: twelve samples miss a narrow pulse (a switch-mode supply, a
-    // dimmer firing late) for cycles on end as their phases walk past it.
-    (conducts_widely(amps, &cycles) && kept as f64 * step >= TOP_STATE_CYCLES).then_some(keep)
-}
-
-/// The share of the largest one-cycle mean square below which a sample is in a state apart
-/// from the most loaded one ([`top_state`]).
-const LOW_STATE: f64 = 0.35;
-
-/// Whether the waveform seen in `cycles` (runs of `amps`, a cycle each) conducts for more
-/// than the samples' spacing: on average at least [`WIDE`] samples a cycle above a tenth of
-/// the largest of them all. A sine's conducting half holds four to seven of the 9600-baud
-/// link's nine to thirteen samples a cycle (65-45 Hz); a switch-mode supply's pulse one or
-/// two, so its cycles' levels swing as the samples' phases walk past it, and a cycle with no
-/// sample above zero need not be the load off. (Against each cycle's own largest, a cycle
-/// that missed the pulse would count its low tail as conducting.)
-fn conducts_widely(amps: &[f32], cycles: &[std::ops::Range<usize>]) -> bool {
-    let peak = cycles.iter().flat_map(|r| &amps[r.clone()]).copied().fold(0.0f32, f32::max);
-    let conducting = cycles.iter().flat_map(|r| &amps[r.clone()]).filter(|&&a| a > 0.1 * peak).count();
-    !cycles.is_empty() && peak > 0.0 && conducting as f64 >= WIDE * cycles.len() as f64
-}
-
-/// The share of the largest one-cycle mean square a sample's must reach to be in the
-/// window's most loaded state ([`top_state`]): a steady load's cycles, seen by twelve samples
-/// at walking phases, differ by a few percent; a switch's halves by far more.
-const TOP_STATE: f64 = 0.7;
-
-/// Samples a cycle, on average, above a tenth of the largest, for a waveform to conduct
-/// widely ([`conducts_widely`]).
-const WIDE: f64 = 3.0;
-
-/// The fewest cycles' worth of samples [`top_state`] folds.
-const TOP_STATE_CYCLES: f64 = 6.0;
 
 /// A sine of unit RMS at [`POINTS`] points: the shape assumed where none was seen.
 fn sine_at_points() -> Vec<f64> {
@@ -1692,59 +1609,6 @@ mod tests {
         assert_eq!(Flags::default().to_text(), "");
         assert_eq!(Flags { over_range: true, gap: true, ..Flags::default() }.to_text(), "over-range|gap");
         assert_eq!(Flags { changing: true, approx: true, ..Flags::default() }.to_text(), "changing|approx");
-    }
-    /// Half-wave table currents at 603.5 Sa/s for a second of a load at `hz` whose conducting
-    /// share of the cycle is `width` (a sine's positive half: 0.5), on in the cycles `on`
-    /// says: amps, each sample's cycle, and the samples' step in cycles.
-    fn sub_sampled(hz: f64, width: f64, on: impl Fn(usize) -> bool) -> (Vec<f32>, Vec<usize>, f64) {
-        let rate = 1e6 / 1657.0;
-        let step = hz / rate;
-        let n = rate.round() as usize;
-        let mut amps = Vec::with_capacity(n);
-        let mut cycle = Vec::with_capacity(n);
-        for k in 0..n {
-            let x = k as f64 * step;
-            let (j, p) = (x.floor() as usize, x.fract());
-            let a = if on(j) && p < width { 10.0 * (std::f64::consts::PI * p / width).sin() } else { 0.0 };
-            amps.push(a as f32);
-            cycle.push(j);
-        }
-        (amps, cycle, step)
-    }
-
-    /// The 9600-baud link's most loaded state: a 5-on/5-off burst's on-cycles, in runs of
-    /// whole cycles that see every phase alike; nothing for a steady sine, and nothing for a
-    /// steady narrow pulse that the samples miss for cycles on end (its empty cycles are
-    /// not the load off).
-    #[test]
-    fn the_most_loaded_state_is_a_bursts_on_cycles_and_no_pulse_missed() {
-        let (amps, cycle, step) = sub_sampled(50.3, 0.5, |j| j % 10 < 5);
-        let keep = top_state(&amps, step).expect("a burst has a most loaded state");
-        // On-cycles, and the unseen half of the off-cycle before a run: a cycle's span centred
-        // on a sample there holds the run's first conducting half.
-        let near_on = |j: usize| j % 10 < 5 || j % 10 == 9;
-        assert!((0..amps.len()).filter(|&k| keep[k]).all(|k| near_on(cycle[k])), "a kept sample in an off-cycle");
-        let kept = keep.iter().filter(|&&k| k).count() as f64 * step;
-        assert!(kept >= 15.0, "{kept} cycles kept");
-        // Every twelfth of the cycle is seen by kept samples, in near equal numbers.
-        let mut per_phase = [0usize; 12];
-        for k in (0..amps.len()).filter(|&k| keep[k]) {
-            per_phase[(crate::fold::fract(k as f64 * step) * 12.0) as usize] += 1;
-        }
-        let (lo, hi) = (per_phase.iter().min().unwrap(), per_phase.iter().max().unwrap());
-        assert!(*lo > 0 && hi - lo <= 3, "{per_phase:?}");
-        assert_eq!(top_state(&sub_sampled(50.3, 0.5, |_| true).0, step), None);
-        // A pulse 4 % of the cycle wide, narrower than the samples' spacing (8 %).
-        // A pulse 5 % of the cycle wide at 56.561 Hz, narrower than the samples' spacing
-        // (9.4 %), so that their phases walk past it for cycles on end (a switch-mode supply
-        // on a 0.413 H clamp of the randomized goldens' dev half, read 46 % high through a
-        // fold of the cycles that met it).
-        let (pulse, _, step) = sub_sampled(56.561, 0.05, |_| true);
-        assert!(
-            pulse.chunks(11).filter(|c| c.iter().all(|&a| a == 0.0)).count() >= 5,
-            "the pulse is never missed: no trap"
-        );
-        assert_eq!(top_state(&pulse, step), None);
     }
 }
 #[cfg(test)]

@@ -269,7 +269,7 @@ fn an_inrush_beside_a_supply_reads_right_at_8_ksps() {
 /// straddled the grid's cycles, were classed with their partial cycles, and every reading was
 /// 5 % low (the record's energy -4.6 %; a 3-on/7-off one -1.2 %). The crossing and the
 /// cycles' energy profile now come from the window's most loaded state alone
-/// (`ct_core::estimate` `top_state`): each record's energy within 1 % of the stimulus
+/// (`ct_core::segment::top_state`): each record's energy within 1 % of the stimulus
 /// integrated, every reading within its target or the bound it states. (One-on/one-off
 /// bursts have no run of a whole cycle to fold and are left to the whole window: see the
 /// README's limitations.)
