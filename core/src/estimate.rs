@@ -696,7 +696,9 @@ impl Estimator {
                     .collect();
                 segment::conducts_widely(base, &late)
             };
-            let near = (step > 1.0 / 64.0 && classes.drifts(c) && wide()).then(|| classes.late_level(c)).flatten();
+            let near = (!segment::resolves_waveform(step) && classes.drifts(c) && wide())
+                .then(|| classes.late_level(c))
+                .flatten();
             let near_level = |j: usize| {
                 near.is_none_or(|l| (1.0 / segment::DRIFT..=segment::DRIFT).contains(&(classes.cycle_level[j] / l)))
             };
@@ -726,16 +728,13 @@ impl Estimator {
             while bins >= 64 {
                 let next = match last.take() {
                     None => {
-                        let mut folded = fold_at(&self.codes, self.rate_hz, hz, bins, &kept);
-                        // Twelve samples a cycle fill a bin from cycles far apart, whose
-                        // levels differ within a class (an inrush's, by up to the classes'
-                        // gap): that spread is no waveform within the bin (over the nine
-                        // randomized sets at 603.5 Sa/s, counted, the mean error of the
-                        // records' energy went from 0.93 % to 1.07 %).
-                        if step > 1.0 / 64.0 {
-                            folded.sum_sq.clear();
-                        }
-                        folded
+                        // Its bins' spread only where a cycle's samples show the waveform: twelve
+                        // samples a cycle fill a bin from cycles far apart, whose levels differ
+                        // within a class (an inrush's, by up to the classes' gap), and that
+                        // spread is no waveform within the bin (over the nine randomized sets
+                        // at 603.5 Sa/s, counted, the mean error of the records' energy went
+                        // from 0.93 % to 1.07 %).
+                        fold_at(&self.codes, self.rate_hz, hz, bins, &kept, segment::resolves_waveform(step))
                     }
                     Some(finer) => finer.halved(),
                 };
@@ -767,7 +766,7 @@ impl Estimator {
                 }
             }
         }
-        Pass { zero_crossing, grid, classes, settled_cycles, settled, found, crossings }
+        Pass { zero_crossing, grid, classes, settled, found, crossings }
     }
 
     /// The window's RMS by [`Method::Invert`]. Its cycles are classed by level
@@ -798,12 +797,12 @@ impl Estimator {
         // show its waveform (64 or more a cycle): folded from the twelve samples a cycle of the
         // 9600-baud link, a class's few settled cycles place its crossing worse than the
         // whole window does (a fridge's record read 4.6 % high with it).
-        let top = if step > 1.0 / 64.0 { segment::top_state(base, step) } else { None };
+        let top = if segment::resolves_waveform(step) { None } else { segment::top_state(base, step) };
         let mut zero_crossing = source_zero_crossing(inverter, &self.codes, top.as_deref(), self.rate_hz, hz);
         // (The window's energy profile, which its cycles are classed against, is the same on
         // either grid.)
         let profile = segment::energy_profile_of(base, step, top.as_deref());
-        let may_move = step <= 1.0 / 64.0;
+        let may_move = segment::resolves_waveform(step);
         let pass_at = |zero_crossing: f64, may_move: bool| {
             self.classify_and_invert(
                 hz,
@@ -821,12 +820,12 @@ impl Estimator {
             zero_crossing = (zero_crossing + shift).rem_euclid(1.0);
             pass = pass_at(zero_crossing, false);
         }
-        let Pass { grid, classes, settled_cycles, settled, mut found, .. } = pass;
+        let Pass { grid, classes, settled, mut found, .. } = pass;
         let (of_cycle, start) = (&classes.of_cycle, &classes.start);
         let cycles = grid.count;
         // Which classes drifted over the window (asked per cycle below).
         let drifts: Vec<bool> = (0..classes.count()).map(|c| classes.drifts(c)).collect();
-        let marched = if step <= 1.0 / 64.0 {
+        let marched = if segment::resolves_waveform(step) {
             marched_classes(
                 inverter,
                 &self.codes,
@@ -836,7 +835,7 @@ impl Estimator {
                 &grid,
                 &classes,
                 &drifts,
-                &settled_cycles,
+                &settled,
                 &mut found,
                 |r| possible_correction(r, table_fits_model, ratio_floor),
             )
@@ -885,7 +884,7 @@ impl Estimator {
         // samples do not show its waveform, a cycle of the class whose level is as far from
         // theirs as sets classes apart was not checked against its own waveform
         // ([`segment::Classes::unlike_settled`]).
-        if step > 1.0 / 64.0 {
+        if !segment::resolves_waveform(step) {
             unresolved += (0..classes.count())
                 .filter(|&c| found[c].is_some())
                 .map(|c| classes.unlike_settled(c, &settled))
@@ -898,7 +897,7 @@ impl Estimator {
         self.window_changing = classes.count() > 1 || drifting || classes.switches > 0;
         // A drifting load is read cycle by cycle only where a cycle's samples show its waveform
         // (64 or more a cycle): twelve samples of a narrow waveform give no level per cycle.
-        let resolved = step <= 1.0 / 64.0;
+        let resolved = segment::resolves_waveform(step);
         let steady = classes.count() == 1 && !(drifting && resolved);
         self.window_approx = total > 0.0 && unresolved > 0.1 * total;
         // A waveform that conducts for less of the cycle than three sample spacings (a dimmer
@@ -1245,7 +1244,7 @@ fn marched_classes(
     grid: &Cycles,
     classes: &segment::Classes,
     drifts: &[bool],
-    settled_cycles: &[usize],
+    settled: &[bool],
     found: &mut [Option<(f64, Vec<f64>)>],
     accept: impl Fn(f64) -> bool,
 ) -> Vec<bool> {
@@ -1262,7 +1261,7 @@ fn marched_classes(
         .filter(|&c| {
             classes.level[c] > 0.0
                 && cycles_of(c).count() >= 4
-                && (drifts[c] || found[c].is_none() && settled_cycles[c] == 0)
+                && (drifts[c] || found[c].is_none() && !(0..grid.count).any(|j| settled[j] && of_cycle[j] == c))
         })
         .collect();
     if missing.is_empty() {
@@ -1329,9 +1328,7 @@ struct Pass {
     zero_crossing: f64,
     grid: Cycles,
     classes: segment::Classes,
-    /// Per class: its settled cycles (whole, after a whole cycle of the same class).
-    settled_cycles: Vec<usize>,
-    /// Per cycle: whether it is settled.
+    /// Per cycle: whether it is settled (whole, after a whole cycle of the same class).
     settled: Vec<bool>,
     /// Per class: its correction and shape, when inverted from its own settled cycles.
     found: Vec<Option<(f64, Vec<f64>)>>,

@@ -55,8 +55,8 @@ pub struct Folded {
     /// How many codes fell in each bin (0: empty, which sub-sampled streams may leave).
     pub count: Vec<u32>,
     /// Sum of the squares of the codes that fell in each bin: their spread within the bin
-    /// ([`crate::inversion::Inverter::invert`]). Kept by [`fold_at`] (a reading's fold);
-    /// empty where the spread is not to be used.
+    /// ([`crate::inversion::Inverter::invert`]). Kept by [`fold_at`] when asked; empty where
+    /// the spread is not to be used.
     pub sum_sq: Vec<f64>,
     /// Highest code of the window.
     pub max_code: u16,
@@ -143,10 +143,10 @@ pub fn fold_values(
 
 /// [`fold`] of the samples at indices `at` (increasing) only: a class's samples listed once
 /// and folded at several resolutions without asking of every sample of the window again
-/// whether it belongs. It keeps the codes' squares ([`Folded::sum_sq`]): the fold a class is
-/// read from.
-pub fn fold_at(codes: &[u16], rate_hz: f64, mains_hz: f64, bins: usize, at: &[usize]) -> Folded {
-    let mut folded = fold_indices(at.iter().copied(), |k| f64::from(codes[k]), rate_hz, mains_hz, bins, true);
+/// whether it belongs. With `squares`, it keeps the codes' squares ([`Folded::sum_sq`]), for
+/// a reading that counts the bins' spread.
+pub fn fold_at(codes: &[u16], rate_hz: f64, mains_hz: f64, bins: usize, at: &[usize], squares: bool) -> Folded {
+    let mut folded = fold_indices(at.iter().copied(), |k| f64::from(codes[k]), rate_hz, mains_hz, bins, squares);
     folded.max_code = at.iter().map(|&k| codes[k]).max().unwrap_or(0);
     folded
 }
@@ -366,10 +366,10 @@ mod tests {
                 })
                 .collect();
             let at: Vec<usize> = (0..n).filter(|k| k % 7 != 3).collect();
-            let mut finer = fold_at(&codes, rate, hz, 256, &at);
+            let mut finer = fold_at(&codes, rate, hz, 256, &at, true);
             for bins in [128, 64, 32] {
                 let halved = finer.halved();
-                assert_eq!(halved, fold_at(&codes, rate, hz, bins, &at), "{rate} Sa/s, {hz} Hz, {bins} bins");
+                assert_eq!(halved, fold_at(&codes, rate, hz, bins, &at, true), "{rate} Sa/s, {hz} Hz, {bins} bins");
                 finer = halved;
             }
         }

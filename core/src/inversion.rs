@@ -637,7 +637,8 @@ mod tests {
                 let truth = ((0..l).map(|k| wave(k as f64 / l as f64).powi(2)).sum::<f64>() / l as f64).sqrt();
                 let c = codes(inv.model(), wave, 50.0, rate, 1.0);
                 let all: Vec<usize> = (0..c.len()).collect();
-                let err = inv.invert(&crate::fold::fold_at(&c, rate, 50.0, 256, &all)).unwrap().irms_a / truth - 1.0;
+                let err =
+                    inv.invert(&crate::fold::fold_at(&c, rate, 50.0, 256, &all, true)).unwrap().irms_a / truth - 1.0;
                 worst = worst.max(err.abs());
                 sum += err.abs();
                 n += 1;

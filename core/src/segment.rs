@@ -40,6 +40,14 @@ pub const GAP: f64 = 2.5;
 /// [`GAP`] they were one class, and its windows of the dev household record read 5-6 % low.
 pub const GAP_RESOLVED: f64 = 1.2;
 
+/// Whether a cycle's samples, `step` cycles apart, show its waveform: 64 or more a cycle (the
+/// fast link's 164, not the 9600-baud link's twelve). The rules that need a waveform seen
+/// cycle by cycle ([`GAP_RESOLVED`], the estimator's march in time and per-cycle levels) hold
+/// only there, and those for a slow walk of few samples ([`top_state`]) only elsewhere.
+pub fn resolves_waveform(step: f64) -> bool {
+    step <= 1.0 / 64.0
+}
+
 /// The mains cycles of a window: sample `k` is in cycle `floor(k * step + offset)`. With
 /// `offset` set from the source current's phase, cycles start at its upward zero crossings,
 /// where burst-fire controllers and zero-crossing relays switch, so a switched cycle is one
@@ -454,7 +462,7 @@ pub fn classify_with(amps: &[f32], cycles: &Cycles, profile: &[f64]) -> Classes 
     let top = order.last().map_or(0.0, |&j| level[j]);
     let log: Vec<f64> = order.iter().map(|&j| (level[j] + 1e-4 * top + 1e-12).ln()).collect();
     let mut cuts = Vec::new();
-    let gap = if cycles.step <= 1.0 / 64.0 { GAP_RESOLVED } else { GAP };
+    let gap = if resolves_waveform(cycles.step) { GAP_RESOLVED } else { GAP };
     split(&log, 0, log.len(), 0, gap, &mut cuts);
     cuts.sort_unstable();
     let mut of_cycle = vec![usize::MAX; m];
