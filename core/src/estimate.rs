@@ -1060,16 +1060,29 @@ impl Estimator {
         // The alternative reconstruction the bound compares with: every cycle through its
         // class's static correction (no transient model), over the same samples.
         // (Cycle by cycle: each cycle's samples are one run, [`Cycles::starts`].)
-        let (mut ms_static, mut ms_read) = (0.0, 0.0);
+        // And another: every class without its own correction through that of the class
+        // that has one and holds most of the energy (the window's own evidence of its
+        // waveform, where the others have a borrowed one or a sine's).
+        let energy = |c: usize| classes.level[c] * classes.samples[c] as f64;
+        let own = (0..classes.count())
+            .filter(|&c| found[c].is_some())
+            .max_by(|&a, &b| energy(a).total_cmp(&energy(b)))
+            .map(|c| per_class[c].0.max(0.0));
+        let (mut ms_static, mut ms_read, mut ms_own) = (0.0, 0.0, 0.0);
         for j in 0..cycles {
-            let (fixed, read) = (per_class[of_cycle[j]].0.max(0.0), factor[j].max(0.0));
+            let c = of_cycle[j];
+            let (fixed, read) = (per_class[c].0.max(0.0), factor[j].max(0.0));
+            let by_own = if found[c].is_some() { fixed } else { own.unwrap_or(fixed) };
             for &a in &self.amps[start[j]..start[j + 1]] {
                 let a2 = f64::from(a) * f64::from(a);
                 ms_static += a2 * fixed;
                 ms_read += a2 * read;
+                ms_own += a2 * by_own;
             }
         }
-        self.window_evidence.static_over_read = if ms_read > 0.0 { (ms_static / ms_read).sqrt() } else { 1.0 };
+        let over_read = |ms: f64| if ms_read > 0.0 { (ms / ms_read).sqrt() } else { 1.0 };
+        self.window_evidence.static_over_read = over_read(ms_static);
+        self.window_evidence.own_over_read = over_read(ms_own);
         self.window_evidence.unresolved = if total > 0.0 { unresolved / total } else { 0.0 };
         for j in 0..cycles {
             let gain = factor[j].max(0.0).sqrt() as f32;
