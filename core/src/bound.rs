@@ -33,7 +33,8 @@
 //!   too few to fold, were taken for a sine, while the supply's earlier cycles in the same
 //!   window had been inverted to a mean-square correction of 0.56. With this reconstruction
 //!   its bound is above 51 %; over the nine randomized sets the median bound per set at
-//!   603.5 Sa/s rose by at most 5.3 points, at 8196.7 Sa/s by at most 0.1.
+//!   603.5 Sa/s rose by at most 5.3 points, at 8196.7 Sa/s by at most 0.1 (7 and 0.1 with the
+//!   grid rule of the same day, `estimate::GRID_DOUBT`).
 //! - `u`: a borrowed correction is a guess; the dev half's windows read wholly with one were
 //!   off by up to 6.5 % beyond the floor's share (an irregular burst at 603.5 Sa/s).
 //! - `g`: a hole in the phases is a part of the waveform never sampled; at 603.5 Sa/s near

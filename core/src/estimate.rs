@@ -822,17 +822,18 @@ impl Estimator {
         }
         // A grid whose deciding class's own crossing lies further from it than the grid is
         // moved by ([`GRID_DOUBT`]) is doubted: the class's cycles, placed by the grid, are
-        // partly another state's. It is replaced by the grid starting on that crossing if that
-        // grid is not doubted in turn. Where a cycle's samples do not show its waveform, the
-        // whole window's crossing is a fold of every state at once, which a burst or an
-        // inrush pulls anywhere: in eight such windows of the randomized sets at 603.5 Sa/s
-        // checked against the source's phase, it lay 0.2-0.5 cycles from the truth, and the
-        // deciding class's crossing within 0.05 (a household window of a one-on, two-off heater beside a switch-mode supply: the
-        // grid 0.59 cycles off, every cycle half on and half off, read 24 % low, beyond its
-        // bound; on the class's crossing, 6 % low and flagged approximate).
-        if let Some(x) = pass.deciding_crossing().filter(|_| pass.crossing_doubt() > GRID_DOUBT) {
+        // partly another state's. It is replaced by the grid starting on that crossing unless
+        // that one is doubted in turn. Where a cycle's samples do not show its waveform, the
+        // whole window's crossing is a fold of every state at once, which a burst or an inrush
+        // pulls anywhere: in eight such windows of the randomized sets at 603.5 Sa/s checked
+        // against the source's phase, it lay 0.2-0.5 cycles from the truth, and the deciding
+        // class's crossing within 0.05 (a household window of a one-on, two-off heater beside
+        // a switch-mode supply: the grid 0.59 cycles off, every cycle half on and half off,
+        // read 24 % low, beyond its bound; on the class's crossing, 6 % low and flagged
+        // approximate).
+        if let Some(x) = pass.deciding_crossing().filter(|_| pass.doubted()) {
             let other = pass_at(x, false);
-            if other.crossing_doubt() <= GRID_DOUBT {
+            if !other.doubted() {
                 pass = other;
             }
         }
@@ -1387,10 +1388,13 @@ impl Pass {
         self.crossings[c]
     }
 
-    /// How far, in cycles, the deciding class's crossing lies from the grid's (0 when no
-    /// class was inverted).
-    fn crossing_doubt(&self) -> f64 {
-        self.deciding_crossing().map_or(0.0, |x| ((x - self.zero_crossing + 0.5).rem_euclid(1.0) - 0.5).abs())
+    /// Whether the deciding class's crossing lies more than [`GRID_DOUBT`] from the grid's.
+    /// Never in a steady window: its cycles hold one state wherever the grid starts (and a
+    /// steady dimmer's first window, its grid moved onto a class that then could not be
+    /// inverted there, read 22 % high for 3 %).
+    fn doubted(&self) -> bool {
+        let doubt = |x: f64| ((x - self.zero_crossing + 0.5).rem_euclid(1.0) - 0.5).abs();
+        self.classes.count() > 1 && self.deciding_crossing().is_some_and(|x| doubt(x) > GRID_DOUBT)
     }
 
     /// How far the grid starting at `zero_crossing` should move to start on `crossing`, the
