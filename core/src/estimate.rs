@@ -1513,6 +1513,44 @@ mod tests {
             .collect()
     }
 
+    /// A grid is doubted when the deciding class (most energy among those inverted) puts its
+    /// crossing more than [`GRID_DOUBT`] from the grid's, in either direction across the
+    /// cycle's wrap; never in a steady window, nor when no class was inverted.
+    #[test]
+    fn a_grid_is_doubted_by_its_deciding_class_only_where_the_load_changed() {
+        let pass = |levels: &[f64], crossings: &[Option<f64>], zero_crossing: f64| {
+            let k = levels.len();
+            let m = 8;
+            let classes = segment::Classes {
+                of_cycle: (0..m).map(|j| j % k).collect(),
+                level: levels.to_vec(),
+                samples: vec![100; k],
+                whole: vec![true; m],
+                cycle_level: vec![1.0; m],
+                cycle_mean_square: vec![1.0; m],
+                switches: 0,
+                start: (0..=m).map(|j| 100 * j).collect(),
+            };
+            Pass {
+                zero_crossing,
+                grid: Cycles::new(100 * m, 0.01, -zero_crossing),
+                classes,
+                settled: vec![true; m],
+                found: vec![None; k],
+                crossings: crossings.to_vec(),
+            }
+        };
+        // The class holding more energy decides: 0.5 from the grid.
+        assert!(pass(&[1.0, 4.0], &[Some(0.95), Some(0.5)], 0.0).doubted());
+        assert!(!pass(&[4.0, 1.0], &[Some(0.95), Some(0.5)], 0.0).doubted());
+        // Across the wrap: 0.95 and 0.02 are 0.07 apart; 0.95 and 0.12, 0.17.
+        assert!(!pass(&[1.0, 4.0], &[None, Some(0.95)], 0.02).doubted());
+        assert!(pass(&[1.0, 4.0], &[None, Some(0.95)], 0.12).doubted());
+        // One class: one state, wherever the grid starts. No class inverted: nothing to doubt by.
+        assert!(!pass(&[4.0], &[Some(0.5)], 0.0).doubted());
+        assert!(!pass(&[1.0, 4.0], &[None, None], 0.0).doubted());
+    }
+
     /// A steady load is fitted once and the memo serves the rest; a different waveform shape
     /// at the same table reading is fitted again and read right.
     #[test]
