@@ -326,7 +326,7 @@ impl Inverter {
         let mut seen: Vec<bool> = Vec::with_capacity(codes.len());
         let mut im = im0;
         let mut vl_prev: Option<f64> = None;
-        let mut last_hidden: Option<(crate::clamp_model::Static, f64)> = None;
+        let mut last_hidden: Option<usize> = None;
         // The last sample seen and its source current.
         let mut last_seen: Option<(usize, f64)> = None;
         let mut next_start = 1;
@@ -391,18 +391,16 @@ impl Inverter {
                         let cc = if deferred { 2.0 * c } else { c };
                         deferred = false;
                         let vp = vl_prev.unwrap_or(0.0);
-                        // After a hidden step, the next starts on the tangent of the burden's
-                        // characteristic where the last ended, as the model's own march does
-                        // (no search for a first guess).
+                        // After a hidden step, the next one's search starts at the table entry
+                        // where the last ended, as the model's own march does.
                         let (im1, s1) = match last_hidden {
-                            Some((s, ib)) => self.model.implicit_step(im, vp, is1, cc, is1 - ib, s),
+                            Some(k) => self.model.implicit_step(im, vp, is1, cc, k),
                             None => {
                                 let x = im + 2.0 * cc * vp;
-                                let s = self.model.at_current(is1 - x);
-                                self.model.implicit_step(im, vp, is1, cc, x, s)
+                                self.model.implicit_step(im, vp, is1, cc, self.model.at_current(is1 - x).k)
                             }
                         };
-                        last_hidden = Some((s1, is1 - im1));
+                        last_hidden = Some(s1.k);
                         im = im1;
                         vl_prev = Some(s1.vb + rw * (is1 - im1));
                     }
@@ -436,15 +434,15 @@ impl Inverter {
     /// One implicit trapezoidal step of the magnetizing current into a hidden bin whose source
     /// is `is1`: returns the new magnetizing current and inductor voltage.
     /// `near` is the table entry of the last hidden step's burden current (updated; `None`
-    /// before the first): the search for this one starts there ([`CtModel::at_current_near`]
-    /// finds the same point as the full search, in fewer comparisons).
+    /// before the first): the search for this one starts there ([`CtModel::implicit_step`]
+    /// finds the same point from any entry, in fewer comparisons from a near one).
     fn hidden_step(&self, im: f64, vl_prev: f64, is1: f64, c: f64, rw: f64, near: &mut Option<usize>) -> (f64, f64) {
         let x = im + 2.0 * c * vl_prev;
-        let s = match *near {
-            Some(k) => self.model.at_current_near(is1 - x, k),
-            None => self.model.at_current(is1 - x),
+        let k = match *near {
+            Some(k) => k,
+            None => self.model.at_current(is1 - x).k,
         };
-        let (x, s) = self.model.implicit_step(im, vl_prev, is1, c, x, s);
+        let (x, s) = self.model.implicit_step(im, vl_prev, is1, c, k);
         *near = Some(s.k);
         (x, s.vb + rw * (is1 - x))
     }
