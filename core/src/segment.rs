@@ -739,7 +739,7 @@ mod tests {
     #[test]
     fn classes_that_take_turns_are_a_load_switching_where_the_waveform_is_wide() {
         let rate = 1e6 / 122.0;
-        let amp = |cy: usize| if cy % 2 == 0 { 300.0 * 1.2 } else { 300.0 };
+        let amp = |cy: usize| if cy % 2 == 1 { 300.0 } else { 300.0 * 1.2 };
         let (_, a) = codes(rate, 50.0, 1.0, amp);
         let cl = classify(&a, &Cycles::new(a.len(), 50.0 / rate, 0.0));
         assert_eq!(cl.count(), 2, "{cl:?}");
