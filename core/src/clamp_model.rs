@@ -389,17 +389,19 @@ impl CtModel {
         // `T` less `c v_0`: `H(k) - c v_0 = A g[k] + k c VB_STEP`.
         let t = is1 - im - c * u0 - c * VB_RANGE.0;
         let h = |k: usize| a * g[k] + k as f64 * cv;
+        // Interval `k` holds the root (the first and last extending for ever).
+        let holds = |k: usize, h0: f64, h1: f64| (k == 0 || h0 <= t) && (k == last || t < h1);
         let mut k = near.min(last);
         let (mut h0, mut h1) = (h(k), h(k + 1));
         for _ in 0..STEP_ITERATIONS {
-            if (k == 0 || h0 <= t) && (k == last || t < h1) {
+            if holds(k, h0, h1) {
                 break;
             }
             let next = k as f64 + (t - h0) / (h1 - h0);
             k = if next > 0.0 { (next as usize).min(last) } else { 0 };
             (h0, h1) = (h(k), h(k + 1));
         }
-        if !((k == 0 || h0 <= t) && (k == last || t < h1)) {
+        if !holds(k, h0, h1) {
             // The safeguard: the last entry at or below `T`, by bisection.
             let (mut lo, mut hi) = (0, last + 1);
             while lo < hi {

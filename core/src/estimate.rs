@@ -644,6 +644,7 @@ impl Estimator {
     ) -> Pass {
         let n = self.codes.len();
         let step = hz / self.rate_hz;
+        let resolved = segment::resolves_waveform(step);
         let grid = Cycles::new(n, step, -zero_crossing);
         let classes = segment::classify_with(base, &grid, profile);
         let of_cycle = &classes.of_cycle;
@@ -670,8 +671,7 @@ impl Estimator {
         // Most energy first, and of equal energies the later class first, as
         // [`Pass::crossing_shift`] picks the class it follows.
         let mut order: Vec<usize> = (0..classes.count()).collect();
-        let energy = |c: usize| classes.level[c] * classes.samples[c] as f64;
-        order.sort_by(|&a, &b| energy(b).total_cmp(&energy(a)).then(b.cmp(&a)));
+        order.sort_by(|&a, &b| classes.energy(b).total_cmp(&classes.energy(a)).then(b.cmp(&a)));
         let mut deciding = None;
         for c in order {
             if classes.level[c] <= 0.0 {
@@ -696,9 +696,7 @@ impl Estimator {
                     .collect();
                 segment::conducts_widely(base, &late)
             };
-            let near = (!segment::resolves_waveform(step) && classes.drifts(c) && wide())
-                .then(|| classes.late_level(c))
-                .flatten();
+            let near = (!resolved && classes.drifts(c) && wide()).then(|| classes.late_level(c)).flatten();
             let near_level = |j: usize| {
                 near.is_none_or(|l| (1.0 / segment::DRIFT..=segment::DRIFT).contains(&(classes.cycle_level[j] / l)))
             };
@@ -734,7 +732,7 @@ impl Estimator {
                         // spread is no waveform within the bin (over the nine randomized sets
                         // at 603.5 Sa/s, counted, the mean error of the records' energy went
                         // from 0.93 % to 1.07 %).
-                        fold_at(&self.codes, self.rate_hz, hz, bins, &kept, segment::resolves_waveform(step))
+                        fold_at(&self.codes, self.rate_hz, hz, bins, &kept, resolved)
                     }
                     Some(finer) => finer.halved(),
                 };
@@ -797,12 +795,15 @@ impl Estimator {
         // show its waveform (64 or more a cycle): folded from the twelve samples a cycle of the
         // 9600-baud link, a class's few settled cycles place its crossing worse than the
         // whole window does (a fridge's record read 4.6 % high with it).
-        let top = if segment::resolves_waveform(step) { None } else { segment::top_state(base, step) };
+        // Whether a cycle's samples show its waveform (64 or more a cycle): most of what
+        // follows reads a window so only then.
+        let resolved = segment::resolves_waveform(step);
+        let top = if resolved { None } else { segment::top_state(base, step) };
         let mut zero_crossing = source_zero_crossing(inverter, &self.codes, top.as_deref(), self.rate_hz, hz);
         // (The window's energy profile, which its cycles are classed against, is the same on
         // either grid.)
         let profile = segment::energy_profile_of(base, step, top.as_deref());
-        let may_move = segment::resolves_waveform(step);
+        let may_move = resolved;
         let pass_at = |zero_crossing: f64, may_move: bool| {
             self.classify_and_invert(
                 hz,
@@ -831,9 +832,9 @@ impl Estimator {
         // a switch-mode supply: the grid 0.59 cycles off, every cycle half on and half off,
         // read 24 % low, beyond its bound; on the class's crossing, 6 % low and flagged
         // approximate).
-        if let Some(x) = pass.deciding_crossing().filter(|_| pass.doubted()) {
+        if let Some(x) = pass.doubted_crossing() {
             let other = pass_at(x, false);
-            if !other.doubted() {
+            if other.doubted_crossing().is_none() {
                 pass = other;
             }
         }
@@ -842,7 +843,7 @@ impl Estimator {
         let cycles = grid.count;
         // Which classes drifted over the window (asked per cycle below).
         let drifts: Vec<bool> = (0..classes.count()).map(|c| classes.drifts(c)).collect();
-        let marched = if segment::resolves_waveform(step) {
+        let marched = if resolved {
             marched_classes(
                 inverter,
                 &self.codes,
@@ -872,7 +873,7 @@ impl Estimator {
         // Classes without their own: the correction and shape of the nearest level seen (this
         // window or recent ones), if near enough ([`RECENT_LEVEL_TOL`]); else the table's, on a sine,
         // and the reading says so if that matters.
-        let total: f64 = classes.level.iter().zip(&classes.samples).map(|(l, &n)| l * n as f64).sum();
+        let total: f64 = (0..classes.count()).map(|c| classes.energy(c)).sum();
         let mut unresolved = 0.0;
         let per_class: Vec<(f64, Vec<f64>)> = (0..classes.count())
             .map(|c| {
@@ -901,7 +902,7 @@ impl Estimator {
         // samples do not show its waveform, a cycle of the class whose level is as far from
         // theirs as sets classes apart was not checked against its own waveform
         // ([`segment::Classes::unlike_settled`]).
-        if !segment::resolves_waveform(step) {
+        if !resolved {
             unresolved += (0..classes.count())
                 .filter(|&c| found[c].is_some())
                 .map(|c| classes.unlike_settled(c, &settled))
@@ -914,14 +915,13 @@ impl Estimator {
         self.window_changing = classes.count() > 1 || drifting || classes.switches > 0;
         // A drifting load is read cycle by cycle only where a cycle's samples show its waveform
         // (64 or more a cycle): twelve samples of a narrow waveform give no level per cycle.
-        let resolved = segment::resolves_waveform(step);
         let steady = classes.count() == 1 && !(drifting && resolved);
         self.window_approx = total > 0.0 && unresolved > 0.1 * total;
         // A waveform that conducts for less of the cycle than three sample spacings (a dimmer
         // firing late, on the 9600-baud link's twelve samples a cycle) is seen by too few
         // samples for its shape to be resolved: the reading says so.
         let conduction = (0..classes.count())
-            .filter(|&c| found[c].is_some() && classes.level[c] * classes.samples[c] as f64 > 0.1 * total)
+            .filter(|&c| found[c].is_some() && classes.energy(c) > 0.1 * total)
             .map(|c| {
                 let shape = &per_class[c].1;
                 let peak = shape.iter().copied().fold(0.0, f64::max);
@@ -1064,10 +1064,9 @@ impl Estimator {
         // And another: every class without its own correction through that of the class
         // that has one and holds most of the energy (the window's own evidence of its
         // waveform, where the others have a borrowed one or a sine's).
-        let energy = |c: usize| classes.level[c] * classes.samples[c] as f64;
         let own = (0..classes.count())
             .filter(|&c| found[c].is_some())
-            .max_by(|&a, &b| energy(a).total_cmp(&energy(b)))
+            .max_by(|&a, &b| classes.energy(a).total_cmp(&classes.energy(b)))
             .map(|c| per_class[c].0.max(0.0));
         let (mut ms_static, mut ms_read, mut ms_own) = (0.0, 0.0, 0.0);
         for j in 0..cycles {
@@ -1381,20 +1380,20 @@ impl Pass {
 
     /// The crossing of the class holding most of the energy among those inverted.
     fn deciding_crossing(&self) -> Option<f64> {
-        let energy = |c: usize| self.classes.level[c] * self.classes.samples[c] as f64;
-        let c = (0..self.classes.count())
+        let classes = &self.classes;
+        let c = (0..classes.count())
             .filter(|&c| self.crossings[c].is_some())
-            .max_by(|&a, &b| energy(a).total_cmp(&energy(b)))?;
+            .max_by(|&a, &b| classes.energy(a).total_cmp(&classes.energy(b)))?;
         self.crossings[c]
     }
 
-    /// Whether the deciding class's crossing lies more than [`GRID_DOUBT`] from the grid's.
-    /// Never in a steady window: its cycles hold one state wherever the grid starts (and a
-    /// steady dimmer's first window, its grid moved onto a class that then could not be
-    /// inverted there, read 22 % high for 3 %).
-    fn doubted(&self) -> bool {
-        let doubt = |x: f64| ((x - self.zero_crossing + 0.5).rem_euclid(1.0) - 0.5).abs();
-        self.classes.count() > 1 && self.deciding_crossing().is_some_and(|x| doubt(x) > GRID_DOUBT)
+    /// The deciding class's crossing, where it lies more than [`GRID_DOUBT`] from the grid's
+    /// (the grid is doubted). Never in a steady window: its cycles hold one state wherever the
+    /// grid starts (and a steady dimmer's first window, its grid moved onto a class that then
+    /// could not be inverted there, read 22 % high for 3 %).
+    fn doubted_crossing(&self) -> Option<f64> {
+        let x = self.deciding_crossing().filter(|_| self.classes.count() > 1)?;
+        (offset(x, self.zero_crossing).abs() > GRID_DOUBT).then_some(x)
     }
 
     /// How far the grid starting at `zero_crossing` should move to start on `crossing`, the
@@ -1403,9 +1402,14 @@ impl Pass {
         if classes.count() < 2 {
             return None;
         }
-        let shift = (crossing? - zero_crossing + 0.5).rem_euclid(1.0) - 0.5;
+        let shift = offset(crossing?, zero_crossing);
         (shift.abs() > 1.0 / 360.0 && shift.abs() < GRID_DOUBT).then_some(shift)
     }
+}
+
+/// How far phase `x` lies from phase `from` (cycles), the shorter way round: in [-0.5, 0.5).
+fn offset(x: f64, from: f64) -> f64 {
+    (x - from + 0.5).rem_euclid(1.0) - 0.5
 }
 
 /// Phase (cycles from the first bin's start, in [0, 1)) of the upward zero crossing of the
@@ -1541,14 +1545,14 @@ mod tests {
             }
         };
         // The class holding more energy decides: 0.5 from the grid.
-        assert!(pass(&[1.0, 4.0], &[Some(0.95), Some(0.5)], 0.0).doubted());
-        assert!(!pass(&[4.0, 1.0], &[Some(0.95), Some(0.5)], 0.0).doubted());
+        assert_eq!(pass(&[1.0, 4.0], &[Some(0.95), Some(0.5)], 0.0).doubted_crossing(), Some(0.5));
+        assert_eq!(pass(&[4.0, 1.0], &[Some(0.95), Some(0.5)], 0.0).doubted_crossing(), None);
         // Across the wrap: 0.95 and 0.02 are 0.07 apart; 0.95 and 0.12, 0.17.
-        assert!(!pass(&[1.0, 4.0], &[None, Some(0.95)], 0.02).doubted());
-        assert!(pass(&[1.0, 4.0], &[None, Some(0.95)], 0.12).doubted());
+        assert_eq!(pass(&[1.0, 4.0], &[None, Some(0.95)], 0.02).doubted_crossing(), None);
+        assert_eq!(pass(&[1.0, 4.0], &[None, Some(0.95)], 0.12).doubted_crossing(), Some(0.95));
         // One class: one state, wherever the grid starts. No class inverted: nothing to doubt by.
-        assert!(!pass(&[4.0], &[Some(0.5)], 0.0).doubted());
-        assert!(!pass(&[1.0, 4.0], &[None, None], 0.0).doubted());
+        assert_eq!(pass(&[4.0], &[Some(0.5)], 0.0).doubted_crossing(), None);
+        assert_eq!(pass(&[1.0, 4.0], &[None, None], 0.0).doubted_crossing(), None);
     }
 
     /// A steady load is fitted once and the memo serves the rest; a different waveform shape

@@ -437,11 +437,8 @@ impl Inverter {
     /// before the first): the search for this one starts there ([`CtModel::implicit_step`]
     /// finds the same point from any entry, in fewer comparisons from a near one).
     fn hidden_step(&self, im: f64, vl_prev: f64, is1: f64, c: f64, rw: f64, near: &mut Option<usize>) -> (f64, f64) {
-        let x = im + 2.0 * c * vl_prev;
-        let k = match *near {
-            Some(k) => k,
-            None => self.model.at_current(is1 - x).k,
-        };
+        // Before the first, the search starts at the explicit step's burden current.
+        let k = near.unwrap_or_else(|| self.model.at_current(is1 - (im + 2.0 * c * vl_prev)).k);
         let (x, s) = self.model.implicit_step(im, vl_prev, is1, c, k);
         *near = Some(s.k);
         (x, s.vb + rw * (is1 - x))

@@ -176,6 +176,12 @@ impl Classes {
     pub fn count(&self) -> usize {
         self.level.len()
     }
+
+    /// Class `c`'s energy in the window's table currents: its level times its samples (what
+    /// decides which class decides).
+    pub fn energy(&self, c: usize) -> f64 {
+        self.level[c] * self.samples[c] as f64
+    }
 }
 
 /// Splits the sorted log-levels `log[from..to]` in two where that best separates them (the
