@@ -388,7 +388,9 @@ impl CtModel {
         let cv = c * VB_STEP;
         // `T` less `c v_0`: `H(k) - c v_0 = A g[k] + k c VB_STEP`.
         let t = is1 - im - c * u0 - c * VB_RANGE.0;
-        let h = |k: usize| a * g[k] + k as f64 * cv;
+        // (Entries are below 2^53: the signed conversions give the same numbers, in one
+        // instruction each where the unsigned take a few.)
+        let h = |k: usize| a * g[k] + k as i64 as f64 * cv;
         // Interval `k` holds the root (the first and last extending for ever).
         let holds = |k: usize, h0: f64, h1: f64| (k == 0 || h0 <= t) && (k == last || t < h1);
         let mut k = near.min(last);
@@ -397,8 +399,7 @@ impl CtModel {
             if holds(k, h0, h1) {
                 break;
             }
-            let next = k as f64 + (t - h0) / (h1 - h0);
-            k = if next > 0.0 { (next as usize).min(last) } else { 0 };
+            k = crate::fold::index_at(k as i64 as f64 + (t - h0) / (h1 - h0)).min(last);
             (h0, h1) = (h(k), h(k + 1));
         }
         if !holds(k, h0, h1) {
@@ -418,7 +419,7 @@ impl CtModel {
         let f = (t - h0) / (h1 - h0);
         let s = Static {
             k,
-            vb: VB_RANGE.0 + (k as f64 + f) * VB_STEP,
+            vb: VB_RANGE.0 + (k as i64 as f64 + f) * VB_STEP,
             r: self.r[k],
             vq: self.vq[k] + f * (self.vq[k + 1] - self.vq[k]),
         };
