@@ -48,8 +48,12 @@
 //! near 50.29 or 60.35 Hz) do not show the waveform at all, and no reconstruction can be
 //! checked; nor can a fold at a frequency measured over too short a span to be told from an
 //! aliased harmonic ([`crate::mains_hz::resolves`]: the first seconds after a start or a gap,
-//! near those frequencies). Such a window states [`UNREADABLE`] (dev: up to 70 % off, a switch-mode supply
-//! behind a household's other loads). The constants were fitted on the dev half of
+//! near those frequencies). Such a window's reading is in effect the table's, which reads a
+//! narrow waveform high by as much as the clamp lets it: it states [`SPREAD_FACTOR`] times the
+//! largest over-read the model gives for narrow waveforms at its clamp and level
+//! ([`crate::unseen`]), and at least [`UNREADABLE`] (dev: up to 70 % off, a switch-mode supply
+//! behind a household's other loads). That can reach 100 % and more (a clamp of little
+//! inductance), and then the record's energy states no bound. The constants were fitted on the dev half of
 //! `golden/data/loads-random/` and the loads goldens only (where the largest error was 0.78 of
 //! its bound); `golden/ACCURACY.md` gives the coverage per class and rate, on the held-out half
 //! too.
@@ -85,6 +89,9 @@ pub struct Evidence {
     /// mains frequency was measured over too short a span to be told from an aliased harmonic
     /// beside it ([`crate::mains_hz::resolves`]): either way its fold cannot be trusted.
     pub bunched: bool,
+    /// Where `bunched`: the table's largest over-read of a narrow waveform at this clamp and
+    /// level ([`crate::unseen::worst_over_read`]), what the reading may be off by; 0 elsewhere.
+    pub unseen_over_read: f64,
     /// The widest hole in the phases the window's samples cover, degrees.
     pub gap_deg: f64,
     /// The narrowest share of the cycle over which a significant class's inverted waveform
@@ -102,6 +109,7 @@ impl Default for Evidence {
             own_over_read: 1.0,
             unresolved: 0.0,
             bunched: false,
+            unseen_over_read: 0.0,
             gap_deg: 0.0,
             conduction: 1.0,
         }
@@ -119,8 +127,8 @@ pub const GAP_FACTOR: f64 = 0.025;
 /// A hole this wide or narrower costs nothing: the 9600-baud link's usual windows leave 1-6
 /// degrees.
 pub const GAP_FREE_DEG: f64 = 4.0;
-/// The bound of a window whose samples bunch on a dozen phases (its waveform is not seen),
-/// and the most any window states: no window of the dev half or the loads goldens read
+/// The bound of a window whose samples bunch on a dozen phases (its waveform is not seen), at
+/// least, and the most any other window states: no window of the dev half or the loads goldens read
 /// further off than 70 %, whatever its evidence (the largest spread, 66 %, came with a 41 %
 /// error), and a bound under 100 % keeps a record's energy bounded.
 pub const UNREADABLE: f64 = 0.9;
@@ -147,7 +155,7 @@ pub fn steady(e: &Evidence) -> Option<f64> {
 /// The bound, as a fraction of the true RMS, a flagged reading with evidence `e` states.
 pub fn stated(e: &Evidence) -> f64 {
     if e.bunched {
-        return UNREADABLE;
+        return UNREADABLE.max(SPREAD_FACTOR * e.unseen_over_read);
     }
     let rel = |x: f64| if x.is_finite() && x > 0.0 { (x - 1.0).abs() } else { 0.0 };
     let table = if e.reading > 0.0 { rel(e.table / e.reading) } else { 0.0 };
@@ -239,7 +247,10 @@ mod tests {
         let hole = Evidence { gap_deg: 14.0, ..e };
         assert!((stated(&hole) - (FLOOR + 10.0 * GAP_FACTOR)).abs() < 1e-12);
         assert_eq!(stated(&Evidence { bunched: true, ..e }), UNREADABLE);
-        // Nothing makes a bound reach 100 %: the record's energy stays bounded.
+        // Unless the clamp's table can read a narrow waveform higher than that.
+        let unseen = Evidence { bunched: true, unseen_over_read: 1.2, ..e };
+        assert!((stated(&unseen) - SPREAD_FACTOR * 1.2).abs() < 1e-12);
+        // Nothing else makes a bound reach 100 %: the record's energy stays bounded.
         assert_eq!(stated(&Evidence { table: 100.0, ..e }), UNREADABLE);
         // A steady window states a bound only for a narrow waveform.
         assert_eq!(steady(&e), None);

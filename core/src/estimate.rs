@@ -588,6 +588,12 @@ impl Estimator {
             self.window_approx |= bunched;
             let e = &mut self.window_evidence;
             e.bunched = bunched;
+            if bunched {
+                if let Some(inverter) = self.inverter.as_deref() {
+                    let lut = self.reference.as_deref().map_or(self.lut.table(), |r| r.lut.table());
+                    e.unseen_over_read = crate::unseen::worst_over_read(inverter.model(), f, lut, rms);
+                }
+            }
             e.gap_deg = crate::fold::phase_gap(self.codes.len(), f / self.rate_hz, 360) as f64;
             e.table = table;
             e.reading = rms;

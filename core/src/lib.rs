@@ -16,7 +16,8 @@
 //! (a window's cycles into level classes, switches), [`inversion`] (the clamp model run
 //! backwards over a folded cycle), [`transient`] (a switching load read through the model in
 //! time), [`least_squares`] (the dense solver), [`waveform_fit`] (the clamp model fitted to a
-//! folded window), the static [`calibration`] table, [`sample_clock`] (the device's
+//! folded window), the static [`calibration`] table, [`unseen`] (what that table can make of a waveform the
+//! samples do not show), [`sample_clock`] (the device's
 //! sample rate measured from receive times) and [`mains_hz`] (the mains frequency, over the
 //! last seconds of the stream). Sources (serial ports, captures, the
 //! virtual device) and sinks (text, CSV, databases) live in `ct-host`, on top of this crate;
@@ -39,5 +40,6 @@ pub mod sample_clock;
 pub mod segment;
 pub mod timeline;
 pub mod transient;
+pub mod unseen;
 pub mod waveform_fit;
 pub mod zero;
