@@ -642,7 +642,7 @@ impl Estimator {
         hz: f64,
         base: &[f32],
         inverter: &Inverter,
-        profile: &[f64],
+        window: &segment::Window,
         zero_crossing: f64,
         table_fits_model: bool,
         ratio_floor: f64,
@@ -652,7 +652,7 @@ impl Estimator {
         let step = hz / self.rate_hz;
         let resolved = segment::resolves_waveform(step);
         let grid = Cycles::new(n, step, -zero_crossing);
-        let classes = segment::classify_with(base, &grid, profile);
+        let classes = segment::classify_with(base, &grid, window);
         let of_cycle = &classes.of_cycle;
         let start = &classes.start;
         let cycles = grid.count;
@@ -806,16 +806,16 @@ impl Estimator {
         let resolved = segment::resolves_waveform(step);
         let top = if resolved { None } else { segment::top_state(base, step) };
         let mut zero_crossing = source_zero_crossing(inverter, &self.codes, top.as_deref(), self.rate_hz, hz);
-        // (The window's energy profile, which its cycles are classed against, is the same on
-        // either grid.)
-        let profile = segment::energy_profile_of(base, step, top.as_deref());
+        // (What classing needs of the samples, their energy profile and their changes from
+        // cycle to cycle, is the same on either grid.)
+        let window = segment::Window::of(base, step, top.as_deref());
         let may_move = resolved;
         let pass_at = |zero_crossing: f64, may_move: bool| {
             self.classify_and_invert(
                 hz,
                 base,
                 inverter,
-                &profile,
+                &window,
                 zero_crossing,
                 table_fits_model,
                 ratio_floor,

@@ -233,25 +233,62 @@ fn split(log: &[f64], from: usize, to: usize, depth: usize, gap: f64, cuts: &mut
 /// `round(rate / mains)` samples, within 0.6 % of a cycle on the 9600-baud link). A steady
 /// waveform sampled as the phases walk changes only the one sample crossing an edge, and a
 /// load settling (a motor's inrush decaying) changes a little from cycle to cycle; a switch
-/// changes them all, by much.
-fn switched(amps: &[f32], cycles: &Cycles, start: &[usize]) -> Vec<bool> {
-    let lag = (1.0 / cycles.step).round() as usize;
-    let m = cycles.count;
-    let peak = amps.iter().copied().fold(0.0f32, f32::max);
-    let (mut significant, mut changed) = (vec![0usize; m], vec![0usize; m]);
-    for j in 0..m {
-        for k in start[j].max(lag)..start[j + 1] {
-            let (a, b) = (amps[k], amps[k - lag]);
-            let big = a.max(b);
-            if big > 0.1 * peak {
-                significant[j] += 1;
-                if (a - b).abs() > 0.3 * big {
-                    changed[j] += 1;
+/// changes them all, by much. The samples' changes are the window's ([`Window`]); only their
+/// counts per cycle are the grid's.
+fn switched(window: &Window, start: &[usize]) -> Vec<bool> {
+    let count = |run: &[u32], from: usize, to: usize| (run[to] - run[from]) as usize;
+    start
+        .windows(2)
+        .map(|w| {
+            let (from, to) = (w[0].max(window.lag).min(w[1]), w[1]);
+            let (significant, changed) = (count(&window.significant, from, to), count(&window.changed, from, to));
+            changed >= 2 && changed * 2 >= significant
+        })
+        .collect()
+}
+
+/// What classing needs of a window's samples whatever grid they are classed on: its energy
+/// profile ([`energy_profile_of`]) and each sample's change against the sample one cycle
+/// before ([`switched`]). A window whose grid moves onto its load's own crossing is classed
+/// twice ([`classify_with`]); this is computed once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Window {
+    /// The energy profile the cycles' levels are taken against.
+    pub profile: Vec<f64>,
+    /// One cycle in samples: `round(1 / step)`.
+    lag: usize,
+    /// Running counts (`n + 1` entries, the first 0) of the samples whose value or the one
+    /// `lag` before it is over a tenth of the window's peak, and of those that changed by more
+    /// than 30 % of the larger.
+    significant: Vec<u32>,
+    changed: Vec<u32>,
+}
+
+impl Window {
+    /// The view of `amps` (a window's table currents) at `step` mains cycles a sample, its
+    /// profile of the samples `keep` marks ([`energy_profile_of`]).
+    pub fn of(amps: &[f32], step: f64, keep: Option<&[bool]>) -> Window {
+        let lag = (1.0 / step).round() as usize;
+        let peak = amps.iter().copied().fold(0.0f32, f32::max);
+        let n = amps.len();
+        let (mut significant, mut changed) = (Vec::with_capacity(n + 1), Vec::with_capacity(n + 1));
+        let (mut s, mut c) = (0u32, 0u32);
+        significant.push(0);
+        changed.push(0);
+        for k in 0..n {
+            if k >= lag {
+                let (a, b) = (amps[k], amps[k - lag]);
+                let big = a.max(b);
+                if big > 0.1 * peak {
+                    s += 1;
+                    c += u32::from((a - b).abs() > 0.3 * big);
                 }
             }
+            significant.push(s);
+            changed.push(c);
         }
+        Window { profile: energy_profile_of(amps, step, keep), lag, significant, changed }
     }
-    (0..m).map(|j| changed[j] >= 2 && changed[j] * 2 >= significant[j]).collect()
 }
 
 /// Merges the classes that the load did not really switch between: two classes whose
@@ -398,18 +435,13 @@ const TURNS: usize = 6;
 /// late dimmer 9.5 % high).
 const TURNS_WIDTH: f64 = 0.3;
 
-/// The window's average waveform's energy: the mean of `a^2` per phase bin over the whole
-/// window, the first sample at phase 0 (empty bins interpolated), for samples `step` mains
-/// cycles apart. Where the grid's cycles start does not enter, so a window classed again on
-/// a moved grid ([`classify_with`]) takes the one it was classed with.
-pub fn energy_profile(amps: &[f32], step: f64) -> Vec<f64> {
-    energy_profile_of(amps, step, None)
-}
-
-/// [`energy_profile`] of the samples `keep` marks only (all when `None`): the window's most
-/// loaded state where a cycle's twelve samples do not show the waveform, whose whole-window
-/// fold sees each phase in the few cycles whose samples walk through it, on or off as the
-/// load happened to be.
+/// The window's average waveform's energy: the mean of `a^2` per phase bin over the samples
+/// `keep` marks (all when `None`), the first sample at phase 0 (empty bins interpolated), for
+/// samples `step` mains cycles apart. Where the grid's cycles start does not enter, so a
+/// window classed again on a moved grid ([`classify_with`]) takes the one it was classed with.
+/// Where a cycle's twelve samples do not show the waveform, only the window's most loaded
+/// state is kept: a whole-window fold sees each phase in the few cycles whose samples walk
+/// through it, on or off as the load happened to be.
 pub fn energy_profile_of(amps: &[f32], step: f64, keep: Option<&[bool]>) -> Vec<f64> {
     let folded = crate::fold::fold_values(
         amps.len(),
@@ -422,7 +454,7 @@ pub fn energy_profile_of(amps: &[f32], step: f64, keep: Option<&[bool]>) -> Vec<
     folded.means_filled().unwrap_or_else(|| vec![0.0; PROFILE_BINS])
 }
 
-/// The [`energy_profile`] `means` on the grid's phases: fold_values put sample k at phase
+/// The [`energy_profile_of`] `means` on the grid's phases: fold_values put sample k at phase
 /// k * step; shifted by the grid's offset.
 fn phase_profile(means: &[f64], cycles: &Cycles) -> [f64; PROFILE_BINS] {
     let shift = (cycles.offset * PROFILE_BINS as f64).round() as usize;
@@ -431,12 +463,11 @@ fn phase_profile(means: &[f64], cycles: &Cycles) -> [f64; PROFILE_BINS] {
 
 /// Classifies the cycles of a window from `amps`, its samples' table currents.
 pub fn classify(amps: &[f32], cycles: &Cycles) -> Classes {
-    classify_with(amps, cycles, &energy_profile(amps, cycles.step))
+    classify_with(amps, cycles, &Window::of(amps, cycles.step, None))
 }
 
-/// [`classify`], given the window's [`energy_profile`] (`profile`, of `amps` at the grid's
-/// step).
-pub fn classify_with(amps: &[f32], cycles: &Cycles, profile: &[f64]) -> Classes {
+/// [`classify`], given the window's view ([`Window::of`] `amps` at the grid's step).
+pub fn classify_with(amps: &[f32], cycles: &Cycles, window: &Window) -> Classes {
     let n = amps.len();
     let m = cycles.count;
     if n == 0 || !(cycles.step > 0.0 && cycles.step < 0.5) {
@@ -454,7 +485,7 @@ pub fn classify_with(amps: &[f32], cycles: &Cycles, profile: &[f64]) -> Classes 
     // Each cycle's level against what the window's average waveform would give at the same
     // phases: a sub-sampled cycle (twelve samples) catches a narrow pulse at one phase or
     // another, and its raw mean square swings with that; this ratio does not.
-    let profile = phase_profile(profile, cycles);
+    let profile = phase_profile(&window.profile, cycles);
     let mut amps2 = vec![0.0; m];
     let mut samples = vec![0usize; m];
     let mut expected = vec![0.0; m];
@@ -494,7 +525,7 @@ pub fn classify_with(amps: &[f32], cycles: &Cycles, profile: &[f64]) -> Classes 
         }
         of_cycle[j] = class;
     }
-    let abrupt = switched(amps, cycles, &start);
+    let abrupt = switched(window, &start);
     let mut class = cuts.len();
     if class > 0 {
         // Classes that take turns are kept apart only where a cycle's samples show its
