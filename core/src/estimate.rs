@@ -576,7 +576,16 @@ impl Estimator {
         // So do samples whose mains frequency was measured over too short a span to tell it
         // from an aliased harmonic ([`crate::mains_hz::resolves`]): the fold may be smeared.
         let bunched = phases_bunch(self.codes.len(), f / self.rate_hz) || !self.mains.resolved(f);
-        if let Some(memo) = self.memo.as_mut().filter(|m| !bunched && m.still_fits(base, &shape)) {
+        // Nor where the load stepped in the window's last (or first) cycles: a memo's level
+        // and shape, taken over the whole window, hardly move for that
+        // ([`segment::Classes::edge_step`]; where a cycle's samples show its waveform, a step
+        // moves the shape).
+        let step = f / self.rate_hz;
+        let stepped = || {
+            !segment::resolves_waveform(step)
+                && segment::classify(&self.amps, &Cycles::new(self.amps.len(), step, 0.0)).edge_step()
+        };
+        if let Some(memo) = self.memo.as_mut().filter(|m| !bunched && m.still_fits(base, &shape) && !stepped()) {
             // The same load as the window the correction was found in: its evidence stands.
             memo.age += 1;
             self.window_evidence = previous;
@@ -918,7 +927,7 @@ impl Estimator {
         // settling: its cycles' levels, taken over each half of the window, differ by more
         // than 20 % in mean square, which a steady load's phase walk does not make).
         let drifting = classes.count() == 1 && drifts[0];
-        self.window_changing = classes.count() > 1 || drifting || classes.switches > 0;
+        self.window_changing = classes.count() > 1 || drifting || classes.switches > 0 || classes.edge_step();
         // A drifting load is read cycle by cycle only where a cycle's samples show its waveform
         // (64 or more a cycle): twelve samples of a narrow waveform give no level per cycle.
         let steady = classes.count() == 1 && !(drifting && resolved);
