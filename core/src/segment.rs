@@ -177,9 +177,11 @@ impl Classes {
     /// 3.8 % low, as steady). A steady load's cycles, however their samples catch its waveform,
     /// stay within the range the window's others span.
     pub fn edge_step(&self) -> bool {
-        let levels: Vec<f64> = (0..self.of_cycle.len()).filter(|&j| self.whole[j]).map(|j| self.cycle_level[j]).collect();
+        let levels: Vec<f64> =
+            (0..self.of_cycle.len()).filter(|&j| self.whole[j]).map(|j| self.cycle_level[j]).collect();
         let n = levels.len();
-        let range = |x: &[f64]| x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        let range =
+            |x: &[f64]| x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
         let beyond = |run: &[f64], rest: &[f64]| {
             let ((run_lo, run_hi), (rest_lo, rest_hi)) = (range(run), range(rest));
             run_lo > EDGE_STEP * rest_hi || run_hi * EDGE_STEP < rest_lo
@@ -789,7 +791,11 @@ mod tests {
                 .map(|k| {
                     let ph = k as f64 * hz / rate;
                     let d = (ph.fract() - 0.25).abs();
-                    if d < 0.05 { amp(ph as usize) * (std::f64::consts::PI * d / 0.1).cos() as f32 } else { 0.0 }
+                    if d < 0.05 {
+                        amp(ph as usize) * (std::f64::consts::PI * d / 0.1).cos() as f32
+                    } else {
+                        0.0
+                    }
                 })
                 .collect()
         };
@@ -804,10 +810,14 @@ mod tests {
                 let burst = narrow(rate, hz, &|c| if c % 2 == 0 { 2.0 } else { 1.0 });
                 let (_, sine) = codes(rate, hz, 1.0, |_| 300.0);
                 let (_, sine_up) = codes(rate, hz, 1.0, |c| if c + 3 >= n_cycles { 420.0 } else { 300.0 });
-                for (what, a, step) in
-                    [("steady", &steady, false), ("burst", &burst, false), ("sine", &sine, false), ("sine up", &sine_up, true)]
-                        .into_iter()
-                        .chain([("up", &up, true), ("down", &down, true)].into_iter().filter(|_| resolved))
+                for (what, a, step) in [
+                    ("steady", &steady, false),
+                    ("burst", &burst, false),
+                    ("sine", &sine, false),
+                    ("sine up", &sine_up, true),
+                ]
+                .into_iter()
+                .chain([("up", &up, true), ("down", &down, true)].into_iter().filter(|_| resolved))
                 {
                     let cl = classify(a, &grid(a));
                     assert_eq!(cl.edge_step(), step, "{what} at {rate} Sa/s, {hz} Hz: levels {:?}", cl.cycle_level);

@@ -96,8 +96,9 @@ mod tests {
         assert!(at(0.6, 0.5) >= at(0.6, 20.0));
         let model = CtModel::new(CtParams::default()).expect("model");
         let lut = model_table(0.6).lut_at(Some(50.0));
-        let sine: Vec<f64> =
-            (0..POINTS).map(|k| std::f64::consts::SQRT_2 * (std::f64::consts::TAU * k as f64 / POINTS as f64).sin()).collect();
+        let sine: Vec<f64> = (0..POINTS)
+            .map(|k| std::f64::consts::SQRT_2 * (std::f64::consts::TAU * k as f64 / POINTS as f64).sin())
+            .collect();
         for amps in [0.3, 3.0, 30.0] {
             assert!((settled_gain(&model, 50.0, &lut, &sine, amps).sqrt() - 1.0).abs() < 0.01);
         }

@@ -370,7 +370,14 @@ fn an_unseen_waveform_states_what_the_table_can_misread_it_by() {
             assert!(stated(&Evidence { bunched: true, unseen_over_read: unseen, ..Evidence::default() }) >= bound);
             checked += 1;
             if e.abs() > bound {
-                wrong.push(format!("{} {:.0}-{:.0} s: table {:+.1} %, bound {:.1} %", case.case, r.t0, r.t1, e * 100.0, bound * 100.0));
+                wrong.push(format!(
+                    "{} {:.0}-{:.0} s: table {:+.1} %, bound {:.1} %",
+                    case.case,
+                    r.t0,
+                    r.t1,
+                    e * 100.0,
+                    bound * 100.0
+                ));
             }
         }
         println!("{}: table {:+.1} % over the record", case.case, row.energy_error * 100.0);
