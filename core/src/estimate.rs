@@ -575,12 +575,12 @@ impl Estimator {
         // no correction is kept from it or reused for it).
         // So do samples whose mains frequency was measured over too short a span to tell it
         // from an aliased harmonic ([`crate::mains_hz::resolves`]): the fold may be smeared.
-        let bunched = phases_bunch(self.codes.len(), f / self.rate_hz) || !self.mains.resolved(f);
+        let step = f / self.rate_hz;
+        let bunched = phases_bunch(self.codes.len(), step) || !self.mains.resolved(f);
         // Nor where the load stepped in the window's last (or first) cycles: a memo's level
         // and shape, taken over the whole window, hardly move for that
         // ([`segment::Classes::edge_step`]; where a cycle's samples show its waveform, a step
         // moves the shape).
-        let step = f / self.rate_hz;
         let stepped = || {
             !segment::resolves_waveform(step)
                 && segment::classify(&self.amps, &Cycles::new(self.amps.len(), step, 0.0)).edge_step()
@@ -603,7 +603,7 @@ impl Estimator {
                     e.unseen_over_read = crate::unseen::worst_over_read(inverter.model(), f, lut, rms);
                 }
             }
-            e.gap_deg = crate::fold::phase_gap(self.codes.len(), f / self.rate_hz, 360) as f64;
+            e.gap_deg = crate::fold::phase_gap(self.codes.len(), step, 360) as f64;
             e.table = table;
             e.reading = rms;
             self.memo = (!self.window_changing && !self.window_approx && table > 0.0).then_some(FitMemo {
