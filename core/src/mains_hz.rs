@@ -197,6 +197,11 @@ impl MainsHz {
     /// the median of the last [`MEDIAN_WINDOWS`] windows' values, which a switch in one or two
     /// of them does not move.
     pub fn window(&mut self, codes: &[u16], hint: Option<f64>, signal: bool) -> Option<f64> {
+        // Where the spectrum leaves two candidates, the window's half-waves are timed against
+        // each ([`harmonic_start`]); only where a half-wave spans enough samples to be timed.
+        let rate_hz = self.rate_hz;
+        let timed = rate_hz / MAINS_HZ_RANGE.1 >= LOBE_SAMPLES_PER_CYCLE;
+        let fits = |f: f64| if timed { lobes_fit(codes, rate_hz / f) } else { None };
         let before = self.history.len();
         self.decimator.push(codes, &mut self.history);
         let latest = self.history.len() - before;
@@ -211,13 +216,13 @@ impl MainsHz {
             return None;
         }
         let harmonics = harmonics_seen(self.decimator.block, fs);
-        let alone = measure(own, own, fs, harmonics, hint)?;
+        let alone = measure(own, own, fs, harmonics, hint, &fits)?;
         self.span = own.len();
         let f = if self.decimator.resolves(alone, self.rate_hz, own.len()) {
             alone
         } else {
             self.span = all.len();
-            measure(all, own, fs, harmonics, Some(alone)).unwrap_or(alone)
+            measure(all, own, fs, harmonics, Some(alone), &|_| None).unwrap_or(alone)
         };
         // A window whose load was present for less than half of it was seen through the
         // Hann window's flank: its value stands for itself when no other is known, and is
@@ -307,12 +312,19 @@ pub fn estimate_mains_hz<T: Copy + Into<f64>>(x: &[T], rate_hz: f64, hint: Optio
     d.push(x, &mut v);
     let fs = d.out_rate(rate_hz);
     let a = v.make_contiguous();
-    measure(a, a, fs, harmonics_seen(d.block, fs), hint)
+    measure(a, a, fs, harmonics_seen(d.block, fs), hint, &|_| None)
 }
 
 /// The frequency over the span `all` (at `fs`) that ends with the window `own`; `None` when
-/// the window is shorter than two mains cycles.
-fn measure(all: &[f64], own: &[f64], fs: f64, harmonics: usize, hint: Option<f64>) -> Option<f64> {
+/// the window is shorter than two mains cycles. `lobes_fit` as for [`harmonic_start`].
+fn measure(
+    all: &[f64],
+    own: &[f64],
+    fs: f64,
+    harmonics: usize,
+    hint: Option<f64>,
+    lobes_fit: &dyn Fn(f64) -> Option<f64>,
+) -> Option<f64> {
     if (own.len() as f64) < 2.0 * fs / MAINS_HZ_RANGE.0 {
         return None;
     }
@@ -323,7 +335,7 @@ fn measure(all: &[f64], own: &[f64], fs: f64, harmonics: usize, hint: Option<f64
     if let Some(f) = hinted.and_then(|h| peak(all, fs, h)) {
         return Some(f);
     }
-    let start = harmonic_start(own, fs, harmonics)?;
+    let start = harmonic_start(own, fs, harmonics, lobes_fit)?;
     // A span too short to tell the fundamental from an aliased harmonic next to it would pull
     // its peak: the harmonic series, which counts that harmonic as its own, stands.
     if !resolves(start, fs, span) {
@@ -356,7 +368,16 @@ fn harmonics_seen(block: usize, fs: f64) -> usize {
 /// `f' = j f − m fs` collects only the true series' harmonics `j k`, fewer and weaker. The
 /// series is also sharper than one tone (harmonic `k` resolves `f` `k` times finer), so it
 /// is not pulled by an alias beside the fundamental.
-fn harmonic_start(x: &[f64], fs: f64, harmonics: usize) -> Option<f64> {
+///
+/// A load switching with a period of `P` cycles (a burst-fire heater one cycle on, five off)
+/// puts a spectral line at every multiple of `f / P`, and the series of the line
+/// `f (P - 1) / P` holds as much as the fundamental's, or more: each on-cycle is an isolated
+/// half-wave, whose spectrum falls with frequency (a randomized set's heater at 60.138 Hz,
+/// one on, five off, was read at 50.115 Hz at 8196.7 Sa/s; one at 60.65 Hz, one on, four
+/// off, at 48.52 Hz). Where candidates' series hold within [`AMBIGUOUS`] of the best, the one
+/// the half-waves keep time with (`lobes_fit`, [`lobes_fit`]) is taken, if it does clearly
+/// better than the best's.
+fn harmonic_start(x: &[f64], fs: f64, harmonics: usize, lobes_fit: &dyn Fn(f64) -> Option<f64>) -> Option<f64> {
     let n = x.len();
     if n < 4 {
         return None;
@@ -383,19 +404,32 @@ fn harmonic_start(x: &[f64], fs: f64, harmonics: usize) -> Option<f64> {
         let k_max = (((fs / 2.0 - 2.0 / t) / f).floor() as usize).clamp(1, harmonics);
         (1..=k_max).map(|k| power_at(&w, fs, k as f64 * f)).sum::<f64>() / k_max as f64
     };
-    let mut best: Option<(f64, f64)> = None;
-    for &(c, _) in &maxima {
-        let (a, b) = ((c - step).max(lo), (c + step).min(hi));
-        let count = ((b - a) / fine).ceil().max(1.0) as usize;
-        for i in 0..=count {
-            let f = a + (b - a) * i as f64 / count as f64;
-            let p = series(f);
-            if best.is_none_or(|(_, bp)| p > bp) {
-                best = Some((f, p));
+    // Each candidate's best point of the series (the first of equals, as one search over
+    // them all would keep).
+    let found: Vec<(f64, f64)> = maxima
+        .iter()
+        .map(|&(c, _)| {
+            let (a, b) = ((c - step).max(lo), (c + step).min(hi));
+            let count = ((b - a) / fine).ceil().max(1.0) as usize;
+            (0..=count)
+                .map(|i| a + (b - a) * i as f64 / count as f64)
+                .map(|f| (f, series(f)))
+                .fold((f64::NAN, f64::MIN), |best, (f, p)| if p > best.1 { (f, p) } else { best })
+        })
+        .collect();
+    let (mut f, top) = found.iter().copied().fold((f64::NAN, f64::MIN), |b, x| if x.1 > b.1 { x } else { b });
+    let close: Vec<f64> = found.iter().filter(|x| x.1 >= AMBIGUOUS * top && x.0 != f).map(|x| x.0).collect();
+    if let Some(own) = (!close.is_empty()).then(|| lobes_fit(f)).flatten() {
+        let timed = close.iter().filter_map(|&g| lobes_fit(g).map(|fit| (g, fit)));
+        if let Some((g, fit)) = timed.max_by(|a, b| a.1.total_cmp(&b.1)) {
+            if fit >= own + LOBES_MARGIN {
+                f = g;
             }
         }
     }
-    let (f, _) = best?;
+    if !f.is_finite() {
+        return None;
+    }
     Some(crate::estimate::golden_section_max(series, (f - fine).max(lo), (f + fine).min(hi), 1e-4))
 }
 
@@ -416,6 +450,80 @@ fn tones(w: &[f64], fs: f64) -> (f64, Vec<(f64, f64)>) {
 
 /// Tones of the single-tone spectrum tried as the fundamental by [`harmonic_start`].
 const CANDIDATES: usize = 4;
+
+/// Candidates whose harmonic series hold at least this share of the best one's are timed
+/// against the half-waves ([`harmonic_start`]). A steady load's other candidates (side lobes,
+/// folded harmonics) hold a few percent; a burst's neighbouring lines, as much.
+const AMBIGUOUS: f64 = 0.5;
+
+/// How much better (share of half-wave pairs) another candidate must keep time with the
+/// half-waves than the best series' to be taken.
+const LOBES_MARGIN: f64 = 0.25;
+
+/// Samples a cycle, at least, for [`lobes_fit`] to time half-waves: its tolerance,
+/// [`LOBE_TOL`] of a cycle, must be a few samples.
+const LOBE_SAMPLES_PER_CYCLE: f64 = 100.0;
+
+/// How near (share of a cycle) a half-wave's timing must come to a whole number of cycles.
+const LOBE_TOL: f64 = 0.03;
+
+/// The share of a window's consecutive half-waves whose timing keeps a mains cycle of
+/// `period` samples: the next half-wave starts, or peaks, one or two cycles after this one
+/// starts (to [`LOBE_TOL`] of a cycle). `None` where fewer than two half-waves are seen.
+///
+/// A half-wave is a run of codes above a twentieth of the way from the window's median (no
+/// current, where the load is off most of the time) to its peak, of which only those rising
+/// to a quarter of the way count. Physics: a load on for whole cycles starts at the source's
+/// zero crossing, and its next cycle's half-wave starts one cycle later; a burst-fire
+/// heater's single on-cycle is followed, as the source stops one cycle after it started, by
+/// the clamp's kick (its magnetizing current, now flowing through the burden), which peaks
+/// right then: one cycle after the on-cycle's half-wave started (135-136 samples for
+/// 136.3, two randomized sets' heaters at 8196.7 Sa/s). A wrong candidate a sixth or a fifth
+/// away from the mains keeps neither.
+pub fn lobes_fit(codes: &[u16], period: f64) -> Option<f64> {
+    if codes.len() < 3 || period.is_nan() || period <= 0.0 {
+        return None;
+    }
+    let mut sorted = codes.to_vec();
+    let mid = sorted.len() / 2;
+    let median = f64::from(*sorted.select_nth_unstable(mid).1);
+    let peak = f64::from(codes.iter().copied().max().unwrap_or(0));
+    if peak - median < 8.0 {
+        return None;
+    }
+    let (edge, tall) = (median + 0.05 * (peak - median), median + 0.25 * (peak - median));
+    // (start, peak) of each half-wave rising to `tall`.
+    let mut lobes = Vec::new();
+    let mut k = 0;
+    while k < codes.len() {
+        if f64::from(codes[k]) <= edge {
+            k += 1;
+            continue;
+        }
+        let start = k;
+        let mut top = (k, codes[k]);
+        while k < codes.len() && f64::from(codes[k]) > edge {
+            if codes[k] > top.1 {
+                top = (k, codes[k]);
+            }
+            k += 1;
+        }
+        if f64::from(top.1) >= tall {
+            lobes.push((start, top.0));
+        }
+    }
+    if lobes.len() < 2 {
+        return None;
+    }
+    let keeps_time = |d: usize| {
+        let cycles = d as f64 / period;
+        let whole = cycles.round();
+        (1.0..=2.0).contains(&whole) && (cycles - whole).abs() <= LOBE_TOL
+    };
+    let pairs = lobes.windows(2);
+    let kept = pairs.clone().filter(|w| keeps_time(w[1].0 - w[0].0) || keeps_time(w[1].1 - w[0].0)).count();
+    Some(kept as f64 / pairs.len() as f64)
+}
 
 /// `x` less its mean, through a Hann window.
 fn hann(x: &[f64]) -> Vec<f64> {
@@ -535,6 +643,55 @@ mod tests {
                 }
             })
             .collect()
+    }
+
+    /// A burst-fire heater, `on` cycles on and `off` off, through the clamp model (its
+    /// magnetizing current carried from cycle to cycle, the kick after each burst included) at
+    /// `per_cycle` samples a cycle of 8196.7 Sa/s: the ADC codes of `seconds` of it.
+    fn burst_codes(per_cycle: usize, on: usize, off: usize, amps: f64, seconds: usize) -> (Vec<u16>, f64, f64) {
+        use crate::clamp_model::{CtModel, CtParams, March};
+        let rate = 1e6 / 122.0;
+        let hz = rate / per_cycle as f64;
+        let p = CtParams::default();
+        let model = CtModel::new(p).expect("the model's clamp");
+        let sine: Vec<f64> = (0..per_cycle)
+            .map(|k| {
+                amps * std::f64::consts::SQRT_2 * (std::f64::consts::TAU * k as f64 / per_cycle as f64).sin() / p.turns
+            })
+            .collect();
+        let none = vec![0.0; per_cycle];
+        let mut march = March::default();
+        let mut im = 0.0;
+        let mut codes = Vec::new();
+        for c in 0..(seconds as f64 * hz).ceil() as usize {
+            let is = if c % (on + off) < on { &sine } else { &none };
+            im = model.march_cycle(is, hz, im, &mut march);
+            let scale = f64::from(p.adc_full_scale) / p.adc_ref_v;
+            codes.extend(
+                march.adc_v().iter().map(|v| (v * scale).round().clamp(0.0, f64::from(p.adc_full_scale)) as u16),
+            );
+        }
+        codes.truncate(seconds * rate as usize);
+        (codes, rate, hz)
+    }
+
+    /// A burst of single cycles puts a line at every multiple of `f / P` (`P` cycles to its
+    /// period), and on the fast link the series of the line below the mains holds as much as
+    /// the mains': the half-waves' timing (the clamp's kick peaking one cycle after each
+    /// on-cycle starts) tells them apart. Checked where the sixth or fifth line below lies in
+    /// the range (60 Hz, one on and five or four off; 50 Hz, one on and nine off), and on
+    /// bursts whose candidates are not in doubt.
+    #[test]
+    fn a_burst_of_single_cycles_is_read_at_its_mains_frequency() {
+        for (per_cycle, on, off) in
+            [(136, 1, 5), (136, 1, 4), (135, 1, 6), (164, 1, 9), (164, 1, 4), (136, 2, 4), (164, 3, 7)]
+        {
+            let (codes, rate, hz) = burst_codes(per_cycle, on, off, 2.5, 4);
+            let got = window_by_window(&codes, rate as usize, rate);
+            for f in got {
+                assert!((f - hz).abs() < 0.05, "{on} on, {off} off at {hz:.3} Hz: read {f:.3} Hz");
+            }
+        }
     }
 
     /// The frequency of each window of `n` samples of `x` at `rate`, as a stream is read
