@@ -199,9 +199,17 @@ impl MainsHz {
     pub fn window(&mut self, codes: &[u16], hint: Option<f64>, signal: bool) -> Option<f64> {
         // Where the spectrum leaves two candidates, the window's half-waves are timed against
         // each ([`harmonic_start`]); only where a half-wave spans enough samples to be timed.
+        // The half-waves are found once, however many candidates are timed against them.
         let rate_hz = self.rate_hz;
         let timed = rate_hz / MAINS_HZ_RANGE.1 >= LOBE_SAMPLES_PER_CYCLE;
-        let fits = |f: f64| if timed { lobes_fit(codes, rate_hz / f) } else { None };
+        let half_waves = std::cell::OnceCell::new();
+        let fits = |f: f64| {
+            if timed {
+                lobes_fit(half_waves.get_or_init(|| half_waves_of(codes)), rate_hz / f)
+            } else {
+                None
+            }
+        };
         let before = self.history.len();
         self.decimator.push(codes, &mut self.history);
         let latest = self.history.len() - before;
@@ -467,33 +475,23 @@ const LOBE_SAMPLES_PER_CYCLE: f64 = 100.0;
 /// How near (share of a cycle) a half-wave's timing must come to a whole number of cycles.
 const LOBE_TOL: f64 = 0.03;
 
-/// The share of a window's consecutive half-waves whose timing keeps a mains cycle of
-/// `period` samples: the next half-wave starts, or peaks, one or two cycles after this one
-/// starts (to [`LOBE_TOL`] of a cycle). `None` where fewer than two half-waves are seen.
-///
-/// A half-wave is a run of codes above a twentieth of the way from the window's median (no
-/// current, where the load is off most of the time) to its peak, of which only those rising
-/// to a quarter of the way count. Physics: a load on for whole cycles starts at the source's
-/// zero crossing, and its next cycle's half-wave starts one cycle later; a burst-fire
-/// heater's single on-cycle is followed, as the source stops one cycle after it started, by
-/// the clamp's kick (its magnetizing current, now flowing through the burden), which peaks
-/// right then: one cycle after the on-cycle's half-wave started (135-136 samples for
-/// 136.3, two randomized sets' heaters at 8196.7 Sa/s). A wrong candidate a sixth or a fifth
-/// away from the mains keeps neither.
-pub fn lobes_fit(codes: &[u16], period: f64) -> Option<f64> {
-    if codes.len() < 3 || period.is_nan() || period <= 0.0 {
-        return None;
+/// The half-waves of a window's `codes`, as (first sample, peak sample): runs of codes above a
+/// twentieth of the way from the window's median (no current, where the load is off most of
+/// the time) to its peak, of which only those rising to a quarter of the way count. None
+/// where the codes hardly move (under 8 codes from median to peak).
+fn half_waves_of(codes: &[u16]) -> Vec<(usize, usize)> {
+    let mut lobes = Vec::new();
+    if codes.is_empty() {
+        return lobes;
     }
     let mut sorted = codes.to_vec();
     let mid = sorted.len() / 2;
     let median = f64::from(*sorted.select_nth_unstable(mid).1);
     let peak = f64::from(codes.iter().copied().max().unwrap_or(0));
     if peak - median < 8.0 {
-        return None;
+        return lobes;
     }
     let (edge, tall) = (median + 0.05 * (peak - median), median + 0.25 * (peak - median));
-    // (start, peak) of each half-wave rising to `tall`.
-    let mut lobes = Vec::new();
     let mut k = 0;
     while k < codes.len() {
         if f64::from(codes[k]) <= edge {
@@ -512,7 +510,23 @@ pub fn lobes_fit(codes: &[u16], period: f64) -> Option<f64> {
             lobes.push((start, top.0));
         }
     }
-    if lobes.len() < 2 {
+    lobes
+}
+
+/// The share of a window's consecutive half-waves ([`half_waves_of`]) whose timing keeps a
+/// mains cycle of `period` samples: the next half-wave starts, or peaks, one or two cycles
+/// after this one starts (to [`LOBE_TOL`] of a cycle). `None` where fewer than two
+/// half-waves are seen.
+///
+/// Physics: a load on for whole cycles starts at the source's zero crossing, and its next
+/// cycle's half-wave starts one cycle later; a burst-fire heater's single on-cycle is
+/// followed, as the source stops one cycle after it started, by the clamp's kick (its
+/// magnetizing current, now flowing through the burden), which peaks right then: one cycle
+/// after the on-cycle's half-wave started (135-136 samples for 136.3, two randomized sets'
+/// heaters at 8196.7 Sa/s). A wrong candidate a sixth or a fifth away from the mains keeps
+/// neither.
+fn lobes_fit(lobes: &[(usize, usize)], period: f64) -> Option<f64> {
+    if lobes.len() < 2 || period.is_nan() || period <= 0.0 {
         return None;
     }
     let keeps_time = |d: usize| {

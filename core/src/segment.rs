@@ -472,7 +472,7 @@ const TURNS_WIDTH: f64 = 0.3;
 /// Where a cycle's twelve samples do not show the waveform, only the window's most loaded
 /// state is kept: a whole-window fold sees each phase in the few cycles whose samples walk
 /// through it, on or off as the load happened to be.
-pub fn energy_profile_of(amps: &[f32], step: f64, keep: Option<&[bool]>) -> Vec<f64> {
+fn energy_profile_of(amps: &[f32], step: f64, keep: Option<&[bool]>) -> Vec<f64> {
     let folded = crate::fold::fold_values(
         amps.len(),
         |k| f64::from(amps[k]) * f64::from(amps[k]),
