@@ -53,7 +53,12 @@
 //! largest over-read the model gives for narrow waveforms at its clamp and level
 //! ([`crate::unseen`]), and at least [`UNREADABLE`] (dev: up to 70 % off, a switch-mode supply
 //! behind a household's other loads). That can reach 100 % and more (a clamp of little
-//! inductance), and then the record's energy states no bound. The constants were fitted on the dev half of
+//! inductance), and then the record's energy states no bound.
+//!
+//! A load that started in the window's last partial cycle is counted from the samples it shows
+//! there ([`crate::tail`]), to within a factor of two in that part's energy if they hold a
+//! positive half-cycle whole, not at all otherwise: [`crate::tail::bound_of`] is added to the
+//! bound (and makes it 100 % or more where no half-cycle was whole). The constants were fitted on the dev half of
 //! `golden/data/loads-random/` and the loads goldens only (where the largest error was 0.78 of
 //! its bound); `golden/ACCURACY.md` gives the coverage per class and rate, on the held-out half
 //! too.
@@ -97,6 +102,10 @@ pub struct Evidence {
     /// The narrowest share of the cycle over which a significant class's inverted waveform
     /// is above a tenth of its peak (1 when none was inverted).
     pub conduction: f64,
+    /// Where a load started in the window's last partial cycle and was counted from its
+    /// samples ([`crate::tail`]): what that count may be off by ([`crate::tail::bound_of`]); 0
+    /// elsewhere.
+    pub tail: f64,
 }
 
 impl Default for Evidence {
@@ -112,6 +121,7 @@ impl Default for Evidence {
             unseen_over_read: 0.0,
             gap_deg: 0.0,
             conduction: 1.0,
+            tail: 0.0,
         }
     }
 }
@@ -155,7 +165,7 @@ pub fn steady(e: &Evidence) -> Option<f64> {
 /// The bound, as a fraction of the true RMS, a flagged reading with evidence `e` states.
 pub fn stated(e: &Evidence) -> f64 {
     if e.bunched {
-        return UNREADABLE.max(SPREAD_FACTOR * e.unseen_over_read);
+        return UNREADABLE.max(SPREAD_FACTOR * e.unseen_over_read) + e.tail;
     }
     let rel = |x: f64| if x.is_finite() && x > 0.0 { (x - 1.0).abs() } else { 0.0 };
     let table = if e.reading > 0.0 { rel(e.table / e.reading) } else { 0.0 };
@@ -165,6 +175,7 @@ pub fn stated(e: &Evidence) -> f64 {
         + UNRESOLVED_FACTOR * e.unresolved.clamp(0.0, 1.0)
         + GAP_FACTOR * (e.gap_deg - GAP_FREE_DEG).max(0.0))
     .min(UNREADABLE)
+        + e.tail
 }
 
 /// The relative error an unflagged reading of `irms_a` is held to: 2 % from 0.5 A (1 % for a
@@ -250,8 +261,12 @@ mod tests {
         // Unless the clamp's table can read a narrow waveform higher than that.
         let unseen = Evidence { bunched: true, unseen_over_read: 1.2, ..e };
         assert!((stated(&unseen) - SPREAD_FACTOR * 1.2).abs() < 1e-12);
-        // Nothing else makes a bound reach 100 %: the record's energy stays bounded.
+        // Nothing else but a load started in the window's tail makes a bound reach 100 %:
+        // the record's energy stays bounded.
         assert_eq!(stated(&Evidence { table: 100.0, ..e }), UNREADABLE);
+        // The tail's own bound adds to the rest.
+        assert!((stated(&Evidence { tail: 0.3, ..table_off }) - (FLOOR + SPREAD_FACTOR * 0.2 + 0.3)).abs() < 1e-12);
+        assert_eq!(stated(&Evidence { tail: 1.0, table: 100.0, ..e }), UNREADABLE + 1.0);
         // A steady window states a bound only for a narrow waveform.
         assert_eq!(steady(&e), None);
         assert_eq!(steady(&Evidence { conduction: 0.1, ..e }), Some(NARROW_BOUND));

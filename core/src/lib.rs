@@ -13,7 +13,8 @@
 //!
 //! The estimation rests on one model of the clamp ([`clamp_model`]) and on algorithms kept one
 //! per module, each with its theory and tests: [`fold`] (codes into phase bins), [`segment`]
-//! (a window's cycles into level classes, switches), [`inversion`] (the clamp model run
+//! (a window's cycles into level classes, switches), [`tail`] (a load that started in a window's
+//! last partial cycle), [`inversion`] (the clamp model run
 //! backwards over a folded cycle), [`transient`] (a switching load read through the model in
 //! time), [`least_squares`] (the dense solver), [`waveform_fit`] (the clamp model fitted to a
 //! folded window), the static [`calibration`] table, [`unseen`] (what that table can make of a waveform the
@@ -38,6 +39,7 @@ pub mod meter;
 pub mod model_table;
 pub mod sample_clock;
 pub mod segment;
+pub mod tail;
 pub mod timeline;
 pub mod transient;
 pub mod unseen;
