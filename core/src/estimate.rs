@@ -610,9 +610,22 @@ impl Estimator {
         }
         if self.inverter.is_some() {
             // Only a steady window's correction is kept for the next ones.
-            let rms = self.inverted_rms(f);
+            let mut rms = self.inverted_rms(f);
             self.window_approx |= bunched;
+            // The same steady load as the window whose correction is kept, inverted again (its
+            // shape moved beyond the memo's tolerance, as a narrow waveform's harmonics do from
+            // window to window at 603.5 Sa/s): two estimates of one correction, whose mean is
+            // read and whose difference is stated ([`STEADY_SCATTER`]).
+            let steady = !self.window_changing && !self.window_approx && table > 0.0;
+            let prior = self.memo.filter(|m| steady && (base / m.base_rms - 1.0).abs() <= FitMemo::LEVEL_TOL);
+            let mut scatter = 0.0;
+            if let Some(m) = prior {
+                let ratio = rms / table;
+                scatter = (ratio / m.ratio - 1.0).abs();
+                rms = 0.5 * (ratio + m.ratio) * table;
+            }
             let e = &mut self.window_evidence;
+            e.scatter = scatter;
             e.bunched = bunched;
             if bunched {
                 if let Some(inverter) = self.inverter.as_deref() {
