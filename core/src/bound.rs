@@ -70,7 +70,10 @@
 //! most `Σ d_i b_i R_i / (1 − b_i)` and its true energy at least `Σ d_i R_i / (1 + b_i)`:
 //! their ratio ([`energy_bound`]) bounds the relative energy error. It is a sum over windows
 //! (errors assumed to add up, never to cancel), so it is valid whatever the errors' signs,
-//! and loose where they alternate.
+//! and loose where they alternate. How far the record reads *high* is bounded tighter, and
+//! always: each truth is at least `R_i / (1 + b_i)`, so the record reads at most
+//! `Σ d_i b_i R_i / (1 + b_i)` high over the same least truth ([`energy_bound_high`]), finite
+//! even where a window states 100 % or more.
 
 use crate::estimate::RATED_MIN_A;
 
@@ -229,6 +232,23 @@ pub struct WindowBound {
 /// the error of `Σ I·t`), from its readings' bounds (see the module's doc); `None` when the
 /// readings bound nothing (a window's bound of 100 % or more, or no energy read).
 pub fn energy_bound(windows: &[WindowBound]) -> Option<f64> {
+    record_bound(windows, |b| (b < 1.0).then(|| b / (1.0 - b)))
+}
+
+/// The bound on how far a record's energy can read **high**: a reading `R` whose bound `b`
+/// holds has a truth of at least `R / (1 + b)`, whatever `b`, so it reads at most
+/// `R b / (1 + b)` high; over the record's least true energy. Finite where [`energy_bound`] is
+/// not: a window stating 100 % or more (a load started in its last samples, unseen but for a
+/// sliver, [`crate::tail`]) cannot bound how low it reads, but does bound how high.
+pub fn energy_bound_high(windows: &[WindowBound]) -> Option<f64> {
+    record_bound(windows, |b| Some(b / (1.0 + b)))
+}
+
+/// The record's error, its readings' `share(b)` of their energy summed (a reading stating no
+/// bound at its usual target, a `short` one at [`SHORT_BOUND`], one below the rated minimum
+/// [`LOW_ABS_A`] amps either way), over its least true energy; `None` if a share is unbounded
+/// or no energy was read.
+fn record_bound(windows: &[WindowBound], share: impl Fn(f64) -> Option<f64>) -> Option<f64> {
     let (mut err, mut truth_min) = (0.0, 0.0);
     for w in windows {
         let b = match (w.short, w.bound, usual_target(w.irms_a)) {
@@ -237,9 +257,8 @@ pub fn energy_bound(windows: &[WindowBound]) -> Option<f64> {
             (false, None, t) => t,
         };
         match b {
-            Some(b) if b >= 1.0 => return None,
             Some(b) => {
-                err += w.duration_s * b * w.irms_a / (1.0 - b);
+                err += w.duration_s * w.irms_a * share(b)?;
                 truth_min += w.duration_s * w.irms_a / (1.0 + b);
             }
             None => {
@@ -315,6 +334,13 @@ mod tests {
             assert!((15.0 / t - 1.0).abs() <= got + 1e-12, "{t}");
         }
         assert_eq!(energy_bound(&[w(10.0, Some(1.2))]), None);
+        // How high it can read stays bounded: each truth is at least R / (1 + b).
+        let high = energy_bound_high(&[w(10.0, None), w(5.0, Some(1.2))]).unwrap();
+        let t_lo = 10.0 / 1.02 + 5.0 / 2.2;
+        let want = (10.0 * 0.02 / 1.02 + 5.0 * 1.2 / 2.2) / t_lo;
+        assert!((high - want).abs() < 1e-12, "{high} vs {want}");
+        assert!((15.0 / t_lo - 1.0 - high).abs() < 1e-12, "the lowest truths read exactly that high");
+        assert!(energy_bound_high(&[w(10.0, None), w(5.0, Some(0.2))]).unwrap() < got);
         assert_eq!(energy_bound(&[]), None);
         // Below the rated minimum an absolute 0.25 A counts.
         let low = energy_bound(&[w(10.0, None), w(0.1, None)]).unwrap();

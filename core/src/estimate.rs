@@ -549,7 +549,7 @@ impl Estimator {
     /// applied to the user table's RMS.
     fn window_rms(&mut self, hz: Option<f64>) -> f64 {
         self.invert(hz);
-        let onset = crate::tail::onset(&self.amps, self.rate_hz, hz);
+        let onset = crate::tail::onset(&self.amps, &self.codes, self.rate_hz, hz);
         let span = self.span_rms(hz);
         let Some(onset) = onset else {
             self.window_evidence.tail = 0.0;

@@ -17,20 +17,27 @@
 //! whatever the phases the tail covers. A tail holding more than [`ONSET_CYCLES`] cycles' worth
 //! of the span's mean energy per cycle, and of its last whole cycle's (which a per-cycle reading
 //! gives it: a step inside the span is that reading's, not this rule's), is therefore not the
-//! span's load: the load changed in it. Its energy is then counted as seen, in place of the
-//! span's mean square.
+//! span's load: the load changed in it.
 //!
-//! **How wrong that can be.** The tail's half-wave energy is twice what its samples show. If
-//! they cover only positive half-cycle phases, that is twice the truth; if the load started in
-//! a negative half-cycle (unseen) and the tail ends in the next positive half, the truth is up
-//! to twice it; a start whose every sample falls in a negative half is not seen at all (the
-//! reading stays the span's, as before). So the tail's share `s` of the reading's mean square
-//! is known to within a factor of two either way where the tail holds a positive half-cycle
-//! whole (a run of samples above the last whole cycle's largest current over [`WHOLE_HALF`] of
-//! a cycle), and the reading to within [`bound_of`]`(s)`: 41 % where the tail holds everything.
-//! Where the switch or the window's edge cuts every positive half-cycle the tail holds, what
-//! shows may be a sliver of the load (at 603.5 Sa/s, one sample of 2 A at the end of a
-//! positive half, then a whole negative half-cycle of 8 A unseen): the bound is then 100 %.
+//! Its current is then counted from its first sample on (the first above every current of the
+//! span's last cycle, or below every code of it: a negative half-cycle deeper than the old load's,
+//! which the table reads as no current), at the mean square of the samples carrying current from
+//! there (positive half-cycles: a half-cycle's mean square is its cycle's), in place of the span's.
+//! Doubling the tail's samples instead (the half-wave rule over less than a cycle) counts a
+//! positive half-cycle cut by the window's end twice: a mixture's window read +4.4 % that way
+//! where it read +1.1 % before and +1.3 % so.
+//!
+//! **How wrong that can be.** Where the samples from the new load's first on hold a positive
+//! half-cycle whole (a run over [`WHOLE_HALF`] of a cycle), its mean square is that half-cycle's
+//! sampled; where they pass its crest, it is between that of the half-cycle and twice it (the
+//! mean of `sin^2` over any part of a half-cycle holding its crest lies between 1/2 and 1), and a negative half-cycle before it that no code showed (behind an old load as deep)
+//! is missed: the tail's mean square is known to a factor of two either way, and the reading
+//! to within [`bound_of`]`(s)` for the tail's share `s` of it: 41 % where the tail holds
+//! everything. Where the switch or the window's edge cuts every positive half-cycle the tail
+//! holds, what shows may be a sliver of the load (at 603.5 Sa/s, one sample of 2 A at the end of
+//! a positive half, then a whole negative half-cycle of 8 A unseen): the bound is then 100 %. A
+//! start whose every sample falls in a negative half-cycle no code shows is not seen at all
+//! (the reading stays the span's, as before).
 
 /// A tail holding more than this many cycles' worth of the span's mean half-wave energy per
 /// cycle is a load that started in it (a steady load's tail holds at most one).
@@ -48,15 +55,18 @@ pub const WHOLE_HALF: f64 = 0.4;
 /// A load that started in a window's tail.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Onset {
-    /// Samples the whole-cycle span covers (fractional, as in `half_wave_rms`).
-    pub span: f64,
-    /// The tail's half-wave energy: twice its sum of squares (A^2 samples), the sample
-    /// straddling the span's end weighted by its share outside.
-    pub energy: f64,
-    /// No run of samples carrying more current than any of the last whole cycle's spans [`WHOLE_HALF`]
-    /// of a cycle in the tail: the
-    /// tail holds no positive half-cycle whole (the window's edge or the switch cut it), and
-    /// its energy is not known to a factor of two ([`bound_of`]).
+    /// Where (samples from the window's first, fractional) the window's reading stops
+    /// standing for its current: the later of the whole-cycle span's end and the new load's
+    /// first sample.
+    pub from: f64,
+    /// The mean square (A^2) from `from` on: that of the samples carrying current there, which
+    /// behind the diode are the positive half-cycles' (a half-cycle's mean square is its
+    /// cycle's).
+    pub mean_square: f64,
+    /// No run of samples carrying current from the new load's first sample on spans
+    /// [`WHOLE_HALF`] of a cycle, nor passes a crest: the tail holds no positive half-cycle
+    /// whole (the window's edge or the switch cut it) and none of its crests, and its mean
+    /// square is not known to a factor of two ([`bound_of`]).
     pub cut: bool,
 }
 
@@ -64,14 +74,14 @@ impl Onset {
     /// The window's mean square with the tail counted as seen, from `reading` (A RMS), a
     /// reading whose mean square covers the span and gives the tail the same: over `n` samples.
     pub fn mean_square(&self, reading: f64, n: usize) -> f64 {
-        (reading * reading * self.span + self.energy) / n as f64
+        (reading * reading * self.from + self.mean_square * (n as f64 - self.from)) / n as f64
     }
 
-    /// The share of [`Onset::mean_square`] the tail makes up.
+    /// The share of [`Onset::mean_square`] the tail's new load makes up.
     pub fn share(&self, reading: f64, n: usize) -> f64 {
         let ms = self.mean_square(reading, n);
         if ms > 0.0 {
-            self.energy / n as f64 / ms
+            self.mean_square * (n as f64 - self.from) / n as f64 / ms
         } else {
             0.0
         }
@@ -79,11 +89,12 @@ impl Onset {
 }
 
 /// Whether a load started in the samples of `amps` (the table's half-wave currents of one
-/// window at `rate_hz`) after its largest whole number of cycles at `mains_hz`; `None` for a
-/// steady tail, an unknown frequency or a window shorter than two cycles.
-pub fn onset(amps: &[f32], rate_hz: f64, mains_hz: Option<f64>) -> Option<Onset> {
+/// window at `rate_hz`, `codes` the ADC codes they were read from) after its largest whole
+/// number of cycles at `mains_hz`; `None` for a steady tail, an unknown frequency or a window
+/// shorter than two cycles.
+pub fn onset(amps: &[f32], codes: &[u16], rate_hz: f64, mains_hz: Option<f64>) -> Option<Onset> {
     let f = mains_hz.filter(|&f| f > 0.0)?;
-    let n = amps.len();
+    let n = amps.len().min(codes.len());
     let per_cycle = rate_hz / f;
     let cycles = (n as f64 / per_cycle).floor();
     if cycles < 2.0 {
@@ -96,24 +107,52 @@ pub fn onset(amps: &[f32], rate_hz: f64, mains_hz: Option<f64>) -> Option<Onset>
     let straddling = amps.get(whole).map_or(0.0, |&a| sq(a));
     let inside: f64 = amps[..whole].iter().map(|&a| sq(a)).sum::<f64>() + frac * straddling;
     let outside: f64 =
-        amps.get(whole + 1..).map_or(0.0, |t| t.iter().map(|&a| sq(a)).sum::<f64>()) + (1.0 - frac) * straddling;
+        amps[..n].get(whole + 1..).map_or(0.0, |t| t.iter().map(|&a| sq(a)).sum::<f64>()) + (1.0 - frac) * straddling;
     // The span's last whole cycle, which a per-cycle reading gives the tail.
-    let last = &amps[(span - per_cycle).max(0.0).floor() as usize..whole];
+    let first_of_last = (span - per_cycle).max(0.0).floor() as usize;
+    let last = &amps[first_of_last..whole];
     let last_energy = 2.0 * last.iter().map(|&a| sq(a)).sum::<f64>();
     let (span_energy, energy) = (2.0 * inside, 2.0 * outside);
     let per_cycle_energy = (span_energy / cycles).max(last_energy);
-    let counts = energy > ONSET_CYCLES * per_cycle_energy && energy / n as f64 >= ONSET_MIN_A * ONSET_MIN_A;
-    // The longest run of samples carrying more current than any of the last cycle's (the new
-    // load's).
+    if !(energy > ONSET_CYCLES * per_cycle_energy && energy / n as f64 >= ONSET_MIN_A * ONSET_MIN_A) {
+        return None;
+    }
+    // The new load's first sample: above every current of the last cycle, or below every code
+    // of it (a negative half-cycle deeper than the old load's, which the table reads as none).
     let above = last.iter().copied().fold(0.0f32, f32::max);
-    let (mut run, mut longest) = (0usize, 0usize);
-    for &a in &amps[whole.min(n)..] {
-        run = if a > above { run + 1 } else { 0 };
+    let low = codes[first_of_last..whole].iter().copied().min().unwrap_or(0).saturating_sub(LOW_MARGIN_CODES);
+    let first = (whole..n).find(|&k| amps[k] > above || codes[k] < low)?;
+    // From there, the samples carrying current and their longest run.
+    let tail = &amps[first..n];
+    let (mut sum, mut count, mut run, mut longest) = (0.0, 0usize, 0usize, 0usize);
+    for &a in tail {
+        if a > 0.0 {
+            sum += sq(a);
+            count += 1;
+            run += 1;
+        } else {
+            run = 0;
+        }
         longest = longest.max(run);
     }
-    let cut = (longest as f64) < WHOLE_HALF * per_cycle;
-    counts.then_some(Onset { span, energy, cut })
+    if count == 0 {
+        return None;
+    }
+    // A crest seen: the largest sample carrying current has a lower one carrying current on
+    // either side.
+    let top = (0..tail.len()).max_by(|&i, &j| tail[i].total_cmp(&tail[j])).unwrap_or(0);
+    let crest =
+        top > 0 && top + 1 < tail.len() && tail[top - 1] > 0.0 && tail[top + 1] > 0.0 && tail[top + 1] < tail[top];
+    Some(Onset {
+        from: span.max(first as f64),
+        mean_square: sum / count as f64,
+        cut: (longest as f64) < WHOLE_HALF * per_cycle && !crest,
+    })
 }
+
+/// Codes below the lowest of the last whole cycle's by more than this are a current the old
+/// load never drew (ADC noise and the squelch's 3 codes aside).
+pub const LOW_MARGIN_CODES: u16 = 3;
 
 /// The relative error a reading whose tail makes up `share` of its mean square can carry from
 /// the tail alone: its energy known to within a factor of two either way where the tail holds
@@ -132,21 +171,30 @@ pub fn bound_of(share: f64, cut: bool) -> f64 {
 mod tests {
     use super::*;
 
-    /// A sine at `a` A RMS from `from` seconds on (0 before), as the table's half-wave
-    /// currents (negative half-cycles at 0), sampled at `rate` for `secs`.
-    fn switched_on(a: f64, hz: f64, rate: f64, from: f64, secs: f64) -> Vec<f32> {
+    /// A sine at `a` A RMS from `from` seconds on (0 before), sampled at `rate` for `secs`.
+    fn switched_on(a: f64, hz: f64, rate: f64, from: f64, secs: f64) -> Vec<f64> {
         let n = (secs * rate).round() as usize;
         (0..n)
             .map(|k| {
                 let t = k as f64 / rate;
-                let v = a * std::f64::consts::SQRT_2 * (std::f64::consts::TAU * hz * t).sin();
                 if t >= from {
-                    v.max(0.0) as f32
+                    a * std::f64::consts::SQRT_2 * (std::f64::consts::TAU * hz * t).sin()
                 } else {
                     0.0
                 }
             })
             .collect()
+    }
+
+    /// What the table reads of `current` (negative half-cycles as none), and codes like the
+    /// interface's: the no-current level at 99, negative currents pulling to the floor.
+    fn read(current: &[f64]) -> (Vec<f32>, Vec<u16>) {
+        let amps = current.iter().map(|&i| i.max(0.0) as f32).collect();
+        let codes = current
+            .iter()
+            .map(|&i| (99.0 + if i >= 0.0 { 20.0 * i } else { 60.0 * i }).clamp(0.0, 1023.0) as u16)
+            .collect();
+        (amps, codes)
     }
 
     /// The exact RMS over `secs` of a sine of `a` A RMS switched on at `from`.
@@ -165,9 +213,11 @@ mod tests {
                 for k in 0..40 {
                     let secs = 1.0 + k as f64 / 40.0 / hz;
                     let sine = switched_on(10.0, hz, rate, 0.0, secs);
-                    assert_eq!(onset(&sine, rate, Some(hz)), None, "sine {rate} {hz} {k}");
-                    let pulse: Vec<f32> = sine.iter().map(|&v| if v > 13.0 { v * 3.0 } else { 0.0 }).collect();
-                    assert_eq!(onset(&pulse, rate, Some(hz)), None, "pulse {rate} {hz} {k}");
+                    let (amps, codes) = read(&sine);
+                    assert_eq!(onset(&amps, &codes, rate, Some(hz)), None, "sine {rate} {hz} {k}");
+                    let pulse: Vec<f64> = sine.iter().map(|&v| if v.abs() > 13.0 { v * 3.0 } else { 0.0 }).collect();
+                    let (amps, codes) = read(&pulse);
+                    assert_eq!(onset(&amps, &codes, rate, Some(hz)), None, "pulse {rate} {hz} {k}");
                 }
             }
         }
@@ -181,20 +231,20 @@ mod tests {
         let (mut seen, mut uncut) = (0, 0);
         for rate in [603.5, 8196.7] {
             for hz in [50.0, 62.836] {
-                let n_cycles = (hz as usize) as f64;
                 let secs = 1.0;
-                let span_end = n_cycles / hz;
+                let span_end = (hz as usize) as f64 / hz;
                 for k in 0..20 {
                     let from = span_end + (secs - span_end) * k as f64 / 20.0;
                     for small in [0.0, 0.3] {
                         let on = switched_on(8.0, hz, rate, from, secs);
                         let base = switched_on(small, hz, rate, 0.0, secs);
-                        let amps: Vec<f32> = on.iter().zip(&base).map(|(a, b)| a + b).collect();
+                        let current: Vec<f64> = on.iter().zip(&base).map(|(a, b)| a + b).collect();
+                        let (amps, codes) = read(&current);
                         let t = (truth(8.0, hz, from, secs).powi(2) + small * small).sqrt();
-                        let Some(o) = onset(&amps, rate, Some(hz)) else {
-                            // Nothing of the load in the tail's samples.
-                            let tail_sum: f32 = on[(o_span(&amps, rate, hz))..].iter().sum();
-                            assert!(tail_sum < 1.0, "missed an onset: {rate} {hz} {k} {small}");
+                        let Some(o) = onset(&amps, &codes, rate, Some(hz)) else {
+                            // Nothing of the load in the tail's positive half-cycles.
+                            let tail_max = on[(span_end * rate) as usize + 1..].iter().fold(0.0f64, |m, &v| m.max(v));
+                            assert!(tail_max < 1.0, "missed an onset: {rate} {hz} {k} {small}");
                             continue;
                         };
                         seen += 1;
@@ -210,11 +260,6 @@ mod tests {
             }
         }
         assert!(seen >= 40 && uncut >= 10, "only {seen} onsets seen, {uncut} whole");
-    }
-
-    fn o_span(amps: &[f32], rate: f64, hz: f64) -> usize {
-        let per_cycle = rate / hz;
-        ((amps.len() as f64 / per_cycle).floor() * per_cycle).ceil() as usize
     }
 
     #[test]

@@ -253,7 +253,8 @@ pub struct Row {
     pub readings: Vec<ReadingError>,
     /// `sum(irms * duration) / sum(true_rms * duration) - 1` over all readings.
     pub energy_error: f64,
-    /// The bound the readings' own bounds give that error (`ct_core::bound::energy_bound`);
+    /// The bound the readings' own bounds give that error, on its side
+    /// (`ct_core::bound::energy_bound_high` for a record read high, `energy_bound` else);
     /// `None`: they bound nothing.
     pub energy_bound: Option<f64>,
 }
@@ -301,17 +302,22 @@ pub fn evaluate_table(
     let read: f64 = errors.iter().map(|e| e.read_a * (e.t1 - e.t0)).sum();
     let truth: f64 = errors.iter().map(|e| e.truth_a * (e.t1 - e.t0)).sum();
     let energy_error = if truth > 0.0 { read / truth - 1.0 } else { f64::NAN };
-    let energy_bound = ct_core::bound::energy_bound(
-        &readings
-            .iter()
-            .map(|r| ct_core::bound::WindowBound {
-                irms_a: r.irms_a,
-                duration_s: r.duration_s,
-                bound: r.bound_pct.map(|b| b / 100.0),
-                short: r.flags.short,
-            })
-            .collect::<Vec<_>>(),
-    );
+    let windows: Vec<ct_core::bound::WindowBound> = readings
+        .iter()
+        .map(|r| ct_core::bound::WindowBound {
+            irms_a: r.irms_a,
+            duration_s: r.duration_s,
+            bound: r.bound_pct.map(|b| b / 100.0),
+            short: r.flags.short,
+        })
+        .collect();
+    // On the side the record's error fell: how high it can read is bounded even where a
+    // window cannot bound how low it reads.
+    let energy_bound = if energy_error > 0.0 {
+        ct_core::bound::energy_bound_high(&windows)
+    } else {
+        ct_core::bound::energy_bound(&windows)
+    };
     Ok(Row { case: case.case.clone(), lm_h: case.lm_h, profile, method, readings: errors, energy_error, energy_bound })
 }
 
