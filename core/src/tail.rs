@@ -36,8 +36,10 @@
 //! everything. Where the switch or the window's edge cuts every positive half-cycle the tail
 //! holds, what shows may be a sliver of the load (at 603.5 Sa/s, one sample of 2 A at the end of
 //! a positive half, then a whole negative half-cycle of 8 A unseen): the bound is then 100 %. A
-//! start whose every sample falls in a negative half-cycle no code shows is not seen at all
-//! (the reading stays the span's, as before).
+//! start whose every sample falls in a negative half-cycle shows only where its codes go below
+//! every one of the span's: the reading stays the span's and states 100 %. Behind an old load
+//! whose negative half-cycles reach as deep, it is not seen at all (the reading stays the
+//! span's, unflagged, as before).
 
 /// A tail holding more than this many cycles' worth of the span's mean half-wave energy per
 /// cycle is a load that started in it (a steady load's tail holds at most one).
@@ -115,7 +117,15 @@ pub fn onset(amps: &[f32], codes: &[u16], rate_hz: f64, mains_hz: Option<f64>) -
     let (span_energy, energy) = (2.0 * inside, 2.0 * outside);
     let per_cycle_energy = (span_energy / cycles).max(last_energy);
     if !(energy > ONSET_CYCLES * per_cycle_energy && energy / n as f64 >= ONSET_MIN_A * ONSET_MIN_A) {
-        return None;
+        // A load whose samples in the tail all fall in negative half-cycles shows only by its
+        // codes, below every one of the span's (whose phases a steady load's cycles walk
+        // through): nothing of it can be counted, and the reading says so (100 %).
+        let span_low = codes[..whole].iter().copied().min().unwrap_or(0).saturating_sub(LOW_MARGIN_CODES);
+        return codes[whole..n].iter().any(|&c| c < span_low).then_some(Onset {
+            from: n as f64,
+            mean_square: 0.0,
+            cut: true,
+        });
     }
     // The new load's first sample: above every current of the last cycle, or below every code
     // of it (a negative half-cycle deeper than the old load's, which the table reads as none).
@@ -228,7 +238,7 @@ mod tests {
         // Switched on at every phase of the last partial cycle after nothing, and after a
         // small load: the reading with the tail counted is within the stated bound of the
         // truth wherever the tail shows the load (where it does not, nothing is found).
-        let (mut seen, mut uncut) = (0, 0);
+        let (mut seen, mut uncut, mut unseen) = (0, 0, 0);
         for rate in [603.5, 8196.7] {
             for hz in [50.0, 62.836] {
                 let secs = 1.0;
@@ -242,11 +252,13 @@ mod tests {
                         let (amps, codes) = read(&current);
                         let t = (truth(8.0, hz, from, secs).powi(2) + small * small).sqrt();
                         let Some(o) = onset(&amps, &codes, rate, Some(hz)) else {
-                            // Nothing of the load in the tail's positive half-cycles.
-                            let tail_max = on[(span_end * rate) as usize + 1..].iter().fold(0.0f64, |m, &v| m.max(v));
+                            // Nothing of the load in the tail's samples.
+                            let tail_max =
+                                on[(span_end * rate) as usize + 1..].iter().fold(0.0f64, |m, &v| m.max(v.abs()));
                             assert!(tail_max < 1.0, "missed an onset: {rate} {hz} {k} {small}");
                             continue;
                         };
+                        unseen += usize::from(o.mean_square == 0.0);
                         seen += 1;
                         let read = o.mean_square(small, amps.len()).sqrt();
                         let err = (read / t - 1.0).abs();
@@ -259,7 +271,10 @@ mod tests {
                 }
             }
         }
-        assert!(seen >= 40 && uncut >= 10, "only {seen} onsets seen, {uncut} whole");
+        assert!(
+            seen >= 40 && uncut >= 10 && unseen >= 4,
+            "only {seen} onsets seen, {uncut} whole, {unseen} by codes alone"
+        );
     }
 
     #[test]
