@@ -107,25 +107,26 @@ pub fn onset(amps: &[f32], codes: &[u16], rate_hz: f64, mains_hz: Option<f64>) -
     let frac = span - whole as f64;
     let sq = |a: f32| f64::from(a) * f64::from(a);
     let straddling = amps.get(whole).map_or(0.0, |&a| sq(a));
-    let inside: f64 = amps[..whole].iter().map(|&a| sq(a)).sum::<f64>() + frac * straddling;
     let outside: f64 =
         amps[..n].get(whole + 1..).map_or(0.0, |t| t.iter().map(|&a| sq(a)).sum::<f64>()) + (1.0 - frac) * straddling;
     // The span's last whole cycle, which a per-cycle reading gives the tail.
     let first_of_last = (span - per_cycle).max(0.0).floor() as usize;
     let last = &amps[first_of_last..whole];
     let last_energy = 2.0 * last.iter().map(|&a| sq(a)).sum::<f64>();
-    let (span_energy, energy) = (2.0 * inside, 2.0 * outside);
-    let per_cycle_energy = (span_energy / cycles).max(last_energy);
-    if !(energy > ONSET_CYCLES * per_cycle_energy && energy / n as f64 >= ONSET_MIN_A * ONSET_MIN_A) {
+    let energy = 2.0 * outside;
+    // (The span's mean is summed only where the last cycle's does not already decide: a
+    // steady window is a pass over its tail and last cycle, not over all its samples.)
+    let counts = energy > ONSET_CYCLES * last_energy && energy / n as f64 >= ONSET_MIN_A * ONSET_MIN_A && {
+        let inside: f64 = amps[..whole].iter().map(|&a| sq(a)).sum::<f64>() + frac * straddling;
+        energy > ONSET_CYCLES * 2.0 * inside / cycles
+    };
+    if !counts {
         // A load whose samples in the tail all fall in negative half-cycles shows only by its
         // codes, below every one of the span's (whose phases a steady load's cycles walk
         // through): nothing of it can be counted, and the reading says so (100 %).
-        let span_low = codes[..whole].iter().copied().min().unwrap_or(0).saturating_sub(LOW_MARGIN_CODES);
-        return codes[whole..n].iter().any(|&c| c < span_low).then_some(Onset {
-            from: n as f64,
-            mean_square: 0.0,
-            cut: true,
-        });
+        let tail_low = codes[whole..n].iter().copied().min()?;
+        let deeper = !codes[..whole].iter().any(|&c| c <= tail_low.saturating_add(LOW_MARGIN_CODES));
+        return deeper.then_some(Onset { from: n as f64, mean_square: 0.0, cut: true });
     }
     // The new load's first sample: above every current of the last cycle, or below every code
     // of it (a negative half-cycle deeper than the old load's, which the table reads as none).
