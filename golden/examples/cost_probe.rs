@@ -1,21 +1,49 @@
+//! The loads goldens' household record through one estimator, once: what a profiler looks at
+//! where the cost bench (`cargo bench -p ct-golden --bench loads_cost`) repeats it. On machines
+//! without hardware counters (`perf stat` says `<not supported>`), instruction counts from
+//! callgrind are steady where timings are not:
+//!
+//! `valgrind --tool=callgrind --toggle-collect='*Estimator*push*' target/release/examples/cost_probe fast`
+//!
+//! Arguments: the profile (`fast`, the default, or `launchpad`) and the method (`invert`, the
+//! default, or `table`).
+
 use ct_core::calibration::Calibration;
 use ct_core::estimate::{Estimator, EstimatorConfig, Method};
 use ct_golden::loads::{codes, loads_manifest, LoadCase};
 
 fn main() {
-    let profile = std::env::args().nth(1).unwrap_or("fast".into());
-    let method = if std::env::args().nth(2).as_deref() == Some("table") { Method::Table } else { Method::Invert };
-    let cases = loads_manifest().unwrap();
-    let case = cases.iter().find(|c| c.kind == "household").unwrap();
-    let rate = LoadCase::rate(&profile).unwrap();
-    let codes = codes(case, &profile).unwrap();
+    let profile = std::env::args().nth(1).unwrap_or_else(|| "fast".into());
+    let method = match std::env::args().nth(2).as_deref() {
+        None | Some("invert") => Method::Invert,
+        Some("table") => Method::Table,
+        Some(other) => {
+            eprintln!("unknown method {other:?}: invert or table");
+            std::process::exit(2);
+        }
+    };
+    let Some(rate) = LoadCase::rate(&profile) else {
+        eprintln!("unknown profile {profile:?}: fast or launchpad");
+        std::process::exit(2);
+    };
+    let case = loads_manifest().ok().and_then(|cases| cases.into_iter().find(|c| c.kind == "household"));
+    let Some(case) = case else {
+        eprintln!("no household record in the loads goldens' manifest");
+        std::process::exit(1);
+    };
+    let codes = match codes(&case, &profile) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{}: {e}", case.case);
+            std::process::exit(1);
+        }
+    };
     let cfg = EstimatorConfig { method, ..EstimatorConfig::default() };
     let mut est = Estimator::new(&Calibration::builtin(), rate, cfg);
-    let mut n = 0;
-    let mut sum = 0.0;
+    let (mut windows, mut amp_seconds) = (0, 0.0);
     est.push(0.0, &codes, &mut |r| {
-        n += 1;
-        sum += r.irms_a;
+        windows += 1;
+        amp_seconds += r.irms_a * r.duration_s;
     });
-    println!("{n} windows, sum {sum}");
+    println!("{} {profile} {method:?}: {windows} windows, {amp_seconds:.3} A s", case.case);
 }
