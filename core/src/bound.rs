@@ -56,9 +56,9 @@
 //! inductance), and then the record's energy states no bound.
 //!
 //! A load that started in the window's last partial cycle is counted from the samples it shows
-//! there ([`crate::tail`]), to within a factor of two in that part's energy if they hold a
-//! positive half-cycle whole, not at all otherwise: [`crate::tail::bound_of`] is added to the
-//! bound (and makes it 100 % or more where no half-cycle was whole). The constants were fitted on the dev half of
+//! there ([`crate::tail`]), to within a factor of two in that part's mean square if they hold a
+//! positive half-cycle of it whole or its crest, not at all otherwise: [`crate::tail::bound_of`]
+//! is added to the bound (and makes it 100 % or more where neither was seen). The constants were fitted on the dev half of
 //! `golden/data/loads-random/` and the loads goldens only (where the largest error was 0.78 of
 //! its bound); `golden/ACCURACY.md` gives the coverage per class and rate, on the held-out half
 //! too.
@@ -170,7 +170,7 @@ pub const SCATTER_FREE: f64 = 0.01;
 /// seed 20261209 a dimmer firing at 72.6 degrees through a clamp of 0.371 H read +0.3, -2.7
 /// and -0.8 % in three windows at 603.5 Sa/s, each window's correction found afresh (its
 /// harmonics, from twelve samples a cycle, moved beyond the memo's tolerance): corrections
-/// 3.1 % and 1.6 % apart. Read by the mean of the last two, -1.2 % and -0.8 %; each estimate
+/// 3.1 % and 1.6 % apart. Read by the mean of the last two, -1.05 % and -0.72 %; each estimate
 /// is off by about the distance over the square root of two, and their mean by half of it.
 pub const SCATTER_FACTOR: f64 = 1.0;
 

@@ -615,7 +615,7 @@ impl Estimator {
             // The same steady load as the window whose correction is kept, inverted again (its
             // shape moved beyond the memo's tolerance, as a narrow waveform's harmonics do from
             // window to window at 603.5 Sa/s): two estimates of one correction, whose mean is
-            // read and whose difference is stated ([`STEADY_SCATTER`]).
+            // read and whose difference is stated ([`bound::SCATTER_FACTOR`]).
             let steady = !self.window_changing && !self.window_approx && table > 0.0;
             let prior = self.memo.filter(|m| steady && (base / m.base_rms - 1.0).abs() <= FitMemo::LEVEL_TOL);
             let mut scatter = 0.0;
@@ -1200,17 +1200,7 @@ pub fn half_wave_rms(amps: &[f32], rate_hz: f64, mains_hz: Option<f64>) -> f64 {
     if n == 0 {
         return 0.0;
     }
-    let span = match mains_hz {
-        Some(f) if f > 0.0 => {
-            let cycles = (n as f64 * f / rate_hz).floor();
-            if cycles >= 1.0 {
-                (cycles * rate_hz / f).min(n as f64)
-            } else {
-                n as f64
-            }
-        }
-        _ => n as f64,
-    };
+    let span = whole_cycles(n, rate_hz, mains_hz).map_or(n as f64, |(_, span)| span);
     let whole = span.floor() as usize;
     let frac = span - whole as f64;
     let mut sum = sum_squares(&amps[..whole]);
@@ -1218,6 +1208,16 @@ pub fn half_wave_rms(amps: &[f32], rate_hz: f64, mains_hz: Option<f64>) -> f64 {
         sum += frac * (amps[whole] as f64).powi(2);
     }
     (2.0 * sum / span).sqrt()
+}
+
+/// The largest whole number of mains cycles at `mains_hz` in `n` samples at `rate_hz` from the
+/// first, and the samples they span (fractional): `None` for an unknown frequency or under a
+/// cycle. Where every method's reading stops ([`half_wave_rms`]) and what it leaves to
+/// [`crate::tail`].
+pub(crate) fn whole_cycles(n: usize, rate_hz: f64, mains_hz: Option<f64>) -> Option<(f64, f64)> {
+    let f = mains_hz.filter(|&f| f > 0.0)?;
+    let cycles = (n as f64 * f / rate_hz).floor();
+    (cycles >= 1.0).then(|| (cycles, (cycles * rate_hz / f).min(n as f64)))
 }
 
 /// How far (cycles) a class's own crossing may lie from the grid's for the grid to be moved
@@ -1517,7 +1517,7 @@ fn sine_at_points() -> Vec<f64> {
 }
 
 /// Sum of squares in f64, in independent lanes so the compiler can vectorise it.
-fn sum_squares(x: &[f32]) -> f64 {
+pub(crate) fn sum_squares(x: &[f32]) -> f64 {
     const LANES: usize = 8;
     let mut acc = [0f64; LANES];
     let chunks = x.chunks_exact(LANES);

@@ -90,34 +90,31 @@ impl Onset {
     }
 }
 
+use crate::estimate::{sum_squares, whole_cycles};
+
 /// Whether a load started in the samples of `amps` (the table's half-wave currents of one
 /// window at `rate_hz`, `codes` the ADC codes they were read from) after its largest whole
 /// number of cycles at `mains_hz`; `None` for a steady tail, an unknown frequency or a window
 /// shorter than two cycles.
 pub fn onset(amps: &[f32], codes: &[u16], rate_hz: f64, mains_hz: Option<f64>) -> Option<Onset> {
-    let f = mains_hz.filter(|&f| f > 0.0)?;
     let n = amps.len().min(codes.len());
-    let per_cycle = rate_hz / f;
-    let cycles = (n as f64 / per_cycle).floor();
-    if cycles < 2.0 {
-        return None;
-    }
-    let span = (cycles * per_cycle).min(n as f64);
+    let (amps, codes) = (&amps[..n], &codes[..n]);
+    let (cycles, span) = whole_cycles(n, rate_hz, mains_hz).filter(|&(cycles, _)| cycles >= 2.0)?;
+    let per_cycle = span / cycles;
     let whole = span.floor() as usize;
     let frac = span - whole as f64;
     let sq = |a: f32| f64::from(a) * f64::from(a);
     let straddling = amps.get(whole).map_or(0.0, |&a| sq(a));
-    let outside: f64 =
-        amps[..n].get(whole + 1..).map_or(0.0, |t| t.iter().map(|&a| sq(a)).sum::<f64>()) + (1.0 - frac) * straddling;
+    let outside = amps.get(whole + 1..).map_or(0.0, sum_squares) + (1.0 - frac) * straddling;
     // The span's last whole cycle, which a per-cycle reading gives the tail.
     let first_of_last = (span - per_cycle).max(0.0).floor() as usize;
     let last = &amps[first_of_last..whole];
-    let last_energy = 2.0 * last.iter().map(|&a| sq(a)).sum::<f64>();
+    let last_energy = 2.0 * sum_squares(last);
     let energy = 2.0 * outside;
     // (The span's mean is summed only where the last cycle's does not already decide: a
     // steady window is a pass over its tail and last cycle, not over all its samples.)
     let counts = energy > ONSET_CYCLES * last_energy && energy / n as f64 >= ONSET_MIN_A * ONSET_MIN_A && {
-        let inside: f64 = amps[..whole].iter().map(|&a| sq(a)).sum::<f64>() + frac * straddling;
+        let inside = sum_squares(&amps[..whole]) + frac * straddling;
         energy > ONSET_CYCLES * 2.0 * inside / cycles
     };
     if !counts {
@@ -166,10 +163,10 @@ pub fn onset(amps: &[f32], codes: &[u16], rate_hz: f64, mains_hz: Option<f64>) -
 pub const LOW_MARGIN_CODES: u16 = 3;
 
 /// The relative error a reading whose tail makes up `share` of its mean square can carry from
-/// the tail alone: its energy known to within a factor of two either way where the tail holds
-/// its positive half-cycles whole (see the module). Where one is `cut` by the tail's edge, a
-/// sliver of it may be all that shows of a half-cycle or more: the reading is then anything
-/// from nothing to the tail's factor of two high, 100 %.
+/// the tail alone: its mean square known to within a factor of two either way where the tail
+/// holds a positive half-cycle of the new load whole or its crest (see the module). Where
+/// neither (`cut`), a sliver of it may be all that shows of a half-cycle or more: the reading
+/// is then anything from nothing to twice its truth, 100 %.
 pub fn bound_of(share: f64, cut: bool) -> f64 {
     if cut {
         return 1.0;
