@@ -532,7 +532,11 @@ pub fn calibrated_markdown(cases: &[LoadCase]) -> Result<(String, Vec<(LoadCase,
     for lm in lms {
         for (profile, _) in PROFILES {
             let out = calibrated(cases, lm, profile)?;
-            let fit = out.clamp.expect("two recordings identify the clamp");
+            let fit = out.clamp.ok_or_else(|| {
+                GoldenError::Study(format!(
+                    "the {lm} H clamp's two calibration records at {profile} did not identify it"
+                ))
+            })?;
             for case in cases.iter().filter(|c| c.lm_h == lm) {
                 let row = evaluate_table(case, profile, &out.table, EstimatorConfig::default())?;
                 s.push_str(&format!(
