@@ -18,7 +18,11 @@
 //! correction or none ([`Evidence::unresolved`]) and `g` the widest hole in the phases its
 //! samples cover (degrees):
 //!
-//! `bound = FLOOR + SPREAD_FACTOR · spread + UNRESOLVED_FACTOR · u + GAP_FACTOR · max(0, g − GAP_FREE_DEG)`
+//! `bound = FLOOR + SPREAD_FACTOR · spread + UNRESOLVED_FACTOR · (u − n) + max(UNRESOLVED_FACTOR, SPREAD_FACTOR · o) · n + GAP_FACTOR · max(0, g − GAP_FREE_DEG)`
+//!
+//! with `n` the part of `u` read as the table reads it (no correction at all) whose table
+//! currents are narrow ([`Evidence::narrow_as_table`]) and `o` the table's largest over-read of
+//! a narrow waveform at the clamp and level ([`crate::unseen`]).
 //!
 //! - `spread`: where the reconstructions disagree by more than 5 %, the error was at most 0.7
 //!   times their distance on the dev half but for one window at 1.2 times (a mixture whose
@@ -37,8 +41,14 @@
 //!   grid rule of the same day, `estimate::GRID_DOUBT`).
 //! - `u`: a borrowed correction is a guess; the dev half's windows read wholly with one were
 //!   off by up to 6.5 % beyond the floor's share (an irregular burst at 603.5 Sa/s).
+//! - `n`: the table reads a narrow waveform high, by what the clamp's magnetizing current
+//!   does not take of its edges; on the fresh set of seed 20261210 a switch-mode supply of
+//!   0.53 A alone in a household window at 60.28 Hz and 603.5 Sa/s, not inverted (holes of 10
+//!   degrees), was read by the table 45 % high for a stated 38 % (now 90 %).
 //! - `g`: a hole in the phases is a part of the waveform never sampled; at 603.5 Sa/s near
 //!   50.29 Hz a 13-degree hole left a household window 16 % low with everything else agreeing.
+//!   A steady window states the same term ([`steady`]): in that household at 60.28 Hz, holes
+//!   of 6-13 degrees left steady windows up to 5.5 % off, unflagged.
 //! - `FLOOR`: what no reconstruction shows: on the dev half's 60 s household record at
 //!   8196.7 Sa/s a one-cycle-on, one-cycle-off heater beside a kettle read 5-6.4 % low with all
 //!   three reconstructions within 0.7 %, and on the loads goldens a household window at
@@ -93,12 +103,17 @@ pub struct Evidence {
     pub own_over_read: f64,
     /// Share of the window's energy in classes corrected by a borrowed or no correction.
     pub unresolved: f64,
+    /// Share of the window's energy in classes read as the table reads them (no correction,
+    /// own or borrowed) whose table currents are narrow ([`crate::segment::narrow_in_table`]):
+    /// part of `unresolved`, off by as much as the table over-reads narrow waveforms.
+    pub narrow_as_table: f64,
     /// The window's samples bunch on a dozen phases ([`crate::fold::phases_bunch`]), or its
     /// mains frequency was measured over too short a span to be told from an aliased harmonic
     /// beside it ([`crate::mains_hz::resolves`]): either way its fold cannot be trusted.
     pub bunched: bool,
-    /// Where `bunched`: the table's largest over-read of a narrow waveform at this clamp and
-    /// level ([`crate::unseen::worst_over_read`]), what the reading may be off by; 0 elsewhere.
+    /// Where `bunched`, or where `narrow_as_table` is above 0: the table's largest over-read
+    /// of a narrow waveform at this clamp and level ([`crate::unseen::worst_over_read`]), what
+    /// a reading by the table of such a waveform may be off by; 0 elsewhere.
     pub unseen_over_read: f64,
     /// The widest hole in the phases the window's samples cover, degrees.
     pub gap_deg: f64,
@@ -123,6 +138,7 @@ impl Default for Evidence {
             static_over_read: 1.0,
             own_over_read: 1.0,
             unresolved: 0.0,
+            narrow_as_table: 0.0,
             bunched: false,
             unseen_over_read: 0.0,
             gap_deg: 0.0,
@@ -178,14 +194,15 @@ pub const SCATTER_FACTOR: f64 = 1.0;
 /// not hold: a waveform conducting for a narrow part of the cycle ([`NARROW_CONDUCTION`]),
 /// whose edges the inversion places within a sample spacing, is read within [`NARROW_BOUND`];
 /// a reading by the mean of two corrections of one steady load found in consecutive windows,
-/// within [`SCATTER_FACTOR`] times their distance, where that is over [`SCATTER_FREE`].
+/// within [`SCATTER_FACTOR`] times their distance, where that is over [`SCATTER_FREE`]; a
+/// window whose samples leave a hole in the cycle wider than [`GAP_FREE_DEG`] (603.5 Sa/s
+/// within a few tenths of a hertz of 50.29 or 60.35 Hz), within what the hole costs a flagged
+/// one. The largest of those that apply.
 pub fn steady(e: &Evidence) -> Option<f64> {
     let narrow = (e.conduction < NARROW_CONDUCTION).then_some(NARROW_BOUND);
     let scatter = (e.scatter > SCATTER_FREE).then_some(SCATTER_FACTOR * e.scatter);
-    match (narrow, scatter) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, b) => a.or(b),
-    }
+    let hole = Some(gap(e)).filter(|&g| g > 0.0);
+    [narrow, scatter, hole].into_iter().flatten().reduce(f64::max)
 }
 
 /// The bound, as a fraction of the true RMS, a flagged reading with evidence `e` states.
@@ -196,12 +213,21 @@ pub fn stated(e: &Evidence) -> f64 {
     let rel = |x: f64| if x.is_finite() && x > 0.0 { (x - 1.0).abs() } else { 0.0 };
     let table = if e.reading > 0.0 { rel(e.table / e.reading) } else { 0.0 };
     let spread = table.max(rel(e.static_over_read)).max(rel(e.own_over_read));
+    let unresolved = e.unresolved.clamp(0.0, 1.0);
+    let narrow = e.narrow_as_table.clamp(0.0, unresolved);
     (FLOOR
         + SPREAD_FACTOR * spread
-        + UNRESOLVED_FACTOR * e.unresolved.clamp(0.0, 1.0)
-        + GAP_FACTOR * (e.gap_deg - GAP_FREE_DEG).max(0.0))
+        + UNRESOLVED_FACTOR * (unresolved - narrow)
+        + UNRESOLVED_FACTOR.max(SPREAD_FACTOR * e.unseen_over_read) * narrow
+        + gap(e))
     .min(UNREADABLE)
         + e.tail
+}
+
+/// What a hole in the phases the window's samples cover may cost (see the module's doc):
+/// [`GAP_FACTOR`] per degree beyond [`GAP_FREE_DEG`].
+fn gap(e: &Evidence) -> f64 {
+    GAP_FACTOR * (e.gap_deg - GAP_FREE_DEG).max(0.0)
 }
 
 /// The relative error an unflagged reading of `irms_a` is held to: 2 % from 0.5 A (1 % for a
@@ -299,6 +325,15 @@ mod tests {
         assert!((stated(&borrowed) - (FLOOR + UNRESOLVED_FACTOR)).abs() < 1e-12);
         let hole = Evidence { gap_deg: 14.0, ..e };
         assert!((stated(&hole) - (FLOOR + 10.0 * GAP_FACTOR)).abs() < 1e-12);
+        // Energy read as the table reads it, of a narrow waveform: as far off as the table
+        // over-reads such (times the spread's factor), if that is more than a borrowed guess.
+        let narrow = Evidence { unresolved: 0.6, narrow_as_table: 0.4, unseen_over_read: 0.5, ..e };
+        let want = FLOOR + UNRESOLVED_FACTOR * 0.2 + SPREAD_FACTOR * 0.5 * 0.4;
+        assert!((stated(&narrow) - want).abs() < 1e-12, "{}", stated(&narrow));
+        let little = Evidence { unseen_over_read: 0.05, ..narrow };
+        assert!((stated(&little) - (FLOOR + UNRESOLVED_FACTOR * 0.6)).abs() < 1e-12);
+        let beyond = Evidence { narrow_as_table: 0.9, ..narrow };
+        assert!((stated(&beyond) - (FLOOR + SPREAD_FACTOR * 0.5 * 0.6)).abs() < 1e-12, "at most the unresolved share");
         assert_eq!(stated(&Evidence { bunched: true, ..e }), UNREADABLE);
         // Unless the clamp's table can read a narrow waveform higher than that.
         let unseen = Evidence { bunched: true, unseen_over_read: 1.2, ..e };
@@ -317,6 +352,11 @@ mod tests {
         assert_eq!(steady(&Evidence { scatter: 0.03, ..e }), Some(SCATTER_FACTOR * 0.03));
         assert_eq!(steady(&Evidence { scatter: 0.01, conduction: 0.1, ..e }), Some(NARROW_BOUND));
         assert_eq!(steady(&Evidence { scatter: 0.08, conduction: 0.1, ..e }), Some(SCATTER_FACTOR * 0.08));
+        // Or where its samples leave a hole in the cycle wider than the free one.
+        assert_eq!(steady(&Evidence { gap_deg: GAP_FREE_DEG, ..e }), None);
+        let hole = steady(&Evidence { gap_deg: 14.0, ..e }).unwrap();
+        assert!((hole - 10.0 * GAP_FACTOR).abs() < 1e-12);
+        assert_eq!(steady(&Evidence { gap_deg: 14.0, conduction: 0.1, ..e }), Some(hole.max(NARROW_BOUND)));
     }
 
     /// The energy bound against a direct computation: two windows, 10 A at 2 % over 1 s and

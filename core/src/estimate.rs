@@ -627,7 +627,7 @@ impl Estimator {
             let e = &mut self.window_evidence;
             e.scatter = scatter;
             e.bunched = bunched;
-            if bunched {
+            if bunched || e.narrow_as_table > 0.0 {
                 if let Some(inverter) = self.inverter.as_deref() {
                     let lut = self.reference.as_deref().map_or(self.lut.table(), |r| r.lut.table());
                     e.unseen_over_read = crate::unseen::worst_over_read(inverter.model(), f, lut, rms);
@@ -919,7 +919,12 @@ impl Estimator {
         // window or recent ones), if near enough ([`RECENT_LEVEL_TOL`]); else the table's, on a sine,
         // and the reading says so if that matters.
         let total: f64 = (0..classes.count()).map(|c| classes.energy(c)).sum();
-        let mut unresolved = 0.0;
+        let (mut unresolved, mut narrow_as_table) = (0.0, 0.0);
+        // Whether class `c`'s table currents are narrow ([`segment::narrow_in_table`]).
+        let narrow = |c: usize| {
+            let runs: Vec<_> = (0..cycles).filter(|&j| of_cycle[j] == c).map(|j| start[j]..start[j + 1]).collect();
+            segment::narrow_in_table(base, &runs)
+        };
         let per_class: Vec<(f64, Vec<f64>)> = (0..classes.count())
             .map(|c| {
                 found[c].clone().unwrap_or_else(|| {
@@ -936,6 +941,9 @@ impl Estimator {
                         None => {
                             if l > 0.0 {
                                 unresolved += l * classes.samples[c] as f64;
+                                if narrow(c) {
+                                    narrow_as_table += l * classes.samples[c] as f64;
+                                }
                             }
                             (1.0, sine_at_points())
                         }
@@ -1129,6 +1137,7 @@ impl Estimator {
         self.window_evidence.static_over_read = over_read(ms_static);
         self.window_evidence.own_over_read = over_read(ms_own);
         self.window_evidence.unresolved = if total > 0.0 { unresolved / total } else { 0.0 };
+        self.window_evidence.narrow_as_table = if total > 0.0 { narrow_as_table / total } else { 0.0 };
         for j in 0..cycles {
             let gain = factor[j].max(0.0).sqrt() as f32;
             self.amps[start[j]..start[j + 1]].iter_mut().for_each(|a| *a *= gain);
