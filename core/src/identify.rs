@@ -638,6 +638,18 @@ mod tests {
         assert_eq!(again.lut_at(Some(50.0)), out.table.lut_at(Some(50.0)));
     }
 
+    /// Codes of a 3 s recording at `rate` of a sine of `rms` A at `hz` through `clamp` (its
+    /// periodic state, as the model's table is made from).
+    fn sine_record(clamp: &CtModel, rms: f64, hz: f64, rate: f64) -> Vec<u16> {
+        let cycle = sine_codes(clamp, rms, hz).unwrap();
+        (0..(3.0 * rate) as usize)
+            .map(|k| {
+                let x = (k as f64 / rate * hz).fract() * MODEL_POINTS as f64;
+                cycle[(x as usize).min(MODEL_POINTS - 1)].round() as u16
+            })
+            .collect()
+    }
+
     /// Recordings of sines from a 2.9 H clamp with a 3 % higher gain (simulated by the model
     /// directly, at the fast profile's rate): two points identify the inductance within the
     /// stated range and the gain within 0.3 %, and a third level reads right after.
@@ -645,15 +657,7 @@ mod tests {
     fn two_recordings_identify_a_clamp() {
         let clamp = CtModel::with_lm(2.9).unwrap();
         let rate = SYNTH_RATE_HZ;
-        let record = |rms: f64| -> Vec<u16> {
-            let cycle = sine_codes(&clamp, rms / 1.03, 50.0).unwrap();
-            (0..(3.0 * rate) as usize)
-                .map(|k| {
-                    let x = (k as f64 / rate * 50.0).fract() * MODEL_POINTS as f64;
-                    cycle[(x as usize).min(MODEL_POINTS - 1)].round() as u16
-                })
-                .collect()
-        };
+        let record = |rms: f64| sine_record(&clamp, rms / 1.03, 50.0, rate);
         let (two, forty, ten) = (record(2.0), record(40.0), record(10.0));
         fn point(codes: &[u16], a: f64) -> Codes<'_> {
             Codes { label: format!("{a} A"), rate_hz: SYNTH_RATE_HZ, codes, reference_a: a }
@@ -684,16 +688,7 @@ mod tests {
         let clamp = CtModel::with_lm(0.981).unwrap();
         let (rate, hz) = (ct_wire::profile::LAUNCHPAD.rate_hz(), 50.266);
         assert!(crate::fold::phases_bunch(rate as usize, hz / rate), "the case is one of bunched phases");
-        let record = |rms: f64| -> Vec<u16> {
-            let cycle = sine_codes(&clamp, rms, hz).unwrap();
-            (0..(3.0 * rate) as usize)
-                .map(|k| {
-                    let x = (k as f64 / rate * hz).fract() * MODEL_POINTS as f64;
-                    cycle[(x as usize).min(MODEL_POINTS - 1)].round() as u16
-                })
-                .collect()
-        };
-        let (lo, hi) = (record(1.8), record(36.0));
+        let (lo, hi) = (sine_record(&clamp, 1.8, hz, rate), sine_record(&clamp, 36.0, hz, rate));
         let points = [
             Codes { label: "1.8 A".into(), rate_hz: rate, codes: &lo, reference_a: 1.8 },
             Codes { label: "36 A".into(), rate_hz: rate, codes: &hi, reference_a: 36.0 },
