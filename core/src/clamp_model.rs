@@ -426,6 +426,13 @@ impl CtModel {
         (is1 - (g[k] + f * (g[k + 1] - g[k])), s)
     }
 
+    /// The ADC capacitor's longer time constant, s: discharging through R2 alone, as it does
+    /// where the in-line diode cuts off (R2 Cadc, 33 us; charging through R1 too, 11 us). The
+    /// inversion takes the divider as quasi-static: a current edge is read that much late.
+    pub fn adc_lag_s(&self) -> f64 {
+        self.p.r2 * self.p.cadc
+    }
+
     /// Quasi-static ADC voltage (ADC capacitor ignored) at burden voltage `vb`.
     pub(crate) fn quasi_static_adc(&self, vb: f64) -> f64 {
         let x = ((vb - VB_RANGE.0) / VB_STEP).clamp(0.0, (self.vq.len() - 1) as f64);

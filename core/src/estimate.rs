@@ -982,6 +982,7 @@ impl Estimator {
             })
             .fold(1.0, f64::min);
         self.window_evidence.conduction = conduction;
+        self.window_evidence.lag_cycles = inverter.model().adc_lag_s() * hz;
         self.window_approx |= conduction < 3.0 * step;
         // Mean-square factor per cycle.
         let factor: Vec<f64> = if steady {
@@ -1173,7 +1174,9 @@ impl Estimator {
         } else if changing || approx {
             Some(100.0 * bound::stated(&self.window_evidence))
         } else {
-            bound::steady(&self.window_evidence).map(|b| 100.0 * b)
+            // Never less than the usual target: a bound is what the record's energy counts
+            // the reading at ([`bound::energy_bound`]).
+            bound::steady(&self.window_evidence).map(|b| 100.0 * bound::usual_target(irms_a).map_or(b, |t| b.max(t)))
         };
         let reading = Reading {
             t_s: self.window_t0 + duration_s,
@@ -1572,16 +1575,71 @@ mod tests {
     /// `seconds` of ADC codes at `rate` of the clamp model's steady response to `shape` at
     /// `rms` amps, 50 Hz.
     pub(super) fn model_codes(shape: Shape, rms: f64, rate: f64, seconds: f64) -> Vec<u16> {
+        steady_codes(|p| rms * unit_shape(shape, p), 50.0, rate, seconds)
+    }
+
+    /// `seconds` of ADC codes at `rate` of the clamp model's steady response (its ADC
+    /// capacitor included) to the primary current `wave(phase)` A at `hz`.
+    fn steady_codes(wave: impl Fn(f64) -> f64, hz: f64, rate: f64, seconds: f64) -> Vec<u16> {
         let p = CtParams::default();
         let l = 2048;
-        let is: Vec<f64> = (0..l).map(|k| rms * unit_shape(shape, k as f64 / l as f64) / p.turns).collect();
-        let v = CtModel::new(p).unwrap().steady_state(&is, 50.0).v_adc;
+        let is: Vec<f64> = (0..l).map(|k| wave(k as f64 / l as f64) / p.turns).collect();
+        let v = CtModel::new(p).unwrap().steady_state(&is, hz).v_adc;
         (0..(seconds * rate) as usize)
             .map(|j| {
-                let x = (j as f64 * 50.0 / rate).fract() * l as f64;
+                let x = (j as f64 * hz / rate).fract() * l as f64;
                 (1023.0 * v[x as usize % l] / 2.5).round() as u16
             })
             .collect()
+    }
+
+    /// Leading-edge dimmers firing late (120-174 degrees) on loads of 1.5-30 A uncut, at 50
+    /// and 59.9 Hz, through the clamp model with its ADC capacitor, at both rates: the second
+    /// window reads within the usual target for its level or within the bound it states. The
+    /// capacitor's lag (33 us) takes or adds part of a short pulse's edges, which the
+    /// inversion, taking the divider as quasi-static, does not see: on this sweep up to 9 %
+    /// at the fast link for a pulse conducting 14 degrees (without the capacitor, within
+    /// 2 %), beyond the 5 % a narrow pulse stated before [`bound::LAG_FACTOR`].
+    #[test]
+    fn late_dimmers_are_within_target_or_bound() {
+        let mut checked = 0;
+        for rate in [1e6 / 122.0, 603.5] {
+            for hz in [50.0, 59.875] {
+                for full in [1.5, 5.0, 16.0, 30.0] {
+                    for fire in (0..10).map(|i| 120.0 + 6.0 * f64::from(i)) {
+                        let wave = |p: f64| {
+                            let on = (p * 360.0) % 180.0 >= fire;
+                            if on {
+                                full * std::f64::consts::SQRT_2 * (std::f64::consts::TAU * p).sin()
+                            } else {
+                                0.0
+                            }
+                        };
+                        let l = 4096;
+                        let truth = ((0..l).map(|k| wave(k as f64 / l as f64).powi(2)).sum::<f64>() / l as f64).sqrt();
+                        let Some(target) = bound::usual_target(truth) else { continue };
+                        let codes = steady_codes(wave, hz, rate, 2.0 + 2.0 / rate);
+                        let mut est = Estimator::new(&Calibration::builtin(), rate, EstimatorConfig::default());
+                        let mut readings = Vec::new();
+                        est.push(0.0, &codes, &mut |r| readings.push(r));
+                        let r = &readings[1];
+                        let err = r.irms_a / truth - 1.0;
+                        let allowed = r.bound_pct.map_or(target, |b| b / 100.0).max(target);
+                        assert!(
+                            err.abs() <= allowed,
+                            "{rate} Sa/s, {hz} Hz, {full} A uncut firing at {fire} deg: {:.4} A for {truth:.4} A \
+                             ({:+.2} %), bound {:?} %, flags {}",
+                            r.irms_a,
+                            100.0 * err,
+                            r.bound_pct,
+                            r.flags.to_text()
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked >= 110, "{checked}");
     }
 
     /// A grid is doubted when the deciding class (most energy among those inverted) puts its
