@@ -690,6 +690,27 @@ pub(crate) fn cadc_step(h: f64, tau0: f64, tau1: f64, u0: f64, u1: f64, v0: f64)
     u1 + (v0 - u0) * a - (u1 - u0) * (tau / h) * (1.0 - a)
 }
 
+/// Records of the model for other modules' tests.
+#[cfg(test)]
+pub(crate) mod records {
+    use super::{CtModel, CtParams};
+
+    /// `seconds` of ADC codes at `rate` of the model clamp's steady response (its ADC
+    /// capacitor included) to the primary current `wave(phase)` A at `hz`, from phase 0.
+    pub(crate) fn steady_codes(wave: impl Fn(f64) -> f64, hz: f64, rate: f64, seconds: f64) -> Vec<u16> {
+        let p = CtParams::default();
+        let l = 2048;
+        let is: Vec<f64> = (0..l).map(|k| wave(k as f64 / l as f64) / p.turns).collect();
+        let v = CtModel::new(p).unwrap().steady_state(&is, hz).v_adc;
+        (0..(seconds * rate) as usize)
+            .map(|j| {
+                let x = (j as f64 * hz / rate).fract() * l as f64;
+                (1023.0 * v[x as usize % l] / 2.5).round() as u16
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

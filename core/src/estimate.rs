@@ -1569,28 +1569,13 @@ pub fn golden_section_max(f: impl Fn(f64) -> f64, mut a: f64, mut b: f64, tol: f
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clamp_model::{CtModel, CtParams};
+    use crate::clamp_model::CtModel;
     use crate::load_shape::{unit_shape, Shape};
 
     /// `seconds` of ADC codes at `rate` of the clamp model's steady response to `shape` at
     /// `rms` amps, 50 Hz.
     pub(super) fn model_codes(shape: Shape, rms: f64, rate: f64, seconds: f64) -> Vec<u16> {
-        steady_codes(|p| rms * unit_shape(shape, p), 50.0, rate, seconds)
-    }
-
-    /// `seconds` of ADC codes at `rate` of the clamp model's steady response (its ADC
-    /// capacitor included) to the primary current `wave(phase)` A at `hz`.
-    fn steady_codes(wave: impl Fn(f64) -> f64, hz: f64, rate: f64, seconds: f64) -> Vec<u16> {
-        let p = CtParams::default();
-        let l = 2048;
-        let is: Vec<f64> = (0..l).map(|k| wave(k as f64 / l as f64) / p.turns).collect();
-        let v = CtModel::new(p).unwrap().steady_state(&is, hz).v_adc;
-        (0..(seconds * rate) as usize)
-            .map(|j| {
-                let x = (j as f64 * hz / rate).fract() * l as f64;
-                (1023.0 * v[x as usize % l] / 2.5).round() as u16
-            })
-            .collect()
+        crate::clamp_model::records::steady_codes(|p| rms * unit_shape(shape, p), 50.0, rate, seconds)
     }
 
     /// Leading-edge dimmers firing late (120-174 degrees) on loads of 1.5-30 A uncut, at 50
@@ -1618,7 +1603,7 @@ mod tests {
                         let l = 4096;
                         let truth = ((0..l).map(|k| wave(k as f64 / l as f64).powi(2)).sum::<f64>() / l as f64).sqrt();
                         let Some(target) = bound::usual_target(truth) else { continue };
-                        let codes = steady_codes(wave, hz, rate, 2.0 + 2.0 / rate);
+                        let codes = crate::clamp_model::records::steady_codes(wave, hz, rate, 2.0 + 2.0 / rate);
                         let mut est = Estimator::new(&Calibration::builtin(), rate, EstimatorConfig::default());
                         let mut readings = Vec::new();
                         est.push(0.0, &codes, &mut |r| readings.push(r));

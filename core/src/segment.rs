@@ -736,17 +736,10 @@ mod tests {
     /// The table currents of a waveform run through the clamp model, sampled at `rate` with
     /// the mains at `hz`, and each cycle's run of them.
     fn through_the_clamp(current: impl Fn(f64) -> f64, rate: f64, hz: f64) -> (Vec<f32>, Vec<std::ops::Range<usize>>) {
-        let model = crate::clamp_model::CtModel::builtin();
-        let l = 2048;
-        let is: Vec<f64> = (0..l).map(|k| current(k as f64 / l as f64) / model.params().turns).collect();
-        let v = model.steady_state(&is, hz).v_adc;
         let lut = crate::calibration::Calibration::builtin().lut_at(Some(hz));
-        let amps: Vec<f32> = (0..rate as usize)
-            .map(|j| {
-                let x = (j as f64 * hz / rate).fract() * l as f64;
-                let code = (1023.0 * v[x as usize % l] / 2.5).round() as usize;
-                lut[code.min(lut.len() - 1)]
-            })
+        let amps: Vec<f32> = crate::clamp_model::records::steady_codes(current, hz, rate, 1.0)
+            .into_iter()
+            .map(|code| lut[usize::from(code).min(lut.len() - 1)])
             .collect();
         let start = Cycles::new(amps.len(), hz / rate, 0.0).starts(amps.len());
         let runs = start.windows(2).map(|w| w[0]..w[1]).collect();
