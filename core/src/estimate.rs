@@ -1592,14 +1592,7 @@ mod tests {
             for hz in [50.0, 59.875] {
                 for full in [1.5, 5.0, 16.0, 30.0] {
                     for fire in (0..10).map(|i| 120.0 + 6.0 * f64::from(i)) {
-                        let wave = |p: f64| {
-                            let on = (p * 360.0) % 180.0 >= fire;
-                            if on {
-                                full * std::f64::consts::SQRT_2 * (std::f64::consts::TAU * p).sin()
-                            } else {
-                                0.0
-                            }
-                        };
+                        let wave = |p: f64| full * std::f64::consts::SQRT_2 * crate::load_shape::leading_edge(fire, p);
                         let l = 4096;
                         let truth = ((0..l).map(|k| wave(k as f64 / l as f64).powi(2)).sum::<f64>() / l as f64).sqrt();
                         let Some(target) = bound::usual_target(truth) else { continue };

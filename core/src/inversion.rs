@@ -619,14 +619,7 @@ mod tests {
         let (mut worst, mut sum, mut n) = (0.0f64, 0.0, 0);
         for fire in [120.0, 135.0, 150.0] {
             for amps in [1.0, 2.0, 8.0, 15.0] {
-                let wave = |p: f64| {
-                    let on = (p * 360.0) % 180.0 >= fire;
-                    if on {
-                        amps * std::f64::consts::SQRT_2 * (std::f64::consts::TAU * p).sin()
-                    } else {
-                        0.0
-                    }
-                };
+                let wave = |p: f64| amps * std::f64::consts::SQRT_2 * crate::load_shape::leading_edge(fire, p);
                 // The true RMS, from the waveform at a million points.
                 let l = 1_000_000;
                 let truth = ((0..l).map(|k| wave(k as f64 / l as f64).powi(2)).sum::<f64>() / l as f64).sqrt();

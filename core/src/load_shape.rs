@@ -47,6 +47,17 @@ pub fn unit_shape(shape: Shape, p: f64) -> f64 {
     }
 }
 
+/// A leading-edge phase-cut dimmer's current at phase `p` (cycles) as a fraction of the
+/// uncut sine's peak: the sine from `firing_deg` degrees after each zero crossing to the next
+/// one, nothing before.
+pub fn leading_edge(firing_deg: f64, p: f64) -> f64 {
+    if (p * 360.0) % 180.0 >= firing_deg {
+        (std::f64::consts::TAU * p).sin()
+    } else {
+        0.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

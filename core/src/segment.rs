@@ -753,9 +753,7 @@ mod tests {
     #[test]
     fn narrow_table_currents_are_told_from_wide_ones() {
         use crate::load_shape::{unit_shape, Shape};
-        use std::f64::consts::TAU;
-        let dimmer =
-            |firing_deg: f64| move |p: f64| if (p * 360.0) % 180.0 >= firing_deg { (TAU * p).sin() } else { 0.0 };
+        let dimmer = |firing_deg: f64| move |p: f64| crate::load_shape::leading_edge(firing_deg, p);
         for rate in [ct_wire::profile::LAUNCHPAD.rate_hz(), ct_wire::profile::FAST.rate_hz()] {
             for hz in [49.8, 60.2] {
                 for amps in [0.3, 1.0, 4.0, 20.0] {

@@ -36,7 +36,7 @@ const LEVELS: [f64; 3] = [1.0, 0.5, 1.0 / 3.0];
 /// The reference waveforms, unit RMS at [`POINTS`] points of phase `k / POINTS` from the
 /// upward zero crossing.
 fn references() -> Vec<Vec<f64>> {
-    use std::f64::consts::{PI, TAU};
+    use std::f64::consts::PI;
     let unit = |v: Vec<f64>| {
         let rms = (v.iter().map(|x| x * x).sum::<f64>() / v.len() as f64).sqrt();
         v.into_iter().map(|x| x / rms).collect::<Vec<f64>>()
@@ -48,11 +48,7 @@ fn references() -> Vec<Vec<f64>> {
         shapes.push(unit((0..POINTS).map(|k| pulse(phase(k) - 0.25) - pulse(phase(k) - 0.75)).collect()));
     }
     for firing in FIRING_DEG {
-        shapes.push(unit(
-            (0..POINTS)
-                .map(|k| if (phase(k) * 360.0) % 180.0 >= firing { (TAU * phase(k)).sin() } else { 0.0 })
-                .collect(),
-        ));
+        shapes.push(unit((0..POINTS).map(|k| crate::load_shape::leading_edge(firing, phase(k))).collect()));
     }
     shapes
 }
