@@ -65,11 +65,14 @@
 //! checked; nor can a fold at a frequency measured over too short a span to be told from an
 //! aliased harmonic ([`crate::mains_hz::resolves`]: the first seconds after a start or a gap,
 //! near those frequencies). Such a window's reading is in effect the table's, which reads a
-//! narrow waveform high by as much as the clamp lets it: it states [`SPREAD_FACTOR`] times the
-//! largest over-read the model gives for narrow waveforms at its clamp and level
-//! ([`crate::unseen`]), and at least [`UNREADABLE`] (dev: up to 70 % off, a switch-mode supply
-//! behind a household's other loads). That can reach 100 % and more (a clamp of little
-//! inductance), and then the record's energy states no bound.
+//! narrow waveform high by as much as the clamp and the bunches let it: it states
+//! [`SPREAD_FACTOR`] times the largest over-read the model gives for narrow waveforms at its
+//! clamp and level, read at the window's own sample phases ([`crate::unseen`]: a bunch on a
+//! switch-mode supply's crest reads it twice what it draws), and at least [`UNREADABLE`] (dev:
+//! up to 70 % off, a switch-mode supply behind a household's other loads). That reaches
+//! 100 % and more; but the over-read is high only, so how far such a reading can be below
+//! its truth is [`UNREADABLE`] ([`stated_below`]), and a record's energy is bounded on each
+//! side by its readings' own.
 //!
 //! A load that started in the window's last partial cycle is counted from the samples it shows
 //! there ([`crate::tail`]), to within a factor of two in that part's mean square if they hold a
@@ -82,14 +85,14 @@
 //! # Energy
 //! With per-window relative bounds `b_i` (the stated bound, or the usual target of an
 //! unflagged reading, [`usual_target`]), reads `R_i` over `d_i` seconds, the truth `T_i` lies
-//! in `[R_i / (1 + b_i), R_i / (1 − b_i)]`, so the record's error `|Σ d_i (R_i − T_i)|` is at
-//! most `Σ d_i b_i R_i / (1 − b_i)` and its true energy at least `Σ d_i R_i / (1 + b_i)`:
-//! their ratio ([`energy_bound`]) bounds the relative energy error. It is a sum over windows
-//! (errors assumed to add up, never to cancel), so it is valid whatever the errors' signs,
-//! and loose where they alternate. How far the record reads *high* is bounded tighter, and
-//! always: each truth is at least `R_i / (1 + b_i)`, so the record reads at most
-//! `Σ d_i b_i R_i / (1 + b_i)` high over the same least truth ([`energy_bound_high`]), finite
-//! even where a window states 100 % or more.
+//! in `[R_i / (1 + b_i), R_i / (1 − β_i)]`, where `β_i ≤ b_i` is how far below its truth the
+//! reading can be ([`stated_below`]; `b_i` but where the window's over-read is high only).
+//! Summed over windows (errors assumed to add up, never to cancel, so each side is valid
+//! whatever the errors' signs, and loose where they alternate), the record reads low by at
+//! most `L = Σ d_i β_i R_i / (1 − β_i)` against a truth of at most `Σ d_i R_i + L`, so by at
+//! most `L / (Σ d_i R_i + L)` of it ([`energy_bound_low`]; unbounded where a `β_i` is 100 %);
+//! and high by at most `Σ d_i b_i R_i / (1 + b_i)` over its least truth `Σ d_i R_i / (1 + b_i)`
+//! ([`energy_bound_high`]), finite even where a window states 100 % or more.
 
 use crate::estimate::RATED_MIN_A;
 
@@ -237,8 +240,23 @@ pub fn steady(e: &Evidence) -> Option<f64> {
 
 /// The bound, as a fraction of the true RMS, a flagged reading with evidence `e` states.
 pub fn stated(e: &Evidence) -> f64 {
+    sided(e, e.unseen_over_read)
+}
+
+/// How far below its truth a flagged reading with evidence `e` can be, as a fraction of the
+/// true RMS: [`stated`] less the table's over-read of narrow waveforms
+/// ([`Evidence::unseen_over_read`]), which reads high only. A window whose samples bunch can
+/// read a switch-mode supply more than twice what it draws (the bunches on its crests), but
+/// not by more than [`UNREADABLE`] less (between them); a record's energy is bounded on each
+/// side by its readings' own ([`energy_bound_low`], [`energy_bound_high`]).
+pub fn stated_below(e: &Evidence) -> f64 {
+    sided(e, 0.0)
+}
+
+/// [`stated`] with `over_read` for the table's over-read of narrow waveforms.
+fn sided(e: &Evidence, over_read: f64) -> f64 {
     if e.bunched {
-        return UNREADABLE.max(SPREAD_FACTOR * e.unseen_over_read) + e.tail;
+        return UNREADABLE.max(SPREAD_FACTOR * over_read) + e.tail;
     }
     let rel = |x: f64| if x.is_finite() && x > 0.0 { (x - 1.0).abs() } else { 0.0 };
     let table = if e.reading > 0.0 { rel(e.table / e.reading) } else { 0.0 };
@@ -248,7 +266,7 @@ pub fn stated(e: &Evidence) -> f64 {
     (FLOOR
         + SPREAD_FACTOR * spread
         + UNRESOLVED_FACTOR * (unresolved - narrow)
-        + UNRESOLVED_FACTOR.max(SPREAD_FACTOR * e.unseen_over_read) * narrow
+        + UNRESOLVED_FACTOR.max(SPREAD_FACTOR * over_read) * narrow
         + gap(e))
     .min(UNREADABLE)
         + e.tail
@@ -280,41 +298,42 @@ pub struct WindowBound {
     pub duration_s: f64,
     /// The reading's stated bound (fraction), if it states one.
     pub bound: Option<f64>,
+    /// How far below its truth it can be (fraction), where less than `bound`
+    /// ([`stated_below`]); `None`: `bound`.
+    pub below: Option<f64>,
     /// Flagged `short`: no accuracy stated.
     pub short: bool,
 }
 
-/// The bound on the relative error of a record's energy (at a fixed voltage and power factor,
-/// the error of `Σ I·t`), from its readings' bounds (see the module's doc); `None` when the
-/// readings bound nothing (a window's bound of 100 % or more, or no energy read).
-pub fn energy_bound(windows: &[WindowBound]) -> Option<f64> {
-    record_bound(windows, |b| (b < 1.0).then(|| b / (1.0 - b)))
+/// How far below its truth a record's energy can be, relative (at a fixed voltage and power
+/// factor, the error of `Σ I·t`), from its readings' bounds (see the module's doc); `None`
+/// when a reading bounds nothing below (100 % or more) or no energy was read.
+pub fn energy_bound_low(windows: &[WindowBound]) -> Option<f64> {
+    let (mut err, mut read) = (0.0, 0.0);
+    for w in windows {
+        read += w.duration_s * w.irms_a;
+        err += match bound_of(w) {
+            Some(b) => {
+                let below = w.below.filter(|_| !w.short).map_or(b, |x| x.min(b));
+                w.duration_s * w.irms_a * (below < 1.0).then(|| below / (1.0 - below))?
+            }
+            None => w.duration_s * LOW_ABS_A,
+        };
+    }
+    (read + err > 0.0 && read > 0.0).then(|| err / (read + err))
 }
 
-/// The bound on how far a record's energy can read **high**: a reading `R` whose bound `b`
-/// holds has a truth of at least `R / (1 + b)`, whatever `b`, so it reads at most
-/// `R b / (1 + b)` high; over the record's least true energy. Finite where [`energy_bound`] is
-/// not: a window stating 100 % or more (a load started in its last samples, unseen but for a
-/// sliver, [`crate::tail`]) cannot bound how low it reads, but does bound how high.
+/// How far above its truth a record's energy can be: a reading `R` whose bound `b` holds has a
+/// truth of at least `R / (1 + b)`, whatever `b`, so it reads at most `R b / (1 + b)` high;
+/// over the record's least true energy. Finite where [`energy_bound_low`] is not: a window
+/// stating 100 % or more (a load started in its last samples, unseen but for a sliver,
+/// [`crate::tail`]) cannot bound how low it reads, but does bound how high.
 pub fn energy_bound_high(windows: &[WindowBound]) -> Option<f64> {
-    record_bound(windows, |b| Some(b / (1.0 + b)))
-}
-
-/// The record's error, its readings' `share(b)` of their energy summed (a reading stating no
-/// bound at its usual target, a `short` one at [`SHORT_BOUND`], one below the rated minimum
-/// [`LOW_ABS_A`] amps either way), over its least true energy; `None` if a share is unbounded
-/// or no energy was read.
-fn record_bound(windows: &[WindowBound], share: impl Fn(f64) -> Option<f64>) -> Option<f64> {
     let (mut err, mut truth_min) = (0.0, 0.0);
     for w in windows {
-        let b = match (w.short, w.bound, usual_target(w.irms_a)) {
-            (true, _, _) => Some(SHORT_BOUND),
-            (false, Some(b), _) => Some(b),
-            (false, None, t) => t,
-        };
-        match b {
+        match bound_of(w) {
             Some(b) => {
-                err += w.duration_s * w.irms_a * share(b)?;
+                err += w.duration_s * w.irms_a * b / (1.0 + b);
                 truth_min += w.duration_s * w.irms_a / (1.0 + b);
             }
             None => {
@@ -324,6 +343,17 @@ fn record_bound(windows: &[WindowBound], share: impl Fn(f64) -> Option<f64>) -> 
         }
     }
     (truth_min > 0.0).then(|| err / truth_min)
+}
+
+/// The bound a reading counts with in a record's energy: its stated bound, a `short` one's
+/// [`SHORT_BOUND`], else its usual target; `None` below the rated minimum, where it counts
+/// [`LOW_ABS_A`] amps either way.
+fn bound_of(w: &WindowBound) -> Option<f64> {
+    match (w.short, w.bound, usual_target(w.irms_a)) {
+        (true, _, _) => Some(SHORT_BOUND),
+        (false, Some(b), _) => Some(b),
+        (false, None, t) => t,
+    }
 }
 
 #[cfg(test)]
@@ -368,6 +398,9 @@ mod tests {
         // Unless the clamp's table can read a narrow waveform higher than that.
         let unseen = Evidence { bunched: true, unseen_over_read: 1.2, ..e };
         assert!((stated(&unseen) - SPREAD_FACTOR * 1.2).abs() < 1e-12);
+        assert_eq!(stated_below(&unseen), UNREADABLE, "the over-read is high only");
+        assert!((stated_below(&narrow) - (FLOOR + UNRESOLVED_FACTOR * 0.6)).abs() < 1e-12);
+        assert_eq!(stated_below(&table_off), stated(&table_off));
         // Nothing else but a load started in the window's tail makes a bound reach 100 %:
         // the record's energy stays bounded.
         assert_eq!(stated(&Evidence { table: 100.0, ..e }), UNREADABLE);
@@ -397,31 +430,36 @@ mod tests {
         assert_eq!(stated(&pulse), stated(&Evidence { conduction: 1.0 / 30.0, ..e }), "a flagged one states its own");
     }
 
-    /// The energy bound against a direct computation: two windows, 10 A at 2 % over 1 s and
-    /// 5 A at 20 % over 1 s: error at most 10·0.02/0.98 + 5·0.2/0.8 = 1.4541 A·s, truth at
-    /// least 10/1.02 + 5/1.2 = 13.9706 A·s. The worst truth it allows is reached: every window
-    /// at the edge of its bound, all on the same side, gives an error within it.
+    /// The energy bounds against a direct computation: two windows, 10 A at 2 % over 1 s and
+    /// 5 A at 20 % over 1 s. Low: the truths at most 10/0.98 + 5/0.8 A·s, which read 15 A·s
+    /// is below by their difference; high: at least 10/1.02 + 5/1.2, which 15 is above by
+    /// theirs. Each is reached: every window at the edge of its bound, on the same side.
     #[test]
-    fn energy_bound_is_the_sum_of_window_bounds() {
-        let w = |irms_a: f64, bound: Option<f64>| WindowBound { irms_a, duration_s: 1.0, bound, short: false };
-        let got = energy_bound(&[w(10.0, None), w(5.0, Some(0.2))]).unwrap();
-        let want = (10.0 * 0.02 / 0.98 + 5.0 * 0.2 / 0.8) / (10.0 / 1.02 + 5.0 / 1.2);
-        assert!((got - want).abs() < 1e-12, "{got} vs {want}");
-        let (t_lo, t_hi): (f64, f64) = (10.0 / 1.02 + 5.0 / 1.2, 10.0 / 0.98 + 5.0 / 0.8);
-        for t in [t_lo, t_hi] {
-            assert!((15.0 / t - 1.0).abs() <= got + 1e-12, "{t}");
-        }
-        assert_eq!(energy_bound(&[w(10.0, Some(1.2))]), None);
+    fn energy_bounds_are_the_sums_of_window_bounds() {
+        let w =
+            |irms_a: f64, bound: Option<f64>| WindowBound { irms_a, duration_s: 1.0, bound, below: None, short: false };
+        let record = [w(10.0, None), w(5.0, Some(0.2))];
+        let t_hi = 10.0 / 0.98 + 5.0 / 0.8;
+        let low = energy_bound_low(&record).unwrap();
+        assert!((low - (1.0 - 15.0 / t_hi)).abs() < 1e-12, "{low}");
+        let t_lo = 10.0 / 1.02 + 5.0 / 1.2;
+        let high = energy_bound_high(&record).unwrap();
+        assert!((high - (15.0 / t_lo - 1.0)).abs() < 1e-12, "{high}");
+        assert_eq!(energy_bound_low(&[w(10.0, Some(1.2))]), None);
         // How high it can read stays bounded: each truth is at least R / (1 + b).
         let high = energy_bound_high(&[w(10.0, None), w(5.0, Some(1.2))]).unwrap();
         let t_lo = 10.0 / 1.02 + 5.0 / 2.2;
-        let want = (10.0 * 0.02 / 1.02 + 5.0 * 1.2 / 2.2) / t_lo;
-        assert!((high - want).abs() < 1e-12, "{high} vs {want}");
-        assert!((15.0 / t_lo - 1.0 - high).abs() < 1e-12, "the lowest truths read exactly that high");
-        assert!(energy_bound_high(&[w(10.0, None), w(5.0, Some(0.2))]).unwrap() < got);
-        assert_eq!(energy_bound(&[]), None);
+        assert!((high - (15.0 / t_lo - 1.0)).abs() < 1e-12, "{high}");
+        assert_eq!(energy_bound_low(&[]), None);
+        // A reading that can read high by 120 % but low by only 50 % bounds how low the
+        // record reads by the latter: truths at most 10/0.98 + 5/0.5.
+        let sided = WindowBound { below: Some(0.5), ..w(5.0, Some(1.2)) };
+        let low = energy_bound_low(&[w(10.0, None), sided]).unwrap();
+        assert!((low - (1.0 - 15.0 / (10.0 / 0.98 + 5.0 / 0.5))).abs() < 1e-12, "{low}");
+        assert_eq!(energy_bound_high(&[w(10.0, None), sided]), Some(high), "how high is the bound's");
         // Below the rated minimum an absolute 0.25 A counts.
-        let low = energy_bound(&[w(10.0, None), w(0.1, None)]).unwrap();
-        assert!((low - (10.0 * 0.02 / 0.98 + 0.25) / (10.0 / 1.02)).abs() < 1e-12);
+        let low = energy_bound_low(&[w(10.0, None), w(0.1, None)]).unwrap();
+        let t_hi = 10.0 / 0.98 + 0.1 + 0.25;
+        assert!((low - (1.0 - 10.1 / t_hi)).abs() < 1e-12, "{low}");
     }
 }

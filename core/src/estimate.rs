@@ -182,6 +182,11 @@ pub struct Reading {
     /// ([`bound::steady`]); `None`: the reading is within its method's usual target (or
     /// flagged `short`, which states none).
     pub bound_pct: Option<f64>,
+    /// How far below its truth the reading can be, percent, where that is less than
+    /// `bound_pct` ([`bound::stated_below`]): a window whose samples do not show its waveform
+    /// can read a narrow one far higher than it draws, but not as far lower. `None`:
+    /// `bound_pct` holds on both sides.
+    pub bound_below_pct: Option<f64>,
 }
 
 /// Windowed estimator for one stream at a fixed sample rate.
@@ -630,7 +635,12 @@ impl Estimator {
             if bunched || e.narrow_as_table > 0.0 {
                 if let Some(inverter) = self.inverter.as_deref() {
                     let lut = self.reference.as_deref().map_or(self.lut.table(), |r| r.lut.table());
-                    e.unseen_over_read = crate::unseen::worst_over_read(inverter.model(), f, lut, rms);
+                    let sampling = if bunched {
+                        crate::unseen::Sampling::Bunched { samples: self.codes.len(), step }
+                    } else {
+                        crate::unseen::Sampling::Uniform
+                    };
+                    e.unseen_over_read = crate::unseen::worst_over_read(inverter.model(), f, lut, rms, sampling);
                 }
             }
             e.gap_deg = crate::fold::phase_gap(self.codes.len(), step, 360) as f64;
@@ -1175,9 +1185,13 @@ impl Estimator {
             Some(100.0 * bound::stated(&self.window_evidence))
         } else {
             // Never less than the usual target: a bound is what the record's energy counts
-            // the reading at ([`bound::energy_bound`]).
+            // the reading at ([`bound::energy_bound_low`]).
             bound::steady(&self.window_evidence).map(|b| 100.0 * bound::usual_target(irms_a).map_or(b, |t| b.max(t)))
         };
+        let bound_below_pct = bound_pct
+            .filter(|_| changing || approx)
+            .map(|_| 100.0 * bound::stated_below(&self.window_evidence))
+            .filter(|&b| bound_pct.is_some_and(|s| b < s));
         let reading = Reading {
             t_s: self.window_t0 + duration_s,
             duration_s,
@@ -1193,6 +1207,7 @@ impl Estimator {
             zero_corrected: self.zero.level().is_none_or(|l| (l - self.zero_built_for).abs() < 1.0),
             clock_ppm: self.clock_ppm,
             bound_pct,
+            bound_below_pct,
         };
         self.codes.clear();
         self.max_code = 0;

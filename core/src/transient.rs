@@ -389,14 +389,45 @@ pub fn cycle_levels(model: &CtModel, mains_hz: f64, lut: &[f32], cycles: &[Cycle
 /// ever, in mean square over `rms^2`: [`Cycle::gain`] of a waveform known only from a
 /// window's inversion in time, not from a fold (1 for a sine, about 2 for a narrow pulse).
 pub fn settled_gain(model: &CtModel, mains_hz: f64, lut: &[f32], shape: &[f64], rms: f64) -> f64 {
-    let p = *model.params();
-    let lsb_per_v = f64::from(p.adc_full_scale) / p.adc_ref_v;
-    let is: Vec<f64> = shape.iter().map(|s| rms * s / p.turns).collect();
-    let mut march = March::default();
-    let im = model.periodic_start(&is, mains_hz, &mut march);
-    model.march_cycle(&is, mains_hz, im, &mut march);
-    let at: Vec<(usize, f64)> = (0..shape.len()).map(|k| (k, 0.0)).collect();
-    table_reading(march.adc_v(), &at, lut, lsb_per_v) / (rms * rms)
+    let settled = Settled::new(model, mains_hz, shape, rms);
+    let squares = settled.point_squares(lut);
+    2.0 * squares.iter().sum::<f64>() / squares.len().max(1) as f64 / (rms * rms)
+}
+
+/// One cycle of a waveform flowing for ever through the clamp, as the ADC sees it, point by
+/// point: what the table reads at each phase ([`Settled::point_squares`]). Samples spread over
+/// the cycle read the mean of those; samples that bunch on a dozen phases read a narrow pulse
+/// by where the bunches fall on it ([`crate::unseen`]).
+#[derive(Debug, Clone)]
+pub struct Settled {
+    adc_v: Vec<f64>,
+    rms: f64,
+    lsb_per_v: f64,
+}
+
+impl Settled {
+    /// Marches `shape` (unit RMS at any number of points: [`POINTS`], or more for a narrow
+    /// waveform read at a few phases) at `rms` A to its periodic state.
+    pub fn new(model: &CtModel, mains_hz: f64, shape: &[f64], rms: f64) -> Self {
+        let p = *model.params();
+        let is: Vec<f64> = shape.iter().map(|s| rms * s / p.turns).collect();
+        let mut march = March::default();
+        let im = model.periodic_start(&is, mains_hz, &mut march);
+        model.march_cycle(&is, mains_hz, im, &mut march);
+        Self { adc_v: march.adc_v().to_vec(), rms, lsb_per_v: f64::from(p.adc_full_scale) / p.adc_ref_v }
+    }
+
+    /// The square of what the table reads (A) of a sample at each point: the half-wave
+    /// reconstruction's mean square is twice their mean over the samples.
+    pub fn point_squares(&self, lut: &[f32]) -> Vec<f64> {
+        let top = lut.len().saturating_sub(1);
+        self.adc_v.iter().map(|v| f64::from(lut[code_at(v * self.lsb_per_v, top)]).powi(2)).collect()
+    }
+
+    /// The RMS (A) the waveform was marched at.
+    pub fn rms(&self) -> f64 {
+        self.rms
+    }
 }
 
 /// Where the phases `at` fall among a cycle's [`POINTS`] points: the point before each and

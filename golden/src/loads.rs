@@ -254,7 +254,7 @@ pub struct Row {
     /// `sum(irms * duration) / sum(true_rms * duration) - 1` over all readings.
     pub energy_error: f64,
     /// The bound the readings' own bounds give that error, on its side
-    /// (`ct_core::bound::energy_bound_high` for a record read high, `energy_bound` else);
+    /// (`ct_core::bound::energy_bound_high` for a record read high, `energy_bound_low` else);
     /// `None`: they bound nothing.
     pub energy_bound: Option<f64>,
 }
@@ -308,6 +308,7 @@ pub fn evaluate_table(
             irms_a: r.irms_a,
             duration_s: r.duration_s,
             bound: r.bound_pct.map(|b| b / 100.0),
+            below: r.bound_below_pct.map(|b| b / 100.0),
             short: r.flags.short,
         })
         .collect();
@@ -316,7 +317,7 @@ pub fn evaluate_table(
     let energy_bound = if energy_error > 0.0 {
         ct_core::bound::energy_bound_high(&windows)
     } else {
-        ct_core::bound::energy_bound(&windows)
+        ct_core::bound::energy_bound_low(&windows)
     };
     Ok(Row { case: case.case.clone(), lm_h: case.lm_h, profile, method, readings: errors, energy_error, energy_bound })
 }
@@ -414,7 +415,7 @@ pub fn meets(case: &LoadCase, row: &Row) -> bool {
 /// Whether every reading of a row meets its [`target`] or stays within the bound it states
 /// (`ct_core::estimate::Reading::bound_pct`), or is flagged `short` (no accuracy stated), and
 /// its energy is within 1 % or within the bound its readings' bounds give
-/// (`ct_core::bound::energy_bound`).
+/// (`ct_core::bound::energy_bound_low` and `energy_bound_high`).
 pub fn meets_or_says_so(case: &LoadCase, row: &Row) -> bool {
     row.readings.iter().filter(|r| !r.flags.short).all(|r| match (target(&case.kind, r.truth_a, r.change), r.rel()) {
         (Some(t), Some(e)) => e.abs() <= t || r.bound.is_some_and(|b| e.abs() <= b),

@@ -7,7 +7,7 @@
 //! the truth over the reading's own span, its [`target`]), and then by what it says of itself
 //! ([`verdict`]): a reading outside its target must state a bound
 //! (`ct_core::estimate::Reading::bound_pct`) that holds, and a record's energy must be within
-//! 1 % or within the bound its readings' bounds give (`ct_core::bound::energy_bound`).
+//! 1 % or within the bound its readings' bounds give (`ct_core::bound::energy_bound_low` and `energy_bound_high`).
 //! Clamps other than the model's are read after a two-point calibration with their own two
 //! resistive records ([`calibrated`]), as a user would.
 

@@ -364,7 +364,13 @@ fn an_unseen_waveform_states_what_the_table_can_misread_it_by() {
         let row = ct_golden::loads::evaluate_table(case, "fast", &table, cfg).unwrap();
         for r in row.readings.iter().filter(|r| !r.flags.short) {
             let Some(e) = r.rel() else { continue };
-            let unseen = ct_core::unseen::worst_over_read(&model, case.mains_hz, &lut, r.read_a);
+            let unseen = ct_core::unseen::worst_over_read(
+                &model,
+                case.mains_hz,
+                &lut,
+                r.read_a,
+                ct_core::unseen::Sampling::Uniform,
+            );
             // The model's figure alone (without the floor every unseen reading states).
             let bound = SPREAD_FACTOR * unseen;
             assert!(stated(&Evidence { bunched: true, unseen_over_read: unseen, ..Evidence::default() }) >= bound);

@@ -266,6 +266,7 @@ mod tests {
             zero_corrected: true,
             clock_ppm: None,
             bound_pct: None,
+            bound_below_pct: None,
         }
     }
 

@@ -34,6 +34,7 @@ pub fn json_value(r: &Reading, wall: Option<SystemTime>, meter: &str) -> serde_j
         "zero_corrected": r.zero_corrected,
         "clock_ppm": r.clock_ppm,
         "bound_pct": r.bound_pct,
+        "bound_below_pct": r.bound_below_pct,
     })
 }
 
@@ -81,6 +82,7 @@ mod tests {
             zero_corrected: true,
             clock_ppm: Some(120.0),
             bound_pct: None,
+            bound_below_pct: None,
         };
         let mut out = Vec::new();
         JsonSink::new(&mut out, "kitchen").write(&r, None).unwrap();
@@ -91,5 +93,6 @@ mod tests {
         assert_eq!(v["irms_a"], 3.25);
         assert_eq!(v["clock_ppm"], 120.0);
         assert!(v["bound_pct"].is_null());
+        assert!(v["bound_below_pct"].is_null());
     }
 }

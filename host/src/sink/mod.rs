@@ -298,6 +298,7 @@ mod tests {
             zero_corrected: true,
             clock_ppm: None,
             bound_pct: None,
+            bound_below_pct: None,
         };
         let e = fan.write(&r, None).unwrap_err();
         assert!(e.downcast_ref::<ProbeError>().is_some());

@@ -384,6 +384,7 @@ mod tests {
             zero_corrected: true,
             clock_ppm: None,
             bound_pct: None,
+            bound_below_pct: None,
         }
     }
 

@@ -18,8 +18,13 @@ pub fn text_line(r: &Reading, wall: Option<SystemTime>) -> String {
         Some(o) if o != 0.0 => format!("  zero {o:+} codes"),
         _ => String::new(),
     };
-    // The bound a reading states for its own error, when it is not the usual target.
-    let bound = r.bound_pct.map_or(String::new(), |b| format!(" ±{b:.1} %"));
+    // The bound a reading states for its own error, when it is not the usual target; the two
+    // sides where it can read further high than low.
+    let bound = match (r.bound_pct, r.bound_below_pct) {
+        (Some(b), Some(below)) => format!(" +{b:.1}/-{below:.1} %"),
+        (Some(b), None) => format!(" ±{b:.1} %"),
+        (None, _) => String::new(),
+    };
     format!(
         "{time}  {:>7} A  {:>7} W  {:>10} kWh  {hz}{}{flags}{bound}{zero}",
         significant(r.irms_a, 4),
@@ -69,6 +74,7 @@ mod tests {
             zero_corrected: true,
             clock_ppm: None,
             bound_pct,
+            bound_below_pct: None,
         }
     }
 
@@ -80,6 +86,8 @@ mod tests {
             text_line(&reading(Some(14.25)), None),
             "t=      3.0 s    4.000 A    920.0 W     0.00100 kWh   50.00 Hz  changing ±14.2 %"
         );
+        let sided = Reading { bound_below_pct: Some(90.0), ..reading(Some(349.1)) };
+        assert!(text_line(&sided, None).ends_with("changing +349.1/-90.0 %"), "{}", text_line(&sided, None));
         assert_eq!(text_line(&reading(None), None), "t=      3.0 s    4.000 A    920.0 W     0.00100 kWh   50.00 Hz");
         assert_eq!(super::super::json::json_value(&reading(Some(14.25)), None, "m")["bound_pct"], 14.25);
         assert!(super::super::json::json_value(&reading(None), None, "m")["bound_pct"].is_null());

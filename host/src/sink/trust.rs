@@ -63,6 +63,7 @@ mod tests {
             zero_corrected: true,
             clock_ppm: Some(-1500.0),
             bound_pct,
+            bound_below_pct: None,
         }
     }
 
