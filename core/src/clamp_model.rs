@@ -695,6 +695,28 @@ pub(crate) fn cadc_step(h: f64, tau0: f64, tau1: f64, u0: f64, u1: f64, v0: f64)
 pub(crate) mod records {
     use super::{CtModel, CtParams};
 
+    /// `seconds` of ADC codes at `rate` of the model clamp (without its ADC capacitor) carrying
+    /// a burst-fire heater at `hz`: `amps` RMS sine cycles, `on` of them then `off` none, from
+    /// an upward zero crossing at time 0, the magnetizing current carried from cycle to cycle.
+    pub(crate) fn burst_codes(hz: f64, amps: f64, on: usize, off: usize, rate: f64, seconds: f64) -> Vec<u16> {
+        use super::March;
+        let p = CtParams::default();
+        let model = CtModel::new(p).unwrap();
+        let l = 512;
+        let sine: Vec<f64> = (0..l)
+            .map(|k| amps * std::f64::consts::SQRT_2 * (std::f64::consts::TAU * k as f64 / l as f64).sin() / p.turns)
+            .collect();
+        let none = vec![0.0; l];
+        let (mut march, mut im, mut v) = (March::default(), 0.0, Vec::new());
+        for c in 0..(seconds * hz).ceil() as usize + 1 {
+            im = model.march_cycle(if c % (on + off) < on { &sine } else { &none }, hz, im, &mut march);
+            v.extend_from_slice(march.adc_v());
+        }
+        (0..(seconds * rate) as usize)
+            .map(|j| (1023.0 * v[(j as f64 * hz / rate * l as f64) as usize] / 2.5).round() as u16)
+            .collect()
+    }
+
     /// `seconds` of ADC codes at `rate` of the model clamp's steady response (its ADC
     /// capacitor included) to the primary current `wave(phase)` A at `hz`, from phase 0.
     pub(crate) fn steady_codes(wave: impl Fn(f64) -> f64, hz: f64, rate: f64, seconds: f64) -> Vec<u16> {

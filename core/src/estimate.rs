@@ -213,6 +213,10 @@ pub struct Estimator {
     lost: u64,
     /// Data is missing before or inside this window (even when how much is unknown).
     gap: bool,
+    /// The last mains cycle's worth of samples before this window showed no current (every
+    /// code within [`SQUELCH_CODES`] of the no-current level): a cycle that starts this window
+    /// starts from rest, its magnetizing current decayed ([`transient::cycle_levels`]).
+    rest_before: bool,
     kwh: f64,
     /// Last frequency estimated, the search hint for the next window.
     last_hz: Option<f64>,
@@ -366,6 +370,7 @@ impl Estimator {
             window_t0: 0.0,
             lost: 0,
             gap: false,
+            rest_before: false,
             kwh: 0.0,
             last_hz: None,
             fitter: None,
@@ -1067,7 +1072,12 @@ impl Estimator {
                 // borrowed from another window is not enough.
                 let known = |c: usize| found[c].is_some() || (per_class[c].0 - 1.0).abs() < 0.05;
                 if resolved {
-                    let (levels, explained) = transient::cycle_levels(inverter.model(), hz, base_lut, &inputs);
+                    // The first whole cycle follows the window before's last cycle, at rest, and
+                    // a partial one that shows none either: it starts from rest.
+                    let from_rest =
+                        self.rest_before && !self.gap && (a == 0 || observed[a - 1] < FROM_OFF * observed[a]);
+                    let (levels, explained) =
+                        transient::cycle_levels(inverter.model(), hz, base_lut, &inputs, from_rest);
                     // Trusted only if the model reproduces the cycles holding nine tenths of
                     // the energy; otherwise every cycle keeps its class's static correction,
                     // and the reading says it is approximate.
@@ -1209,6 +1219,11 @@ impl Estimator {
             bound_pct,
             bound_below_pct,
         };
+        // A cycle of the longest mains period: whatever its phase, it holds a whole positive
+        // half-cycle, the half the samples show.
+        let cycle = ((self.rate_hz / MAINS_HZ_RANGE.0).ceil() as usize).min(n);
+        let rest = self.zero_code.saturating_add(SQUELCH_CODES);
+        self.rest_before = cycle > 0 && self.codes[n - cycle..].iter().all(|&c| c <= rest);
         self.codes.clear();
         self.max_code = 0;
         self.lost = 0;
@@ -1591,6 +1606,28 @@ mod tests {
     /// `rms` amps, 50 Hz.
     pub(super) fn model_codes(shape: Shape, rms: f64, rate: f64, seconds: f64) -> Vec<u16> {
         crate::clamp_model::records::steady_codes(|p| rms * unit_shape(shape, p), 50.0, rate, seconds)
+    }
+
+    /// A burst-fire heater of single cycles (2 A, one on and three, four or nine off, at 50
+    /// and 60 Hz where the window holds whole periods of it) through the model at 8196.7 Sa/s:
+    /// every window from the second starts with an on-cycle after a cycle at rest, and reads
+    /// within 2 % of the heater's RMS (`amps (on / (on + off))^(1/2)`). Read from its periodic
+    /// state instead (`from_rest` false), the first cycle left a quarter of its mean square to
+    /// the kick after it: 1.2-4.4 % low.
+    #[test]
+    fn a_burst_cycle_after_a_window_at_rest_starts_from_rest() {
+        let rate = 1e6 / 122.0;
+        for (hz, on, off) in [(50.0, 1, 9), (50.0, 1, 4), (60.0, 1, 9), (60.0, 1, 4), (60.0, 1, 3)] {
+            let codes = crate::clamp_model::records::burst_codes(hz, 2.0, on, off, rate, 5.0);
+            let mut est = Estimator::new(&Calibration::builtin(), rate, EstimatorConfig::default());
+            let mut readings = Vec::new();
+            est.push(0.0, &codes, &mut |r| readings.push(r));
+            let truth = 2.0 * (on as f64 / (on + off) as f64).sqrt();
+            for r in &readings[1..4] {
+                let err = r.irms_a / truth - 1.0;
+                assert!(err.abs() < 0.02, "{hz} Hz, {on} on, {off} off: {:+.2} %", 100.0 * err);
+            }
+        }
     }
 
     /// Leading-edge dimmers firing late (120-174 degrees) on loads of 1.5-30 A uncut, at 50
