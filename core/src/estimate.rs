@@ -860,6 +860,15 @@ impl Estimator {
         let resolved = segment::resolves_waveform(step);
         let top = if resolved { None } else { segment::top_state(base, step) };
         let mut zero_crossing = source_zero_crossing(inverter, &self.codes, top.as_deref(), self.rate_hz, hz);
+        // A load switching on from rest at the same phase again and again (a burst-fire
+        // heater's single cycles) shows its crossing itself, where the fold does not
+        // ([`segment::rise_crossing`]). Only where a cycle's samples show its waveform.
+        if resolved {
+            let rest = self.zero_code.saturating_add(SQUELCH_CODES);
+            if let Some(x) = segment::rise_crossing(&self.codes, base, rest, step) {
+                zero_crossing = x;
+            }
+        }
         // (What classing needs of the samples, their energy profile and their changes from
         // cycle to cycle, is the same on either grid.)
         let window = segment::Window::of(base, step, top.as_deref());
@@ -1628,6 +1637,33 @@ mod tests {
                 assert!(err.abs() < 0.02, "{hz} Hz, {on} on, {off} off: {:+.2} %", 100.0 * err);
             }
         }
+    }
+
+    /// Single-cycle bursts (one on and four or nine off, 5-25 A, 50 and 60 Hz, where the
+    /// window holds whole periods of them) through the model at 8196.7 Sa/s read within 2 %:
+    /// their grid starts on the crossing their starts from rest show
+    /// ([`segment::rise_crossing`]). On the whole window's fold's crossing, 7-13 degrees late,
+    /// one on and nine off at 50 Hz read 13-19 % low at 8-12 A, and the rest 1.3-14.8 % low.
+    #[test]
+    fn single_cycle_bursts_are_read_on_their_own_crossing() {
+        let rate = 1e6 / 122.0;
+        let mut worst = (0.0f64, String::new());
+        for (hz, off) in [(50.0, 9), (50.0, 4), (60.0, 9), (60.0, 4)] {
+            for amps in [5.0, 8.0, 12.0, 16.0, 25.0] {
+                let codes = crate::clamp_model::records::burst_codes(hz, amps, 1, off, rate, 4.0);
+                let mut est = Estimator::new(&Calibration::builtin(), rate, EstimatorConfig::default());
+                let mut readings = Vec::new();
+                est.push(0.0, &codes, &mut |r| readings.push(r));
+                let truth = amps * (1.0 / (1 + off) as f64).sqrt();
+                for r in &readings[1..3] {
+                    let err = r.irms_a / truth - 1.0;
+                    if err.abs() > worst.0.abs() {
+                        worst = (err, format!("{hz} Hz, {amps} A, one on, {off} off"));
+                    }
+                }
+            }
+        }
+        assert!(worst.0.abs() < 0.02, "{}: {:+.2} %", worst.1, 100.0 * worst.0);
     }
 
     /// Leading-edge dimmers firing late (120-174 degrees) on loads of 1.5-30 A uncut, at 50
