@@ -712,8 +712,9 @@ pub(crate) mod records {
             im = model.march_cycle(if c % (on + off) < on { &sine } else { &none }, hz, im, &mut march);
             v.extend_from_slice(march.adc_v());
         }
+        let (full, lsb_per_v) = (f64::from(p.adc_full_scale), f64::from(p.adc_full_scale) / p.adc_ref_v);
         (0..(seconds * rate) as usize)
-            .map(|j| (1023.0 * v[(j as f64 * hz / rate * l as f64) as usize] / 2.5).round() as u16)
+            .map(|j| (lsb_per_v * v[(j as f64 * hz / rate * l as f64) as usize]).round().clamp(0.0, full) as u16)
             .collect()
     }
 

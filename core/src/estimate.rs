@@ -864,8 +864,7 @@ impl Estimator {
         // heater's single cycles) shows its crossing itself, where the fold does not
         // ([`segment::rise_crossing`]). Only where a cycle's samples show its waveform.
         if resolved {
-            let rest = self.zero_code.saturating_add(SQUELCH_CODES);
-            if let Some(x) = segment::rise_crossing(&self.codes, base, rest, step) {
+            if let Some(x) = segment::rise_crossing(&self.codes, base, self.rest_code(), step) {
                 zero_crossing = x;
             }
         }
@@ -1178,13 +1177,19 @@ impl Estimator {
         grid_rms(&self.amps, start, &classes.whole).unwrap_or_else(|| half_wave_rms(&self.amps, self.rate_hz, Some(hz)))
     }
 
+    /// The highest code that shows no current: the no-current level and [`SQUELCH_CODES`]
+    /// of noise above it (a window that never exceeds it reads zero; a cycle of it is rest).
+    fn rest_code(&self) -> u16 {
+        self.zero_code.saturating_add(SQUELCH_CODES)
+    }
+
     fn finish_window(&mut self) -> Reading {
         let n = self.codes.len();
         let over_range = self.max_code >= self.full_scale;
         if self.zero.observe(&self.codes) {
             self.follow_zero();
         }
-        let squelched = self.max_code <= self.zero_code.saturating_add(SQUELCH_CODES);
+        let squelched = self.max_code <= self.rest_code();
         // Every window goes into the span (a quiet one too), so it stays contiguous.
         let hz = self.mains.window(&self.codes, self.last_hz, !squelched);
         if hz.is_some() {
@@ -1198,19 +1203,18 @@ impl Estimator {
         let short = hz.is_some_and(|f| (n as f64) * f / self.rate_hz < MIN_CYCLES);
         let (changing, approx) = if squelched { (false, false) } else { (self.window_changing, self.window_approx) };
         let flags = Flags { over_range, gap: self.gap, low: irms_a < RATED_MIN_A, changing, approx, short };
-        let bound_pct = if squelched || short {
-            None
+        let (bound_pct, bound_below_pct) = if squelched || short {
+            (None, None)
         } else if changing || approx {
-            Some(100.0 * bound::stated(&self.window_evidence))
+            let (both, below) =
+                (100.0 * bound::stated(&self.window_evidence), 100.0 * bound::stated_below(&self.window_evidence));
+            (Some(both), (below < both).then_some(below))
         } else {
             // Never less than the usual target: a bound is what the record's energy counts
             // the reading at ([`bound::energy_bound_low`]).
-            bound::steady(&self.window_evidence).map(|b| 100.0 * bound::usual_target(irms_a).map_or(b, |t| b.max(t)))
+            let b = bound::steady(&self.window_evidence);
+            (b.map(|b| 100.0 * bound::usual_target(irms_a).map_or(b, |t| b.max(t))), None)
         };
-        let bound_below_pct = bound_pct
-            .filter(|_| changing || approx)
-            .map(|_| 100.0 * bound::stated_below(&self.window_evidence))
-            .filter(|&b| bound_pct.is_some_and(|s| b < s));
         let reading = Reading {
             t_s: self.window_t0 + duration_s,
             duration_s,
@@ -1231,7 +1235,7 @@ impl Estimator {
         // A cycle of the longest mains period: whatever its phase, it holds a whole positive
         // half-cycle, the half the samples show.
         let cycle = ((self.rate_hz / MAINS_HZ_RANGE.0).ceil() as usize).min(n);
-        let rest = self.zero_code.saturating_add(SQUELCH_CODES);
+        let rest = self.rest_code();
         self.rest_before = cycle > 0 && self.codes[n - cycle..].iter().all(|&c| c <= rest);
         self.codes.clear();
         self.max_code = 0;

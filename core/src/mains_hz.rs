@@ -659,32 +659,14 @@ mod tests {
             .collect()
     }
 
-    /// A burst-fire heater, `on` cycles on and `off` off, through the clamp model (its
-    /// magnetizing current carried from cycle to cycle, the kick after each burst included) at
-    /// `per_cycle` samples a cycle of 8196.7 Sa/s: the ADC codes of `seconds` of it.
+    /// A burst-fire heater, `on` cycles on and `off` off, through the clamp model
+    /// ([`crate::clamp_model::records::burst_codes`]) at `per_cycle` samples a cycle of
+    /// 8196.7 Sa/s: the ADC codes of `seconds` of it, the rate and the mains frequency.
     fn burst_codes(per_cycle: usize, on: usize, off: usize, amps: f64, seconds: usize) -> (Vec<u16>, f64, f64) {
-        use crate::clamp_model::{CtModel, CtParams, March};
         let rate = 1e6 / 122.0;
         let hz = rate / per_cycle as f64;
-        let p = CtParams::default();
-        let model = CtModel::new(p).expect("the model's clamp");
-        let sine: Vec<f64> = (0..per_cycle)
-            .map(|k| {
-                amps * std::f64::consts::SQRT_2 * (std::f64::consts::TAU * k as f64 / per_cycle as f64).sin() / p.turns
-            })
-            .collect();
-        let none = vec![0.0; per_cycle];
-        let mut march = March::default();
-        let mut im = 0.0;
-        let mut codes = Vec::new();
-        for c in 0..(seconds as f64 * hz).ceil() as usize {
-            let is = if c % (on + off) < on { &sine } else { &none };
-            im = model.march_cycle(is, hz, im, &mut march);
-            let scale = f64::from(p.adc_full_scale) / p.adc_ref_v;
-            codes.extend(
-                march.adc_v().iter().map(|v| (v * scale).round().clamp(0.0, f64::from(p.adc_full_scale)) as u16),
-            );
-        }
+        let mut codes = crate::clamp_model::records::burst_codes(hz, amps, on, off, rate, seconds as f64);
+        // Whole windows of `rate as usize` samples, as [`window_by_window`] reads them.
         codes.truncate(seconds * rate as usize);
         (codes, rate, hz)
     }

@@ -89,19 +89,19 @@ pub fn worst_over_read(model: &CtModel, mains_hz: f64, lut: &[f32], reading_a: f
     if !(reading_a > 0.0 && mains_hz > 0.0) {
         return 0.0;
     }
-    // Each sample's phase, to the nearest of `points` points, as a share of the samples.
-    let (points, weights): (usize, Vec<(usize, f64)>) = match sampling {
-        Sampling::Uniform => (POINTS, (0..POINTS).map(|k| (k, 1.0 / POINTS as f64)).collect()),
+    // Each sample's phase, to the nearest of `points` points, as a share of the samples, and
+    // how many positions of the waveform against them to try.
+    let (points, weights, shifts): (usize, Vec<(usize, f64)>, usize) = match sampling {
+        Sampling::Uniform => (POINTS, (0..POINTS).map(|k| (k, 1.0 / POINTS as f64)).collect(), 1),
         Sampling::Bunched { samples, step } => {
             let mut share = vec![0.0; FINE_POINTS];
             for k in 0..samples {
                 let x = (k as f64 * step).rem_euclid(1.0) * FINE_POINTS as f64;
                 share[(x.round() as usize) % FINE_POINTS] += 1.0 / samples as f64;
             }
-            (FINE_POINTS, share.into_iter().enumerate().filter(|&(_, w)| w > 0.0).collect())
+            (FINE_POINTS, share.into_iter().enumerate().filter(|&(_, w)| w > 0.0).collect(), FINE_POINTS)
         }
     };
-    let shifts = if matches!(sampling, Sampling::Uniform) { 1 } else { points };
     let shapes = references(points);
     let mut worst = 0.0_f64;
     for level in LEVELS {
