@@ -76,8 +76,11 @@
 //!
 //! A load that started in the window's last partial cycle is counted from the samples it shows
 //! there ([`crate::tail`]), to within a factor of two in that part's mean square if they hold a
-//! positive half-cycle of it whole or its crest, not at all otherwise: [`crate::tail::bound_of`]
-//! is added to the bound (and makes it 100 % or more where neither was seen). The constants were fitted on the dev half of
+//! positive half-cycle of it whole or its crest: [`crate::tail::bound_of`] is added to the
+//! bound. Where neither was seen, the count is still at most twice the truth, but how little
+//! of it was seen is bounded only by the meter's range ([`crate::tail::Onset::below`], which
+//! composes with the rest of how far below its truth the reading can be: under 100 % however
+//! large). The constants were fitted on the dev half of
 //! `golden/data/loads-random/` and the loads goldens only (where the largest error was 0.78 of
 //! its bound); `golden/ACCURACY.md` gives the coverage per class and rate, on the held-out half
 //! too.
@@ -90,7 +93,7 @@
 //! Summed over windows (errors assumed to add up, never to cancel, so each side is valid
 //! whatever the errors' signs, and loose where they alternate), the record reads low by at
 //! most `L = Σ d_i β_i R_i / (1 − β_i)` against a truth of at most `Σ d_i R_i + L`, so by at
-//! most `L / (Σ d_i R_i + L)` of it ([`energy_bound_low`]; unbounded where a `β_i` is 100 %);
+//! most `L / (Σ d_i R_i + L)` of it ([`energy_bound_low`]; every `β_i` is under 100 %);
 //! and high by at most `Σ d_i b_i R_i / (1 + b_i)` over its least truth `Σ d_i R_i / (1 + b_i)`
 //! ([`energy_bound_high`]), finite even where a window states 100 % or more.
 
@@ -136,9 +139,12 @@ pub struct Evidence {
     /// (inverted in both): how far the two corrections are apart, relative (0 elsewhere).
     pub scatter: f64,
     /// Where a load started in the window's last partial cycle and was counted from its
-    /// samples ([`crate::tail`]): what that count may be off by ([`crate::tail::bound_of`]); 0
+    /// samples ([`crate::tail`]): how high that count may read ([`crate::tail::bound_of`]); 0
     /// elsewhere.
     pub tail: f64,
+    /// As `tail`, how low it may read ([`crate::tail::Onset::below`]): `tail` but where the
+    /// tail showed neither a half-cycle whole nor a crest of the new load.
+    pub tail_below: f64,
 }
 
 impl Default for Evidence {
@@ -158,6 +164,7 @@ impl Default for Evidence {
             lag_cycles: 0.0,
             scatter: 0.0,
             tail: 0.0,
+            tail_below: 0.0,
         }
     }
 }
@@ -238,9 +245,10 @@ pub fn steady(e: &Evidence) -> Option<f64> {
     [narrow, lag, scatter, hole].into_iter().flatten().reduce(f64::max)
 }
 
-/// The bound, as a fraction of the true RMS, a flagged reading with evidence `e` states.
+/// The bound, as a fraction of the true RMS, a flagged reading with evidence `e` states: the
+/// window's own and its tail's ([`Evidence::tail`]) added.
 pub fn stated(e: &Evidence) -> f64 {
-    sided(e, e.unseen_over_read)
+    sided(e, e.unseen_over_read) + e.tail
 }
 
 /// How far below its truth a flagged reading with evidence `e` can be, as a fraction of the
@@ -249,14 +257,21 @@ pub fn stated(e: &Evidence) -> f64 {
 /// read a switch-mode supply more than twice what it draws (the bunches on its crests), but
 /// not by more than [`UNREADABLE`] less (between them); a record's energy is bounded on each
 /// side by its readings' own ([`energy_bound_low`], [`energy_bound_high`]).
+///
+/// The tail's part ([`Evidence::tail_below`]) composes as a factor: the span's mean square
+/// read at least `(1 - a)²` of its truth and the tail's count at least `(1 - t)²` of the whole
+/// truth less that, the reading is at least `(1 - a)(1 - t)` of the truth. Below 100 % however
+/// little of a new load its tail showed, so a record holding it keeps a bound on how low its
+/// energy reads.
 pub fn stated_below(e: &Evidence) -> f64 {
-    sided(e, 0.0)
+    1.0 - (1.0 - sided(e, 0.0)) * (1.0 - e.tail_below.clamp(0.0, 1.0))
 }
 
-/// [`stated`] with `over_read` for the table's over-read of narrow waveforms.
+/// The window's bound apart from its tail, with `over_read` for the table's over-read of
+/// narrow waveforms: at most [`UNREADABLE`] but where that over-read is more.
 fn sided(e: &Evidence, over_read: f64) -> f64 {
     if e.bunched {
-        return UNREADABLE.max(SPREAD_FACTOR * over_read) + e.tail;
+        return UNREADABLE.max(SPREAD_FACTOR * over_read);
     }
     let rel = |x: f64| if x.is_finite() && x > 0.0 { (x - 1.0).abs() } else { 0.0 };
     let table = if e.reading > 0.0 { rel(e.table / e.reading) } else { 0.0 };
@@ -269,7 +284,6 @@ fn sided(e: &Evidence, over_read: f64) -> f64 {
         + UNRESOLVED_FACTOR.max(SPREAD_FACTOR * over_read) * narrow
         + gap(e))
     .min(UNREADABLE)
-        + e.tail
 }
 
 /// What a hole in the phases the window's samples cover may cost (see the module's doc):
@@ -298,7 +312,7 @@ pub struct WindowBound {
     pub duration_s: f64,
     /// The reading's stated bound (fraction), if it states one.
     pub bound: Option<f64>,
-    /// How far below its truth it can be (fraction), where less than `bound`
+    /// How far below its truth it can be (fraction), where that differs from `bound`
     /// ([`stated_below`]); `None`: `bound`.
     pub below: Option<f64>,
     /// Flagged `short`: no accuracy stated.
@@ -307,14 +321,15 @@ pub struct WindowBound {
 
 /// How far below its truth a record's energy can be, relative (at a fixed voltage and power
 /// factor, the error of `Σ I·t`), from its readings' bounds (see the module's doc); `None`
-/// when a reading bounds nothing below (100 % or more) or no energy was read.
+/// when a reading bounds nothing below (100 % or more: none of the estimator's do) or no
+/// energy was read.
 pub fn energy_bound_low(windows: &[WindowBound]) -> Option<f64> {
     let (mut err, mut read) = (0.0, 0.0);
     for w in windows {
         read += w.duration_s * w.irms_a;
         err += match bound_of(w) {
             Some(b) => {
-                let below = w.below.filter(|_| !w.short).map_or(b, |x| x.min(b));
+                let below = w.below.filter(|_| !w.short).unwrap_or(b);
                 w.duration_s * w.irms_a * (below < 1.0).then(|| below / (1.0 - below))?
             }
             None => w.duration_s * LOW_ABS_A,
@@ -325,9 +340,9 @@ pub fn energy_bound_low(windows: &[WindowBound]) -> Option<f64> {
 
 /// How far above its truth a record's energy can be: a reading `R` whose bound `b` holds has a
 /// truth of at least `R / (1 + b)`, whatever `b`, so it reads at most `R b / (1 + b)` high;
-/// over the record's least true energy. Finite where [`energy_bound_low`] is not: a window
-/// stating 100 % or more (a load started in its last samples, unseen but for a sliver,
-/// [`crate::tail`]) cannot bound how low it reads, but does bound how high.
+/// over the record's least true energy: finite also where a window states 100 % or more (a
+/// bunched window's over-read of a switch-mode supply, or a load started in its last samples,
+/// [`crate::tail`]).
 pub fn energy_bound_high(windows: &[WindowBound]) -> Option<f64> {
     let (mut err, mut truth_min) = (0.0, 0.0);
     for w in windows {
@@ -400,13 +415,25 @@ mod tests {
         assert!((stated(&unseen) - SPREAD_FACTOR * 1.2).abs() < 1e-12);
         assert_eq!(stated_below(&unseen), UNREADABLE, "the over-read is high only");
         assert!((stated_below(&narrow) - (FLOOR + UNRESOLVED_FACTOR * 0.6)).abs() < 1e-12);
-        assert_eq!(stated_below(&table_off), stated(&table_off));
-        // Nothing else but a load started in the window's tail makes a bound reach 100 %:
-        // the record's energy stays bounded.
+        assert!((stated_below(&table_off) - stated(&table_off)).abs() < 1e-12);
+        // Nothing else but a load started in the window's tail makes a bound reach 100 %.
         assert_eq!(stated(&Evidence { table: 100.0, ..e }), UNREADABLE);
-        // The tail's own bound adds to the rest.
+        // The tail's own bound adds to the rest above, composes as a factor below: however
+        // little of a new load the tail saw, the reading bounds how low it is, and the record's
+        // energy stays bounded.
         assert!((stated(&Evidence { tail: 0.3, ..table_off }) - (FLOOR + SPREAD_FACTOR * 0.2 + 0.3)).abs() < 1e-12);
-        assert_eq!(stated(&Evidence { tail: 1.0, table: 100.0, ..e }), UNREADABLE + 1.0);
+        let cut = Evidence { tail: 0.3, tail_below: 0.95, table: 100.0, ..e };
+        assert!((stated(&cut) - (UNREADABLE + 0.3)).abs() < 1e-12);
+        assert!((stated_below(&cut) - (1.0 - (1.0 - UNREADABLE) * 0.05)).abs() < 1e-12);
+        assert!(stated_below(&cut) < 1.0);
+        let one = WindowBound {
+            irms_a: 10.0,
+            duration_s: 1.0,
+            bound: Some(stated(&cut)),
+            below: Some(stated_below(&cut)),
+            short: false,
+        };
+        assert!(energy_bound_low(&[one]).is_some_and(|b| b < 1.0));
         // A steady window states a bound only for a narrow waveform, or where its correction
         // was found apart from the last window's of the same load.
         assert_eq!(steady(&e), None);

@@ -182,11 +182,22 @@ pub struct Reading {
     /// ([`bound::steady`]); `None`: the reading is within its method's usual target (or
     /// flagged `short`, which states none).
     pub bound_pct: Option<f64>,
-    /// How far below its truth the reading can be, percent, where that is less than
+    /// How far below its truth the reading can be, percent, where that differs from
     /// `bound_pct` ([`bound::stated_below`]): a window whose samples do not show its waveform
-    /// can read a narrow one far higher than it draws, but not as far lower. `None`:
-    /// `bound_pct` holds on both sides.
+    /// can read a narrow one far higher than it draws, but not as far lower; one whose last
+    /// samples showed only a sliver of a new load can read it far lower than it draws, but not
+    /// as far higher. `None`: `bound_pct` holds on both sides.
     pub bound_below_pct: Option<f64>,
+}
+
+impl Reading {
+    /// The bound the reading states (a fraction) on the side of a relative error `err`
+    /// (reading over truth, less one): `bound_pct`, or `bound_below_pct` below where it
+    /// states one. `None` where it states none.
+    pub fn bound_on_side(&self, err: f64) -> Option<f64> {
+        let below = if err < 0.0 { self.bound_below_pct } else { None };
+        below.or(self.bound_pct).map(|b| b / 100.0)
+    }
 }
 
 /// Windowed estimator for one stream at a fixed sample rate.
@@ -563,13 +574,17 @@ impl Estimator {
         let span = self.span_rms(hz);
         let Some(onset) = onset else {
             self.window_evidence.tail = 0.0;
+            self.window_evidence.tail_below = 0.0;
             return span;
         };
         // A load that started in the window's last partial cycle, which every method gives the
         // span's mean square ([`crate::tail`]): counted from its samples, and said so.
         let n = self.codes.len();
         self.window_changing = true;
-        self.window_evidence.tail = crate::tail::bound_of(onset.share(span, n), onset.cut);
+        self.window_evidence.tail = onset.above(span, n);
+        // The largest current the table reads: beyond it the codes clip.
+        let top_amps = self.lut.at(&self.cal, hz).iter().fold(0f32, |m, &a| m.max(a));
+        self.window_evidence.tail_below = onset.below(span, n, f64::from(top_amps));
         onset.mean_square(span, n).sqrt()
     }
 
@@ -1208,7 +1223,7 @@ impl Estimator {
         } else if changing || approx {
             let (both, below) =
                 (100.0 * bound::stated(&self.window_evidence), 100.0 * bound::stated_below(&self.window_evidence));
-            (Some(both), (below < both).then_some(below))
+            (Some(both), (below != both).then_some(below))
         } else {
             // Never less than the usual target: a bound is what the record's energy counts
             // the reading at ([`bound::energy_bound_low`]).
@@ -1694,7 +1709,7 @@ mod tests {
                         est.push(0.0, &codes, &mut |r| readings.push(r));
                         let r = &readings[1];
                         let err = r.irms_a / truth - 1.0;
-                        let allowed = r.bound_pct.map_or(target, |b| b / 100.0).max(target);
+                        let allowed = r.bound_on_side(err).map_or(target, |b| b.max(target));
                         assert!(
                             err.abs() <= allowed,
                             "{rate} Sa/s, {hz} Hz, {full} A uncut firing at {fire} deg: {:.4} A for {truth:.4} A \
@@ -1958,7 +1973,7 @@ mod tests {
             // 0.7 to 0.05 of a cycle before its end.
             for before in [0.7, 0.55, 0.4, 0.25, 0.05] {
                 let (r, err) = second_window(hz, small, on_a, 2.0 - before / hz, rate);
-                let bound = r.bound_pct.map(|b| b / 100.0);
+                let bound = r.bound_on_side(err);
                 assert!(r.flags.changing, "{rate} {before}: not flagged");
                 assert!(
                     bound.is_some_and(|b| err.abs() <= b),
@@ -1985,7 +2000,7 @@ mod tests {
                 for rate in [603.5, 1e6 / 122.0] {
                     for before in [0.3, 0.8, 1.2, 1.6, 2.2, 3.0, 4.0, 5.5, 7.0, 9.0, 12.0] {
                         let (r, err) = second_window(hz, small, on_a, 2.0 - before / hz, rate);
-                        let bound = r.bound_pct.map(|b| b / 100.0);
+                        let bound = r.bound_on_side(err);
                         assert!(
                             err.abs() <= bound.unwrap_or(0.03),
                             "{hz} Hz, {small} A + {on_a} A {before} cycles before the end, {rate} Sa/s: read {} \

@@ -35,11 +35,18 @@
 //! to within [`bound_of`]`(s)` for the tail's share `s` of it: 41 % where the tail holds
 //! everything. Where the switch or the window's edge cuts every positive half-cycle the tail
 //! holds, what shows may be a sliver of the load (at 603.5 Sa/s, one sample of 2 A at the end of
-//! a positive half, then a whole negative half-cycle of 8 A unseen): the bound is then 100 %. A
-//! start whose every sample falls in a negative half-cycle shows only where its codes go below
-//! every one of the span's: the reading stays the span's and states 100 %. Behind an old load
-//! whose negative half-cycles reach as deep, it is not seen at all (the reading stays the
-//! span's, unflagged, as before).
+//! a positive half, then a whole negative half-cycle of 8 A unseen), and a start whose every
+//! sample falls in a negative half-cycle shows only where its codes go below every one of the
+//! span's (the reading stays the span's). Such a tail is `cut`, and its count may be off
+//! either way beyond a factor of two: high, a sliver at a crest counted over the whole tail
+//! (2 A switched on 0.3 of a 60.3 Hz cycle before the end, at 8196.7 Sa/s: +76 %), which the
+//! reading states as 100 % ([`Onset::above`]); low, how low has only the meter's range to go
+//! by: over the samples after the span the current was at most the largest the table reads
+//! (beyond it the codes clip, and the next window says so), [`Onset::below`]. On a fresh
+//! randomized set (seed 20261214) a household window at 48.608 Hz saw a sliver of a new load
+//! in its last cycle: stated as 100 % below, it left the whole 60 s record's energy with no
+//! bound on how low it read (-1.72 %). Behind an old load whose negative half-cycles reach as deep, a start
+//! is not seen at all (the reading stays the span's, unflagged, as before).
 
 /// A tail holding more than this many cycles' worth of the span's mean half-wave energy per
 /// cycle is a load that started in it (a steady load's tail holds at most one).
@@ -67,9 +74,12 @@ pub struct Onset {
     pub mean_square: f64,
     /// No run of samples carrying current from the new load's first sample on spans
     /// [`WHOLE_HALF`] of a cycle, nor passes a crest: the tail holds no positive half-cycle
-    /// whole (the window's edge or the switch cut it) and none of its crests, and its mean
-    /// square is not known to a factor of two ([`bound_of`]).
+    /// whole (the window's edge or the switch cut it) and none of its crests, and how little
+    /// of its mean square it counted is not known ([`Onset::below`]).
     pub cut: bool,
+    /// Where the whole-cycle span ends (samples from the window's first, fractional): the new
+    /// load started after it.
+    pub span_end: f64,
 }
 
 impl Onset {
@@ -87,6 +97,39 @@ impl Onset {
         } else {
             0.0
         }
+    }
+
+    /// How far above its truth the window's reading with the tail counted can be, relative to
+    /// the truth, from the tail alone, for `reading` (A RMS) as in [`Onset::mean_square`]:
+    /// [`bound_of`] where the tail showed a half-cycle whole or a crest, 100 % where it is
+    /// `cut` (see the module).
+    pub fn above(&self, reading: f64, n: usize) -> f64 {
+        if self.cut {
+            1.0
+        } else {
+            bound_of(self.share(reading, n))
+        }
+    }
+
+    /// How far below its truth the window's reading with the tail counted can be, relative to
+    /// the truth, from the tail alone, for `reading` (A RMS) as in [`Onset::mean_square`] and
+    /// `top_amps` the largest current the table reads: [`bound_of`] where the tail showed a
+    /// half-cycle whole or a crest; where it is `cut`, the truth's mean square is at most the
+    /// one counted plus `top_amps` squared over every sample after the span (whatever the load
+    /// drew there, it did not clip the codes), and the reading is low by at most one less the
+    /// square root of their ratio. Below 1 however large the current may have been: a record
+    /// holding such a window keeps a bound on how low its energy reads ([`crate::bound`]).
+    pub fn below(&self, reading: f64, n: usize, top_amps: f64) -> f64 {
+        let share = bound_of(self.share(reading, n));
+        if !self.cut || n == 0 {
+            return share;
+        }
+        let counted = self.mean_square(reading, n);
+        let unseen = top_amps * top_amps * (n as f64 - self.span_end).max(0.0) / n as f64;
+        if counted + unseen <= 0.0 {
+            return share;
+        }
+        share.max(1.0 - (counted / (counted + unseen)).sqrt())
     }
 }
 
@@ -123,7 +166,7 @@ pub fn onset(amps: &[f32], codes: &[u16], rate_hz: f64, mains_hz: Option<f64>) -
         // through): nothing of it can be counted, and the reading says so (100 %).
         let tail_low = codes[whole..n].iter().copied().min()?;
         let deeper = !codes[..whole].iter().any(|&c| c <= tail_low.saturating_add(LOW_MARGIN_CODES));
-        return deeper.then_some(Onset { from: n as f64, mean_square: 0.0, cut: true });
+        return deeper.then_some(Onset { from: n as f64, mean_square: 0.0, cut: true, span_end: span });
     }
     // The new load's first sample: above every current of the last cycle, or below every code
     // of it (a negative half-cycle deeper than the old load's, which the table reads as none).
@@ -155,6 +198,7 @@ pub fn onset(amps: &[f32], codes: &[u16], rate_hz: f64, mains_hz: Option<f64>) -
         from: span.max(first as f64),
         mean_square: sum / count as f64,
         cut: (longest as f64) < WHOLE_HALF * per_cycle && !crest,
+        span_end: span,
     })
 }
 
@@ -164,13 +208,9 @@ pub const LOW_MARGIN_CODES: u16 = 3;
 
 /// The relative error a reading whose tail makes up `share` of its mean square can carry from
 /// the tail alone: its mean square known to within a factor of two either way where the tail
-/// holds a positive half-cycle of the new load whole or its crest (see the module). Where
-/// neither (`cut`), a sliver of it may be all that shows of a half-cycle or more: the reading
-/// is then anything from nothing to twice its truth, 100 %.
-pub fn bound_of(share: f64, cut: bool) -> f64 {
-    if cut {
-        return 1.0;
-    }
+/// holds a positive half-cycle of the new load whole or its crest (see the module; where
+/// neither, [`Onset::above`] and [`Onset::below`]).
+pub fn bound_of(share: f64) -> f64 {
     let s = share.clamp(0.0, 1.0);
     ((1.0 + s).sqrt() - 1.0).max(1.0 - (1.0 - 0.5 * s).sqrt())
 }
@@ -204,6 +244,9 @@ mod tests {
             .collect();
         (amps, codes)
     }
+
+    /// The largest current [`read`] tells: at code 1023.
+    const TOP_A: f64 = (1023.0 - 99.0) / 20.0;
 
     /// The exact RMS over `secs` of a sine of `a` A RMS switched on at `from`.
     fn truth(a: f64, hz: f64, from: f64, secs: f64) -> f64 {
@@ -259,9 +302,17 @@ mod tests {
                         unseen += usize::from(o.mean_square == 0.0);
                         seen += 1;
                         let read = o.mean_square(small, amps.len()).sqrt();
-                        let err = (read / t - 1.0).abs();
-                        let bound = bound_of(o.share(small, amps.len()), o.cut);
-                        assert!(err <= bound, "{rate} {hz} {k} {small}: read {read} truth {t} bound {bound}");
+                        let above = o.above(small, amps.len());
+                        let below = o.below(small, amps.len(), TOP_A);
+                        assert!(
+                            read <= t * (1.0 + above) && read >= t * (1.0 - below),
+                            "{rate} {hz} {k} {small}: read {read} truth {t} bound +{above}/-{below}"
+                        );
+                        // Unless nothing at all was counted (then the reading is 0).
+                        assert!(below < 1.0 || read == 0.0, "a cut tail still bounds how low it reads");
+                        if !o.cut {
+                            assert_eq!(below, above, "a factor of two either way");
+                        }
                         uncut += usize::from(!o.cut);
                         // Without it, the reading is the small load's, far off.
                         assert!((small / t - 1.0).abs() > 0.1);
@@ -277,15 +328,20 @@ mod tests {
 
     #[test]
     fn the_bound_covers_a_factor_of_two_in_the_tail() {
-        assert!((bound_of(1.0, false) - (2f64.sqrt() - 1.0)).abs() < 1e-12);
-        assert_eq!(bound_of(0.0, false), 0.0);
-        assert_eq!(bound_of(0.1, true), 1.0);
+        assert!((bound_of(1.0) - (2f64.sqrt() - 1.0)).abs() < 1e-12);
+        assert_eq!(bound_of(0.0), 0.0);
         for s in [0.1, 0.5, 0.9] {
             // The tail's mean square halved or doubled: the reading moves within the bound.
             let (a, t): (f64, f64) = (1.0 - s, s);
             for truth in [a + 0.5 * t, a + 2.0 * t] {
-                assert!((truth.sqrt() - 1.0).abs() <= bound_of(s, false) + 1e-12);
+                assert!((truth.sqrt() - 1.0).abs() <= bound_of(s) + 1e-12);
             }
         }
+        // A cut tail: the truth's mean square at most the one counted plus the range's over
+        // the samples after the span. 1 A^2 counted over 100 samples, 2 after the span at up
+        // to 10 A: a truth of at most sqrt(1 + 100 * 2 / 100) A, the reading 1 - 1/sqrt(3) low.
+        let cut = Onset { from: 99.0, mean_square: 1.0, cut: true, span_end: 98.0 };
+        assert!((cut.below(1.0, 100, 10.0) - (1.0 - 3f64.sqrt().recip())).abs() < 1e-12);
+        assert_eq!(Onset { cut: false, ..cut }.below(1.0, 100, 10.0), bound_of(0.01));
     }
 }

@@ -216,6 +216,8 @@ pub struct ReadingError {
     pub flags: Flags,
     /// The bound the reading states for its relative error (a fraction), if any.
     pub bound: Option<f64>,
+    /// How far below its truth it can be, where it states that apart from `bound`.
+    pub below: Option<f64>,
 }
 
 impl ReadingError {
@@ -230,7 +232,15 @@ impl ReadingError {
             change: load_change(case, t0, t1),
             flags: r.flags,
             bound: r.bound_pct.map(|b| b / 100.0),
+            below: r.bound_below_pct.map(|b| b / 100.0),
         }
+    }
+
+    /// Whether the reading is within the bound it states, on the side its error fell (`None`:
+    /// it states none).
+    pub fn within_bound(&self) -> Option<bool> {
+        let b = self.bound?;
+        Some(self.rel().is_some_and(|e| if e < 0.0 { -e <= self.below.unwrap_or(b) } else { e <= b }))
     }
 
     /// Relative error, or `None` when no current flowed (then see `read_a`).
@@ -418,7 +428,7 @@ pub fn meets(case: &LoadCase, row: &Row) -> bool {
 /// (`ct_core::bound::energy_bound_low` and `energy_bound_high`).
 pub fn meets_or_says_so(case: &LoadCase, row: &Row) -> bool {
     row.readings.iter().filter(|r| !r.flags.short).all(|r| match (target(&case.kind, r.truth_a, r.change), r.rel()) {
-        (Some(t), Some(e)) => e.abs() <= t || r.bound.is_some_and(|b| e.abs() <= b),
+        (Some(t), Some(e)) => e.abs() <= t || r.within_bound() == Some(true),
         (None, _) => r.read_a < 0.25,
         (Some(_), None) => false,
     }) && (row.energy_error.is_nan() || row.energy_error.abs() <= row.energy_bound.map_or(0.01, |b| b.max(0.01)))

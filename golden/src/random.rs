@@ -50,15 +50,17 @@ pub fn verdict(kind: &str, r: &ReadingError) -> Verdict {
         return Verdict::Short;
     }
     let miss = match (target(kind, r.truth_a, r.change), r.rel()) {
-        (Some(t), Some(e)) => (e.abs() > t).then_some(e.abs()),
-        (Some(_), None) => Some(f64::INFINITY),
-        (None, e) => (r.read_a >= 0.25).then(|| e.map_or(f64::INFINITY, f64::abs)),
+        (Some(t), Some(e)) => e.abs() > t,
+        (Some(_), None) => true,
+        (None, _) => r.read_a >= 0.25,
     };
-    let Some(err) = miss else { return Verdict::Meets };
-    match r.bound {
+    if !miss {
+        return Verdict::Meets;
+    }
+    match r.within_bound() {
         None => Verdict::Unflagged,
-        Some(b) if err <= b => Verdict::Flagged,
-        Some(_) => Verdict::FlagBoundBroken,
+        Some(true) => Verdict::Flagged,
+        Some(false) => Verdict::FlagBoundBroken,
     }
 }
 
@@ -195,7 +197,7 @@ impl Summary {
             if let (Some(b), false) = (r.bound, r.flags.short) {
                 self.bounded += 1;
                 self.bounds.push(b);
-                if r.rel().is_some_and(|e| e.abs() <= b) {
+                if r.within_bound() == Some(true) {
                     self.within_bound += 1;
                 }
             }
@@ -383,6 +385,7 @@ mod tests {
             change: false,
             flags,
             bound: (flags.changing || flags.approx).then_some(0.1),
+            below: None,
         };
         let none = ct_core::estimate::Flags::default();
         let changing = ct_core::estimate::Flags { changing: true, ..none };

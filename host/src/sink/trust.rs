@@ -17,14 +17,15 @@
 
 use crate::estimate::{Flags, Reading};
 
-/// The relative error (a fraction) the reading is held to: its stated bound, else the usual
-/// target of its current; `None` where it is held to none (see the module's doc).
+/// The relative error (a fraction) the reading is held to: its stated bound (the wider side,
+/// where it states how low apart: [`Reading::bound_below_pct`]), else the usual target of its
+/// current; `None` where it is held to none (see the module's doc).
 pub fn error_bound(r: &Reading) -> Option<f64> {
     if r.flags.short || r.flags.over_range {
         return None;
     }
     match r.bound_pct {
-        Some(pct) => Some(pct / 100.0),
+        Some(pct) => Some(pct.max(r.bound_below_pct.unwrap_or(pct)) / 100.0),
         None => ct_core::bound::usual_target(r.irms_a),
     }
 }
@@ -77,6 +78,10 @@ mod tests {
         assert_eq!(error_bound(&reading(0.1, Flags { low: true, ..clean }, None)), None);
         let changing = Flags { changing: true, ..clean };
         assert_eq!(error_bound(&reading(9.0, changing, Some(14.5))), Some(0.145));
+        // Two sides: the wider one.
+        let sided = |below| Reading { bound_below_pct: Some(below), ..reading(9.0, changing, Some(14.5)) };
+        assert_eq!(error_bound(&sided(60.0)), Some(0.6));
+        assert_eq!(error_bound(&sided(10.0)), Some(0.145));
         assert_eq!(error_bound(&reading(9.0, Flags { short: true, ..clean }, None)), None);
         assert_eq!(error_bound(&reading(40.0, Flags { over_range: true, ..changing }, Some(9.0))), None);
         assert_eq!(clock_offset_ratio(&reading(9.0, clean, None)), Some(-0.0015));
