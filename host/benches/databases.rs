@@ -41,6 +41,7 @@ fn day(meter: &str) -> Vec<Row> {
             lost_samples: 0,
             clock_ppm: Some(-31.0),
             bound_pct: None,
+            bound_below_pct: None,
         })
         .collect()
 }

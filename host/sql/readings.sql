@@ -22,7 +22,9 @@
 -- such row under the key, so load those into a table without it). clock_ppm is the device's
 -- sample clock against the host's in ppm, empty while the nominal rate is used. bound_pct is the
 -- bound a reading states for its own error in percent (a window the estimator cannot read to its
--- usual target: a load change, a waveform not resolved), empty where the usual target holds.
+-- usual target: a load change, a waveform not resolved), empty where the usual target holds;
+-- bound_below_pct how far below its truth it can be, where that differs from bound_pct (empty:
+-- bound_pct holds on both sides).
 CREATE TABLE IF NOT EXISTS readings (
     meter        TEXT NOT NULL,
     time_utc     TIMESTAMPTZ,
@@ -38,5 +40,6 @@ CREATE TABLE IF NOT EXISTS readings (
     lost_samples BIGINT NOT NULL,
     clock_ppm    DOUBLE PRECISION,
     bound_pct    DOUBLE PRECISION,
+    bound_below_pct DOUBLE PRECISION,
     CONSTRAINT readings_meter_unix_ms_key UNIQUE (meter, unix_ms)
 );

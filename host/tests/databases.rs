@@ -82,7 +82,7 @@ fn sqlite_database_of_the_first_release_is_upgraded_in_place() {
         .collect::<Result<_, _>>()
         .unwrap();
     assert_eq!(meters, [("kitchen".to_string(), 10)]);
-    assert_eq!(schema::sqlite_versions(&conn).unwrap(), [1, 2, 3, 4]);
+    assert_eq!(schema::sqlite_versions(&conn).unwrap(), [1, 2, 3, 4, 5]);
     drop(conn);
 
     let once = sqlite_dump(&db);
@@ -104,7 +104,12 @@ fn sqlite_database_of_the_first_release_is_upgraded_in_place() {
         "{e}"
     );
     let msg = e.to_string();
-    assert!(msg.contains("meter.db: the database is at schema version 5, newer than this ct-read's 4"), "{msg}");
+    let newer = format!(
+        "the database is at schema version {}, newer than this ct-read's {}",
+        schema::LATEST + 1,
+        schema::LATEST
+    );
+    assert!(msg.contains(&format!("meter.db: {newer}")), "{msg}");
     assert_eq!(std::fs::read(&db).unwrap(), bytes, "the refused database is untouched");
 }
 
@@ -127,7 +132,7 @@ fn postgres_database_of_the_first_release_is_upgraded_in_place() {
     assert_eq!(before.lines().count(), 10, "{before}");
 
     let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-    assert_eq!(schema::migrate_postgres(&mut client, "kitchen").unwrap(), [1, 2, 3, 4]);
+    assert_eq!(schema::migrate_postgres(&mut client, "kitchen").unwrap(), [1, 2, 3, 4, 5]);
     assert_eq!(server.psql_on("v0", &["-c", rows]), before, "every reading kept, values unchanged");
     assert_eq!(server.psql_on("v0", &["-c", "SELECT meter, count(*) FROM readings GROUP BY meter"]), "kitchen|10\n");
     let types = server.psql_on(
@@ -164,7 +169,12 @@ fn postgres_database_of_the_first_release_is_upgraded_in_place() {
         let out = Command::new(BIN).args(&args).output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{args:?}: {err}");
-        assert!(err.contains("the database is at schema version 5, newer than this ct-read's 4"), "{args:?}: {err}");
+        let newer = format!(
+            "the database is at schema version {}, newer than this ct-read's {}",
+            schema::LATEST + 1,
+            schema::LATEST
+        );
+        assert!(err.contains(&newer), "{args:?}: {err}");
     }
     assert_eq!(server.psql_on("v0", &["-c", dump]), marked, "the refused database is untouched");
 }
@@ -280,7 +290,7 @@ fn postgres_export_types_values_and_two_meters() {
         "meter text, time_utc timestamp with time zone, unix_ms bigint, t_s double precision, \
          duration_s double precision, irms_a double precision, va double precision, watts double precision, \
          kwh double precision, mains_hz double precision, flags text, lost_samples bigint, clock_ppm double precision, \
-         bound_pct double precision"
+         bound_pct double precision, bound_below_pct double precision"
     );
     // The README's daily energy query.
     let daily = server.psql_on(

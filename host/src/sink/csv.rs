@@ -23,7 +23,7 @@ use crate::place::{PlaceError, Placement};
 /// CSV columns, in order. Documented in the README. `meter` (the node id) and `unix_ms`
 /// together are a reading's key, as in the databases.
 pub const CSV_HEADER: &str =
-    "meter,time_utc,unix_ms,t_s,duration_s,irms_a,va,watts,kwh,mains_hz,flags,lost_samples,clock_ppm,bound_pct";
+    "meter,time_utc,unix_ms,t_s,duration_s,irms_a,va,watts,kwh,mains_hz,flags,lost_samples,clock_ppm,bound_pct,bound_below_pct";
 
 /// One CSV row (no newline) of meter `meter`, columns as [`CSV_HEADER`].
 pub fn csv_row(meter: &str, r: &Reading, wall: Option<SystemTime>) -> String {
@@ -43,6 +43,7 @@ pub fn csv_row(meter: &str, r: &Reading, wall: Option<SystemTime>) -> String {
         r.lost_samples.to_string(),
         r.clock_ppm.map(|p| format!("{p:.0}")).unwrap_or_default(),
         r.bound_pct.map(|b| format!("{b:.1}")).unwrap_or_default(),
+        r.bound_below_pct.map(|b| format!("{b:.1}")).unwrap_or_default(),
     ];
     w.write_record(&rec).expect("writing to a Vec cannot fail");
     let mut s = String::from_utf8(w.into_inner().expect("Vec writer")).expect("CSV of UTF-8 fields");
@@ -311,16 +312,22 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 3);
         assert_eq!(lines[0], CSV_HEADER);
-        assert_eq!(lines[1], "m1,,,2.000,1.0000,4.9877,1147.16,1147.16,0.0003180,50.010,gap,0,,");
+        assert_eq!(lines[1], "m1,,,2.000,1.0000,4.9877,1147.16,1147.16,0.0003180,50.010,gap,0,,,");
         assert_eq!(lines[1], lines[2]);
     }
 
-    /// A reading's stated bound is the last column, percent to a tenth.
+    /// A reading's stated bound is the last two columns, percent to a tenth: both sides where
+    /// they differ, the low side empty where the bound holds on both.
     #[test]
-    fn the_stated_bound_is_the_last_column() {
+    fn the_stated_bound_is_the_last_columns() {
         let r = Reading { bound_pct: Some(12.345), clock_ppm: Some(-31.2), ..reading() };
-        assert_eq!(csv_row("m1", &r, None), "m1,,,2.000,1.0000,4.9877,1147.16,1147.16,0.0003180,50.010,gap,0,-31,12.3");
-        assert!(CSV_HEADER.ends_with(",clock_ppm,bound_pct"));
+        assert_eq!(
+            csv_row("m1", &r, None),
+            "m1,,,2.000,1.0000,4.9877,1147.16,1147.16,0.0003180,50.010,gap,0,-31,12.3,"
+        );
+        let sided = Reading { bound_below_pct: Some(61.04), ..r };
+        assert!(csv_row("m1", &sided, None).ends_with(",-31,12.3,61.0"));
+        assert!(CSV_HEADER.ends_with(",clock_ppm,bound_pct,bound_below_pct"));
     }
 
     /// A pipe (a FIFO here; `/dev/stdout | cat` is the same) is written to, never read: it gets
@@ -347,7 +354,7 @@ mod tests {
         let text = reader.join().unwrap();
         assert_eq!(
             text.lines().collect::<Vec<_>>(),
-            [CSV_HEADER, "m1,,,2.000,1.0000,4.9877,1147.16,1147.16,0.0003180,50.010,gap,0,,"]
+            [CSV_HEADER, "m1,,,2.000,1.0000,4.9877,1147.16,1147.16,0.0003180,50.010,gap,0,,,"]
         );
     }
 

@@ -13,7 +13,8 @@
 //! session started, kWh), `mains_hz` (frequency, Hz; absent when unmeasured), `duration_s`,
 //! `clock_ppm` (the device clock against the host's, ppm; absent while the nominal rate is used),
 //! `bound_pct` (the bound the reading states for its own error, percent; absent where the usual
-//! target holds),
+//! target holds), `bound_below_pct` (how far below its truth it can be, percent, where that
+//! differs from `bound_pct`; absent elsewhere),
 //! `flags` (a string, empty for none) and `lost_samples` (an integer). A point written twice
 //! (a batch repeated after a lost acknowledgement) overwrites itself with the same values.
 //!
@@ -145,6 +146,7 @@ pub fn line(r: &Row) -> String {
         ("duration_s", Some(r.duration_s)),
         ("clock_ppm", r.clock_ppm),
         ("bound_pct", r.bound_pct),
+        ("bound_below_pct", r.bound_below_pct),
     ] {
         // Line protocol has no NaN or infinity; a field without a value is left out.
         if let Some(v) = v.filter(|v| v.is_finite()) {
@@ -246,6 +248,7 @@ mod tests {
             lost_samples: 3,
             clock_ppm: None,
             bound_pct: None,
+            bound_below_pct: None,
         }
     }
 
@@ -263,10 +266,11 @@ mod tests {
         r.irms_a = f64::NAN;
         r.clock_ppm = Some(-31.0);
         r.bound_pct = Some(12.5);
+        r.bound_below_pct = Some(60.25);
         assert_eq!(
             line(&r),
             "ct_meter,meter=kitchen watts=920.98,va=920.98,kwh=0.000256,duration_s=1.0008,clock_ppm=-31,\
-             bound_pct=12.5,flags=\"gap|low\",lost_samples=3i 1796013392892"
+             bound_pct=12.5,bound_below_pct=60.25,flags=\"gap|low\",lost_samples=3i 1796013392892"
         );
     }
 

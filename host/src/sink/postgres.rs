@@ -4,7 +4,7 @@
 //! The synchronous `postgres` client. On (re)connecting, the schema is brought up to date
 //! ([`super::schema`]); a database of a newer release is refused. A batch is one statement,
 //! `INSERT ... SELECT * FROM unnest($1::text[], ...) ON CONFLICT DO NOTHING`:
-//! twelve array parameters whatever the batch size (a multi-row `VALUES` list would hit the
+//! fifteen array parameters whatever the batch size (a multi-row `VALUES` list would hit the
 //! 65 535-parameter limit at 5 000 rows), atomic, and repeatable without duplicates. No
 //! conflict target is named: a row that breaks any unique key is skipped, so the table may be
 //! made a TimescaleDB hypertable, whose unique key must include its time column (README: the
@@ -41,10 +41,10 @@ pub enum PostgresError {
 }
 
 const INSERT: &str = "INSERT INTO readings (meter, time_utc, unix_ms, t_s, duration_s, irms_a, va, watts, kwh, \
-     mains_hz, flags, lost_samples, clock_ppm, bound_pct) \
+     mains_hz, flags, lost_samples, clock_ppm, bound_pct, bound_below_pct) \
      SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::int8[], $4::float8[], $5::float8[], $6::float8[], \
      $7::float8[], $8::float8[], $9::float8[], $10::float8[], $11::text[], $12::int8[], $13::float8[], \
-     $14::float8[]) \
+     $14::float8[], $15::float8[]) \
      ON CONFLICT DO NOTHING";
 
 /// A PostgreSQL database, connected on first use and again after a failure.
@@ -88,11 +88,28 @@ impl PostgresRemote {
         let lost: Vec<i64> = rows.iter().map(|r| r.lost_samples).collect();
         let ppm: Vec<Option<f64>> = rows.iter().map(|r| r.clock_ppm).collect();
         let bound: Vec<Option<f64>> = rows.iter().map(|r| r.bound_pct).collect();
+        let below: Vec<Option<f64>> = rows.iter().map(|r| r.bound_below_pct).collect();
         let (t_s, duration_s, irms_a) = (col(|r| r.t_s), col(|r| r.duration_s), col(|r| r.irms_a));
         let (va, watts, kwh) = (col(|r| r.va), col(|r| r.watts), col(|r| r.kwh));
         let res = client.execute(
             INSERT,
-            &[&meter, &time, &ms, &t_s, &duration_s, &irms_a, &va, &watts, &kwh, &hz, &flags, &lost, &ppm, &bound],
+            &[
+                &meter,
+                &time,
+                &ms,
+                &t_s,
+                &duration_s,
+                &irms_a,
+                &va,
+                &watts,
+                &kwh,
+                &hz,
+                &flags,
+                &lost,
+                &ppm,
+                &bound,
+                &below,
+            ],
         );
         res.map_err(|source| PostgresError::Db { db: self.shown.clone(), source })
     }

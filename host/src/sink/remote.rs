@@ -33,6 +33,8 @@ pub struct Row {
     pub clock_ppm: Option<f64>,
     /// The bound the reading states for its own error, percent (`None`: its usual target).
     pub bound_pct: Option<f64>,
+    /// How far below its truth it can be, percent, where that differs from `bound_pct`.
+    pub bound_below_pct: Option<f64>,
 }
 
 impl Row {
@@ -51,6 +53,7 @@ impl Row {
             lost_samples: r.lost_samples as i64,
             clock_ppm: r.clock_ppm.map(f64::round),
             bound_pct: r.bound_pct,
+            bound_below_pct: r.bound_below_pct,
         }
     }
 

@@ -59,6 +59,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../sql/migrations/0004_bound.sql"),
         postgres: include_str!("../../sql/migrations/0004_bound.sql"),
     },
+    Migration {
+        version: 5,
+        name: "bound_below",
+        sqlite: include_str!("../../sql/migrations/0005_bound_below.sql"),
+        postgres: include_str!("../../sql/migrations/0005_bound_below.sql"),
+    },
 ];
 
 /// The schema version this program writes.
@@ -229,9 +235,9 @@ mod tests {
         let shipped = rusqlite::Connection::open_in_memory().unwrap();
         shipped.execute_batch(include_str!("../../sql/readings.sql")).unwrap();
         let mut migrated = rusqlite::Connection::open_in_memory().unwrap();
-        assert_eq!(migrate_sqlite(&mut migrated, "m1").unwrap(), [1, 2, 3, 4]);
+        assert_eq!(migrate_sqlite(&mut migrated, "m1").unwrap(), [1, 2, 3, 4, 5]);
         let want = describe(&shipped);
-        assert_eq!(want.len(), 15, "{want:?}");
+        assert_eq!(want.len(), 16, "{want:?}");
         assert_eq!(want.last().unwrap(), "unique [\"meter,unix_ms\"]");
         assert_eq!(describe(&migrated), want);
         assert_eq!(migrate_sqlite(&mut migrated, "m1").unwrap(), Vec::<i64>::new());

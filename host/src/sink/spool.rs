@@ -61,6 +61,9 @@ const RETRY_MAX: Duration = Duration::from_secs(10);
 /// in the spool for the next start.
 const DRAIN: Duration = Duration::from_secs(10);
 
+/// Columns added since the first spools, in order: a spool without them gets them on opening.
+const ADDED_COLUMNS: [&str; 2] = ["bound_pct", "bound_below_pct"];
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS spool (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -76,7 +79,8 @@ CREATE TABLE IF NOT EXISTS spool (
     flags        TEXT NOT NULL,
     lost_samples INTEGER NOT NULL,
     clock_ppm    REAL,
-    bound_pct    REAL
+    bound_pct    REAL,
+    bound_below_pct REAL
 );
 CREATE TABLE IF NOT EXISTS cursors (
     sink    TEXT PRIMARY KEY,
@@ -197,10 +201,12 @@ impl Spool {
         let mut conn = open_db(path)?;
         let db = |source| SpoolError::Db { path: path.to_owned(), source };
         conn.execute_batch(SCHEMA).map_err(db)?;
-        // A spool written before readings stated their bound holds readings still to send:
-        // the column is added, theirs left empty.
-        if conn.prepare("SELECT bound_pct FROM spool LIMIT 0").is_err() {
-            conn.execute_batch("ALTER TABLE spool ADD COLUMN bound_pct REAL").map_err(db)?;
+        // A spool written before readings stated their bound (or its low side apart) holds
+        // readings still to send: the columns are added, theirs left empty.
+        for column in ADDED_COLUMNS {
+            if conn.prepare(&format!("SELECT {column} FROM spool LIMIT 0")).is_err() {
+                conn.execute_batch(&format!("ALTER TABLE spool ADD COLUMN {column} REAL")).map_err(db)?;
+            }
         }
         let names: Vec<String> = remotes.iter().map(|r| r.name()).collect();
         let tx = conn.transaction().map_err(db)?;
@@ -266,7 +272,8 @@ impl Spool {
         let tx = self.conn.transaction().map_err(|source| SpoolError::Db { path: self.path.clone(), source })?;
         tx.execute(
             "INSERT INTO spool (meter, unix_ms, t_s, duration_s, irms_a, va, watts, kwh, mains_hz, flags, lost_samples, \
-             clock_ppm, bound_pct) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+             clock_ppm, bound_pct, bound_below_pct) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, \
+             ?14)",
             params![
                 row.meter,
                 row.unix_ms,
@@ -280,7 +287,8 @@ impl Spool {
                 row.flags,
                 row.lost_samples,
                 row.clock_ppm,
-                row.bound_pct
+                row.bound_pct,
+                row.bound_below_pct
             ],
         )
         .map_err(|source| SpoolError::Db { path: self.path.clone(), source })?;
@@ -386,7 +394,7 @@ impl Forwarder {
             .unwrap_or(0);
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, meter, unix_ms, t_s, duration_s, irms_a, va, watts, kwh, mains_hz, flags, lost_samples, \
-             clock_ppm, bound_pct FROM spool WHERE id > ?1 ORDER BY id LIMIT ?2",
+             clock_ppm, bound_pct, bound_below_pct FROM spool WHERE id > ?1 ORDER BY id LIMIT ?2",
         )?;
         let mut last = cursor;
         let rows = stmt
@@ -407,6 +415,7 @@ impl Forwarder {
                         lost_samples: r.get(11)?,
                         clock_ppm: r.get(12)?,
                         bound_pct: r.get(13)?,
+                        bound_below_pct: r.get(14)?,
                     },
                 ))
             })?
@@ -540,6 +549,7 @@ mod tests {
             lost_samples: 0,
             clock_ppm: Some(-31.0),
             bound_pct: Some(12.5),
+            bound_below_pct: Some(61.0),
         }
     }
 
@@ -635,13 +645,13 @@ mod tests {
     }
 
     /// A spool written before readings stated their bound keeps its readings and gets the
-    /// column: theirs empty, new ones with their bound.
+    /// columns: theirs empty, new ones with their bound.
     #[test]
-    fn an_older_spool_gets_the_bound_column() {
+    fn an_older_spool_gets_the_bound_columns() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("spool.db");
         let old = Connection::open(&path).unwrap();
-        old.execute_batch(&SCHEMA.replace(",\n    bound_pct    REAL", "")).unwrap();
+        old.execute_batch(&SCHEMA.replace(",\n    bound_pct    REAL,\n    bound_below_pct REAL", "")).unwrap();
         old.execute(
             "INSERT INTO spool (meter, unix_ms, t_s, duration_s, irms_a, va, watts, kwh, flags, lost_samples) \
              VALUES ('m1', 1, 1, 1, 1, 230, 230, 0, '', 0)",
@@ -655,14 +665,14 @@ mod tests {
         let mut spool = Spool::open(&path, "m1", Limits::default(), vec![Box::new(Fake::default())], |_| {}).unwrap();
         spool.push(&row(2)).unwrap();
         spool.close().unwrap();
-        let bounds: Vec<Option<f64>> = Connection::open(&path)
+        let bounds: Vec<(Option<f64>, Option<f64>)> = Connection::open(&path)
             .unwrap()
-            .prepare("SELECT bound_pct FROM spool ORDER BY unix_ms")
+            .prepare("SELECT bound_pct, bound_below_pct FROM spool ORDER BY unix_ms")
             .unwrap()
-            .query_map([], |r| r.get(0))
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert_eq!(bounds, [None, Some(12.5)]);
+        assert_eq!(bounds, [(None, None), (Some(12.5), Some(61.0))]);
     }
 }

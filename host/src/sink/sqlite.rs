@@ -139,8 +139,8 @@ impl ReadingSink for SqliteSink {
             .conn
             .prepare_cached(
                 "INSERT OR IGNORE INTO readings (meter, time_utc, unix_ms, t_s, duration_s, irms_a, va, watts, \
-                 kwh, mains_hz, flags, lost_samples, clock_ppm, bound_pct) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                 kwh, mains_hz, flags, lost_samples, clock_ppm, bound_pct, bound_below_pct) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             )
             .map_err(self.db())?;
         let n = stmt
@@ -159,6 +159,7 @@ impl ReadingSink for SqliteSink {
                 r.lost_samples as i64,
                 r.clock_ppm.map(f64::round),
                 r.bound_pct,
+                r.bound_below_pct,
             ])
             .map_err(|source| SqliteError::Db { path: self.path.clone(), source })?;
         drop(stmt);

@@ -88,6 +88,9 @@ mod tests {
         );
         let sided = Reading { bound_below_pct: Some(90.0), ..reading(Some(349.1)) };
         assert!(text_line(&sided, None).ends_with("changing +349.1/-90.0 %"), "{}", text_line(&sided, None));
+        // A sliver of a new load in the window's tail: further low than high.
+        let tail = Reading { bound_below_pct: Some(61.5), ..reading(Some(112.0)) };
+        assert!(text_line(&tail, None).ends_with("changing +112.0/-61.5 %"), "{}", text_line(&tail, None));
         assert_eq!(text_line(&reading(None), None), "t=      3.0 s    4.000 A    920.0 W     0.00100 kWh   50.00 Hz");
         assert_eq!(super::super::json::json_value(&reading(Some(14.25)), None, "m")["bound_pct"], 14.25);
         assert!(super::super::json::json_value(&reading(None), None, "m")["bound_pct"].is_null());
