@@ -264,7 +264,12 @@ pub fn stated(e: &Evidence) -> f64 {
 /// little of a new load its tail showed, so a record holding it keeps a bound on how low its
 /// energy reads.
 pub fn stated_below(e: &Evidence) -> f64 {
-    1.0 - (1.0 - sided(e, 0.0)) * (1.0 - e.tail_below.clamp(0.0, 1.0))
+    let own = sided(e, 0.0);
+    if e.tail_below <= 0.0 {
+        // Exactly the window's own: where nothing else differs, the two sides are one.
+        return own;
+    }
+    1.0 - (1.0 - own) * (1.0 - e.tail_below.min(1.0))
 }
 
 /// The window's bound apart from its tail, with `over_read` for the table's over-read of
@@ -415,7 +420,7 @@ mod tests {
         assert!((stated(&unseen) - SPREAD_FACTOR * 1.2).abs() < 1e-12);
         assert_eq!(stated_below(&unseen), UNREADABLE, "the over-read is high only");
         assert!((stated_below(&narrow) - (FLOOR + UNRESOLVED_FACTOR * 0.6)).abs() < 1e-12);
-        assert!((stated_below(&table_off) - stated(&table_off)).abs() < 1e-12);
+        assert_eq!(stated_below(&table_off), stated(&table_off), "one bound, not two sides");
         // Nothing else but a load started in the window's tail makes a bound reach 100 %.
         assert_eq!(stated(&Evidence { table: 100.0, ..e }), UNREADABLE);
         // The tail's own bound adds to the rest above, composes as a factor below: however
