@@ -77,10 +77,10 @@
 //! A load that started in the window's last partial cycle is counted from the samples it shows
 //! there ([`crate::tail`]), to within a factor of two in that part's mean square if they hold a
 //! positive half-cycle of it whole or its crest: [`crate::tail::bound_of`] is added to the
-//! bound. Where neither was seen, the count is still at most twice the truth, but how little
-//! of it was seen is bounded only by the meter's range ([`crate::tail::Onset::below`], which
-//! composes with the rest of how far below its truth the reading can be: under 100 % however
-//! large). The constants were fitted on the dev half of
+//! bound. Where neither was seen, the count may be off further either way: high by up to
+//! 100 % ([`crate::tail::Onset::above`], added), low by what the meter's range allows
+//! ([`crate::tail::Onset::below`], which composes with the rest of how far below its truth the
+//! reading can be: under 100 % however large). The constants were fitted on the dev half of
 //! `golden/data/loads-random/` and the loads goldens only (where the largest error was 0.78 of
 //! its bound); `golden/ACCURACY.md` gives the coverage per class and rate, on the held-out half
 //! too.

@@ -561,9 +561,9 @@ impl Estimator {
 
     /// The window's RMS ([`Estimator::window_rms`]) and the frequency it was read at: where
     /// its samples do not show a cycle's waveform, it read steady and its method folds them
-    /// (not the table), at the frequency its own
-    /// samples fold sharpest at ([`crate::phase_dispersion`]), read again from the state
-    /// before the first reading where that moved it by [`REFINED_HZ_MIN`] or more.
+    /// (not the table), at the frequency its own samples fold sharpest at
+    /// ([`crate::phase_dispersion`]), read again from the state before the first reading
+    /// where that moved it by [`REFINED_HZ_MIN`] or more.
     fn read_window(&mut self, hz: Option<f64>) -> (f64, Option<f64>) {
         // The table method reads no fold: nothing to refine for it.
         let folds = self.inverter.is_some() || self.fitter.is_some();

@@ -114,14 +114,13 @@ mod tests {
 
     const LAUNCHPAD: f64 = 1e6 / 1657.0;
 
-    /// 1 s of a leading-edge dimmer's codes at 9600 baud: conducting from `fire` of each
-    /// half-cycle, the negative half clipped by the clamp's diode (rest 99).
+    /// 1 s of a leading-edge dimmer's codes at 9600 baud: firing `fire` degrees into each
+    /// half-cycle ([`crate::load_shape::leading_edge`]), the negative half clipped by the
+    /// clamp's diode (rest 99).
     fn dimmer(hz: f64, fire: f64) -> Vec<u16> {
         (0..LAUNCHPAD as usize)
             .map(|k| {
-                let p = (k as f64 * hz / LAUNCHPAD).fract();
-                let on = (p % 0.5) >= fire * 0.5;
-                let v = if on { (std::f64::consts::TAU * p).sin() } else { 0.0 };
+                let v = crate::load_shape::leading_edge(fire, (k as f64 * hz / LAUNCHPAD).fract());
                 (99.0 + 400.0 * v.max(0.0)).round() as u16
             })
             .collect()
@@ -133,7 +132,7 @@ mod tests {
     #[test]
     fn a_narrow_waveform_folds_sharpest_at_its_own_frequency() {
         for hz in [47.3, 50.132, 54.0, 59.7, 63.1] {
-            for fire in [0.3, 0.6, 0.8] {
+            for fire in [54.0, 108.0, 144.0] {
                 let codes = dimmer(hz, fire);
                 for off in [-0.045, -0.02, 0.0, 0.03, 0.05] {
                     let got = refine(&codes, LAUNCHPAD, hz + off).expect("an interior least");
@@ -155,13 +154,13 @@ mod tests {
         assert!((0.65..0.75).contains(&at(60.279)), "{}", at(60.279));
         assert!(at(LAUNCHPAD / 12.0) < 1e-9);
         assert!(at(47.3) > 10.0);
-        assert_eq!(refine(&dimmer(60.279, 0.6), LAUNCHPAD, 60.279), None);
+        assert_eq!(refine(&dimmer(60.279, 108.0), LAUNCHPAD, 60.279), None);
     }
 
     /// The dispersion grows on either side of the true frequency, the further the more.
     #[test]
     fn the_dispersion_grows_as_the_fold_smears() {
-        let codes = dimmer(50.132, 0.6);
+        let codes = dimmer(50.132, 108.0);
         let at = |hz: f64| dispersion(&codes, hz / LAUNCHPAD);
         assert!(at(50.132) < at(50.142) && at(50.142) < at(50.162) && at(50.132) < at(50.112));
     }

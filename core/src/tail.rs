@@ -45,8 +45,8 @@
 //! (beyond it the codes clip, and the next window says so), [`Onset::below`]. On a fresh
 //! randomized set (seed 20261214) a household window at 48.608 Hz saw a sliver of a new load
 //! in its last cycle: stated as 100 % below, it left the whole 60 s record's energy with no
-//! bound on how low it read (-1.72 %). Behind an old load whose negative half-cycles reach as deep, a start
-//! is not seen at all (the reading stays the span's, unflagged, as before).
+//! bound on how low it read (-1.72 %). Behind an old load whose negative half-cycles reach as
+//! deep, a start is not seen at all (the reading stays the span's, unflagged, as before).
 
 /// A tail holding more than this many cycles' worth of the span's mean half-wave energy per
 /// cycle is a load that started in it (a steady load's tail holds at most one).
@@ -163,7 +163,8 @@ pub fn onset(amps: &[f32], codes: &[u16], rate_hz: f64, mains_hz: Option<f64>) -
     if !counts {
         // A load whose samples in the tail all fall in negative half-cycles shows only by its
         // codes, below every one of the span's (whose phases a steady load's cycles walk
-        // through): nothing of it can be counted, and the reading says so (100 %).
+        // through): nothing of it can be counted, and the reading says so (`cut`: 100 % above,
+        // the range below).
         let tail_low = codes[whole..n].iter().copied().min()?;
         let deeper = !codes[..whole].iter().any(|&c| c <= tail_low.saturating_add(LOW_MARGIN_CODES));
         return deeper.then_some(Onset { from: n as f64, mean_square: 0.0, cut: true, span_end: span });
