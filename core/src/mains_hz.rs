@@ -197,18 +197,36 @@ impl MainsHz {
     /// the median of the last [`MEDIAN_WINDOWS`] windows' values, which a switch in one or two
     /// of them does not move.
     pub fn window(&mut self, codes: &[u16], hint: Option<f64>, signal: bool) -> Option<f64> {
-        // Where the spectrum leaves two candidates, the window's half-waves are timed against
-        // each ([`harmonic_start`]); only where a half-wave spans enough samples to be timed.
-        // The half-waves are found once, however many candidates are timed against them.
+        self.window_judged(codes, hint, signal, &|_| None)
+    }
+
+    /// [`MainsHz::window`], with a judge of candidate frequencies: `misfit(f)`, how badly a model of the window at `f` explains its samples,
+    /// in units of the most the model leaves where it holds (so 1 or less where it does;
+    /// `None` where it cannot be fitted), such as [`crate::burst_fit`]'s residual over
+    /// what it may leave ([`crate::burst_fit::Fit::misfit`]).
+    pub fn window_judged(
+        &mut self,
+        codes: &[u16],
+        hint: Option<f64>,
+        signal: bool,
+        misfit: &dyn Fn(f64) -> Option<f64>,
+    ) -> Option<f64> {
+        // Where the spectrum leaves two candidates, the candidate a model explains the window
+        // at decides ([`by_misfit`]); where the model holds at none, the window's half-waves
+        // are timed against each ([`harmonic_start`]), where a half-wave spans enough samples
+        // to be timed. The half-waves are found once, however many candidates are timed
+        // against them.
         let rate_hz = self.rate_hz;
         let timed = rate_hz / MAINS_HZ_RANGE.1 >= LOBE_SAMPLES_PER_CYCLE;
         let half_waves = std::cell::OnceCell::new();
-        let fits = |f: f64| {
-            if timed {
-                lobes_fit(half_waves.get_or_init(|| half_waves_of(codes)), rate_hz / f)
-            } else {
-                None
-            }
+        let choose = |f: f64, close: &[f64]| {
+            by_misfit(misfit, f, close).unwrap_or_else(|| {
+                if timed {
+                    by_lobes(half_waves.get_or_init(|| half_waves_of(codes)), rate_hz, f, close)
+                } else {
+                    f
+                }
+            })
         };
         let before = self.history.len();
         self.decimator.push(codes, &mut self.history);
@@ -224,13 +242,13 @@ impl MainsHz {
             return None;
         }
         let harmonics = harmonics_seen(self.decimator.block, fs);
-        let alone = measure(own, own, fs, harmonics, hint, &fits)?;
+        let alone = measure(own, own, fs, harmonics, hint, &choose)?;
         self.span = own.len();
         let f = if self.decimator.resolves(alone, self.rate_hz, own.len()) {
             alone
         } else {
             self.span = all.len();
-            measure(all, own, fs, harmonics, Some(alone), &|_| None).unwrap_or(alone)
+            measure(all, own, fs, harmonics, Some(alone), &choose).unwrap_or(alone)
         };
         // A window whose load was present for less than half of it was seen through the
         // Hann window's flank: its value stands for itself when no other is known, and is
@@ -320,18 +338,18 @@ pub fn estimate_mains_hz<T: Copy + Into<f64>>(x: &[T], rate_hz: f64, hint: Optio
     d.push(x, &mut v);
     let fs = d.out_rate(rate_hz);
     let a = v.make_contiguous();
-    measure(a, a, fs, harmonics_seen(d.block, fs), hint, &|_| None)
+    measure(a, a, fs, harmonics_seen(d.block, fs), hint, &|f, _| f)
 }
 
 /// The frequency over the span `all` (at `fs`) that ends with the window `own`; `None` when
-/// the window is shorter than two mains cycles. `lobes_fit` as for [`harmonic_start`].
+/// the window is shorter than two mains cycles. `choose` as for [`harmonic_start`].
 fn measure(
     all: &[f64],
     own: &[f64],
     fs: f64,
     harmonics: usize,
     hint: Option<f64>,
-    lobes_fit: &dyn Fn(f64) -> Option<f64>,
+    choose: &dyn Fn(f64, &[f64]) -> f64,
 ) -> Option<f64> {
     if (own.len() as f64) < 2.0 * fs / MAINS_HZ_RANGE.0 {
         return None;
@@ -343,7 +361,7 @@ fn measure(
     if let Some(f) = hinted.and_then(|h| peak(all, fs, h)) {
         return Some(f);
     }
-    let start = harmonic_start(own, fs, harmonics, lobes_fit)?;
+    let start = harmonic_start(own, fs, harmonics, choose)?;
     // A span too short to tell the fundamental from an aliased harmonic next to it would pull
     // its peak: the harmonic series, which counts that harmonic as its own, stands.
     if !resolves(start, fs, span) {
@@ -382,10 +400,10 @@ fn harmonics_seen(block: usize, fs: f64) -> usize {
 /// `f (P - 1) / P` holds as much as the fundamental's, or more: each on-cycle is an isolated
 /// half-wave, whose spectrum falls with frequency (a randomized set's heater at 60.138 Hz,
 /// one on, five off, was read at 50.115 Hz at 8196.7 Sa/s; one at 60.65 Hz, one on, four
-/// off, at 48.52 Hz). Where candidates' series hold within [`AMBIGUOUS`] of the best, the one
-/// the half-waves keep time with (`lobes_fit`, [`lobes_fit`]) is taken, if it does clearly
-/// better than the best's.
-fn harmonic_start(x: &[f64], fs: f64, harmonics: usize, lobes_fit: &dyn Fn(f64) -> Option<f64>) -> Option<f64> {
+/// off, at 48.52 Hz). Where candidates' series hold within [`AMBIGUOUS`] of the best,
+/// `choose(best, others)` picks among them by the window's samples ([`by_lobes`],
+/// [`by_misfit`]).
+fn harmonic_start(x: &[f64], fs: f64, harmonics: usize, choose: &dyn Fn(f64, &[f64]) -> f64) -> Option<f64> {
     let n = x.len();
     if n < 4 {
         return None;
@@ -426,17 +444,12 @@ fn harmonic_start(x: &[f64], fs: f64, harmonics: usize, lobes_fit: &dyn Fn(f64) 
         })
         .collect();
     let (mut f, top) = found.iter().copied().fold((f64::NAN, f64::MIN), |b, x| if x.1 > b.1 { x } else { b });
-    let close: Vec<f64> = found.iter().filter(|x| x.1 >= AMBIGUOUS * top && x.0 != f).map(|x| x.0).collect();
-    if let Some(own) = (!close.is_empty()).then(|| lobes_fit(f)).flatten() {
-        let timed = close.iter().filter_map(|&g| lobes_fit(g).map(|fit| (g, fit)));
-        if let Some((g, fit)) = timed.max_by(|a, b| a.1.total_cmp(&b.1)) {
-            if fit >= own + LOBES_MARGIN {
-                f = g;
-            }
-        }
-    }
     if !f.is_finite() {
         return None;
+    }
+    let close: Vec<f64> = found.iter().filter(|x| x.1 >= AMBIGUOUS * top && x.0 != f).map(|x| x.0).collect();
+    if !close.is_empty() {
+        f = choose(f, &close);
     }
     Some(crate::estimate::golden_section_max(series, (f - fine).max(lo), (f + fine).min(hi), 1e-4))
 }
@@ -467,6 +480,42 @@ const AMBIGUOUS: f64 = 0.5;
 /// How much better (share of half-wave pairs) another candidate must keep time with the
 /// half-waves than the best series' to be taken.
 const LOBES_MARGIN: f64 = 0.25;
+
+/// The candidate of `close` the half-waves (`lobes`, at `rate_hz`) keep time with
+/// ([`lobes_fit`]) if it does so clearly better than `best`, else `best`.
+fn by_lobes(lobes: &[(usize, usize)], rate_hz: f64, best: f64, close: &[f64]) -> f64 {
+    let Some(own) = lobes_fit(lobes, rate_hz / best) else { return best };
+    let timed = close.iter().filter_map(|&g| lobes_fit(lobes, rate_hz / g).map(|fit| (g, fit)));
+    match timed.max_by(|a, b| a.1.total_cmp(&b.1)) {
+        Some((g, fit)) if fit >= own + LOBES_MARGIN => g,
+        _ => best,
+    }
+}
+
+/// The candidate, of `best` and `close`, a model explains the window at (misfit 1 or less,
+/// [`MainsHz::window_judged`]) clearly better than at the others (under [`MISFIT_SHARE`] of
+/// the next least misfit); `None` where the model holds at none (a burst of several cycles on,
+/// which the single-cycle model does not describe) or at two alike.
+///
+/// Why: twelve samples a cycle time no half-wave, and a heater's single cycles between long
+/// rests leave no two half-waves a cycle apart to time at any rate; but a model of the
+/// window's load can be fitted at each candidate: a burst-fire heater's single cycles
+/// ([`crate::burst_fit`]) left a residual of 0.5-1.1 codes at the mains frequency and 18-88
+/// at its burst's neighbouring lines.
+fn by_misfit(misfit: &dyn Fn(f64) -> Option<f64>, best: f64, close: &[f64]) -> Option<f64> {
+    let mut fitted: Vec<(f64, f64)> =
+        std::iter::once(best).chain(close.iter().copied()).filter_map(|g| misfit(g).map(|m| (g, m))).collect();
+    fitted.sort_by(|a, b| a.1.total_cmp(&b.1));
+    match fitted.as_slice() {
+        [(g, m)] if *m <= 1.0 => Some(*g),
+        [(g, m), (_, next), ..] if *m <= 1.0 && *m < MISFIT_SHARE * next => Some(*g),
+        _ => None,
+    }
+}
+
+/// How much better (ratio of misfits) a candidate must be explained than every other to be
+/// taken ([`by_misfit`]).
+const MISFIT_SHARE: f64 = 0.5;
 
 /// Samples a cycle, at least, for [`lobes_fit`] to time half-waves: its tolerance,
 /// [`LOBE_TOL`] of a cycle, must be a few samples.
@@ -643,6 +692,26 @@ fn power_at(w: &[f64], fs: f64, f: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The judge of candidates the spectrum cannot tell apart: the one a model explains the
+    /// window at (misfit 1 or less), clearly better than every other; nothing where the model
+    /// holds at none or at two alike, or cannot be fitted.
+    #[test]
+    fn a_candidate_is_taken_only_where_the_model_holds_there_alone() {
+        let judge = |table: &'static [(f64, f64)]| {
+            move |f: f64| table.iter().find(|&&(g, _)| (g - f).abs() < 1e-9).map(|&(_, m)| m)
+        };
+        let (best, close) = (60.0, [50.0, 55.0]);
+        assert_eq!(by_misfit(&judge(&[(60.0, 6.0), (50.0, 0.1), (55.0, 9.0)]), best, &close), Some(50.0));
+        assert_eq!(by_misfit(&judge(&[(60.0, 0.2), (50.0, 6.0), (55.0, 9.0)]), best, &close), Some(60.0));
+        // Nowhere within the model's reach (a burst of several cycles on).
+        assert_eq!(by_misfit(&judge(&[(60.0, 8.0), (50.0, 2.0), (55.0, 9.0)]), best, &close), None);
+        // Two alike.
+        assert_eq!(by_misfit(&judge(&[(60.0, 0.5), (50.0, 0.4), (55.0, 9.0)]), best, &close), None);
+        // Only one could be fitted, and the model holds there.
+        assert_eq!(by_misfit(&judge(&[(50.0, 0.3)]), best, &close), Some(50.0));
+        assert_eq!(by_misfit(&judge(&[]), best, &close), None);
+    }
 
     /// `seconds` of codes at `rate` of a half-wave pulse train at `hz`: 600 codes while the
     /// phase (in cycles) is in `[from, to)`, the no-current level 100 else; `phase0` shifts it.

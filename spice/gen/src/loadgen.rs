@@ -92,13 +92,17 @@ pub enum Sweep {
     StepPhases,
     /// [`inrush_phase_cases`].
     InrushPhases,
+    /// [`crate::randgen::single_cycle_bursts`].
+    SingleCycleBursts,
 }
 
 impl Sweep {
-    pub fn cases(self) -> Vec<LoadCase> {
+    /// The sweep's cases; `seed` draws a drawn one's ([`crate::randgen::single_cycle_bursts`]).
+    pub fn cases(self, seed: u64) -> Vec<LoadCase> {
         match self {
             Sweep::StepPhases => step_phase_cases(),
             Sweep::InrushPhases => inrush_phase_cases(),
+            Sweep::SingleCycleBursts => crate::randgen::single_cycle_bursts(seed, 16),
         }
     }
 }

@@ -92,9 +92,14 @@ enum Cmd {
         /// Instead of the goldens, a sweep over where in the cycle a load switches (needs
         /// --out; each about 2 minutes): `step-phases`, a step up and a step down at each of 16
         /// phases; `inrush-phases`, a motor switched on and off at each of 16 phases, with and
-        /// without inrush.
+        /// without inrush; `single-cycle-bursts`, 16 heaters of single cycles at drawn
+        /// frequencies, currents and rests, and 4 more through clamps of other inductances
+        /// with their calibration records.
         #[arg(long, value_enum, requires = "out")]
         sweep: Option<loadgen::Sweep>,
+        /// Seed of a drawn sweep's draws (`single-cycle-bursts`; others are fixed).
+        #[arg(long, default_value_t = randgen::DEFAULT_SEED, requires = "sweep")]
+        seed: u64,
     },
     /// Loads goldens with parameters drawn from a seeded distribution (spice/gen/src/randgen.rs),
     /// even draws into dev/, odd into heldout/ of golden/data/loads-random/.
@@ -121,8 +126,8 @@ fn main() -> ExitCode {
         Cmd::Check { full } => cmd::check::run(&root, full),
         Cmd::Table { lm, rw, hz, out } => cmd::table::run(&root, lm, rw, &hz, &out),
         Cmd::Sensitivity => cmd::sensitivity::run(&root).map(|()| true),
-        Cmd::Loads { only, out, sweep } => {
-            cmd::loads::run(&root, only.as_deref(), out.as_deref(), sweep).map(|()| true)
+        Cmd::Loads { only, out, sweep, seed } => {
+            cmd::loads::run(&root, only.as_deref(), out.as_deref(), sweep.map(|s| (s, seed))).map(|()| true)
         }
         Cmd::LoadsRandom { seed, count, out } => {
             cmd::loads_random::run(&root, seed, count, out.as_deref()).map(|()| true)

@@ -135,6 +135,51 @@ impl Draw {
     }
 }
 
+/// `count` burst-fire heaters of single cycles (`spicegen loads --sweep single-cycle-bursts`),
+/// each drawn as draw `d` is (its own generator from `seed`): mains as [`DISTRIBUTION`]'s,
+/// RMS log-uniform 1-25 A when conducting, one cycle on and 2-15 off, 3.3 s. A solar
+/// diverter's pattern; the randomized sets' bursts of 1-10 on and 1-10 off hold few. Then
+/// `count / 4` more through clamps of Lm log-uniform 0.3-5 H, each with its two resistive
+/// calibration records (1.5-3 A and 20-45 A, as the `clamp` class's).
+pub fn single_cycle_bursts(seed: u64, count: usize) -> Vec<LoadCase> {
+    let lm0 = ModelParams::default().lm_h;
+    let mut v = Vec::new();
+    for d in 0..count + count / 4 {
+        let mut r = Draw::new(seed ^ 0x5EED_0001, d);
+        let hz = r.mains();
+        let mut start = round(r.uniform(0.30, 0.45), 4);
+        let a = amps(r.log_uniform(1.0, 25.0));
+        let off = r.int(2, 15);
+        let name = format!("single-{d:02}-burst-{a}a-1on{off}off-{hz}hz");
+        let note = format!("burst-fire heater, {a} A conducting, 1 cycle on / {off} off");
+        if d < count {
+            v.push(case(name, "burst", hz, lm0, format!("irms={a} on=1 off={off}"), start, 3.3, note));
+            continue;
+        }
+        let lm = round(r.log_uniform(0.3, 5.0), 3);
+        if lm > 1.0 {
+            start = round(r.uniform(0.9, 1.0), 4);
+        }
+        let base = format!("single-{d:02}-clamp-lm{lm}-{hz}hz");
+        for (tag, irms) in [("lo", amps(r.uniform(1.5, 3.0))), ("hi", amps(r.uniform(20.0, 45.0)))] {
+            let note = format!("{irms} A resistive calibration record, clamp Lm {lm} H");
+            v.push(case(format!("{base}-cal-{tag}"), "sine", hz, lm, format!("irms={irms}"), start, 2.05, note));
+        }
+        let note = format!("{note}, clamp Lm {lm} H");
+        v.push(case(
+            format!("{base}-burst-{a}a-1on{off}off"),
+            "burst",
+            hz,
+            lm,
+            format!("irms={a} on=1 off={off}"),
+            start,
+            3.3,
+            note,
+        ));
+    }
+    v
+}
+
 /// `x` rounded to `digits` decimals (so that the printed parameters are the simulated ones).
 fn round(x: f64, digits: i32) -> f64 {
     let k = 10f64.powi(digits);

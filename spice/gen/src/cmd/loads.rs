@@ -11,14 +11,14 @@ use rayon::prelude::*;
 use crate::loadgen::{cases, manifest, run_case, LoadCase, Output, Sweep};
 
 /// Generate everything into `golden/data/loads/` (or `out`; with `only`, just the cases
-/// whose name contains it, and no manifest or README; with `sweep`, that sweep's cases instead
-/// of the goldens).
-pub fn run(root: &Path, only: Option<&str>, out: Option<&Path>, sweep: Option<Sweep>) -> Result<()> {
+/// whose name contains it, and no manifest or README; with `sweep`, that sweep's cases, drawn
+/// with its seed where it is drawn, instead of the goldens).
+pub fn run(root: &Path, only: Option<&str>, out: Option<&Path>, sweep: Option<(Sweep, u64)>) -> Result<()> {
     let started = Instant::now();
     let spice_dir = root.join("spice");
     let dir = out.map_or_else(|| root.join("golden/data/loads"), Path::to_path_buf);
     std::fs::create_dir_all(&dir).with_context(|| dir.display().to_string())?;
-    let all = sweep.map_or_else(cases, Sweep::cases);
+    let all = sweep.map_or_else(cases, |(s, seed)| s.cases(seed));
     let manifest = manifest(&all)?;
     let cases: Vec<LoadCase> = all.iter().filter(|c| only.is_none_or(|o| c.name.contains(o))).cloned().collect();
     let bytes = simulate_and_write(&spice_dir, &dir, &cases)?;
