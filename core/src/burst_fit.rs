@@ -92,10 +92,6 @@ pub struct Burst<'a> {
     rate_hz: f64,
     /// The window's length in samples of `codes` (fractional where some were not kept).
     span: f64,
-    /// The model's no-current level, codes (unrounded), and its magnetizing current at rest,
-    /// A (see [`Burst::response`]): found when first needed (two solves of the model, a third
-    /// of a millisecond, which a window with no start from rest does not pay).
-    at_rest: std::cell::OnceCell<(f64, f64)>,
 }
 
 /// Samples a second, at most, a fit looks at: the fast link's 8196.7 are fitted at 1639 (33 a
@@ -115,7 +111,7 @@ impl<'a> Burst<'a> {
         } else {
             std::borrow::Cow::Owned(codes.iter().step_by(keep).copied().collect())
         };
-        Burst { model, codes, rest, rate_hz: rate_hz / keep as f64, span, at_rest: std::cell::OnceCell::new() }
+        Burst { model, codes, rest, rate_hz: rate_hz / keep as f64, span }
     }
 
     /// The fit at mains `hz`; `None` with fewer than [`STARTS`] starts from rest.
@@ -306,7 +302,7 @@ impl<'a> Burst<'a> {
     /// above it. Looked for 1.3 to 1.65 cycles after the start's first sample (its crossing
     /// is up to 0.3 cycles before that sample, so this is 1.3 to 1.95 cycles after it).
     fn single(&self, starts: &[usize], step: f64) -> bool {
-        let floor = 0.5 * self.zero();
+        let floor = 0.5 * f64::from(self.rest);
         starts.iter().all(|&s| {
             let from = s + (1.3 / step).ceil() as usize;
             let to = (s + (1.65 / step).floor() as usize + 1).min(self.codes.len());
@@ -331,28 +327,14 @@ impl<'a> Burst<'a> {
 
     /// The model's no-current level, codes (unrounded).
     fn zero(&self) -> f64 {
-        self.rest_state().0
-    }
-
-    /// The model's magnetizing current at rest, A.
-    fn rest_im(&self) -> f64 {
-        self.rest_state().1
-    }
-
-    fn rest_state(&self) -> (f64, f64) {
-        // At rest the current is direct: the same whatever the frequency it is solved at.
-        *self.at_rest.get_or_init(|| {
-            (self.model.zero_level(), self.model.periodic_start(&[0.0; POINTS], 50.0, &mut March::default()))
-        })
+        self.model.rest_state().0
     }
 
     /// The model clamp's codes (unrounded) for one sine cycle of RMS `amps` from rest and a
     /// cycle of none, at [`POINTS`] points a cycle, and the no-current level as a last point.
     ///
-    /// From rest is not from no magnetizing current: the interface's bias drives a direct
-    /// current through the coil, which the magnetizing inductance carries (-59 uA in the
-    /// model, half a percent of 11.9 A's peak on the secondary); started from none, the fits of
-    /// the model's own bursts read 0.4-0.7 % high.
+    /// From rest is not from no magnetizing current ([`CtModel::rest_state`]): started from
+    /// none, the fits of the model's own bursts read 0.4-0.7 % high.
     fn response(&self, amps: f64, hz: f64, march: &mut March) -> Vec<f64> {
         let p = self.model.params();
         let lsb_per_v = f64::from(p.adc_full_scale) / p.adc_ref_v;
@@ -362,7 +344,7 @@ impl<'a> Burst<'a> {
             })
             .collect();
         let mut out = Vec::with_capacity(2 * POINTS + 1);
-        let im = self.model.march_cycle(&sine, hz, self.rest_im(), march);
+        let im = self.model.march_cycle(&sine, hz, self.model.rest_state().1, march);
         out.extend(march.adc_v().iter().map(|v| v * lsb_per_v));
         self.model.march_cycle(&[0.0; POINTS], hz, im, march);
         out.extend(march.adc_v().iter().map(|v| v * lsb_per_v));

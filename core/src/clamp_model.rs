@@ -142,6 +142,8 @@ pub struct CtModel {
     index: Vec<u32>,
     index_lo: f64,
     index_step: f64,
+    /// [`CtModel::rest_state`], once asked for.
+    at_rest: std::sync::OnceLock<(f64, f64)>,
 }
 
 /// Range of the voltage across in-line diode + R1 tabulated (below it the diode is off).
@@ -262,7 +264,7 @@ impl CtModel {
             .map(|m| g.partition_point(|&x| x <= index_lo + m as f64 * index_step).saturating_sub(1) as u32)
             .collect();
         let r = g.windows(2).map(|w| VB_STEP / (w[1] - w[0])).collect();
-        Ok(CtModel { p, g, r, vq, fl, index, index_lo, index_step })
+        Ok(CtModel { p, g, r, vq, fl, index, index_lo, index_step, at_rest: std::sync::OnceLock::new() })
     }
 
     /// The model at the default parameters, built once per process and shared: building one
@@ -322,6 +324,19 @@ impl CtModel {
     /// diode and divider.
     pub fn zero_level(&self) -> f64 {
         self.steady_state(&[0.0; 8], 50.0).v_adc[0] * f64::from(self.p.adc_full_scale) / self.p.adc_ref_v
+    }
+
+    /// The no-current level (unrounded codes, [`CtModel::zero_level`]) and the magnetizing
+    /// current at rest, A: the interface's bias drives a direct current through the coil,
+    /// which the magnetizing inductance carries (-59 uA in the built-in model), and a cycle
+    /// switched on from rest starts from it. Solved once per model (two solves, a third of a
+    /// millisecond: [`crate::burst_fit`] asks every window that rests).
+    pub fn rest_state(&self) -> (f64, f64) {
+        *self.at_rest.get_or_init(|| {
+            // At rest the current is direct: the same whatever the frequency it is solved at.
+            let im = self.periodic_start(&[0.0; 64], 50.0, &mut March::default());
+            (self.zero_level(), im)
+        })
     }
 
     pub fn params(&self) -> &CtParams {
