@@ -31,6 +31,7 @@
 //! [`Burst::window`] checks every sample of the window against the fitted cycles.
 
 use crate::clamp_model::{CtModel, March};
+use crate::segment::starts_from_rest;
 
 /// Points per simulated cycle of the response.
 const POINTS: usize = 64;
@@ -351,23 +352,6 @@ impl<'a> Burst<'a> {
         out.push(self.zero());
         out
     }
-}
-
-/// Indices of the first samples above `rest` after at least `cycle` samples at or below it.
-pub fn starts_from_rest(codes: &[u16], rest: u16, cycle: usize) -> Vec<usize> {
-    let mut quiet = 0usize;
-    let mut starts = Vec::new();
-    for (k, &c) in codes.iter().enumerate() {
-        if c <= rest {
-            quiet += 1;
-            continue;
-        }
-        if quiet >= cycle {
-            starts.push(k);
-        }
-        quiet = 0;
-    }
-    starts
 }
 
 /// `resp` (two cycles of [`POINTS`], then the no-current level) at `tau` cycles, linearly

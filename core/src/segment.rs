@@ -614,21 +614,16 @@ pub fn classify_with(amps: &[f32], cycles: &Cycles, window: &Window) -> Classes 
 /// degrees of the rise: without that step back, 2 A read 2-7 % low.
 pub fn rise_crossing(codes: &[u16], amps: &[f32], rest: u16, step: f64) -> Option<f64> {
     let cycle = (1.0 / step).ceil() as usize;
-    let mut quiet = 0usize;
-    let mut phases = Vec::new();
-    for (k, &c) in codes.iter().enumerate() {
-        if c <= rest {
-            quiet += 1;
-            continue;
-        }
-        if quiet >= cycle && k + cycle / 2 <= amps.len() {
+    let phases: Vec<f64> = starts_from_rest(codes, rest, cycle)
+        .into_iter()
+        .filter(|&k| k + cycle / 2 <= amps.len())
+        .map(|k| {
             let peak = amps[k..k + cycle / 2].iter().copied().fold(0.0f32, f32::max);
             let back =
                 if peak > 0.0 { f64::from(amps[k] / peak).clamp(0.0, 1.0).asin() / std::f64::consts::TAU } else { 0.0 };
-            phases.push((k as f64 * step - back).rem_euclid(1.0));
-        }
-        quiet = 0;
-    }
+            (k as f64 * step - back).rem_euclid(1.0)
+        })
+        .collect();
     if phases.len() < RISE_STARTS {
         return None;
     }
@@ -639,6 +634,25 @@ pub fn rise_crossing(codes: &[u16], amps: &[f32], rest: u16, step: f64) -> Optio
     let mean = (s.atan2(c) / std::f64::consts::TAU).rem_euclid(1.0);
     let apart = |p: f64| ((p - mean + 0.5).rem_euclid(1.0) - 0.5).abs();
     phases.iter().all(|&p| apart(p) <= RISE_AGREE).then_some(mean)
+}
+
+/// Indices of the first samples of `codes` above `rest` after at least `cycle` samples at or
+/// below it: where a load switched on from rest (a cycle of rest leaves no magnetizing
+/// current to speak of). [`rise_crossing`] and [`crate::burst_fit`] start from them.
+pub fn starts_from_rest(codes: &[u16], rest: u16, cycle: usize) -> Vec<usize> {
+    let mut quiet = 0usize;
+    let mut starts = Vec::new();
+    for (k, &c) in codes.iter().enumerate() {
+        if c <= rest {
+            quiet += 1;
+            continue;
+        }
+        if quiet >= cycle {
+            starts.push(k);
+        }
+        quiet = 0;
+    }
+    starts
 }
 
 /// How closely (cycles) the starts from rest [`rise_crossing`] takes must agree: 3.6 degrees,
