@@ -83,11 +83,16 @@ fn main() {
             let truth = true_rms(case, t0, t1);
             if writeln!(
                 out,
-                "{t0:6.2}-{t1:6.2} read {:8.4} truth {:8.4} err {:+7.2} % bound {:>6} hz {:7.3} {:<16} | table {:+6.1} % static {:+6.1} % unres {:.2} gap {:3.0} cond {:.2} bunched {}",
+                "{t0:6.2}-{t1:6.2} read {:8.4} truth {:8.4} err {:+7.2} % bound {:>11} hz {:7.3} {:<16} | table {:+6.1} % static {:+6.1} % unres {:.2} gap {:3.0} cond {:.2} bunched {}",
                 r.irms_a,
                 truth,
                 100.0 * (r.irms_a / truth - 1.0),
-                r.bound_pct.map_or("-".into(), |b| format!("{b:.1}")),
+                // The low side where it is stated apart (`/` then how far below the truth).
+                match (r.bound_pct, r.bound_below_pct) {
+                    (Some(b), Some(l)) => format!("{b:.1}/{l:.1}"),
+                    (Some(b), None) => format!("{b:.1}"),
+                    _ => "-".into(),
+                },
                 r.hz.unwrap_or(0.0),
                 r.flags.to_text(),
                 100.0 * (e.table / e.reading - 1.0),
