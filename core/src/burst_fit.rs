@@ -133,11 +133,10 @@ impl<'a> Burst<'a> {
         // The RMS from 0.2 A to 51 A.
         let first = self.search(hz, &starts, (mean - SEARCH + 2.0 * GRID, SEARCH), (0.2, 51.2));
         // A frequency a few hundredths of a hertz off (the spectrum's, over a second) moves the
-        // starts' own crossings along the window: fitted again where they say it is.
-        // Again from the better fit, while that keeps improving: each start's crossing is
-        // searched within [`DRIFT_CYCLES`] of the fit's, so a drift larger than that over the
-        // window is measured short (a candidate 0.225 Hz off, at 59.954 Hz for 59.729, came
-        // within 0.1 Hz in one step).
+        // starts' own crossings along the window: fitted again where they say it is, while
+        // that keeps improving. Each start's crossing is searched within [`DRIFT_CYCLES`] of
+        // the fit's, so a larger drift over the window is measured short (a candidate 0.225 Hz
+        // off, at 59.954 Hz for 59.729, came within 0.1 Hz in one step).
         let mut fit = first;
         for _ in 0..DRIFT_STEPS {
             let Some(drift) = self.drift(&fit, &starts).filter(|d| d.abs() >= DRIFT_MIN_HZ) else { break };
@@ -183,11 +182,11 @@ impl<'a> Burst<'a> {
     /// The last window's fit `before` (its crossing counted from this window's first sample),
     /// fitted again to this window's starts near its crossing and RMS, at its frequency: what
     /// a heater that goes on bursting costs a window, and a window with fewer than [`STARTS`]
-    /// starts of its own is read by. The crossing carried over a second moves
-    /// by the frequency's error times the second (0.004 cycles for 0.003 Hz at 11.9 A, 12
-    /// codes at the half-wave's steepest), so it is searched again.
-    /// A window with no start of its own (the end of a cycle that began in the window before,
-    /// its kick, rest) is offered the carried fit as it was, for [`Burst::window`] to check.
+    /// starts of its own is read by. The crossing carried over a second moves by the
+    /// frequency's error times the second (0.004 cycles for 0.003 Hz at 11.9 A, 12 codes at
+    /// the half-wave's steepest), so it is searched again. A window with no start of its own
+    /// (the end of a cycle that began in the window before, its kick, rest) is offered the
+    /// carried fit as it was, for [`Burst::window`] to check.
     pub fn refit(&self, before: &Fit) -> Option<Fit> {
         let starts = starts_from_rest(&self.codes, self.rest, (self.rate_hz / before.hz).ceil() as usize);
         if starts.is_empty() {
@@ -231,9 +230,9 @@ impl<'a> Burst<'a> {
     /// The window's mean square (A², as the model's clamp reads it), to its last sample, if
     /// `fit` explains every sample of the window: each start's cycle and, where the window
     /// opens on current, the cycle that began before it, at the fit's RMS, and nothing else,
-    /// to within what the fit itself may leave ([`EXPLAINED_CODES`]). A cycle the window cuts counts for the part inside: the
-    /// heater draws the same current in every cycle it is on, and whether it is on shows in
-    /// the cycle's first samples.
+    /// to within what a fit may leave ([`EXPLAINED_CODES`]). A cycle the window cuts counts for
+    /// the part inside: the heater draws the same current in every cycle it is on, and whether
+    /// it is on shows in the cycle's first samples.
     pub fn window(&self, fit: &Fit) -> Option<f64> {
         let span = self.span;
         let step = fit.hz / self.rate_hz;
