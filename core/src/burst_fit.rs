@@ -31,6 +31,7 @@
 //! [`Burst::window`] checks every sample of the window against the fitted cycles.
 
 use crate::clamp_model::{CtModel, March};
+use crate::load_shape::{unit_shape, Shape};
 use crate::segment::starts_from_rest;
 
 /// Points per simulated cycle of the response.
@@ -338,11 +339,8 @@ impl<'a> Burst<'a> {
     fn response(&self, amps: f64, hz: f64, march: &mut March) -> Vec<f64> {
         let p = self.model.params();
         let lsb_per_v = f64::from(p.adc_full_scale) / p.adc_ref_v;
-        let sine: Vec<f64> = (0..POINTS)
-            .map(|k| {
-                amps * std::f64::consts::SQRT_2 * (std::f64::consts::TAU * k as f64 / POINTS as f64).sin() / p.turns
-            })
-            .collect();
+        let sine: Vec<f64> =
+            (0..POINTS).map(|k| amps * unit_shape(Shape::Sine, k as f64 / POINTS as f64) / p.turns).collect();
         let mut out = Vec::with_capacity(2 * POINTS + 1);
         let im = self.model.march_cycle(&sine, hz, self.model.rest_state().1, march);
         out.extend(march.adc_v().iter().map(|v| v * lsb_per_v));
@@ -421,23 +419,10 @@ fn best_crossing(samples: &[Point], resp: &[f64], x: (f64, f64)) -> (f64, f64) {
     }
 }
 
-/// The least point of `f` over `[lo, hi]` by golden section, to `tol`, and its value.
-fn golden_min(mut f: impl FnMut(f64) -> f64, mut lo: f64, mut hi: f64, tol: f64) -> (f64, f64) {
-    let g = 0.5 * (5f64.sqrt() - 1.0);
-    let (mut c, mut d) = (hi - g * (hi - lo), lo + g * (hi - lo));
-    let (mut fc, mut fd) = (f(c), f(d));
-    while hi - lo > tol {
-        if fc < fd {
-            (hi, d, fd) = (d, c, fc);
-            c = hi - g * (hi - lo);
-            fc = f(c);
-        } else {
-            (lo, c, fc) = (c, d, fd);
-            d = lo + g * (hi - lo);
-            fd = f(d);
-        }
-    }
-    let u = 0.5 * (lo + hi);
+/// The least point of `f` over `[lo, hi]` by golden section, to `tol`, and its value
+/// ([`crate::estimate::golden_section_max`] of `-f`).
+fn golden_min(mut f: impl FnMut(f64) -> f64, lo: f64, hi: f64, tol: f64) -> (f64, f64) {
+    let u = crate::estimate::golden_section_max(|u| -f(u), lo, hi, tol);
     (u, f(u))
 }
 

@@ -200,10 +200,11 @@ impl MainsHz {
         self.window_judged(codes, hint, signal, &|_| None)
     }
 
-    /// [`MainsHz::window`], with a judge of candidate frequencies: `misfit(f)`, how badly a model of the window at `f` explains its samples,
-    /// in units of the most the model leaves where it holds (so 1 or less where it does;
-    /// `None` where it cannot be fitted), such as [`crate::burst_fit`]'s residual over
-    /// what it may leave ([`crate::burst_fit::Fit::misfit`]).
+    /// [`MainsHz::window`], with a judge of candidate frequencies: `misfit(f)`, how badly a
+    /// model of the window at `f` explains its samples, in units of the most the model leaves
+    /// where it holds (so 1 or less where it does; `None` where it cannot be fitted), such as
+    /// [`crate::burst_fit`]'s residual over what it may leave
+    /// ([`crate::burst_fit::Fit::misfit`]).
     pub fn window_judged(
         &mut self,
         codes: &[u16],
