@@ -77,6 +77,37 @@ impl Fit {
     }
 }
 
+/// A window read by a fit ([`Burst::window`]): its mean square and how far its RMS may be
+/// from the truth on either side.
+///
+/// **The bound.** The fit is accepted where the window's RMS code residual is within what a
+/// fit may leave ([`EXPLAINED_CODES`]); so is the truth where the model holds (the loads
+/// goldens' bursts through the model's clamp left 0.5-1.1 codes, ADC rounding 0.3). Every RMS
+/// whose cycles, at the same crossing, leave more is refused by the samples: the truth lies
+/// between the two RMS either side of the fit's where the residual reaches that allowance. The
+/// mean squared residual is near a quadratic in the RMS's log distance from the fit's (a sum
+/// of squares of codes about linear in the RMS), so one probe each side ([`PROBE`]) places
+/// them. [`MODEL_SHARE`] is added for what the allowance does not hold of a clamp that is not
+/// the model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Read {
+    /// The window's mean square, A², as the model's clamp reads it.
+    pub mean_square: f64,
+    /// How far above its truth the RMS may be, relative to the truth.
+    pub high: f64,
+    /// How far below its truth the RMS may be, relative to the truth.
+    pub low: f64,
+}
+
+/// How far (log of the RMS) from the fit's the residual is measured to place the bound's ends
+/// ([`Read`]).
+const PROBE: f64 = 0.05;
+
+/// Added to the log distance of the bound's ends ([`Read`]): a clamp other than the model,
+/// calibrated, was read by the fit within 0.5 % (`spicegen loads --sweep single-cycle-bursts`,
+/// Lm 0.49-2 H); twice that.
+pub const MODEL_SHARE: f64 = 0.01;
+
 /// The most RMS code residual a fit of a half-wave `height` codes high may leave and count
 /// as explaining its samples ([`EXPLAINED_CODES`]).
 fn explained(height: f64) -> f64 {
@@ -228,32 +259,25 @@ impl<'a> Burst<'a> {
         Fit { hz, crossing, amps, residual: (r / samples.len().max(1) as f64).sqrt(), starts: starts.len(), height }
     }
 
-    /// The window's mean square (A², as the model's clamp reads it), to its last sample, if
-    /// `fit` explains every sample of the window: each start's cycle and, where the window
-    /// opens on current, the cycle that began before it, at the fit's RMS, and nothing else,
-    /// to within what a fit may leave ([`EXPLAINED_CODES`]). A cycle the window cuts counts for
-    /// the part inside: the heater draws the same current in every cycle it is on, and whether
-    /// it is on shows in the cycle's first samples.
-    pub fn window(&self, fit: &Fit) -> Option<f64> {
+    /// The window's mean square (A², as the model's clamp reads it), to its last sample, and
+    /// how far the fit's RMS may be from the truth ([`Read`]), if `fit` explains every sample
+    /// of the window: each start's cycle and, where the window opens on current, the cycle
+    /// that began before it, at the fit's RMS, and nothing else, to within what a fit may
+    /// leave ([`EXPLAINED_CODES`]). A cycle the window cuts counts for the part inside: the
+    /// heater draws the same current in every cycle it is on, and whether it is on shows in
+    /// the cycle's first samples.
+    pub fn window(&self, fit: &Fit) -> Option<Read> {
         let span = self.span;
         let step = fit.hz / self.rate_hz;
         let cycle = self.rate_hz / fit.hz;
-        let starts = starts_from_rest(&self.codes, self.rest, cycle.ceil() as usize);
-        let mut on: Vec<f64> = starts.iter().map(|&s| (s as f64 * step - fit.crossing).floor()).collect();
-        // Current before the first start: the end of a cycle that began before the window (or
-        // in its first samples, without a whole cycle at rest before it). Whichever of the two
-        // cycles that can hold the first such sample explains the samples better.
-        let first = starts.first().copied().unwrap_or(self.codes.len());
-        let resp = self.response(fit.amps, fit.hz, &mut March::default());
-        if let Some(k) = self.codes[..first.saturating_sub(2)].iter().position(|&c| c > self.rest) {
-            let n = (k as f64 * step - fit.crossing).floor();
-            let cost = |n: f64| self.misfit(&[n], &resp, fit, 0..first.saturating_sub(2)).0;
-            on.insert(0, if cost(n - 1.0) < cost(n) { n - 1.0 } else { n });
-        }
-        let (sq, count) = self.misfit(&on, &resp, fit, 0..self.codes.len());
-        if count == 0 || (sq / count as f64).sqrt() > explained(fit.height) {
-            return None;
-        }
+        let mut march = March::default();
+        let resp = self.response(fit.amps, fit.hz, &mut march);
+        let on = self.on_cycles(fit, &resp);
+        // The window's mean squared residual at the RMS `resp` was marched at, the cycles and
+        // crossing kept.
+        let mean_sq = |resp: &[f64]| self.mean_square_residual(&on, resp, fit);
+        let allowed = explained(fit.height).powi(2);
+        let at_fit = mean_sq(&resp).filter(|&m| m <= allowed)?;
         // Each on-cycle's share of a sine cycle's energy inside the span: the integral of
         // 2 sin^2(2 pi u) over the cycle's part inside, in cycles, `u - sin(4 pi u) / 4 pi`.
         let integral = |u: f64| u - (2.0 * std::f64::consts::TAU * u).sin() / (2.0 * std::f64::consts::TAU);
@@ -269,20 +293,69 @@ impl<'a> Burst<'a> {
                 }
             })
             .sum();
-        Some(fit.amps * fit.amps * energy * cycle / span)
+        // The RMS the samples allow: the window's mean squared residual grows about as the
+        // square of the RMS's log distance from the fit's ([`Read`]), measured at
+        // [`PROBE`] either side and extrapolated to where it reaches what a fit may leave.
+        let mut reach = |sign: f64| {
+            let probe = self.response(fit.amps * (sign * PROBE).exp(), fit.hz, &mut march);
+            let rise = mean_sq(&probe).map_or(0.0, |m| m - at_fit);
+            if rise > 0.0 {
+                PROBE * ((allowed - at_fit) / rise).sqrt()
+            } else {
+                f64::INFINITY
+            }
+        };
+        let (up, down) = (reach(1.0), reach(-1.0));
+        Some(Read {
+            mean_square: fit.amps * fit.amps * energy * cycle / span,
+            high: (MODEL_SHARE + down).exp_m1(),
+            low: -(-(MODEL_SHARE + up)).exp_m1(),
+        })
+    }
+
+    /// The cycles (numbers from `fit`'s crossing) on in the window: each start's and, where
+    /// the window opens on current, the cycle that began before it (or in its first samples,
+    /// without a whole cycle at rest before it): whichever of the two cycles that can hold the
+    /// first such sample explains the samples before the first start better (`resp`, the
+    /// fit's response).
+    fn on_cycles(&self, fit: &Fit, resp: &[f64]) -> Vec<f64> {
+        let step = fit.hz / self.rate_hz;
+        let starts = starts_from_rest(&self.codes, self.rest, (self.rate_hz / fit.hz).ceil() as usize);
+        let mut on: Vec<f64> = starts.iter().map(|&s| (s as f64 * step - fit.crossing).floor()).collect();
+        let first = starts.first().copied().unwrap_or(self.codes.len());
+        if let Some(k) = self.codes[..first.saturating_sub(2)].iter().position(|&c| c > self.rest) {
+            let n = (k as f64 * step - fit.crossing).floor();
+            let cost = |n: f64| self.misfit(&[n], resp, fit, 0..first.saturating_sub(2)).0;
+            on.insert(0, if cost(n - 1.0) < cost(n) { n - 1.0 } else { n });
+        }
+        on
+    }
+
+    /// The window's mean squared code residual against the cycles `on` at the response `resp`
+    /// (where the data or the cycles show current); `None` where neither does anywhere.
+    fn mean_square_residual(&self, on: &[f64], resp: &[f64], fit: &Fit) -> Option<f64> {
+        let (sq, count) = self.misfit(on, resp, fit, 0..self.codes.len());
+        (count > 0).then(|| sq / count as f64)
     }
 
     /// Squared code residual over the samples of `range` where the data or the cycles `on`
-    /// (cycle numbers from the fit's crossing) show current, and how many those are.
+    /// (cycle numbers from the fit's crossing, in order) show current, and how many those are.
     fn misfit(&self, on: &[f64], resp: &[f64], fit: &Fit, range: std::ops::Range<usize>) -> (f64, usize) {
         let step = fit.hz / self.rate_hz;
         let zero = resp[resp.len() - 1];
         let (mut sq, mut count) = (0.0, 0usize);
+        // `on` is in order and the samples are: the cycles that may hold a sample (those that
+        // began less than two cycles before it) start at `first`, which only moves on.
+        let mut first = 0;
         for k in range {
             let u = k as f64 * step - fit.crossing;
-            let predicted = on
+            while first < on.len() && u - on[first] >= 2.0 {
+                first += 1;
+            }
+            let predicted = on[first..]
                 .iter()
                 .map(|&n| u - n)
+                .take_while(|&tau| tau >= 0.0)
                 .filter(|tau| (0.0..2.0).contains(tau))
                 .map(|tau| at(resp, tau) - zero)
                 .sum::<f64>()
@@ -514,6 +587,33 @@ mod tests {
         assert!(burst.window(&refit).is_some());
     }
 
+    /// The bound's ends are where the window's residual reaches what a fit may leave: marched
+    /// again at each end's RMS (not extrapolated), the residual is that allowance to within a
+    /// fifth; the truth lies between them; and they are a few times tighter than the 33-45 %
+    /// the reconstructions' spread gave these windows.
+    #[test]
+    fn the_bound_ends_where_the_samples_are_no_longer_explained() {
+        let model = CtModel::builtin();
+        for (hz, amps, off) in [(50.0, 11.9, 9), (60.0, 3.42, 5), (50.0, 2.0, 6), (59.97, 25.0, 3)] {
+            let codes = burst_codes(hz, amps, 1, off, RATE, 1.0);
+            let burst = Burst::new(model, &codes, rest(), RATE);
+            let fit = burst.fit(hz).expect("fits");
+            let read = burst.window(&fit).expect("explained");
+            let (down, up) = ((1.0 + read.high).ln() - MODEL_SHARE, -(1.0 - read.low).ln() - MODEL_SHARE);
+            assert!(amps / fit.amps < (up + MODEL_SHARE).exp(), "{hz} Hz {amps} A: {read:?}, {fit:?}");
+            assert!(amps / fit.amps > (-down - MODEL_SHARE).exp(), "{hz} Hz {amps} A: {read:?}, {fit:?}");
+            assert!(read.high < 0.25 && read.low < 0.25, "{hz} Hz {amps} A: {read:?}");
+            let resp = burst.response(fit.amps, hz, &mut March::default());
+            let on = burst.on_cycles(&fit, &resp);
+            let allowed = explained(fit.height).powi(2);
+            for end in [fit.amps * up.exp(), fit.amps * (-down).exp()] {
+                let resp = burst.response(end, hz, &mut March::default());
+                let m = burst.mean_square_residual(&on, &resp, &fit).expect("samples");
+                assert!((m / allowed - 1.0).abs() < 0.2, "{hz} Hz {amps} A at {end} A: {m} against {allowed}");
+            }
+        }
+    }
+
     /// The window's mean square: the on-cycles' energy over the span, to within the fit's 1 %;
     /// and a window with current the fitted cycles do not explain (a second load on all the
     /// time) is refused.
@@ -524,7 +624,7 @@ mod tests {
         let codes = burst_codes(hz, amps, 1, off, RATE, 1.0);
         let burst = Burst::new(model, &codes, rest(), RATE);
         let fit = burst.fit(hz).expect("fits");
-        let ms = burst.window(&fit).expect("explained");
+        let ms = burst.window(&fit).expect("explained").mean_square;
         // Ten on-cycles in fifty: a fifth of the time at `amps`.
         let want = amps * amps / (1 + off) as f64;
         assert!((ms / want - 1.0).abs() < 0.02, "{ms} against {want}");

@@ -948,14 +948,14 @@ impl Estimator {
         };
         // The model's clamp reads the fit; the table in use (a calibrated gain) over the
         // model's own, the same samples, converts it.
-        let burst = burst.map(|(fit, ms)| {
+        let burst = burst.map(|(fit, read)| {
             zero_crossing = fit.crossing;
             let next = (fit.crossing - n as f64 * fit.hz / self.rate_hz).rem_euclid(1.0);
             self.burst_before = Some(burst_fit::Fit { crossing: next, ..fit });
             let model_table = half_wave_rms(base, self.rate_hz, Some(hz));
             let own_table = half_wave_rms(&self.amps, self.rate_hz, Some(hz));
             let gain = if model_table > 0.0 { own_table / model_table } else { 1.0 };
-            ms.sqrt() * gain
+            (read.mean_square.sqrt() * gain, read)
         });
         // (What classing needs of the samples, their energy profile and their changes from
         // cycle to cycle, is the same on either grid.)
@@ -1267,17 +1267,19 @@ impl Estimator {
                 .unwrap_or_else(|| half_wave_rms(&self.amps, self.rate_hz, Some(hz)))
         };
         match burst {
-            Some(fitted) if fitted > 0.0 => self.burst_read(fitted, read),
+            Some((fitted, fit)) if fitted > 0.0 => self.burst_read(fitted, fit, read),
             _ => read,
         }
     }
 
     /// A window [`burst_fit`] explained: read `fitted` (A RMS), its load changing (single
-    /// cycles), with every cycle's shape known (the fit's sine through the model); the
-    /// classes' reading `classes` and the reconstructions it was checked against are this
-    /// reading's alternatives ([`bound`]).
-    fn burst_read(&mut self, fitted: f64, classes: f64) -> f64 {
+    /// cycles), with every cycle's shape known (the fit's sine through the model). Its bound
+    /// is the fit's own ([`burst_fit::Read`]): the classes' reading `classes` and the
+    /// reconstructions it was checked against, which the fit showed wrong where they differ,
+    /// are kept as evidence for what they are worth to a reader, not counted.
+    fn burst_read(&mut self, fitted: f64, fit: burst_fit::Read, classes: f64) -> f64 {
         let e = &mut self.window_evidence;
+        e.fitted = Some((fit.high, fit.low));
         let against = classes / fitted;
         e.static_over_read *= against;
         e.own_over_read *= against;

@@ -116,7 +116,9 @@ fn committed_accuracy_report_is_current() {
          states a bound on its own error (`bound_pct`, `ct_core::bound`: the spread between the estimator's \
          reconstructions of the window, the share of its energy read with a borrowed correction, the hole in the \
          phases its samples cover; where they bunch on a dozen phases, 90 % or what the table and the bunches can \
-         read a narrow waveform high by), fitted on the **dev** half and the loads goldens only; a record's energy \
+         read a narrow waveform high by; where single cycles from rest were fitted sample by sample, \
+         `ct_core::burst_fit`, the RMS either side of the fit's at which its samples are no longer explained), \
+         fitted on the **dev** half and the loads goldens only; a record's energy \
          bound, on the side its error fell, is the sum of its readings' bounds on that side (or targets) weighted \
          by energy (`ct_core::bound::energy_bound_low` and `energy_bound_high`). A reading outside its target must state a bound that holds; \
          *bound broken* and *unflagged miss* fail `randomized_loads_are_right_or_say_so` (`cargo test --release -p \
