@@ -261,8 +261,9 @@ pub struct Estimator {
     window_burst: bool,
     /// The fit the last window was read by ([`burst_fit`]), its crossing counted from this
     /// window's first sample: for a window with too few starts of its own (a record's last
-    /// short window, one on and nine off), if nothing was lost between.
-    burst_before: Option<burst_fit::Fit>,
+    /// short window, one on and nine off), if nothing was lost between; and what the next
+    /// window's fit starts from.
+    burst_before: Option<burst_fit::Carried>,
     /// What the last window's reading can be checked against ([`bound`]).
     window_evidence: bound::Evidence,
     /// The mains frequency, measured over the last seconds of the stream.
@@ -897,7 +898,7 @@ impl Estimator {
     /// built-in table (the model's own) and applied to the user table's currents.
     ///
     /// `burst_before`: the last window's [`burst_fit`], if it was read by one.
-    fn inverted_rms(&mut self, hz: f64, burst_before: Option<burst_fit::Fit>) -> f64 {
+    fn inverted_rms(&mut self, hz: f64, burst_before: Option<burst_fit::Carried>) -> f64 {
         let step = hz / self.rate_hz;
         let table_fits_model = self.table_fits_model();
         let ratio_floor = 0.3 * (self.cal.lm_h() / CtParams::default().lm).min(1.0);
@@ -943,7 +944,10 @@ impl Estimator {
             // The last window's fit, carried, fitted again near where it was (a fiftieth of
             // a full fit's cost), else a fit of the window's own.
             let read = |fit: burst_fit::Fit| b.window(&fit).map(|ms| (fit, ms));
-            let before = burst_before.filter(|_| !self.gap);
+            let before = match burst_before {
+                Some(burst_fit::Carried::Single(f)) if !self.gap => Some(f),
+                _ => None,
+            };
             before.and_then(|f| b.refit(&f)).and_then(read).or_else(|| b.fit(hz).and_then(read))
         };
         // The model's clamp reads the fit; the table in use (a calibrated gain) over the
@@ -951,11 +955,8 @@ impl Estimator {
         let burst = burst.map(|(fit, read)| {
             zero_crossing = fit.crossing;
             let next = (fit.crossing - n as f64 * fit.hz / self.rate_hz).rem_euclid(1.0);
-            self.burst_before = Some(burst_fit::Fit { crossing: next, ..fit });
-            let model_table = half_wave_rms(base, self.rate_hz, Some(hz));
-            let own_table = half_wave_rms(&self.amps, self.rate_hz, Some(hz));
-            let gain = if model_table > 0.0 { own_table / model_table } else { 1.0 };
-            (read.mean_square.sqrt() * gain, read)
+            self.burst_before = Some(burst_fit::Carried::Single(burst_fit::Fit { crossing: next, ..fit }));
+            (read.mean_square.sqrt() * table_gain(base, &self.amps, self.rate_hz, hz), read)
         });
         // (What classing needs of the samples, their energy profile and their changes from
         // cycle to cycle, is the same on either grid.)
@@ -996,6 +997,33 @@ impl Estimator {
             }
         }
         let Pass { grid, classes, settled, mut found, .. } = pass;
+        // A load on for one cycle in every few, each beginning before the last one's kick has
+        // died (one on, one off: no whole cycle at rest for the fit above), is fitted as such
+        // a cycle every `period` from where the last left the clamp
+        // ([`burst_fit::Burst::fit_periodic`]), where its classes show that throughout the
+        // window; read so where the fit explains every sample.
+        let periodic = match (&burst, classes.one_on_every()) {
+            (None, Some((period, first, on_mean_square))) => {
+                let b = burst_fit::Burst::new(inverter.model(), &self.codes, self.rest_code(), self.rate_hz);
+                // The last window's, fitted again near where it was, else one of the window's own.
+                let read = |fit: burst_fit::PeriodicFit| b.window_periodic(&fit).map(|r| (fit, r));
+                let carried = match burst_before {
+                    Some(burst_fit::Carried::Periodic(f)) if !self.gap && f.period == period => Some(f),
+                    _ => None,
+                };
+                carried.map(|f| b.refit_periodic(&f)).and_then(read).or_else(|| {
+                    let crossing = (first as f64 - grid.offset).rem_euclid(period as f64);
+                    b.fit_periodic(hz, period, crossing, (2.0 * on_mean_square).sqrt()).and_then(read)
+                })
+            }
+            _ => None,
+        };
+        let burst = burst.or_else(|| {
+            let (fit, read) = periodic?;
+            let next = (fit.crossing - n as f64 * fit.hz / self.rate_hz).rem_euclid(fit.period as f64);
+            self.burst_before = Some(burst_fit::Carried::Periodic(burst_fit::PeriodicFit { crossing: next, ..fit }));
+            Some((read.mean_square.sqrt() * table_gain(base, &self.amps, self.rate_hz, hz), read))
+        });
         let (of_cycle, start) = (&classes.of_cycle, &classes.start);
         let cycles = grid.count;
         // Which classes drifted over the window (asked per cycle below).
@@ -1596,6 +1624,18 @@ fn marched_classes(
         }
     }
     marched
+}
+
+/// What converts a reading through the model's clamp (its table `base`, the window's currents
+/// through it) to the table in use (`amps`: a calibrated gain): their RMS over the window.
+fn table_gain(base: &[f32], amps: &[f32], rate_hz: f64, hz: f64) -> f64 {
+    let model_table = half_wave_rms(base, rate_hz, Some(hz));
+    let own_table = half_wave_rms(amps, rate_hz, Some(hz));
+    if model_table > 0.0 {
+        own_table / model_table
+    } else {
+        1.0
+    }
 }
 
 /// What one pass of classing and inverting a window found ([`Estimator::classify_and_invert`]).

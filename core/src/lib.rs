@@ -16,7 +16,8 @@
 //! (a window's cycles into level classes, switches), [`tail`] (a load that started in a window's
 //! last partial cycle), [`inversion`] (the clamp model run
 //! backwards over a folded cycle), [`transient`] (a switching load read through the model in
-//! time), [`burst_fit`] (a burst-fire heater's single cycles fitted sample by sample),
+//! time), [`burst_fit`] (a burst-fire heater's single cycles, from rest or one in every few, fitted
+//! sample by sample),
 //! [`least_squares`] (the dense solver), [`waveform_fit`] (the clamp model fitted to a
 //! folded window), the static [`calibration`] table, [`unseen`] (what that table can make of a waveform the
 //! samples do not show), [`sample_clock`] (the device's

@@ -94,15 +94,19 @@ pub enum Sweep {
     InrushPhases,
     /// [`crate::randgen::single_cycle_bursts`].
     SingleCycleBursts,
+    /// [`crate::randgen::one_on_few_off`].
+    OneOnFewOff,
 }
 
 impl Sweep {
-    /// The sweep's cases; `seed` draws a drawn one's ([`crate::randgen::single_cycle_bursts`]).
+    /// The sweep's cases; `seed` draws a drawn one's ([`crate::randgen::single_cycle_bursts`],
+    /// [`crate::randgen::one_on_few_off`]).
     pub fn cases(self, seed: u64) -> Vec<LoadCase> {
         match self {
             Sweep::StepPhases => step_phase_cases(),
             Sweep::InrushPhases => inrush_phase_cases(),
             Sweep::SingleCycleBursts => crate::randgen::single_cycle_bursts(seed, 16),
+            Sweep::OneOnFewOff => crate::randgen::one_on_few_off(seed, 16),
         }
     }
 }

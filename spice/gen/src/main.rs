@@ -94,10 +94,12 @@ enum Cmd {
         /// phases; `inrush-phases`, a motor switched on and off at each of 16 phases, with and
         /// without inrush; `single-cycle-bursts`, 16 heaters of single cycles at drawn
         /// frequencies, currents and rests, and 4 more through clamps of other inductances
-        /// with their calibration records.
+        /// with their calibration records; `one-on-few-off`, the same with one to three
+        /// cycles off and 1-40 A.
         #[arg(long, value_enum, requires = "out")]
         sweep: Option<loadgen::Sweep>,
-        /// Seed of a drawn sweep's draws (`single-cycle-bursts`; others are fixed).
+        /// Seed of a drawn sweep's draws (`single-cycle-bursts`, `one-on-few-off`; others are
+        /// fixed).
         #[arg(long, default_value_t = randgen::DEFAULT_SEED, requires = "sweep")]
         seed: u64,
     },

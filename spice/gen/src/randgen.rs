@@ -142,14 +142,31 @@ impl Draw {
 /// `count / 4` more through clamps of Lm log-uniform 0.3-5 H, each with its two resistive
 /// calibration records (1.5-3 A and 20-45 A, as the `clamp` class's).
 pub fn single_cycle_bursts(seed: u64, count: usize) -> Vec<LoadCase> {
+    one_on(seed ^ 0x5EED_0001, count, (1.0, 25.0), (2, 15))
+}
+
+/// `count` burst-fire heaters of one cycle on and one to three off (`spicegen loads --sweep
+/// one-on-few-off`), drawn as [`single_cycle_bursts`]'s but for the rest (a heater at half,
+/// a third, a quarter of its power, whose clamp's kick after each on-cycle has not died when
+/// the next begins) and the RMS, log-uniform 1-40 A (the larger, the longer the kick): the
+/// same `count / 4` through clamps of other inductances with their calibration records.
+pub fn one_on_few_off(seed: u64, count: usize) -> Vec<LoadCase> {
+    // The tag in high bits: `seed ^ 0x5EED_0002` made seed 20261218's draws those of
+    // `single_cycle_bursts` at 20261217 (the two differ in the same low bits).
+    one_on(seed ^ (0x5EED_0002 << 32), count, (1.0, 40.0), (1, 3))
+}
+
+/// Heaters of one cycle on and `off` (inclusive range) off, RMS log-uniform over `amps`, from
+/// `seed`: see [`single_cycle_bursts`].
+fn one_on(seed: u64, count: usize, amps_range: (f64, f64), off_range: (u32, u32)) -> Vec<LoadCase> {
     let lm0 = ModelParams::default().lm_h;
     let mut v = Vec::new();
     for d in 0..count + count / 4 {
-        let mut r = Draw::new(seed ^ 0x5EED_0001, d);
+        let mut r = Draw::new(seed, d);
         let hz = r.mains();
         let mut start = round(r.uniform(0.30, 0.45), 4);
-        let a = amps(r.log_uniform(1.0, 25.0));
-        let off = r.int(2, 15);
+        let a = amps(r.log_uniform(amps_range.0, amps_range.1));
+        let off = r.int(off_range.0, off_range.1);
         let name = format!("single-{d:02}-burst-{a}a-1on{off}off-{hz}hz");
         let note = format!("burst-fire heater, {a} A conducting, 1 cycle on / {off} off");
         if d < count {
