@@ -283,16 +283,7 @@ impl<'a> Burst<'a> {
             let resp = self.response(a, hz, &mut march);
             best_crossing(&samples, &resp, x)
         };
-        let (mut lo, mut hi) = (amps.0.ln(), amps.1.ln());
-        // A wide range on a grid first (the residual has false minima there); a carried one's
-        // (within [`CARRIED_AMPS`]) by the golden section alone.
-        if hi - lo > 2.0 * CARRIED_AMPS.ln() + 1e-9 {
-            let grid: Vec<f64> = (0..=16).map(|i| lo + (hi - lo) * i as f64 / 16.0).collect();
-            let scores: Vec<f64> = grid.iter().map(|&a| at(a.exp()).1).collect();
-            let i = (0..grid.len()).min_by(|&a, &b| scores[a].total_cmp(&scores[b])).unwrap_or(0);
-            (lo, hi) = (grid[i.saturating_sub(1)], grid[(i + 1).min(grid.len() - 1)]);
-        }
-        let (ln_amps, _) = golden_min(|a| at(a.exp()).1, lo, hi, AMPS_TOL);
+        let ln_amps = least_ln_amps(|a| at(a.exp()).1, (amps.0.ln(), amps.1.ln()), 16);
         let amps = ln_amps.exp();
         let (crossing, r) = at(amps);
         let height = samples.iter().fold(0.0f64, |h, p| h.max(p.code - self.zero()));
@@ -367,9 +358,8 @@ impl<'a> Burst<'a> {
         let x = self.best_periodic_crossing(&resp, step, before.crossing).0;
         let near = CARRIED_AMPS.ln();
         let ln_amps = before.amps.ln();
-        let mut score_at =
-            |a: f64| self.periodic_score(&self.periodic_response(a.exp(), hz, period, &mut march), step, x);
-        let ln_amps = golden_min(&mut score_at, ln_amps - near, ln_amps + near, AMPS_TOL).0;
+        let score_at = |a: f64| self.periodic_score(&self.periodic_response(a.exp(), hz, period, &mut march), step, x);
+        let ln_amps = least_ln_amps(score_at, (ln_amps - near, ln_amps + near), 8);
         let resp = self.periodic_response(ln_amps.exp(), hz, period, &mut march);
         let (x, residual) = self.best_periodic_crossing(&resp, step, x);
         self.periodic_fit(hz, period, x, ln_amps.exp(), residual)
@@ -379,18 +369,10 @@ impl<'a> Burst<'a> {
     /// residual: a grid of [`GRID`], then a golden section within a grid step either side of
     /// its least point.
     fn best_periodic_crossing(&self, resp: &[f64], step: f64, x0: f64) -> (f64, f64) {
-        let points = (2.0 * COARSE / GRID).ceil() as usize;
         let x_of = |i: f64| x0 - COARSE + i * GRID;
-        let (i, best) = (0..=points)
-            .map(|i| (i, self.periodic_score(resp, step, x_of(i as f64))))
-            .min_by(|a, b| a.1.total_cmp(&b.1))
-            .unwrap_or((0, f64::INFINITY));
-        let (u, r) = golden_min(|u| self.periodic_score(resp, step, x_of(u)), i as f64 - 1.0, i as f64 + 1.0, 0.05);
-        if r < best {
-            (x_of(u), r)
-        } else {
-            (x_of(i as f64), best)
-        }
+        let points = (2.0 * COARSE / GRID).ceil() as usize;
+        let (u, r) = least_on_grid(points, 0.05, |u| self.periodic_score(resp, step, x_of(u)));
+        (x_of(u), r)
     }
 
     /// A [`PeriodicFit`] of what was found, its residual a mean square.
@@ -410,11 +392,7 @@ impl<'a> Burst<'a> {
             let resp = self.periodic_response(ln_amps.exp(), hz, period, &mut march);
             self.best_periodic_crossing(&resp, step, x0)
         };
-        let (lo, hi) = ln_amps;
-        let grid: Vec<f64> = (0..=8).map(|i| lo + (hi - lo) * f64::from(i) / 8.0).collect();
-        let i = (0..grid.len()).map(|i| (i, at(grid[i]).1)).min_by(|a, b| a.1.total_cmp(&b.1)).map_or(0, |b| b.0);
-        let (lo, hi) = (grid[i.saturating_sub(1)], grid[(i + 1).min(grid.len() - 1)]);
-        let ln_amps = golden_min(|a| at(a).1, lo, hi, AMPS_TOL).0;
+        let ln_amps = least_ln_amps(|a| at(a).1, ln_amps, 8);
         let (x, residual) = at(ln_amps);
         self.periodic_fit(hz, period, x, ln_amps.exp(), residual)
     }
@@ -476,11 +454,10 @@ impl<'a> Burst<'a> {
             let predicted = resp[i] + (y - i as f64) * (resp[i + 1] - resp[i]);
             y += per_sample;
             let code = f64::from(c);
-            // (Without a branch: whether a sample counts follows the waveform, which a
-            // predictor misses at every edge.)
-            let counts = code > rest || predicted > rest;
-            sq += if counts { (code - predicted).powi(2) } else { 0.0 };
-            count += usize::from(counts);
+            if code > rest || predicted > rest {
+                sq += (code - predicted).powi(2);
+                count += 1;
+            }
         }
         (sq, count)
     }
@@ -700,19 +677,39 @@ fn floor(v: f64) -> f64 {
 /// residual jagged in the RMS, and the RMS's search in a false minimum: a fast-link window
 /// of 12 A one on, four off at 60 Hz fitted 2.2 % high, 2.2 codes off.)
 fn best_crossing(samples: &[Point], resp: &[f64], x: (f64, f64)) -> (f64, f64) {
-    let points = (x.1 / GRID).ceil() as usize;
     let x_of = |i: f64| (x.0 + i * GRID).rem_euclid(1.0);
-    let r: Vec<f64> = (0..=points).map(|i| residual(samples, resp, x_of(i as f64))).collect();
-    let Some((i, &best)) = r.iter().enumerate().min_by(|a, b| a.1.total_cmp(b.1)) else {
-        return (x_of(0.0), f64::INFINITY);
-    };
-    let at = |u: f64| residual(samples, resp, x_of(u));
-    let (u, r) = golden_min(at, i as f64 - 1.0, i as f64 + 1.0, 0.02);
+    let (u, r) = least_on_grid((x.1 / GRID).ceil() as usize, 0.02, |u| residual(samples, resp, x_of(u)));
+    (x_of(u), r)
+}
+
+/// The least point of `score(u)` over the steps `u` of a grid, `0..=points`, refined by a
+/// golden section to `tol` steps within a step either side of it, and its value: what the
+/// crossing's searches share ([`best_crossing`], [`Burst::best_periodic_crossing`]).
+fn least_on_grid(points: usize, tol: f64, score: impl Fn(f64) -> f64) -> (f64, f64) {
+    let (i, best) =
+        (0..=points).map(|i| (i, score(i as f64))).min_by(|a, b| a.1.total_cmp(&b.1)).unwrap_or((0, f64::INFINITY));
+    let (u, r) = golden_min(&score, i as f64 - 1.0, i as f64 + 1.0, tol);
     if r < best {
-        (x_of(u), r)
+        (u, r)
     } else {
-        (x_of(i as f64), best)
+        (i as f64, best)
     }
+}
+
+/// The log of the RMS within `ln_amps` (lowest, highest) whose `score` is least: a range wider
+/// than a carried one's (within [`CARRIED_AMPS`]) on a log grid of `grid` steps first (the
+/// residual has false minima there), narrowed to its least point's neighbours; then a golden
+/// section to [`AMPS_TOL`]. What the RMS's searches share ([`Burst::search`],
+/// [`Burst::search_periodic`], [`Burst::refit_periodic`]).
+fn least_ln_amps(mut score: impl FnMut(f64) -> f64, ln_amps: (f64, f64), grid: usize) -> f64 {
+    let (mut lo, mut hi) = ln_amps;
+    if hi - lo > 2.0 * CARRIED_AMPS.ln() + 1e-9 {
+        let points: Vec<f64> = (0..=grid).map(|i| lo + (hi - lo) * i as f64 / grid as f64).collect();
+        let scores: Vec<f64> = points.iter().map(|&a| score(a)).collect();
+        let i = (0..points.len()).min_by(|&a, &b| scores[a].total_cmp(&scores[b])).unwrap_or(0);
+        (lo, hi) = (points[i.saturating_sub(1)], points[(i + 1).min(grid)]);
+    }
+    golden_min(score, lo, hi, AMPS_TOL).0
 }
 
 /// The least point of `f` over `[lo, hi]` by golden section, to `tol`, and its value

@@ -301,15 +301,28 @@ fn single_cycles_between_rests_are_read_at_both_rates() {
         .filter(|c| c.kind == "burst" && c.params.contains("on=1 ") && !c.params.ends_with("off=1"))
         .collect();
     assert_eq!(singles.len(), 4, "{:?}", singles.iter().map(|c| &c.case).collect::<Vec<_>>());
-    for case in singles {
+    read_within(&singles, 0.03, 0.01);
+}
+
+/// Every reading of `cases` at both rates within `reading` (relative) of the truth over its
+/// span and every record's energy within `energy` of the stimulus integrated.
+fn read_within(cases: &[&LoadCase], reading: f64, energy: f64) {
+    for case in cases {
         for profile in ["launchpad", "fast"] {
             let row = evaluate(case, profile, Method::Invert).unwrap();
             for r in &row.readings {
                 let err = r.rel().unwrap();
-                assert!(err.abs() < 0.03, "{} {profile} {:.2}-{:.2} s: {:+.2} %", case.case, r.t0, r.t1, 100.0 * err);
+                assert!(
+                    err.abs() < reading,
+                    "{} {profile} {:.2}-{:.2} s: {:+.2} %",
+                    case.case,
+                    r.t0,
+                    r.t1,
+                    100.0 * err
+                );
             }
             assert!(
-                row.energy_error.abs() <= 0.01,
+                row.energy_error.abs() <= energy,
                 "{} {profile}: energy {:+.2} %",
                 case.case,
                 100.0 * row.energy_error
@@ -334,21 +347,7 @@ fn one_cycle_on_one_off_is_read_at_both_rates() {
         .filter(|c| c.kind == "burst" && c.params.contains("on=1 ") && c.params.ends_with("off=1"))
         .collect();
     assert_eq!(halves.len(), 2, "{:?}", halves.iter().map(|c| &c.case).collect::<Vec<_>>());
-    for case in halves {
-        for profile in ["launchpad", "fast"] {
-            let row = evaluate(case, profile, Method::Invert).unwrap();
-            for r in &row.readings {
-                let err = r.rel().unwrap();
-                assert!(err.abs() < 0.01, "{} {profile} {:.2}-{:.2} s: {:+.2} %", case.case, r.t0, r.t1, 100.0 * err);
-            }
-            assert!(
-                row.energy_error.abs() <= 0.005,
-                "{} {profile}: energy {:+.2} %",
-                case.case,
-                100.0 * row.energy_error
-            );
-        }
-    }
+    read_within(&halves, 0.01, 0.005);
 }
 
 /// A switch-mode supply on a 0.413 H clamp at 56.561 Hz on the 9600-baud link (SPICE record
