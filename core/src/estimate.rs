@@ -1257,6 +1257,23 @@ impl Estimator {
             factor.iter_mut().filter(|f| f.is_nan()).for_each(|f| *f = 1.0);
             factor
         };
+        // A load whose cycles differ but repeat as a pattern of a few (a burst-fire heater
+        // beside other loads) is read from the fold of the whole pattern where a cycle's
+        // twelve samples show no waveform ([`crate::pattern`]): each bin then holds one state
+        // of the load, where the folds of the cycles or of their classes mix its on- and
+        // off-cycles. Its cycles begin on the grid's crossing.
+        let pattern = if !resolved && burst.is_none() && self.window_changing {
+            let levels: Vec<Option<f64>> =
+                (0..cycles).map(|j| classes.whole[j].then_some(classes.cycle_level[j])).collect();
+            crate::pattern::period(&levels).and_then(|p| {
+                let f = crate::pattern::fold(&self.codes, self.rate_hz, hz, p)?;
+                let start_bin = crate::pattern::bin_of(zero_crossing);
+                let inverted = inverter.invert_periodic(&f, p, start_bin)?;
+                Some(inverted.irms_a * table_gain(base, &self.amps, self.rate_hz, hz))
+            })
+        } else {
+            None
+        };
         // The alternative reconstruction the bound compares with: every cycle through its
         // class's static correction (no transient model), over the same samples.
         // (Cycle by cycle: each cycle's samples are one run, [`Cycles::starts`].)
@@ -1294,8 +1311,9 @@ impl Estimator {
             grid_rms(&self.amps, start, &classes.whole)
                 .unwrap_or_else(|| half_wave_rms(&self.amps, self.rate_hz, Some(hz)))
         };
-        match burst {
-            Some((fitted, fit)) if fitted > 0.0 => self.burst_read(fitted, fit, read),
+        match (burst, pattern) {
+            (Some((fitted, fit)), _) if fitted > 0.0 => self.burst_read(fitted, fit, read),
+            (_, Some(p)) if p > 0.0 => self.read_over_classes(p, read),
             _ => read,
         }
     }
@@ -1306,20 +1324,31 @@ impl Estimator {
     /// reconstructions it was checked against, which the fit showed wrong where they differ,
     /// are kept as evidence for what they are worth to a reader, not counted.
     fn burst_read(&mut self, fitted: f64, fit: burst_fit::Read, classes: f64) -> f64 {
+        self.read_over_classes(fitted, classes);
         let e = &mut self.window_evidence;
         e.fitted = Some((fit.high, fit.low));
-        let against = classes / fitted;
-        e.static_over_read *= against;
-        e.own_over_read *= against;
-        if (against - 1.0).abs() > (e.own_over_read - 1.0).abs() {
-            e.own_over_read = against;
-        }
         e.unresolved = 0.0;
         e.narrow_as_table = 0.0;
         self.window_changing = true;
         self.window_approx = false;
         self.window_burst = true;
         fitted
+    }
+
+    /// A window read `read` (A RMS) by another method than its classes (a fit,
+    /// [`Estimator::burst_read`]; a pattern's fold, [`crate::pattern`]): the classes'
+    /// reading `classes` and the reconstructions it was checked against are kept, relative to
+    /// `read`, as those the bound compares with: where they differ, the bound holds the
+    /// difference.
+    fn read_over_classes(&mut self, read: f64, classes: f64) -> f64 {
+        let e = &mut self.window_evidence;
+        let against = classes / read;
+        e.static_over_read *= against;
+        e.own_over_read *= against;
+        if (against - 1.0).abs() > (e.own_over_read - 1.0).abs() {
+            e.own_over_read = against;
+        }
+        read
     }
 
     /// The highest code that shows no current: the no-current level and [`SQUELCH_CODES`]

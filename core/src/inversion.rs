@@ -134,9 +134,28 @@ impl Inverter {
     /// Inverts one folded cycle. `None` if fewer than half the bins hold samples, or no bin
     /// is seen at all.
     pub fn invert(&self, folded: &Folded) -> Option<Inverted> {
+        self.invert_periodic(folded, 1, 0)
+    }
+
+    /// Inverts a fold of `cycles` mains cycles that repeat as a whole (`folded.mains_hz` the
+    /// mains frequency over `cycles`): a burst-fire heater's pattern of `cycles` beside a
+    /// steady load, whose cycles differ from each other but whose pattern repeats. The same
+    /// march as [`Inverter::invert`]'s (which is this with one cycle), its periodic state
+    /// that of the whole pattern; a hidden bin takes its source from half a *mains* cycle
+    /// away in the same mains cycle of the pattern (a heater's cycle is a whole sine from its
+    /// crossing, and a steady load is half-wave symmetric): the cycles begin at bin
+    /// `start_bin` (the source's upward crossing) and every `folded`'s bins over `cycles`
+    /// after it. Taken from the cycle before, a fridge's lagging current at the start of a
+    /// heater's off-cycle took the heater's last half-wave: two on, one off read 5 % low.
+    pub fn invert_periodic(&self, folded: &Folded, cycles: usize, start_bin: usize) -> Option<Inverted> {
         let nb = folded.count.len();
         let hz = folded.mains_hz;
-        if nb < 8 || !nb.is_multiple_of(2) || !(hz.is_finite() && hz > 0.0) || folded.filled() * 2 < nb {
+        if cycles == 0
+            || nb < 8 * cycles
+            || !nb.is_multiple_of(2 * cycles)
+            || !(hz.is_finite() && hz > 0.0)
+            || folded.filled() * 2 < nb
+        {
             return None;
         }
         let y = folded.means_filled()?;
@@ -162,7 +181,12 @@ impl Inverter {
         if visible_bins == 0 {
             return None;
         }
-        let half = nb / 2;
+        // Half a mains cycle, in bins; bin `k`'s mirror is `mirror(k)`, half a mains cycle
+        // away in the same mains cycle (before and after are the same bin where the fold is
+        // one cycle); `first_half(k)`, whether it is in its cycle's first half.
+        let half = nb / (2 * cycles);
+        let first_half = |k: usize| (k + nb - start_bin % (2 * half)) % (2 * half) < half;
+        let mirror = |k: usize| if first_half(k) { (k + half) % nb } else { (k + nb - half) % nb };
         let mut is = vec![0.0; nb];
         if visible_bins == nb {
             // No hidden part: periodicity removes the mean of v_L (only measurement error puts
@@ -183,7 +207,7 @@ impl Inverter {
             // diode's threshold), from the straight line between the nearest bins that are
             // determined, as the last march left them.
             let start = march_start(&vis);
-            let determined: Vec<bool> = (0..nb).map(|k| vis[k] || vis[(k + half) % nb]).collect();
+            let determined: Vec<bool> = (0..nb).map(|k| vis[k] || vis[mirror(k)]).collect();
             let mut fill = vec![0.0; nb];
             let march = |x: f64, is: &mut [f64], fill: &[f64]| -> f64 {
                 let mut im = x;
@@ -199,7 +223,7 @@ impl Inverter {
                             is[k] = ib[k] + im;
                         }
                     } else {
-                        let m = (k + half) % nb;
+                        let m = mirror(k);
                         let is1 = if vis[m] { -is[m] } else { fill[k] };
                         let (im1, vl1) = self.hidden_step(im, vl_prev, is1, c, rw, &mut near);
                         im = im1;
@@ -235,8 +259,8 @@ impl Inverter {
         }
         // Where both halves were seen, average the two estimates (and keep the disagreement).
         let (mut diff2, mut both) = (0.0, 0usize);
-        for k in 0..half {
-            let m = k + half;
+        for k in (0..nb).filter(|&k| first_half(k)) {
+            let m = mirror(k);
             if vis[k] && vis[m] {
                 let d = is[k] + is[m];
                 diff2 += d * d;
@@ -246,7 +270,7 @@ impl Inverter {
                 is[m] = -a;
             }
         }
-        let ms = (is.iter().map(|v| v * v).sum::<f64>() + self.spread_within_bins(folded, &vis)) / nb as f64;
+        let ms = (is.iter().map(|v| v * v).sum::<f64>() + self.spread_within_bins(folded, &vis, mirror)) / nb as f64;
         let irms_a = p.turns * ms.sqrt();
         if !irms_a.is_finite() {
             return None;
@@ -258,7 +282,7 @@ impl Inverter {
     /// The burden current's variance within each bin, summed over the cycle (A², secondary),
     /// a hidden bin taking its mirror's (see the module's doc); 0 for a fold without its
     /// squares ([`Folded::sum_sq`] empty).
-    fn spread_within_bins(&self, folded: &Folded, vis: &[bool]) -> f64 {
+    fn spread_within_bins(&self, folded: &Folded, vis: &[bool], mirror: impl Fn(usize) -> usize) -> f64 {
         let nb = vis.len();
         if folded.sum_sq.len() != nb {
             return 0.0;
@@ -291,8 +315,7 @@ impl Inverter {
                 }
             })
             .collect();
-        let half = nb / 2;
-        (0..nb).map(|k| if vis[k] { variance[k] } else { variance[(k + half) % nb] }).sum()
+        (0..nb).map(|k| if vis[k] { variance[k] } else { variance[mirror(k)] }).sum()
     }
 
     /// Inverts a stream of codes in time, sample by sample, assuming no cycle repeats (see

@@ -40,6 +40,7 @@ pub mod load_shape;
 pub mod mains_hz;
 pub mod meter;
 pub mod model_table;
+pub mod pattern;
 pub mod phase_dispersion;
 pub mod sample_clock;
 pub mod segment;

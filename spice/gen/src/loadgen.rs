@@ -96,6 +96,8 @@ pub enum Sweep {
     SingleCycleBursts,
     /// [`crate::randgen::one_on_few_off`].
     OneOnFewOff,
+    /// [`crate::randgen::households`].
+    Households,
 }
 
 impl Sweep {
@@ -107,6 +109,7 @@ impl Sweep {
             Sweep::InrushPhases => inrush_phase_cases(),
             Sweep::SingleCycleBursts => crate::randgen::single_cycle_bursts(seed, 16),
             Sweep::OneOnFewOff => crate::randgen::one_on_few_off(seed, 16),
+            Sweep::Households => crate::randgen::households(seed, 4),
         }
     }
 }

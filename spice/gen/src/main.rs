@@ -95,11 +95,12 @@ enum Cmd {
         /// without inrush; `single-cycle-bursts`, 16 heaters of single cycles at drawn
         /// frequencies, currents and rests, and 4 more through clamps of other inductances
         /// with their calibration records; `one-on-few-off`, the same with one to three
-        /// cycles off and 1-40 A.
+        /// cycles off and 1-40 A; `households`, four 60 s household records at 49.8-50.2 and
+        /// 59.8-60.2 Hz (about 4 minutes each).
         #[arg(long, value_enum, requires = "out")]
         sweep: Option<loadgen::Sweep>,
-        /// Seed of a drawn sweep's draws (`single-cycle-bursts`, `one-on-few-off`; others are
-        /// fixed).
+        /// Seed of a drawn sweep's draws (`single-cycle-bursts`, `one-on-few-off`,
+        /// `households`; others are fixed).
         #[arg(long, default_value_t = randgen::DEFAULT_SEED, requires = "sweep")]
         seed: u64,
     },
