@@ -13,13 +13,21 @@
 //! **How.** A controller that fires whole cycles repeats its pattern exactly, every `P`
 //! cycles, so the window is periodic at `f / P`: folded at that frequency over `P` cycles of
 //! bins, each bin holds samples of one state only, and the fold is a waveform that flowed.
-//! [`period`] picks `P` as the one whose fold leaves the least spread of codes within its
-//! bins (pooled variance), where that is a small part of the one-cycle fold's; the fold is
-//! inverted as one periodic waveform ([`crate::inversion::Inverter::invert_periodic`]), its
-//! magnetizing current in the pattern's periodic state.
+//! [`period`] finds `P` from the whole cycles' levels (each cycle's table mean square against
+//! what the window's average waveform gives at its samples' phases, as the classes are
+//! formed): the shortest length whose places in the pattern leave a small part of the
+//! levels' variance. [`fold`] folds the window over it where every place of the pattern
+//! sees the whole cycle, and the fold is inverted as one periodic waveform ([`crate::inversion::Inverter::invert_periodic`]), its
+//! magnetizing current in the pattern's periodic state. Its hidden half-cycles are mirrored
+//! within their own mains cycle, so it needs where the cycles begin: the estimator gives the
+//! grid's crossing, the window's current's, not the heater's switching instant where another
+//! load lags; on the model's own codes (the test below), placing the cycles' start two bins
+//! (22 degrees) either way moved the readings by 1 % at most.
 //!
-//! **Where not.** A pattern that starts or stops inside the window does not repeat through it,
-//! and its fold keeps the spread: no period is found. Where a cycle's samples show its
+//! **Where not.** A pattern that starts or stops inside the window does not repeat through it:
+//! no period is found (the classes read it). Nor where the samples bunch on a dozen phases
+//! (near 50.29 and 60.35 Hz at 603.5 Sa/s), or where the sampling itself repeats every few
+//! cycles: each place of the pattern sees a few phases only, and [`fold`] refuses. Where a cycle's samples show its
 //! waveform (the fast link), the cycles are read one by one through the model instead.
 
 use crate::fold::{fold_at, widest_gap, Folded};
