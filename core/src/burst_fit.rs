@@ -126,7 +126,7 @@ pub enum Carried {
 /// whose cycles, at the same crossing, leave more is refused by the samples: the truth lies
 /// between the two RMS either side of the fit's where the residual reaches that allowance. The
 /// mean squared residual is near a quadratic in the RMS's log distance from the fit's (a sum
-/// of squares of codes about linear in the RMS), so one probe each side ([`PROBE`]) places
+/// of squares of codes about linear in the RMS), so one probe each side (`PROBE`) places
 /// them. [`MODEL_SHARE`] is added for what the allowance does not hold of a clamp that is not
 /// the model.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -349,7 +349,7 @@ impl<'a> Burst<'a> {
     /// Near a fit, the RMS and the crossing hardly trade off (a half-wave scaled or moved), so
     /// each is searched at the other's last value, in turn: the crossing at the carried RMS,
     /// the RMS at that crossing, the crossing again (a fifth of the evaluations of
-    /// [`Burst::search_periodic`], which searches the crossing for every RMS it tries).
+    /// `Burst::search_periodic`, which searches the crossing for every RMS it tries).
     pub fn refit_periodic(&self, before: &PeriodicFit) -> PeriodicFit {
         let (hz, period) = (before.hz, before.period);
         let step = hz / self.rate_hz;

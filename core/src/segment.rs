@@ -172,7 +172,7 @@ impl Classes {
     /// [`EDGE_STEP`] times the highest level of every other whole cycle, or each less than the
     /// lowest over it. A load switched on (or off) in a window's last cycles changes too few
     /// cycles to be a class of its own, and on the 9600-baud link a narrow one changes too few
-    /// of each cycle's samples to look abrupt ([`switched`]), so classing merges it into the
+    /// of each cycle's samples to look abrupt (`switched`), so classing merges it into the
     /// rest (a randomized household's supply stepping up 0.1 s before a window's end was read
     /// 3.8 % low, as steady). A steady load's cycles, however their samples catch its waveform,
     /// stay within the range the window's others span.
@@ -312,8 +312,8 @@ fn switched(window: &Window, start: &[usize]) -> Vec<bool> {
 }
 
 /// What classing needs of a window's samples whatever grid they are classed on: its energy
-/// profile ([`energy_profile_of`]) and each sample's change against the sample one cycle
-/// before ([`switched`]). A window whose grid moves onto its load's own crossing is classed
+/// profile (`energy_profile_of`) and each sample's change against the sample one cycle
+/// before (`switched`). A window whose grid moves onto its load's own crossing is classed
 /// twice ([`classify_with`]); this is computed once.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Window {
@@ -330,7 +330,7 @@ pub struct Window {
 
 impl Window {
     /// The view of `amps` (a window's table currents) at `step` mains cycles a sample, its
-    /// profile of the samples `keep` marks ([`energy_profile_of`]).
+    /// profile of the samples `keep` marks (`energy_profile_of`).
     pub fn of(amps: &[f32], step: f64, keep: Option<&[bool]>) -> Window {
         let lag = (1.0 / step).round() as usize;
         let peak = amps.iter().copied().fold(0.0f32, f32::max);

@@ -83,7 +83,7 @@ pub enum Sampling {
 /// twelve point-like bunches reads a mean square of `1 / 12` per crest against the pulse's
 /// `3w / 4`, `(1/9w)^(1/2)` times its RMS (2.4 for `w = 0.02`) before the clamp's part. The
 /// waveform's position against the bunches is unknown, so each is tried, a point of
-/// [`FINE_POINTS`] apart. The under-read (the bunches miss the pulse) is what
+/// `FINE_POINTS` apart. The under-read (the bunches miss the pulse) is what
 /// [`crate::bound::UNREADABLE`] covers.
 pub fn worst_over_read(model: &CtModel, mains_hz: f64, lut: &[f32], reading_a: f64, sampling: Sampling) -> f64 {
     if !(reading_a > 0.0 && mains_hz > 0.0) {
