@@ -2,8 +2,8 @@
 //! a host sends.
 //!
 //! Bit timing (15.3.11, transmit bit timing): low-frequency mode
-//! T_bit[i] = (UCBRx + m_UCBRSx[i]) / BRCLK; oversampling mode (UCOS16 = 1)
-//! T_bit[i] = ((16 + m_UCBRSx[i]) * UCBRx + UCBRFx) / BRCLK, with the second-stage pattern
+//! `T_bit[i] = (UCBRx + m_UCBRSx[i]) / BRCLK`; oversampling mode (UCOS16 = 1)
+//! `T_bit[i] = ((16 + m_UCBRSx[i]) * UCBRx + UCBRFx) / BRCLK`, with the second-stage pattern
 //! m_UCBRSx of table 15-2 applied from the start bit on. Writing UCA0TXBUF clears UCA0TXIFG;
 //! the byte moves to the shift register when it is free, which sets UCA0TXIFG again
 //! (15.3.8); UCBUSY is set while a character is on the line. BRCLK must be SMCLK (UCSSELx = 2

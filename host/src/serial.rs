@@ -144,7 +144,7 @@ fn ask(port: &mut dyn SerialPort, start: bool) {
 /// Reads `port` (opened by [`open`] from `path`) until `stop` is set, reopening it whenever it
 /// disappears. The device streams only while asked: the loop sends Start when the port opens
 /// (and reopens) and KeepAlive every `KEEPALIVE_INTERVAL_MS`. The consumer returns `false` to
-/// end the loop; it hears at least every [`READ_TIMEOUT`] (plus one reopen attempt), whether
+/// end the loop; it hears at least every `READ_TIMEOUT` (plus one reopen attempt), whether
 /// or not bytes arrive.
 pub fn read_loop(
     mut port: Box<dyn SerialPort>,

@@ -181,7 +181,7 @@ impl UsbLink {
 
 /// The emulated firmware read as `ct-read` reads a board through a USB-serial bridge
 /// ([`UsbLink`]): the host opens the port now (the session's time, true seconds since power-up),
-/// sends [`fil::host_start`] and a KeepAlive every `KEEPALIVE_INTERVAL_MS` (wire/SPEC.md: the
+/// sends [`ct_emu::fil::host_start`] and a KeepAlive every `KEEPALIVE_INTERVAL_MS` (wire/SPEC.md: the
 /// firmware streams only while asked), and reads until `until_s`. Chunks are stamped (Unix ns)
 /// `t0_ns` plus the true time of their read.
 pub fn emulated_usb_chunks(

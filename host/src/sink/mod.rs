@@ -6,7 +6,7 @@
 //! (live, analyze, export) feeds it unchanged. The databases' schema is [`schema`]'s.
 //!
 //! Readings arrive with the wall-clock time the source gives them (`None` for recordings
-//! without receive times); the sinks format them through [`format`], so the text line, the
+//! without receive times); the sinks format them through [`mod@format`], so the text line, the
 //! JSON object, the CSV row and the database row of one reading agree.
 
 pub mod csv;

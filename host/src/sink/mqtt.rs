@@ -197,7 +197,7 @@ pub struct MqttConfig {
     pub window_s: f64,
     /// Whether watts are real power (`--pf` given) or apparent power: the entity names say so.
     pub pf_given: bool,
-    /// The broker keep-alive ([`KEEP_ALIVE`]; tests shorten it).
+    /// The broker keep-alive (`KEEP_ALIVE`; tests shorten it).
     pub keep_alive: Duration,
     /// For `mqtts://`: trust the CA certificates of this PEM file instead of the system's.
     pub ca: Option<std::path::PathBuf>,

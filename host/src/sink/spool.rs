@@ -322,7 +322,7 @@ impl Spool {
         backlog(&self.conn, name).map_err(self.db())
     }
 
-    /// Stops the remotes' threads, giving them up to [`DRAIN`] to send what is left; tells
+    /// Stops the remotes' threads, giving them up to `DRAIN` to send what is left; tells
     /// what stays in the spool for the next start.
     pub fn close(&mut self) -> Result<(), SpoolError> {
         self.shared.stop.store(true, Ordering::Relaxed);
