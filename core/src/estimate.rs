@@ -17,7 +17,7 @@ use crate::bound;
 use crate::burst_fit;
 use crate::calibration::{Calibration, TrackedLut};
 use crate::clamp_model::{CtModel, CtParams};
-use crate::fold::{fold_at, phases_bunch, widest_gap, Folded};
+use crate::fold::{covers_cycle, fold_at, phases_bunch, Folded};
 use crate::inversion::Inverter;
 use crate::mains_hz::MainsHz;
 use crate::model_table::model_table_for;
@@ -858,9 +858,8 @@ impl Estimator {
                     Some(finer) => finer.halved(),
                 };
                 let folded = &*last.insert(next);
-                // Enough of the cycle seen: half the bins, and no hole wider than 1/16 cycle
-                // (a few cycles of the sub-sampled stream leave twelve clusters of phases).
-                if folded.filled() * 2 >= bins && widest_gap(&folded.count) * 16 <= bins {
+                // Enough of the cycle seen ([`covers_cycle`]).
+                if covers_cycle(&folded.count) {
                     // The table's mean square over the same (whole, settled) cycles.
                     let (sum, count) =
                         kept.iter().fold((0.0, 0usize), |(s, c), &k| (s + f64::from(base[k]).powi(2), c + 1));

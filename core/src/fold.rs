@@ -233,6 +233,15 @@ pub fn phase_gap(n: usize, step: f64, bins: usize) -> usize {
     widest_gap(&count)
 }
 
+/// Whether a fold's bin counts (one cycle's) see enough of the cycle to be inverted: half its
+/// bins filled, and no hole wider than a sixteenth of it (a few cycles of the sub-sampled
+/// stream leave twelve clusters of phases). What a level class's fold and each cycle of a
+/// pattern's fold ([`crate::pattern::fold`]) must show.
+pub fn covers_cycle(count: &[u32]) -> bool {
+    let bins = count.len();
+    count.iter().filter(|&&n| n > 0).count() * 2 >= bins && widest_gap(count) * 16 <= bins
+}
+
 /// Bins from one filled bin to the next, at most, around the cycle (1 when all are filled,
 /// the number of bins when one or none is).
 pub fn widest_gap(count: &[u32]) -> usize {

@@ -518,13 +518,15 @@ fn interpolate_undetermined(is: &[f64], determined: &[bool], fill: &mut [f64]) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::fold::fold;
     use crate::load_shape::{unit_shape, Shape};
 
-    /// Codes of the model's steady response to `wave` (primary amps against phase in cycles).
-    fn codes(model: &CtModel, wave: impl Fn(f64) -> f64, hz: f64, rate: f64, seconds: f64) -> Vec<u16> {
+    /// Codes of the model's steady response to `wave` (primary amps against phase in cycles),
+    /// sample 0 at phase 0.123. (A pattern of `P` mains cycles is one cycle at `hz / P`:
+    /// [`crate::pattern`]'s tests.)
+    pub(crate) fn codes(model: &CtModel, wave: impl Fn(f64) -> f64, hz: f64, rate: f64, seconds: f64) -> Vec<u16> {
         let l = 4096;
         let p = model.params();
         let is: Vec<f64> = (0..l).map(|n| wave(n as f64 / l as f64) / p.turns).collect();

@@ -17,8 +17,9 @@
 //! what the window's average waveform gives at its samples' phases, as the classes are
 //! formed): the shortest length whose places in the pattern leave a small part of the
 //! levels' variance. [`fold`] folds the window over it where every place of the pattern
-//! sees the whole cycle, and the fold is inverted as one periodic waveform ([`crate::inversion::Inverter::invert_periodic`]), its
-//! magnetizing current in the pattern's periodic state. Its hidden half-cycles are mirrored
+//! sees the whole cycle, and the fold is inverted as one periodic waveform
+//! ([`crate::inversion::Inverter::invert_periodic`]), its magnetizing current in the
+//! pattern's periodic state. Its hidden half-cycles are mirrored
 //! within their own mains cycle, so it needs where the cycles begin: the estimator gives the
 //! grid's crossing, the window's current's, not the heater's switching instant where another
 //! load lags; on the model's own codes (the test below), placing the cycles' start two bins
@@ -27,10 +28,11 @@
 //! **Where not.** A pattern that starts or stops inside the window does not repeat through it:
 //! no period is found (the classes read it). Nor where the samples bunch on a dozen phases
 //! (near 50.29 and 60.35 Hz at 603.5 Sa/s), or where the sampling itself repeats every few
-//! cycles: each place of the pattern sees a few phases only, and [`fold`] refuses. Where a cycle's samples show its
-//! waveform (the fast link), the cycles are read one by one through the model instead.
+//! cycles: each place of the pattern sees a few phases only, and [`fold`] refuses. Where a
+//! cycle's samples show its waveform (the fast link), the cycles are read one by one through
+//! the model instead.
 
-use crate::fold::{fold_at, widest_gap, Folded};
+use crate::fold::{covers_cycle, fold_at, Folded};
 
 /// Bins per mains cycle of a pattern's fold: 11 degrees (a window's 600 samples over up to
 /// [`MAX_PERIOD`] cycles of bins leave about two a bin at the longest pattern).
@@ -89,13 +91,7 @@ pub fn period(levels: &[Option<f64>]) -> Option<usize> {
 pub fn fold(codes: &[u16], rate_hz: f64, hz: f64, p: usize) -> Option<Folded> {
     let all: Vec<usize> = (0..codes.len()).collect();
     let f = fold_at(codes, rate_hz, hz / p as f64, BINS_PER_CYCLE * p, &all, true);
-    f.count
-        .chunks_exact(BINS_PER_CYCLE)
-        .all(|c| {
-            let filled = c.iter().filter(|&&n| n > 0).count();
-            filled * 2 >= BINS_PER_CYCLE && widest_gap(c) * 16 <= BINS_PER_CYCLE
-        })
-        .then_some(f)
+    f.count.chunks_exact(BINS_PER_CYCLE).all(covers_cycle).then_some(f)
 }
 
 #[cfg(test)]
@@ -116,22 +112,14 @@ mod tests {
     }
 
     /// Codes of the model clamp's periodic steady state under the pattern, at 603.5 Sa/s for
-    /// `seconds`, and the source's RMS (summed at 4096 points a cycle, not through the model).
+    /// a second, sample 0 at 0.123 of the pattern, and the source's RMS (summed at 4096 points a
+    /// cycle, not through the model).
     fn pattern_codes(model: &CtModel, on: &[bool], heater: f64, base: f64, hz: f64) -> (Vec<u16>, f64) {
-        let l = 2048 * on.len();
-        let p = model.params();
+        let p = on.len() as f64;
         let f = source(on, heater, base);
-        let is: Vec<f64> = (0..l).map(|n| f(n as f64 * on.len() as f64 / l as f64) / p.turns).collect();
-        let v = model.steady_state(&is, hz / on.len() as f64).v_adc;
-        let rate = 1e6 / 1657.0;
-        let codes = (0..rate as usize)
-            .map(|k| {
-                let x = (k as f64 * hz / rate / on.len() as f64 + 0.123).fract() * l as f64;
-                (1023.0 * v[(x as usize).min(l - 1)] / 2.5).round().clamp(0.0, 1023.0) as u16
-            })
-            .collect();
+        let codes = crate::inversion::tests::codes(model, |u| f(u * p), hz / p, 1e6 / 1657.0, 1.0);
         let m = 4096 * on.len();
-        let ms = (0..m).map(|n| f(n as f64 * on.len() as f64 / m as f64).powi(2)).sum::<f64>() / m as f64;
+        let ms = (0..m).map(|n| f(n as f64 * p / m as f64).powi(2)).sum::<f64>() / m as f64;
         (codes, ms.sqrt())
     }
 
