@@ -256,6 +256,11 @@ pub struct Estimator {
     windows: u64,
     /// What the last window's classes found.
     window_changing: bool,
+    /// The load changed only by a step at the window's edge ([`segment::Classes::edge_step`]):
+    /// what a steady narrow waveform read at a mains frequency a little off also shows, its
+    /// edge cycles' phases drifted from the rest's, so the samples' own frequency is asked
+    /// first ([`Estimator::read_window`]).
+    window_edge_only: bool,
     window_approx: bool,
     /// The last window was read by [`burst_fit`], to its last sample.
     window_burst: bool,
@@ -404,6 +409,7 @@ impl Estimator {
             recent: Vec::new(),
             windows: 0,
             window_changing: false,
+            window_edge_only: false,
             window_approx: false,
             window_burst: false,
             burst_before: None,
@@ -583,7 +589,7 @@ impl Estimator {
         };
         let before = (self.memo, self.recent.clone(), self.window_evidence);
         let rms = self.window_rms(hz);
-        if self.window_changing || self.window_approx {
+        if (self.window_changing && !self.window_edge_only) || self.window_approx {
             return (rms, hz);
         }
         match crate::phase_dispersion::refine(&self.codes, self.rate_hz, f) {
@@ -622,6 +628,7 @@ impl Estimator {
         // span's mean square ([`crate::tail`]): counted from its samples, and said so.
         let n = self.codes.len();
         self.window_changing = true;
+        self.window_edge_only = false;
         self.window_evidence.tail = onset.above(span, n);
         // The largest current the table reads: beyond it the codes clip.
         let top_amps = self.lut.at(&self.cal, hz).iter().fold(0f32, |m, &a| m.max(a));
@@ -633,6 +640,7 @@ impl Estimator {
     /// taken at the same mean square (see [`crate::tail`] for where they are not).
     fn span_rms(&mut self, hz: Option<f64>) -> f64 {
         self.window_changing = false;
+        self.window_edge_only = false;
         self.window_approx = false;
         self.window_burst = false;
         let burst_before = self.burst_before.take();
@@ -1104,7 +1112,9 @@ impl Estimator {
         // settling: its cycles' levels, taken over each half of the window, differ by more
         // than 20 % in mean square, which a steady load's phase walk does not make).
         let drifting = classes.count() == 1 && drifts[0];
-        self.window_changing = classes.count() > 1 || drifting || classes.switches > 0 || classes.edge_step();
+        let changed = classes.count() > 1 || drifting || classes.switches > 0;
+        self.window_edge_only = !changed && classes.edge_step();
+        self.window_changing = changed || self.window_edge_only;
         // A drifting load is read cycle by cycle only where a cycle's samples show its waveform
         // (64 or more a cycle): twelve samples of a narrow waveform give no level per cycle.
         let steady = classes.count() == 1 && !(drifting && resolved);
@@ -1329,6 +1339,7 @@ impl Estimator {
         e.unresolved = 0.0;
         e.narrow_as_table = 0.0;
         self.window_changing = true;
+        self.window_edge_only = false;
         self.window_approx = false;
         self.window_burst = true;
         fitted
@@ -1961,6 +1972,7 @@ mod tests {
                 cycle_mean_square: vec![1.0; m],
                 switches: 0,
                 start: (0..=m).map(|j| 100 * j).collect(),
+                walk: vec![0.0; m],
             };
             Pass {
                 zero_crossing,
