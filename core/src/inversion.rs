@@ -186,7 +186,10 @@ impl Inverter {
         // one cycle); `first_half(k)`, whether it is in its cycle's first half.
         let half = nb / (2 * cycles);
         let first_half = |k: usize| (k + nb - start_bin % (2 * half)) % (2 * half) < half;
-        let mirror = |k: usize| if first_half(k) { (k + half) % nb } else { (k + nb - half) % nb };
+        // Looked up, not computed, in the marches (three divisions a hidden bin, each march).
+        let mirror_of: Vec<usize> =
+            (0..nb).map(|k| if first_half(k) { (k + half) % nb } else { (k + nb - half) % nb }).collect();
+        let mirror = |k: usize| mirror_of[k];
         let mut is = vec![0.0; nb];
         if visible_bins == nb {
             // No hidden part: periodicity removes the mean of v_L (only measurement error puts
@@ -214,8 +217,9 @@ impl Inverter {
                 let mut near = None;
                 is[start] = ib[start] + im;
                 let mut vl_prev = vl[start];
+                let mut k = start;
                 for step in 1..=nb {
-                    let k = (start + step) % nb;
+                    k = if k + 1 == nb { 0 } else { k + 1 };
                     if vis[k] {
                         im += c * (vl_prev + vl[k]);
                         vl_prev = vl[k];
