@@ -182,9 +182,9 @@ impl Classes {
     /// 3.8 % low, as steady). A steady load's cycles, however their samples catch its waveform,
     /// stay within the range the window's others span.
     ///
-    /// Or: each of those cycles' mean square more than [`EDGE_STEP`] times (or less than
-    /// 1/[`EDGE_STEP`] of) what the rest's cycles give at its own phases ([`Classes::walk`],
-    /// [`Classes::at_walk`]). Where twelve samples a cycle walk slowly across the phases, a
+    /// Or: each of those cycles' mean square more than [`EDGE_EACH`] times (or less than
+    /// 1/[`EDGE_EACH`] of) what the rest's cycles give at its own phases ([`Classes::walk`],
+    /// `Classes::at_walk`), and their geometric mean [`EDGE_STEP`] times (or 1/[`EDGE_STEP`]). Where twelve samples a cycle walk slowly across the phases, a
     /// narrow load's cycle levels span a factor of ten and a step of a third hides inside that
     /// range; at the same phases a steady load gives the same mean square, so the step shows.
     /// (A supply stepping down 1.59 -> 0.59 A beside a 2.29 A fridge 0.16 s before a window's

@@ -4,6 +4,11 @@
 //! This file only parses and checks arguments and dispatches: each subcommand is a function of
 //! `ct_host::cmd`, where it is tested in-process. What is left here is what only a terminal
 //! has: Ctrl-C, the progress bar, stdout and stderr.
+//!
+//! The arguments' doc comments are their `--help` text, shown verbatim: URL forms such as
+//! `mqtt://[user:password@]host[:port]` are written as a user types them, not as rustdoc
+//! links, and `emon/ID/<key>` is not an HTML tag: hence the allowance below.
+#![allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
