@@ -1090,6 +1090,23 @@ mod tests {
         assert_eq!(classes.unlike_settled(1, &settled), 0.0);
     }
 
+    /// One class of whole cycles of `samples` samples each, of mean squares `ms` at walks
+    /// `walk`: what the rules read from cycles' levels are given.
+    fn whole_cycles(ms: &[f64], walk: &[f64], samples: usize) -> Classes {
+        let m = ms.len();
+        Classes {
+            of_cycle: vec![0; m],
+            level: vec![1.0],
+            samples: vec![samples * m],
+            whole: vec![true; m],
+            cycle_level: vec![1.0; m],
+            cycle_mean_square: ms.to_vec(),
+            switches: 0,
+            start: (0..=m).map(|j| samples * j).collect(),
+            walk: walk.to_vec(),
+        }
+    }
+
     /// What cycles give at a walk: the mean of those at that walk, else a straight line
     /// between the nearest walks on either side (across the wrap from 1 to 0 too), and
     /// nothing where those are more than a quarter of a spacing apart.
@@ -1097,19 +1114,8 @@ mod tests {
     fn cycles_at_a_walk_are_interpolated_between_the_nearest_walks() {
         let walk = [0.1, 0.2, 0.2, 0.9, 0.95, 0.5];
         let ms = [1.0, 2.0, 4.0, 5.0, 6.0, 9.0];
-        let m = walk.len();
-        let classes = Classes {
-            of_cycle: vec![0; m],
-            level: vec![1.0],
-            samples: vec![12 * m],
-            whole: vec![true; m],
-            cycle_level: vec![1.0; m],
-            cycle_mean_square: ms.to_vec(),
-            switches: 0,
-            start: (0..=m).map(|j| 12 * j).collect(),
-            walk: walk.to_vec(),
-        };
-        let all: Vec<usize> = (0..m).collect();
+        let classes = whole_cycles(&ms, &walk, 12);
+        let all: Vec<usize> = (0..ms.len()).collect();
         let near = |a: Option<f64>, b: f64| a.is_some_and(|a| (a - b).abs() < 1e-12);
         assert!(near(classes.at_walk(0.2, &all), 3.0), "the mean of the two at 0.2");
         // 0.15: halfway between 0.1 (1) and 0.2 (the mean of two cycles is not asked: the
@@ -1130,20 +1136,7 @@ mod tests {
     /// though its one whole on-cycle stands alone above the midpoint every five cycles.
     #[test]
     fn one_cycle_on_in_every_few_is_told_from_two_cut_by_the_grid() {
-        let classes_of = |ms: &[f64]| {
-            let m = ms.len();
-            Classes {
-                of_cycle: vec![0; m],
-                level: vec![1.0],
-                samples: vec![164 * m],
-                whole: vec![true; m],
-                cycle_level: vec![1.0; m],
-                cycle_mean_square: ms.to_vec(),
-                switches: 0,
-                start: (0..=m).map(|j| 164 * j).collect(),
-                walk: vec![0.0; m],
-            }
-        };
+        let classes_of = |ms: &[f64]| whole_cycles(ms, &vec![0.0; ms.len()], 164);
         let repeat = |pattern: &[f64], times: usize| pattern.repeat(times);
         let one_in_five = repeat(&[0.1, 30.0, 6.0, 1.0, 0.2], 10);
         assert_eq!(classes_of(&one_in_five).one_on_every(), Some((5, 1, 30.0)));
