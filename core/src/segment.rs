@@ -184,12 +184,13 @@ impl Classes {
     ///
     /// Or: each of those cycles' mean square more than [`EDGE_EACH`] times (or less than
     /// 1/[`EDGE_EACH`] of) what the rest's cycles give at its own phases ([`Classes::walk`],
-    /// `Classes::at_walk`), and their geometric mean [`EDGE_STEP`] times (or 1/[`EDGE_STEP`]). Where twelve samples a cycle walk slowly across the phases, a
-    /// narrow load's cycle levels span a factor of ten and a step of a third hides inside that
-    /// range; at the same phases a steady load gives the same mean square, so the step shows.
-    /// (A supply stepping down 1.59 -> 0.59 A beside a 2.29 A fridge 0.16 s before a window's
-    /// end, households seed 20261221, was read 3.1 % low as steady; its last cycles' mean
-    /// squares are a half to two thirds of what the same phases gave earlier.) The levels taken against the
+    /// `Classes::at_walk`), and their geometric mean [`EDGE_STEP`] times (or 1/[`EDGE_STEP`]).
+    /// Where twelve samples a cycle walk slowly across the phases, a narrow load's cycle levels
+    /// span a factor of ten and a step of a third hides inside that range; at the same phases
+    /// a steady load gives the same mean square, so the step shows. (A supply stepping down
+    /// 1.59 -> 0.59 A beside a 2.29 A fridge 0.16 s before a window's end, households seed
+    /// 20261221, was read 3.1 % low as steady; its last cycles' mean squares are a half to two
+    /// thirds of what the same phases gave earlier.) The levels taken against the
     /// window's profile ([`Classes::cycle_level`]) do not show it: where the walk is slow, the
     /// phases seen late in the window were seen only then, and the profile learned them from
     /// the stepped cycles themselves.
@@ -315,19 +316,14 @@ impl Classes {
         let regular = on.len() >= 3 && on.windows(2).all(|w| w[1] - w[0] == period);
         // Each on-cycle begins from what the last one left: the off-cycles just before
         // on-cycles read no more than the largest other off-cycle (the kick after an
-        // on-cycle), where each rest holds others (one on, one off holds none). A grid cut through
-        // two cycles on (half, whole, half) shows one high cycle between two halves, the one
-        // before the larger: a heater two on, three off beside a supply at the fast link was
+        // on-cycle), where each rest holds others (one on, one off holds none). A grid cut
+        // through two cycles on (half, whole, half) shows one high cycle between two halves,
+        // the one before the larger: a heater two on, three off beside a supply at the fast link was
         // offered as one on every five, and the fit that could not explain it cost 47 M
         // instructions a window.
-        let before_on = |j: usize| on.binary_search(&(j + 1)).is_ok();
-        let most = |pick: &dyn Fn(usize) -> bool| {
-            off.iter()
-                .filter(|&&j| pick(j))
-                .map(|&j| ms(j))
-                .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))))
-        };
-        let from_rest = match (most(&before_on), most(&|j| !before_on(j))) {
+        let (before, others): (Vec<usize>, Vec<usize>) = off.iter().partition(|&&j| on.binary_search(&(j + 1)).is_ok());
+        let largest = |cycles: &[usize]| cycles.iter().map(|&j| ms(j)).reduce(f64::max);
+        let from_rest = match (largest(&before), largest(&others)) {
             (Some(before), Some(others)) if period >= 3 => before <= ONE_ON_GAP * others,
             _ => true,
         };
@@ -1137,12 +1133,11 @@ mod tests {
     #[test]
     fn one_cycle_on_in_every_few_is_told_from_two_cut_by_the_grid() {
         let classes_of = |ms: &[f64]| whole_cycles(ms, &vec![0.0; ms.len()], 164);
-        let repeat = |pattern: &[f64], times: usize| pattern.repeat(times);
-        let one_in_five = repeat(&[0.1, 30.0, 6.0, 1.0, 0.2], 10);
+        let one_in_five = [0.1, 30.0, 6.0, 1.0, 0.2].repeat(10);
         assert_eq!(classes_of(&one_in_five).one_on_every(), Some((5, 1, 30.0)));
-        let one_in_two = repeat(&[30.0, 6.0], 25);
+        let one_in_two = [30.0, 6.0].repeat(25);
         assert_eq!(classes_of(&one_in_two).one_on_every(), Some((2, 0, 30.0)));
-        let two_cut = repeat(&[15.5, 31.3, 7.3, 1.3, 1.3], 10);
+        let two_cut = [15.5, 31.3, 7.3, 1.3, 1.3].repeat(10);
         assert_eq!(classes_of(&two_cut).one_on_every(), None);
     }
 
