@@ -254,13 +254,8 @@ pub struct Estimator {
     recent: Vec<(f64, f64, Vec<f64>, u64)>,
     /// Windows finished so far: the current window's number.
     windows: u64,
-    /// What the last window's classes found.
-    window_changing: bool,
-    /// The load changed only by a step at the window's edge ([`segment::Classes::edge_step`]):
-    /// what a steady narrow waveform read at a mains frequency a little off also shows, its
-    /// edge cycles' phases drifted from the rest's, so the samples' own frequency is asked
-    /// first ([`Estimator::read_window`]).
-    window_edge_only: bool,
+    /// Whether, and how, the last window's load changed.
+    window_change: Change,
     window_approx: bool,
     /// The last window was read by [`burst_fit`], to its last sample.
     window_burst: bool,
@@ -279,6 +274,20 @@ pub struct Estimator {
     zero: ZeroTracker,
     /// The no-current level the tables and model in use are for, codes.
     zero_built_for: f64,
+}
+
+/// Whether, and how, a window's load changed: what its reading is flagged `changing` for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Change {
+    Steady,
+    /// Only by a step at the window's edge ([`segment::Classes::edge_step`]): what a steady
+    /// narrow waveform read at a mains frequency a little off also shows, its edge cycles'
+    /// phases drifted from the rest's, so the samples' own frequency is asked first
+    /// ([`Estimator::read_window`]).
+    EdgeStep,
+    /// Anything else: more than one class, a drifting level, a burst, a load starting in the
+    /// window's last partial cycle.
+    Changed,
 }
 
 /// The clamp model the dynamic methods run for a table and settings: the magnetizing
@@ -408,8 +417,7 @@ impl Estimator {
             inverter: None,
             recent: Vec::new(),
             windows: 0,
-            window_changing: false,
-            window_edge_only: false,
+            window_change: Change::Steady,
             window_approx: false,
             window_burst: false,
             burst_before: None,
@@ -589,7 +597,7 @@ impl Estimator {
         };
         let before = (self.memo, self.recent.clone(), self.window_evidence);
         let rms = self.window_rms(hz);
-        if (self.window_changing && !self.window_edge_only) || self.window_approx {
+        if self.window_change == Change::Changed || self.window_approx {
             return (rms, hz);
         }
         match crate::phase_dispersion::refine(&self.codes, self.rate_hz, f) {
@@ -627,8 +635,7 @@ impl Estimator {
         // A load that started in the window's last partial cycle, which every method gives the
         // span's mean square ([`crate::tail`]): counted from its samples, and said so.
         let n = self.codes.len();
-        self.window_changing = true;
-        self.window_edge_only = false;
+        self.window_change = Change::Changed;
         self.window_evidence.tail = onset.above(span, n);
         // The largest current the table reads: beyond it the codes clip.
         let top_amps = self.lut.at(&self.cal, hz).iter().fold(0f32, |m, &a| m.max(a));
@@ -639,8 +646,7 @@ impl Estimator {
     /// The window's RMS by the configured method over its whole cycles, the samples after them
     /// taken at the same mean square (see [`crate::tail`] for where they are not).
     fn span_rms(&mut self, hz: Option<f64>) -> f64 {
-        self.window_changing = false;
-        self.window_edge_only = false;
+        self.window_change = Change::Steady;
         self.window_approx = false;
         self.window_burst = false;
         let burst_before = self.burst_before.take();
@@ -695,7 +701,7 @@ impl Estimator {
             // shape moved beyond the memo's tolerance, as a narrow waveform's harmonics do from
             // window to window at 603.5 Sa/s): two estimates of one correction, whose mean is
             // read and whose difference is stated ([`bound::SCATTER_FACTOR`]).
-            let steady = !self.window_changing && !self.window_approx && table > 0.0;
+            let steady = self.window_change == Change::Steady && !self.window_approx && table > 0.0;
             let prior = self.memo.filter(|m| steady && (base / m.base_rms - 1.0).abs() <= FitMemo::LEVEL_TOL);
             let mut scatter = 0.0;
             if let Some(m) = prior {
@@ -720,12 +726,8 @@ impl Estimator {
             e.gap_deg = crate::fold::phase_gap(self.codes.len(), step, 360) as f64;
             e.table = table;
             e.reading = rms;
-            self.memo = (!self.window_changing && !self.window_approx && table > 0.0).then_some(FitMemo {
-                base_rms: base,
-                ratio: rms / table,
-                shape,
-                age: 0,
-            });
+            self.memo = (self.window_change == Change::Steady && !self.window_approx && table > 0.0)
+                .then_some(FitMemo { base_rms: base, ratio: rms / table, shape, age: 0 });
             return rms;
         }
         let Some(fitter) = self.fitter.as_deref_mut() else { return table };
@@ -1113,8 +1115,13 @@ impl Estimator {
         // than 20 % in mean square, which a steady load's phase walk does not make).
         let drifting = classes.count() == 1 && drifts[0];
         let changed = classes.count() > 1 || drifting || classes.switches > 0;
-        self.window_edge_only = !changed && classes.edge_step();
-        self.window_changing = changed || self.window_edge_only;
+        self.window_change = if changed {
+            Change::Changed
+        } else if classes.edge_step() {
+            Change::EdgeStep
+        } else {
+            Change::Steady
+        };
         // A drifting load is read cycle by cycle only where a cycle's samples show its waveform
         // (64 or more a cycle): twelve samples of a narrow waveform give no level per cycle.
         let steady = classes.count() == 1 && !(drifting && resolved);
@@ -1271,7 +1278,7 @@ impl Estimator {
         // twelve samples show no waveform ([`crate::pattern`]): each bin then holds one state
         // of the load, where the folds of the cycles or of their classes mix its on- and
         // off-cycles. Its cycles begin on the grid's crossing.
-        let pattern = if !resolved && burst.is_none() && self.window_changing {
+        let pattern = if !resolved && burst.is_none() && self.window_change != Change::Steady {
             let levels: Vec<Option<f64>> =
                 (0..cycles).map(|j| classes.whole[j].then_some(classes.cycle_level[j])).collect();
             crate::pattern::period(&levels).and_then(|p| {
@@ -1338,8 +1345,7 @@ impl Estimator {
         e.fitted = Some((fit.high, fit.low));
         e.unresolved = 0.0;
         e.narrow_as_table = 0.0;
-        self.window_changing = true;
-        self.window_edge_only = false;
+        self.window_change = Change::Changed;
         self.window_approx = false;
         self.window_burst = true;
         fitted
@@ -1396,7 +1402,8 @@ impl Estimator {
         let watts = va * self.cfg.pf.unwrap_or(1.0);
         self.kwh += watts * duration_s / 3.6e6;
         let short = hz.is_some_and(|f| (n as f64) * f / self.rate_hz < MIN_CYCLES);
-        let (changing, approx) = if squelched { (false, false) } else { (self.window_changing, self.window_approx) };
+        let (changing, approx) =
+            if squelched { (false, false) } else { (self.window_change != Change::Steady, self.window_approx) };
         let flags = Flags { over_range, gap: self.gap, low: irms_a < RATED_MIN_A, changing, approx, short };
         let (bound_pct, bound_below_pct) = if squelched || short {
             (None, None)

@@ -45,6 +45,37 @@ pub fn phase_bin(x: f64, bins: usize) -> usize {
     }
 }
 
+/// [`phase_bin`] of sample `k`'s phase `k * step` for every sample of a fold, with what it
+/// asks of `bins` asked once: the scaling by a power of two of bins moves out of the
+/// per-sample loop (exact: a power of two scales without rounding, so every sample falls in
+/// the same bin as [`phase_bin`] puts it).
+#[derive(Debug, Clone, Copy)]
+struct SampleBins {
+    step: f64,
+    bins: usize,
+    /// `step * bins` and `bins - 1` for a power of two of bins.
+    scaled: Option<(f64, usize)>,
+}
+
+impl SampleBins {
+    fn new(step: f64, bins: usize) -> Self {
+        Self { step, bins, scaled: bins.is_power_of_two().then(|| (step * bins as f64, bins - 1)) }
+    }
+
+    #[inline]
+    fn of(&self, k: usize) -> usize {
+        // (`k` is an index, below 2^63: the signed conversion is the same number.)
+        let x = k as i64 as f64;
+        if let Some((scale, mask)) = self.scaled {
+            let y = x * scale;
+            if (0.0..4.0e18).contains(&y) {
+                return (y as i64 as usize) & mask;
+            }
+        }
+        phase_bin(x * self.step, self.bins)
+    }
+}
+
 /// A window's codes folded into phase bins of the mains cycle. Phase 0 is the window's first
 /// sample; nothing depends on where the cycle starts.
 #[derive(Debug, Clone, PartialEq)]
@@ -117,7 +148,9 @@ impl Folded {
 /// cycle to the next, so a second of them covers it). Folding over a non-integer number of
 /// cycles only changes the bins' counts, which weight the fit.
 pub fn fold(codes: &[u16], rate_hz: f64, mains_hz: f64, bins: usize) -> Folded {
-    fold_where(codes, rate_hz, mains_hz, bins, |_| true)
+    let mut folded = fold_indices(0..codes.len(), |k| f64::from(codes[k]), rate_hz, mains_hz, bins, false);
+    folded.max_code = codes.iter().copied().max().unwrap_or(0);
+    folded
 }
 
 /// [`fold`] of only the samples `k` for which `keep(k)` holds (one level class of a window),
@@ -164,10 +197,9 @@ fn fold_indices(
     let mut sum = vec![0.0; bins];
     let mut count = vec![0u32; bins];
     let mut sum_sq = vec![0.0; if squares { bins } else { 0 }];
-    let step = mains_hz / rate_hz;
+    let bin = SampleBins::new(mains_hz / rate_hz, bins);
     for k in at {
-        // (`k` is an index, below 2^63: the signed conversion is the same number.)
-        let b = phase_bin(k as i64 as f64 * step, bins);
+        let b = bin.of(k);
         let v = value(k);
         sum[b] += v;
         count[b] += 1;

@@ -424,21 +424,18 @@ impl Window {
         let lag = (1.0 / step).round() as usize;
         let peak = amps.iter().copied().fold(0.0f32, f32::max);
         let n = amps.len();
-        let (mut significant, mut changed) = (Vec::with_capacity(n + 1), Vec::with_capacity(n + 1));
+        // (The first `lag` samples have none a cycle before them: their counts stay 0. Counted
+        // without branches, which the samples' levels would mispredict.)
+        let (mut significant, mut changed) = (vec![0u32; n + 1], vec![0u32; n + 1]);
         let (mut s, mut c) = (0u32, 0u32);
-        significant.push(0);
-        changed.push(0);
-        for k in 0..n {
-            if k >= lag {
-                let (a, b) = (amps[k], amps[k - lag]);
-                let big = a.max(b);
-                if big > 0.1 * peak {
-                    s += 1;
-                    c += u32::from((a - b).abs() > 0.3 * big);
-                }
-            }
-            significant.push(s);
-            changed.push(c);
+        let later = amps.get(lag..).unwrap_or_default();
+        let counts = significant.iter_mut().zip(changed.iter_mut()).skip(lag + 1);
+        for ((&a, &b), (significant, changed)) in later.iter().zip(amps).zip(counts) {
+            let big = a.max(b);
+            let counted = big > 0.1 * peak;
+            s += u32::from(counted);
+            c += u32::from(counted) & u32::from((a - b).abs() > 0.3 * big);
+            (*significant, *changed) = (s, c);
         }
         Window { profile: energy_profile_of(amps, step, keep), lag, significant, changed }
     }
