@@ -626,6 +626,12 @@ impl Estimator {
         self.invert(hz);
         let onset = crate::tail::onset(&self.amps, &self.codes, self.rate_hz, hz);
         let span = self.span_rms(hz);
+        // A start in the tail's first negative half-cycle, hidden behind the old load's, is
+        // told only against a steady span ([`crate::tail::hidden_onset`]).
+        let onset = onset.or_else(|| {
+            let steady = self.window_change == Change::Steady;
+            steady.then(|| crate::tail::hidden_onset(&self.codes, self.rate_hz, hz)).flatten()
+        });
         // A burst's fit counted its cycles to the window's last sample, a partial one too.
         let Some(onset) = onset.filter(|_| !self.window_burst) else {
             self.window_evidence.tail = 0.0;

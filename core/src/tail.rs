@@ -46,7 +46,12 @@
 //! randomized set (seed 20261214) a household window at 48.608 Hz saw a sliver of a new load
 //! in its last cycle: stated as 100 % below, it left the whole 60 s record's energy with no
 //! bound on how low it read (-1.72 %). Behind an old load whose negative half-cycles reach as
-//! deep, a start is not seen at all (the reading stays the span's, unflagged, as before).
+//! deep, a start in its first negative half-cycle shows only where a tail sample fell to the
+//! floor at a phase the steady span's samples never did ([`hidden_onset`], asked of steady
+//! windows: told, it is `cut` and counts nothing). Where every sample after the start lies
+//! where the old load reaches the floor itself, nothing shows: the reading stays the span's,
+//! unflagged (an 8 A load beside 3 A switched on in a tail's last 40 %: up to 3.5 % low; the
+//! next window reads it, and a record's energy misses under half a cycle of it).
 
 /// A tail holding more than this many cycles' worth of the span's mean half-wave energy per
 /// cycle is a load that started in it (a steady load's tail holds at most one).
@@ -203,6 +208,80 @@ pub fn onset(amps: &[f32], codes: &[u16], rate_hz: f64, mains_hz: Option<f64>) -
     })
 }
 
+/// A load switched on in a negative half-cycle in a steady window's tail: [`onset`] finds a
+/// start by the currents the tail shows, and by codes below every one of the span's; behind an
+/// old load whose negative half-cycles reach the floor too, neither shows one whose every
+/// sample in the tail falls in its first negative half-cycle. Such a start still shows where
+/// a sample of the tail fell to the floor (at most [`LOW_MARGIN_CODES`] above the span's last
+/// cycle's lowest code: behind the in-line diode, a negative current deeper than the
+/// interface passes) at a phase where the span's samples showed no such current: every one of
+/// them within [`FELL_PHASE`] of its phase, and there must be [`FELL_SEEN`] or more, lay more
+/// than [`FELL_FROM`] of the span's code range above the floor. On households seed 20261227 a
+/// heater switched on 5 ms before a steady window's end, in its negative half-cycle, read
+/// 5.1 % low at 603.5 Sa/s and 3.6 % at 8196.7 Sa/s, unflagged.
+///
+/// A steady waveform cannot fall so: its samples near a phase where it reaches the floor reach
+/// it too, however steep its edge (a supply's pulse, a dimmer's), as the sampling's phases walk
+/// over the window's cycles (at 603.5 Sa/s about ten tracks a cycle, each moving up to 18
+/// degrees a cycle). A load that changed in the window's last cycles can (the clamp's
+/// magnetizing current settling after a motor starts or stops moves its samples for several
+/// cycles): the caller asks this of steady windows only, whose cycles are one load. Nothing of
+/// the new load is counted (its first half-cycle is hidden): the reading stays the span's,
+/// `cut`, its bound the range's ([`Onset::below`]). `None` where nothing fell, for an unknown
+/// frequency or a window shorter than two cycles.
+pub fn hidden_onset(codes: &[u16], rate_hz: f64, mains_hz: Option<f64>) -> Option<Onset> {
+    let n = codes.len();
+    let (cycles, span) = whole_cycles(n, rate_hz, mains_hz).filter(|&(cycles, _)| cycles >= 2.0)?;
+    let per_cycle = span / cycles;
+    let whole = span.floor() as usize;
+    let first_of_last = (span - per_cycle).max(0.0).floor() as usize;
+    let floor = codes[first_of_last..whole].iter().copied().min()?.saturating_add(LOW_MARGIN_CODES);
+    let before = &codes[..whole];
+    let top = before.iter().copied().max().unwrap_or(0);
+    let above = floor.saturating_add((FELL_FROM * f64::from(top.saturating_sub(floor))) as u16);
+    // The span's samples a whole number of cycles before sample `k` within FELL_PHASE of its
+    // phase, the nearest cycles first: `j` cycles back lies between two samples, and those
+    // within the phase are taken.
+    let reach = FELL_PHASE * per_cycle;
+    let near = |k: usize| {
+        (1..=(k as f64 / per_cycle) as usize).flat_map(move |j| {
+            let back = k as f64 - j as f64 * per_cycle;
+            let lo = (back - reach).ceil().max(0.0) as usize;
+            let hi = ((back + reach).floor() as usize).min(whole.saturating_sub(1));
+            lo..=hi
+        })
+    };
+    let fell = |k: usize| {
+        let mut seen = 0;
+        codes[k] <= floor
+            && near(k).take(FELL_LOOK).all(|i| {
+                seen += 1;
+                before[i] > above
+            })
+            && seen >= FELL_SEEN
+    };
+    (top > above && (whole..n).any(fell)).then_some(Onset {
+        from: n as f64,
+        mean_square: 0.0,
+        cut: true,
+        span_end: span,
+    })
+}
+
+/// The phase (cycles) within which the span's samples stand for a tail sample's
+/// ([`hidden_onset`]): two degrees.
+pub const FELL_PHASE: f64 = 2.0 / 360.0;
+
+/// The span's samples near a tail sample's phase needed to tell that it fell
+/// ([`hidden_onset`]), and the most looked at.
+pub const FELL_SEEN: usize = 2;
+const FELL_LOOK: usize = 12;
+
+/// The share of the span's code range above the floor its samples near a tail sample's phase
+/// must each lie beyond for that sample at the floor to show a load switched on
+/// ([`hidden_onset`]).
+pub const FELL_FROM: f64 = 0.1;
+
 /// Codes below the lowest of the last whole cycle's by more than this are a current the old
 /// load never drew (ADC noise and the squelch's 3 codes aside).
 pub const LOW_MARGIN_CODES: u16 = 3;
@@ -325,6 +404,100 @@ mod tests {
             seen >= 40 && uncut >= 10 && unseen >= 4,
             "only {seen} onsets seen, {uncut} whole, {unseen} by codes alone"
         );
+    }
+
+    /// A steady old load (a 3 A sine a motor's 40 degrees late, its negative half-cycles
+    /// reaching the floor) and an 8 A load switched on at its own downward zero crossing in
+    /// the last partial cycle, so that the tail holds only its first negative half-cycle:
+    /// nothing the tail shows is new by current or by a code below the span's, and the hidden
+    /// start is told where a sample fell to the floor at a phase the old load never took there.
+    /// Wherever told, the truth lies within the stated bound of the span's reading; a steady
+    /// load of any shape, ending at any phase, is never taken for one. A start whose every
+    /// sample falls where the old load reaches the floor itself cannot show at all.
+    #[test]
+    fn a_start_hidden_in_a_negative_half_cycle_is_told_against_a_steady_span() {
+        let lag = 40f64.to_radians();
+        let (mut told, mut hidden) = (0, 0);
+        for rate in [603.5f64, 8196.7] {
+            for hz in [50.0f64, 59.93, 62.8] {
+                let w = std::f64::consts::TAU * hz;
+                // A window ending 0.9 of a cycle after its last whole one.
+                let n = ((50.9 / hz) * rate).round() as usize;
+                let secs = n as f64 / rate;
+                let span_end = whole_cycles(n, rate, Some(hz)).expect("cycles").1 / rate;
+                let old = |t: f64| 3.0 * std::f64::consts::SQRT_2 * (w * t - lag).sin();
+                for k in 0..16 {
+                    // The new load's downward zero crossing, within the tail: its negative
+                    // half-cycle (half a period) runs past the window's end.
+                    let on = span_end + (secs - span_end) * k as f64 / 16.0;
+                    let new_peak = 8.0 * std::f64::consts::SQRT_2;
+                    let current: Vec<f64> = (0..n)
+                        .map(|i| {
+                            let t = i as f64 / rate;
+                            old(t) - if t >= on { new_peak * (w * (t - on)).sin() } else { 0.0 }
+                        })
+                        .collect();
+                    if on + 0.5 / hz < secs {
+                        // The new load's positive half-cycle shows in the tail: [`onset`]'s.
+                        continue;
+                    }
+                    hidden += 1;
+                    let (amps, codes) = read(&current);
+                    assert_eq!(onset(&amps, &codes, rate, Some(hz)), None, "{rate} {hz} {k}: shown");
+                    // The span's reading (the old load's) against the window's truth.
+                    let reading = 3.0;
+                    let e = |t: f64| t / 2.0 - (2.0 * w * t).sin() / (4.0 * w);
+                    let extra = 2.0 * 64.0 * (e(secs - on) - e(0.0));
+                    let cross = 2.0 * 3.0 * 8.0 * {
+                        // The mean of -old * new over the tail, summed numerically.
+                        let m = 2000;
+                        (0..m)
+                            .map(|i| {
+                                let t = on + (secs - on) * (i as f64 + 0.5) / m as f64;
+                                -(w * t - lag).sin() * (w * (t - on)).sin()
+                            })
+                            .sum::<f64>()
+                            * (secs - on)
+                            / m as f64
+                    };
+                    let truth = ((9.0 * secs + extra + cross) / secs).sqrt();
+                    let Some(o) = hidden_onset(&codes, rate, Some(hz)) else {
+                        // Missed only where every sample after the start lies where the old
+                        // load itself reaches the floor: the tail's last 40 % (on this grid,
+                        // up to 3.5 % low).
+                        assert!(k >= 10, "{rate} {hz} {k}: missed a start early in the tail");
+                        continue;
+                    };
+                    told += 1;
+                    assert!(o.cut && o.mean_square == 0.0 && o.from == n as f64);
+                    let below = o.below(reading, n, TOP_A);
+                    assert!(
+                        reading >= truth * (1.0 - below) && reading <= truth * (1.0 + o.above(reading, n)),
+                        "{rate} {hz} {k}: read {reading} truth {truth} below {below}"
+                    );
+                }
+                // Steady loads: a late sine, a supply's pulse, a dimmer's cut sine.
+                for shape in 0..3 {
+                    for k in 0..40 {
+                        let secs = 1.0 + k as f64 / 40.0 / hz;
+                        let n = (secs * rate).round() as usize;
+                        let current: Vec<f64> = (0..n)
+                            .map(|i| {
+                                let x = w * i as f64 / rate;
+                                match shape {
+                                    0 => old(i as f64 / rate),
+                                    1 => 30.0 * (x.sin().abs() > 0.95) as u8 as f64 * x.sin().signum(),
+                                    _ => 10.0 * x.sin() * ((x % std::f64::consts::PI) > 2.0) as u8 as f64,
+                                }
+                            })
+                            .collect();
+                        let (_, codes) = read(&current);
+                        assert_eq!(hidden_onset(&codes, rate, Some(hz)), None, "steady {shape} {rate} {hz} {k}");
+                    }
+                }
+            }
+        }
+        assert!(hidden >= 48 && told >= 20, "told {told} of {hidden} hidden starts");
     }
 
     #[test]
