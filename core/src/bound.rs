@@ -14,7 +14,7 @@
 //!
 //! # The bound
 //! For a window whose samples cover the cycle, with `spread` the largest of |table / reading − 1|,
-//! |static / reading − 1| and |own / reading − 1|, `u` the share of its energy in classes corrected by a borrowed
+//! |static / reading − 1|, |own / reading − 1| and |halves / reading − 1|, `u` the share of its energy in classes corrected by a borrowed
 //! correction or none ([`Evidence::unresolved`]) and `g` the widest hole in the phases its
 //! samples cover (degrees):
 //!
@@ -39,6 +39,11 @@
 //!   its bound is above 51 %; over the nine randomized sets the median bound per set at
 //!   603.5 Sa/s rose by at most 5.3 points, at 8196.7 Sa/s by at most 0.1 (7 and 0.1 with the
 //!   grid rule of the same day, `estimate::GRID_DOUBT`).
+//! - `halves`: at the 9600-baud link a drifting class is corrected from one fold of its
+//!   settled cycles, which mixes what it drifted between; read instead by the corrections of
+//!   its cycles' two halves, each folded on its own. On households seed 20261227 a fridge
+//!   switched off 0.8 s into a window beside a switch-mode supply was one drifting class,
+//!   read 10.6 % high for a stated 9.5 %; its halves read 10.4 % lower (the bound 24 %).
 //! - `u`: a borrowed correction is a guess; the dev half's windows read wholly with one were
 //!   off by up to 6.5 % beyond the floor's share (an irregular burst at 603.5 Sa/s).
 //! - `n`: the table reads a narrow waveform high, by what the clamp's magnetizing current
@@ -120,6 +125,10 @@ pub struct Evidence {
     /// the window's class that has one and holds most of the energy: 1 where all have their
     /// own, or none has.
     pub own_over_read: f64,
+    /// Where a cycle's samples do not show its waveform (the 9600-baud link): every drifting
+    /// class read by the corrections of its settled cycles' two halves, each folded on its
+    /// own, over the reading (1 where no class drifted, or a half did not invert).
+    pub halves_over_read: f64,
     /// Share of the window's energy in classes corrected by a borrowed or no correction.
     pub unresolved: f64,
     /// Share of the window's energy in classes read as the table reads them (no correction,
@@ -166,6 +175,7 @@ impl Default for Evidence {
             table: 0.0,
             static_over_read: 1.0,
             own_over_read: 1.0,
+            halves_over_read: 1.0,
             unresolved: 0.0,
             narrow_as_table: 0.0,
             bunched: false,
@@ -295,7 +305,7 @@ fn sided(e: &Evidence, over_read: f64) -> f64 {
     }
     let rel = |x: f64| if x.is_finite() && x > 0.0 { (x - 1.0).abs() } else { 0.0 };
     let table = if e.reading > 0.0 { rel(e.table / e.reading) } else { 0.0 };
-    let spread = table.max(rel(e.static_over_read)).max(rel(e.own_over_read));
+    let spread = table.max(rel(e.static_over_read)).max(rel(e.own_over_read)).max(rel(e.halves_over_read));
     let unresolved = e.unresolved.clamp(0.0, 1.0);
     let narrow = e.narrow_as_table.clamp(0.0, unresolved);
     (FLOOR
@@ -412,6 +422,11 @@ mod tests {
         assert!((stated(&table_off) - (FLOOR + SPREAD_FACTOR * 0.2)).abs() < 1e-12);
         let static_off = Evidence { static_over_read: 0.7, ..e };
         assert!((stated(&static_off) - (FLOOR + SPREAD_FACTOR * 0.3)).abs() < 1e-12);
+        let halves_off = Evidence { halves_over_read: 0.9, ..e };
+        assert!((stated(&halves_off) - (FLOOR + SPREAD_FACTOR * 0.1)).abs() < 1e-12);
+        assert!(
+            (stated(&Evidence { halves_over_read: 0.6, ..static_off }) - (FLOOR + SPREAD_FACTOR * 0.4)).abs() < 1e-12
+        );
         let own_off = Evidence { own_over_read: 0.75, ..static_off };
         assert!((stated(&own_off) - (FLOOR + SPREAD_FACTOR * 0.3)).abs() < 1e-12, "the largest spread counts");
         let own_off = Evidence { own_over_read: 0.6, ..static_off };
