@@ -656,12 +656,22 @@ fn home_assistant_sees_how_far_each_reading_can_be_trusted() {
         json(state.values().next().unwrap())
     };
     let number = |s: String| s.parse::<f64>().unwrap_or_else(|_| panic!("not a number: {s:?}"));
+    // The error bound entity's attributes, each side apart, as Home Assistant renders them
+    // from the state topic.
+    let bound_config = json(&configs[&format!("homeassistant/sensor/{node}/error_bound/config")]);
+    assert_eq!(bound_config["json_attributes_topic"], format!("ct-read/{node}/state"), "{bound_config}");
+    let attributes_template = bound_config["json_attributes_template"].as_str().unwrap().to_owned();
+    let sides = |state: &Value| {
+        let a = json(&render(&attributes_template, state));
+        (a["above_pct"].as_f64(), a["below_pct"].as_f64())
+    };
 
     for (what, (r, wall)) in [("before the clock settled", &cases.unsettled), ("after", &cases.settled)] {
         let state = published(r, *wall);
         assert_eq!(state["meter"], node, "{what}: {state}");
         assert!(state["bound_pct"].is_null(), "{what}: {state}");
         assert_eq!(number(render(&template("error_bound"), &state)), 2.0, "{what}: {state}");
+        assert_eq!(sides(&state), (Some(2.0), Some(2.0)), "{what}: {state}");
         assert_eq!(render(&template("flags"), &state), "clean", "{what}: {state}");
         let clock = render(&template("clock_offset"), &state);
         if what == "after" {
@@ -678,7 +688,15 @@ fn home_assistant_sees_how_far_each_reading_can_be_trusted() {
     let stated = r.bound_pct.unwrap();
     // The README's floor of a stated bound: 8 %.
     assert!(stated >= 8.0, "{stated} %");
-    assert_eq!(number(render(&template("error_bound"), &state)), stated, "{state}");
+    let below = r.bound_below_pct.unwrap_or(stated);
+    assert_eq!(number(render(&template("error_bound"), &state)), stated.max(below), "{state}");
+    assert_eq!(sides(&state), (Some(stated), Some(below)), "{state}");
+    // A reading that states how low it can be apart (a sliver of a new load seen in its last
+    // samples): the entity shows the wider side, the attributes each.
+    let sided = Reading { bound_below_pct: Some(60.0), t_s: r.t_s + 1.0, ..r.clone() };
+    let state = published(&sided, *wall);
+    assert_eq!(number(render(&template("error_bound"), &state)), 60.0, "{state}");
+    assert_eq!(sides(&state), (Some(stated), Some(60.0)), "{state}");
     assert!(render(&template("flags"), &state).split('|').any(|f| f == "changing"), "{state}");
     assert_eq!(state["flags"]["changing"], true, "{state}");
     mqtt.finish(ct_host::sink::End::Complete).unwrap();

@@ -171,9 +171,12 @@ fn metrics_say_how_far_each_reading_can_be_trusted() {
     prom.write_with_lifetime(r, *wall, 1.0).unwrap();
     let m = http_get(addr, "/metrics");
     let stated = r.bound_pct.unwrap() / 100.0;
+    let below = r.bound_below_pct.map_or(stated, |b| b / 100.0);
     // The README's floor of a stated bound: 8 %.
     assert!(stated >= 0.08, "{stated}");
-    assert_eq!(trust_sample(&m, "ctmeter_reading_error_bound_ratio", ""), Some(stated), "{m}");
+    assert_eq!(trust_sample(&m, "ctmeter_reading_error_bound_ratio", ""), Some(stated.max(below)), "{m}");
+    assert_eq!(trust_sample(&m, "ctmeter_reading_error_bound_above_ratio", ""), Some(stated), "{m}");
+    assert_eq!(trust_sample(&m, "ctmeter_reading_error_bound_below_ratio", ""), Some(below), "{m}");
     assert_eq!(flag(&m, "changing"), Some(1.0), "{m}");
     assert_eq!(flag(&m, "over_range"), Some(0.0), "{m}");
     assert!(m.contains("# HELP ctmeter_reading_error_bound_ratio ") && m.contains("# HELP ctmeter_reading_flag "));

@@ -8,7 +8,9 @@
 //! - `ct-read/ID/state`: the `--json` object of the latest reading plus `lifetime_kwh` (the
 //!   total persisted in the state file, which never goes down: Home Assistant's Energy
 //!   dashboard takes a drop for a new meter), `lost_samples_total`, `error_bound_pct` (what
-//!   the reading is held to, [`trust::error_bound`]) and `flags_text` (the CSV's form of the
+//!   the reading is held to, [`trust::error_bound`]), `error_bound_above_pct` and
+//!   `error_bound_below_pct` (its sides, [`trust::error_bounds`]: the error bound entity's
+//!   attributes `above_pct` and `below_pct`) and `flags_text` (the CSV's form of the
 //!   flags). Retained, so a restarted Home Assistant shows the figures without waiting for the
 //!   next reading. Values a reading does not have are JSON `null`, which the discovery's
 //!   templates turn into `None`, Home Assistant's "unknown".
@@ -203,6 +205,11 @@ pub struct MqttConfig {
     pub ca: Option<std::path::PathBuf>,
 }
 
+/// The error bound entity's attributes: how far above and below its truth the reading may be,
+/// percent (`null`, Home Assistant's none, where it is held to none).
+pub const BOUND_SIDES_TEMPLATE: &str =
+    "{{ {'above_pct': value_json.error_bound_above_pct, 'below_pct': value_json.error_bound_below_pct} | tojson }}";
+
 impl MqttConfig {
     pub fn new(broker: BrokerUrl, node: &str) -> Self {
         MqttConfig {
@@ -311,8 +318,12 @@ impl MqttConfig {
                 key: "error_bound",
                 name: "Error bound of the current clamp's reading (its stated bound, else its usual target)",
                 template: "{{ value_json.error_bound_pct if value_json.error_bound_pct is number else 'None' }}",
+                // Each side apart, as the entity's attributes: a window that saw only a
+                // sliver of a new load may read far lower than it draws, not as far higher.
                 fields: json!({"unit_of_measurement": "%", "state_class": "measurement", "entity_category": "diagnostic",
-                               "suggested_display_precision": 1}),
+                               "suggested_display_precision": 1,
+                               "json_attributes_topic": self.state_topic(),
+                               "json_attributes_template": BOUND_SIDES_TEMPLATE}),
             },
             Entity {
                 component: "sensor",
@@ -623,6 +634,9 @@ impl MqttSink {
         obj.insert("lifetime_kwh".into(), json!(lifetime_kwh));
         obj.insert("lost_samples_total".into(), json!(self.lost_samples));
         obj.insert("error_bound_pct".into(), json!(trust::error_bound(r).map(|b| b * 100.0)));
+        let bounds = trust::error_bounds(r);
+        obj.insert("error_bound_above_pct".into(), json!(bounds.map(|b| b.above * 100.0)));
+        obj.insert("error_bound_below_pct".into(), json!(bounds.map(|b| b.below * 100.0)));
         obj.insert("flags_text".into(), json!(r.flags.to_text()));
         let state = state.to_string();
         self.shared.latest().state = Some(state.clone());

@@ -7,7 +7,8 @@
 //! ([`crate::lifetime`]); power per interval and energy per day come from `rate()` and
 //! `increase()` on it. Samples carry no timestamps: Prometheus stamps them at the scrape.
 //!
-//! How far the last reading can be trusted ([`trust`]): its error bound and the sample clock's
+//! How far the last reading can be trusted ([`trust`]): its error bound (the wider side, and each
+//! side apart: `_above`, `_below`) and the sample clock's
 //! offset as ratios (the guide's base unit for percentages; ppm is no base unit either), each
 //! absent while there is none (as the mains frequency is while it cannot be told: a gap in a
 //! graph, and `absent()` in an alert, rather than a NaN sample), and its flags as one 0/1 gauge
@@ -79,8 +80,8 @@ struct Snapshot {
     watts: f64,
     va: f64,
     hz: Option<f64>,
-    /// The last reading's error bound and clock offset, ratios ([`trust`]).
-    bound: Option<f64>,
+    /// The last reading's error bounds and clock offset, ratios ([`trust`]).
+    bounds: Option<trust::Bounds>,
     clock: Option<f64>,
     flags: Flags,
     /// Lifetime energy; `None` until the first reading of a live session brings it (a 0
@@ -151,15 +152,32 @@ impl Collector for Shared {
             )?;
         }
         if s.last.is_some() {
-            if let Some(b) = s.bound {
+            if let Some(b) = s.bounds {
                 gauge(
                     &mut e,
                     "reading_error_bound",
                     "Relative error the last reading is held to: the bound it states (flagged changing or approx, \
-                     or a narrow waveform), else its usual target (0.02 from 0.5 A, 0.05 at 0.2-0.5 A); absent \
-                     where it is held to none (under 0.2 A, short, over range).",
+                     or a narrow waveform; the wider of its sides), else its usual target (0.02 from 0.5 A, 0.05 \
+                     at 0.2-0.5 A); absent where it is held to none (under 0.2 A, short, over range).",
                     Some(Unit::Other("ratio".into())),
-                    b,
+                    b.above.max(b.below),
+                )?;
+                gauge(
+                    &mut e,
+                    "reading_error_bound_above",
+                    "How far above its truth the last reading may be, relative to the truth (reading_error_bound's \
+                     upper side).",
+                    Some(Unit::Other("ratio".into())),
+                    b.above,
+                )?;
+                gauge(
+                    &mut e,
+                    "reading_error_bound_below",
+                    "How far below its truth the last reading may be, relative to the truth (reading_error_bound's \
+                     lower side: narrower where the window may read a narrow waveform high but not as low, wider \
+                     where it saw only a sliver of a new load).",
+                    Some(Unit::Other("ratio".into())),
+                    b.below,
                 )?;
             }
             let mut m = e.encode_descriptor(
@@ -309,7 +327,7 @@ impl ReadingSink for PrometheusSink {
             s.watts = r.watts;
             s.va = r.va;
             s.hz = r.hz;
-            s.bound = trust::error_bound(r);
+            s.bounds = trust::error_bounds(r);
             s.clock = trust::clock_offset_ratio(r);
             s.flags = r.flags;
             s.lost_samples += r.lost_samples;
@@ -425,7 +443,10 @@ mod tests {
         );
         assert!(!m.contains("ctmeter_mains_frequency_hertz{"), "the last reading had no frequency: {m}");
         // 4.5 A, unflagged, stating no bound: its usual target, 2 % (README); no clock yet.
-        assert!(m.lines().any(|l| l == "ctmeter_reading_error_bound_ratio{node=\"virtual\"} 0.02"), "{m}");
+        for side in ["", "_above", "_below"] {
+            let line = format!("ctmeter_reading_error_bound{side}_ratio{{node=\"virtual\"}} 0.02");
+            assert!(m.lines().any(|l| l == line), "no `{line}` in\n{m}");
+        }
         assert!(m.lines().any(|l| l == "# UNIT ctmeter_reading_error_bound_ratio ratio"), "{m}");
         assert!(!m.contains("ctmeter_sample_clock_offset_ratio{"), "{m}");
         let flags: Vec<&str> = m.lines().filter(|l| l.starts_with("ctmeter_reading_flag{")).collect();
@@ -435,11 +456,14 @@ mod tests {
         let mut changing = reading(0.003, Some(50.0));
         changing.flags.changing = true;
         changing.bound_pct = Some(12.5);
+        changing.bound_below_pct = Some(60.0);
         changing.clock_ppm = Some(-2500.0);
         sink.write_with_lifetime(&changing, None, 2.5).unwrap();
         let (_, m) = get(addr, "/metrics");
         for line in [
-            "ctmeter_reading_error_bound_ratio{node=\"virtual\"} 0.125",
+            "ctmeter_reading_error_bound_ratio{node=\"virtual\"} 0.6",
+            "ctmeter_reading_error_bound_above_ratio{node=\"virtual\"} 0.125",
+            "ctmeter_reading_error_bound_below_ratio{node=\"virtual\"} 0.6",
             "ctmeter_sample_clock_offset_ratio{node=\"virtual\"} -0.0025",
             "ctmeter_reading_flag{node=\"virtual\",flag=\"changing\"} 1",
             "ctmeter_reading_flag{node=\"virtual\",flag=\"over_range\"} 0",
@@ -456,9 +480,14 @@ mod tests {
         let gone = get(addr, "/metrics").1;
         assert!(gone.contains("ctmeter_up{node=\"virtual\"} 0"), "{gone}");
         // Nothing measured from the device's samples outlives it.
-        for name in
-            ["current_amperes", "mains_frequency_hertz", "sample_clock_offset_ratio", "reading_error_bound_ratio"]
-        {
+        for name in [
+            "current_amperes",
+            "mains_frequency_hertz",
+            "sample_clock_offset_ratio",
+            "reading_error_bound_ratio",
+            "reading_error_bound_above_ratio",
+            "reading_error_bound_below_ratio",
+        ] {
             assert!(!gone.contains(&format!("ctmeter_{name}{{")), "{name} after the device went: {gone}");
         }
         sink.finish(End::Complete).unwrap();

@@ -1,6 +1,6 @@
 //! How far a reading can be trusted, as the sinks a person watches show it (Home Assistant over
-//! MQTT, Prometheus): one error bound per reading, the sample clock's offset, and the flags by
-//! name.
+//! MQTT, Prometheus): one error bound per reading (the wider side, and each side apart), the
+//! sample clock's offset, and the flags by name.
 //!
 //! # Why a bound for every reading, not only the stated one
 //! A reading states a bound of its own ([`Reading::bound_pct`]) only when it cannot promise
@@ -17,16 +17,30 @@
 
 use crate::estimate::{Flags, Reading};
 
-/// The relative error (a fraction) the reading is held to: its stated bound (the wider side,
-/// where it states how low apart: [`Reading::bound_below_pct`]), else the usual target of its
-/// current; `None` where it is held to none (see the module's doc).
+/// The relative error (a fraction) the reading is held to: the wider side of
+/// [`error_bounds`], one figure for a gauge or an entity's state.
 pub fn error_bound(r: &Reading) -> Option<f64> {
+    error_bounds(r).map(|b| b.above.max(b.below))
+}
+
+/// How far above and below its truth a reading may be, fractions of the truth.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bounds {
+    pub above: f64,
+    pub below: f64,
+}
+
+/// The reading's bounds on each side: its stated bound ([`Reading::bound_pct`], and
+/// [`Reading::bound_below_pct`] below where it states one apart: a window that showed only a
+/// sliver of a new load may read it far lower than it draws, not as far higher), else the
+/// usual target of its current on both; `None` where it is held to none (see the module's doc).
+pub fn error_bounds(r: &Reading) -> Option<Bounds> {
     if r.flags.short || r.flags.over_range {
         return None;
     }
     match r.bound_pct {
-        Some(pct) => Some(pct.max(r.bound_below_pct.unwrap_or(pct)) / 100.0),
-        None => ct_core::bound::usual_target(r.irms_a),
+        Some(pct) => Some(Bounds { above: pct / 100.0, below: r.bound_below_pct.unwrap_or(pct) / 100.0 }),
+        None => ct_core::bound::usual_target(r.irms_a).map(|t| Bounds { above: t, below: t }),
     }
 }
 
@@ -82,6 +96,10 @@ mod tests {
         let sided = |below| Reading { bound_below_pct: Some(below), ..reading(9.0, changing, Some(14.5)) };
         assert_eq!(error_bound(&sided(60.0)), Some(0.6));
         assert_eq!(error_bound(&sided(10.0)), Some(0.145));
+        // Each side apart.
+        assert_eq!(error_bounds(&sided(60.0)), Some(Bounds { above: 0.145, below: 0.6 }));
+        assert_eq!(error_bounds(&reading(9.0, changing, Some(14.5))), Some(Bounds { above: 0.145, below: 0.145 }));
+        assert_eq!(error_bounds(&reading(0.3, clean, None)), Some(Bounds { above: 0.05, below: 0.05 }));
         assert_eq!(error_bound(&reading(9.0, Flags { short: true, ..clean }, None)), None);
         assert_eq!(error_bound(&reading(40.0, Flags { over_range: true, ..changing }, Some(9.0))), None);
         assert_eq!(clock_offset_ratio(&reading(9.0, clean, None)), Some(-0.0015));
