@@ -1291,16 +1291,14 @@ impl Estimator {
         for c in (0..classes.count()).filter(|&c| !resolved && drifts[c] && found[c].is_some()) {
             let own: Vec<usize> = (0..cycles).filter(|&j| of_cycle[j] == c && settled[j]).collect();
             let Some(&split) = own.get(own.len() / 2) else { continue };
-            let half = |cycles: &mut dyn Iterator<Item = &usize>| {
-                let kept: Vec<usize> = cycles.flat_map(|&j| start[j]..start[j + 1]).collect();
+            let half = |early: bool| {
+                let kept: Vec<usize> =
+                    own.iter().filter(|&&j| (j < split) == early).flat_map(|&j| start[j]..start[j + 1]).collect();
                 kept_correction(&self.codes, base, self.rate_hz, hz, &kept, false, inverter)
                     .map(|(ratio, _)| ratio)
                     .filter(|&r| possible_correction(r, table_fits_model, ratio_floor))
             };
-            let early = half(&mut own.iter().filter(|&&j| j < split));
-            let (Some(early), Some(late)) = (early, half(&mut own.iter().filter(|&&j| j >= split))) else {
-                continue;
-            };
+            let (Some(early), Some(late)) = (half(true), half(false)) else { continue };
             for j in (0..cycles).filter(|&j| of_cycle[j] == c) {
                 let ratio = if j < split { early } else { late };
                 ms_halves += sum_squares(&self.amps[start[j]..start[j + 1]]) * (ratio - factor[j].max(0.0));

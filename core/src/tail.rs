@@ -140,6 +140,29 @@ impl Onset {
 
 use crate::estimate::{sum_squares, whole_cycles};
 
+/// Where a window of `n` samples at `rate_hz` holds its whole cycles at `mains_hz`, as both
+/// tail tests ([`onset`], [`hidden_onset`]) read it; `None` for an unknown frequency or fewer
+/// than two cycles.
+struct Span {
+    cycles: f64,
+    /// Where the whole cycles end, samples from the window's first (fractional).
+    span: f64,
+    /// Samples a cycle.
+    per_cycle: f64,
+    /// The samples wholly within the span, and the first of its last whole cycle.
+    whole: usize,
+    first_of_last: usize,
+}
+
+impl Span {
+    fn of(n: usize, rate_hz: f64, mains_hz: Option<f64>) -> Option<Span> {
+        let (cycles, span) = whole_cycles(n, rate_hz, mains_hz).filter(|&(cycles, _)| cycles >= 2.0)?;
+        let per_cycle = span / cycles;
+        let first_of_last = (span - per_cycle).max(0.0).floor() as usize;
+        Some(Span { cycles, span, per_cycle, whole: span.floor() as usize, first_of_last })
+    }
+}
+
 /// Whether a load started in the samples of `amps` (the table's half-wave currents of one
 /// window at `rate_hz`, `codes` the ADC codes they were read from) after its largest whole
 /// number of cycles at `mains_hz`; `None` for a steady tail, an unknown frequency or a window
@@ -147,15 +170,12 @@ use crate::estimate::{sum_squares, whole_cycles};
 pub fn onset(amps: &[f32], codes: &[u16], rate_hz: f64, mains_hz: Option<f64>) -> Option<Onset> {
     let n = amps.len().min(codes.len());
     let (amps, codes) = (&amps[..n], &codes[..n]);
-    let (cycles, span) = whole_cycles(n, rate_hz, mains_hz).filter(|&(cycles, _)| cycles >= 2.0)?;
-    let per_cycle = span / cycles;
-    let whole = span.floor() as usize;
+    let Span { cycles, span, per_cycle, whole, first_of_last } = Span::of(n, rate_hz, mains_hz)?;
     let frac = span - whole as f64;
     let sq = |a: f32| f64::from(a) * f64::from(a);
     let straddling = amps.get(whole).map_or(0.0, |&a| sq(a));
     let outside = amps.get(whole + 1..).map_or(0.0, sum_squares) + (1.0 - frac) * straddling;
     // The span's last whole cycle, which a per-cycle reading gives the tail.
-    let first_of_last = (span - per_cycle).max(0.0).floor() as usize;
     let last = &amps[first_of_last..whole];
     let last_energy = 2.0 * sum_squares(last);
     let energy = 2.0 * outside;
@@ -231,10 +251,7 @@ pub fn onset(amps: &[f32], codes: &[u16], rate_hz: f64, mains_hz: Option<f64>) -
 /// frequency or a window shorter than two cycles.
 pub fn hidden_onset(codes: &[u16], rate_hz: f64, mains_hz: Option<f64>) -> Option<Onset> {
     let n = codes.len();
-    let (cycles, span) = whole_cycles(n, rate_hz, mains_hz).filter(|&(cycles, _)| cycles >= 2.0)?;
-    let per_cycle = span / cycles;
-    let whole = span.floor() as usize;
-    let first_of_last = (span - per_cycle).max(0.0).floor() as usize;
+    let Span { span, per_cycle, whole, first_of_last, .. } = Span::of(n, rate_hz, mains_hz)?;
     let floor = codes[first_of_last..whole].iter().copied().min()?.saturating_add(LOW_MARGIN_CODES);
     let before = &codes[..whole];
     let top = before.iter().copied().max().unwrap_or(0);

@@ -633,8 +633,8 @@ impl MqttSink {
         let obj = state.as_object_mut().expect("a reading is an object");
         obj.insert("lifetime_kwh".into(), json!(lifetime_kwh));
         obj.insert("lost_samples_total".into(), json!(self.lost_samples));
-        obj.insert("error_bound_pct".into(), json!(trust::error_bound(r).map(|b| b * 100.0)));
         let bounds = trust::error_bounds(r);
+        obj.insert("error_bound_pct".into(), json!(bounds.map(|b| b.wider() * 100.0)));
         obj.insert("error_bound_above_pct".into(), json!(bounds.map(|b| b.above * 100.0)));
         obj.insert("error_bound_below_pct".into(), json!(bounds.map(|b| b.below * 100.0)));
         obj.insert("flags_text".into(), json!(r.flags.to_text()));

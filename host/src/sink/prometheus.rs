@@ -160,7 +160,7 @@ impl Collector for Shared {
                      or a narrow waveform; the wider of its sides), else its usual target (0.02 from 0.5 A, 0.05 \
                      at 0.2-0.5 A); absent where it is held to none (under 0.2 A, short, over range).",
                     Some(Unit::Other("ratio".into())),
-                    b.above.max(b.below),
+                    b.wider(),
                 )?;
                 gauge(
                     &mut e,

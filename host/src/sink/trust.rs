@@ -20,7 +20,7 @@ use crate::estimate::{Flags, Reading};
 /// The relative error (a fraction) the reading is held to: the wider side of
 /// [`error_bounds`], one figure for a gauge or an entity's state.
 pub fn error_bound(r: &Reading) -> Option<f64> {
-    error_bounds(r).map(|b| b.above.max(b.below))
+    error_bounds(r).map(Bounds::wider)
 }
 
 /// How far above and below its truth a reading may be, fractions of the truth.
@@ -28,6 +28,13 @@ pub fn error_bound(r: &Reading) -> Option<f64> {
 pub struct Bounds {
     pub above: f64,
     pub below: f64,
+}
+
+impl Bounds {
+    /// The wider side: one figure for a gauge or an entity's state.
+    pub fn wider(self) -> f64 {
+        self.above.max(self.below)
+    }
 }
 
 /// The reading's bounds on each side: its stated bound ([`Reading::bound_pct`], and
