@@ -154,6 +154,10 @@ pub struct Evidence {
     /// Where a steady window's correction was found again for the load of the window before
     /// (inverted in both): how far the two corrections are apart, relative (0 elsewhere).
     pub scatter: f64,
+    /// Where a steady window was read again at the frequency its samples fold sharpest at
+    /// ([`crate::estimate::REFINED_HZ_MIN`] or more from the one measured): how far the two
+    /// readings are apart, relative (0 elsewhere).
+    pub refolded: f64,
     /// Where a load started in the window's last partial cycle and was counted from its
     /// samples ([`crate::tail`]): how high that count may read ([`crate::tail::bound_of`]); 0
     /// elsewhere.
@@ -184,6 +188,7 @@ impl Default for Evidence {
             conduction: 1.0,
             lag_cycles: 0.0,
             scatter: 0.0,
+            refolded: 0.0,
             tail: 0.0,
             tail_below: 0.0,
             fitted: None,
@@ -237,8 +242,9 @@ pub const LAG_FACTOR: f64 = 3.0;
 /// A lag term this small or smaller is not stated: the usual targets held on that sweep.
 pub const LAG_FREE: f64 = 0.02;
 
-/// Two corrections of one steady load found in consecutive windows this far apart (relative)
-/// or closer state nothing: the usual targets hold by half or more.
+/// Two corrections of one steady load found in consecutive windows, or two readings of one
+/// window at frequencies the refinement barely tells apart, this far apart (relative) or
+/// closer state nothing: the usual targets hold by half or more.
 pub const SCATTER_FREE: f64 = 0.01;
 /// Times the distance between two corrections of one steady load, found in consecutive
 /// windows ([`Evidence::scatter`]), that a reading by their mean states. On the fresh set of
@@ -248,6 +254,16 @@ pub const SCATTER_FREE: f64 = 0.01;
 /// 3.1 % and 1.6 % apart. Read by the mean of the last two, -1.05 % and -0.72 %; each estimate
 /// is off by about the distance over the square root of two, and their mean by half of it.
 pub const SCATTER_FACTOR: f64 = 1.0;
+/// Times the distance between two readings of one steady window, at the frequency measured
+/// and at the one its samples fold sharpest at ([`Evidence::refolded`]), that the second,
+/// read, states where that is over [`SCATTER_FREE`]. At 603.5 Sa/s a narrow waveform's
+/// inversion moves with sub-degree changes of the fold's phases: on households seed 20261229
+/// a fridge beside a 1.56 A switch-mode supply (50.093 Hz) was read at 50.0925 and
+/// 50.0955 Hz, 2.151 and 2.086 A (3.0 % apart) for a truth of 2.134 A, and read 2.9 % low,
+/// unflagged; the window before it 2.2 % high for readings 1.9 % apart. The two readings
+/// are not independent (one window's samples), so the error is not held to their distance
+/// as two windows' corrections are: half as much again.
+pub const REFOLD_FACTOR: f64 = 1.5;
 
 /// The bound an unflagged reading states, if its window's evidence says the usual target may
 /// not hold: a waveform conducting for a narrow part of the cycle ([`NARROW_CONDUCTION`]),
@@ -255,7 +271,9 @@ pub const SCATTER_FACTOR: f64 = 1.0;
 /// a waveform whose edges the ADC capacitor's lag may move a share of it, within
 /// [`LAG_FACTOR`] times that share where it is over [`LAG_FREE`];
 /// a reading by the mean of two corrections of one steady load found in consecutive windows,
-/// within [`SCATTER_FACTOR`] times their distance, where that is over [`SCATTER_FREE`]; a
+/// within [`SCATTER_FACTOR`] times their distance, and one of two readings of the window at
+/// nearby frequencies within [`REFOLD_FACTOR`] times theirs, where that is over
+/// [`SCATTER_FREE`]; a
 /// window whose samples leave a hole in the cycle wider than [`GAP_FREE_DEG`] (603.5 Sa/s
 /// within a few tenths of a hertz of 50.29 or 60.35 Hz), within what the hole costs a flagged
 /// one. The largest of those that apply.
@@ -263,8 +281,9 @@ pub fn steady(e: &Evidence) -> Option<f64> {
     let narrow = (e.conduction < NARROW_CONDUCTION).then_some(NARROW_BOUND);
     let lag = Some(LAG_FACTOR * e.lag_cycles / e.conduction.max(f64::MIN_POSITIVE)).filter(|&b| b > LAG_FREE);
     let scatter = (e.scatter > SCATTER_FREE).then_some(SCATTER_FACTOR * e.scatter);
+    let refold = (e.refolded > SCATTER_FREE).then_some(REFOLD_FACTOR * e.refolded);
     let hole = Some(gap(e)).filter(|&g| g > 0.0);
-    [narrow, lag, scatter, hole].into_iter().flatten().reduce(f64::max)
+    [narrow, lag, scatter, refold, hole].into_iter().flatten().reduce(f64::max)
 }
 
 /// The bound, as a fraction of the true RMS, a flagged reading with evidence `e` states: the
@@ -477,6 +496,9 @@ mod tests {
         assert_eq!(steady(&Evidence { scatter: 0.03, ..e }), Some(SCATTER_FACTOR * 0.03));
         assert_eq!(steady(&Evidence { scatter: 0.01, conduction: 0.1, ..e }), Some(NARROW_BOUND));
         assert_eq!(steady(&Evidence { scatter: 0.08, conduction: 0.1, ..e }), Some(SCATTER_FACTOR * 0.08));
+        assert_eq!(steady(&Evidence { refolded: SCATTER_FREE, ..e }), None);
+        assert_eq!(steady(&Evidence { refolded: 0.03, ..e }), Some(REFOLD_FACTOR * 0.03));
+        assert_eq!(steady(&Evidence { refolded: 0.03, scatter: 0.05, ..e }), Some(SCATTER_FACTOR * 0.05));
         // Or where its samples leave a hole in the cycle wider than the free one.
         assert_eq!(steady(&Evidence { gap_deg: GAP_FREE_DEG, ..e }), None);
         let hole = steady(&Evidence { gap_deg: 14.0, ..e }).unwrap();

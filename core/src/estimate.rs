@@ -603,7 +603,11 @@ impl Estimator {
         match crate::phase_dispersion::refine(&self.codes, self.rate_hz, f) {
             Some(g) if (g - f).abs() >= REFINED_HZ_MIN => {
                 (self.memo, self.recent, self.window_evidence) = before;
-                (self.window_rms(Some(g)), Some(g))
+                let again = self.window_rms(Some(g));
+                // Two readings of one window: how far apart they are is stated
+                // ([`bound::REFOLD_FACTOR`]).
+                self.window_evidence.refolded = if rms > 0.0 { (again / rms - 1.0).abs() } else { 0.0 };
+                (again, Some(g))
             }
             _ => (rms, hz),
         }
@@ -1993,7 +1997,12 @@ mod tests {
                     assert!((got - hz).abs() < 0.003, "{hz} Hz firing at {fire}, {off:+} Hz off: read at {got}");
                     let err = rms / truth - 1.0;
                     assert!(err.abs() < 0.01, "{hz} Hz firing at {fire}, {off:+} Hz off: {:+.2} %", 100.0 * err);
-                    worst_plain = worst_plain.max((plain.window_rms(Some(hz + off)) / truth - 1.0).abs());
+                    let as_measured = plain.window_rms(Some(hz + off));
+                    worst_plain = worst_plain.max((as_measured / truth - 1.0).abs());
+                    // The two readings' distance is what the window states
+                    // ([`bound::REFOLD_FACTOR`]).
+                    let apart = (rms / as_measured - 1.0).abs();
+                    assert!((e.window_evidence.refolded - apart).abs() < 1e-12, "{:?}", e.window_evidence);
                 }
             }
         }
