@@ -1025,6 +1025,20 @@ impl Estimator {
         } else {
             vec![false; classes.count()]
         };
+        // Each inverted class's correction as an earlier window found it at the class's level
+        // (the reconstruction `recent` of the bound, [`bound::Evidence::recent_over_read`]),
+        // taken before this window's own join the recent ones.
+        let earlier: Vec<Option<f64>> = (0..classes.count())
+            .map(|c| {
+                let level = classes.level[c];
+                found[c].as_ref()?;
+                self.recent
+                    .iter()
+                    .filter(|r| r.3 < self.windows && (r.0 / level).ln().abs() < RECENT_LEVEL_TOL.ln())
+                    .min_by(|a, b| (a.0 / level).ln().abs().total_cmp(&(b.0 / level).ln().abs()))
+                    .map(|r| r.1)
+            })
+            .collect();
         for (c, f) in found.iter().enumerate() {
             if let Some((ratio, shape)) = f {
                 let level = classes.level[c];
@@ -1308,10 +1322,18 @@ impl Estimator {
                 ms_halves += sum_squares(&self.amps[start[j]..start[j + 1]]) * (ratio - factor[j].max(0.0));
             }
         }
+        let mut ms_recent = ms_read;
+        for j in 0..cycles {
+            let (c, read) = (of_cycle[j], factor[j].max(0.0));
+            if let Some(prior) = earlier[c].filter(|_| per_class[c].0 > 0.0) {
+                ms_recent += sum_squares(&self.amps[start[j]..start[j + 1]]) * read * (prior / per_class[c].0 - 1.0);
+            }
+        }
         let over_read = |ms: f64| if ms_read > 0.0 { (ms / ms_read).sqrt() } else { 1.0 };
         self.window_evidence.static_over_read = over_read(ms_static);
         self.window_evidence.own_over_read = over_read(ms_own);
         self.window_evidence.halves_over_read = over_read(ms_halves);
+        self.window_evidence.recent_over_read = over_read(ms_recent);
         self.window_evidence.unresolved = if total > 0.0 { unresolved / total } else { 0.0 };
         self.window_evidence.narrow_as_table = if total > 0.0 { narrow_as_table / total } else { 0.0 };
         for j in 0..cycles {
@@ -1359,6 +1381,7 @@ impl Estimator {
         e.static_over_read *= against;
         e.own_over_read *= against;
         e.halves_over_read *= against;
+        e.recent_over_read *= against;
         if (against - 1.0).abs() > (e.own_over_read - 1.0).abs() {
             e.own_over_read = against;
         }
