@@ -628,6 +628,23 @@ impl Estimator {
     /// applied to the user table's RMS.
     fn window_rms(&mut self, hz: Option<f64>) -> f64 {
         self.invert(hz);
+        let head = crate::tail::hidden_head(&self.amps, self.rate_hz, hz);
+        let rms = self.counted_rms(hz);
+        // A load that ran through the hidden half-cycle the window begins with and stopped a
+        // sliver after it ([`crate::tail::hidden_head`]): not seen, so stated, below.
+        if let Some(hidden) = head.filter(|_| !self.window_burst) {
+            let top_amps = self.lut.at(&self.cal, hz).iter().fold(0f32, |m, &a| m.max(a));
+            let below = crate::tail::head_below(rms, self.codes.len(), hidden, f64::from(top_amps));
+            let e = &mut self.window_evidence;
+            e.tail_below = 1.0 - (1.0 - e.tail_below) * (1.0 - below);
+            self.window_change = Change::Changed;
+        }
+        rms
+    }
+
+    /// [`Estimator::window_rms`] but for a hidden head: the span's reading, and a tail counted
+    /// from its samples where a load started in it.
+    fn counted_rms(&mut self, hz: Option<f64>) -> f64 {
         let onset = crate::tail::onset(&self.amps, &self.codes, self.rate_hz, hz);
         let span = self.span_rms(hz);
         // A start in the tail's first negative half-cycle, hidden behind the old load's, is
