@@ -23,8 +23,9 @@
 //!
 //! `bound = FLOOR + SPREAD_FACTOR · spread + UNRESOLVED_FACTOR · (u − n) + max(UNRESOLVED_FACTOR, SPREAD_FACTOR · o) · n + GAP_FACTOR · max(0, g − GAP_FREE_DEG)`
 //!
-//! with `n` the part of `u` read as the table reads it (no correction at all) whose table
-//! currents are narrow ([`Evidence::narrow_as_table`]) and `o` the table's largest over-read of
+//! with `n` the part of `u` read as the table reads it (no correction at all, or one borrowed
+//! from a waveform that conducts widely) whose table currents are narrow
+//! ([`Evidence::narrow_as_table`]) and `o` the table's largest over-read of
 //! a narrow waveform at the clamp and level ([`crate::unseen`]).
 //!
 //! - `spread`: where the reconstructions disagree by more than 5 %, the error was at most 0.7
@@ -153,8 +154,9 @@ pub struct Evidence {
     /// Share of the window's energy in classes corrected by a borrowed or no correction.
     pub unresolved: f64,
     /// Share of the window's energy in classes read as the table reads them (no correction,
-    /// own or borrowed) whose table currents are narrow ([`crate::segment::narrow_in_table`]):
-    /// part of `unresolved`, off by as much as the table over-reads narrow waveforms.
+    /// own or borrowed, or one borrowed from a waveform that conducts widely) whose table
+    /// currents are narrow ([`crate::segment::narrow_in_table`]): part of `unresolved`, off by
+    /// as much as the table over-reads narrow waveforms.
     pub narrow_as_table: f64,
     /// The window's samples bunch on a dozen phases ([`crate::fold::phases_bunch`]), or its
     /// mains frequency was measured over too short a span to be told from an aliased harmonic
