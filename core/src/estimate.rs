@@ -633,8 +633,7 @@ impl Estimator {
         // A load that ran through the hidden half-cycle the window begins with and stopped a
         // sliver after it ([`crate::tail::hidden_head`]): not seen, so stated, below.
         if let Some(hidden) = head.filter(|_| !self.window_burst) {
-            let top_amps = self.lut.at(&self.cal, hz).iter().fold(0f32, |m, &a| m.max(a));
-            let below = crate::tail::head_below(rms, self.codes.len(), hidden, f64::from(top_amps));
+            let below = crate::tail::head_below(rms, self.codes.len(), hidden, self.top_amps(hz));
             let e = &mut self.window_evidence;
             e.tail_below = 1.0 - (1.0 - e.tail_below) * (1.0 - below);
             self.window_change = Change::Changed;
@@ -664,10 +663,13 @@ impl Estimator {
         let n = self.codes.len();
         self.window_change = Change::Changed;
         self.window_evidence.tail = onset.above(span, n);
-        // The largest current the table reads: beyond it the codes clip.
-        let top_amps = self.lut.at(&self.cal, hz).iter().fold(0f32, |m, &a| m.max(a));
-        self.window_evidence.tail_below = onset.below(span, n, f64::from(top_amps));
+        self.window_evidence.tail_below = onset.below(span, n, self.top_amps(hz));
         onset.mean_square(span, n).sqrt()
+    }
+
+    /// The largest current the table reads at `hz`, A: beyond it the codes clip.
+    fn top_amps(&mut self, hz: Option<f64>) -> f64 {
+        f64::from(self.lut.at(&self.cal, hz).iter().fold(0f32, |m, &a| m.max(a)))
     }
 
     /// The window's RMS by the configured method over its whole cycles, the samples after them
@@ -771,8 +773,14 @@ impl Estimator {
     /// The recently inverted class whose level is nearest `level` (mean square), if within
     /// [`RECENT_LEVEL_TOL`]: whose correction and shape stand in for a class not inverted itself.
     fn nearest_recent(&self, level: f64) -> Option<&(f64, f64, Vec<f64>, u64)> {
+        self.nearest_recent_before(level, u64::MAX)
+    }
+
+    /// [`Estimator::nearest_recent`] among the classes inverted before window `window`.
+    fn nearest_recent_before(&self, level: f64, window: u64) -> Option<&(f64, f64, Vec<f64>, u64)> {
         self.recent
             .iter()
+            .filter(|r| r.3 < window)
             .map(|r| ((r.0 / level).ln().abs(), r))
             .filter(|&(d, r)| d < if r.3 == self.windows { SAME_WINDOW_LEVEL_TOL } else { RECENT_LEVEL_TOL }.ln())
             .min_by(|a, b| a.0.total_cmp(&b.0))
@@ -1047,13 +1055,8 @@ impl Estimator {
         // taken before this window's own join the recent ones.
         let earlier: Vec<Option<f64>> = (0..classes.count())
             .map(|c| {
-                let level = classes.level[c];
                 found[c].as_ref()?;
-                self.recent
-                    .iter()
-                    .filter(|r| r.3 < self.windows && (r.0 / level).ln().abs() < RECENT_LEVEL_TOL.ln())
-                    .min_by(|a, b| (a.0 / level).ln().abs().total_cmp(&(b.0 / level).ln().abs()))
-                    .map(|r| r.1)
+                self.nearest_recent_before(classes.level[c], self.windows).map(|r| r.1)
             })
             .collect();
         for (c, f) in found.iter().enumerate() {

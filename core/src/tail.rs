@@ -129,12 +129,8 @@ impl Onset {
         if !self.cut || n == 0 {
             return share;
         }
-        let counted = self.mean_square(reading, n);
-        let unseen = top_amps * top_amps * (n as f64 - self.span_end).max(0.0) / n as f64;
-        if counted + unseen <= 0.0 {
-            return share;
-        }
-        share.max(1.0 - (counted / (counted + unseen)).sqrt())
+        let unseen = (n as f64 - self.span_end).max(0.0);
+        range_below(self.mean_square(reading, n), unseen, n as f64, top_amps).map_or(share, |b| share.max(b))
     }
 }
 
@@ -378,12 +374,17 @@ pub const HEAD_ABOVE: f32 = 3.0;
 /// load there was at most `top_amps`: one less the square root of the reading's mean square
 /// over it plus `top_amps` squared over those samples, as for a cut tail.
 pub fn head_below(reading: f64, n: usize, hidden: usize, top_amps: f64) -> f64 {
-    let counted = reading * reading;
-    let unseen = top_amps * top_amps * hidden as f64 / n.max(1) as f64;
-    if counted + unseen <= 0.0 {
-        return 0.0;
-    }
-    1.0 - (counted / (counted + unseen)).sqrt()
+    range_below(reading * reading, hidden as f64, n.max(1) as f64, top_amps).unwrap_or(0.0)
+}
+
+/// How far below its truth a window's reading of mean square `counted` can be when `unseen`
+/// of its `n` samples may have carried any current up to `top_amps` (beyond it the codes
+/// clip): one less the square root of `counted` over `counted` plus `top_amps` squared over
+/// those samples. `None` where both are nothing. What a cut tail ([`Onset::below`]) and a
+/// hidden head ([`head_below`]) state.
+fn range_below(counted: f64, unseen: f64, n: f64, top_amps: f64) -> Option<f64> {
+    let unseen = top_amps * top_amps * unseen / n;
+    (counted + unseen > 0.0).then(|| 1.0 - (counted / (counted + unseen)).sqrt())
 }
 
 #[cfg(test)]
