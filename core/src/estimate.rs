@@ -881,7 +881,7 @@ impl Estimator {
             let folded = kept_correction(&self.codes, base, self.rate_hz, hz, &kept, resolved, inverter);
             if let Some((ratio, inv)) = folded.filter(|&(r, _)| possible_correction(r, table_fits_model, ratio_floor)) {
                 found[c] = Some((ratio, shape_at_points(&inv.primary_a, inv.irms_a, zero_crossing)));
-                crossings[c] = Some(fundamental_crossing(&inv.primary_a));
+                crossings[c] = Some(crate::fold::rising_crossing(&inv.primary_a, 1));
             }
             if deciding.is_none() && crossings[c].is_some() {
                 deciding = Some(c);
@@ -1285,14 +1285,13 @@ impl Estimator {
         // beside other loads) is read from the fold of the whole pattern where a cycle's
         // twelve samples show no waveform ([`crate::pattern`]): each bin then holds one state
         // of the load, where the folds of the cycles or of their classes mix its on- and
-        // off-cycles. Its cycles begin on the grid's crossing.
+        // off-cycles. Its cycles begin where its own inversion says, from the grid's crossing.
         let pattern = if !resolved && burst.is_none() && self.window_change != Change::Steady {
             let levels: Vec<Option<f64>> =
                 (0..cycles).map(|j| classes.whole[j].then_some(classes.cycle_level[j])).collect();
             crate::pattern::period(&levels).and_then(|p| {
                 let f = crate::pattern::fold(&self.codes, self.rate_hz, hz, p)?;
-                let start_bin = crate::pattern::bin_of(zero_crossing);
-                let inverted = inverter.invert_periodic(&f, p, start_bin)?;
+                let inverted = crate::pattern::invert(inverter, &f, p, zero_crossing)?;
                 Some(inverted.irms_a * table_gain(base, &self.amps, self.rate_hz, hz))
             })
         } else {
@@ -1828,15 +1827,6 @@ fn offset(x: f64, from: f64) -> f64 {
     (x - from + 0.5).rem_euclid(1.0) - 0.5
 }
 
-/// Phase (cycles from the first bin's start, in [0, 1)) of the upward zero crossing of the
-/// fundamental of a waveform given at bin centres.
-fn fundamental_crossing(primary: &[f64]) -> f64 {
-    let (a, b) = crate::fold::harmonic(primary, 1);
-    // The fundamental is R sin(2 pi theta + psi), psi = atan2(b, a): rising through zero at
-    // theta = -psi / 2 pi.
-    (-b.atan2(a) / std::f64::consts::TAU).rem_euclid(1.0)
-}
-
 /// Phase (cycles from the window's first sample, in [0, 1)) of the source current's upward
 /// zero crossing: the fundamental of the window folded and inverted (right even when the
 /// window mixes levels: they share the mains' phase). 0 when nothing can be inverted.
@@ -1860,13 +1850,13 @@ fn source_zero_crossing(inverter: &Inverter, codes: &[u16], top: Option<&[bool]>
         let mut folded = crate::fold::fold_where(codes, rate_hz, hz, bins(n), |k| keep[k]);
         while folded.count.len() >= 16 {
             if let Some(inv) = inverter.invert(&folded) {
-                return fundamental_crossing(&inv.primary_a);
+                return crate::fold::rising_crossing(&inv.primary_a, 1);
             }
             folded = folded.halved();
         }
     }
     let folded = crate::fold::fold(codes, rate_hz, hz, bins(codes.len()));
-    inverter.invert(&folded).map_or(0.0, |inv| fundamental_crossing(&inv.primary_a))
+    inverter.invert(&folded).map_or(0.0, |inv| crate::fold::rising_crossing(&inv.primary_a, 1))
 }
 
 /// The share of the cycle over which `shape` is above a tenth of its peak (a sine's 0.47).

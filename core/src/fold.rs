@@ -305,6 +305,16 @@ pub fn harmonic(cycle: &[f64], k: usize) -> (f64, f64) {
     })
 }
 
+/// Phase (mains cycles from the first bin's start, in [0, 1)) of the upward zero crossing
+/// of the mains fundamental of a waveform given at bin centres over `cycles` mains cycles
+/// (harmonic `cycles` of the fold): where a source's cycles begin.
+pub fn rising_crossing(waveform: &[f64], cycles: usize) -> f64 {
+    let (a, b) = harmonic(waveform, cycles);
+    // The fundamental is R sin(2 pi cycles theta + psi), psi = atan2(b, a), theta in folds:
+    // rising through zero where cycles theta = -psi / 2 pi, modulo whole mains cycles.
+    (-b.atan2(a) / std::f64::consts::TAU).rem_euclid(1.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
