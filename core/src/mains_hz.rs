@@ -157,6 +157,9 @@ pub struct MainsHz {
     recent: VecDeque<(f64, bool)>,
     /// Decimated values the last frequency was measured over.
     span: usize,
+    /// The last window's frequency where its fold, not its spectrum, told it from an aliased
+    /// harmonic beside it (see [`MainsHz::window_judged`]).
+    folded: Option<f64>,
 }
 
 impl MainsHz {
@@ -167,6 +170,7 @@ impl MainsHz {
             history: VecDeque::new(),
             recent: VecDeque::new(),
             span: 0,
+            folded: None,
         }
     }
 
@@ -212,6 +216,7 @@ impl MainsHz {
         signal: bool,
         misfit: &dyn Fn(f64) -> Option<f64>,
     ) -> Option<f64> {
+        self.folded = None;
         // Where the spectrum leaves two candidates, the candidate a model explains the window
         // at decides ([`by_misfit`]); where the model holds at none, the window's half-waves
         // are timed against each ([`harmonic_start`]), where a half-wave spans enough samples
@@ -245,12 +250,23 @@ impl MainsHz {
         let harmonics = harmonics_seen(self.decimator.block, fs);
         let alone = measure(own, own, fs, harmonics, hint, &choose)?;
         self.span = own.len();
-        let f = if self.decimator.resolves(alone, self.rate_hz, own.len()) {
+        let mut f = if self.decimator.resolves(alone, self.rate_hz, own.len()) {
             alone
         } else {
             self.span = all.len();
             measure(all, own, fs, harmonics, Some(alone), &choose).unwrap_or(alone)
         };
+        // Before the span holds [`SPAN_S`] seconds (a stream's first seconds), a value pulled
+        // by an aliased harmonic has no others to be outvoted by in the median: where the
+        // samples are not decimated, the frequencies it could have been pulled from are tried
+        // by the fold ([`crate::phase_dispersion::sharper_among`]). Those over the window's own
+        // span: a value the span did not resolve is its window's own harmonic series
+        // ([`measure`]).
+        if all.len() < keep && self.decimator.block == 1 {
+            let pulled = pulled_from(f, fs, own.len() as f64 / fs);
+            self.folded = crate::phase_dispersion::sharper_among(codes, self.rate_hz, f, pulled);
+            f = self.folded.unwrap_or(f);
+        }
         // A window whose load was present for less than half of it was seen through the
         // Hann window's flank: its value stands for itself when no other is known, and is
         // not kept.
@@ -273,9 +289,11 @@ impl MainsHz {
     }
 
     /// Whether `hz`, as last measured, is told apart from every aliased harmonic next to it
-    /// ([`resolves`]) over the span it was measured on; always, for a decimated stream.
+    /// ([`resolves`]) over the span it was measured on, or by its window's fold (within
+    /// [`crate::phase_dispersion::GRID_HZ`]); always, for a decimated stream.
     pub fn resolved(&self, hz: f64) -> bool {
         self.decimator.resolves(hz, self.rate_hz, self.span)
+            || self.folded.is_some_and(|g| (g - hz).abs() <= crate::phase_dispersion::GRID_HZ)
     }
 }
 
@@ -609,6 +627,21 @@ pub fn resolves(hz: f64, fs: f64, span_s: f64) -> bool {
     alias_clearance(hz, fs) > 2.0 / span_s
 }
 
+/// The frequencies on a grid of [`crate::phase_dispersion::GRID_HZ`] that a peak at `hz`,
+/// measured over `span_s` seconds at `fs`, may have been pulled from: those an aliased
+/// harmonic lands beside, within the Hann main lobe's half-width (`2 / span_s`, so not
+/// [`resolves`]), and nearer `hz` than that harmonic is to them (two tones within a lobe
+/// peak between them).
+fn pulled_from(hz: f64, fs: f64, span_s: f64) -> impl Iterator<Item = f64> {
+    let grid = crate::phase_dispersion::GRID_HZ;
+    let reach = 2.0 / span_s;
+    let (lo, hi) = ((hz - reach).max(MAINS_HZ_RANGE.0), (hz + reach).min(MAINS_HZ_RANGE.1));
+    let count = ((hi - lo) / grid).floor().max(0.0) as usize;
+    (0..=count)
+        .map(move |i| lo + i as f64 * grid)
+        .filter(move |&f| !resolves(f, fs, span_s) && (f - hz).abs() < alias_clearance(f, fs))
+}
+
 /// How close (Hz) the nearest harmonic 2..=`HARMONICS` of `hz` folds to `hz` at `fs`.
 pub fn alias_clearance(hz: f64, fs: f64) -> f64 {
     (2..=HARMONICS)
@@ -787,6 +820,23 @@ mod tests {
                 assert_eq!(to_fixed(x), (x * UNIT).round() as i64, "{x}");
             }
         }
+    }
+
+    /// The frequencies a peak may have been pulled from are those an alias lands beside,
+    /// within the main lobe, nearer than the alias.
+    #[test]
+    fn a_peak_is_pulled_only_from_where_an_alias_lands_within_its_lobe() {
+        // The household of seed 20261236: 50.194 Hz, measured at 49.937 Hz over its first
+        // second (harmonic 13 lands 1.18 Hz below it).
+        let from: Vec<f64> = pulled_from(49.937, LAUNCHPAD, 1.0).collect();
+        assert!(from.iter().any(|&f| (f - 50.194).abs() < 0.0015), "{from:?}");
+        for &f in &from {
+            assert!(alias_clearance(f, LAUNCHPAD) < 2.0 && (f - 49.937).abs() < alias_clearance(f, LAUNCHPAD));
+        }
+        // Over the whole span, only frequencies within 0.042 Hz of 603.5 / 12 Hz are
+        // unresolved.
+        let bunch = LAUNCHPAD / 12.0;
+        assert!(pulled_from(49.937, LAUNCHPAD, SPAN_S).all(|f| (f - bunch).abs() < 0.042));
     }
 
     /// Where harmonics fold, by hand: at 603.5 Sa/s, harmonics 11 and 13 of 50.194 Hz fold

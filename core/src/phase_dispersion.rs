@@ -108,6 +108,58 @@ pub fn refine(codes: &[u16], rate_hz: f64, hz: f64) -> Option<f64> {
     Some(at(best as i64 - steps) + shift.clamp(-0.5, 0.5) * GRID_HZ)
 }
 
+/// How much sharper than the best fold near the spectrum's value a fold at another
+/// frequency must be to stand for the window's frequency ([`sharper_among`]): a steady
+/// window folded at its own frequency leaves a few thousandths of the dispersion a fold
+/// smeared over the cycle leaves, and a window whose load changed, a third or more wherever
+/// it is folded (households of seeds 20261236 and the committed 25 s record, their first
+/// windows at 9600 baud: 0.0005-0.002 steady, 0.2-0.4 changing).
+pub const SHARPER: f64 = 0.1;
+
+/// The one of `candidates` (Hz), each more than [`SEARCH_HZ`] from `hz`, that folds the
+/// window's `codes` with under [`SHARPER`] times the dispersion of any frequency within
+/// ±[`SEARCH_HZ`] of `hz` (or of a fold smeared over the cycle, twice the codes' variance a
+/// sample, where that is less or no frequency near `hz` sweeps the cycle), at a least between
+/// two frequencies tried; `None` where none does. Frequencies whose samples sweep the cycle
+/// less than once ([`sweeps`]) are not tried; `candidates` come in order, on the grid of
+/// [`GRID_HZ`].
+///
+/// Why: where a frequency was measured over a span too short to tell it from a harmonic
+/// aliased beside it, the spectrum's peak lies between the two ([`crate::mains_hz`]), and
+/// only the fold tells which frequency the samples repeat at: a household at 50.194 Hz
+/// beside a narrow switch-mode supply was measured at 49.937 Hz in its first second, and its
+/// samples fold a thousand times sharper at 50.194 Hz. Near the frequencies where the samples
+/// bunch, a fold at the wrong frequency sweeps the cycle only once or twice and is less
+/// smeared (a dimmer at 50.45 Hz folds at 50.19 Hz a sixth as sharp as at its own): there
+/// the fold does not tell, and a window whose load changed folds about as sharply at a
+/// frequency that barely sweeps the cycle as at its own, so a preference short of
+/// [`SHARPER`] is no evidence either way.
+pub fn sharper_among(codes: &[u16], rate_hz: f64, hz: f64, candidates: impl Iterator<Item = f64>) -> Option<f64> {
+    let n = codes.len();
+    let at = |f: f64| {
+        let step = f / rate_hz;
+        if sweeps(n, step) < 1.0 {
+            f64::INFINITY
+        } else {
+            dispersion(codes, step)
+        }
+    };
+    let steps = (SEARCH_HZ / GRID_HZ).round() as i64;
+    let mean = codes.iter().map(|&c| f64::from(c)).sum::<f64>() / n.max(1) as f64;
+    let smeared = 2.0 * codes.iter().map(|&c| (f64::from(c) - mean).powi(2)).sum::<f64>();
+    let near = (-steps..=steps).map(|i| at(hz + i as f64 * GRID_HZ)).fold(smeared, f64::min);
+    let tried: Vec<(f64, f64)> = candidates.filter(|&f| (f - hz).abs() > SEARCH_HZ).map(|f| (f, at(f))).collect();
+    let best = (0..tried.len()).min_by(|&a, &b| tried[a].1.total_cmp(&tried[b].1))?;
+    // A least beside a frequency not tried (one whose samples do not sweep the cycle, or the
+    // candidates' end) is refused, as [`refine`] refuses one: a fold that sweeps the cycle
+    // barely once keeps most samples in time order, and any waveform folds sharply there.
+    let tried_beside = |j: Option<usize>| {
+        j.and_then(|j| tried.get(j)).is_some_and(|&(f, d)| d.is_finite() && (f - tried[best].0).abs() < 1.5 * GRID_HZ)
+    };
+    let interior = tried_beside(best.checked_sub(1)) && tried_beside(Some(best + 1));
+    (tried[best].1 < SHARPER * near && interior).then_some(tried[best].0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,6 +207,34 @@ mod tests {
         assert!(at(LAUNCHPAD / 12.0) < 1e-9);
         assert!(at(47.3) > 10.0);
         assert_eq!(refine(&dimmer(60.279, 108.0), LAUNCHPAD, 60.279), None);
+    }
+
+    /// A window measured between its frequency and a harmonic aliased beside it (0.26 Hz
+    /// below, as a household's first second at 50.194 Hz was, or 0.4 Hz above) is told by its
+    /// fold from a list of candidates holding its frequency, or not told; never told wrong.
+    /// One measured right is left, and so is one whose load changed halfway (two waveforms
+    /// at every phase).
+    #[test]
+    fn a_pulled_frequency_is_told_by_the_fold_and_a_right_one_is_left() {
+        let grid = |lo: f64, hi: f64| (0..=((hi - lo) / GRID_HZ) as usize).map(move |i| lo + i as f64 * GRID_HZ);
+        let mut told = 0;
+        for hz in [50.1, 50.194, 50.45, 57.0, 60.1] {
+            for fire in [54.0, 108.0, 144.0] {
+                let codes = dimmer(hz, fire);
+                for pulled in [hz - 0.26, hz + 0.4] {
+                    if let Some(got) = sharper_among(&codes, LAUNCHPAD, pulled, grid(hz - 0.5, hz + 0.5)) {
+                        assert!((got - hz).abs() < 0.003, "{hz} Hz firing at {fire}, read at {pulled}: {got}");
+                        told += 1;
+                    }
+                }
+                assert_eq!(sharper_among(&codes, LAUNCHPAD, hz, grid(hz - 0.5, hz + 0.5)), None, "{hz} {fire}");
+            }
+            let (a, b) = (dimmer(hz, 54.0), dimmer(hz, 144.0));
+            let changed: Vec<u16> = a[..a.len() / 2].iter().chain(&b[b.len() / 2..]).copied().collect();
+            assert_eq!(sharper_among(&changed, LAUNCHPAD, hz - 0.26, grid(hz - 0.5, hz + 0.5)), None, "{hz}");
+        }
+        // Away from the bunching frequencies, the fold tells (the household's case among them).
+        assert!(told >= 20, "{told} of 30 told");
     }
 
     /// The dispersion grows on either side of the true frequency, the further the more.
