@@ -55,6 +55,16 @@ pub fn dispersion(codes: &[u16], step: f64) -> f64 {
     folded.windows(2).map(|w| step_sq(w[0], w[1])).sum::<f64>() + wrap
 }
 
+/// [`dispersion`] where the samples sweep the cycle at least once ([`sweeps`]); infinite
+/// where they do not, so that no search takes such a fold for a sharp one.
+fn swept_dispersion(codes: &[u16], step: f64) -> f64 {
+    if sweeps(codes.len(), step) < 1.0 {
+        f64::INFINITY
+    } else {
+        dispersion(codes, step)
+    }
+}
+
 /// A cycle's phase in the units [`dispersion`] sorts by.
 const PHASE_UNITS: f64 = 4_294_967_296.0;
 
@@ -94,10 +104,7 @@ pub fn refine(codes: &[u16], rate_hz: f64, hz: f64) -> Option<f64> {
     }
     let steps = (SEARCH_HZ / GRID_HZ).round() as i64;
     let at = |i: i64| hz + i as f64 * GRID_HZ;
-    let d: Vec<f64> = (-steps..=steps)
-        .map(|i| at(i) / rate_hz)
-        .map(|step| if sweeps(n, step) < 1.0 { f64::INFINITY } else { dispersion(codes, step) })
-        .collect();
+    let d: Vec<f64> = (-steps..=steps).map(|i| at(i) / rate_hz).map(|step| swept_dispersion(codes, step)).collect();
     let best = (0..d.len()).min_by(|&a, &b| d[a].total_cmp(&d[b]))?;
     if best == 0 || best == d.len() - 1 || !d[best - 1].is_finite() || !d[best + 1].is_finite() {
         return None;
@@ -120,9 +127,9 @@ pub const SHARPER: f64 = 0.1;
 /// window's `codes` with under [`SHARPER`] times the dispersion of any frequency within
 /// ±[`SEARCH_HZ`] of `hz` (or of a fold smeared over the cycle, twice the codes' variance a
 /// sample, where that is less), at a least between two frequencies tried; `None` where none
-/// does, or where no frequency near `hz` sweeps the cycle. Frequencies whose samples sweep the cycle
-/// less than once ([`sweeps`]) are not tried; `candidates` come in order, on the grid of
-/// [`GRID_HZ`].
+/// does, or where no frequency near `hz` sweeps the cycle. Frequencies whose samples sweep
+/// the cycle less than once ([`sweeps`]) are not tried; `candidates` come in order, on the
+/// grid of [`GRID_HZ`].
 ///
 /// Why: where a frequency was measured over a span too short to tell it from a harmonic
 /// aliased beside it, the spectrum's peak lies between the two ([`crate::mains_hz`]), and
@@ -136,17 +143,8 @@ pub const SHARPER: f64 = 0.1;
 /// [`SHARPER`] is no evidence either way.
 pub fn sharper_among(codes: &[u16], rate_hz: f64, hz: f64, candidates: impl Iterator<Item = f64>) -> Option<f64> {
     let n = codes.len();
-    let at = |f: f64| {
-        let step = f / rate_hz;
-        if sweeps(n, step) < 1.0 {
-            f64::INFINITY
-        } else {
-            dispersion(codes, step)
-        }
-    };
+    let at = |f: f64| swept_dispersion(codes, f / rate_hz);
     let steps = (SEARCH_HZ / GRID_HZ).round() as i64;
-    let mean = codes.iter().map(|&c| f64::from(c)).sum::<f64>() / n.max(1) as f64;
-    let smeared = 2.0 * codes.iter().map(|&c| (f64::from(c) - mean).powi(2)).sum::<f64>();
     // Where no frequency near `hz` sweeps the cycle, the measured value cannot be folded to
     // be compared with: a candidate that barely sweeps it would be compared with a smeared
     // fold, which any waveform beats (a switch-mode supply at 50.264 Hz, 0.6 s at the end of
@@ -155,6 +153,8 @@ pub fn sharper_among(codes: &[u16], rate_hz: f64, hz: f64, candidates: impl Iter
     if near_hz.clone().all(|f| sweeps(n, f / rate_hz) < 1.0) {
         return None;
     }
+    let mean = codes.iter().map(|&c| f64::from(c)).sum::<f64>() / n.max(1) as f64;
+    let smeared = 2.0 * codes.iter().map(|&c| (f64::from(c) - mean).powi(2)).sum::<f64>();
     // Every [`COARSE`]th candidate, then each within [`COARSE`] of the least of those.
     let freqs: Vec<f64> = candidates.filter(|&f| (f - hz).abs() > SEARCH_HZ).collect();
     let mut d = vec![f64::NAN; freqs.len()];
