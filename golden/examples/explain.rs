@@ -83,7 +83,7 @@ fn main() {
             let truth = true_rms(case, t0, t1);
             if writeln!(
                 out,
-                "{t0:6.2}-{t1:6.2} read {:8.4} truth {:8.4} err {:+7.2} % bound {:>11} hz {:7.3} {:<16} | table {:+6.1} % static {:+6.1} % unres {:.2} gap {:3.0} cond {:.2} bunched {}",
+                "{t0:6.2}-{t1:6.2} read {:8.4} truth {:8.4} err {:+7.2} % bound {:>11} hz {:7.3} {:<16} | table {:+6.1} % static {:+6.1} % unres {:.2} gap {:3.0} cond {:.2} bunched {} narrow {:.2} over {:.2}",
                 r.irms_a,
                 truth,
                 100.0 * (r.irms_a / truth - 1.0),
@@ -100,7 +100,9 @@ fn main() {
                 e.unresolved,
                 e.gap_deg,
                 e.conduction,
-                e.bunched
+                e.bunched,
+                e.narrow_as_table,
+                e.unseen_over_read
             )
             .is_err()
             {
