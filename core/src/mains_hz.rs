@@ -295,8 +295,7 @@ impl MainsHz {
         // span: a value the span did not resolve is its window's own harmonic series
         // ([`measure`]).
         if all.len() < keep && self.decimator.block == 1 {
-            let measured_over = partial.map_or(own.len(), |(_, len)| len);
-            let pulled = pulled_from(f, fs, measured_over as f64 / fs);
+            let pulled = pulled_from(f, fs, own.len() as f64 / fs);
             self.folded = crate::phase_dispersion::sharper_among(codes, self.rate_hz, f, pulled);
             f = self.folded.unwrap_or(f);
         }
@@ -339,9 +338,9 @@ impl MainsHz {
 /// by hertz: a motor switched on 0.03 s before a window's end was read at 62.4 Hz for
 /// 60.24 Hz, and its next window, through the median of the two, too (3 % low). Present for
 /// the last 0.38 s of a window, a thermostatic motor's peak (randomized set of seed 20261239,
-/// held out: 49.846 Hz, 6x inrush) lay 0.25 Hz high at either link, and the 9600-baud
-/// reading, on a fold smeared by a quarter of a cycle, 14 % high; over the run alone, tapered
-/// on its own, 0.03 Hz.
+/// held out: 49.846 Hz, 6x inrush) lay 0.21-0.25 Hz high at either link; over the run but
+/// its first quarter, tapered on its own, 0.006 Hz at the fast link (where that is used:
+/// [`MainsHz::window_judged`]).
 fn active_run(x: &[f64]) -> Option<std::ops::Range<usize>> {
     if x.is_empty() {
         return None;
