@@ -270,11 +270,11 @@ impl MainsHz {
         // after carry, not by the frequency: a motor's window 4 s on (`r08-onoff-2.417a` of
         // the randomized goldens' dev half) from +0.1 % to -5.1 % at the same frequency,
         // its first window's moved by 0.003 Hz.
-        let partial = run.filter(|_| share < 0.5 && self.recent.is_empty() && self.decimator.block > 1).and_then(|r| {
-            let part = &own[r.start + r.len() / 4..r.end];
-            let long = part.len() as f64 >= MIN_RUN_S * fs;
-            long.then(|| measure(part, part, fs, harmonics, hint, &choose)).flatten().map(|f| (f, part.len()))
-        });
+        let partial = run
+            .filter(|_| share < 0.5 && self.recent.is_empty() && self.decimator.block > 1)
+            .map(|r| &own[r.start + r.len() / 4..r.end])
+            .filter(|part| part.len() as f64 >= MIN_RUN_S * fs)
+            .and_then(|part| Some((measure(part, part, fs, harmonics, hint, &choose)?, part.len())));
         let mut f = if let Some((f, len)) = partial {
             self.span = len;
             f
@@ -338,7 +338,7 @@ impl MainsHz {
 /// by hertz: a motor switched on 0.03 s before a window's end was read at 62.4 Hz for
 /// 60.24 Hz, and its next window, through the median of the two, too (3 % low). Present for
 /// the last 0.38 s of a window, a thermostatic motor's peak (randomized set of seed 20261239,
-/// held out: 49.846 Hz, 6x inrush) lay 0.21-0.25 Hz high at either link; over the run but
+/// held out: 49.846 Hz, 6x inrush) lay 0.19-0.25 Hz high at either link; over the run but
 /// its first quarter, tapered on its own, 0.006 Hz at the fast link (where that is used:
 /// [`MainsHz::window_judged`]).
 fn active_run(x: &[f64]) -> Option<std::ops::Range<usize>> {
