@@ -3,7 +3,7 @@
 
 use std::io::{ErrorKind, Read};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use ct_wire::command::{Command, KEEPALIVE_INTERVAL_MS};
 use serialport::SerialPort;
@@ -141,17 +141,87 @@ fn ask(port: &mut dyn SerialPort, start: bool) {
     let _ = result.and_then(|()| port.flush());
 }
 
+/// How many events the reading thread may hold for a consumer that is behind (a disk or a
+/// database stalling a sink): at the fast link's ~100 reads a second, a couple of minutes of
+/// the stream, at most 64 MiB of 4 KiB reads. Past that the reading thread waits too.
+const QUEUE: usize = 16_384;
+
+/// When the reading thread received an event: the wall time times the samples (and the
+/// capture's record), the monotonic time measures silences.
+#[derive(Debug, Clone, Copy)]
+pub struct Received {
+    pub wall: SystemTime,
+    pub mono: Instant,
+}
+
+/// An event as it crosses from the reading thread to the consumer.
+enum Owned {
+    Bytes(Vec<u8>),
+    Lost(std::io::Error),
+    Back { after: Duration },
+    Idle,
+}
+
 /// Reads `port` (opened by [`open`] from `path`) until `stop` is set, reopening it whenever it
-/// disappears. The device streams only while asked: the loop sends Start when the port opens
-/// (and reopens) and KeepAlive every `KEEPALIVE_INTERVAL_MS`. The consumer returns `false` to
-/// end the loop; it hears at least every `READ_TIMEOUT` (plus one reopen attempt), whether
-/// or not bytes arrive.
+/// disappears, and hands each event with its receive time to `consume` on the calling thread.
+/// The device streams only while asked: the loop sends Start when the port opens (and
+/// reopens) and KeepAlive every `KEEPALIVE_INTERVAL_MS`. The consumer returns `false` to end
+/// the loop; it hears at least every `READ_TIMEOUT` (plus one reopen attempt), whether or not
+/// bytes arrive.
+///
+/// The port is read, timed and kept alive on a thread of its own: a consumer held up for
+/// seconds (an fsync behind a busy disk, the spool's commit) must not stop the keep-alives
+/// (the device stops streaming after `KEEPALIVE_TIMEOUT_S`), overflow the kernel's buffer or
+/// time the samples that waited by when they were finally read. Events queue for it (up to
+/// `QUEUE`) and are handed on in order; once `stop` is set, what was already read is still
+/// handed on.
 pub fn read_loop(
+    port: Box<dyn SerialPort>,
+    path: &str,
+    baud: u32,
+    stop: &AtomicBool,
+    mut consume: impl FnMut(LinkEvent<'_>, Received) -> bool,
+) -> Result<(), SerialError> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(Owned, Received)>(QUEUE);
+    std::thread::scope(|s| {
+        let reader = std::thread::Builder::new()
+            .name("ct-read port".into())
+            .spawn_scoped(s, move || {
+                read_port(port, path, baud, stop, |ev| {
+                    let at = Received { wall: SystemTime::now(), mono: Instant::now() };
+                    tx.send((ev, at)).is_ok()
+                })
+            })
+            .expect("a thread for the port");
+        for (ev, at) in rx.iter() {
+            let bytes;
+            let ev = match ev {
+                Owned::Bytes(b) => {
+                    bytes = b;
+                    LinkEvent::Bytes(&bytes)
+                }
+                Owned::Lost(e) => LinkEvent::Lost(e),
+                Owned::Back { after } => LinkEvent::Back { after },
+                Owned::Idle => LinkEvent::Idle,
+            };
+            if !consume(ev, at) {
+                break;
+            }
+        }
+        // Dropping the receiver ends the reading thread at its next event (a read time-out
+        // at most).
+        drop(rx);
+        reader.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+/// The reading thread of [`read_loop`]: `emit` returns `false` once nobody listens.
+fn read_port(
     mut port: Box<dyn SerialPort>,
     path: &str,
     baud: u32,
     stop: &AtomicBool,
-    mut consume: impl FnMut(LinkEvent<'_>) -> bool,
+    mut emit: impl FnMut(Owned) -> bool,
 ) -> Result<(), SerialError> {
     let mut buf = vec![0u8; 4096];
     let every = Duration::from_millis(KEEPALIVE_INTERVAL_MS as u64);
@@ -165,13 +235,13 @@ pub fn read_loop(
         let err = match port.read(&mut buf) {
             Ok(0) => std::io::Error::new(ErrorKind::UnexpectedEof, "end of stream"),
             Ok(n) => {
-                if !consume(LinkEvent::Bytes(&buf[..n])) {
+                if !emit(Owned::Bytes(buf[..n].to_vec())) {
                     return Ok(());
                 }
                 continue;
             }
             Err(e) if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock) => {
-                if !consume(LinkEvent::Idle) {
+                if !emit(Owned::Idle) {
                     return Ok(());
                 }
                 continue;
@@ -179,7 +249,7 @@ pub fn read_loop(
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) => e,
         };
-        if !consume(LinkEvent::Lost(err)) {
+        if !emit(Owned::Lost(err)) {
             return Ok(());
         }
         drop(port);
@@ -192,13 +262,13 @@ pub fn read_loop(
             if let Ok(p) = open(path, baud) {
                 break p;
             }
-            if !consume(LinkEvent::Idle) {
+            if !emit(Owned::Idle) {
                 return Ok(());
             }
         };
         ask(port.as_mut(), true);
         asked = Instant::now();
-        if !consume(LinkEvent::Back { after: lost_at.elapsed() }) {
+        if !emit(Owned::Back { after: lost_at.elapsed() }) {
             return Ok(());
         }
     }
@@ -266,7 +336,7 @@ mod tests {
                 }
                 stop.store(true, Ordering::Relaxed);
             });
-            read_loop(port, &name, 9600, &stop, |ev| {
+            read_loop(port, &name, 9600, &stop, |ev, _| {
                 if matches!(ev, LinkEvent::Idle) {
                     idles += 1;
                 }
@@ -290,7 +360,7 @@ mod tests {
         let started = Instant::now();
         let mut got = Vec::new();
         // Read while the loop still holds the port (once it closes, the master reads EPIPE).
-        read_loop(port, &name, 9600, &stop, |_| {
+        read_loop(port, &name, 9600, &stop, |_, _| {
             if started.elapsed() < Duration::from_millis(2500) {
                 return true;
             }
@@ -307,6 +377,50 @@ mod tests {
         want.extend_from_slice(Command::KeepAlive.line());
         want.extend_from_slice(Command::KeepAlive.line());
         assert_eq!(got, want, "Start, then one KeepAlive a second for 2.5 s");
+    }
+
+    /// A consumer held up for a second (a sink stuck behind a busy disk) does not hold up the
+    /// port: what the device sends meanwhile is read, and timed, as it comes, then handed on
+    /// in order. (Read on the consumer's thread, nothing was read during the second, and every
+    /// byte sent in it was timed at its end.)
+    #[test]
+    fn a_held_up_consumer_does_not_hold_up_the_port() {
+        let (mut master, slave) = serialport::TTYPort::pair().unwrap();
+        let name = serialport::SerialPort::name(&slave).unwrap();
+        drop(slave);
+        let port = open(&name, 9600).unwrap();
+        let (stop, done) = (AtomicBool::new(false), AtomicBool::new(false));
+        let mut got: Vec<(u8, Instant)> = Vec::new();
+        let mut held: Option<(Instant, Instant)> = None;
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                for i in 1..=30u8 {
+                    std::io::Write::write_all(&mut master, &[i]).unwrap();
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                while !done.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            });
+            read_loop(port, &name, 9600, &stop, |ev, at| {
+                if let LinkEvent::Bytes(b) = ev {
+                    got.extend(b.iter().map(|&x| (x, at.mono)));
+                    if held.is_none() {
+                        let from = Instant::now();
+                        std::thread::sleep(Duration::from_secs(1));
+                        held = Some((from, Instant::now()));
+                    }
+                }
+                got.last().is_none_or(|&(x, _)| x < 30)
+            })
+            .unwrap();
+            done.store(true, Ordering::Relaxed);
+        });
+        let (from, to) = held.unwrap();
+        let bytes: Vec<u8> = got.iter().map(|&(x, _)| x).collect();
+        assert_eq!(bytes, (1..=30).collect::<Vec<u8>>(), "every byte, in order");
+        let during = got.iter().filter(|&&(_, t)| t > from + Duration::from_millis(100) && t < to).count();
+        assert!(during >= 10, "{during} bytes read while the consumer was held up");
     }
 
     #[test]

@@ -27,7 +27,7 @@ use std::fmt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use super::virtual_device::Simulation;
 use super::Error;
@@ -260,11 +260,11 @@ pub fn run(opts: &DoctorOptions, stop: &AtomicBool, progress: &mut dyn FnMut(&Pr
     let mut obs = Observer::new(opts.cal.clone(), opts.cfg, opts.baud);
     let started = Instant::now();
     let mut told = 0u64;
-    serial::read_loop(port, &path, opts.baud, stop, |ev| {
+    serial::read_loop(port, &path, opts.baud, stop, |ev, at| {
         let go = match ev {
-            LinkEvent::Bytes(bytes) => obs.link(Link::Bytes { unix_ns: unix_ns(SystemTime::now()), bytes }),
+            LinkEvent::Bytes(bytes) => obs.link(Link::Bytes { unix_ns: unix_ns(at.wall), bytes }),
             LinkEvent::Lost(_) => obs.link(Link::Lost),
-            LinkEvent::Back { .. } => obs.link(Link::Back { unix_ns: unix_ns(SystemTime::now()) }),
+            LinkEvent::Back { .. } => obs.link(Link::Back { unix_ns: unix_ns(at.wall) }),
             LinkEvent::Idle => true,
         };
         let elapsed = started.elapsed().as_secs_f64();

@@ -141,10 +141,10 @@ fn session(
     let started = Instant::now();
     let mut silence = serial::Silence::new(started);
     let mut fatal = None;
-    serial::read_loop(port, &path, opts.baud, stop, |ev| {
-        // One receive time for the capture and the clock: a replay of the capture then times
-        // every reading exactly as it was timed here.
-        let now = SystemTime::now();
+    serial::read_loop(port, &path, opts.baud, stop, |ev, at| {
+        // One receive time, the reading thread's, for the capture and the clock: a replay of
+        // the capture then times every reading exactly as it was timed here.
+        let now = at.wall;
         if let Some(c) = &mut capture {
             let res = match &ev {
                 LinkEvent::Bytes(b) => c.record(Kind::Bytes, now, b),
@@ -158,7 +158,7 @@ fn session(
         }
         let link = match ev {
             LinkEvent::Bytes(bytes) => {
-                silence.heard(Instant::now());
+                silence.heard(at.mono);
                 Some(Link::Bytes { unix_ns: unix_ns(now), bytes })
             }
             LinkEvent::Lost(e) => {
@@ -166,12 +166,12 @@ fn session(
                 Some(Link::Lost)
             }
             LinkEvent::Back { after } => {
-                silence.heard(Instant::now());
+                silence.heard(at.mono);
                 out.sinks.notice(&Notice::Back { port: path.clone(), after });
                 Some(Link::Back { unix_ns: unix_ns(now) })
             }
             LinkEvent::Idle => {
-                if let Some(after) = silence.idle(Instant::now()) {
+                if let Some(after) = silence.idle(at.mono) {
                     out.sinks.notice(&Notice::Silent { port: path.clone(), after, baud: opts.baud });
                 }
                 None
