@@ -14,10 +14,11 @@
 //! A dead or slow database never blocks the meter: sending and its time-outs and retries
 //! (after 1 s, doubling to every 10 s) happen on the remote's thread. The local insert's
 //! fsync can itself take seconds behind a busy disk; the port is read and timed on a thread
-//! of its own ([`crate::serial::read_loop`]), so that delays readings, not the stream. The spool is bounded
-//! (`--spool-max-rows`, a million readings, about 11 days at one a second, some 100 MB): past
-//! that the oldest readings are dropped, with a warning naming how many, so a database gone
-//! for good cannot fill the disk.
+//! of its own ([`crate::serial::read_loop`]), so that delays readings, not the stream.
+//!
+//! The spool is bounded (`--spool-max-rows`, a million readings, about 11 days at one a
+//! second, some 100 MB): past that the oldest readings are dropped, with a warning naming how
+//! many, so a database gone for good cannot fill the disk.
 //!
 //! A remote seen for the first time starts at the newest reading (the spool's older readings
 //! were for the others); a remote no longer configured is forgotten, and what only it was
