@@ -162,7 +162,9 @@ pub struct Reading {
     pub watts: f64,
     /// Energy accumulated since the session started, from `watts`.
     pub kwh: f64,
-    /// Estimated mains frequency; `None` when the signal is too small to tell.
+    /// Estimated mains frequency; `None` when the signal is too small to tell, or was present
+    /// for too little of the window, with nothing before it, to tell it
+    /// ([`crate::mains_hz::MainsHz::told`]).
     pub hz: Option<f64>,
     pub flags: Flags,
     /// The no-current level's offset from the table's, in ADC codes, as last measured on a
@@ -1470,7 +1472,7 @@ impl Estimator {
             va,
             watts,
             kwh: self.kwh,
-            hz,
+            hz: hz.filter(|_| self.mains.told()),
             flags,
             zero_offset_codes: self.zero.level().map(|l| l - f64::from(self.base.zero_code())),
             zero_corrected: self.zero.level().is_none_or(|l| (l - self.zero_built_for).abs() < 1.0),
@@ -1928,6 +1930,28 @@ mod tests {
     /// `rms` amps, 50 Hz.
     pub(super) fn model_codes(shape: Shape, rms: f64, rate: f64, seconds: f64) -> Vec<u16> {
         crate::clamp_model::records::steady_codes(|p| rms * unit_shape(shape, p), 50.0, rate, seconds)
+    }
+
+    /// A load switched on 25 ms before the stream's first window ends, no current before: that
+    /// window's frequency, seen through the Hann window's flank, is not reported (its
+    /// reading's `hz` is empty), and the next window's is, within 0.01 Hz, at both rates.
+    #[test]
+    fn a_frequency_seen_only_in_a_window_s_last_cycles_is_not_reported() {
+        for rate in [1e6 / 122.0, 603.5] {
+            let hz = 50.0;
+            let wave = |p: f64| 8.0 * std::f64::consts::SQRT_2 * (std::f64::consts::TAU * p).sin();
+            let on = ((1.0 - 0.025) * rate) as usize;
+            let quiet = crate::clamp_model::records::steady_codes(|_| 0.0, hz, rate, 1.0);
+            let loaded = crate::clamp_model::records::steady_codes(wave, hz, rate, 3.0);
+            let codes: Vec<u16> =
+                (0..loaded.len()).map(|k| if k < on { quiet[k.min(quiet.len() - 1)] } else { loaded[k] }).collect();
+            let mut est = Estimator::new(&Calibration::builtin(), rate, EstimatorConfig::default());
+            let mut readings = Vec::new();
+            est.push(0.0, &codes, &mut |r| readings.push(r));
+            assert!(readings[0].irms_a > 0.0, "{rate} Sa/s: the first window saw the load");
+            assert_eq!(readings[0].hz, None, "{rate} Sa/s");
+            assert!(readings[1].hz.is_some_and(|f| (f - hz).abs() < 0.01), "{rate} Sa/s: {:?}", readings[1].hz);
+        }
     }
 
     /// A burst-fire heater of single cycles (2 A, one on and three, four or nine off, at 50

@@ -218,6 +218,8 @@ pub struct ReadingError {
     pub bound: Option<f64>,
     /// How far below its truth it can be, where it states that apart from `bound`.
     pub below: Option<f64>,
+    /// The mains frequency the reading reports, Hz.
+    pub hz: Option<f64>,
 }
 
 impl ReadingError {
@@ -233,6 +235,7 @@ impl ReadingError {
             flags: r.flags,
             bound: r.bound_pct.map(|b| b / 100.0),
             below: r.bound_below_pct.map(|b| b / 100.0),
+            hz: r.hz,
         }
     }
 

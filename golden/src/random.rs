@@ -386,6 +386,7 @@ mod tests {
             flags,
             bound: (flags.changing || flags.approx).then_some(0.1),
             below: None,
+            hz: None,
         };
         let none = ct_core::estimate::Flags::default();
         let changing = ct_core::estimate::Flags { changing: true, ..none };
