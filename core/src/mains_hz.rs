@@ -335,8 +335,8 @@ impl MainsHz {
     /// on its own (or the stream is not decimated, where no run is). On the randomized set of
     /// seed 20261243 (dev) a motor switched on 25 ms before its first window's end, with a
     /// 6.5x inrush, was measured at 58.9 Hz for 49.085 Hz at the fast link (57.97 Hz at
-    /// 9600 baud); every other value of that set, of the committed sets and of the
-    /// households of seed 20261242 lay within 0.26 Hz of the truth.
+    /// 9600 baud); every other value of that set, of the committed randomized halves and of
+    /// the households of seed 20261242 lay within 0.26 Hz of the truth.
     pub fn told(&self) -> bool {
         self.told
     }
@@ -404,22 +404,20 @@ fn steady(x: &[f64], at: Option<(f64, f64)>) -> bool {
     };
     let v: Vec<f64> = x.chunks_exact(q).take(4).map(variance).collect();
     let (lo, hi) = v.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &p| (lo.min(p), hi.max(p)));
-    let Some((f, fs)) = at.filter(|_| lo >= STEADY * hi) else { return lo >= STEADY * hi };
+    if lo < STEADY * hi {
+        return false;
+    }
+    let Some((f, fs)) = at else { return true };
     // Each quarter's fundamental, Hann-tapered (its harmonics' leakage a few thousandths),
-    // at the phase of the window's first value: equal for a load that held still.
+    // turned back to the phase of the window's first value: equal for a load that held still.
     let phasors: Vec<(f64, f64)> = x
         .chunks_exact(q)
         .take(4)
         .enumerate()
         .map(|(i, part)| {
-            let w = hann(part);
-            let (mut re, mut im) = (0.0, 0.0);
-            for (k, v) in w.iter().enumerate() {
-                let a = std::f64::consts::TAU * f * (i * q + k) as f64 / fs;
-                re += v * a.cos();
-                im -= v * a.sin();
-            }
-            (re, im)
+            let (re, im) = dft_at(&hann(part), fs, f);
+            let (s, c) = (std::f64::consts::TAU * f * (i * q) as f64 / fs).sin_cos();
+            (re * c + im * s, im * c - re * s)
         })
         .collect();
     let mean = phasors.iter().fold((0.0, 0.0), |m, p| (m.0 + p.0 / 4.0, m.1 + p.1 / 4.0));
@@ -785,11 +783,18 @@ fn peak(x: &[f64], fs: f64, near: f64) -> Option<f64> {
     (inside && power(f) >= 0.01 * energy).then_some(f)
 }
 
-/// `|DFT(w)(f)|²`. Rotating phasors e^{-i w k} (renormalising is unnecessary for n <= 10^5),
-/// one per lane of four samples: each rotation waits on the last, so one phasor stepping
-/// through every sample made this a chain of dependent multiplies; four independent ones,
-/// each stepping by e^{-4 i w}, run side by side (a third of the time).
+/// `|DFT(w)(f)|²` ([`dft_at`]).
 fn power_at(w: &[f64], fs: f64, f: f64) -> f64 {
+    let (re, im) = dft_at(w, fs, f);
+    re * re + im * im
+}
+
+/// `DFT(w)(f)`, its real and imaginary parts, at the phase of `w`'s first value. Rotating
+/// phasors e^{-i w k} (renormalising is unnecessary for n <= 10^5), one per lane of four
+/// samples: each rotation waits on the last, so one phasor stepping through every sample
+/// made this a chain of dependent multiplies; four independent ones, each stepping by
+/// e^{-4 i w}, run side by side (a third of the time).
+fn dft_at(w: &[f64], fs: f64, f: f64) -> (f64, f64) {
     const LANES: usize = 4;
     let w1 = std::f64::consts::TAU * f / fs;
     let (s, c) = (LANES as f64 * w1).sin_cos();
@@ -811,8 +816,7 @@ fn power_at(w: &[f64], fs: f64, f: f64) -> f64 {
         re[k] += v * pr[k];
         im[k] += v * pi[k];
     }
-    let (re, im) = (re.iter().sum::<f64>(), im.iter().sum::<f64>());
-    re * re + im * im
+    (re.iter().sum::<f64>(), im.iter().sum::<f64>())
 }
 
 #[cfg(test)]

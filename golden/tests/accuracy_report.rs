@@ -18,6 +18,13 @@ fn random_rows() -> &'static [(&'static str, HalfRows)] {
     ROWS.get_or_init(|| HALVES.iter().map(|&h| (h, evaluate_half(h).unwrap())).collect())
 }
 
+/// The records fresh sets found wrong (`golden/data/loads-found/`) read as the randomized
+/// halves are, once for both tests that judge them.
+fn found_rows() -> &'static HalfRows {
+    static ROWS: OnceLock<HalfRows> = OnceLock::new();
+    ROWS.get_or_init(|| evaluate_dir(&ct_golden::golden_dir().join("loads-found")).unwrap())
+}
+
 /// The loads goldens (`golden/data/loads/`) read by the default method, once for both tests.
 fn loads_invert() -> &'static [ct_golden::loads::Row] {
     static ROWS: OnceLock<Vec<ct_golden::loads::Row>> = OnceLock::new();
@@ -58,11 +65,10 @@ fn randomized_loads_are_right_or_say_so() {
 /// failed that before the change that fixed it (see `golden/FRESH_SETS.md`).
 #[test]
 fn records_fresh_sets_found_wrong_are_right_or_say_so() {
-    let dir = ct_golden::golden_dir().join("loads-found");
-    let rows = evaluate_dir(&dir).unwrap();
+    let rows = found_rows();
     // Sixteen records (the other ten are five clamps' calibration points), both profiles.
     assert_eq!(rows.len(), 32, "{} rows", rows.len());
-    let wrong = failures(&rows);
+    let wrong = failures(rows);
     assert!(wrong.is_empty(), "{} failures:\n{}", wrong.len(), wrong.join("\n"));
 }
 
@@ -74,9 +80,8 @@ fn records_fresh_sets_found_wrong_are_right_or_say_so() {
 /// record's first window where loads switched with nothing before them to measure against.
 #[test]
 fn reported_mains_frequencies_are_near_the_truth() {
-    let found = evaluate_dir(&ct_golden::golden_dir().join("loads-found")).unwrap();
     let loads = loads_rows();
-    let all = random_rows().iter().flat_map(|(_, rows)| rows.iter()).chain(&loads).chain(&found);
+    let all = random_rows().iter().flat_map(|(_, rows)| rows.iter()).chain(&loads).chain(found_rows());
     let (mut reported, mut off) = (0, Vec::new());
     for (case, row) in all {
         for r in &row.readings {
