@@ -14,7 +14,7 @@
 //!
 //! # The bound
 //! For a window whose samples cover the cycle, with `spread` the largest distance between the
-//! reading and a reconstruction (table, static, own, halves, recent), each `x` of them taken as
+//! reading and a reconstruction (table, static, own, halves, recent, refold), each `x` of them taken as
 //! the larger of |x / reading − 1| and |reading / x − 1| (a bound is a share of the truth, and
 //! the truth may be the reconstruction: a reading 36 % above one is 57 % above it), `u` the
 //! share of its energy in classes corrected by a borrowed
@@ -56,6 +56,13 @@
 //!   0.64 and 1.16 in mean square in three windows of the same load, the last read 32.6 %
 //!   high for a stated 26.2 % (the table, which reads a narrow waveform high, agreed with it).
 //!   Read by the correction of the window before, it is 26 % below its reading: 68 % stated.
+//! - `refold`: a changing window at 603.5 Sa/s read again at the frequency its samples fold
+//!   sharpest at, where that is a few thousandths of a hertz or more from the one measured
+//!   (`estimate::REFINED_HZ_MIN`). Its reading is kept at the measured one, as a fold of a
+//!   changing load is no evidence of the frequency; but a narrow waveform folded off its
+//!   own frequency is smeared. On randomized seed 20261245 a switch-mode supply caught by
+//!   one sample a cycle, beside a fridge switching on, at 49.834 Hz for 49.771 Hz read 22.3 %
+//!   high for a stated 17.4 %, its samples folding five times sharper at 49.784 Hz.
 //! - Each distance the larger way round: the transient model can read a narrow waveform's
 //!   window far high where its static reconstruction is right. On the same set a dimmer at
 //!   142.9 degrees through a 0.437 H clamp read +64.5 % for a stated 63.7 % (its static
@@ -181,6 +188,12 @@ pub struct Evidence {
     /// ([`crate::estimate::REFINED_HZ_MIN`] or more from the one measured): how far the two
     /// readings are apart, relative (0 elsewhere).
     pub refolded: f64,
+    /// Where a changing or approximate window's samples fold sharpest at a frequency
+    /// [`crate::estimate::REFINED_HZ_MIN`] or more from the one measured
+    /// ([`crate::phase_dispersion::refine`]): its reading at that frequency over its reading
+    /// (1 elsewhere). One more reconstruction the spread holds: either frequency may be the
+    /// mains'.
+    pub refold_over_read: f64,
     /// Where a load started in the window's last partial cycle and was counted from its
     /// samples ([`crate::tail`]): how high that count may read ([`crate::tail::bound_of`]); 0
     /// elsewhere.
@@ -213,6 +226,7 @@ impl Default for Evidence {
             lag_cycles: 0.0,
             scatter: 0.0,
             refolded: 0.0,
+            refold_over_read: 1.0,
             tail: 0.0,
             tail_below: 0.0,
             fitted: None,
@@ -351,7 +365,7 @@ fn sided(e: &Evidence, over_read: f64) -> f64 {
     // that a reconstruction 36 % below it gives). The larger of the two distances counts.
     let rel = |x: f64| if x.is_finite() && x > 0.0 { (x - 1.0).abs().max(1.0 / x - 1.0) } else { 0.0 };
     let table = if e.reading > 0.0 { rel(e.table / e.reading) } else { 0.0 };
-    let spread = [e.static_over_read, e.own_over_read, e.halves_over_read, e.recent_over_read]
+    let spread = [e.static_over_read, e.own_over_read, e.halves_over_read, e.recent_over_read, e.refold_over_read]
         .into_iter()
         .map(rel)
         .fold(table, f64::max);
@@ -476,6 +490,8 @@ mod tests {
         assert!((stated(&halves_off) - (FLOOR + SPREAD_FACTOR * (1.0 / 0.9 - 1.0))).abs() < 1e-12);
         let recent_off = Evidence { recent_over_read: 1.25, ..e };
         assert!((stated(&recent_off) - (FLOOR + SPREAD_FACTOR * 0.25)).abs() < 1e-12);
+        let refold_off = Evidence { refold_over_read: 0.8, ..e };
+        assert!((stated(&refold_off) - (FLOOR + SPREAD_FACTOR * 0.25)).abs() < 1e-12);
         assert!(
             (stated(&Evidence { halves_over_read: 0.68, ..static_off }) - (FLOOR + SPREAD_FACTOR * (1.0 / 0.68 - 1.0)))
                 .abs()
