@@ -291,6 +291,11 @@ impl Classes {
         self.level[c] * self.samples[c] as f64
     }
 
+    /// The class holding most of the window's energy.
+    pub fn top(&self) -> Option<usize> {
+        (0..self.count()).max_by(|&a, &b| self.energy(a).total_cmp(&self.energy(b)))
+    }
+
     /// Where the load is on for one cycle in every `P` (2 to [`ONE_ON_MAX`]) throughout the
     /// window: the whole cycles whose mean square is above the midpoint of the largest and the
     /// smallest, three or more, each `P` after the last, and the least of them

@@ -116,6 +116,17 @@ pub enum SwitchIn {
     Unseen { before: f64 },
 }
 
+impl SwitchIn {
+    /// The phase (cycles) the load is on from, as far as the samples tell: where it was seen
+    /// switched in, else the cycle's start (an unseen switch-in is solved for apart).
+    pub fn on_from(self) -> f64 {
+        match self {
+            SwitchIn::At(x) => x,
+            _ => 0.0,
+        }
+    }
+}
+
 /// Where in a cycle a load was switched in from off, if its samples show it. `amps` are the
 /// cycle's table readings and `phases` their phases, in time order; `shape` its waveform, as
 /// in [`Cycle::shape`].
@@ -221,19 +232,8 @@ pub fn cycle_levels(
     if n == 0 {
         return (levels, explained);
     }
-    // A cycle's secondary current at unit RMS (its shape, drifting), then at an RMS `a` while
-    // on, from phase `on_from`.
-    let unit_of = |unit: &mut Vec<f64>, c: &Cycle| {
-        unit.clear();
-        unit.extend(c.shape.iter().enumerate().map(|(k, s)| envelope(k, c.drift) * s / p.turns));
-    };
-    let fill = |is: &mut [f64], unit: &[f64], a: f64, on: (f64, f64)| {
-        for (k, (v, u)) in is.iter_mut().zip(unit).enumerate() {
-            *v = on_weight(k, on) * a * u;
-        }
-    };
     let mut unit = Vec::with_capacity(POINTS);
-    unit_of(&mut unit, &cycles[0]);
+    unit_of(&mut unit, &cycles[0], p.turns);
     fill(&mut is, &unit, cycles[0].start, WHOLE);
     let mut im = if from_rest { 0.0 } else { model.periodic_start(&is, mains_hz, &mut march) };
     let mut points = Vec::new();
@@ -298,7 +298,7 @@ pub fn cycle_levels(
             continue;
         }
         points_at(at, &mut points);
-        unit_of(&mut unit, &cycles[j]);
+        unit_of(&mut unit, &cycles[j], p.turns);
         let im0 = im;
         // The table's reading of cycle j at RMS `a` while on from phase `on_from`, and the
         // magnetizing current it leaves.
@@ -339,10 +339,7 @@ pub fn cycle_levels(
         }
         // The share of the cycle's unit mean square after its switch-in (1 if on throughout):
         // the level solved for is the load's while on, the cycle's RMS that times its root.
-        let on_from = match switch_in {
-            SwitchIn::At(x) => x,
-            _ => 0.0,
-        };
+        let on_from = switch_in.on_from();
         let on_share = share_on(shape, (on_from, 1.0), drift);
         // Secant on the mean square, from the settled guess; the first slope is the settled
         // one, `gain` (a cycle just after a switch reads differently, which the secant
@@ -461,6 +458,20 @@ fn visible_end(shape: &[f64]) -> Option<f64> {
     Some((k as f64 - 1.0 + a / (a - b)) / shape.len() as f64)
 }
 
+/// Cycle `c`'s secondary current at unit RMS (its shape, drifting) for a clamp of `turns`,
+/// into `unit`.
+fn unit_of(unit: &mut Vec<f64>, c: &Cycle, turns: f64) {
+    unit.clear();
+    unit.extend(c.shape.iter().enumerate().map(|(k, s)| envelope(k, c.drift) * s / turns));
+}
+
+/// `unit` at RMS `a` while the load is on over phases `on` ([`on_weight`]), into `is`.
+fn fill(is: &mut [f64], unit: &[f64], a: f64, on: (f64, f64)) {
+    for (k, (v, u)) in is.iter_mut().zip(unit).enumerate() {
+        *v = on_weight(k, on) * a * u;
+    }
+}
+
 /// What [`switched_out`] found.
 struct SwitchedOut {
     /// The cycle's RMS (A), and whether the model so reads it as the data do.
@@ -502,14 +513,12 @@ fn switched_out(
     if matches!(prev.switch_in, SwitchIn::Unseen { .. }) {
         return None;
     }
-    let on_from = match prev.switch_in {
-        SwitchIn::At(x) => x,
-        _ => 0.0,
-    };
+    let on_from = prev.switch_in.on_from();
     let lobe_end = visible_end(prev.shape).filter(|&x| x > on_from)?;
     let p = *model.params();
     let lsb_per_v = f64::from(p.adc_full_scale) / p.adc_ref_v;
-    let unit: Vec<f64> = prev.shape.iter().enumerate().map(|(k, s)| envelope(k, prev.drift) * s / p.turns).collect();
+    let mut unit = Vec::with_capacity(POINTS);
+    unit_of(&mut unit, prev, p.turns);
     let (mut at_prev, mut at_next) = (Vec::new(), Vec::new());
     points_at(prev.at, &mut at_prev);
     points_at(next.at, &mut at_next);
@@ -521,9 +530,7 @@ fn switched_out(
     let mut stopped_at = |until: f64| {
         let solved = secant(
             |ms| {
-                for (k, (v, u)) in is.iter_mut().zip(&unit).enumerate() {
-                    *v = on_weight(k, (on_from, until)) * ms.sqrt() * u;
-                }
+                fill(&mut is, &unit, ms.sqrt(), (on_from, until));
                 let end = model.march_cycle(&is, mains_hz, entry, &mut march);
                 (table_reading(march.adc_v(), &at_prev, lut, lsb_per_v), end)
             },
