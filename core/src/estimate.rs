@@ -1069,16 +1069,13 @@ impl Estimator {
         // 8196.7 Sa/s: its record's last 0.3 s, placed 17 degrees early by its fold, read
         // 2.9 % low, then 4.5 % when its last on-cycle's kick, predicted on that grid, had it
         // read as stopped half-way.)
-        if let (None, Some(top), true) = (pass.deciding_class(), pass.classes.top(), pass.classes.count() > 1) {
-            let lead = self.nearest_recent(pass.classes.level[top]).and_then(|r| r.lead);
-            let kept = pass.settled_samples(top);
-            if let Some(x) =
-                lead.and_then(|lead| Some((fundamental_crossing(base, &kept, step)? + lead).rem_euclid(1.0)))
-            {
-                if offset(x, pass.zero_crossing).abs() > 1.0 / 360.0 {
-                    pass = pass_at(x, false);
-                }
-            }
+        let borrowing = pass.deciding_class().is_none() && pass.classes.count() > 1;
+        let placed = pass.classes.top_where(|_| borrowing).and_then(|top| {
+            let lead = self.nearest_recent(pass.classes.level[top])?.lead?;
+            Some((fundamental_crossing(base, &pass.settled_samples(top), step)? + lead).rem_euclid(1.0))
+        });
+        if let Some(x) = placed.filter(|&x| offset(x, pass.zero_crossing).abs() > GRID_STILL) {
+            pass = pass_at(x, false);
         }
         let Pass { grid, classes, settled, mut found, leads, .. } = pass;
         // A load on for one cycle in every few, each beginning before the last one's kick has
@@ -1388,10 +1385,7 @@ impl Estimator {
         // And another: every class without its own correction through that of the class
         // that has one and holds most of the energy (the window's own evidence of its
         // waveform, where the others have a borrowed one or a sine's).
-        let own = (0..classes.count())
-            .filter(|&c| found[c].is_some())
-            .max_by(|&a, &b| classes.energy(a).total_cmp(&classes.energy(b)))
-            .map(|c| per_class[c].0.max(0.0));
+        let own = classes.top_where(|c| found[c].is_some()).map(|c| per_class[c].0.max(0.0));
         let (mut ms_static, mut ms_read, mut ms_own) = (0.0, 0.0, 0.0);
         for j in 0..cycles {
             let c = of_cycle[j];
@@ -1609,6 +1603,10 @@ pub(crate) fn whole_cycles(n: usize, rate_hz: f64, mains_hz: Option<f64>) -> Opt
 /// onto it ([`Pass::crossing_shift`]); further, the grid is doubted, and replaced by one on
 /// the class's crossing only if that one is not doubted in turn ([`Estimator::inverted_rms`]).
 const GRID_DOUBT: f64 = 0.1;
+
+/// How far (cycles) a crossing may lie from the grid's for the grid to stay where it is: a
+/// degree.
+const GRID_STILL: f64 = 1.0 / 360.0;
 
 /// A cycle whose predecessor's mean square is under this share of its own follows the load
 /// off: where it was switched in is looked for ([`transient::switched_in_at`]).
@@ -1888,10 +1886,7 @@ impl Pass {
 
     /// The class holding most of the energy among those inverted.
     fn deciding_class(&self) -> Option<usize> {
-        let classes = &self.classes;
-        (0..classes.count())
-            .filter(|&c| self.crossings[c].is_some())
-            .max_by(|&a, &b| classes.energy(a).total_cmp(&classes.energy(b)))
+        self.classes.top_where(|c| self.crossings[c].is_some())
     }
 
     /// The samples of class `c`'s settled cycles, in order.
@@ -1919,7 +1914,7 @@ impl Pass {
             return None;
         }
         let shift = offset(crossing?, zero_crossing);
-        (shift.abs() > 1.0 / 360.0 && shift.abs() < GRID_DOUBT).then_some(shift)
+        (shift.abs() > GRID_STILL && shift.abs() < GRID_DOUBT).then_some(shift)
     }
 }
 

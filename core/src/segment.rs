@@ -291,9 +291,9 @@ impl Classes {
         self.level[c] * self.samples[c] as f64
     }
 
-    /// The class holding most of the window's energy.
-    pub fn top(&self) -> Option<usize> {
-        (0..self.count()).max_by(|&a, &b| self.energy(a).total_cmp(&self.energy(b)))
+    /// The class holding most of the window's energy among those `keep` keeps.
+    pub fn top_where(&self, keep: impl Fn(usize) -> bool) -> Option<usize> {
+        (0..self.count()).filter(|&c| keep(c)).max_by(|&a, &b| self.energy(a).total_cmp(&self.energy(b)))
     }
 
     /// Where the load is on for one cycle in every `P` (2 to [`ONE_ON_MAX`]) throughout the
