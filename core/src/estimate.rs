@@ -259,6 +259,10 @@ pub struct Estimator {
     window_approx: bool,
     /// The last window was read by [`burst_fit`], to its last sample.
     window_burst: bool,
+    /// The window is being read a second time for its RMS alone (a changing window's refold,
+    /// [`Estimator::read_window`]): its evidence is not kept, so the reconstructions that
+    /// only the bound uses (the unseen over-read, a drifting class's halves) are not made.
+    rms_only: bool,
     /// The fit the last window was read by ([`burst_fit`]), its crossing counted from this
     /// window's first sample: for a window with too few starts of its own (a record's last
     /// short window, one on and nine off), if nothing was lost between; and what the next
@@ -438,6 +442,7 @@ impl Estimator {
             window_change: Change::Steady,
             window_approx: false,
             window_burst: false,
+            rms_only: false,
             burst_before: None,
             window_evidence: bound::Evidence::default(),
             mains: MainsHz::new(rate_hz),
@@ -640,7 +645,9 @@ impl Estimator {
                 );
                 (self.memo, self.window_evidence, self.burst_before, self.lut) =
                     (before.0, before.2, before.3, before.4);
+                self.rms_only = true;
                 let again = self.window_rms(Some(g));
+                self.rms_only = false;
                 (
                     self.memo,
                     self.recent,
@@ -796,7 +803,7 @@ impl Estimator {
             let e = &mut self.window_evidence;
             e.scatter = scatter;
             e.bunched = bunched;
-            if bunched || e.narrow_as_table > 0.0 {
+            if (bunched || e.narrow_as_table > 0.0) && !self.rms_only {
                 if let Some(inverter) = self.inverter.as_deref() {
                     let lut = self.reference.as_deref().map_or(self.lut.table(), |r| r.lut.table());
                     let sampling = if bunched {
@@ -1407,7 +1414,7 @@ impl Estimator {
         // cycles near its late level, and read 10.6 % high for a stated 9.5 %; its halves
         // corrected by 0.86 and 0.76.
         let mut ms_halves = ms_read;
-        for c in (0..classes.count()).filter(|&c| !resolved && drifts[c] && found[c].is_some()) {
+        for c in (0..classes.count()).filter(|&c| !resolved && drifts[c] && found[c].is_some() && !self.rms_only) {
             let own: Vec<usize> = (0..cycles).filter(|&j| of_cycle[j] == c && settled[j]).collect();
             let Some(&split) = own.get(own.len() / 2) else { continue };
             let half = |early: bool| {
