@@ -2259,13 +2259,8 @@ mod tests {
                 for full in [1.5, 5.0, 16.0, 30.0] {
                     for fire in (0..10).map(|i| 120.0 + 6.0 * f64::from(i)) {
                         let wave = |p: f64| full * std::f64::consts::SQRT_2 * crate::load_shape::leading_edge(fire, p);
-                        let l = 4096;
-                        let truth = ((0..l).map(|k| wave(k as f64 / l as f64).powi(2)).sum::<f64>() / l as f64).sqrt();
+                        let (truth, readings) = steady_readings(wave, hz, rate, 2.0);
                         let Some(target) = bound::usual_target(truth) else { continue };
-                        let codes = crate::clamp_model::records::steady_codes(wave, hz, rate, 2.0 + 2.0 / rate);
-                        let mut est = Estimator::new(&Calibration::builtin(), rate, EstimatorConfig::default());
-                        let mut readings = Vec::new();
-                        est.push(0.0, &codes, &mut |r| readings.push(r));
                         let r = &readings[1];
                         let err = r.irms_a / truth - 1.0;
                         let allowed = r.bound_on_side(err).map_or(target, |b| b.max(target));
@@ -2284,6 +2279,19 @@ mod tests {
             }
         }
         assert!(checked >= 110, "{checked}");
+    }
+
+    /// The true RMS of the primary current `wave(phase)` A (its cycle integrated at 4096
+    /// points) and the readings of `seconds` of it, steady at `hz`, through the clamp model
+    /// (its ADC capacitor included) at `rate`, the stream a sample longer than the windows.
+    fn steady_readings(wave: impl Fn(f64) -> f64, hz: f64, rate: f64, seconds: f64) -> (f64, Vec<Reading>) {
+        let l = 4096;
+        let truth = ((0..l).map(|k| wave(k as f64 / l as f64).powi(2)).sum::<f64>() / l as f64).sqrt();
+        let codes = crate::clamp_model::records::steady_codes(wave, hz, rate, seconds + 2.0 / rate);
+        let mut est = Estimator::new(&Calibration::builtin(), rate, EstimatorConfig::default());
+        let mut readings = Vec::new();
+        est.push(0.0, &codes, &mut |r| readings.push(r));
+        (truth, readings)
     }
 
     /// Narrow phase-cut waveforms at 9600 baud (trailing edges conducting 10-50 degrees of
@@ -2313,13 +2321,8 @@ mod tests {
                             0.0
                         }
                     };
-                    let l = 4096;
-                    let truth = ((0..l).map(|k| wave(k as f64 / l as f64).powi(2)).sum::<f64>() / l as f64).sqrt();
+                    let (truth, readings) = steady_readings(wave, hz, rate, 3.0);
                     let Some(target) = bound::usual_target(truth) else { continue };
-                    let codes = crate::clamp_model::records::steady_codes(wave, hz, rate, 3.0 + 2.0 / rate);
-                    let mut est = Estimator::new(&Calibration::builtin(), rate, EstimatorConfig::default());
-                    let mut readings = Vec::new();
-                    est.push(0.0, &codes, &mut |r| readings.push(r));
                     for r in &readings[1..] {
                         let err = r.irms_a / truth - 1.0;
                         let allowed = r.bound_on_side(err).map_or(target.max(0.02), |b| b.max(target.max(0.02)));
