@@ -721,15 +721,16 @@ pub(crate) fn cadc_step(h: f64, tau0: f64, tau1: f64, u0: f64, u1: f64, v0: f64)
     u1 + (v0 - u0) * a - (u1 - u0) * (tau / h) * (1.0 - a)
 }
 
-/// Records of the model for other modules' tests.
-#[cfg(test)]
-pub(crate) mod records {
+/// Records of the model clamp's ADC codes for loads whose truth is known analytically: the
+/// estimator's own tests and the model sweeps (`golden/examples/model_sweep.rs`) read them.
+/// Independent of the estimator: the clamp is marched forwards, never inverted.
+pub mod records {
     use super::{CtModel, CtParams};
 
     /// `seconds` of ADC codes at `rate` of the model clamp (without its ADC capacitor) carrying
     /// a burst-fire heater at `hz`: `amps` RMS sine cycles, `on` of them then `off` none, from
     /// an upward zero crossing at time 0, the magnetizing current carried from cycle to cycle.
-    pub(crate) fn burst_codes(hz: f64, amps: f64, on: usize, off: usize, rate: f64, seconds: f64) -> Vec<u16> {
+    pub fn burst_codes(hz: f64, amps: f64, on: usize, off: usize, rate: f64, seconds: f64) -> Vec<u16> {
         use super::March;
         let p = CtParams::default();
         let model = CtModel::new(p).unwrap();
@@ -751,7 +752,7 @@ pub(crate) mod records {
 
     /// `seconds` of ADC codes at `rate` of the model clamp's steady response (its ADC
     /// capacitor included) to the primary current `wave(phase)` A at `hz`, from phase 0.
-    pub(crate) fn steady_codes(wave: impl Fn(f64) -> f64, hz: f64, rate: f64, seconds: f64) -> Vec<u16> {
+    pub fn steady_codes(wave: impl Fn(f64) -> f64, hz: f64, rate: f64, seconds: f64) -> Vec<u16> {
         let p = CtParams::default();
         let l = 2048;
         let is: Vec<f64> = (0..l).map(|k| wave(k as f64 / l as f64) / p.turns).collect();
