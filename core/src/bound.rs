@@ -247,7 +247,8 @@ pub const GAP_FACTOR: f64 = 0.025;
 /// degrees.
 pub const GAP_FREE_DEG: f64 = 4.0;
 /// The bound of a window whose samples bunch on a dozen phases (its waveform is not seen), at
-/// least, and the most any other window states: no window of the dev half or the loads goldens read
+/// least, and the most any other window states on its low side, and on its high side but for
+/// narrow energy read as the table reads it ([`stated`]): no window of the dev half or the loads goldens read
 /// further off than 70 %, whatever its evidence (the largest spread, 66 %, came with a 41 %
 /// error), and a bound under 100 % keeps a record's energy bounded.
 pub const UNREADABLE: f64 = 0.9;
@@ -536,7 +537,8 @@ mod tests {
         let far = Evidence { table: 100.0, unresolved: 1.0, narrow_as_table: 0.5, unseen_over_read: 0.6, ..e };
         assert!((stated(&far) - (UNREADABLE + SPREAD_FACTOR * 0.6 * 0.5)).abs() < 1e-12, "{}", stated(&far));
         assert_eq!(stated_below(&far), UNREADABLE);
-        // Nothing else but a load started in the window's tail makes a bound reach 100 %.
+        // Nothing else but a load started in the window's tail (or, above, narrow energy read
+        // as the table reads it) makes a bound reach 100 %.
         assert_eq!(stated(&Evidence { table: 100.0, ..e }), UNREADABLE);
         // The tail's own bound adds to the rest above, composes as a factor below: however
         // little of a new load the tail saw, the reading bounds how low it is, and the record's

@@ -730,6 +730,9 @@ pub mod records {
     /// `seconds` of ADC codes at `rate` of the model clamp (without its ADC capacitor) carrying
     /// a burst-fire heater at `hz`: `amps` RMS sine cycles, `on` of them then `off` none, from
     /// an upward zero crossing at time 0, the magnetizing current carried from cycle to cycle.
+    ///
+    /// # Panics
+    /// If `on + off` is 0.
     pub fn burst_codes(hz: f64, amps: f64, on: usize, off: usize, rate: f64, seconds: f64) -> Vec<u16> {
         use super::March;
         let p = CtParams::default();
@@ -751,7 +754,8 @@ pub mod records {
     }
 
     /// `seconds` of ADC codes at `rate` of the model clamp's steady response (its ADC
-    /// capacitor included) to the primary current `wave(phase)` A at `hz`, from phase 0.
+    /// capacitor included) to the primary current `wave(phase)` A at `hz`, from phase 0, on
+    /// the default 10-bit, 2.5 V converter.
     pub fn steady_codes(wave: impl Fn(f64) -> f64, hz: f64, rate: f64, seconds: f64) -> Vec<u16> {
         let p = CtParams::default();
         let l = 2048;

@@ -2207,6 +2207,10 @@ mod tests {
                             .sum::<f64>()
                             / span.len() as f64;
                         let err = r.irms_a / ms.sqrt() - 1.0;
+                        assert!(
+                            i == 0 || r.flags.changing,
+                            "{hz} Hz, two on, {off} off, {amps} A, window {i}: not changing"
+                        );
                         if i > 0 && err.abs() > worst.0.abs() {
                             worst = (err, format!("{hz} Hz, two on, {off} off, {amps} A, window {i}"));
                         }
@@ -2283,7 +2287,7 @@ mod tests {
 
     /// The true RMS of the primary current `wave(phase)` A (its cycle integrated at 4096
     /// points) and the readings of `seconds` of it, steady at `hz`, through the clamp model
-    /// (its ADC capacitor included) at `rate`, the stream a sample longer than the windows.
+    /// (its ADC capacitor included) at `rate`, two samples more so the last window completes.
     fn steady_readings(wave: impl Fn(f64) -> f64, hz: f64, rate: f64, seconds: f64) -> (f64, Vec<Reading>) {
         let l = 4096;
         let truth = ((0..l).map(|k| wave(k as f64 / l as f64).powi(2)).sum::<f64>() / l as f64).sqrt();
@@ -2306,7 +2310,7 @@ mod tests {
     fn narrow_phase_cuts_at_9600_baud_are_within_target_or_bound() {
         use std::f64::consts::{SQRT_2, TAU};
         let rate = 1e6 / 1657.0;
-        let mut checked = 0;
+        let (mut checked, mut stated) = (0, Vec::new());
         for hz in [47.3, 53.7, 63.4] {
             for full in [2.5, 9.0] {
                 for (trailing, deg) in
@@ -2325,7 +2329,8 @@ mod tests {
                     let Some(target) = bound::usual_target(truth) else { continue };
                     for r in &readings[1..] {
                         let err = r.irms_a / truth - 1.0;
-                        let allowed = r.bound_on_side(err).map_or(target.max(0.02), |b| b.max(target.max(0.02)));
+                        let allowed = r.bound_on_side(err).map_or(target, |b| b.max(target));
+                        stated.push(r.bound_on_side(err).unwrap_or(target));
                         assert!(
                             err.abs() <= allowed,
                             "{hz} Hz, {full} A uncut, {} edge at {deg} deg: {:+.2} %, bound {:?} %, flags {}",
@@ -2340,6 +2345,12 @@ mod tests {
             }
         }
         assert!(checked >= 100, "{checked}");
+        // A bound that holds by saying nothing is no bound: most of these state less than a
+        // window whose waveform is not seen ([`bound::UNREADABLE`]; their median was 70.6 %
+        // on 2026-12-06: wide, as narrow pulses at twelve samples a cycle are).
+        stated.sort_by(f64::total_cmp);
+        let median = stated[stated.len() / 2];
+        assert!(median < bound::UNREADABLE, "median bound {:.1} %", 100.0 * median);
     }
 
     /// A steady narrow waveform at 9600 baud read at a mains frequency a few hundredths of a

@@ -586,15 +586,19 @@ const CANDIDATES: usize = 4;
 /// folded harmonics) hold a few percent; a burst's neighbouring lines, as much.
 const AMBIGUOUS: f64 = 0.5;
 
-/// How much better (share of half-wave pairs) another candidate must keep time with the
+/// How much better (share of the half-waves timed) another candidate must keep time with the
 /// half-waves than the best series' to be taken.
 const LOBES_MARGIN: f64 = 0.25;
 
 /// The candidate of `close` the half-waves (`lobes`, at `rate_hz`) keep time with
-/// ([`lobes_fit`]) if it does so clearly better than `best`, else `best`.
+/// ([`lobes_fit`]) if it does so clearly better than `best`, else `best`. Every candidate is
+/// timed on the same runs of half-waves, split by [`RUN_GAP`] cycles of the longest
+/// candidate's, so that their shares count the same half-waves.
 fn by_lobes(lobes: &[(usize, usize)], rate_hz: f64, best: f64, close: &[f64]) -> f64 {
-    let Some(own) = lobes_fit(lobes, rate_hz / best) else { return best };
-    let timed = close.iter().filter_map(|&g| lobes_fit(lobes, rate_hz / g).map(|fit| (g, fit)));
+    let lowest = close.iter().fold(best, |m, &g| m.min(g));
+    let gap = RUN_GAP * rate_hz / lowest;
+    let Some(own) = lobes_fit(lobes, rate_hz / best, gap) else { return best };
+    let timed = close.iter().filter_map(|&g| lobes_fit(lobes, rate_hz / g, gap).map(|fit| (g, fit)));
     match timed.max_by(|a, b| a.1.total_cmp(&b.1)) {
         Some((g, fit)) if fit >= own + LOBES_MARGIN => g,
         _ => best,
@@ -672,11 +676,12 @@ fn half_waves_of(codes: &[u16]) -> Vec<(usize, usize)> {
 }
 
 /// The share of a window's half-waves ([`half_waves_of`]) that keep a mains cycle of
-/// `period` samples: each but the first starts a whole number of cycles (to [`LOBE_TOL`] of
-/// one) after the half-wave before it starts, or starts or peaks so after the first
-/// half-wave of its run starts, within [`RUN_SPAN`] cycles of it. A run begins with a
-/// half-wave that starts more than [`RUN_GAP`] cycles after the last one did (a start from
-/// rest), or with the window's first. `None` where no half-wave follows another in its run.
+/// `period` samples: each but its run's first starts a whole number of cycles (to
+/// [`LOBE_TOL`] of one) after the half-wave before it starts, or, starting within
+/// [`RUN_SPAN`] cycles of its run's first start, starts or peaks a whole number of cycles
+/// after it. A run begins with a half-wave that starts more than `run_gap` samples after the
+/// last one did (a start from rest), or with the window's first. `None` where no half-wave
+/// follows another in its run.
 ///
 /// Physics: a load on for whole cycles starts at the source's zero crossing, and from rest
 /// the clamp holds no magnetizing current to move that start. The first cycle leaves the
@@ -690,7 +695,7 @@ fn half_waves_of(codes: &[u16]) -> Vec<(usize, usize)> {
 /// kick 1.02 after the second started, so timed so it kept time with 45 Hz better than with
 /// 50 Hz, and every reading of it was folded at 45 Hz (3.8 % high at 5 A). A wrong
 /// candidate a sixth or a tenth away from the mains keeps time with neither.
-fn lobes_fit(lobes: &[(usize, usize)], period: f64) -> Option<f64> {
+fn lobes_fit(lobes: &[(usize, usize)], period: f64, run_gap: f64) -> Option<f64> {
     if lobes.len() < 2 || period.is_nan() || period <= 0.0 {
         return None;
     }
@@ -703,7 +708,7 @@ fn lobes_fit(lobes: &[(usize, usize)], period: f64) -> Option<f64> {
     let mut run = lobes[0].0;
     for w in lobes.windows(2) {
         let (last, (start, peak)) = (w[0].0, w[1]);
-        if (start - last) as f64 > RUN_GAP * period {
+        if (start - last) as f64 > run_gap {
             run = start;
             continue;
         }
@@ -714,8 +719,9 @@ fn lobes_fit(lobes: &[(usize, usize)], period: f64) -> Option<f64> {
     (counted > 0).then(|| kept as f64 / counted as f64)
 }
 
-/// Cycles between half-waves' starts past which the later one starts a run of its own
-/// ([`lobes_fit`]): a rest of a cycle or more between them.
+/// Cycles between two half-waves' starts past which the later one starts a run of its own
+/// ([`by_lobes`]): an on-cycle two cycles after the last (one on, one off) stays in its run,
+/// one after two cycles or more at rest starts one.
 const RUN_GAP: f64 = 2.5;
 
 /// Cycles from a run's start within which its half-waves are timed ([`lobes_fit`]): the
@@ -918,6 +924,26 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Half-waves timed against a candidate's cycle: a load on every cycle keeps time with
+    /// its own period and not with one a tenth longer; the two-on, eight-off heater's
+    /// half-waves as the model gives them at 50 Hz and 8196.7 Sa/s (the second starting 22
+    /// samples early, the kick peaking two cycles after the first start) keep time with
+    /// 50 Hz no worse than with 45 Hz; half-waves each starting a run time nothing.
+    #[test]
+    fn half_waves_keep_time_from_their_run_s_start() {
+        let period = 163.9;
+        let gap = RUN_GAP * 182.1;
+        let steady: Vec<(usize, usize)> =
+            (0..20).map(|j| ((j as f64 * period) as usize, (j as f64 * period) as usize + 40)).collect();
+        assert_eq!(lobes_fit(&steady, period, gap), Some(1.0));
+        assert_eq!(lobes_fit(&steady, 1.1 * period, gap), Some(0.0));
+        let burst = [(2, 24), (142, 182), (306, 328), (1641, 1664), (1781, 1822), (1945, 1967)];
+        let (at_50, at_45) = (lobes_fit(&burst, period, gap).unwrap(), lobes_fit(&burst, 182.1, gap).unwrap());
+        assert!(at_50 >= at_45, "{at_50} {at_45}");
+        assert_eq!(by_lobes(&burst, 1e6 / 122.0, 50.0, &[45.0, 55.0]), 50.0);
+        assert_eq!(lobes_fit(&[(0, 20), (2000, 2020), (4000, 4020)], period, gap), None);
     }
 
     /// The frequency of each window of `n` samples of `x` at `rate`, as a stream is read
