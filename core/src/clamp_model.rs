@@ -753,6 +753,31 @@ pub mod records {
             .collect()
     }
 
+    /// The mean square (A²) of the primary current [`burst_codes`] carries, over the samples
+    /// `span` at `rate`: its sine's on-cycles at the samples' instants (each reading's truth
+    /// over its own samples).
+    pub fn burst_mean_square(
+        hz: f64,
+        amps: f64,
+        on: usize,
+        off: usize,
+        rate: f64,
+        span: std::ops::Range<usize>,
+    ) -> f64 {
+        let n = span.len().max(1) as f64;
+        span.map(|k| k as f64 / rate)
+            .filter(|t| ((t * hz).floor() as usize) % (on + off) < on)
+            .map(|t| 2.0 * (amps * (std::f64::consts::TAU * hz * t).sin()).powi(2))
+            .sum::<f64>()
+            / n
+    }
+
+    /// The RMS (A) of the primary current `wave(phase)` A over its cycle, at 4096 points.
+    pub fn cycle_rms(wave: impl Fn(f64) -> f64) -> f64 {
+        let l = 4096;
+        ((0..l).map(|k| wave(k as f64 / l as f64).powi(2)).sum::<f64>() / l as f64).sqrt()
+    }
+
     /// `seconds` of ADC codes at `rate` of the model clamp's steady response (its ADC
     /// capacitor included) to the primary current `wave(phase)` A at `hz`, from phase 0, on
     /// the default 10-bit, 2.5 V converter.

@@ -2147,18 +2147,7 @@ mod tests {
                 est.flush(&mut |r| readings.push(r));
                 let last = readings.last().unwrap();
                 let from = n - (last.duration_s * rate).round() as usize;
-                let ms = (from..n)
-                    .map(|k| {
-                        let t = k as f64 / rate;
-                        let on_now = ((t * hz).floor() as usize) % 10 < on;
-                        if on_now {
-                            2.0 * (amps * (std::f64::consts::TAU * hz * t).sin()).powi(2)
-                        } else {
-                            0.0
-                        }
-                    })
-                    .sum::<f64>()
-                    / (n - from) as f64;
+                let ms = crate::clamp_model::records::burst_mean_square(hz, amps, on, 10 - on, rate, from..n);
                 let err = last.irms_a / ms.sqrt() - 1.0;
                 if err.abs() > worst.0.abs() {
                     worst = (err, format!("{hz} Hz, {amps} A, {on} on in 10, last {:.3} s", last.duration_s));
@@ -2193,19 +2182,7 @@ mod tests {
                         // The truth over the reading's own samples: the sine's on-cycles.
                         let span = from..from + r.samples;
                         from = span.end;
-                        let ms = span
-                            .clone()
-                            .map(|k| {
-                                let t = k as f64 / rate;
-                                let on = ((t * hz).floor() as usize) % (2 + off) < 2;
-                                if on {
-                                    2.0 * (amps * (std::f64::consts::TAU * hz * t).sin()).powi(2)
-                                } else {
-                                    0.0
-                                }
-                            })
-                            .sum::<f64>()
-                            / span.len() as f64;
+                        let ms = crate::clamp_model::records::burst_mean_square(hz, amps, 2, off, rate, span);
                         let err = r.irms_a / ms.sqrt() - 1.0;
                         assert!(
                             i == 0 || r.flags.changing,
@@ -2289,8 +2266,7 @@ mod tests {
     /// points) and the readings of `seconds` of it, steady at `hz`, through the clamp model
     /// (its ADC capacitor included) at `rate`, two samples more so the last window completes.
     fn steady_readings(wave: impl Fn(f64) -> f64, hz: f64, rate: f64, seconds: f64) -> (f64, Vec<Reading>) {
-        let l = 4096;
-        let truth = ((0..l).map(|k| wave(k as f64 / l as f64).powi(2)).sum::<f64>() / l as f64).sqrt();
+        let truth = crate::clamp_model::records::cycle_rms(&wave);
         let codes = crate::clamp_model::records::steady_codes(wave, hz, rate, seconds + 2.0 / rate);
         let mut est = Estimator::new(&Calibration::builtin(), rate, EstimatorConfig::default());
         let mut readings = Vec::new();
@@ -2308,7 +2284,6 @@ mod tests {
     /// was the most any window stated but where its samples bunch).
     #[test]
     fn narrow_phase_cuts_at_9600_baud_are_within_target_or_bound() {
-        use std::f64::consts::{SQRT_2, TAU};
         let rate = 1e6 / 1657.0;
         let (mut checked, mut stated) = (0, Vec::new());
         for hz in [47.3, 53.7, 63.4] {
@@ -2317,13 +2292,12 @@ mod tests {
                     (1..=5).map(|i| (true, 10.0 * f64::from(i))).chain((13..=17).map(|i| (false, 10.0 * f64::from(i))))
                 {
                     let wave = |p: f64| {
-                        let into_half = (p * 360.0) % 180.0;
-                        let on = if trailing { into_half < deg } else { into_half >= deg };
-                        if on {
-                            full * SQRT_2 * (TAU * p).sin()
+                        let cut = if trailing {
+                            crate::load_shape::trailing_edge(deg, p)
                         } else {
-                            0.0
-                        }
+                            crate::load_shape::leading_edge(deg, p)
+                        };
+                        full * std::f64::consts::SQRT_2 * cut
                     };
                     let (truth, readings) = steady_readings(wave, hz, rate, 3.0);
                     let Some(target) = bound::usual_target(truth) else { continue };

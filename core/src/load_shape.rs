@@ -58,9 +58,33 @@ pub fn leading_edge(firing_deg: f64, p: f64) -> f64 {
     }
 }
 
+/// A trailing-edge phase-cut dimmer's current at phase `p` (cycles) as a fraction of the
+/// uncut sine's peak: the sine from each zero crossing to `conduct_deg` degrees after it,
+/// nothing after.
+pub fn trailing_edge(conduct_deg: f64, p: f64) -> f64 {
+    if (p * 360.0) % 180.0 < conduct_deg {
+        (std::f64::consts::TAU * p).sin()
+    } else {
+        0.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A trailing edge conducting `d` degrees is the mirror of a leading edge firing at
+    /// `180 - d` (equal mean squares); conducting the whole half-cycle it is the sine.
+    #[test]
+    fn a_trailing_edge_mirrors_a_leading_one() {
+        let n = 100_000;
+        let ms = |f: &dyn Fn(f64) -> f64| (0..n).map(|k| f(k as f64 / n as f64).powi(2)).sum::<f64>() / n as f64;
+        for d in [20.0, 55.7, 90.0, 150.0] {
+            let (t, l) = (ms(&|p| trailing_edge(d, p)), ms(&|p| leading_edge(180.0 - d, p)));
+            assert!((t - l).abs() < 1e-4, "{d}: {t} {l}");
+        }
+        assert!((ms(&|p| trailing_edge(180.0, p)) - 0.5).abs() < 1e-6);
+    }
 
     /// Each unit shape has RMS 1, by numerical integration over one cycle.
     #[test]

@@ -18,10 +18,10 @@
 
 use ct_core::bound::usual_target;
 use ct_core::calibration::Calibration;
-use ct_core::clamp_model::records::{burst_codes, steady_codes};
+use ct_core::clamp_model::records::{burst_codes, burst_mean_square, cycle_rms, steady_codes};
 use ct_core::estimate::{Estimator, EstimatorConfig, Reading};
-use ct_core::load_shape::{leading_edge, unit_shape, Shape};
-use std::f64::consts::{SQRT_2, TAU};
+use ct_core::load_shape::{leading_edge, trailing_edge, unit_shape, Shape};
+use std::f64::consts::SQRT_2;
 
 const RATES: [(&str, f64); 2] = [("603.5", 1e6 / 1657.0), ("8196.7", 1e6 / 122.0)];
 
@@ -86,18 +86,19 @@ fn steady(rate: f64) -> Tally {
             for (kind, deg) in shapes.chain([("smps", 0.0)]) {
                 let wave = |p: f64| match kind {
                     "leading" => full * SQRT_2 * leading_edge(deg, p),
-                    "trailing" if (p * 360.0) % 180.0 < deg => full * SQRT_2 * (TAU * p).sin(),
-                    "trailing" => 0.0,
+                    "trailing" => full * SQRT_2 * trailing_edge(deg, p),
                     _ => full * unit_shape(Shape::Smps, p),
                 };
-                let l = 4096;
-                let truth = ((0..l).map(|k| wave(k as f64 / l as f64).powi(2)).sum::<f64>() / l as f64).sqrt();
+                let truth = cycle_rms(wave);
                 let Some(target) = usual_target(truth) else { continue };
                 let codes = steady_codes(wave, hz, rate, 3.0 + 2.0 / rate);
                 for (i, r) in readings(&codes, rate, false).iter().enumerate().skip(1) {
-                    tally.judge(r, truth, target.max(0.02), || {
-                        format!("{hz} Hz, {full} A uncut, {kind} {deg} deg, reading {i}")
-                    });
+                    let what = if kind == "smps" {
+                        "the switch-mode shape".to_string()
+                    } else {
+                        format!("{kind} edge at {deg} deg")
+                    };
+                    tally.judge(r, truth, target, || format!("{hz} Hz, {full} A uncut, {what}, reading {i}"));
                 }
             }
         }
@@ -117,13 +118,7 @@ fn bursts(rate: f64) -> Tally {
                     // The sine's on-cycles at the reading's own samples.
                     let span = from..(from + r.samples).min(codes.len());
                     from = span.end;
-                    let on_now = |t: f64| ((t * hz).floor() as usize) % (on + off) < on;
-                    let ms = span
-                        .clone()
-                        .map(|k| k as f64 / rate)
-                        .map(|t| if on_now(t) { 2.0 * (amps * (TAU * hz * t).sin()).powi(2) } else { 0.0 })
-                        .sum::<f64>()
-                        / span.len().max(1) as f64;
+                    let ms = burst_mean_square(hz, amps, on, off, rate, span);
                     let truth = ms.sqrt();
                     let Some(target) = usual_target(truth) else { continue };
                     let target = if r.flags.changing { target.max(0.03) } else { target };
