@@ -296,61 +296,139 @@ impl Classes {
         (0..self.count()).filter(|&c| keep(c)).max_by(|&a, &b| self.energy(a).total_cmp(&self.energy(b)))
     }
 
-    /// Where the load is on for one cycle in every `P` (2 to [`ONE_ON_MAX`]) throughout the
-    /// window: the whole cycles whose mean square is above the midpoint of the largest and the
-    /// smallest, three or more, each `P` after the last, and the least of them
-    /// [`ONE_ON_GAP`] times every other whole cycle's or more. `P`, the first such cycle and
-    /// their mean square (table currents, A², half-wave): what
-    /// [`crate::burst_fit::Burst::fit_periodic`] is offered. Read from the cycles' own
-    /// levels, not the classes: where twelve samples a cycle fall on nearly the same phases
-    /// cycle after cycle (one on, one off near 50 Hz at 9600 baud), the classes are merged for
-    /// the unfair cover of their phases.
-    pub fn one_on_every(&self) -> Option<(usize, usize, f64)> {
+    /// Where the load may be on for `K` cycles in a row in every `P` (`P` 2 to
+    /// [`ON_EVERY_MAX`]) throughout the window, the likeliest first: what
+    /// [`crate::burst_fit::Burst::fit_periodic`] is offered, in turn, until one fit explains
+    /// the window. Read from the cycles' own levels, not the classes: where twelve samples a
+    /// cycle fall on nearly the same phases cycle after cycle (one on, one off near 50 Hz at
+    /// 9600 baud), the classes are merged for the unfair cover of their phases.
+    ///
+    /// The whole cycles above a level are on where such a pattern puts them and nowhere else,
+    /// three runs or more (the first and last may be cut by the window's edges); the level is
+    /// the midpoint of the largest and the smallest cycle's mean square, else one of the
+    /// widest gaps (in ratio, [`GAP_LEVELS`] or more, the [`GAPS_TRIED`] widest, widest
+    /// first) between the sorted mean squares over a twentieth of the largest. Each pattern
+    /// is offered as it is, its least on-cycle [`ON_EVERY_GAP`] times every off-cycle or more,
+    /// and with the cycle before each run on too. A run's first cycle, from the magnetizing
+    /// current its rest left, reads about half of the next through the table at 9600 baud,
+    /// below the midpoint (three on, one off at 3 A, 47.3 Hz: 2.2-2.9 against 4.0-4.7 A², the
+    /// kick after the run 0.3-1.2), and as little as the kick after the run: two on, nine off
+    /// at 49.9 Hz, 6 A, 6.6-7.4 against 4.8-5.6 A², no level between them (model_sweep).
+    pub fn on_every(&self) -> Vec<OnEvery> {
         let whole: Vec<usize> = (0..self.whole.len()).filter(|&j| self.whole[j]).collect();
         let ms = |j: usize| self.cycle_mean_square[j];
         let top = whole.iter().map(|&j| ms(j)).fold(0.0, f64::max);
         let low = whole.iter().map(|&j| ms(j)).fold(f64::INFINITY, f64::min);
         if top <= 0.0 {
+            return Vec::new();
+        }
+        let mut sorted: Vec<f64> = whole.iter().map(|&j| ms(j)).filter(|&m| m > 0.05 * top).collect();
+        sorted.sort_by(f64::total_cmp);
+        let mut gaps: Vec<&[f64]> = sorted.windows(2).filter(|w| w[1] >= GAP_LEVELS * w[0]).collect();
+        gaps.sort_by(|a, b| (b[1] / b[0]).total_cmp(&(a[1] / a[0])));
+        let gaps = gaps.into_iter().take(GAPS_TRIED).map(|w| (w[0] + w[1]) / 2.0);
+        let mut offered: Vec<OnEvery> = Vec::new();
+        for (first, k, period) in
+            std::iter::once((top + low) / 2.0).chain(gaps).filter_map(|l| self.runs_above(&whole, l))
+        {
+            for (first, k, apart) in [(first, k, true), (first - 1, k + 1, false)] {
+                let Some(o) = self.runs_at(&whole, first, k, period, apart) else { continue };
+                if !offered.iter().any(|e| (e.on, e.period, e.first % e.period) == (o.on, o.period, o.first % o.period))
+                {
+                    offered.push(o);
+                }
+            }
+        }
+        offered
+    }
+
+    /// The runs of the whole cycles above `level` (`first`, a whole run's first cycle, `K`
+    /// and `P`), where they are on exactly where such a pattern puts them.
+    fn runs_above(&self, whole: &[usize], level: f64) -> Option<(usize, usize, usize)> {
+        let ms = |j: usize| self.cycle_mean_square[j];
+        // Runs of on-cycles (first, length); the second is whole, between two others.
+        let mut runs: Vec<(usize, usize)> = Vec::new();
+        for &j in whole.iter().filter(|&&j| ms(j) > level) {
+            match runs.last_mut() {
+                Some((first, len)) if *first + *len == j => *len += 1,
+                _ => runs.push((j, 1)),
+            }
+        }
+        let (&(first, k), &(next, _)) = (runs.get(1)?, runs.get(2)?);
+        let period = next - first;
+        let on_at = |j: usize| (j + period - first % period) % period < k;
+        whole.iter().all(|&j| on_at(j) == (ms(j) > level)).then_some((first, k, period))
+    }
+
+    /// Runs of `k` cycles from `first` every `period`, as a heater's: each begins from what
+    /// the last left, every on-cycle is alike, and where `apart`, the on-cycles stand
+    /// [`ON_EVERY_GAP`] above the rest.
+    fn runs_at(&self, whole: &[usize], first: usize, k: usize, period: usize, apart: bool) -> Option<OnEvery> {
+        let ms = |j: usize| self.cycle_mean_square[j];
+        if !(2..=ON_EVERY_MAX).contains(&period) || k >= period {
             return None;
         }
-        let mid = (top + low) / 2.0;
-        let (on, off): (Vec<usize>, Vec<usize>) = whole.iter().partition(|&&j| ms(j) > mid);
+        let on_at = |j: usize| (j + period - first % period) % period < k;
+        let (on, off): (Vec<usize>, Vec<usize>) = whole.iter().partition(|&&j| on_at(j));
         let least_on = on.iter().map(|&j| ms(j)).fold(f64::INFINITY, f64::min);
+        let most_on = on.iter().map(|&j| ms(j)).fold(0.0, f64::max);
         let most_off = off.iter().map(|&j| ms(j)).fold(0.0, f64::max);
-        let period = on.get(1)? - on[0];
-        let regular = on.len() >= 3 && on.windows(2).all(|w| w[1] - w[0] == period);
-        // Each on-cycle begins from what the last one left: the off-cycles just before
-        // on-cycles read no more than the largest other off-cycle (the kick after an
-        // on-cycle), where each rest holds others (one on, one off holds none). A grid cut
-        // through two cycles on (half, whole, half) shows one high cycle between two halves,
-        // the one before the larger: a heater two on, three off beside a supply at the fast link was
-        // offered as one on every five, and the fit that could not explain it cost 47 M
-        // instructions a window.
-        let (before, others): (Vec<usize>, Vec<usize>) = off.iter().partition(|&&j| on.binary_search(&(j + 1)).is_ok());
+        // Each run begins from what the last one left: the off-cycles just before runs read
+        // no more than the largest other off-cycle (the kick after a run), where each rest
+        // holds others (one on, one off holds none). A grid cut through two cycles on (half,
+        // whole, half) shows one high cycle between two halves, the one before the larger: a
+        // heater two on, three off beside a supply at the fast link was offered as one on
+        // every five, and the fit that could not explain it cost 47 M instructions a window.
+        let (before, others): (Vec<usize>, Vec<usize>) = off.iter().partition(|&&j| on_at(j + 1));
         let largest = |cycles: &[usize]| cycles.iter().map(|&j| ms(j)).reduce(f64::max);
         let from_rest = match (largest(&before), largest(&others)) {
-            (Some(before), Some(others)) if period >= 3 => before <= ONE_ON_GAP * others,
+            (Some(before), Some(others)) if period - k >= 2 => before <= ON_EVERY_GAP * others,
             _ => true,
         };
-        let mean = on.iter().map(|&j| ms(j)).sum::<f64>() / on.len() as f64;
-        (regular && from_rest && (2..=ONE_ON_MAX).contains(&period) && least_on >= ONE_ON_GAP * most_off)
-            .then_some((period, on[0], mean))
+        let mean_square = on.iter().map(|&j| ms(j)).sum::<f64>() / on.len() as f64;
+        let stands = !apart || least_on >= ON_EVERY_GAP * most_off;
+        (from_rest && least_on >= ON_ALIKE * most_on && stands).then_some(OnEvery { on: k, period, first, mean_square })
     }
 }
 
-/// How many times an on-cycle's mean square must be every off-cycle's in a load on one cycle
-/// in every few ([`Classes::one_on_every`]). The clamp's kick after a one-on, one-off heater's
+/// Least share of the largest on-cycle's mean square every on-cycle holds in a load on for
+/// some cycles in every few ([`Classes::on_every`]): one heater's. A run's first cycle reads
+/// about half of the next at 9600 baud (see there); a cycle below a third of it is another
+/// thing (the loads goldens' household at 9600 baud: its heater's kick, 4.7 against 28 A²,
+/// taken for a third cycle on where a level between them was tried).
+const ON_ALIKE: f64 = 0.3;
+
+/// Least ratio between neighbouring sorted cycle levels that [`Classes::on_every`] tries as
+/// the line between on and off, beside the midpoint.
+const GAP_LEVELS: f64 = 1.5;
+/// Most such gaps tried, widest first: the kick after a run has levels of its own (at
+/// 9600 baud 0.3 against 0.8-1.2 A² as the samples' phases walk) as has a run's first cycle.
+const GAPS_TRIED: usize = 3;
+
+/// A load on for `on` cycles in a row in every `period` ([`Classes::on_every`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OnEvery {
+    pub on: usize,
+    pub period: usize,
+    /// A whole cycle of the window that begins a run.
+    pub first: usize,
+    /// The on-cycles' mean square (table currents, A², half-wave).
+    pub mean_square: f64,
+}
+
+/// How many times an on-cycle's mean square must be every off-cycle's in a load on for some
+/// cycles in every few ([`Classes::on_every`]). The clamp's kick after a one-on, one-off heater's
 /// on-cycle read a fifth of it (16.41 A, the loads goldens'); but twelve samples a cycle on
 /// the same phases cycle after cycle can catch the on-cycle's quiet part and the kick's
 /// crest: 11.51 A at 50.281 Hz read 17 against 21 A² for a second (`spicegen loads --sweep
 /// one-on-few-off --seed 20261218`). A steady load's cycles, twelve and thirteen samples
 /// long by turns (about 48.3 Hz), alternate too, by a few percent.
-pub const ONE_ON_GAP: f64 = 1.2;
+pub const ON_EVERY_GAP: f64 = 1.2;
 
-/// The longest period, in cycles, of a load on one cycle in every period that
-/// [`Classes::one_on_every`] reports: a solar diverter's or a burst-fire controller's rests
+/// The longest period, in cycles, of a load on some cycles in every period that
+/// [`Classes::on_every`] reports: a solar diverter's or a burst-fire controller's rests
 /// of up to fifteen cycles (the single-cycle sweeps' draws).
-pub const ONE_ON_MAX: usize = 16;
+pub const ON_EVERY_MAX: usize = 16;
 
 /// Splits the sorted log-levels `log[from..to]` in two where that best separates them (the
 /// largest between-group variance, Otsu's criterion), if the two groups' mean squares differ
@@ -1127,20 +1205,35 @@ mod tests {
         assert_eq!(classes.at_walk(0.15, &[0, 3, 4, 5]), None);
     }
 
-    /// One cycle on in every few, read from the cycles' mean squares: a heater one on, four
-    /// off (its kick a fifth of the on-cycle, then rest) and one on, one off are offered with
-    /// their period, first on-cycle and on-level; two on, three off cut by a grid half a
-    /// cycle off (half, whole, half: the loads goldens' household at the fast link) is not,
-    /// though its one whole on-cycle stands alone above the midpoint every five cycles.
+    /// Some cycles on in every few, read from the cycles' mean squares: a heater one on, four
+    /// off (its kick a fifth of the on-cycle, then rest), one on, one off, and two on, nine
+    /// off and three on, one off (the first cut by the window) are offered with their runs,
+    /// period, a run's first cycle and the on-level. Two on, three off cut by a grid half a
+    /// cycle off (half, whole, half: the loads goldens' household at the fast link) is not
+    /// offered as one on every five, though its one whole on-cycle stands alone above the
+    /// midpoint every five cycles: the half before it is on too. A run's first cycle read
+    /// as low as the kick after it is offered on; where it reads less than the cycle it
+    /// begins, below the midpoint, both readings are offered, the one-on first. Runs of two
+    /// and three by turns are not offered, nor a kick among the on-cycles.
     #[test]
-    fn one_cycle_on_in_every_few_is_told_from_two_cut_by_the_grid() {
+    fn cycles_on_in_every_few_are_told_from_two_cut_by_the_grid() {
         let classes_of = |ms: &[f64]| whole_cycles(ms, &vec![0.0; ms.len()], 164);
-        let one_in_five = [0.1, 30.0, 6.0, 1.0, 0.2].repeat(10);
-        assert_eq!(classes_of(&one_in_five).one_on_every(), Some((5, 1, 30.0)));
-        let one_in_two = [30.0, 6.0].repeat(25);
-        assert_eq!(classes_of(&one_in_two).one_on_every(), Some((2, 0, 30.0)));
-        let two_cut = [15.5, 31.3, 7.3, 1.3, 1.3].repeat(10);
-        assert_eq!(classes_of(&two_cut).one_on_every(), None);
+        let on_every = |ms: &[f64]| -> Vec<_> {
+            classes_of(ms).on_every().iter().map(|o| (o.on, o.period, o.first % o.period, o.mean_square)).collect()
+        };
+        assert_eq!(on_every(&[0.1, 30.0, 6.0, 1.0, 0.2].repeat(10)), [(1, 5, 1, 30.0)]);
+        assert_eq!(on_every(&[30.0, 6.0].repeat(25)), [(1, 2, 0, 30.0)]);
+        let two_nine = [[0.2, 33.0, 31.0, 6.0].as_slice(), &[0.2; 7]].concat().repeat(5);
+        assert_eq!(on_every(&two_nine), [(2, 11, 1, 32.0)]);
+        let three_one = [31.0, 30.0, 6.0, 32.0].repeat(12);
+        assert_eq!(on_every(&three_one), [(3, 4, 3, 31.0)]);
+        assert_eq!(on_every(&[15.5, 31.5, 7.3, 1.3, 1.3].repeat(10)), [(2, 5, 0, 23.5)]);
+        assert_eq!(on_every(&[4.75, 28.25, 6.25, 0.25, 0.5].repeat(10)), [(1, 5, 1, 28.25)]);
+        let first_as_kick = |first: f64| [[0.0, first, 17.25, 5.5].as_slice(), &[0.0; 7]].concat().repeat(5);
+        assert_eq!(on_every(&first_as_kick(6.75)), [(2, 11, 1, 12.0)]);
+        assert_eq!(on_every(&first_as_kick(6.5)), [(1, 11, 2, 17.25), (2, 11, 1, 11.875)]);
+        let two_three = [[30.0, 30.0, 5.0, 1.0].as_slice(), &[30.0, 30.0, 30.0, 5.0, 1.0]].concat().repeat(5);
+        assert_eq!(on_every(&two_three), []);
     }
 
     /// Burst fire, one cycle on and one off: two classes, the on-cycles pooled.
