@@ -13,8 +13,10 @@
 //!   window), every reading, its truth over its own samples. Target: at least 3 % where the
 //!   reading says the load changed.
 //!
-//! Both at 603.5 and 8196.7 Sa/s. `cargo run -p ct-golden --release --example model_sweep
-//! [steady|bursts]` (both by default, a few minutes); exits 1 if a bound was broken.
+//! Both at 603.5 and 8196.7 Sa/s, with the mains frequency the readings report against the
+//! stimulus's. `cargo run -p ct-golden --release --example model_sweep [steady|bursts]`
+//! (both by default, a few minutes; `MISSES=1` lists every reading outside its target);
+//! exits 1 if a bound was broken.
 
 use ct_core::bound::usual_target;
 use ct_core::calibration::Calibration;
@@ -25,43 +27,75 @@ use std::f64::consts::SQRT_2;
 
 const RATES: [(&str, f64); 2] = [("603.5", 1e6 / 1657.0), ("8196.7", 1e6 / 122.0)];
 
-/// Readings judged: all, within target, outside it within the bound stated, and each broken.
+/// Readings judged: all, within target, outside it within the bound stated (each listed
+/// where `MISSES=1` is set), each broken; and the mains frequency they report against the
+/// stimulus's.
 #[derive(Default)]
 struct Tally {
     readings: usize,
     meets: usize,
-    bounded: usize,
+    bounded: Vec<String>,
     broken: Vec<String>,
+    /// Readings reporting a frequency, and how many of those within [`HZ_NEAR`].
+    hz_reported: usize,
+    hz_near: usize,
+    /// The furthest reported frequency from the stimulus's, Hz, and its reading.
+    hz_worst: (f64, String),
 }
 
+/// How near the stimulus's frequency a reported one counts as right, Hz.
+const HZ_NEAR: f64 = 0.05;
+
 impl Tally {
-    /// Judges reading `r` of truth `truth` A against `target` (a fraction).
-    fn judge(&mut self, r: &Reading, truth: f64, target: f64, what: impl FnOnce() -> String) {
+    /// Judges reading `r` of truth `truth` A against `target` (a fraction), and the frequency
+    /// it reports against `hz`.
+    fn judge(&mut self, r: &Reading, truth: f64, target: f64, hz: f64, what: impl FnOnce() -> String) {
         let err = r.irms_a / truth - 1.0;
         self.readings += 1;
+        let what = what();
+        let said = || {
+            format!(
+                "{what}: {:+.2} % at {}, bound on that side {}, flags {}",
+                100.0 * err,
+                r.hz.map_or("no frequency".to_string(), |f| format!("{f:.3} Hz")),
+                r.bound_on_side(err).map_or("none".to_string(), |b| format!("{:.1} %", 100.0 * b)),
+                r.flags.to_text()
+            )
+        };
         if err.abs() <= target {
             self.meets += 1;
         } else if r.bound_on_side(err).is_some_and(|b| err.abs() <= b) {
-            self.bounded += 1;
+            self.bounded.push(said());
         } else {
-            self.broken.push(format!(
-                "{}: {:+.2} %, bound on that side {}, flags {}",
-                what(),
-                100.0 * err,
-                r.bound_on_side(err).map_or("none".to_string(), |b| format!("{:.1} %", 100.0 * b)),
-                r.flags.to_text()
-            ));
+            self.broken.push(said());
+        }
+        if let Some(f) = r.hz {
+            self.hz_reported += 1;
+            self.hz_near += usize::from((f - hz).abs() <= HZ_NEAR);
+            if (f - hz).abs() > self.hz_worst.0.abs() {
+                self.hz_worst = (f - hz, what);
+            }
         }
     }
 
     fn print(&self, sweep: &str, rate: &str) {
         println!(
-            "{sweep} at {rate} Sa/s: {} readings, {} within target, {} outside it within their bound, {} broken",
+            "{sweep} at {rate} Sa/s: {} readings, {} within target, {} outside it within their bound, {} broken; \
+             frequency reported by {}, {} within {HZ_NEAR} Hz, the furthest {:+.3} Hz ({})",
             self.readings,
             self.meets,
-            self.bounded,
-            self.broken.len()
+            self.bounded.len(),
+            self.broken.len(),
+            self.hz_reported,
+            self.hz_near,
+            self.hz_worst.0,
+            self.hz_worst.1
         );
+        if std::env::var_os("MISSES").is_some() {
+            for b in &self.bounded {
+                println!("  outside target, within bound: {b}");
+            }
+        }
         for b in &self.broken {
             println!("  BROKEN {b}");
         }
@@ -98,7 +132,7 @@ fn steady(rate: f64) -> Tally {
                     } else {
                         format!("{kind} edge at {deg} deg")
                     };
-                    tally.judge(r, truth, target, || format!("{hz} Hz, {full} A uncut, {what}, reading {i}"));
+                    tally.judge(r, truth, target, hz, || format!("{hz} Hz, {full} A uncut, {what}, reading {i}"));
                 }
             }
         }
@@ -122,7 +156,7 @@ fn bursts(rate: f64) -> Tally {
                     let truth = ms.sqrt();
                     let Some(target) = usual_target(truth) else { continue };
                     let target = if r.flags.changing { target.max(0.03) } else { target };
-                    tally.judge(r, truth, target, || format!("{on} on, {off} off, {hz} Hz, {amps} A, reading {i}"));
+                    tally.judge(r, truth, target, hz, || format!("{on} on, {off} off, {hz} Hz, {amps} A, reading {i}"));
                 }
             }
         }
