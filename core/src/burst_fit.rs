@@ -459,23 +459,9 @@ impl<'a> Burst<'a> {
     /// [`Burst::periodic_score`] with the response's excursion from the no-current level
     /// scaled as fits best (by a half to two), over every `stride`-th sample.
     fn scaled_score(&self, resp: &[f64], step: f64, x: f64, stride: usize) -> f64 {
-        let n = resp.len() - 1;
-        let rest = f64::from(self.rest);
-        let (points, per_sample) = (n as f64, (stride * POINTS) as f64 * step);
-        let mut y = (-x).rem_euclid((n / POINTS) as f64) * POINTS as f64;
         let (mut de, mut ee, mut dd, mut count) = (0.0, 0.0, 0.0, 0usize);
-        for &c in self.codes.iter().step_by(stride) {
-            while y >= points {
-                y -= points;
-            }
-            let i = (y as usize).min(n - 1);
-            let predicted = resp[i] + (y - i as f64) * (resp[i + 1] - resp[i]);
-            y += per_sample;
-            let code = f64::from(c);
-            if code > rest || predicted > rest {
-                let (d, e) = (code - rest, predicted - rest);
-                (de, ee, dd, count) = (de + d * e, ee + e * e, dd + d * d, count + 1);
-            }
+        for (d, e) in self.showing_current(resp, step, x, stride) {
+            (de, ee, dd, count) = (de + d * e, ee + e * e, dd + d * d, count + 1);
         }
         if count == 0 || ee <= 0.0 {
             return f64::INFINITY;
@@ -514,29 +500,36 @@ impl<'a> Burst<'a> {
     /// [`Burst::periodic_response`] starting at sample phase `x`, at `step` cycles a sample)
     /// show current, and how many those are.
     fn periodic_misfit(&self, resp: &[f64], step: f64, x: f64) -> (f64, usize) {
+        self.showing_current(resp, step, x, 1).fold((0.0, 0), |(sq, count), (d, e)| (sq + (d - e).powi(2), count + 1))
+    }
+
+    /// Every `stride`-th sample's code and `resp`'s prediction of it (interpolated; `resp`
+    /// starting at sample phase `x`, at `step` cycles a sample), each above the no-current
+    /// level, where either shows current.
+    fn showing_current<'r>(
+        &'r self,
+        resp: &'r [f64],
+        step: f64,
+        x: f64,
+        stride: usize,
+    ) -> impl Iterator<Item = (f64, f64)> + 'r {
         // `resp` holds its first point again at its end, for the interpolation across.
         let n = resp.len() - 1;
-        let p = (n / POINTS) as f64;
         let rest = f64::from(self.rest);
-        let (mut sq, mut count) = (0.0, 0usize);
         // Each sample's place in `resp`, in points, moved on a sample at a time (over a window,
         // the sum drifts by some 1e-12 points from the product).
-        let (points, per_sample) = (n as f64, step * POINTS as f64);
-        let mut y = (-x).rem_euclid(p) * POINTS as f64;
-        for &c in self.codes.iter() {
-            if y >= points {
+        let (points, per_sample) = (n as f64, (stride * POINTS) as f64 * step);
+        let mut y = (-x).rem_euclid((n / POINTS) as f64) * POINTS as f64;
+        self.codes.iter().step_by(stride).filter_map(move |&c| {
+            while y >= points {
                 y -= points;
             }
             let i = (y as usize).min(n - 1);
             let predicted = resp[i] + (y - i as f64) * (resp[i + 1] - resp[i]);
             y += per_sample;
             let code = f64::from(c);
-            if code > rest || predicted > rest {
-                sq += (code - predicted).powi(2);
-                count += 1;
-            }
-        }
-        (sq, count)
+            (code > rest || predicted > rest).then_some((code - rest, predicted - rest))
+        })
     }
 
     /// The model clamp's codes (unrounded) over `period` cycles, [`POINTS`] a cycle, of `on`

@@ -400,10 +400,10 @@ const ON_ALIKE: f64 = 0.3;
 
 /// Least ratio between neighbouring sorted cycle levels that [`Classes::on_every`] tries as
 /// the line between on and off, beside the midpoint.
-const GAP_LEVELS: f64 = 1.5;
+pub const GAP_LEVELS: f64 = 1.5;
 /// Most such gaps tried, widest first: the kick after a run has levels of its own (at
 /// 9600 baud 0.3 against 0.8-1.2 A² as the samples' phases walk) as has a run's first cycle.
-const GAPS_TRIED: usize = 3;
+pub const GAPS_TRIED: usize = 3;
 
 /// A load on for `on` cycles in a row in every `period` ([`Classes::on_every`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
