@@ -296,101 +296,112 @@ impl Classes {
         (0..self.count()).filter(|&c| keep(c)).max_by(|&a, &b| self.energy(a).total_cmp(&self.energy(b)))
     }
 
-    /// Where the load may be on for `K` cycles in a row in every `P` (`P` 2 to
-    /// [`ON_EVERY_MAX`]) throughout the window, the likeliest first: what
-    /// [`crate::burst_fit::Burst::fit_periodic`] is offered, in turn, until one fit explains
-    /// the window. Read from the cycles' own levels, not the classes: where twelve samples a
-    /// cycle fall on nearly the same phases cycle after cycle (one on, one off near 50 Hz at
-    /// 9600 baud), the classes are merged for the unfair cover of their phases.
-    ///
-    /// The whole cycles above a level are on where such a pattern puts them and nowhere else,
-    /// three runs or more (the first and last may be cut by the window's edges); the level is
-    /// the midpoint of the largest and the smallest cycle's mean square, else one of the
-    /// widest gaps (in ratio, [`GAP_LEVELS`] or more, the [`GAPS_TRIED`] widest, widest
-    /// first) between the sorted mean squares over a twentieth of the largest. Each pattern
-    /// is offered as it is, its least on-cycle [`ON_EVERY_GAP`] times every off-cycle or more,
-    /// and with the cycle before each run on too. A run's first cycle, from the magnetizing
-    /// current its rest left, reads about half of the next through the table at 9600 baud,
-    /// below the midpoint (three on, one off at 3 A, 47.3 Hz: 2.2-2.9 against 4.0-4.7 A², the
-    /// kick after the run 0.3-1.2), and as little as the kick after the run: two on, nine off
-    /// at 49.9 Hz, 6 A, 6.6-7.4 against 4.8-5.6 A², no level between them (model_sweep).
+    /// [`on_every_of`] the window's cycles.
     pub fn on_every(&self) -> Vec<OnEvery> {
-        let whole: Vec<usize> = (0..self.whole.len()).filter(|&j| self.whole[j]).collect();
-        let ms = |j: usize| self.cycle_mean_square[j];
-        let top = whole.iter().map(|&j| ms(j)).fold(0.0, f64::max);
-        let low = whole.iter().map(|&j| ms(j)).fold(f64::INFINITY, f64::min);
-        if top <= 0.0 {
-            return Vec::new();
-        }
-        let mut sorted: Vec<f64> = whole.iter().map(|&j| ms(j)).filter(|&m| m > 0.05 * top).collect();
-        sorted.sort_by(f64::total_cmp);
-        let mut gaps: Vec<&[f64]> = sorted.windows(2).filter(|w| w[1] >= GAP_LEVELS * w[0]).collect();
-        gaps.sort_by(|a, b| (b[1] / b[0]).total_cmp(&(a[1] / a[0])));
-        let gaps = gaps.into_iter().take(GAPS_TRIED).map(|w| (w[0] + w[1]) / 2.0);
-        let mut offered: Vec<OnEvery> = Vec::new();
-        for (first, k, period) in
-            std::iter::once((top + low) / 2.0).chain(gaps).filter_map(|l| self.runs_above(&whole, l))
-        {
-            for (first, k, apart) in [(first, k, true), (first - 1, k + 1, false)] {
-                let Some(o) = self.runs_at(&whole, first, k, period, apart) else { continue };
-                if !offered.iter().any(|e| (e.on, e.period, e.first % e.period) == (o.on, o.period, o.first % o.period))
-                {
-                    offered.push(o);
-                }
-            }
-        }
-        offered
-    }
-
-    /// The runs of the whole cycles above `level` (`first`, a whole run's first cycle, `K`
-    /// and `P`), where they are on exactly where such a pattern puts them.
-    fn runs_above(&self, whole: &[usize], level: f64) -> Option<(usize, usize, usize)> {
-        let ms = |j: usize| self.cycle_mean_square[j];
-        // Runs of on-cycles (first, length); the second is whole, between two others.
-        let mut runs: Vec<(usize, usize)> = Vec::new();
-        for &j in whole.iter().filter(|&&j| ms(j) > level) {
-            match runs.last_mut() {
-                Some((first, len)) if *first + *len == j => *len += 1,
-                _ => runs.push((j, 1)),
-            }
-        }
-        let (&(first, k), &(next, _)) = (runs.get(1)?, runs.get(2)?);
-        let period = next - first;
-        let on_at = |j: usize| (j + period - first % period) % period < k;
-        whole.iter().all(|&j| on_at(j) == (ms(j) > level)).then_some((first, k, period))
-    }
-
-    /// Runs of `k` cycles from `first` every `period`, as a heater's: each begins from what
-    /// the last left, every on-cycle is alike, and where `apart`, the on-cycles stand
-    /// [`ON_EVERY_GAP`] above the rest.
-    fn runs_at(&self, whole: &[usize], first: usize, k: usize, period: usize, apart: bool) -> Option<OnEvery> {
-        let ms = |j: usize| self.cycle_mean_square[j];
-        if !(2..=ON_EVERY_MAX).contains(&period) || k >= period {
-            return None;
-        }
-        let on_at = |j: usize| (j + period - first % period) % period < k;
-        let (on, off): (Vec<usize>, Vec<usize>) = whole.iter().partition(|&&j| on_at(j));
-        let least_on = on.iter().map(|&j| ms(j)).fold(f64::INFINITY, f64::min);
-        let most_on = on.iter().map(|&j| ms(j)).fold(0.0, f64::max);
-        let most_off = off.iter().map(|&j| ms(j)).fold(0.0, f64::max);
-        // Each run begins from what the last one left: the off-cycles just before runs read
-        // no more than the largest other off-cycle (the kick after a run), where each rest
-        // holds others (one on, one off holds none). A grid cut through two cycles on (half,
-        // whole, half) shows one high cycle between two halves, the one before the larger: a
-        // heater two on, three off beside a supply at the fast link was offered as one on
-        // every five, and the fit that could not explain it cost 47 M instructions a window.
-        let (before, others): (Vec<usize>, Vec<usize>) = off.iter().partition(|&&j| on_at(j + 1));
-        let largest = |cycles: &[usize]| cycles.iter().map(|&j| ms(j)).reduce(f64::max);
-        let from_rest = match (largest(&before), largest(&others)) {
-            (Some(before), Some(others)) if period - k >= 2 => before <= ON_EVERY_GAP * others,
-            _ => true,
-        };
-        let mean_square = on.iter().map(|&j| ms(j)).sum::<f64>() / on.len() as f64;
-        let stands = !apart || least_on >= ON_EVERY_GAP * most_off;
-        (from_rest && least_on >= ON_ALIKE * most_on && stands).then_some(OnEvery { on: k, period, first, mean_square })
+        on_every_of(&self.cycle_mean_square, &self.whole)
     }
 }
 
+/// Where the load may be on for `K` cycles in a row in every `P` (`P` 2 to
+/// [`ON_EVERY_MAX`]) throughout a window, from its cycles' mean squares (table currents, A²)
+/// and which of them are whole, the likeliest first: what
+/// [`crate::burst_fit::Burst::fit_periodic`] is offered, in turn, until one fit explains
+/// the window. Read from the cycles' own levels, not the classes: where twelve samples a
+/// cycle fall on nearly the same phases cycle after cycle (one on, one off near 50 Hz at
+/// 9600 baud), the classes are merged for the unfair cover of their phases.
+///
+/// The whole cycles above a level are on where such a pattern puts them and nowhere else,
+/// three runs or more (the first and last may be cut by the window's edges); the level is
+/// the midpoint of the largest and the smallest cycle's mean square, else one of the
+/// widest gaps (in ratio, [`GAP_LEVELS`] or more, the [`GAPS_TRIED`] widest, widest
+/// first) between the sorted mean squares over a twentieth of the largest. Each pattern
+/// is offered as it is, its least on-cycle [`ON_EVERY_GAP`] times every off-cycle or more,
+/// and with the cycle before each run on too. A run's first cycle, from the magnetizing
+/// current its rest left, reads about half of the next through the table at 9600 baud,
+/// below the midpoint (three on, one off at 3 A, 47.3 Hz: 2.2-2.9 against 4.0-4.7 A², the
+/// kick after the run 0.3-1.2), and as little as the kick after the run: two on, nine off
+/// at 49.9 Hz, 6 A, 6.6-7.4 against 4.8-5.6 A², no level between them (model_sweep).
+pub fn on_every_of(cycle_mean_square: &[f64], whole: &[bool]) -> Vec<OnEvery> {
+    let whole: Vec<usize> = (0..whole.len()).filter(|&j| whole[j]).collect();
+    let ms = |j: usize| cycle_mean_square[j];
+    let top = whole.iter().map(|&j| ms(j)).fold(0.0, f64::max);
+    let low = whole.iter().map(|&j| ms(j)).fold(f64::INFINITY, f64::min);
+    if top <= 0.0 {
+        return Vec::new();
+    }
+    let mut sorted: Vec<f64> = whole.iter().map(|&j| ms(j)).filter(|&m| m > 0.05 * top).collect();
+    sorted.sort_by(f64::total_cmp);
+    let mut gaps: Vec<&[f64]> = sorted.windows(2).filter(|w| w[1] >= GAP_LEVELS * w[0]).collect();
+    gaps.sort_by(|a, b| (b[1] / b[0]).total_cmp(&(a[1] / a[0])));
+    let gaps = gaps.into_iter().take(GAPS_TRIED).map(|w| (w[0] + w[1]) / 2.0);
+    let mut offered: Vec<OnEvery> = Vec::new();
+    for (first, k, period) in
+        std::iter::once((top + low) / 2.0).chain(gaps).filter_map(|l| runs_above(cycle_mean_square, &whole, l))
+    {
+        for (first, k, apart) in [(first, k, true), (first - 1, k + 1, false)] {
+            let Some(o) = runs_at(cycle_mean_square, &whole, first, k, period, apart) else { continue };
+            if !offered.iter().any(|e| (e.on, e.period, e.first % e.period) == (o.on, o.period, o.first % o.period)) {
+                offered.push(o);
+            }
+        }
+    }
+    offered
+}
+
+/// The runs of the whole cycles above `level` (`first`, a whole run's first cycle, `K`
+/// and `P`), where they are on exactly where such a pattern puts them.
+fn runs_above(cycle_mean_square: &[f64], whole: &[usize], level: f64) -> Option<(usize, usize, usize)> {
+    let ms = |j: usize| cycle_mean_square[j];
+    // Runs of on-cycles (first, length); the second is whole, between two others.
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for &j in whole.iter().filter(|&&j| ms(j) > level) {
+        match runs.last_mut() {
+            Some((first, len)) if *first + *len == j => *len += 1,
+            _ => runs.push((j, 1)),
+        }
+    }
+    let (&(first, k), &(next, _)) = (runs.get(1)?, runs.get(2)?);
+    let period = next - first;
+    let on_at = |j: usize| (j + period - first % period) % period < k;
+    whole.iter().all(|&j| on_at(j) == (ms(j) > level)).then_some((first, k, period))
+}
+
+/// Runs of `k` cycles from `first` every `period`, as a heater's: each begins from what
+/// the last left, every on-cycle is alike, and where `apart`, the on-cycles stand
+/// [`ON_EVERY_GAP`] above the rest.
+fn runs_at(
+    cycle_mean_square: &[f64],
+    whole: &[usize],
+    first: usize,
+    k: usize,
+    period: usize,
+    apart: bool,
+) -> Option<OnEvery> {
+    let ms = |j: usize| cycle_mean_square[j];
+    if !(2..=ON_EVERY_MAX).contains(&period) || k >= period {
+        return None;
+    }
+    let on_at = |j: usize| (j + period - first % period) % period < k;
+    let (on, off): (Vec<usize>, Vec<usize>) = whole.iter().partition(|&&j| on_at(j));
+    let least_on = on.iter().map(|&j| ms(j)).fold(f64::INFINITY, f64::min);
+    let most_on = on.iter().map(|&j| ms(j)).fold(0.0, f64::max);
+    let most_off = off.iter().map(|&j| ms(j)).fold(0.0, f64::max);
+    // Each run begins from what the last one left: the off-cycles just before runs read
+    // no more than the largest other off-cycle (the kick after a run), where each rest
+    // holds others (one on, one off holds none). A grid cut through two cycles on (half,
+    // whole, half) shows one high cycle between two halves, the one before the larger: a
+    // heater two on, three off beside a supply at the fast link was offered as one on
+    // every five, and the fit that could not explain it cost 47 M instructions a window.
+    let (before, others): (Vec<usize>, Vec<usize>) = off.iter().partition(|&&j| on_at(j + 1));
+    let largest = |cycles: &[usize]| cycles.iter().map(|&j| ms(j)).reduce(f64::max);
+    let from_rest = match (largest(&before), largest(&others)) {
+        (Some(before), Some(others)) if period - k >= 2 => before <= ON_EVERY_GAP * others,
+        _ => true,
+    };
+    let mean_square = on.iter().map(|&j| ms(j)).sum::<f64>() / on.len() as f64;
+    let stands = !apart || least_on >= ON_EVERY_GAP * most_off;
+    (from_rest && least_on >= ON_ALIKE * most_on && stands).then_some(OnEvery { on: k, period, first, mean_square })
+}
 /// Least share of the largest on-cycle's mean square every on-cycle holds in a load on for
 /// some cycles in every few ([`Classes::on_every`]): one heater's. A run's first cycle reads
 /// about half of the next at 9600 baud (see there); a cycle below a third of it is another
