@@ -888,6 +888,40 @@ mod tests {
         CtModel::builtin().zero_level().round() as u16 + crate::estimate::SQUELCH_CODES
     }
 
+    /// Runs of cycles in every few judge a window's mains frequency against the lines either
+    /// side of it that their period puts nearly as strong in the spectrum (`f / P` apart):
+    /// through the model at 9600 baud, a second's window of each burst is explained at its
+    /// frequency (misfit 1 or less) and at neither neighbour, or at half the explanation at
+    /// best ([`crate::mains_hz`] takes a candidate explained twice as well as the next).
+    #[test]
+    fn runs_of_cycles_judge_the_mains_frequency_against_their_lines() {
+        let model = CtModel::builtin();
+        let cal = crate::calibration::Calibration::builtin();
+        let cases = [
+            (47.3, 0.7, 2, 9),
+            (47.3, 3.0, 2, 9),
+            (47.3, 12.0, 2, 9),
+            (49.9, 6.0, 2, 9),
+            (47.3, 3.0, 2, 2),
+            (59.9, 12.0, 3, 1),
+        ];
+        for (hz, amps, on, off) in cases {
+            let codes = burst_codes(hz, amps, on, off, RATE, 2.0);
+            let n = RATE as usize;
+            let burst = Burst::new(model, &codes[n / 3..n / 3 + n], rest(), RATE);
+            let at = |f: f64| burst.periodic_misfit_at(f, &cal.lut_at(Some(f)));
+            let own = at(hz).unwrap_or_else(|| panic!("{hz} Hz {amps} A, {on} on, {off} off: not explained"));
+            assert!(own <= 1.0, "{hz} Hz {amps} A, {on} on, {off} off: misfit {own}");
+            for line in [hz - hz / (on + off) as f64, hz + hz / (on + off) as f64] {
+                let other = at(line);
+                assert!(
+                    other.is_none_or(|m| m >= 2.0 * own),
+                    "{hz} Hz {amps} A, {on} on, {off} off: at {line} Hz {other:?} for {own}"
+                );
+            }
+        }
+    }
+
     /// The model's own burst (an independent march of the same clamp, `records::burst_codes`,
     /// 512 points a cycle, rounded to codes): the fit finds its RMS and its crossing (time 0
     /// is an upward zero crossing), and the mains frequency's neighbouring lines fit far worse.
