@@ -42,7 +42,7 @@
 //! (`golden/FRESH_SETS.md`); model_sweep's two-on, two-off and three-on, one-off heaters at
 //! 47.3 Hz, 603.5 Sa/s, 13-30 % low by the classes, within 0.6 %. Two quick refusals keep the
 //! cost down where the hypothesis is plainly wrong: `Burst::rests_between` (a run pattern with two
-//! or more cycles off needs whole cycles at rest between runs) and `PROMISING` (after the
+//! or more cycles off needs half-cycles at rest between runs) and `PROMISING` (after the
 //! coarse crossing grid, a best residual far beyond [`EXPLAINED_CODES`]).
 //!
 //! **Where not.** A window whose samples the fit does not explain in full (any other load,
@@ -358,8 +358,7 @@ impl<'a> Burst<'a> {
             .min_by(|a, b| a.1.total_cmp(&b.1))?;
         // A hypothesis whose best there leaves more than [`PROMISING`] times what a fit may
         // leave is not searched further (see there).
-        let height = self.codes.iter().map(|&c| f64::from(c) - self.zero()).fold(0.0, f64::max);
-        if best > PROMISING * explained(height).powi(2) {
+        if best > PROMISING * explained(self.height()).powi(2) {
             return None;
         }
         // Then the RMS over a factor of two either side of the guess: the table reads a single
@@ -369,26 +368,18 @@ impl<'a> Burst<'a> {
 
     /// How well runs of cycles in every few explain the window at mains frequency `hz`
     /// ([`PeriodicFit::misfit`], 1 or less where they do): the first of the patterns its
-    /// cycles show at `hz` ([`crate::segment::on_every_of`]; the cycles cut from its first
-    /// sample, their levels the table currents `table` gives each code) whose fit explains
+    /// cycles show at `hz` ([`crate::segment::Classes::on_every`]; the cycles cut from its
+    /// first sample, their levels the table currents `table` gives each code) whose fit explains
     /// every sample; `None` where none does. What [`crate::mains_hz`] judges frequencies the
     /// spectrum cannot tell apart by where single cycles from rest ([`Burst::fit`]) explain
     /// nothing: a run of `K` cycles in every `P` puts lines every `f / P` nearly as strong as
     /// the mains's (two on, nine off: the next 4 % weaker), and at 9600 baud, where no
     /// half-wave can be timed, such a heater at 47.3 Hz was read at 51.6 Hz, 4-33 % low.
     pub fn periodic_misfit_at(&self, hz: f64, table: &[f32]) -> Option<f64> {
-        let cycle = self.rate_hz / hz;
-        let (Some(top), true) = (table.len().checked_sub(1), cycle.is_finite() && cycle > 0.0) else { return None };
-        let count = (self.codes.len() as f64 / cycle).ceil() as usize;
-        let (mut ms, mut samples) = (vec![0.0; count], vec![0usize; count]);
-        for (k, &c) in self.codes.iter().enumerate() {
-            let j = ((k as f64 / cycle) as usize).min(count - 1);
-            ms[j] += f64::from(table[usize::from(c).min(top)]).powi(2);
-            samples[j] += 1;
-        }
-        let whole: Vec<bool> = samples.iter().map(|&n| n as f64 >= 0.9 * cycle).collect();
-        ms.iter_mut().zip(&samples).filter(|(_, &n)| n > 0).for_each(|(m, &n)| *m /= n as f64);
-        crate::segment::on_every_of(&ms, &whole).into_iter().find_map(|o| {
+        let top = table.len().checked_sub(1)?;
+        let amps: Vec<f32> = self.codes.iter().map(|&c| table[usize::from(c).min(top)]).collect();
+        let cycles = crate::segment::Cycles::new(amps.len(), hz / self.rate_hz, 0.0);
+        crate::segment::classify(&amps, &cycles).on_every().into_iter().find_map(|o| {
             let fit = self.fit_periodic(hz, o.on, o.period, o.first as f64, (2.0 * o.mean_square).sqrt())?;
             self.window_periodic(&fit).map(|_| fit.misfit())
         })
@@ -411,8 +402,7 @@ impl<'a> Burst<'a> {
             return !self.codes.is_empty();
         };
         let half = self.rate_hz / hz / 2.0;
-        let height = self.codes.iter().map(|&c| f64::from(c) - self.zero()).fold(0.0, f64::max);
-        let loud = f64::from(self.rest) + explained(height);
+        let loud = f64::from(self.rest) + explained(self.height());
         let stretches = (self.codes.len() as f64 / half).floor() as usize;
         let quiet = (0..stretches)
             .filter(|&i| {
@@ -459,7 +449,7 @@ impl<'a> Burst<'a> {
 
     /// A [`PeriodicFit`] of what was found, its residual a mean square.
     fn periodic_fit(&self, hz: f64, on: usize, period: usize, x: f64, amps: f64, residual: f64) -> PeriodicFit {
-        let height = self.codes.iter().map(|&c| f64::from(c) - self.zero()).fold(0.0, f64::max);
+        let height = self.height();
         PeriodicFit { hz, crossing: x.rem_euclid(period as f64), amps, on, period, residual: residual.sqrt(), height }
     }
 
@@ -673,6 +663,12 @@ impl<'a> Burst<'a> {
     /// The model's no-current level, codes (unrounded).
     fn zero(&self) -> f64 {
         self.model.rest_state().0
+    }
+
+    /// The window's highest sample above the model's no-current level, codes: what a fit of
+    /// the whole window may leave is measured against it ([`explained`]).
+    fn height(&self) -> f64 {
+        self.codes.iter().map(|&c| f64::from(c) - self.zero()).fold(0.0, f64::max)
     }
 
     /// The model clamp's codes (unrounded) for one sine cycle of RMS `amps` from rest and a

@@ -296,56 +296,52 @@ impl Classes {
         (0..self.count()).filter(|&c| keep(c)).max_by(|&a, &b| self.energy(a).total_cmp(&self.energy(b)))
     }
 
-    /// [`on_every_of`] the window's cycles.
+    /// Where the load may be on for `K` cycles in a row in every `P` (`P` 2 to
+    /// [`ON_EVERY_MAX`]) throughout the window, the likeliest first: what
+    /// [`crate::burst_fit::Burst::fit_periodic`] is offered, in turn, until one fit explains
+    /// the window. Read from the cycles' own levels, not the classes: where twelve samples a
+    /// cycle fall on nearly the same phases cycle after cycle (one on, one off near 50 Hz at
+    /// 9600 baud), the classes are merged for the unfair cover of their phases.
+    ///
+    /// The whole cycles above a level are on where such a pattern puts them and nowhere else,
+    /// three runs or more (the first and last may be cut by the window's edges); the level is
+    /// the midpoint of the largest and the smallest cycle's mean square, else one of the
+    /// widest gaps (in ratio, [`GAP_LEVELS`] or more, the [`GAPS_TRIED`] widest, widest
+    /// first) between the sorted mean squares over a twentieth of the largest. Each pattern
+    /// is offered as it is, its least on-cycle [`ON_EVERY_GAP`] times every off-cycle or more,
+    /// and with the cycle before each run on too. A run's first cycle, from the magnetizing
+    /// current its rest left, reads about half of the next through the table at 9600 baud,
+    /// below the midpoint (three on, one off at 3 A, 47.3 Hz: 2.2-2.9 against 4.0-4.7 A², the
+    /// kick after the run 0.3-1.2), and as little as the kick after the run: two on, nine off
+    /// at 49.9 Hz, 6 A, 6.6-7.4 against 4.8-5.6 A², no level between them (model_sweep).
     pub fn on_every(&self) -> Vec<OnEvery> {
-        on_every_of(&self.cycle_mean_square, &self.whole)
-    }
-}
-
-/// Where the load may be on for `K` cycles in a row in every `P` (`P` 2 to
-/// [`ON_EVERY_MAX`]) throughout a window, from its cycles' mean squares (table currents, A²)
-/// and which of them are whole, the likeliest first: what
-/// [`crate::burst_fit::Burst::fit_periodic`] is offered, in turn, until one fit explains
-/// the window. Read from the cycles' own levels, not the classes: where twelve samples a
-/// cycle fall on nearly the same phases cycle after cycle (one on, one off near 50 Hz at
-/// 9600 baud), the classes are merged for the unfair cover of their phases.
-///
-/// The whole cycles above a level are on where such a pattern puts them and nowhere else,
-/// three runs or more (the first and last may be cut by the window's edges); the level is
-/// the midpoint of the largest and the smallest cycle's mean square, else one of the
-/// widest gaps (in ratio, [`GAP_LEVELS`] or more, the [`GAPS_TRIED`] widest, widest
-/// first) between the sorted mean squares over a twentieth of the largest. Each pattern
-/// is offered as it is, its least on-cycle [`ON_EVERY_GAP`] times every off-cycle or more,
-/// and with the cycle before each run on too. A run's first cycle, from the magnetizing
-/// current its rest left, reads about half of the next through the table at 9600 baud,
-/// below the midpoint (three on, one off at 3 A, 47.3 Hz: 2.2-2.9 against 4.0-4.7 A², the
-/// kick after the run 0.3-1.2), and as little as the kick after the run: two on, nine off
-/// at 49.9 Hz, 6 A, 6.6-7.4 against 4.8-5.6 A², no level between them (model_sweep).
-pub fn on_every_of(cycle_mean_square: &[f64], whole: &[bool]) -> Vec<OnEvery> {
-    let whole: Vec<usize> = (0..whole.len()).filter(|&j| whole[j]).collect();
-    let ms = |j: usize| cycle_mean_square[j];
-    let top = whole.iter().map(|&j| ms(j)).fold(0.0, f64::max);
-    let low = whole.iter().map(|&j| ms(j)).fold(f64::INFINITY, f64::min);
-    if top <= 0.0 {
-        return Vec::new();
-    }
-    let mut sorted: Vec<f64> = whole.iter().map(|&j| ms(j)).filter(|&m| m > 0.05 * top).collect();
-    sorted.sort_by(f64::total_cmp);
-    let mut gaps: Vec<&[f64]> = sorted.windows(2).filter(|w| w[1] >= GAP_LEVELS * w[0]).collect();
-    gaps.sort_by(|a, b| (b[1] / b[0]).total_cmp(&(a[1] / a[0])));
-    let gaps = gaps.into_iter().take(GAPS_TRIED).map(|w| (w[0] + w[1]) / 2.0);
-    let mut offered: Vec<OnEvery> = Vec::new();
-    for (first, k, period) in
-        std::iter::once((top + low) / 2.0).chain(gaps).filter_map(|l| runs_above(cycle_mean_square, &whole, l))
-    {
-        for (first, k, apart) in [(first, k, true), (first - 1, k + 1, false)] {
-            let Some(o) = runs_at(cycle_mean_square, &whole, first, k, period, apart) else { continue };
-            if !offered.iter().any(|e| (e.on, e.period, e.first % e.period) == (o.on, o.period, o.first % o.period)) {
-                offered.push(o);
+        let cycle_mean_square = &self.cycle_mean_square;
+        let whole: Vec<usize> = (0..self.whole.len()).filter(|&j| self.whole[j]).collect();
+        let ms = |j: usize| cycle_mean_square[j];
+        let top = whole.iter().map(|&j| ms(j)).fold(0.0, f64::max);
+        let low = whole.iter().map(|&j| ms(j)).fold(f64::INFINITY, f64::min);
+        if top <= 0.0 {
+            return Vec::new();
+        }
+        let mut sorted: Vec<f64> = whole.iter().map(|&j| ms(j)).filter(|&m| m > 0.05 * top).collect();
+        sorted.sort_by(f64::total_cmp);
+        let mut gaps: Vec<&[f64]> = sorted.windows(2).filter(|w| w[1] >= GAP_LEVELS * w[0]).collect();
+        gaps.sort_by(|a, b| (b[1] / b[0]).total_cmp(&(a[1] / a[0])));
+        let gaps = gaps.into_iter().take(GAPS_TRIED).map(|w| (w[0] + w[1]) / 2.0);
+        let mut offered: Vec<OnEvery> = Vec::new();
+        for (first, k, period) in
+            std::iter::once((top + low) / 2.0).chain(gaps).filter_map(|l| runs_above(cycle_mean_square, &whole, l))
+        {
+            for (first, k, apart) in [(first, k, true), (first - 1, k + 1, false)] {
+                let Some(o) = runs_at(cycle_mean_square, &whole, first, k, period, apart) else { continue };
+                if !offered.iter().any(|e| (e.on, e.period, e.first % e.period) == (o.on, o.period, o.first % o.period))
+                {
+                    offered.push(o);
+                }
             }
         }
+        offered
     }
-    offered
 }
 
 /// The runs of the whole cycles above `level` (`first`, a whole run's first cycle, `K`
