@@ -49,10 +49,9 @@ const HZ_NEAR: f64 = 0.05;
 impl Tally {
     /// Judges reading `r` of truth `truth` A against `target` (a fraction), and the frequency
     /// it reports against `hz`.
-    fn judge(&mut self, r: &Reading, truth: f64, target: f64, hz: f64, what: impl FnOnce() -> String) {
+    fn judge(&mut self, r: &Reading, truth: f64, target: f64, hz: f64, what: String) {
         let err = r.irms_a / truth - 1.0;
         self.readings += 1;
-        let what = what();
         let said = || {
             format!(
                 "{what}: {:+.2} % at {}, bound on that side {}, flags {}",
@@ -132,7 +131,7 @@ fn steady(rate: f64) -> Tally {
                     } else {
                         format!("{kind} edge at {deg} deg")
                     };
-                    tally.judge(r, truth, target, hz, || format!("{hz} Hz, {full} A uncut, {what}, reading {i}"));
+                    tally.judge(r, truth, target, hz, format!("{hz} Hz, {full} A uncut, {what}, reading {i}"));
                 }
             }
         }
@@ -156,7 +155,7 @@ fn bursts(rate: f64) -> Tally {
                     let truth = ms.sqrt();
                     let Some(target) = usual_target(truth) else { continue };
                     let target = if r.flags.changing { target.max(0.03) } else { target };
-                    tally.judge(r, truth, target, hz, || format!("{on} on, {off} off, {hz} Hz, {amps} A, reading {i}"));
+                    tally.judge(r, truth, target, hz, format!("{on} on, {off} off, {hz} Hz, {amps} A, reading {i}"));
                 }
             }
         }
