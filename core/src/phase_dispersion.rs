@@ -35,9 +35,10 @@ pub const GRID_HZ: f64 = 0.002;
 /// The phase dispersion of `codes` folded at `step` mains cycles a sample: the sum of the
 /// squared steps between the codes taken in order of phase, round the cycle (the "string
 /// length"): the samples of neighbouring phases come from cycles far apart in the window, so
-/// a fold at the wrong frequency puts unlike codes side by side.
-pub fn dispersion(codes: &[u16], step: f64) -> f64 {
-    Folds::new(codes).dispersion(step)
+/// a fold at the wrong frequency puts unlike codes side by side. `None` for a window of more
+/// than [`MAX_FOLDED`] samples.
+pub fn dispersion(codes: &[u16], step: f64) -> Option<f64> {
+    Some(Folds::new(codes)?.dispersion(step))
 }
 
 /// One window's folds at one trial frequency after another: [`dispersion`] for a search.
@@ -53,9 +54,11 @@ pub fn dispersion(codes: &[u16], step: f64) -> f64 {
 /// dispersion is the same to the bit.
 struct Folds<'a> {
     codes: &'a [u16],
-    /// Each sample's key at the last trial (its phase, [`fixed_phase`] times its index, above
-    /// its code, so that like phases sort by code) and its index, in order of key.
-    folded: Vec<(u64, usize)>,
+    /// Each sample's key at the last trial, in order: its phase ([`fixed_phase`] times its
+    /// index) in the top 32 bits, its code in the next 16 (so that like phases sort by code),
+    /// its index in the low 16. One word a sample, so the sort moves half what a key and a
+    /// separate index would, and a new trial's key needs only the word itself.
+    folded: Vec<u64>,
 }
 
 impl<'a> Folds<'a> {
@@ -63,35 +66,42 @@ impl<'a> Folds<'a> {
     /// compares about ten times a sample).
     const MOVES_PER_SAMPLE: usize = 8;
 
-    fn new(codes: &'a [u16]) -> Self {
-        Folds { codes, folded: Vec::new() }
+    /// The folds of `codes`; `None` for a window of more than [`MAX_FOLDED`] samples.
+    fn new(codes: &'a [u16]) -> Option<Self> {
+        (codes.len() <= MAX_FOLDED).then_some(Folds { codes, folded: Vec::new() })
     }
 
     /// [`dispersion`] at `step`.
     fn dispersion(&mut self, step: f64) -> f64 {
         let codes = self.codes;
         let per_sample = fixed_phase(step);
-        let key = |k: usize| u64::from((k as u32).wrapping_mul(per_sample)) << 16 | u64::from(codes[k]);
+        let phase = |k: u64| u64::from((k as u32).wrapping_mul(per_sample)) << 32;
         if self.folded.len() != codes.len() {
-            self.folded = (0..codes.len()).map(|k| (key(k), k)).collect();
-            self.folded.sort_unstable_by_key(|&(x, _)| x);
+            self.folded = (0..codes.len() as u64).map(|k| phase(k) | u64::from(codes[k as usize]) << 16 | k).collect();
+            self.folded.sort_unstable();
         } else {
-            for (x, k) in &mut self.folded {
-                *x = key(*k);
+            for x in &mut self.folded {
+                *x = phase(*x & 0xffff) | (*x & 0xffff_ffff);
             }
             if !insertion_sort(&mut self.folded, Self::MOVES_PER_SAMPLE * codes.len()) {
-                self.folded.sort_unstable_by_key(|&(x, _)| x);
+                self.folded.sort_unstable();
             }
         }
         // Whole-number squares, summed exactly.
-        let step_sq = |a: u64, b: u64| (i64::from(a as u16) - i64::from(b as u16)).pow(2);
+        let step_sq = |a: u64, b: u64| (i64::from((a >> 16) as u16) - i64::from((b >> 16) as u16)).pow(2);
         let wrap = match (self.folded.first(), self.folded.last()) {
-            (Some(&(a, _)), Some(&(b, _))) => step_sq(a, b),
+            (Some(&a), Some(&b)) => step_sq(a, b),
             _ => 0,
         };
-        (self.folded.windows(2).map(|w| step_sq(w[0].0, w[1].0)).sum::<i64>() + wrap) as f64
+        (self.folded.windows(2).map(|w| step_sq(w[0], w[1])).sum::<i64>() + wrap) as f64
     }
 }
+
+/// The most samples a window may hold to be folded here: each sample's index must fit in its
+/// key's 16 bits ([`Folds`]). That is 108 s at 603.5 Sa/s, over which a grid's frequency
+/// moves by more than the refinement's precision anyway (hundredths of a hertz over seconds,
+/// [`crate::mains_hz`]); a longer window keeps the spectrum's value.
+pub const MAX_FOLDED: usize = 1 << 16;
 
 /// A step of `step` cycles a sample as a phase step in units of 2^-32 of a cycle, whole
 /// cycles dropped: sample `k`'s phase is then `k` times it, wrapping (exact modular
@@ -104,12 +114,12 @@ fn fixed_phase(step: f64) -> u32 {
 
 /// Sorts `v` by its keys in place by insertion, unless that takes more than `budget` moves:
 /// then `false`, `v` a permutation of what it was.
-fn insertion_sort(v: &mut [(u64, usize)], budget: usize) -> bool {
+fn insertion_sort(v: &mut [u64], budget: usize) -> bool {
     let mut moves = 0;
     for i in 1..v.len() {
         let item = v[i];
         let mut j = i;
-        while j > 0 && v[j - 1].0 > item.0 {
+        while j > 0 && v[j - 1] > item {
             v[j] = v[j - 1];
             j -= 1;
         }
@@ -163,7 +173,8 @@ pub const MAX_SAMPLES_PER_TURN: usize = 32;
 /// The frequency near `hz` at which the window's `codes`, sampled at `rate_hz`, fold with the
 /// least dispersion; `None` where the least lies on the search's edge, or beside a frequency
 /// whose samples sweep the cycle less than once ([`sweeps`]; such frequencies are not tried),
-/// or where `hz`'s own do (see the module).
+/// or where `hz`'s own do (see the module), or for a window of more than [`MAX_FOLDED`]
+/// samples.
 pub fn refine(codes: &[u16], rate_hz: f64, hz: f64) -> Option<f64> {
     let n = codes.len();
     if sweeps(n, hz / rate_hz) < 1.0 {
@@ -171,7 +182,7 @@ pub fn refine(codes: &[u16], rate_hz: f64, hz: f64) -> Option<f64> {
     }
     let steps = (SEARCH_HZ / GRID_HZ).round() as i64;
     let at = |i: i64| hz + i as f64 * GRID_HZ;
-    let mut folds = Folds::new(codes);
+    let mut folds = Folds::new(codes)?;
     let d: Vec<f64> = (-steps..=steps).map(|i| swept_dispersion(&mut folds, at(i) / rate_hz)).collect();
     let best = (0..d.len()).min_by(|&a, &b| d[a].total_cmp(&d[b]))?;
     if best == 0 || best == d.len() - 1 || !d[best - 1].is_finite() || !d[best + 1].is_finite() {
@@ -211,7 +222,7 @@ pub const SHARPER: f64 = 0.1;
 /// [`SHARPER`] is no evidence either way.
 pub fn sharper_among(codes: &[u16], rate_hz: f64, hz: f64, candidates: impl Iterator<Item = f64>) -> Option<f64> {
     let n = codes.len();
-    let mut folds = Folds::new(codes);
+    let mut folds = Folds::new(codes)?;
     let mut at = |f: f64| swept_dispersion(&mut folds, f / rate_hz);
     let steps = (SEARCH_HZ / GRID_HZ).round() as i64;
     // Where no frequency near `hz` sweeps the cycle, the measured value cannot be folded to
@@ -273,7 +284,12 @@ mod tests {
     /// half-cycle ([`crate::load_shape::leading_edge`]), the negative half clipped by the
     /// clamp's diode (rest 99).
     fn dimmer(hz: f64, fire: f64) -> Vec<u16> {
-        (0..LAUNCHPAD as usize)
+        dimmer_for(hz, fire, LAUNCHPAD as usize)
+    }
+
+    /// [`dimmer`] over `n` samples.
+    fn dimmer_for(hz: f64, fire: f64, n: usize) -> Vec<u16> {
+        (0..n)
             .map(|k| {
                 let v = crate::load_shape::leading_edge(fire, (k as f64 * hz / LAUNCHPAD).fract());
                 (99.0 + 400.0 * v.max(0.0)).round() as u16
@@ -363,7 +379,7 @@ mod tests {
         };
         for (hz, fire) in [(50.132, 108.0), (47.3, 144.0), (60.1, 54.0)] {
             let codes = dimmer(hz, fire);
-            let mut folds = Folds::new(&codes);
+            let mut folds = Folds::new(&codes).expect("a 1 s window is folded");
             let near = (-30..=30).map(|i| hz + 0.002 * f64::from(i));
             let far = [45.0, 65.0, 50.0, 61.3];
             for f in near.chain(far) {
@@ -380,7 +396,19 @@ mod tests {
     #[test]
     fn the_dispersion_grows_as_the_fold_smears() {
         let codes = dimmer(50.132, 108.0);
-        let at = |hz: f64| dispersion(&codes, hz / LAUNCHPAD);
+        let at = |hz: f64| dispersion(&codes, hz / LAUNCHPAD).expect("a 1 s window is folded");
         assert!(at(50.132) < at(50.142) && at(50.142) < at(50.162) && at(50.132) < at(50.112));
+    }
+
+    /// A window too long for its samples' indices to fit their keys is not folded (and so not
+    /// refined) rather than folded wrong.
+    #[test]
+    fn a_window_too_long_to_fold_keeps_the_spectrum_s_value() {
+        let codes = dimmer_for(50.132, 108.0, MAX_FOLDED + 1);
+        assert_eq!(dispersion(&codes, 50.132 / LAUNCHPAD), None);
+        assert_eq!(refine(&codes, LAUNCHPAD, 50.13), None);
+        let fits = &codes[..MAX_FOLDED];
+        assert!(dispersion(fits, 50.132 / LAUNCHPAD).is_some());
+        assert!(refine(fits, LAUNCHPAD, 50.13).is_some_and(|f| (f - 50.132).abs() < 0.002));
     }
 }
