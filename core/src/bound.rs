@@ -27,7 +27,9 @@
 //! from a waveform that conducts widely) whose table currents are narrow
 //! ([`Evidence::narrow_as_table`]) and `o` the table's largest over-read of
 //! a narrow waveform at the clamp and level ([`crate::unseen`]); at most [`UNREADABLE`], but
-//! for `SPREAD_FACTOR · o · n` more on the high side (the over-read is high only).
+//! for `SPREAD_FACTOR · o · n` more on the high side (the over-read is high only), where the
+//! high side also states at least `SPREAD_FACTOR · (1/x − 1)` for the lowest reconstruction
+//! `x` times the reading ([`stated`]).
 //!
 //! - `spread`: where the reconstructions disagree by more than 5 %, the error was at most 0.7
 //!   times their distance on the dev half but for one window at 1.2 times (a mixture whose
@@ -248,9 +250,12 @@ pub const GAP_FACTOR: f64 = 0.025;
 pub const GAP_FREE_DEG: f64 = 4.0;
 /// The bound of a window whose samples bunch on a dozen phases (its waveform is not seen), at
 /// least, and the most any other window states on its low side, and on its high side but for
-/// narrow energy read as the table reads it ([`stated`]): no window of the dev half or the loads goldens read
+/// narrow energy read as the table reads it and for a reconstruction further below the
+/// reading than that ([`stated`]): no window of the dev half or the loads goldens read
 /// further off than 70 %, whatever its evidence (the largest spread, 66 %, came with a 41 %
-/// error), and a bound under 100 % keeps a record's energy bounded.
+/// error), and a bound under 100 % keeps a record's energy bounded below. (Above, a fresh
+/// set's window read 119 % high where the table read right: a cap there hid what its own
+/// evidence showed.)
 pub const UNREADABLE: f64 = 0.9;
 /// A reading spanning fewer than [`crate::estimate::MIN_CYCLES`] states no accuracy; for a
 /// record's energy it counts with this bound (the loads goldens' worst such reading: 16 %).
