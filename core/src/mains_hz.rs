@@ -889,7 +889,10 @@ mod tests {
                     er += v * c;
                     ei -= v * s;
                 }
-                assert!((re - er).abs() <= 1e-10 * size && (im - ei).abs() <= 1e-10 * size, "{n} at {f}: {re} {im} against {er} {ei}");
+                assert!(
+                    (re - er).abs() <= 1e-10 * size && (im - ei).abs() <= 1e-10 * size,
+                    "{n} at {f}: {re} {im} against {er} {ei}"
+                );
             }
         }
     }

@@ -97,8 +97,8 @@ impl<'a> Folds<'a> {
     }
 }
 
-/// The most samples a window may hold to be folded here: each sample's index must fit in its
-/// key's 16 bits ([`Folds`]). That is 108 s at 603.5 Sa/s, over which a grid's frequency
+/// The most samples a window may hold to be folded here: each sample's index must fit in the
+/// low 16 bits of its sort key. That is 108 s at 603.5 Sa/s, over which a grid's frequency
 /// moves by more than the refinement's precision anyway (hundredths of a hertz over seconds,
 /// [`crate::mains_hz`]); a longer window keeps the spectrum's value.
 pub const MAX_FOLDED: usize = 1 << 16;

@@ -674,8 +674,8 @@ struct Marched<'a> {
 /// their waveform (12 samples a cycle on the 9600-baud link): one reading per cycle could be
 /// matched by any shape at some level, and matching cycle by cycle then swings from cycle to
 /// cycle. Here each class has one level, the whole window is marched in time with the
-/// classes' levels cycle by cycle, and the levels are moved together (Broyden's method,
-/// [`broyden_update`]) until the table's readings of each class's cycles, summed, match the
+/// classes' levels cycle by cycle, and the levels are moved together (Broyden's method)
+/// until the table's readings of each class's cycles, summed, match the
 /// data's. `class_of[j]` is cycle `j`'s class.
 /// Returns each class's RMS (A), `None` for a class whose sum could not be matched within
 /// [`MATCH`].
