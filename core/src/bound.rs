@@ -348,12 +348,19 @@ pub fn stated(e: &Evidence) -> f64 {
     sided(e, e.unseen_over_read).max(SPREAD_FACTOR * above_lowest(e)) + e.tail
 }
 
+/// Each reconstruction of the window over the reading: the table's reading (1 where there is
+/// no reading), then each over-read. What [`sided`]'s spread and [`above_lowest`] both range
+/// over.
+fn reconstructions(e: &Evidence) -> [f64; 6] {
+    let table = if e.reading > 0.0 { e.table / e.reading } else { 1.0 };
+    [table, e.static_over_read, e.own_over_read, e.halves_over_read, e.recent_over_read, e.refold_over_read]
+}
+
 /// How far the reading lies above its lowest reconstruction below it, as a share of that
 /// reconstruction: `1 / x - 1` for the least `x` (the table's reading or a reconstruction,
 /// over the reading) under 1; 0 where none is under.
 fn above_lowest(e: &Evidence) -> f64 {
-    let table = if e.reading > 0.0 { e.table / e.reading } else { 1.0 };
-    [table, e.static_over_read, e.own_over_read, e.halves_over_read, e.recent_over_read, e.refold_over_read]
+    reconstructions(e)
         .into_iter()
         .filter(|x| x.is_finite() && *x > 0.0 && *x < 1.0)
         .map(|x| 1.0 / x - 1.0)
@@ -397,11 +404,7 @@ fn sided(e: &Evidence, over_read: f64) -> f64 {
     // `1 / x - 1` of it, more than `1 - x` where `x` is below 1 (a reading 57 % above a truth
     // that a reconstruction 36 % below it gives). The larger of the two distances counts.
     let rel = |x: f64| if x.is_finite() && x > 0.0 { (x - 1.0).abs().max(1.0 / x - 1.0) } else { 0.0 };
-    let table = if e.reading > 0.0 { rel(e.table / e.reading) } else { 0.0 };
-    let spread = [e.static_over_read, e.own_over_read, e.halves_over_read, e.recent_over_read, e.refold_over_read]
-        .into_iter()
-        .map(rel)
-        .fold(table, f64::max);
+    let spread = reconstructions(e).into_iter().map(rel).fold(0.0, f64::max);
     let unresolved = e.unresolved.clamp(0.0, 1.0);
     let narrow = e.narrow_as_table.clamp(0.0, unresolved);
     (FLOOR

@@ -770,32 +770,24 @@ pub fn class_levels(
             im = memo[i].end;
             predicted[k] += table_reading(&memo[i].v, &points[j], lut, lsb_per_v);
         }
+        // A class at level zero whose cycles read more than observed is off: the decay of the
+        // cycles before it explains (more than) what it shows.
+        let off: Vec<bool> = (0..classes).map(|k| ms[k] == 0.0 && predicted[k] >= observed[k]).collect();
         let mut done = true;
         for k in 0..classes {
             // Against the class's own readings, or its share of the window's if that is larger.
             let scale = observed[k].max(total * count[k] as f64 / n.max(1) as f64);
             let miss = (predicted[k] - observed[k]).abs();
-            // A class at level zero whose cycles read more than observed is off: the decay of
-            // the cycles before it explains (more than) what it shows.
-            let off = ms[k] == 0.0 && predicted[k] >= observed[k];
-            matched[k] = count[k] == 0 || miss <= MATCH * scale || off;
-            done &= count[k] == 0 || miss <= 0.2 * MATCH * scale || off;
+            matched[k] = count[k] == 0 || miss <= MATCH * scale || off[k];
+            done &= count[k] == 0 || miss <= 0.2 * MATCH * scale || off[k];
         }
         if iteration == 2 * STEPS || done {
             break;
         }
-        // What each class's readings miss by; none for a class with no cycles, or one at
-        // level zero reading more than observed (it can go no lower).
-        let miss: Vec<f64> = (0..classes)
-            .map(|k| {
-                let off = ms[k] == 0.0 && predicted[k] >= observed[k];
-                if count[k] == 0 || off {
-                    0.0
-                } else {
-                    predicted[k] - observed[k]
-                }
-            })
-            .collect();
+        // What each class's readings miss by; none for a class with no cycles, or one that is
+        // off (it can go no lower).
+        let miss: Vec<f64> =
+            (0..classes).map(|k| if count[k] == 0 || off[k] { 0.0 } else { predicted[k] - observed[k] }).collect();
         if let Some((ms0, miss0)) = last.take() {
             broyden_update(&mut inverse, &ms0, &ms, &miss0, &miss).unwrap_or_else(|| settled_inverse(&mut inverse));
         }
