@@ -1191,27 +1191,38 @@ mod tests {
     fn a_load_seen_in_a_window_s_last_cycles_does_not_set_the_next() {
         let hz = 60.242;
         let rate = FAST;
-        let n = rate.round() as usize;
-        let on = (2.0 - 2.2 / hz) * rate;
         // Quiet (the no-current level, 100) until 2.2 cycles before the second window's end.
-        let x: Vec<u16> = pulses(hz, rate, 4.0, 0.0, 0.45, 0.0)
+        let (got, told) = told_by_window(&switched_on(hz, rate, 2.0 - 2.2 / hz), rate);
+        assert!(got[1].is_some_and(|f| (f - hz).abs() > 0.5), "the trap: the switch's own window reads {got:?}");
+        assert!(got[2..].iter().all(|f| f.is_some_and(|f| (f - hz).abs() < 0.01)), "{got:?}");
+        // That window's value is not reported; every later one is.
+        assert_eq!(told[1..], [false, true, true], "{got:?}");
+    }
+
+    /// Four seconds of half-wave pulses at `hz` switched on at `on_s` seconds, the
+    /// no-current level (100) before.
+    fn switched_on(hz: f64, rate: f64, on_s: f64) -> Vec<u16> {
+        let on = on_s * rate;
+        pulses(hz, rate, 4.0, 0.0, 0.45, 0.0)
             .into_iter()
             .enumerate()
             .map(|(k, c)| if (k as f64) < on { 100 } else { c })
-            .collect();
+            .collect()
+    }
+
+    /// `x` through [`MainsHz::window`] in 1 s windows, the first taken as having no current:
+    /// each window's value and whether it was told.
+    fn told_by_window(x: &[u16], rate: f64) -> (Vec<Option<f64>>, Vec<bool>) {
         let mut m = MainsHz::new(rate);
         let mut last = None;
         let (mut got, mut told) = (Vec::new(), Vec::new());
-        for (i, w) in x.chunks(n).enumerate() {
+        for (i, w) in x.chunks(rate.round() as usize).enumerate() {
             let f = m.window(w, last, i > 0);
             got.push(f);
             told.push(m.told());
             last = f.or(last);
         }
-        assert!(got[1].is_some_and(|f| (f - hz).abs() > 0.5), "the trap: the switch's own window reads {got:?}");
-        assert!(got[2..].iter().all(|f| f.is_some_and(|f| (f - hz).abs() < 0.01)), "{got:?}");
-        // That window's value is not reported; every later one is.
-        assert_eq!(told[1..], [false, true, true], "{got:?}");
+        (got, told)
     }
 
     /// A load switched on 0.3 s into a stream's second window (no current before) and steady
@@ -1221,22 +1232,7 @@ mod tests {
     fn one_changing_window_s_value_alone_is_not_reported() {
         let hz = 57.31;
         let rate = FAST;
-        let n = rate.round() as usize;
-        let on = 1.3 * rate;
-        let x: Vec<u16> = pulses(hz, rate, 4.0, 0.0, 0.45, 0.0)
-            .into_iter()
-            .enumerate()
-            .map(|(k, c)| if (k as f64) < on { 100 } else { c })
-            .collect();
-        let mut m = MainsHz::new(rate);
-        let mut last = None;
-        let (mut got, mut told) = (Vec::new(), Vec::new());
-        for (i, w) in x.chunks(n).enumerate() {
-            let f = m.window(w, last, i > 0);
-            got.push(f);
-            told.push(m.told());
-            last = f.or(last);
-        }
+        let (got, told) = told_by_window(&switched_on(hz, rate, 1.3), rate);
         assert!(got[1..].iter().all(|f| f.is_some_and(|f| (f - hz).abs() < 0.05)), "{got:?}");
         assert_eq!(told[1..], [false, true, true], "{got:?}");
     }

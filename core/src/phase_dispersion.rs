@@ -204,13 +204,20 @@ pub fn refine(codes: &[u16], rate_hz: f64, hz: f64) -> Option<f64> {
         }
     }
     let best = fine.min_by(|&a, &b| d[a].total_cmp(&d[b]))?;
+    Some(at(best as i64 - steps) + vertex(&d, best)? * GRID_HZ)
+}
+
+/// Where between its neighbours the least `d[best]` of a search lies, in trials (within half
+/// a trial): the vertex of the parabola through the three. `None` for a least on the
+/// search's edge or beside a trial not folded (or not sweeping the cycle).
+fn vertex(d: &[f64], best: usize) -> Option<f64> {
     if best == 0 || best == d.len() - 1 || !d[best - 1].is_finite() || !d[best + 1].is_finite() {
         return None;
     }
     let (l, m, r) = (d[best - 1], d[best], d[best + 1]);
     let curve = l - 2.0 * m + r;
     let shift = if curve > 0.0 { 0.5 * (l - r) / curve } else { 0.0 };
-    Some(at(best as i64 - steps) + shift.clamp(-0.5, 0.5) * GRID_HZ)
+    Some(shift.clamp(-0.5, 0.5))
 }
 
 /// How much sharper than the best fold near the spectrum's value a fold at another
@@ -333,7 +340,7 @@ mod tests {
     }
 
     /// The strided search finds the least every trial finds: the same frequency, to the bit,
-    /// as a search folding at all 61 trials (the parabola through the same three folds).
+    /// as a search folding at all 61 trials (the same [`vertex`] through the same folds).
     #[test]
     fn the_strided_search_finds_what_every_trial_finds() {
         let every = |codes: &[u16], hz: f64| {
@@ -350,13 +357,7 @@ mod tests {
                 })
                 .collect();
             let best = (0..d.len()).min_by(|&a, &b| d[a].total_cmp(&d[b])).unwrap();
-            if best == 0 || best == d.len() - 1 || !d[best - 1].is_finite() || !d[best + 1].is_finite() {
-                return None;
-            }
-            let (l, m, r) = (d[best - 1], d[best], d[best + 1]);
-            let curve = l - 2.0 * m + r;
-            let shift = if curve > 0.0 { 0.5 * (l - r) / curve } else { 0.0 };
-            Some(at(best as i64 - steps) + shift.clamp(-0.5, 0.5) * GRID_HZ)
+            Some(at(best as i64 - steps) + vertex(&d, best)? * GRID_HZ)
         };
         let mut compared = 0;
         for hz in [47.3, 50.132, 54.0, 59.7, 63.1] {
