@@ -2169,8 +2169,7 @@ mod tests {
 
     /// Bursts of two cycles on (three, six or eight off; 2.5-16 A; 50 and 60 Hz) through the
     /// model at 8196.7 Sa/s report the mains frequency (the first window, its value alone and
-    /// changing, need not), and their whole windows read within
-    /// the 3 % of a changing reading of the RMS over their own samples (the first, which
+    /// changing, need not), and their whole windows read within the 3 % of a changing reading of the RMS over their own samples (the first, which
     /// begins from nothing known, states its own bound). Their half-waves after the first start early (the
     /// magnetizing current the first left), which kept time with the line below the mains:
     /// two on, eight off at 50 Hz was read at 45 Hz, 3.8 % high at 5 A
@@ -2218,8 +2217,9 @@ mod tests {
 
     /// Runs of cycles in every few at 9600 baud (two on, two off; three on, one off; two on,
     /// three off; two on, nine off; 0.7-20 A; 47.3-59.9 Hz) through the model: every window
-    /// after the first reports the mains frequency within 0.05 Hz (the first, if it does), and reads within
-    /// the 3 % of a changing reading of the RMS over its own samples, flagged changing. Their
+    /// after the first reports the mains frequency within 0.05 Hz (the first, if it does),
+    /// and reads within the 3 % of a changing reading of the RMS over its own samples, flagged
+    /// changing. Their
     /// runs are fitted through the model ([`burst_fit::Burst::fit_periodic`] with `on` cycles
     /// a period); the classes' one mean square per level read two on, two off and three on,
     /// one off at 47.3 Hz, 3 A, 13-30 % low, and two on, nine off at 49.9 Hz 40 % low. Two on,

@@ -184,27 +184,40 @@ pub fn refine(codes: &[u16], rate_hz: f64, hz: f64) -> Option<f64> {
     let steps = (SEARCH_HZ / GRID_HZ).round() as i64;
     let at = |i: i64| hz + i as f64 * GRID_HZ;
     let mut folds = Folds::new(codes)?;
-    // Every `stride`th trial, then each within `stride` of the least of those: a third of
-    // the folds over a 1 s window, whose dip is wider than [`COARSE`] trials
+    // A third of the folds over a 1 s window, whose dip is wider than [`COARSE`] trials
     // ([`sharper_among`]; the default method's readings of the committed goldens did not
-    // move, the naive method's energy in two records by under 0.1 %). The dip narrows as the window lengthens (a frequency off by `df`
-    // moves the last cycle's samples `df` times the span against the first's), so the
-    // stride does too: every trial from five seconds.
+    // move, the naive method's energy in two records by under 0.1 %). The dip narrows as the
+    // window lengthens (a frequency off by `df` moves the last cycle's samples `df` times the
+    // span against the first's), so the stride does too: every trial from five seconds.
     let span_s = n as f64 / rate_hz;
     let stride = ((COARSE as f64 / span_s.max(1.0)).floor() as usize).max(1);
     let trials = (2 * steps + 1) as usize;
+    let (d, best, _) = strided_least(trials, stride, |i| swept_dispersion(&mut folds, at(i as i64 - steps) / rate_hz))?;
+    Some(at(best as i64 - steps) + vertex(&d, best)? * GRID_HZ)
+}
+
+/// The least of `trials` folds (`fold(i)` for trial `i`) found by folding every `stride`th
+/// trial, then each within `stride` of the least of those (the first of equals): the folds
+/// (NaN where not folded), the least one's trial and the trials searched finely. `None` for
+/// no trials. Where the dip is wider than the stride, the same least as folding every trial.
+fn strided_least(
+    trials: usize,
+    stride: usize,
+    mut fold: impl FnMut(usize) -> f64,
+) -> Option<(Vec<f64>, usize, std::ops::RangeInclusive<usize>)> {
     let mut d = vec![f64::NAN; trials];
-    let mut fold_at = |i: usize, d: &mut [f64]| d[i] = swept_dispersion(&mut folds, at(i as i64 - steps) / rate_hz);
-    (0..trials).step_by(stride).for_each(|i| fold_at(i, &mut d));
+    for i in (0..trials).step_by(stride) {
+        d[i] = fold(i);
+    }
     let coarse = (0..trials).step_by(stride).min_by(|&a, &b| d[a].total_cmp(&d[b]))?;
     let fine = coarse.saturating_sub(stride)..=(coarse + stride).min(trials - 1);
     for i in fine.clone() {
         if d[i].is_nan() {
-            fold_at(i, &mut d);
+            d[i] = fold(i);
         }
     }
-    let best = fine.min_by(|&a, &b| d[a].total_cmp(&d[b]))?;
-    Some(at(best as i64 - steps) + vertex(&d, best)? * GRID_HZ)
+    let best = fine.clone().min_by(|&a, &b| d[a].total_cmp(&d[b]))?;
+    Some((d, best, fine))
 }
 
 /// Where between its neighbours the least `d[best]` of a search lies, in trials (within half
@@ -263,18 +276,7 @@ pub fn sharper_among(codes: &[u16], rate_hz: f64, hz: f64, candidates: impl Iter
     let smeared = 2.0 * codes.iter().map(|&c| (f64::from(c) - mean).powi(2)).sum::<f64>();
     // Every [`COARSE`]th candidate, then each within [`COARSE`] of the least of those.
     let freqs: Vec<f64> = candidates.filter(|&f| (f - hz).abs() > SEARCH_HZ).collect();
-    let mut d = vec![f64::NAN; freqs.len()];
-    for i in (0..freqs.len()).step_by(COARSE) {
-        d[i] = at(freqs[i]);
-    }
-    let coarse = (0..freqs.len()).step_by(COARSE).min_by(|&a, &b| d[a].total_cmp(&d[b]))?;
-    let fine = coarse.saturating_sub(COARSE)..=(coarse + COARSE).min(freqs.len() - 1);
-    for i in fine.clone() {
-        if d[i].is_nan() {
-            d[i] = at(freqs[i]);
-        }
-    }
-    let best = fine.clone().min_by(|&a, &b| d[a].total_cmp(&d[b]))?;
+    let (d, best, fine) = strided_least(freqs.len(), COARSE, |i| at(freqs[i]))?;
     // A least beside a frequency not tried (one whose samples do not sweep the cycle, or the
     // candidates' end) is refused, as [`refine`] refuses one: a fold that sweeps the cycle
     // barely once keeps most samples in time order, and any waveform folds sharply there.

@@ -36,14 +36,15 @@ fn main() {
                 windows = count;
             }
         }
-        for (&ms, (method, _)) in per_window.iter().zip(methods) {
+        let report = |method: Method, ms: f64, windows: usize| {
             println!("household record, {profile:>9} ({rate:7.1} Sa/s) {method:?}: {ms:7.3} ms per 1 s window ({windows} windows)");
+        };
+        for (&ms, (method, _)) in per_window.iter().zip(methods) {
+            report(method, ms, windows);
         }
         let cfg = EstimatorConfig { method: Method::Fit, ..EstimatorConfig::default() };
         let (ms, windows) = cost::ms_per_window(&Calibration::builtin(), rate, cfg, &codes, 1, 5);
-        println!(
-            "household record, {profile:>9} ({rate:7.1} Sa/s) Fit: {ms:7.3} ms per 1 s window ({windows} windows)"
-        );
+        report(Method::Fit, ms, windows);
         println!(
             "household record, {profile:>9}: invert / table = {:.1}x; a day of 1 s windows by invert: {:.0} s",
             per_window[1] / per_window[0],
