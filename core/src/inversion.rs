@@ -48,7 +48,7 @@
 //! least squares. The direct inversion is exact where the data are exact; it has no
 //! band limit (a dimmer's edge costs only the bin it falls in) and no iteration limit.
 
-use crate::clamp_model::{CtModel, CtParams};
+use crate::clamp_model::{CtModel, CtParams, Near};
 use crate::fold::Folded;
 
 /// Codes at least this far above the model's lowest informative code are taken as seen: below
@@ -353,7 +353,7 @@ impl Inverter {
         let mut seen: Vec<bool> = Vec::with_capacity(codes.len());
         let mut im = im0;
         let mut vl_prev: Option<f64> = None;
-        let mut last_hidden: Option<usize> = None;
+        let mut last_hidden: Option<Near> = None;
         // The last sample seen and its source current.
         let mut last_seen: Option<(usize, f64)> = None;
         let mut next_start = 1;
@@ -420,14 +420,14 @@ impl Inverter {
                         let vp = vl_prev.unwrap_or(0.0);
                         // After a hidden step, the next one's search starts at the table entry
                         // where the last ended, as the model's own march does.
-                        let (im1, s1) = match last_hidden {
-                            Some(k) => self.model.implicit_step(im, vp, is1, cc, k),
+                        let (im1, s1, next) = match last_hidden {
+                            Some(near) => self.model.implicit_step(im, vp, is1, cc, near),
                             None => {
                                 let x = im + 2.0 * cc * vp;
-                                self.model.implicit_step(im, vp, is1, cc, self.model.at_current(is1 - x).k)
+                                self.model.implicit_step(im, vp, is1, cc, Near::at(self.model.at_current(is1 - x).k))
                             }
                         };
-                        last_hidden = Some(s1.k);
+                        last_hidden = Some(next);
                         im = im1;
                         vl_prev = Some(s1.vb + rw * (is1 - im1));
                     }
@@ -460,14 +460,14 @@ impl Inverter {
 
     /// One implicit trapezoidal step of the magnetizing current into a hidden bin whose source
     /// is `is1`: returns the new magnetizing current and inductor voltage.
-    /// `near` is the table entry of the last hidden step's burden current (updated; `None`
-    /// before the first): the search for this one starts there ([`CtModel::implicit_step`]
-    /// finds the same point from any entry, in fewer comparisons from a near one).
-    fn hidden_step(&self, im: f64, vl_prev: f64, is1: f64, c: f64, rw: f64, near: &mut Option<usize>) -> (f64, f64) {
+    /// `near` is where the last hidden step ended (updated; `None` before the first): the
+    /// search for this one starts there ([`CtModel::implicit_step`] finds the same point from
+    /// any entry, in fewer comparisons from a near one).
+    fn hidden_step(&self, im: f64, vl_prev: f64, is1: f64, c: f64, rw: f64, near: &mut Option<Near>) -> (f64, f64) {
         // Before the first, the search starts at the explicit step's burden current.
-        let k = near.unwrap_or_else(|| self.model.at_current(is1 - (im + 2.0 * c * vl_prev)).k);
-        let (x, s) = self.model.implicit_step(im, vl_prev, is1, c, k);
-        *near = Some(s.k);
+        let from = near.unwrap_or_else(|| Near::at(self.model.at_current(is1 - (im + 2.0 * c * vl_prev)).k));
+        let (x, s, next) = self.model.implicit_step(im, vl_prev, is1, c, from);
+        *near = Some(next);
         (x, s.vb + rw * (is1 - x))
     }
 }
