@@ -6,7 +6,9 @@
 //! A set made with a fresh seed is the honest check of a change tuned on the committed dev
 //! half: `cargo run -p ct-golden --release --example random_set -- DIR/dev DIR/heldout`.
 //! With `RECORDS=1` in the environment it also lists each record's energy error and bound,
-//! which is how a change in a class's worst energy is traced to its record.
+//! which is how a change in a class's worst energy is traced to its record; with
+//! `READINGS=1`, every reading (its span, truth, reading, error, bound and flags), one a
+//! line, which is how two builds are compared reading by reading on the same set.
 
 use std::path::PathBuf;
 
@@ -37,6 +39,19 @@ fn main() {
                     row.profile,
                     100.0 * row.energy_error
                 );
+            }
+            println!();
+        }
+        if std::env::var_os("READINGS").is_some() {
+            for (_, row) in &rows {
+                for r in &row.readings {
+                    let error = r.rel().map_or("-".to_string(), |e| format!("{:+.3} %", 100.0 * e));
+                    let bound = r.bound.map_or("-".to_string(), |b| format!("{:.1} %", 100.0 * b));
+                    println!(
+                        "reading {} {} {:.3}-{:.3} s: truth {:.4} A, read {:.4} A, error {error}, bound {bound}, change {}, {:?}",
+                        row.case, row.profile, r.t0, r.t1, r.truth_a, r.read_a, r.change, r.flags
+                    );
+                }
             }
             println!();
         }
