@@ -1372,7 +1372,7 @@ impl Estimator {
                     for j in a..=b {
                         let c = of_cycle[j];
                         factor[j] = match (levels[c], known(c)) {
-                            (Some(l), true) if sums[c].0 > 0.0 => l * l * sums[c].1 as f64 / sums[c].0,
+                            (Some(l), true) if sums[c].0 > 0.0 => class_correction(l, sums[c].0, sums[c].1),
                             (Some(_), true) => 1.0,
                             _ => {
                                 self.window_approx |= levels[c].is_none();
@@ -2049,7 +2049,13 @@ const LEVEL_OVER_STATIC: f64 = 10.0;
 /// known: an empty class, or one without a static correction, is not judged).
 fn level_plausible(level: f64, observed: f64, cycles: usize, static_ratio: f64) -> bool {
     !(observed > 0.0 && static_ratio > 0.0)
-        || level * level * cycles as f64 / observed <= LEVEL_OVER_STATIC * static_ratio
+        || class_correction(level, observed, cycles) <= LEVEL_OVER_STATIC * static_ratio
+}
+
+/// The correction (mean square over the table's) that reads a class's `cycles` cycles, whose
+/// table readings sum to `observed` (mean squares), at level `level` (A RMS).
+fn class_correction(level: f64, observed: f64, cycles: usize) -> f64 {
+    level * level * cycles as f64 / observed
 }
 
 /// A borrowed correction found for a waveform conducting over this share of the cycle or

@@ -417,19 +417,11 @@ impl Inverter {
                     } else {
                         let cc = if deferred { 2.0 * c } else { c };
                         deferred = false;
-                        let vp = vl_prev.unwrap_or(0.0);
-                        // After a hidden step, the next one's search starts at the table entry
-                        // where the last ended, as the model's own march does.
-                        let (im1, s1, next) = match last_hidden {
-                            Some(near) => self.model.implicit_step(im, vp, is1, cc, near),
-                            None => {
-                                let x = im + 2.0 * cc * vp;
-                                self.model.implicit_step(im, vp, is1, cc, Near::at(self.model.at_current(is1 - x).k))
-                            }
-                        };
-                        last_hidden = Some(next);
+                        // After a hidden step, the next one's search starts where the last
+                        // ended, as the model's own march does.
+                        let (im1, vl1) = self.hidden_step(im, vl_prev.unwrap_or(0.0), is1, cc, rw, &mut last_hidden);
                         im = im1;
-                        vl_prev = Some(s1.vb + rw * (is1 - im1));
+                        vl_prev = Some(vl1);
                     }
                     is.push(is1);
                     seen.push(false);
