@@ -8,11 +8,13 @@
 //! With `RECORDS=1` in the environment it also lists each record's energy error and bound,
 //! which is how a change in a class's worst energy is traced to its record; with
 //! `READINGS=1`, every reading (its span, truth, reading, error, bound and flags), one a
-//! line, which is how two builds are compared reading by reading on the same set.
+//! line, which is how two builds are compared reading by reading on the same set. With
+//! `PROFILE=fast` (or `launchpad`), only that link profile's readings.
 
 use std::path::PathBuf;
 
-use ct_golden::random::{evaluate_dir, failures, markdown};
+use ct_golden::random::{evaluate_dir_at, failures, markdown};
+use ct_golden::PROFILES;
 
 fn main() {
     let dirs: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
@@ -20,9 +22,16 @@ fn main() {
         eprintln!("usage: random_set DIR... (directories holding a manifest.csv from spicegen loads-random)");
         std::process::exit(2);
     }
+    let only = std::env::var("PROFILE").ok();
+    let profiles: Vec<&str> =
+        PROFILES.iter().map(|p| p.0).filter(|p| only.as_deref().is_none_or(|o| o == *p)).collect();
+    if profiles.is_empty() {
+        eprintln!("PROFILE={}: no such link profile (launchpad or fast)", only.unwrap_or_default());
+        std::process::exit(2);
+    }
     let mut failed = 0;
     for dir in &dirs {
-        let rows = match evaluate_dir(dir) {
+        let rows = match evaluate_dir_at(dir, &profiles) {
             Ok(rows) => rows,
             Err(e) => {
                 eprintln!("{}: {e}", dir.display());
