@@ -781,17 +781,39 @@ pub mod records {
     /// # Panics
     /// If `on + off` is 0.
     pub fn burst_codes(hz: f64, amps: f64, on: usize, off: usize, rate: f64, seconds: f64) -> Vec<u16> {
+        burst_beside_codes(hz, amps, on, off, |_| 0.0, rate, seconds)
+    }
+
+    /// [`burst_codes`] with a steady load beside the heater: `beside(phase)` A through every
+    /// cycle (its magnetizing current starting from none, so the first cycles settle).
+    ///
+    /// # Panics
+    /// If `on + off` is 0.
+    pub fn burst_beside_codes(
+        hz: f64,
+        amps: f64,
+        on: usize,
+        off: usize,
+        beside: impl Fn(f64) -> f64,
+        rate: f64,
+        seconds: f64,
+    ) -> Vec<u16> {
         use super::March;
         let p = CtParams::default();
         let model = CtModel::new(p).unwrap();
         let l = 512;
-        let sine: Vec<f64> = (0..l)
-            .map(|k| amps * std::f64::consts::SQRT_2 * (std::f64::consts::TAU * k as f64 / l as f64).sin() / p.turns)
-            .collect();
-        let none = vec![0.0; l];
+        let cycle = |heater: f64| -> Vec<f64> {
+            (0..l)
+                .map(|k| {
+                    let x = k as f64 / l as f64;
+                    (heater * std::f64::consts::SQRT_2 * (std::f64::consts::TAU * x).sin() + beside(x)) / p.turns
+                })
+                .collect()
+        };
+        let (heated, none) = (cycle(amps), cycle(0.0));
         let (mut march, mut im, mut v) = (March::default(), 0.0, Vec::new());
         for c in 0..(seconds * hz).ceil() as usize + 1 {
-            im = model.march_cycle(if c % (on + off) < on { &sine } else { &none }, hz, im, &mut march);
+            im = model.march_cycle(if c % (on + off) < on { &heated } else { &none }, hz, im, &mut march);
             v.extend_from_slice(march.adc_v());
         }
         let (full, lsb_per_v) = (f64::from(p.adc_full_scale), f64::from(p.adc_full_scale) / p.adc_ref_v);
@@ -811,10 +833,26 @@ pub mod records {
         rate: f64,
         span: std::ops::Range<usize>,
     ) -> f64 {
+        burst_beside_mean_square(hz, amps, on, off, |_| 0.0, rate, span)
+    }
+
+    /// [`burst_mean_square`] of [`burst_beside_codes`]'s current, the load beside included.
+    pub fn burst_beside_mean_square(
+        hz: f64,
+        amps: f64,
+        on: usize,
+        off: usize,
+        beside: impl Fn(f64) -> f64,
+        rate: f64,
+        span: std::ops::Range<usize>,
+    ) -> f64 {
         let n = span.len().max(1) as f64;
         span.map(|k| k as f64 / rate)
-            .filter(|t| ((t * hz).floor() as usize) % (on + off) < on)
-            .map(|t| 2.0 * (amps * (std::f64::consts::TAU * hz * t).sin()).powi(2))
+            .map(|t| {
+                let heater = if ((t * hz).floor() as usize) % (on + off) < on { amps } else { 0.0 };
+                let x = (t * hz).fract();
+                (heater * std::f64::consts::SQRT_2 * (std::f64::consts::TAU * x).sin() + beside(x)).powi(2)
+            })
             .sum::<f64>()
             / n
     }
