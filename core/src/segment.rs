@@ -905,8 +905,13 @@ pub fn rise_over_background(amps: &[f32], step: f64) -> Option<f64> {
             continue;
         }
         if quiet >= whole && d > 0.0 {
+            // A load switched on: the half-cycle after departs as a whole, not a sample or
+            // two of a steady narrow pulse whose steep edge the interpolation misses (a 35 A
+            // trailing edge conducting 10 degrees at 47.3 Hz, its starts "agreeing" on its
+            // edge, had its steady window's grid moved there).
             let crest = (k..k + half).map(change).fold(0.0f32, f32::max);
-            if crest >= 3.0 * tol {
+            let mean = (k..k + half).map(|i| change(i).max(0.0)).sum::<f32>() / half as f32;
+            if crest >= 3.0 * tol && mean >= RISE_MEAN * tol {
                 let back = f64::from(d / crest).clamp(0.0, 1.0).asin() / std::f64::consts::TAU;
                 phases.push((k as f64 * step - back).rem_euclid(1.0));
                 quiet = 0;
@@ -925,6 +930,11 @@ pub fn rise_over_background(amps: &[f32], step: f64) -> Option<f64> {
 /// ([`rise_over_background`]): above the interpolation's error on a switch-mode supply's
 /// pulse and the codes' steps, below the first millisecond of a resistive load's rise.
 pub const RISE_QUIET: f32 = 0.04;
+
+/// How far, in [`RISE_QUIET`]s, the half-cycle after a start must depart from the cycle
+/// before's on average ([`rise_over_background`]): a resistive load's half-sine departs by
+/// 0.64 of its crest, and its crest is at least three of them.
+pub const RISE_MEAN: f32 = 1.5;
 
 /// The mean of `phases` (cycles) on the circle, if there are [`RISE_STARTS`] or more and all
 /// lie within [`RISE_AGREE`] of it.
@@ -1161,6 +1171,14 @@ mod tests {
             moved[b * period..].rotate_right(third);
         }
         assert_eq!(rise_over_background(&table(&moved), 50.0 / rate), None);
+        // Steady narrow pulses switch nothing on, whatever their edges do to the interpolation.
+        for (hz, deg) in [(47.3, 10.0), (50.0, 10.0), (63.4, 20.0)] {
+            let wave = |p: f64| 35.0 * std::f64::consts::SQRT_2 * crate::load_shape::trailing_edge(deg, p);
+            let codes = crate::clamp_model::records::steady_codes(wave, hz, rate, 1.0);
+            let lut = crate::model_table::model_table(0.6).lut_at(Some(hz));
+            let amps: Vec<f32> = codes.iter().map(|&c| lut[usize::from(c).min(lut.len() - 1)]).collect();
+            assert_eq!(rise_over_background(&amps, hz / rate), None, "{hz} Hz, {deg} degrees");
+        }
     }
 
     /// Half-wave sine codes of amplitude `amp(cycle)` codes above a zero of 100.
