@@ -803,12 +803,7 @@ pub mod records {
         let model = CtModel::new(p).unwrap();
         let l = 512;
         let cycle = |heater: f64| -> Vec<f64> {
-            (0..l)
-                .map(|k| {
-                    let x = k as f64 / l as f64;
-                    (heater * std::f64::consts::SQRT_2 * (std::f64::consts::TAU * x).sin() + beside(x)) / p.turns
-                })
-                .collect()
+            (0..l).map(|k| burst_current(heater, &beside, k as f64 / l as f64) / p.turns).collect()
         };
         let (heated, none) = (cycle(amps), cycle(0.0));
         let (mut march, mut im, mut v) = (March::default(), 0.0, Vec::new());
@@ -850,11 +845,16 @@ pub mod records {
         span.map(|k| k as f64 / rate)
             .map(|t| {
                 let heater = if ((t * hz).floor() as usize) % (on + off) < on { amps } else { 0.0 };
-                let x = (t * hz).fract();
-                (heater * std::f64::consts::SQRT_2 * (std::f64::consts::TAU * x).sin() + beside(x)).powi(2)
+                burst_current(heater, &beside, (t * hz).fract()).powi(2)
             })
             .sum::<f64>()
             / n
+    }
+
+    /// The primary current (A) at `phase` of a cycle of [`burst_beside_codes`]: the heater's
+    /// sine at `heater` A RMS (0 off) and the load beside it.
+    fn burst_current(heater: f64, beside: &impl Fn(f64) -> f64, phase: f64) -> f64 {
+        heater * std::f64::consts::SQRT_2 * (std::f64::consts::TAU * phase).sin() + beside(phase)
     }
 
     /// The RMS (A) of the primary current `wave(phase)` A over its cycle, at 4096 points.
