@@ -1356,24 +1356,22 @@ impl Estimator {
                     let reproduced: f64 = (a..=b).filter(|&j| explained[j - a]).map(|j| observed[j]).sum();
                     let trusted = reproduced >= 0.9 * energy;
                     self.window_approx |= !trusted;
+                    // Cycle `j`'s factor at the model's level `l`: the class's static correction
+                    // where its shape is not known.
+                    let by_level = |j: usize, l: f64| match (known(of_cycle[j]), observed[j] > 0.0) {
+                        (true, true) => l * l / observed[j],
+                        (true, false) => 1.0,
+                        (false, _) => per_class[of_cycle[j]].0,
+                    };
                     if !trusted {
                         untrusted = vec![f64::NAN; cycles];
                         for (j, &l) in (a..=b).zip(&levels) {
-                            untrusted[j] = match (known(of_cycle[j]), observed[j] > 0.0) {
-                                (true, true) => l * l / observed[j],
-                                (true, false) => 1.0,
-                                (false, _) => per_class[of_cycle[j]].0,
-                            };
+                            untrusted[j] = by_level(j, l);
                         }
                     }
                     for ((j, l), ok) in (a..=b).zip(levels).zip(explained) {
-                        let c = of_cycle[j];
-                        factor[j] = match (trusted && ok && known(c), observed[j] > 0.0) {
-                            (true, true) => l * l / observed[j],
-                            (true, false) => 1.0,
-                            // The model cannot reproduce this cycle: the class's static correction.
-                            (false, _) => per_class[c].0,
-                        };
+                        // A cycle the model cannot reproduce: its class's static correction.
+                        factor[j] = if trusted && ok { by_level(j, l) } else { per_class[of_cycle[j]].0 };
                     }
                 } else {
                     // Twelve samples a cycle: one level per class (see `transient::class_levels`).

@@ -909,9 +909,8 @@ pub fn rise_over_background(amps: &[f32], step: f64) -> Option<f64> {
             // two of a steady narrow pulse whose steep edge the interpolation misses (a 35 A
             // trailing edge conducting 10 degrees at 47.3 Hz, its starts "agreeing" on its
             // edge, had its steady window's grid moved there).
-            let crest = (k..k + half).map(change).fold(0.0f32, f32::max);
-            let mean = (k..k + half).map(|i| change(i).max(0.0)).sum::<f32>() / half as f32;
-            if crest >= 3.0 * tol && mean >= RISE_MEAN * tol {
+            let (crest, sum) = (k..k + half).map(change).fold((0.0f32, 0.0f32), |(c, s), d| (c.max(d), s + d.max(0.0)));
+            if crest >= 3.0 * tol && sum / half as f32 >= RISE_MEAN * tol {
                 let back = f64::from(d / crest).clamp(0.0, 1.0).asin() / std::f64::consts::TAU;
                 phases.push((k as f64 * step - back).rem_euclid(1.0));
                 quiet = 0;
@@ -1145,21 +1144,23 @@ mod tests {
     fn a_burst_beside_a_steady_load_places_the_crossing_itself() {
         use crate::clamp_model::records::burst_beside_codes;
         let rate = 1e6 / 122.0;
-        let lut = crate::model_table::model_table(0.6).lut_at(Some(50.0));
-        let table =
-            |codes: &[u16]| -> Vec<f32> { codes.iter().map(|&c| lut[usize::from(c).min(lut.len() - 1)]).collect() };
+        let model_table = crate::model_table::model_table(0.6);
+        // The table's currents of `codes` with the mains at `hz`.
+        let table = |hz: f64, codes: &[u16]| -> Vec<f32> {
+            let lut = model_table.lut_at(Some(hz));
+            codes.iter().map(|&c| lut[usize::from(c).min(lut.len() - 1)]).collect()
+        };
         let fridge = |x: f64| 0.5 * std::f64::consts::SQRT_2 * (std::f64::consts::TAU * x - 55f64.to_radians()).sin();
         let supply = |x: f64| {
-            let d = ((x - 0.25 + 0.5).rem_euclid(1.0) - 0.5) / 0.03;
-            let pulse = (-d * d).exp() - (-((x - 0.75 + 0.5).rem_euclid(1.0) - 0.5).powi(2) / 0.0009).exp();
-            2.5 * pulse
+            let pulse = |c: f64| (-((x - c + 0.5).rem_euclid(1.0) - 0.5).powi(2) / 0.0009).exp();
+            2.5 * (pulse(0.25) - pulse(0.75))
         };
         for amps in [6.5, 3.0] {
             for (name, codes) in [
                 ("fridge", burst_beside_codes(50.0, amps, 1, 4, fridge, rate, 1.0)),
                 ("supply", burst_beside_codes(50.0, amps, 1, 4, supply, rate, 1.0)),
             ] {
-                let x = rise_over_background(&table(&codes), 50.0 / rate).expect("a burst over a background");
+                let x = rise_over_background(&table(50.0, &codes), 50.0 / rate).expect("a burst over a background");
                 let off = (x + 0.5).rem_euclid(1.0) - 0.5;
                 assert!(off.abs() < 0.02, "{amps} A beside the {name}: {off:.5} cycles");
             }
@@ -1170,14 +1171,12 @@ mod tests {
         for b in (1..5).step_by(2) {
             moved[b * period..].rotate_right(third);
         }
-        assert_eq!(rise_over_background(&table(&moved), 50.0 / rate), None);
+        assert_eq!(rise_over_background(&table(50.0, &moved), 50.0 / rate), None);
         // Steady narrow pulses switch nothing on, whatever their edges do to the interpolation.
         for (hz, deg) in [(47.3, 10.0), (50.0, 10.0), (63.4, 20.0)] {
             let wave = |p: f64| 35.0 * std::f64::consts::SQRT_2 * crate::load_shape::trailing_edge(deg, p);
             let codes = crate::clamp_model::records::steady_codes(wave, hz, rate, 1.0);
-            let lut = crate::model_table::model_table(0.6).lut_at(Some(hz));
-            let amps: Vec<f32> = codes.iter().map(|&c| lut[usize::from(c).min(lut.len() - 1)]).collect();
-            assert_eq!(rise_over_background(&amps, hz / rate), None, "{hz} Hz, {deg} degrees");
+            assert_eq!(rise_over_background(&table(hz, &codes), hz / rate), None, "{hz} Hz, {deg} degrees");
         }
     }
 
