@@ -798,23 +798,55 @@ pub mod records {
         rate: f64,
         seconds: f64,
     ) -> Vec<u16> {
+        let heater = |c: usize| if c % (on + off) < on { amps } else { 0.0 };
+        marched_codes(hz, |c, phase| burst_current(heater(c), &beside, phase), rate, seconds)
+    }
+
+    /// Points a cycle of [`marched_codes`]'s march.
+    const MARCH_POINTS: usize = 512;
+
+    /// `seconds` of ADC codes at `rate` of the model clamp (without its ADC capacitor) carrying
+    /// the primary current `current(cycle, phase)` A (cycle `c` of `hz` from time 0, phase in
+    /// [0, 1)): marched cycle by cycle from no magnetizing current, at [`MARCH_POINTS`] points
+    /// a cycle, linear in between; sample `j` reads the point at or before its instant.
+    pub fn marched_codes(hz: f64, current: impl Fn(usize, f64) -> f64, rate: f64, seconds: f64) -> Vec<u16> {
         use super::March;
         let p = CtParams::default();
         let model = CtModel::new(p).unwrap();
-        let l = 512;
-        let cycle = |heater: f64| -> Vec<f64> {
-            (0..l).map(|k| burst_current(heater, &beside, k as f64 / l as f64) / p.turns).collect()
-        };
-        let (heated, none) = (cycle(amps), cycle(0.0));
+        let l = MARCH_POINTS;
         let (mut march, mut im, mut v) = (March::default(), 0.0, Vec::new());
+        let mut is = vec![0.0; l];
         for c in 0..(seconds * hz).ceil() as usize + 1 {
-            im = model.march_cycle(if c % (on + off) < on { &heated } else { &none }, hz, im, &mut march);
+            for (k, x) in is.iter_mut().enumerate() {
+                *x = current(c, k as f64 / l as f64) / p.turns;
+            }
+            im = model.march_cycle(&is, hz, im, &mut march);
             v.extend_from_slice(march.adc_v());
         }
         let (full, lsb_per_v) = (f64::from(p.adc_full_scale), f64::from(p.adc_full_scale) / p.adc_ref_v);
         (0..(seconds * rate) as usize)
-            .map(|j| (lsb_per_v * v[(j as f64 * hz / rate * l as f64) as usize]).round().clamp(0.0, full) as u16)
+            .map(|j| (lsb_per_v * v[marched_point(j, hz, rate)]).round().clamp(0.0, full) as u16)
             .collect()
+    }
+
+    /// The march point (cycles times [`MARCH_POINTS`] plus the point) sample `j` at `rate` reads.
+    fn marched_point(j: usize, hz: f64, rate: f64) -> usize {
+        (j as f64 * hz / rate * MARCH_POINTS as f64) as usize
+    }
+
+    /// The mean square (A²) of [`marched_codes`]'s primary current over the samples `span` at
+    /// `rate`, each at the march point it reads (a reading's truth over its own samples).
+    pub fn marched_mean_square(
+        hz: f64,
+        current: impl Fn(usize, f64) -> f64,
+        rate: f64,
+        span: std::ops::Range<usize>,
+    ) -> f64 {
+        let n = span.len().max(1) as f64;
+        span.map(|j| marched_point(j, hz, rate))
+            .map(|x| current(x / MARCH_POINTS, (x % MARCH_POINTS) as f64 / MARCH_POINTS as f64).powi(2))
+            .sum::<f64>()
+            / n
     }
 
     /// The mean square (A²) of the primary current [`burst_codes`] carries, over the samples
