@@ -807,7 +807,7 @@ pub mod records {
 
     /// `seconds` of ADC codes at `rate` of the model clamp (without its ADC capacitor) carrying
     /// the primary current `current(cycle, phase)` A (cycle `c` of `hz` from time 0, phase in
-    /// [0, 1)): marched cycle by cycle from no magnetizing current, at [`MARCH_POINTS`] points
+    /// [0, 1)): marched cycle by cycle from no magnetizing current, at 512 points
     /// a cycle, linear in between; sample `j` reads the point at or before its instant.
     pub fn marched_codes(hz: f64, current: impl Fn(usize, f64) -> f64, rate: f64, seconds: f64) -> Vec<u16> {
         use super::March;
