@@ -1270,7 +1270,6 @@ impl Estimator {
         // cycle's factor by the levels it found all the same: one more reconstruction for the
         // bound ([`bound::Evidence::untrusted_over_read`]). Empty elsewhere.
         let mut untrusted: Vec<f64> = Vec::new();
-        // Mean-square factor per cycle.
         // The pattern's length, if the whole cycles' levels repeat one. Where a cycle's samples
         // show its waveform, a partial cycle at the window's edge is read as its place in it
         // ([`grid_rms`]); from twelve samples a cycle, the levels' pattern is as much the
@@ -1291,6 +1290,7 @@ impl Estimator {
         } else {
             [false; 2]
         };
+        // Mean-square factor per cycle.
         let factor: Vec<f64> = if steady {
             vec![per_class[0].0; cycles]
         } else {
