@@ -85,6 +85,28 @@ impl Tally {
         }
     }
 
+    /// Judges every reading of `codes` at `rate` (the last, partial window's too) against the
+    /// RMS of `mean_square` (A²) over its own samples: the usual target, at least 3 % where the
+    /// reading says the load changed; `what(i)` names reading `i`.
+    fn judge_changing(
+        &mut self,
+        codes: &[u16],
+        rate: f64,
+        hz: f64,
+        mean_square: impl Fn(std::ops::Range<usize>) -> f64,
+        what: impl Fn(usize) -> String,
+    ) {
+        let mut from = 0;
+        for (i, r) in readings(codes, rate, true).iter().enumerate() {
+            let span = from..(from + r.samples).min(codes.len());
+            from = span.end;
+            let truth = mean_square(span).sqrt();
+            let Some(target) = usual_target(truth) else { continue };
+            let target = if r.flags.changing { target.max(0.03) } else { target };
+            self.judge(r, truth, target, hz, what(i));
+        }
+    }
+
     fn print(&self, sweep: &str, rate: &str) {
         println!(
             "{sweep} at {rate} Sa/s: {} readings, {} within target, {} outside it within their bound, {} broken; \
@@ -154,17 +176,11 @@ fn bursts(rate: f64) -> Tally {
         for hz in [47.3, 53.7, 59.9, 63.4] {
             for amps in [0.7, 3.0, 12.0, 35.0] {
                 let codes = burst_codes(hz, amps, on, off, rate, 5.3);
-                let mut from = 0;
-                for (i, r) in readings(&codes, rate, true).iter().enumerate() {
-                    // The sine's on-cycles at the reading's own samples.
-                    let span = from..(from + r.samples).min(codes.len());
-                    from = span.end;
-                    let ms = burst_mean_square(hz, amps, on, off, rate, span);
-                    let truth = ms.sqrt();
-                    let Some(target) = usual_target(truth) else { continue };
-                    let target = if r.flags.changing { target.max(0.03) } else { target };
-                    tally.judge(r, truth, target, hz, format!("{on} on, {off} off, {hz} Hz, {amps} A, reading {i}"));
-                }
+                // The sine's on-cycles at the reading's own samples.
+                let truth = |span| burst_mean_square(hz, amps, on, off, rate, span);
+                tally.judge_changing(&codes, rate, hz, truth, |i| {
+                    format!("{on} on, {off} off, {hz} Hz, {amps} A, reading {i}")
+                });
             }
         }
     }
@@ -197,18 +213,10 @@ fn starts(rate: f64) -> Tally {
                     for beside in [0.0, 1.5] {
                         let current = motor_start(hz, amps, inrush, tau, 1.0 + into, beside);
                         let codes = marched_codes(hz, &current, rate, 3.2);
-                        let mut from = 0;
-                        for (i, r) in readings(&codes, rate, true).iter().enumerate() {
-                            let span = from..(from + r.samples).min(codes.len());
-                            from = span.end;
-                            let truth = marched_mean_square(hz, &current, rate, span).sqrt();
-                            let Some(target) = usual_target(truth) else { continue };
-                            let target = if r.flags.changing { target.max(0.03) } else { target };
-                            let what = format!(
-                                "{amps} A x{inrush} tau {tau} s on at {into} of window 1 beside {beside} A, {hz} Hz, reading {i}"
-                            );
-                            tally.judge(r, truth, target, hz, what);
-                        }
+                        let truth = |span| marched_mean_square(hz, &current, rate, span);
+                        tally.judge_changing(&codes, rate, hz, truth, |i| {
+                            format!("{amps} A x{inrush} tau {tau} s on at {into} of window 1 beside {beside} A, {hz} Hz, reading {i}")
+                        });
                     }
                 }
             }
