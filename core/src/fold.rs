@@ -174,6 +174,12 @@ pub fn fold_values(
     fold_indices((0..n).filter(|&k| keep(k)), value, rate_hz, mains_hz, bins, false)
 }
 
+/// [`fold_at`] of any per-sample value (`values[k]` for sample `k`: fractional codes), without
+/// squares (`max_code` 0).
+pub fn fold_values_at(values: &[f64], rate_hz: f64, mains_hz: f64, bins: usize, at: &[usize]) -> Folded {
+    fold_indices(at.iter().copied(), |k| values[k], rate_hz, mains_hz, bins, false)
+}
+
 /// [`fold`] of the samples at indices `at` (increasing) only: a class's samples listed once
 /// and folded at several resolutions without asking of every sample of the window again
 /// whether it belongs. With `squares`, it keeps the codes' squares ([`Folded::sum_sq`]), for

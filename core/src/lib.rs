@@ -15,7 +15,8 @@
 //! per module, each with its theory and tests: [`fold`] (codes into phase bins), [`segment`]
 //! (a window's cycles into level classes, switches), [`tail`] (a load that started in a window's
 //! last partial cycle), [`inversion`] (the clamp model run
-//! backwards over a folded cycle), [`transient`] (a switching load read through the model in
+//! backwards over a folded cycle), [`level_trend`] (a moving level taken out before a
+//! fold of twelve samples a cycle), [`transient`] (a switching load read through the model in
 //! time), [`burst_fit`] (a burst-fire heater's single cycles, from rest or one in every few, fitted
 //! sample by sample),
 //! [`least_squares`] (the dense solver), [`waveform_fit`] (the clamp model fitted to a
@@ -36,6 +37,7 @@ pub mod fold;
 pub mod identify;
 pub mod inversion;
 pub mod least_squares;
+pub mod level_trend;
 pub mod load_shape;
 pub mod mains_hz;
 pub mod meter;

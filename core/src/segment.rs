@@ -165,10 +165,16 @@ impl Classes {
     /// one does not, however its sampled cycles wander as the phases walk (that evens out over
     /// half a window). Its folded waveform is then no waveform that flowed.
     pub fn drifts(&self, c: usize) -> bool {
+        self.halves_ratio(c).is_some_and(|r| r.max(1.0 / r) > DRIFT)
+    }
+
+    /// The mean level of class `c`'s whole cycles in the window's second half over that in
+    /// its first (`None` unless each half holds two or more, of a positive level).
+    pub fn halves_ratio(&self, c: usize) -> Option<f64> {
         let m = self.of_cycle.len();
         match (self.mean_level(c, 0..m / 2), self.mean_level(c, m / 2..m)) {
-            (Some(a), Some(b)) if a > 0.0 && b > 0.0 => (a / b).max(b / a) > DRIFT,
-            _ => false,
+            (Some(a), Some(b)) if a > 0.0 && b > 0.0 => Some(b / a),
+            _ => None,
         }
     }
 
