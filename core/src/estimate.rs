@@ -945,10 +945,8 @@ impl Estimator {
             let near_level = |j: usize| {
                 near.is_none_or(|l| (1.0 / segment::DRIFT..=segment::DRIFT).contains(&(classes.cycle_level[j] / l)))
             };
-            let mut kept: Vec<usize> = Vec::new();
-            for j in (0..cycles).filter(|&j| of_cycle[j] == c && settled[j] && near_level(j)) {
-                kept.extend(start[j]..start[j + 1]);
-            }
+            let ours: Vec<usize> = (0..cycles).filter(|&j| of_cycle[j] == c && settled[j] && near_level(j)).collect();
+            let kept: Vec<usize> = ours.iter().flat_map(|&j| start[j]..start[j + 1]).collect();
             // A few cycles fold into a coarse, uneven picture (the fast stream is nearly
             // synchronous with the mains: two cycles fill the same phases twice). With fewer
             // than eight settled cycles, a correction found for this level in a longer window
@@ -964,8 +962,6 @@ impl Estimator {
             // 10 degrees at 53.7 Hz, steady, read 56-62 % high with its walk taken out).
             let moved = |r: f64| r.max(1.0 / r) >= crate::level_trend::MOVED;
             let level_free = classes.halves_ratio(c).filter(|&r| !resolved && moved(r) && wide()).and_then(|_| {
-                let ours: Vec<usize> =
-                    (0..cycles).filter(|&j| of_cycle[j] == c && settled[j] && near_level(j)).collect();
                 let trend = crate::level_trend::Trend::fit(ours.iter().map(|&j| (j as f64, classes.cycle_level[j])))?;
                 let runs = ours.iter().map(|&j| (start[j]..start[j + 1], j as f64));
                 Some(crate::level_trend::level_free(&self.codes, base, base_lut, runs, &trend))

@@ -20,9 +20,10 @@
 //! each sample's table current (by its square root: the level is a mean square) before the
 //! fold, and the quotient is taken back to a code through the same table ([`code_at`]): near
 //! the in-line diode's knee the clamp is not linear in its codes, so scaling the codes
-//! themselves would bend the waveform (that read the motor above 0.87 % low). The correction
-//! is then the trend-free fold's over the trend-free table currents, for every cycle alike:
-//! the waveform's shape held while its size moved. That motor: +0.58 %.
+//! themselves bends the waveform (scaled and rounded to whole codes, that read the motor
+//! above 0.87 % low). The correction is then the trend-free fold's over the trend-free table
+//! currents, for every cycle alike: the waveform's shape held while its size moved. That
+//! motor: +0.69 %.
 //!
 //! A line, not each cycle's own level: twelve samples a cycle give a level that scatters with
 //! the phases they catch, and dividing by it put that scatter into the fold (over the steady
