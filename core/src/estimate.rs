@@ -17,6 +17,7 @@ use crate::bound;
 use crate::burst_fit;
 use crate::calibration::{Calibration, TrackedLut};
 use crate::clamp_model::{CtModel, CtParams};
+use crate::edge;
 use crate::fold::{covers_cycle, fold_at, phases_bunch, Folded};
 use crate::inversion::Inverter;
 use crate::mains_hz::MainsHz;
@@ -1290,7 +1291,7 @@ impl Estimator {
         let whole_levels: Vec<Option<f64>> =
             (0..cycles).map(|j| classes.whole[j].then_some(classes.cycle_level[j])).collect();
         let period = crate::pattern::period(&whole_levels);
-        // The window's partial edge cycles that hold a switch ([`edge_switch`]; first, last):
+        // The window's partial edge cycles that hold a switch ([`edge::edge_switch`]; first, last):
         // read from their own samples ([`grid_rms`]), each through its class's static
         // correction, not its whole neighbour's (another load's). At both rates: from twelve
         // samples a cycle, a partial cycle's seven or nine are a coarse reading of what
@@ -1298,7 +1299,7 @@ impl Estimator {
         // (`model_sweep starts` at 603.5 Sa/s: the misses' errors summing 1013 -> 688 %, the
         // worst -61.5 -> +35.6 %, every bound held; steady 1140 as before, bursts 1056 -> 1055
         // of their readings within target). There, a step from the cycle before is a switch
-        // only if the class's fold does not give it either ([`unlike_its_fold`]): twelve
+        // only if the class's fold does not give it either ([`edge::unlike_its_fold`]): twelve
         // samples walking over a narrow pulse catch it in one cycle and miss it in the next.
         let edge_switched: [bool; 2] = if period.is_none() && cycles > 1 {
             let at = |j: usize, first: bool| {
@@ -1312,8 +1313,8 @@ impl Estimator {
                         .collect::<Vec<_>>()
                 };
                 !classes.whole[j]
-                    && edge_switch(&self.amps, span.clone(), first, 1.0 / step, neighbour)
-                    && (resolved || unlike_its_fold(&self.amps, span, first, (self.rate_hz, hz), &class_runs()))
+                    && edge::edge_switch(&self.amps, span.clone(), first, 1.0 / step, neighbour)
+                    && (resolved || edge::unlike_its_fold(&self.amps, span, first, (self.rate_hz, hz), &class_runs()))
             };
             [at(0, true), at(cycles - 1, false)]
         } else {
@@ -1751,7 +1752,8 @@ const FROM_OFF: f64 = 0.02;
 /// on-cycle, its whole neighbour an off-cycle; read 3.4 % low, 0.1 % by the pattern).
 ///
 /// An edge's partial cycle holding a switch (`edges`: the first's and the last's samples a
-/// cycle where [`edge_switch`] found one) is read from its own samples instead ([`mirrored`]).
+/// cycle where [`edge::edge_switch`] found one) is read from its own samples instead
+/// ([`edge::mirrored`]).
 fn grid_rms(
     amps: &[f32],
     start: &[usize],
@@ -1780,90 +1782,12 @@ fn grid_rms(
             _ if j + 1 == cycles => edges[1],
             _ => None,
         };
-        let own = edge.filter(|_| !whole[j]).and_then(|l| mirrored(amps, start[j]..start[j + 1], j == 0, l, 0));
+        let own = edge.filter(|_| !whole[j]).and_then(|l| edge::mirrored(amps, start[j]..start[j + 1], j == 0, l, 0));
         sum += own.unwrap_or_else(|| ms(from) * samples as f64);
     }
     let n = start[cycles] - start[0];
     (n > 0).then(|| (sum / n as f64).sqrt())
 }
-
-/// The full-wave energy (A² samples) of an edge's partial cycle `span` of `amps` (half-wave
-/// currents, `cycle` samples a cycle) moved `by` samples towards the window's inside: each
-/// sample's own square plus that of the sample half a cycle further in (a half-wave-symmetric
-/// current is visible in exactly one of the two). `first`: the window's first cycle, else its
-/// last. `None` where the sum would leave the window.
-fn mirrored(amps: &[f32], span: std::ops::Range<usize>, first: bool, cycle: f64, by: usize) -> Option<f64> {
-    let h = (0.5 * cycle).round() as usize;
-    let square = |k: usize| f64::from(amps[k]) * f64::from(amps[k]);
-    span.map(|k| {
-        let (a, b) = if first { (k + by, k + by + h) } else { (k.checked_sub(by)?, k.checked_sub(by + h)?) };
-        (b < amps.len()).then(|| square(a) + square(b))
-    })
-    .sum()
-}
-
-/// Whether an edge's partial cycle `span` holds a switch: its [`mirrored`] energy and the
-/// same one cycle further in differ by [`segment::STEP_RESOLVED`], and the larger is a fair
-/// share of what its whole neighbour's mean square `neighbour` gives the span (a quarter: a
-/// steady load's few samples by a zero crossing differ by their noise).
-///
-/// Why: a partial cycle is given its whole neighbour's mean square ([`grid_rms`]), right for
-/// a load that did not change and wrong for one switched on (or off) within it; its samples
-/// show what flowed, and the mirrored half what the half-wave rectifier hid. Through the
-/// clamp model at 8196.7 Sa/s (`model_sweep starts`), a motor of 8 A started with a sevenfold
-/// inrush beside a 1.5 A load three quarters of a cycle before a window's end read 62 % low;
-/// at 603.5 Sa/s, after nothing, 61.5 % low.
-fn edge_switch(amps: &[f32], span: std::ops::Range<usize>, first: bool, cycle: f64, neighbour: f64) -> bool {
-    let own = mirrored(amps, span.clone(), first, cycle, 0);
-    let before = mirrored(amps, span.clone(), first, cycle, cycle.round() as usize);
-    let (Some(own), Some(before)) = (own, before) else { return false };
-    let fair = own.max(before) > 0.25 * neighbour * span.len() as f64;
-    fair && (own > segment::STEP_RESOLVED * before || before > segment::STEP_RESOLVED * own)
-}
-
-/// Whether an edge's partial cycle `span` of `amps` (half-wave currents at `rate_hz`, mains
-/// at `hz`) holds [`segment::STEP_RESOLVED`] more or less [`mirrored`] energy than the fold of
-/// the whole cycles `runs` (its inner neighbour's class) gives at its samples' phases.
-///
-/// Why: where the samples walk over the waveform, twelve a cycle (the 9600-baud link), the
-/// energy of a few samples depends on where they fall: a narrow pulse caught by a partial
-/// cycle's samples and missed one cycle further in looks like a switch to [`edge_switch`]
-/// (a switch-mode supply alone at 56.6 Hz, SPICE record `r26-clamp-lm0.413-56.561hz-smps`:
-/// its last window read +6.0 -> +6.9 %, the record's energy +0.99 -> +1.07 %, beyond its
-/// 1 %). The class's fold over the window's cycles holds its waveform at every phase, the
-/// pulse where it is, so it tells what the load that did not switch gives at those phases.
-fn unlike_its_fold(
-    amps: &[f32],
-    span: std::ops::Range<usize>,
-    first: bool,
-    (rate_hz, hz): (f64, f64),
-    runs: &[std::ops::Range<usize>],
-) -> bool {
-    let Some(own) = mirrored(amps, span.clone(), first, rate_hz / hz, 0) else { return false };
-    let mut keep = vec![false; amps.len()];
-    runs.iter().flat_map(|r| r.clone()).for_each(|k| keep[k] = true);
-    let square = |k: usize| f64::from(amps[k]) * f64::from(amps[k]);
-    let folded = crate::fold::fold_values(amps.len(), square, rate_hz, hz, EDGE_FOLD_BINS, |k| keep[k]);
-    let Some(mean) = folded.means_filled() else { return false };
-    // The least and most of the bin a sample falls in and its two neighbours: on a steep
-    // edge a sample's square lies anywhere between them, not at its bin's mean.
-    let range = |k: usize| {
-        let b = crate::fold::phase_bin(k as f64 * hz / rate_hz, EDGE_FOLD_BINS);
-        let near = [mean[(b + EDGE_FOLD_BINS - 1) % EDGE_FOLD_BINS], mean[b], mean[(b + 1) % EDGE_FOLD_BINS]];
-        (near.iter().copied().fold(f64::INFINITY, f64::min), near.iter().copied().fold(0.0, f64::max))
-    };
-    let h = (0.5 * rate_hz / hz).round() as usize;
-    let (low, high) = span
-        .flat_map(|k| [Some(k), if first { Some(k + h) } else { k.checked_sub(h) }])
-        .flatten()
-        .map(range)
-        .fold((0.0, 0.0), |(l, u), (a, b)| (l + a, u + b));
-    own > segment::STEP_RESOLVED * high || low > segment::STEP_RESOLVED * own
-}
-
-/// Phase bins of [`unlike_its_fold`]'s fold: a 1 s window's class of 600 samples puts about
-/// twenty in each, and a switch-mode supply's pulse (a tenth of the cycle) spans three.
-const EDGE_FOLD_BINS: usize = 32;
 
 /// Whether `ratio` (inverted over table mean square) is a correction some waveform shape
 /// gives. The table reads narrow pulses at most about twice their mean square through the
@@ -2994,7 +2918,7 @@ mod tests {
             let amps: Vec<f32> = (0..n).map(|k| current(k, motor).max(0.0) as f32).collect();
             let truth = ((0..n).map(|k| current(k, motor).powi(2)).sum::<f64>() / n as f64).sqrt();
             let neighbour = 2.0 * sum_squares(&amps[start[grid.count - 2]..last.start]) / cycle;
-            let switched = edge_switch(&amps, last.clone(), false, cycle, neighbour);
+            let switched = edge::edge_switch(&amps, last.clone(), false, cycle, neighbour);
             assert_eq!(switched, motor, "a switch found: {switched}");
             let own = grid_rms(&amps, &start, &whole, None, [None, Some(cycle)]).unwrap();
             let by_neighbour = grid_rms(&amps, &start, &whole, None, [None; 2]).unwrap();
@@ -3132,57 +3056,6 @@ mod tests {
         let truth = rms(r.t_s - r.duration_s, r.t_s);
         let err = r.irms_a / truth - 1.0;
         (r, err)
-    }
-
-    /// [`unlike_its_fold`] at twelve samples a cycle: a narrow pulse train (a tenth of a
-    /// cycle wide, on the positive half only, as the half-wave rectifier passes it) ending a
-    /// window anywhere in a cycle: wherever [`edge_switch`], comparing the last partial cycle
-    /// with the one before, takes it for a switch (the partial caught the pulse, the cycle
-    /// before missed it), the class's fold gives the partial what it holds. A sine switched on
-    /// within the last partial cycle, after nothing, is unlike the fold.
-    #[test]
-    fn a_narrow_pulse_caught_by_a_partial_cycle_is_not_a_switch_where_its_fold_holds_it() {
-        let (rate, hz) = (603.5, 56.561);
-        let step = hz / rate;
-        let pulse = |k: usize| {
-            let x = (crate::fold::fract(k as f64 * step) - 0.25) / 0.025;
-            (20.0 * (-x * x).exp()) as f32
-        };
-        let amps: Vec<f32> = (0..603).map(pulse).collect();
-        let mut edge_alone = 0;
-        for n in 400..603 {
-            // Whole cycles of phase [i, i + 1) from sample 0; the last, partial, from `last`.
-            let cycle_start = |i: usize| (i as f64 / step).ceil() as usize;
-            let whole = ((n - 1) as f64 * step).floor() as usize;
-            let last = cycle_start(whole);
-            if last == n || cycle_start(whole + 1) == n {
-                continue;
-            }
-            let runs: Vec<_> = (1..=whole).map(|i| cycle_start(i - 1)..cycle_start(i)).collect();
-            let neighbour = 2.0 * runs.last().unwrap().clone().map(|k| f64::from(amps[k]).powi(2)).sum::<f64>()
-                / runs.last().unwrap().len() as f64;
-            let window = &amps[..n];
-            if edge_switch(window, last..n, false, 1.0 / step, neighbour) {
-                edge_alone += 1;
-                assert!(
-                    !unlike_its_fold(window, last..n, false, (rate, hz), &runs),
-                    "ending at {n}: taken for a switch"
-                );
-            }
-        }
-        assert!(edge_alone > 0, "edge_switch alone never took the pulse for a switch: the test shows nothing");
-        // A 5 A sine switched on at the last partial cycle's second sample, after nothing.
-        let n = 603;
-        let whole = ((n - 1) as f64 * step).floor() as usize;
-        let cycle_start = |i: usize| (i as f64 / step).ceil() as usize;
-        let on = cycle_start(whole) + 1;
-        let sine: Vec<f32> = (0..n)
-            .map(
-                |k| if k < on { 0.0 } else { (7.07 * (std::f64::consts::TAU * k as f64 * step).sin()).max(0.0) as f32 },
-            )
-            .collect();
-        let runs: Vec<_> = (1..=whole).map(|i| cycle_start(i - 1)..cycle_start(i)).collect();
-        assert!(unlike_its_fold(&sine, cycle_start(whole)..n, false, (rate, hz), &runs));
     }
 
     /// A load switched on in a window's last partial cycle, beside a small steady one, marched

@@ -32,6 +32,7 @@ pub mod burst_fit;
 pub mod calibration;
 pub mod clamp_model;
 pub mod decoder;
+mod edge;
 pub mod estimate;
 pub mod fold;
 pub mod identify;
