@@ -14,8 +14,8 @@
 //! shows as that energy stepping by [`STEP_RESOLVED`] from the same sum one cycle further in
 //! ([`edge_switch`]). Where the samples walk over the waveform, a dozen a
 //! cycle (the 9600-baud link), a narrow pulse caught in one cycle and missed in the next
-//! steps as much, so there a step is a switch only where the class's fold over the whole
-//! window does not give the partial's samples what they hold either ([`unlike_its_fold`]).
+//! steps as much, so there a step is a switch only where the class's samples over the whole
+//! window, folded by phase, do not show what the partial's hold either ([`unlike_its_fold`]).
 
 use crate::fold;
 use crate::segment::STEP_RESOLVED;
@@ -55,16 +55,19 @@ pub(crate) fn edge_switch(amps: &[f32], span: std::ops::Range<usize>, first: boo
 }
 
 /// Whether an edge's partial cycle `span` of `amps` (half-wave currents at `rate_hz`, mains
-/// at `hz`) holds [`STEP_RESOLVED`] more or less [`mirrored`] energy than the fold of
-/// the whole cycles `runs` (its inner neighbour's class) gives at its samples' phases.
+/// at `hz`) holds [`STEP_RESOLVED`] more [`mirrored`] energy than the most the whole cycles
+/// `runs` (its inner neighbour's class) show at its samples' phases, or that much less than
+/// the least: the class folded by phase, each bin's least and most square kept.
 ///
 /// Why: where the samples walk over the waveform, twelve a cycle (the 9600-baud link), the
 /// energy of a few samples depends on where they fall: a narrow pulse caught by a partial
 /// cycle's samples and missed one cycle further in looks like a switch to [`edge_switch`]
 /// (a switch-mode supply alone at 56.6 Hz, SPICE record `r26-clamp-lm0.413-56.561hz-smps`:
 /// its last window read +6.0 -> +6.9 %, the record's energy +0.99 -> +1.07 %, beyond its
-/// 1 %). The class's fold over the window's cycles holds its waveform at every phase, the
-/// pulse where it is, so it tells what the load that did not switch gives at those phases.
+/// 1 %). The class's samples over the window's cycles fall at every phase, the pulse where it
+/// is, so they tell what the load that did not switch gives at those phases. Its least and
+/// most, not its mean: a pulse narrower than a bin (0.015 of a cycle at 45.3 Hz) is caught at
+/// its crest by a few of the bin's samples, and the bin's mean is a fraction of that.
 pub(crate) fn unlike_its_fold(
     amps: &[f32],
     span: std::ops::Range<usize>,
@@ -73,17 +76,29 @@ pub(crate) fn unlike_its_fold(
     runs: &[std::ops::Range<usize>],
 ) -> bool {
     let Some(own) = mirrored(amps, span.clone(), first, rate_hz / hz, 0) else { return false };
-    let mut keep = vec![false; amps.len()];
-    runs.iter().flat_map(|r| r.clone()).for_each(|k| keep[k] = true);
-    let square = |k: usize| f64::from(amps[k]) * f64::from(amps[k]);
-    let folded = fold::fold_values(amps.len(), square, rate_hz, hz, EDGE_FOLD_BINS, |k| keep[k]);
-    let Some(mean) = folded.means_filled() else { return false };
-    // The least and most of the bin a sample falls in and its two neighbours: on a steep
-    // edge a sample's square lies anywhere between them, not at its bin's mean.
+    let bin = |k: usize| fold::phase_bin(k as f64 * hz / rate_hz, EDGE_FOLD_BINS);
+    // The class's squares by phase bin.
+    let mut by_bin: Vec<Vec<f64>> = vec![Vec::new(); EDGE_FOLD_BINS];
+    for k in runs.iter().flat_map(|r| r.clone()) {
+        by_bin[bin(k)].push(f64::from(amps[k]) * f64::from(amps[k]));
+    }
+    // What a sample's square may be, from the class's samples in the bin it falls in and the
+    // two beside it (its phase lies anywhere in its bin): their envelope, not their mean, as
+    // a narrow pulse within a bin is caught at its crest by some samples and at its foot by
+    // others; but the [`EDGE_ORDER`]th least and most, as one cycle of the class may hold
+    // the switch's own first samples. Where too few fell (a class of a cycle or two: no walk
+    // to see), nothing: the step [`edge_switch`] found stands.
     let range = |k: usize| {
-        let b = fold::phase_bin(k as f64 * hz / rate_hz, EDGE_FOLD_BINS);
-        let near = [mean[(b + EDGE_FOLD_BINS - 1) % EDGE_FOLD_BINS], mean[b], mean[(b + 1) % EDGE_FOLD_BINS]];
-        (near.iter().copied().fold(f64::INFINITY, f64::min), near.iter().copied().fold(0.0, f64::max))
+        let b = bin(k);
+        let mut near: Vec<f64> = [(b + EDGE_FOLD_BINS - 1) % EDGE_FOLD_BINS, b, (b + 1) % EDGE_FOLD_BINS]
+            .iter()
+            .flat_map(|&b| by_bin[b].iter().copied())
+            .collect();
+        if near.len() < 2 * EDGE_ORDER {
+            return (0.0, 0.0);
+        }
+        near.sort_by(f64::total_cmp);
+        (near[EDGE_ORDER - 1], near[near.len() - EDGE_ORDER])
     };
     let h = (0.5 * rate_hz / hz).round() as usize;
     let (low, high) = span
@@ -94,62 +109,86 @@ pub(crate) fn unlike_its_fold(
     own > STEP_RESOLVED * high || low > STEP_RESOLVED * own
 }
 
-/// Phase bins of [`unlike_its_fold`]'s fold: a 1 s window's class of 600 samples puts about
-/// twenty in each, and a switch-mode supply's pulse (a tenth of the cycle) spans three.
+/// Phase bins of [`unlike_its_fold`]'s envelope: a 1 s window's class of 600 samples puts
+/// about twenty in each, and a switch-mode supply's pulse (a tenth of the cycle) spans three.
 const EDGE_FOLD_BINS: usize = 32;
+
+/// Which of the least and most squares near a phase [`unlike_its_fold`] takes: the third,
+/// past the two or three samples one cycle of the class puts in three bins.
+const EDGE_ORDER: usize = 3;
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// [`unlike_its_fold`] at twelve samples a cycle: a narrow pulse train (a tenth of a
-    /// cycle wide, on the positive half only, as the half-wave rectifier passes it) ending a
-    /// window anywhere in a cycle: wherever [`edge_switch`], comparing the last partial cycle
-    /// with the one before, takes it for a switch (the partial caught the pulse, the cycle
-    /// before missed it), the class's fold gives the partial what it holds. A sine switched on
-    /// within the last partial cycle, after nothing, is unlike the fold.
+    /// [`unlike_its_fold`] at twelve samples a cycle (603.5 Sa/s, 45-65 Hz): a narrow pulse
+    /// train (gaussian, 0.015-0.04 of a cycle wide, on the positive half only, as the
+    /// half-wave rectifier passes it, at three phases) ending a window anywhere in a cycle:
+    /// wherever [`edge_switch`], comparing the last partial cycle with the one before, takes
+    /// it for a switch (the partial caught the pulse, the cycle before missed it), the class's
+    /// fold gives the partial what it holds. A sine switched on within the last partial
+    /// cycle, after nothing, is unlike the fold.
     #[test]
     fn a_narrow_pulse_caught_by_a_partial_cycle_is_not_a_switch_where_its_fold_holds_it() {
-        let (rate, hz) = (603.5, 56.561);
-        let step = hz / rate;
-        let pulse = |k: usize| {
-            let x = (fold::fract(k as f64 * step) - 0.25) / 0.025;
-            (20.0 * (-x * x).exp()) as f32
-        };
-        let amps: Vec<f32> = (0..603).map(pulse).collect();
-        let mut edge_alone = 0;
-        for n in 400..603 {
-            // Whole cycles of phase [i, i + 1) from sample 0; the last, partial, from `last`.
+        let rate = 603.5;
+        let (mut edge_alone, mut switches) = (0, 0);
+        for hz in [45.3, 47.3, 50.0, 53.7, 56.561, 59.9, 63.4, 64.7] {
+            let step = hz / rate;
+            // Whole cycles of phase [i, i + 1) from sample 0.
             let cycle_start = |i: usize| (i as f64 / step).ceil() as usize;
-            let whole = ((n - 1) as f64 * step).floor() as usize;
-            let last = cycle_start(whole);
-            if last == n || cycle_start(whole + 1) == n {
-                continue;
+            let runs_to = |whole: usize| (1..=whole).map(|i| cycle_start(i - 1)..cycle_start(i)).collect::<Vec<_>>();
+            for (width, at) in [(0.015, 0.25), (0.025, 0.1), (0.025, 0.25), (0.025, 0.4), (0.04, 0.25)] {
+                let pulse = |k: usize| {
+                    let x = (fold::fract(k as f64 * step) - at) / width;
+                    (20.0 * (-x * x).exp()) as f32
+                };
+                let amps: Vec<f32> = (0..603).map(pulse).collect();
+                for n in 400..603 {
+                    // The last, partial, cycle from `last`.
+                    let whole = ((n - 1) as f64 * step).floor() as usize;
+                    let last = cycle_start(whole);
+                    if last == n || cycle_start(whole + 1) == n {
+                        continue;
+                    }
+                    let runs = runs_to(whole);
+                    let inner = runs.last().unwrap().clone();
+                    let neighbour =
+                        2.0 * inner.clone().map(|k| f64::from(amps[k]).powi(2)).sum::<f64>() / inner.len() as f64;
+                    let window = &amps[..n];
+                    if edge_switch(window, last..n, false, 1.0 / step, neighbour) {
+                        edge_alone += 1;
+                        assert!(
+                            !unlike_its_fold(window, last..n, false, (rate, hz), &runs),
+                            "{hz} Hz, pulse {width} wide at {at}, ending at {n}: taken for a switch"
+                        );
+                    }
+                }
             }
-            let runs: Vec<_> = (1..=whole).map(|i| cycle_start(i - 1)..cycle_start(i)).collect();
-            let neighbour = 2.0 * runs.last().unwrap().clone().map(|k| f64::from(amps[k]).powi(2)).sum::<f64>()
-                / runs.last().unwrap().len() as f64;
-            let window = &amps[..n];
-            if edge_switch(window, last..n, false, 1.0 / step, neighbour) {
-                edge_alone += 1;
+            // A 5 A sine switched on at the last partial cycle's second sample, after nothing,
+            // where the partial holds some of its positive half.
+            let n = 603;
+            let whole = ((n - 1) as f64 * step).floor() as usize;
+            let on = cycle_start(whole) + 1;
+            let sine: Vec<f32> = (0..n)
+                .map(|k| {
+                    let i = 7.07 * (std::f64::consts::TAU * k as f64 * step).sin();
+                    if k < on {
+                        0.0
+                    } else {
+                        i.max(0.0) as f32
+                    }
+                })
+                .collect();
+            if sine[on..].iter().any(|&a| a > 1.0) {
+                switches += 1;
+                let runs = runs_to(whole);
                 assert!(
-                    !unlike_its_fold(window, last..n, false, (rate, hz), &runs),
-                    "ending at {n}: taken for a switch"
+                    unlike_its_fold(&sine, cycle_start(whole)..n, false, (rate, hz), &runs),
+                    "{hz} Hz: a switch missed"
                 );
             }
         }
-        assert!(edge_alone > 0, "edge_switch alone never took the pulse for a switch: the test shows nothing");
-        // A 5 A sine switched on at the last partial cycle's second sample, after nothing.
-        let n = 603;
-        let whole = ((n - 1) as f64 * step).floor() as usize;
-        let cycle_start = |i: usize| (i as f64 / step).ceil() as usize;
-        let on = cycle_start(whole) + 1;
-        let sine: Vec<f32> = (0..n)
-            .map(
-                |k| if k < on { 0.0 } else { (7.07 * (std::f64::consts::TAU * k as f64 * step).sin()).max(0.0) as f32 },
-            )
-            .collect();
-        let runs: Vec<_> = (1..=whole).map(|i| cycle_start(i - 1)..cycle_start(i)).collect();
-        assert!(unlike_its_fold(&sine, cycle_start(whole)..n, false, (rate, hz), &runs));
+        assert!(edge_alone > 0, "edge_switch alone never took a pulse for a switch: the test shows nothing");
+        assert!(switches > 0, "no sine switched on where its samples show it: the test shows nothing");
     }
 }
