@@ -57,7 +57,8 @@ pub(crate) fn edge_switch(amps: &[f32], span: std::ops::Range<usize>, first: boo
 /// Whether an edge's partial cycle `span` of `amps` (half-wave currents at `rate_hz`, mains
 /// at `hz`) holds [`STEP_RESOLVED`] more [`mirrored`] energy than the most the whole cycles
 /// `runs` (its inner neighbour's class) show at its samples' phases, or that much less than
-/// the least: the class folded by phase, each bin's least and most square kept.
+/// the least: the class's squares sorted into phase bins, and for each sample the
+/// [`EDGE_ORDER`]th least and most of those in its bin and the two beside it.
 ///
 /// Why: where the samples walk over the waveform, twelve a cycle (the 9600-baud link), the
 /// energy of a few samples depends on where they fall: a narrow pulse caught by a partial
