@@ -83,24 +83,26 @@ pub(crate) fn unlike_its_fold(
     for k in runs.iter().flat_map(|r| r.clone()) {
         by_bin[bin(k)].push(f64::from(amps[k]) * f64::from(amps[k]));
     }
-    // What a sample's square may be, from the class's samples in the bin it falls in and the
+    // What a sample's square may be, by its bin, from the class's samples in that bin and the
     // two beside it (its phase lies anywhere in its bin): their envelope, not their mean, as
     // a narrow pulse within a bin is caught at its crest by some samples and at its foot by
     // others; but the [`EDGE_ORDER`]th least and most, as one cycle of the class may hold
     // the switch's own first samples. Where too few fell (a class of a cycle or two: no walk
     // to see), nothing: the step [`edge_switch`] found stands.
-    let range = |k: usize| {
-        let b = bin(k);
-        let mut near: Vec<f64> = [(b + EDGE_FOLD_BINS - 1) % EDGE_FOLD_BINS, b, (b + 1) % EDGE_FOLD_BINS]
-            .iter()
-            .flat_map(|&b| by_bin[b].iter().copied())
-            .collect();
-        if near.len() < 2 * EDGE_ORDER {
-            return (0.0, 0.0);
-        }
-        near.sort_by(f64::total_cmp);
-        (near[EDGE_ORDER - 1], near[near.len() - EDGE_ORDER])
-    };
+    let ranges: Vec<(f64, f64)> = (0..EDGE_FOLD_BINS)
+        .map(|b| {
+            let mut near: Vec<f64> = [(b + EDGE_FOLD_BINS - 1) % EDGE_FOLD_BINS, b, (b + 1) % EDGE_FOLD_BINS]
+                .iter()
+                .flat_map(|&b| by_bin[b].iter().copied())
+                .collect();
+            if near.len() < 2 * EDGE_ORDER {
+                return (0.0, 0.0);
+            }
+            near.sort_by(f64::total_cmp);
+            (near[EDGE_ORDER - 1], near[near.len() - EDGE_ORDER])
+        })
+        .collect();
+    let range = |k: usize| ranges[bin(k)];
     let h = (0.5 * rate_hz / hz).round() as usize;
     let (low, high) = span
         .flat_map(|k| [Some(k), if first { Some(k + h) } else { k.checked_sub(h) }])
