@@ -223,14 +223,32 @@ fn motor_start(
 /// The steady loads a motor starts beside: nothing, 1.5 A resistive, and a 1.5 A switch-mode
 /// supply (its narrow pulses, caught and missed by twelve samples a cycle, are what a switch
 /// in a window's edge cycle must not be confused with at 9600 baud).
-const BESIDE: [&str; 3] = ["0 A", "1.5 A", "1.5 A switch-mode"];
+#[derive(Clone, Copy)]
+enum Beside {
+    Nothing,
+    Resistive,
+    SwitchMode,
+}
 
-/// The current of [`BESIDE`]'s load `kind` at `phase`.
-fn beside_load(kind: &str, phase: f64) -> f64 {
-    match kind {
-        "1.5 A" => 1.5 * SQRT_2 * (std::f64::consts::TAU * phase).sin(),
-        "1.5 A switch-mode" => 1.5 * unit_shape(Shape::Smps, phase),
-        _ => 0.0,
+impl Beside {
+    const ALL: [Beside; 3] = [Beside::Nothing, Beside::Resistive, Beside::SwitchMode];
+
+    /// How a reading names it.
+    fn label(self) -> &'static str {
+        match self {
+            Beside::Nothing => "0 A",
+            Beside::Resistive => "1.5 A",
+            Beside::SwitchMode => "1.5 A switch-mode",
+        }
+    }
+
+    /// Its current at `phase`, A.
+    fn current(self, phase: f64) -> f64 {
+        match self {
+            Beside::Nothing => 0.0,
+            Beside::Resistive => 1.5 * SQRT_2 * (std::f64::consts::TAU * phase).sin(),
+            Beside::SwitchMode => 1.5 * unit_shape(Shape::Smps, phase),
+        }
     }
 }
 
@@ -245,12 +263,12 @@ fn starts(rate: f64) -> Tally {
                 // Where in the window (1 s) the motor starts: early, mid-window, and in its last
                 // few cycles, where the window holds only the inrush's first cycles.
                 for into in [0.03, 0.5, 0.93, 0.985] {
-                    for beside in BESIDE {
-                        let current = motor_start(hz, amps, inrush, tau, 1.0 + into, |p| beside_load(beside, p));
+                    for beside in Beside::ALL {
+                        let current = motor_start(hz, amps, inrush, tau, 1.0 + into, |p| beside.current(p));
                         let codes = marched_codes(hz, &current, rate, 3.2);
                         let truth = |span| marched_mean_square(hz, &current, rate, span);
                         tally.judge_changing(&codes, rate, hz, truth, |i| {
-                            format!("{amps} A x{inrush} tau {tau} s on at {into} of window 1 beside {beside}, {hz} Hz, reading {i}")
+                            format!("{amps} A x{inrush} tau {tau} s on at {into} of window 1 beside {}, {hz} Hz, reading {i}", beside.label())
                         });
                     }
                 }
