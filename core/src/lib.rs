@@ -14,7 +14,8 @@
 //! The estimation rests on one model of the clamp ([`clamp_model`]) and on algorithms kept one
 //! per module, each with its theory and tests: [`fold`] (codes into phase bins), [`segment`]
 //! (a window's cycles into level classes, switches), [`tail`] (a load that started in a window's
-//! last partial cycle), [`inversion`] (the clamp model run
+//! last partial cycle), [`partial_start`] (such a cycle read
+//! through the model in time), [`inversion`] (the clamp model run
 //! backwards over a folded cycle), [`level_trend`] (a moving level taken out before a
 //! fold of twelve samples a cycle), [`transient`] (a switching load read through the model in
 //! time), [`burst_fit`] (a burst-fire heater's single cycles, from rest or one in every few, fitted
@@ -43,6 +44,7 @@ pub mod load_shape;
 pub mod mains_hz;
 pub mod meter;
 pub mod model_table;
+pub mod partial_start;
 pub mod pattern;
 pub mod phase_dispersion;
 pub mod sample_clock;

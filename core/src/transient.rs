@@ -207,21 +207,23 @@ fn envelope(k: usize, drift: f64) -> f64 {
 }
 
 /// Levels, cycle by cycle, of a switching load, read through the table `lut`. Returns each
-/// cycle's RMS (A), and whether the model, at that level, reads the cycle as the data do
-/// (within [`MATCH`] of its level, or of the mean level if that is higher): a cycle it
-/// cannot reproduce (a motor switched on mid-cycle, which no whole-cycle level describes) is
-/// better left to the caller. `from_rest`: the samples before the first cycle showed no
-/// current for a whole cycle, so it starts with no magnetizing current; else from the periodic
-/// state of its own waveform. A burst-fire heater's single cycle after nine off, read from
-/// its periodic state, left a quarter of its mean square to the kick after it (2 A uncut, one
-/// cycle on, nine off, 50 Hz, through the model at 8196.7 Sa/s: its window 4 % low).
+/// cycle's RMS (A), whether the model, at that level, reads the cycle as the data do (within
+/// [`MATCH`] of its level, or of the mean level if that is higher): a cycle it cannot
+/// reproduce (a motor switched on mid-cycle, which no whole-cycle level describes) is better
+/// left to the caller; and the magnetizing current the last cycle leaves (a partial cycle after
+/// them starts from it: [`crate::partial_start`]). `from_rest`: the samples before the first
+/// cycle showed no current for a whole cycle, so it starts with no magnetizing current; else
+/// from the periodic state of its own waveform. A burst-fire heater's single cycle after nine
+/// off, read from its periodic state, left a quarter of its mean square to the kick after it
+/// (2 A uncut, one cycle on, nine off, 50 Hz, through the model at 8196.7 Sa/s: its window 4 %
+/// low).
 pub fn cycle_levels(
     model: &CtModel,
     mains_hz: f64,
     lut: &[f32],
     cycles: &[Cycle],
     from_rest: bool,
-) -> (Vec<f64>, Vec<bool>) {
+) -> (Vec<f64>, Vec<bool>, f64) {
     let p = *model.params();
     let lsb_per_v = f64::from(p.adc_full_scale) / p.adc_ref_v;
     let n = cycles.len();
@@ -230,7 +232,7 @@ pub fn cycle_levels(
     let mut is = vec![0.0; POINTS];
     let (mut levels, mut explained) = (vec![0.0; n], vec![false; n]);
     if n == 0 {
-        return (levels, explained);
+        return (levels, explained, 0.0);
     }
     let mut unit = Vec::with_capacity(POINTS);
     unit_of(&mut unit, &cycles[0], p.turns);
@@ -405,16 +407,20 @@ pub fn cycle_levels(
         }
         im = end;
     }
-    (levels, explained)
+    // Cycles read without marching at the end: their state, as where the march resumes.
+    if let Some(s) = skipped.filter(|_| levels[last_marched] > 0.0) {
+        im *= levels[s] / levels[last_marched];
+    }
+    (levels, explained, im)
 }
 
 /// What [`secant`] found: a cycle's mean square while on, the table's reading of it and the
 /// magnetizing current it leaves, and the last slope.
-struct Solved {
-    ms: f64,
+pub(crate) struct Solved {
+    pub(crate) ms: f64,
     reading: f64,
     end: f64,
-    slope: f64,
+    pub(crate) slope: f64,
 }
 
 /// The mean square at which `read` (the table's mean square of a cycle marched at that mean
@@ -422,7 +428,7 @@ struct Solved {
 /// method from `ms` and `slope`, to [`CONVERGED`] of `tolerance`, in at most [`STEPS`]
 /// steps; the slope is kept within a factor 20 of the settled one, `gain`. A mean square
 /// that would go below zero stops at zero: a reading the cycle's kick alone exceeds is off.
-fn secant(
+pub(crate) fn secant(
     mut read: impl FnMut(f64) -> (f64, f64),
     observed: f64,
     tolerance: f64,
@@ -1125,7 +1131,7 @@ mod tests {
                 drift: 0.0,
             })
             .collect();
-        let (a, explained) = cycle_levels(&model, hz, &lut, &cycles, false);
+        let (a, explained, _) = cycle_levels(&model, hz, &lut, &cycles, false);
         assert!(explained.iter().all(|&e| e), "{explained:?}");
         let rms = (a.iter().map(|a| a * a).sum::<f64>() / n as f64).sqrt();
         assert!((rms / true_rms - 1.0).abs() < 0.005, "{rms} vs {true_rms}: {a:?}");
