@@ -1332,9 +1332,9 @@ impl Estimator {
         };
         // How each edge's partial cycle is read ([`grid_rms`]).
         let mut edge_read = edge_switched.map(|e| if e { EdgeRead::Mirrored(1.0 / step) } else { EdgeRead::Neighbour });
-        // What the window's last partial cycle enters with, where the model in time read the
-        // whole cycles before it: the last one's waveform (unit RMS) and RMS, and the
-        // magnetizing current it left.
+        // What the window's last partial cycle follows, where the model in time read the whole
+        // cycles before it: the last one's waveform (unit RMS) and RMS, and the magnetizing
+        // current entering it.
         let mut entered: Option<(Vec<f64>, f64, f64)> = None;
         // Mean-square factor per cycle.
         let mut factor: Vec<f64> = if steady {
@@ -1435,10 +1435,10 @@ impl Estimator {
                             untrusted[j] = by_level(j, l);
                         }
                     }
-                    // What a last partial cycle after them enters with: the last whole cycle's
-                    // waveform and level, and the magnetizing current it left.
+                    // What a last partial cycle after them follows: the last whole cycle's
+                    // waveform and level, and the magnetizing current entering it.
                     if trusted && b + 2 == cycles {
-                        entered = Some((shapes[b - a].to_vec(), levels[b - a], left));
+                        entered = Some((shapes[b - a].to_vec(), levels[b - a], left.0));
                     }
                     for ((j, l), ok) in (a..=b).zip(levels).zip(explained) {
                         // A cycle the model cannot reproduce: its class's static correction.
@@ -1490,9 +1490,10 @@ impl Estimator {
             factor
         };
         // The last partial cycle, where it holds a switch and a cycle's samples show its
-        // waveform: through the model from the magnetizing current the whole cycles left, the
-        // new load's level and phase fitted to its samples ([`crate::partial_start`]). After a
-        // steady load, from that load's periodic state.
+        // waveform: it and the last whole cycle through the model from the magnetizing current
+        // entering that one, the new load's level, phase and switch fitted to their samples
+        // ([`crate::partial_start`]); what the new load added unseen to the whole cycle is
+        // counted with the partial one. After a steady load, from that load's periodic state.
         let last = cycles - 1;
         let share =
             |j: usize| sum_squares(&self.amps[start[j]..start[j + 1]]) / sum_squares(&self.amps).max(f64::MIN_POSITIVE);
@@ -1512,22 +1513,22 @@ impl Estimator {
                 let im0 = inverter.model().periodic_start(&is, hz, &mut crate::clamp_model::March::default());
                 steady.then_some((shape, rms, im0))
             });
-            if let Some((old_shape, old_rms, im0)) = entered {
-                let span = start[last]..start[last + 1];
-                let per = (1.0 / step).round() as usize;
-                let before: Vec<f32> = span.clone().map(|k| k.checked_sub(per).map_or(0.0, |i| self.amps[i])).collect();
+            if let Some((old_shape, old_rms, im_prev)) = entered {
+                let span = start[last - 1]..start[last + 1];
                 let at: Vec<f64> = span.clone().map(|k| crate::fold::fract(k as f64 * step + grid.offset)).collect();
+                let split = start[last] - start[last - 1];
                 let partial = partial_start::PartialCycle {
-                    amps: &self.amps[span],
-                    at: &at,
-                    before: &before,
+                    amps: &self.amps[start[last]..start[last + 1]],
+                    at: &at[split..],
+                    prev: &self.amps[start[last - 1]..start[last]],
+                    prev_at: &at[..split],
                     old_shape: &old_shape,
                     old_rms,
-                    im0,
+                    im_prev,
                 };
-                if let Some(ms) = partial_start::mean_square(inverter.model(), hz, base_lut, &partial) {
-                    factor[last] = ms / (2.0 * classes.cycle_mean_square[last]);
-                    edge_read[1] = EdgeRead::Own;
+                if let Some(read) = partial_start::read(inverter.model(), hz, base_lut, &partial) {
+                    factor[last] = read.mean_square / (2.0 * classes.cycle_mean_square[last]);
+                    edge_read[1] = EdgeRead::Own(read.before);
                 }
             }
         }
@@ -1620,7 +1621,7 @@ impl Estimator {
             (Some((fitted, fit)), _) if fitted > 0.0 => self.burst_read(fitted, fit, read),
             (_, Some(p)) if p > 0.0 => self.read_over_classes(p, read),
             _ => {
-                self.window_edge_end = edge_read[1] == EdgeRead::Own;
+                self.window_edge_end = matches!(edge_read[1], EdgeRead::Own(_));
                 read
             }
         }
@@ -1806,8 +1807,9 @@ enum EdgeRead {
     /// a cycle): a switch in it, read through its class's static correction.
     Mirrored(f64),
     /// At its own samples' mean square: a switch in it, already read through the model
-    /// ([`crate::partial_start`]).
-    Own,
+    /// ([`crate::partial_start`]), with what the new load added to the cycle before it, unseen
+    /// there (A² summed over that cycle's samples).
+    Own(f64),
 }
 
 /// RMS of a full-wave current from samples of its measured half-cycle, cycle by cycle on the
@@ -1860,7 +1862,7 @@ fn grid_rms(amps: &[f32], start: &[usize], whole: &[bool], period: Option<usize>
         let own = match edge {
             EdgeRead::Neighbour => None,
             EdgeRead::Mirrored(cycle) => edge::mirrored(amps, start[j]..start[j + 1], j == 0, cycle, 0),
-            EdgeRead::Own => Some(ms(j) * samples as f64),
+            EdgeRead::Own(before) => Some(ms(j) * samples as f64 + before),
         };
         sum += own.unwrap_or_else(|| ms(from) * samples as f64);
     }

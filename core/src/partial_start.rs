@@ -13,29 +13,32 @@
 //! ([`crate::tail`]) counted the same start again.
 //!
 //! **Theory.** The cycle is the old load (the last whole cycle's waveform at its level, on
-//! throughout) plus the new one, a sine of unknown level and phase switched on at a phase the
-//! samples place: after the last sample that shows no more than the old load did one cycle
-//! before, at or before the first that shows more. Marched through the model from the
-//! magnetizing current the cycle before left, at each phase of a grid ([`LAGS`]), the new
-//! load's level is the one whose table reading at the samples' phases is the data's (the
-//! secant of [`crate::transient`]); the phase kept is the one whose simulated samples lie
-//! nearest the data's, sample by sample. The cycle's mean square is then the model's current's
-//! over the samples' phases. What the samples cannot tell is not claimed: where even the best
-//! phase leaves [`MISFIT`] of their energy unexplained; where a phase and switch that explain
-//! them about as well ([`NEAR`]; the switch anywhere the new load would not have shown, which
-//! moves the clamp's transient and the unseen part of the new load) reads otherwise
-//! ([`AGREE`]) or shows too little of it ([`VISIBLE`]); and where the switch may lie before the
-//! cycle, in the last whole cycle's hidden half-cycle (no sample of the partial cycle before
-//! the new load's first where it would have shown). There `None` is returned and the caller
-//! keeps its reading.
+//! throughout) plus the new one, a sine of unknown level and phase switched on where the
+//! samples allow: after the last sample where that sine would have shown and did not, at or
+//! before the first that shows more than the old load did a cycle before. That may lie in the
+//! last whole cycle's hidden half-cycle (the new load's negative half, which the diode hides,
+//! before its first positive one): its current there shows to no sample, but the magnetizing
+//! current it drives shows in the kick it leaves. So both cycles are marched through the model,
+//! from the magnetizing current entering the whole one, at each phase of a grid ([`LAGS`]):
+//! the new load's level is the one whose table reading at the partial cycle's samples is the
+//! data's (the secant of [`crate::transient`]); the phase and switch kept are those whose
+//! simulated samples (the partial cycle's, and the whole one's after the partial's end phase)
+//! lie nearest the data's, sample by sample. The partial cycle's mean square is then the
+//! model's current's over its samples' phases, and what the new load added to the whole one,
+//! unseen, is counted beside it ([`Read::before`]). What the samples cannot tell is not
+//! claimed: where even the best phase leaves [`MISFIT`] of their energy unexplained, or a
+//! phase and switch that explain them about as well ([`NEAR`]; the switch tried every
+//! [`SWITCH_STEP`] where the new load would not have shown, which moves the clamp's transient
+//! and the unseen part of the new load) reads another energy ([`AGREE`]) or shows too little
+//! of it ([`VISIBLE`]). There `None` is returned and the caller keeps its reading.
 //!
-//! **How well.** Over 512 cases through the clamp marched forwards at 512 points a cycle (45-65
+//! **How well.** Over 768 cases through the clamp marched forwards at 512 points a cycle (45-65
 //! Hz; after nothing or beside a steady load; resistive, lagging and leading; the switch
-//! anywhere in a partial cycle of 0.6 or 0.9 of a cycle), 175 are read, 165 of them within 3 %
-//! of their true RMS, the worst 4.9 % off; the table's reading of the same cycles is within 3 %
-//! for 17 (`cargo test -p ct-core --release partial_start -- --nocapture`). The starts of the
-//! model sweep three quarters of a cycle before a window's end (`model_sweep starts`) all fall
-//! in the last whole cycle's hidden half-cycle, and read as before.
+//! anywhere in a partial cycle of 0.6 or 0.9 of a cycle, or 0.15 or 0.35 of a cycle before it),
+//! 317 are read, 301 of them within 3 % of the true RMS of the partial cycle and of the new
+//! load's share of the cycle before, the worst 4.9 % off; the table's reading of the partial
+//! cycle is within 3 % for 36 of them (`cargo test -p ct-core --release partial_start --
+//! --nocapture`).
 //!
 //! **Where.** Only where a cycle's samples show its waveform (the fast link's 136 a cycle): the
 //! 9600-baud link's few samples of a partial cycle do not place a switch or a phase.
@@ -55,8 +58,10 @@ const MARCH_POINTS: usize = 256;
 /// The share of the samples' energy (sum of squares) the best phase may leave unexplained.
 pub const MISFIT: f64 = 0.1;
 
-/// Switches tried per phase, from as early as the samples allow to as late.
-const SWITCHES: usize = 3;
+/// Switches tried per phase near the best, from as early as the samples allow to as late, at
+/// most this far apart (cycles): the energy of the part of the new load no sample saw, and the
+/// kick it leaves, move with the switch.
+pub const SWITCH_STEP: f64 = 0.05;
 
 /// Phases whose misfit with the latest switch is within this many times the best's are tried
 /// with earlier switches too.
@@ -81,31 +86,59 @@ pub struct PartialCycle<'a> {
     /// Its table currents (A) and their phases (cycles from its start, the grid's crossing).
     pub amps: &'a [f32],
     pub at: &'a [f64],
-    /// The table currents one cycle before each of its samples (the old load's).
-    pub before: &'a [f32],
+    /// The last whole cycle's table currents and phases (the cycle before it, whole).
+    pub prev: &'a [f32],
+    pub prev_at: &'a [f64],
     /// The old load: its waveform (unit RMS at [`POINTS`] points from the cycle's start) and
     /// RMS (A), on throughout.
     pub old_shape: &'a [f64],
     pub old_rms: f64,
-    /// The magnetizing current entering the cycle (A, secondary).
-    pub im0: f64,
+    /// The magnetizing current entering the last whole cycle (A, secondary).
+    pub im_prev: f64,
 }
 
-/// The partial cycle's mean square (A², over its samples' phases) read through `model` at
-/// `mains_hz` and the table `lut`, with the new load's level and phase fitted; `None` where no
-/// sample shows more than the old load, or the samples do not tell the new load (see the
-/// module).
-pub fn mean_square(model: &CtModel, mains_hz: f64, lut: &[f32], c: &PartialCycle) -> Option<f64> {
-    let n = c.amps.len().min(c.at.len()).min(c.before.len());
-    let (amps, at, before) = (&c.amps[..n], &c.at[..n], &c.before[..n]);
+/// What [`read`] found of the new load.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Read {
+    /// The partial cycle's mean square (A², over its samples' phases).
+    pub mean_square: f64,
+    /// What the new load adds to the last whole cycle's energy (A² summed over its samples),
+    /// where it was switched on in that cycle's hidden half-cycle (none of it shows there).
+    pub before: f64,
+}
+
+/// The partial cycle read through `model` at `mains_hz` and the table `lut`, with the new
+/// load's level, phase and switch fitted; `None` where no sample shows more than the old load,
+/// or the samples do not tell the new load (see the module).
+pub fn read(model: &CtModel, mains_hz: f64, lut: &[f32], c: &PartialCycle) -> Option<Read> {
+    let n = c.amps.len().min(c.at.len());
+    let m = c.prev.len().min(c.prev_at.len());
+    // The phases from each cycle's start, increasing: a first sample at the crossing may carry
+    // a phase just under 1.
+    let unwrap = |x: &[f64]| {
+        let mut out = x.to_vec();
+        for k in (0..out.len().saturating_sub(1)).rev() {
+            if out[k] > out[k + 1] {
+                out[k] -= 1.0;
+            }
+        }
+        out
+    };
+    let (at, prev_at) = (unwrap(&c.at[..n]), unwrap(&c.prev_at[..m]));
+    let (amps, prev, at, prev_at) = (&c.amps[..n], &c.prev[..m], at.as_slice(), prev_at.as_slice());
     let peak = amps.iter().copied().fold(0.0f32, f32::max);
-    if peak <= 0.0 {
+    if peak <= 0.0 || n < 2 || m < 2 {
         return None;
     }
+    // The last whole cycle's sample nearest each partial one's phase: what the old load showed.
+    let before = |k: usize| {
+        let j = prev_at.partition_point(|&x| x < at[k]).min(m - 1);
+        prev[j]
+    };
     // The first sample showing more than the old load did a cycle before: the switch lies
     // before it, and after the last sample where the new load would have shown.
     let margin = 0.1 * peak;
-    let first = (0..n).find(|&k| amps[k] > before[k] + margin)?;
+    let first = (0..n).find(|&k| amps[k] > before(k) + margin)?;
     let p = *model.params();
     let (lsb_per_v, top) = (f64::from(p.adc_full_scale) / p.adc_ref_v, lut.len().saturating_sub(1));
     let old_at = |x: f64| {
@@ -114,87 +147,107 @@ pub fn mean_square(model: &CtModel, mains_hz: f64, lut: &[f32], c: &PartialCycle
         c.old_rms * (c.old_shape[i] * (1.0 - f) + c.old_shape[(i + 1) % POINTS] * f)
     };
     let old: Vec<f64> = (0..MARCH_POINTS).map(|k| old_at(k as f64 / MARCH_POINTS as f64) / p.turns).collect();
-    // The march point each sample reads (the one at or before its phase).
-    let points: Vec<usize> = at.iter().map(|&x| ((x * MARCH_POINTS as f64) as usize).min(MARCH_POINTS - 1)).collect();
+    // The samples in time order on one axis, the last whole cycle's at phases from -1 (its
+    // samples before the partial cycle's end phase already stand in `before`; the rest are
+    // read as well), and the march point each reads (the one at or before its phase).
+    let end_phase = at[n - 1];
+    let tail: Vec<usize> = (0..m).filter(|&j| prev_at[j] > end_phase).collect();
+    let point = |x: f64| ((x.rem_euclid(1.0) * MARCH_POINTS as f64) as usize).min(MARCH_POINTS - 1);
     let squares: f64 = amps.iter().map(|&a| f64::from(a) * f64::from(a)).sum();
     let observed = 2.0 * squares / n as f64;
     // The phase between samples (cycles).
-    let spacing = if n > 1 { (at[n - 1] - at[0]) / (n - 1) as f64 } else { 1.0 };
-    let (mut march, mut is, mut new) = (March::default(), vec![0.0; MARCH_POINTS], vec![0.0; MARCH_POINTS]);
-    // What the table reads at the samples of the march last made.
-    let table_at = |march: &March, k: usize| {
-        let v = march.adc_v()[points[k]];
-        f64::from(lut[((v * lsb_per_v).round().max(0.0) as usize).min(top)])
-    };
+    let spacing = (at[n - 1] - at[0]) / (n - 1) as f64;
+    let table = |v: f64| f64::from(lut[((v * lsb_per_v).round().max(0.0) as usize).min(top)]);
+    let mut march = March::default();
+    let (mut is, mut new_prev, mut new) = (vec![0.0; MARCH_POINTS], vec![0.0; MARCH_POINTS], vec![0.0; MARCH_POINTS]);
+    // The last whole cycle with the old load alone: where the partial cycle starts from for a
+    // switch inside it, and what it reads at its samples after the partial cycle's end phase.
+    let im_old = model.march_cycle(&old, mains_hz, c.im_prev, &mut march);
+    let prev_old: Vec<f64> = tail.iter().map(|&j| table(march.adc_v()[point(prev_at[j])])).collect();
+    let (mut prev_read, mut read_at) = (vec![0.0; tail.len()], vec![0.0; n]);
     // The last fit's level and slope: the next one (a phase or switch nearby) starts there.
     let mut last: Option<(f64, f64)> = None;
-    // The new load at phase `lag` (cycles) switched on at phase `on_from`, its level fitted:
-    // the samples' misfit, the cycle's mean square over the samples' phases, and whether
-    // enough of the new load shows to tell its level.
-    let mut fit = |lag: f64, on_from: f64| -> (f64, f64, bool) {
-        for (k, u) in new.iter_mut().enumerate() {
+    // The new load at phase `lag` (cycles) switched on at `on_from` (from -1, the last whole
+    // cycle's start), its level fitted: the samples' misfit, the energy it leaves over the
+    // samples of both cycles (A² summed), and whether enough of it shows to tell its level.
+    let mut fit = |lag: f64, on_from: f64| -> Tried {
+        for (k, (u, w)) in new.iter_mut().zip(new_prev.iter_mut()).enumerate() {
             let x = k as f64 / MARCH_POINTS as f64;
-            *u = if x >= on_from { sine_at(x, lag) / p.turns } else { 0.0 };
+            let s = sine_at(x, lag) / p.turns;
+            *u = if x >= on_from { s } else { 0.0 };
+            *w = if x - 1.0 >= on_from { s } else { 0.0 };
         }
         let visible = at.iter().filter(|&&x| x >= on_from).map(|&x| sine_at(x, lag).max(0.0).powi(2)).sum::<f64>();
         // What the table reads of the new load alone, settled, per unit mean square: the
         // secant's first slope.
         let gain = (2.0 * visible / n as f64).max(0.05);
-        let mut read = |ms: f64| {
+        let mut reading = |ms: f64| {
             let a = ms.max(0.0).sqrt();
+            let entry = if on_from < 0.0 {
+                for ((i, o), u) in is.iter_mut().zip(&old).zip(&new_prev) {
+                    *i = o + a * u;
+                }
+                let end = model.march_cycle(&is, mains_hz, c.im_prev, &mut march);
+                for (r, &j) in prev_read.iter_mut().zip(&tail) {
+                    *r = table(march.adc_v()[point(prev_at[j])]);
+                }
+                end
+            } else {
+                prev_read.copy_from_slice(&prev_old);
+                im_old
+            };
             for ((i, o), u) in is.iter_mut().zip(&old).zip(&new) {
                 *i = o + a * u;
             }
-            let end = model.march_cycle(&is, mains_hz, c.im0, &mut march);
-            (2.0 * (0..n).map(|k| table_at(&march, k).powi(2)).sum::<f64>() / n as f64, end)
+            let end = model.march_cycle(&is, mains_hz, entry, &mut march);
+            for (r, &x) in read_at.iter_mut().zip(at) {
+                *r = table(march.adc_v()[point(x)]);
+            }
+            (2.0 * read_at.iter().map(|r| r * r).sum::<f64>() / n as f64, end)
         };
         // (The secant's last march is at the level it returns.)
         let (start, slope) = last.unwrap_or((observed / gain, gain));
-        let solved = secant(&mut read, observed, 0.01 * observed, gain, start, slope);
+        let solved = secant(&mut reading, observed, 0.01 * observed, gain, start, slope);
         last = (solved.ms > 0.0).then_some((solved.ms, solved.slope));
-        let misfit: f64 = (0..n).map(|k| (table_at(&march, k) - f64::from(amps[k])).powi(2)).sum();
+        let misfit = read_at.iter().zip(amps).map(|(r, &a)| (r - f64::from(a)).powi(2)).sum::<f64>()
+            + prev_read.iter().zip(&tail).map(|(r, &j)| (r - f64::from(prev[j])).powi(2)).sum::<f64>();
         let amp = solved.ms.max(0.0).sqrt();
-        let sum: f64 =
-            at.iter().map(|&x| (old_at(x) + if x >= on_from { amp * sine_at(x, lag) } else { 0.0 }).powi(2)).sum();
-        // Too little of the new load shows to tell its level where this phase and switch
-        // explain the samples best.
-        (misfit, sum / n as f64, visible * spacing >= VISIBLE)
+        let with_new = |x: f64, on: bool| (old_at(x) + if on { amp * sine_at(x, lag) } else { 0.0 }).powi(2);
+        let partial: f64 = at.iter().map(|&x| with_new(x, x >= on_from)).sum();
+        let before: f64 =
+            prev_at.iter().filter(|&&x| x - 1.0 >= on_from).map(|&x| with_new(x, true) - with_new(x, false)).sum();
+        Tried { misfit, partial, before, lag, claimable: visible * spacing >= VISIBLE }
     };
     // Every phase of the grid with the switch as late as the samples allow (just before the
     // first showing it), then halfway to the best one's neighbours, twice.
-    let latest = if first == 0 { 0.0 } else { 0.5 * (at[first - 1] + at[first]) };
-    let mut tried: Vec<Tried> = Vec::with_capacity(SWITCHES * (LAGS + 4));
+    let latest = if first == 0 { 0.5 * (prev_at[m - 1] - 1.0 + at[0]) } else { 0.5 * (at[first - 1] + at[first]) };
+    let mut tried: Vec<Tried> = Vec::with_capacity(4 * (LAGS + 4));
     for i in 0..LAGS {
-        let lag = i as f64 / LAGS as f64;
-        let (misfit, ms, claimable) = fit(lag, latest);
-        tried.push(Tried { misfit, ms, lag, claimable });
+        tried.push(fit(i as f64 / LAGS as f64, latest));
     }
     for step in [0.5 / LAGS as f64, 0.25 / LAGS as f64] {
         let best_lag = tried.iter().min_by(|a, b| a.misfit.total_cmp(&b.misfit)).map_or(0.0, |t| t.lag);
         for lag in [best_lag - step, best_lag + step] {
-            let (misfit, ms, claimable) = fit(lag, latest);
-            tried.push(Tried { misfit, ms, lag, claimable });
+            tried.push(fit(lag, latest));
         }
     }
     // The phases that come near the best (within [`SWITCH_NEAR`] of its misfit) with the switch
-    // earlier too: as early as the samples allow (after the last where that phase would have
-    // shown, over a tenth of its crest, and did not), and between. (Where the switch moves, so
-    // do the clamp's transient and the part of the new load no sample saw.)
+    // earlier too: as early as the samples allow (after the last, in the partial cycle or the
+    // whole one before it, where that phase would have shown, over a tenth of its crest, and
+    // did not), and between. (Where the switch moves, so do the clamp's transient and the part
+    // of the new load no sample saw.)
     let best = tried.iter().map(|t| t.misfit).fold(f64::INFINITY, f64::min);
     let lags: Vec<f64> =
         tried.iter().filter(|t| t.misfit <= SWITCH_NEAR * best + NEAR * squares).map(|t| t.lag).collect();
     for lag in lags {
-        // No sample before the first showing the new load where that phase would have shown:
-        // it may have been switched on before the cycle, in the hidden half-cycle of the last
-        // whole one, whose magnetizing current and current no sample here tells.
-        let hidden = |k: usize| sine_at(at[k], lag) <= 0.1 * std::f64::consts::SQRT_2;
-        let k = (0..first).rev().find(|&k| !hidden(k))?;
-        let earliest = 0.5 * (at[k] + at[k + 1]);
+        let hidden = |x: f64| sine_at(x, lag) <= 0.1 * std::f64::consts::SQRT_2;
+        let phases = prev_at.iter().map(|&x| x - 1.0).chain(at[..first].iter().copied()).collect::<Vec<_>>();
+        let k = (0..phases.len()).rev().find(|&k| !hidden(phases[k]))?;
+        let earliest = phases.get(k + 1).map_or(latest, |&x| 0.5 * (phases[k] + x));
         if latest - earliest > spacing {
-            for i in 1..SWITCHES {
-                let on_from = latest - (latest - earliest) * i as f64 / (SWITCHES - 1) as f64;
-                let (misfit, ms, claimable) = fit(lag, on_from);
-                tried.push(Tried { misfit, ms, lag, claimable });
+            let steps = ((latest - earliest) / SWITCH_STEP).ceil().max(2.0) as usize;
+            for i in 1..=steps {
+                tried.push(fit(lag, latest - (latest - earliest) * i as f64 / steps as f64));
             }
         }
     }
@@ -206,17 +259,24 @@ pub fn mean_square(model: &CtModel, mains_hz: f64, lut: &[f32], c: &PartialCycle
         return None;
     }
     let near: Vec<&Tried> = tried.iter().filter(|t| t.misfit <= 2.0 * best + NEAR * squares).collect();
-    let low = near.iter().map(|t| t.ms).fold(f64::INFINITY, f64::min);
-    let high = near.iter().map(|t| t.ms).fold(0.0, f64::max);
-    (near.iter().all(|t| t.claimable) && high <= AGREE * low).then_some(0.5 * (low + high))
+    let energy = |t: &Tried| t.partial + t.before;
+    let low = near.iter().map(|t| energy(t)).fold(f64::INFINITY, f64::min);
+    let high = near.iter().map(|t| energy(t)).fold(0.0, f64::max);
+    if !(near.iter().all(|t| t.claimable) && high <= AGREE * low) {
+        return None;
+    }
+    let mean = |f: fn(&Tried) -> f64| near.iter().map(|t| f(t)).sum::<f64>() / near.len() as f64;
+    Some(Read { mean_square: mean(|t| t.partial) / n as f64, before: mean(|t| t.before) })
 }
 
-/// One phase and switch of the new load tried: the samples' misfit (A²), the cycle's mean
-/// square over their phases (A²), the phase (cycles), and whether enough of the new load shows
-/// to tell its level ([`VISIBLE`]).
+/// One phase and switch of the new load tried: the samples' misfit (A²), the energy over the
+/// partial cycle's samples and what the new load adds over the last whole cycle's (A² summed),
+/// the phase (cycles), and whether enough of the new load shows to tell its level
+/// ([`VISIBLE`]).
 struct Tried {
     misfit: f64,
-    ms: f64,
+    partial: f64,
+    before: f64,
     lag: f64,
     claimable: bool,
 }
@@ -238,47 +298,57 @@ mod tests {
     const PRIOR: f64 = 6.0;
 
     /// One case through the model clamp marched forwards (`records`, never inverted): an old
-    /// load (`old` A RMS sine) for [`PRIOR`] cycles, then a window ending `end` into the next, a sine
-    /// of `new` A lagging `lag` cycles switched on `on` into it. Returns the partial cycle's
-    /// true mean square over its samples, this module's reading of it, and the table's.
+    /// load (`old` A RMS sine) for [`PRIOR`] cycles, then a window ending `end` into the next, a
+    /// sine of `new` A lagging `lag` cycles switched on `on` cycles into it (before it, in the
+    /// last whole cycle, where negative). Returns the energy (A² summed over samples) of the
+    /// partial cycle and of what the new load adds to the last whole one: true, this module's
+    /// reading, and the table's reading of the partial cycle.
     fn case(hz: f64, old: f64, new: f64, lag: f64, on: f64, end: f64) -> (f64, Option<f64>, f64) {
         let rate = 1e6 / 122.0;
+        let old_at = move |p: f64| old * SQRT_2 * (TAU * p).sin();
         let current = move |c: usize, p: f64| {
             let t = c as f64 + p - PRIOR;
-            let o = old * SQRT_2 * (TAU * p).sin();
-            let n = if t >= on { new * SQRT_2 * (TAU * (p - lag)).sin() } else { 0.0 };
-            o + n
+            old_at(p) + if t >= on { new * SQRT_2 * (TAU * (p - lag)).sin() } else { 0.0 }
         };
         let seconds = (PRIOR + end) / hz;
         let codes = marched_codes(hz, current, rate, seconds + 1.0 / rate);
         let from = (PRIOR * rate / hz).ceil() as usize;
         let to = ((PRIOR + end) * rate / hz) as usize;
-        let per = (rate / hz).round() as usize;
+        let prev_from = ((PRIOR - 1.0) * rate / hz).ceil() as usize;
         let lut = Calibration::builtin().lut_at(Some(hz));
-        let amps: Vec<f32> = codes[from - per..to].iter().map(|&c| lut[c as usize]).collect();
-        let at: Vec<f64> = (from..to).map(|k| (k as f64 * hz / rate).fract()).collect();
+        let amps: Vec<f32> = codes[prev_from..to].iter().map(|&c| lut[c as usize]).collect();
+        let at: Vec<f64> = (prev_from..to).map(|k| (k as f64 * hz / rate).fract()).collect();
         let model = CtModel::builtin();
         let shape: Vec<f64> = (0..POINTS).map(|k| SQRT_2 * (TAU * k as f64 / POINTS as f64).sin()).collect();
         let is: Vec<f64> = shape.iter().map(|u| old * u / model.params().turns).collect();
-        let im0 = model.periodic_start(&is, hz, &mut March::default());
+        let im_prev = model.periodic_start(&is, hz, &mut March::default());
+        let split = from - prev_from;
         let partial = PartialCycle {
-            amps: &amps[per..],
-            at: &at,
-            before: &amps[..to - from],
+            amps: &amps[split..],
+            at: &at[split..],
+            prev: &amps[..split],
+            prev_at: &at[..split],
             old_shape: &shape,
             old_rms: old,
-            im0,
+            im_prev,
         };
-        let truth = marched_mean_square(hz, current, rate, from..to);
-        let table = 2.0 * amps[per..].iter().map(|&a| f64::from(a).powi(2)).sum::<f64>() / (to - from) as f64;
-        (truth, mean_square(model, hz, &lut, &partial), table)
+        let n = (to - from) as f64;
+        let before_true = (prev_from..from)
+            .map(|k| {
+                let x = (k as f64 * hz / rate).fract();
+                marched_mean_square(hz, current, rate, k..k + 1) - old_at(x).powi(2)
+            })
+            .sum::<f64>();
+        let truth = marched_mean_square(hz, current, rate, from..to) * n + before_true;
+        let table = 2.0 * amps[split..].iter().map(|&a| f64::from(a).powi(2)).sum::<f64>();
+        (truth, read(model, hz, &lut, &partial).map(|r| r.mean_square * n + r.before), table)
     }
 
     /// Over a broad grid (45-65 Hz; after nothing or beside a steady load; resistive to
-    /// lagging and leading; the switch anywhere in a partial cycle of 0.6 or 0.9 of a cycle),
-    /// the cases this module reads are within 3 % of their truth (through the clamp marched
-    /// forwards at 512 points a cycle, `records`), where the table's reading of the same
-    /// samples is not; and it reads a fair share of them.
+    /// lagging and leading; the switch anywhere in a partial cycle of 0.6 or 0.9 of a cycle, or
+    /// in the whole cycle before it), the cases this module reads are within 3 % of their
+    /// truth (through the clamp marched forwards at 512 points a cycle, `records`), where the
+    /// table's reading of the same samples is not; and it reads a fair share of them.
     #[test]
     fn a_start_in_a_partial_cycle_is_read_through_the_model() {
         let (mut read_n, mut within, mut table_within, mut worst, mut all) = (0, 0, 0, 0.0f64, 0);
@@ -286,25 +356,23 @@ mod tests {
             for (old, new) in [(0.0, 2.0), (0.0, 8.0), (1.5, 2.0), (3.0, 1.0)] {
                 for lag in [0.0, 0.1, 0.2, -0.08] {
                     for end in [0.6, 0.9] {
-                        for s in [0.1, 0.3, 0.5, 0.7] {
+                        for on in [-0.35, -0.15, 0.1 * end, 0.3 * end, 0.5 * end, 0.7 * end] {
                             all += 1;
-                            let (truth, read, table) = case(hz, old, new, lag, s * end, end);
+                            let (truth, read, table) = case(hz, old, new, lag, on, end);
                             let Some(read) = read else { continue };
                             let e = (read / truth).sqrt() - 1.0;
                             read_n += 1;
                             within += usize::from(e.abs() <= 0.03);
                             table_within += usize::from(((table / truth).sqrt() - 1.0).abs() <= 0.03);
                             worst = worst.max(e.abs());
-                            assert!(
-                                e.abs() < 0.06,
-                                "{hz} Hz, {old} A then {new} A at lag {lag}, on at {s} of {end}: {e:+.3}"
-                            );
+                            println!("{hz} Hz, {old} A then {new} A at lag {lag}, on at {on:.2} of {end}: {e:+.3}");
                         }
                     }
                 }
             }
         }
         println!("read {read_n} of {all}: {within} within 3 % (the table {table_within}), worst {worst:.3}");
+        assert!(worst < 0.06);
         assert!(read_n * 5 >= all, "read {read_n} of {all}");
         assert!(within * 10 >= read_n * 9, "{within} of {read_n} within 3 %");
         assert!(table_within * 5 < read_n, "the table: {table_within} of {read_n} within 3 %");

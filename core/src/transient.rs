@@ -210,8 +210,8 @@ fn envelope(k: usize, drift: f64) -> f64 {
 /// cycle's RMS (A), whether the model, at that level, reads the cycle as the data do (within
 /// [`MATCH`] of its level, or of the mean level if that is higher): a cycle it cannot
 /// reproduce (a motor switched on mid-cycle, which no whole-cycle level describes) is better
-/// left to the caller; and the magnetizing current the last cycle leaves (a partial cycle after
-/// them starts from it: [`crate::partial_start`]). `from_rest`: the samples before the first
+/// left to the caller; and the magnetizing current entering the last cycle and leaving it (a
+/// partial cycle after them is read from there: [`crate::partial_start`]). `from_rest`: the samples before the first
 /// cycle showed no current for a whole cycle, so it starts with no magnetizing current; else
 /// from the periodic state of its own waveform. A burst-fire heater's single cycle after nine
 /// off, read from its periodic state, left a quarter of its mean square to the kick after it
@@ -223,7 +223,7 @@ pub fn cycle_levels(
     lut: &[f32],
     cycles: &[Cycle],
     from_rest: bool,
-) -> (Vec<f64>, Vec<bool>, f64) {
+) -> (Vec<f64>, Vec<bool>, (f64, f64)) {
     let p = *model.params();
     let lsb_per_v = f64::from(p.adc_full_scale) / p.adc_ref_v;
     let n = cycles.len();
@@ -232,7 +232,7 @@ pub fn cycle_levels(
     let mut is = vec![0.0; POINTS];
     let (mut levels, mut explained) = (vec![0.0; n], vec![false; n]);
     if n == 0 {
-        return (levels, explained, 0.0);
+        return (levels, explained, (0.0, 0.0));
     }
     let mut unit = Vec::with_capacity(POINTS);
     unit_of(&mut unit, &cycles[0], p.turns);
@@ -411,7 +411,9 @@ pub fn cycle_levels(
     if let Some(s) = skipped.filter(|_| levels[last_marched] > 0.0) {
         im *= levels[s] / levels[last_marched];
     }
-    (levels, explained, im)
+    // The last cycle's entry, where it was marched or repeated; else it was settled, and
+    // entered as it left.
+    (levels, explained, (prev_entry.unwrap_or(im), im))
 }
 
 /// What [`secant`] found: a cycle's mean square while on, the table's reading of it and the
