@@ -261,9 +261,9 @@ pub struct Estimator {
     window_approx: bool,
     /// The last window was read by [`burst_fit`], to its last sample.
     window_burst: bool,
-    /// The last window's reading counted a switch in its last partial cycle from that cycle's
-    /// own samples ([`edge::edge_switch`]): the tail rule ([`crate::tail`]) must not count the
-    /// same start again.
+    /// The last window's reading counted a switch in its last partial cycle
+    /// ([`edge::edge_switch`]) through the model in time ([`crate::partial_start`]): the tail
+    /// rule ([`crate::tail`]) must not count the same start again.
     window_edge_end: bool,
     /// The window is being read a second time for its RMS alone (a changing window's refold,
     /// [`Estimator::read_window`]): its evidence is not kept, so the reconstructions that
@@ -1505,13 +1505,15 @@ impl Estimator {
             && share(last) >= PARTIAL_SHARE_MIN
         {
             let entered = entered.or_else(|| {
-                let c = of_cycle[last - 1];
-                let shape = per_class[c].1.clone();
-                let rms = (per_class[c].0.max(0.0) * 2.0 * classes.cycle_mean_square[last - 1]).sqrt();
-                let turns = inverter.model().params().turns;
-                let is: Vec<f64> = shape.iter().map(|u| rms * u / turns).collect();
-                let im0 = inverter.model().periodic_start(&is, hz, &mut crate::clamp_model::March::default());
-                steady.then_some((shape, rms, im0))
+                steady.then(|| {
+                    let c = of_cycle[last - 1];
+                    let shape = per_class[c].1.clone();
+                    let rms = (per_class[c].0.max(0.0) * 2.0 * classes.cycle_mean_square[last - 1]).sqrt();
+                    let turns = inverter.model().params().turns;
+                    let is: Vec<f64> = shape.iter().map(|u| rms * u / turns).collect();
+                    let im0 = inverter.model().periodic_start(&is, hz, &mut crate::clamp_model::March::default());
+                    (shape, rms, im0)
+                })
             });
             if let Some((old_shape, old_rms, im_prev)) = entered {
                 let span = start[last - 1]..start[last + 1];
@@ -1790,8 +1792,9 @@ const GRID_STILL: f64 = 1.0 / 360.0;
 /// ([`crate::partial_start`]) only where it holds this share of the window's table energy or
 /// more: below, its reading through its class's static correction, a factor of 0.44-1.49 off
 /// in its mean square at worst (the module's doc), moves the window's RMS by under 0.3 %, and
-/// the model's search costs more than the rest of the window (11 M instructions, on the loads
-/// goldens' household record at 8196.7 Sa/s, where three windows' partial cycles held 0.2-0.3 %).
+/// the model's search costs more than the rest of the window (about 14 M instructions a call;
+/// on the loads goldens' household record at 8196.7 Sa/s three windows' partial cycles held
+/// 0.2-0.3 %, and calling it for them took the record from 133.0 M to 176.4 M).
 const PARTIAL_SHARE_MIN: f64 = 0.01;
 
 /// A cycle whose predecessor's mean square is under this share of its own follows the load
