@@ -18,7 +18,10 @@
 //! before the first that shows more than the old load did a cycle before. That may lie in the
 //! last whole cycle's hidden half-cycle (the new load's negative half, which the diode hides,
 //! before its first positive one): its current there shows to no sample, but the magnetizing
-//! current it drives shows in the kick it leaves. So both cycles are marched through the model,
+//! current it drives shows in the kick it leaves. It may lie in that cycle's visible part too,
+//! after the partial cycle's end phase (a motor lagging 35 degrees switched on 0.9 of a cycle
+//! before a window ending 0.4 into its last cycle): there the whole cycle's samples show more
+//! than the old load alone would, and the switch lies before the first of them. So both cycles are marched through the model,
 //! from the magnetizing current entering the whole one, at each phase of a grid ([`LAGS`]):
 //! the new load's level is the one whose table reading at the partial cycle's samples is the
 //! data's (the secant of [`crate::transient`]); the phase and switch kept are those whose
@@ -35,9 +38,10 @@
 //! **How well.** Over 768 cases through the clamp marched forwards at 512 points a cycle (45-65
 //! Hz; after nothing or beside a steady load; resistive, lagging and leading; the switch
 //! anywhere in a partial cycle of 0.6 or 0.9 of a cycle, or 0.15 or 0.35 of a cycle before it),
-//! 317 are read, 301 of them within 3 % of the true RMS of the partial cycle and of the new
+//! 350 are read, 333 of them within 3 % of the true RMS of the partial cycle and of the new
 //! load's share of the cycle before, the worst 4.9 % off; the table's reading of the partial
-//! cycle is within 3 % for 36 of them (`cargo test -p ct-core --release partial_start --
+//! cycle is within 3 % for 39 of them (317, 301 and 36 before the switch was looked for in the
+//! whole cycle's visible part) (`cargo test -p ct-core --release partial_start --
 //! --nocapture`).
 //!
 //! **Where.** Only where a cycle's samples show its waveform (the fast link's 136 a cycle): the
@@ -219,8 +223,18 @@ pub fn read(model: &CtModel, mains_hz: f64, lut: &[f32], c: &PartialCycle) -> Op
         Tried { misfit, partial, before, lag, claimable: visible * spacing >= VISIBLE }
     };
     // Every phase of the grid with the switch as late as the samples allow (just before the
-    // first showing it), then halfway to the best one's neighbours, twice.
-    let latest = if first == 0 { 0.5 * (prev_at[m - 1] - 1.0 + at[0]) } else { 0.5 * (at[first - 1] + at[first]) };
+    // first showing it), then halfway to the best one's neighbours, twice. Where the last
+    // whole cycle's samples after the partial's end phase already show more than the old
+    // load alone, the switch lies there, in that cycle's visible half: before the first of
+    // them (and the earlier switches below are looked for before it, in the whole cycle).
+    let shown = tail.iter().zip(&prev_old).position(|(&j, &o)| f64::from(prev[j]) > o + f64::from(margin));
+    let shown_at = shown.map(|i| tail[i]);
+    let latest = match shown_at {
+        Some(j) if j > 0 => 0.5 * (prev_at[j - 1] + prev_at[j]) - 1.0,
+        Some(_) => prev_at[0] - 1.0,
+        None if first == 0 => 0.5 * (prev_at[m - 1] - 1.0 + at[0]),
+        None => 0.5 * (at[first - 1] + at[first]),
+    };
     let mut tried: Vec<Tried> = Vec::with_capacity(4 * (LAGS + 4));
     for i in 0..LAGS {
         tried.push(fit(i as f64 / LAGS as f64, latest));
@@ -241,7 +255,10 @@ pub fn read(model: &CtModel, mains_hz: f64, lut: &[f32], c: &PartialCycle) -> Op
         tried.iter().filter(|t| t.misfit <= SWITCH_NEAR * best + NEAR * squares).map(|t| t.lag).collect();
     for lag in lags {
         let hidden = |x: f64| sine_at(x, lag) <= 0.1 * std::f64::consts::SQRT_2;
-        let phases = prev_at.iter().map(|&x| x - 1.0).chain(at[..first].iter().copied()).collect::<Vec<_>>();
+        let phases: Vec<f64> = match shown_at {
+            Some(j) => prev_at[..j].iter().map(|&x| x - 1.0).collect(),
+            None => prev_at.iter().map(|&x| x - 1.0).chain(at[..first].iter().copied()).collect(),
+        };
         let k = (0..phases.len()).rev().find(|&k| !hidden(phases[k]))?;
         let earliest = phases.get(k + 1).map_or(latest, |&x| 0.5 * (phases[k] + x));
         if latest - earliest > spacing {

@@ -25,7 +25,8 @@
 //! Both at 603.5 and 8196.7 Sa/s, with the mains frequency the readings report against the
 //! stimulus's. `cargo run -p ct-golden --release --example model_sweep [steady|bursts|starts]`
 //! (all by default, several minutes; `MISSES=1` lists every reading outside its target,
-//! `RATE=603.5` or `RATE=8196.7` sweeps at that rate only);
+//! `RATE=603.5` or `RATE=8196.7` sweeps at that rate only; `CASE=text`, only the bursts
+//! and starts whose name holds `text`, for taking one apart);
 //! exits 1 if a bound was broken.
 
 use ct_core::bound::usual_target;
@@ -105,6 +106,9 @@ impl Tally {
         mean_square: impl Fn(std::ops::Range<usize>) -> f64,
         what: impl Fn(usize) -> String,
     ) {
+        if std::env::var("CASE").is_ok_and(|c| !what(0).contains(&c)) {
+            return;
+        }
         let mut from = 0;
         for (i, r) in readings(codes, rate, true).iter().enumerate() {
             let span = from..(from + r.samples).min(codes.len());
