@@ -24,11 +24,14 @@
 //! than the old load alone would, and the switch lies before the first of them. So both cycles are marched through the model,
 //! from the magnetizing current entering the whole one, at each phase of a grid ([`LAGS`]):
 //! the new load's level is the one whose table reading at the partial cycle's samples is the
-//! data's (the secant of [`crate::transient`]); the phase and switch kept are those whose
+//! data's (the secant of [`crate::transient`]; at the whole cycle's after the partial's end
+//! phase too, where they show the new load: a switch there may leave the partial little of
+//! it); the phase and switch kept are those whose
 //! simulated samples (the partial cycle's, and the whole one's after the partial's end phase)
 //! lie nearest the data's, sample by sample. The partial cycle's mean square is then the
-//! model's current's over its samples' phases, and what the new load added to the whole one,
-//! unseen, is counted beside it ([`Read::before`]). What the samples cannot tell is not
+//! model's current's over its samples' phases, and what the new load added to the whole one
+//! is counted beside it ([`Read::before`]; the whole cycle is then the old load's alone, or
+//! the new load's part its samples show would count twice). What the samples cannot tell is not
 //! claimed: where even the best phase leaves [`MISFIT`] of their energy unexplained, or a
 //! phase and switch that explain them about as well ([`NEAR`]; the switch tried every
 //! [`SWITCH_STEP`] where the new load would not have shown, which moves the clamp's transient
@@ -107,7 +110,8 @@ pub struct Read {
     /// The partial cycle's mean square (A², over its samples' phases).
     pub mean_square: f64,
     /// What the new load adds to the last whole cycle's energy (A² summed over its samples),
-    /// where it was switched on in that cycle's hidden half-cycle (none of it shows there).
+    /// where it was switched on in that cycle: beside the old load's energy over the cycle,
+    /// this is the cycle's (its samples show part of it at most).
     pub before: f64,
 }
 
@@ -158,7 +162,6 @@ pub fn read(model: &CtModel, mains_hz: f64, lut: &[f32], c: &PartialCycle) -> Op
     let tail: Vec<usize> = (0..m).filter(|&j| prev_at[j] > end_phase).collect();
     let point = |x: f64| ((x.rem_euclid(1.0) * MARCH_POINTS as f64) as usize).min(MARCH_POINTS - 1);
     let squares: f64 = amps.iter().map(|&a| f64::from(a) * f64::from(a)).sum();
-    let observed = 2.0 * squares / n as f64;
     // The phase between samples (cycles).
     let spacing = (at[n - 1] - at[0]) / (n - 1) as f64;
     let table = |v: f64| f64::from(lut[((v * lsb_per_v).round().max(0.0) as usize).min(top)]);
@@ -169,6 +172,20 @@ pub fn read(model: &CtModel, mains_hz: f64, lut: &[f32], c: &PartialCycle) -> Op
     let im_old = model.march_cycle(&old, mains_hz, c.im_prev, &mut march);
     let prev_old: Vec<f64> = tail.iter().map(|&j| table(march.adc_v()[point(prev_at[j])])).collect();
     let (mut prev_read, mut read_at) = (vec![0.0; tail.len()], vec![0.0; n]);
+    // Where the last whole cycle's samples after the partial's end phase already show more
+    // than the old load alone, the new load was switched on there, in that cycle's visible
+    // part: its level is read from those samples too (the partial's may show the least of
+    // it: a motor lagging 35 degrees switched on 0.9 of a cycle before a 64.1 Hz window's
+    // end shows most of its first positive half-cycle there), and they count to what shows.
+    let shown_at =
+        tail.iter().zip(&prev_old).position(|(&j, &o)| f64::from(prev[j]) > o + f64::from(margin)).map(|i| tail[i]);
+    let read_tail = shown_at.is_some();
+    let (counted, squares) = if read_tail {
+        (n + tail.len(), squares + tail.iter().map(|&j| f64::from(prev[j]).powi(2)).sum::<f64>())
+    } else {
+        (n, squares)
+    };
+    let observed = 2.0 * squares / counted as f64;
     // The last fit's level and slope: the next one (a phase or switch nearby) starts there.
     let mut last: Option<(f64, f64)> = None;
     // The new load at phase `lag` (cycles) switched on at `on_from` (from -1, the last whole
@@ -181,10 +198,16 @@ pub fn read(model: &CtModel, mains_hz: f64, lut: &[f32], c: &PartialCycle) -> Op
             *u = if x >= on_from { s } else { 0.0 };
             *w = if x - 1.0 >= on_from { s } else { 0.0 };
         }
-        let visible = at.iter().filter(|&&x| x >= on_from).map(|&x| sine_at(x, lag).max(0.0).powi(2)).sum::<f64>();
+        let shows = |x: f64| sine_at(x, lag).max(0.0).powi(2);
+        let visible = at.iter().filter(|&&x| x >= on_from).map(|&x| shows(x)).sum::<f64>()
+            + if read_tail {
+                tail.iter().map(|&j| prev_at[j]).filter(|&x| x - 1.0 >= on_from).map(shows).sum()
+            } else {
+                0.0
+            };
         // What the table reads of the new load alone, settled, per unit mean square: the
         // secant's first slope.
-        let gain = (2.0 * visible / n as f64).max(0.05);
+        let gain = (2.0 * visible / counted as f64).max(0.05);
         let mut reading = |ms: f64| {
             let a = ms.max(0.0).sqrt();
             let entry = if on_from < 0.0 {
@@ -207,7 +230,8 @@ pub fn read(model: &CtModel, mains_hz: f64, lut: &[f32], c: &PartialCycle) -> Op
             for (r, &x) in read_at.iter_mut().zip(at) {
                 *r = table(march.adc_v()[point(x)]);
             }
-            (2.0 * read_at.iter().map(|r| r * r).sum::<f64>() / n as f64, end)
+            let tail_read = if read_tail { prev_read.iter().map(|r| r * r).sum::<f64>() } else { 0.0 };
+            (2.0 * (read_at.iter().map(|r| r * r).sum::<f64>() + tail_read) / counted as f64, end)
         };
         // (The secant's last march is at the level it returns.)
         let (start, slope) = last.unwrap_or((observed / gain, gain));
@@ -227,8 +251,6 @@ pub fn read(model: &CtModel, mains_hz: f64, lut: &[f32], c: &PartialCycle) -> Op
     // whole cycle's samples after the partial's end phase already show more than the old
     // load alone, the switch lies there, in that cycle's visible half: before the first of
     // them (and the earlier switches below are looked for before it, in the whole cycle).
-    let shown = tail.iter().zip(&prev_old).position(|(&j, &o)| f64::from(prev[j]) > o + f64::from(margin));
-    let shown_at = shown.map(|i| tail[i]);
     let latest = match shown_at {
         Some(j) if j > 0 => 0.5 * (prev_at[j - 1] + prev_at[j]) - 1.0,
         Some(_) => prev_at[0] - 1.0,
