@@ -1376,6 +1376,31 @@ impl Estimator {
                         } else {
                             transient::SwitchIn::None
                         };
+                        // A load switched in during this cycle's unseen half beside one on
+                        // throughout: the next cycle holds it whole (from off beside this
+                        // one), and this one shows its kick over the cycle before's samples.
+                        // Read as the next cycle's waveform switched in where that kick says,
+                        // beside the cycle before's load. (Taken for the old load at a higher
+                        // level, a motor started so beside 1.5 A left the next cycle's march
+                        // the wrong magnetizing current, and that cycle read twice its table
+                        // mean square: the window +9 %.)
+                        let kicked = resolved
+                            && !from_off
+                            && j > a
+                            && j < b
+                            && observed[j + 1] > crate::segment::STEP_RESOLVED * observed[j]
+                            && (observed[j] > KICK_SHOWN * observed[j - 1]
+                                || observed[j - 1] > KICK_SHOWN * observed[j]);
+                        let unseen_beside = kicked
+                            .then(|| {
+                                let back = (1.0 / step).round() as usize;
+                                let over: Vec<f32> = (start[j]..start[j + 1])
+                                    .map(|k| (self.amps[k] - self.amps[k.saturating_sub(back)]).abs())
+                                    .collect();
+                                transient::switched_in_at(&over, &phases[j - a], shapes[j + 1 - a])
+                            })
+                            .filter(|s| matches!(s, transient::SwitchIn::Unseen { .. }));
+                        let switch_in = unseen_beside.unwrap_or(switch_in);
                         // A drifting class's level within the cycle (an inrush decays by a
                         // fifth in a cycle, and the unseen half is the later one): from its
                         // neighbours' of the same class, or the two after it for a cycle
@@ -1394,14 +1419,29 @@ impl Estimator {
                         } else {
                             0.0
                         };
+                        let (shape, drift, beside) = match unseen_beside {
+                            None => (shapes[j - a], drift, None),
+                            Some(_) => {
+                                let (next, old) = (of_cycle[j + 1], of_cycle[j - 1]);
+                                let drift =
+                                    if drifts[next] && j + 2 <= b && of_cycle[j + 2] == next && observed[j + 1] > 0.0 {
+                                        (observed[j + 2] / observed[j + 1]).ln()
+                                    } else {
+                                        0.0
+                                    };
+                                let old_rms = (observed[j - 1] * per_class[old].0.max(0.0)).sqrt();
+                                (shapes[j + 1 - a], drift, Some((shapes[j - 1 - a], old_rms)))
+                            }
+                        };
                         transient::Cycle {
                             observed: observed[j],
                             at: &phases[j - a],
-                            shape: shapes[j - a],
+                            shape,
                             gain,
                             start: (observed[j] / gain).sqrt(),
                             switch_in,
                             drift: drift.clamp(-1.0, 1.0),
+                            beside,
                         }
                     })
                     .collect();
@@ -1824,6 +1864,12 @@ const PARTIAL_SHARE_MIN: f64 = 0.01;
 /// A cycle whose predecessor's mean square is under this share of its own follows the load
 /// off: where it was switched in is looked for ([`transient::switched_in_at`]).
 const FROM_OFF: f64 = 0.02;
+
+/// How far apart (a ratio, either way) a cycle's table mean square and the one before's must
+/// lie for a kick to show beside a steady load, whose whole cycles at the fast link read
+/// within about a percent of each other: a load switched in during the cycle's unseen half
+/// raises or lowers it (a motor started beside 1.5 A: 2.25 A² to 2.61 or 2.07 A²).
+const KICK_SHOWN: f64 = 1.05;
 
 /// How [`grid_rms`] reads an edge's partial cycle.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -3068,28 +3114,82 @@ mod tests {
     /// it and the window read +14.2 %.
     #[test]
     fn a_start_in_the_last_whole_cycle_s_visible_part_is_counted_once() {
-        use crate::clamp_model::records::{marched_codes, marched_mean_square};
-        let rate = 1e6 / 122.0;
         for (hz, before) in [(55.3, 0.9), (60.2, 0.9), (60.2, 0.8), (64.1, 0.9), (64.1, 0.8)] {
             for (motor, beside) in [(8.0, 1.5), (2.0, 1.5), (8.0, 3.0)] {
-                let on = 2.0 - before / hz;
-                let current = move |c: usize, phase: f64| {
-                    let t = (c as f64 + phase) / hz;
-                    let level = if t < on { 0.0 } else { motor * (1.0 + 2.0 * (-(t - on) / 0.2).exp()) };
-                    let w = std::f64::consts::TAU * phase;
-                    std::f64::consts::SQRT_2 * (level * (w - 35f64.to_radians()).sin() + beside * w.sin())
-                };
-                let codes = marched_codes(hz, current, rate, 3.2);
-                let mut est = Estimator::new(&Calibration::builtin(), rate, EstimatorConfig::default());
-                let mut readings = Vec::new();
-                est.push(0.0, &codes, &mut |r| readings.push(r));
-                let from = readings[0].samples;
-                let r = &readings[1];
-                let err = r.irms_a / marched_mean_square(hz, current, rate, from..from + r.samples).sqrt() - 1.0;
+                let (r, err) = motor_beside_at_fast(hz, motor, beside, 2.0 - before / hz, (3.0, 0.2));
                 println!("{hz} Hz, {before}, {motor} A beside {beside} A: {:+.2} %", 100.0 * err);
                 assert!(r.flags.changing, "{hz} Hz, {motor} A beside {beside} A: not flagged");
                 assert!(err.abs() <= 0.03, "{hz} Hz, {motor} A beside {beside} A: {:+.2} %", 100.0 * err);
             }
+        }
+    }
+
+    /// A motor with a sevenfold inrush decaying over 0.06 s started beside a steady load
+    /// three to four cycles before a window's end, in its cycle's negative half-cycle (phase
+    /// 0.7-0.95 of a cycle whose positive half the motor's lag puts at 0.1-0.6): the samples
+    /// show it first as the clamp's kick over the old load's, a cycle before they show its
+    /// current. Read as the old load at another level, the kick's cycle left the first whole
+    /// cycle after it marched from the wrong magnetizing current, which then read twice its
+    /// table mean square: 34 of these 36 windows outside 3 %, from +1.8 to +13.0 % (2 A beside
+    /// 1.5 A at 49.7 Hz, phase 0.8). Read as the new load switched in beside the old one
+    /// where the kick says (`transient::Cycle::beside`): 13 outside 3 %, the worst +8.5 %
+    /// (where no kick shows over the old load's cycle-to-cycle spread, [`KICK_SHOWN`]), most
+    /// +2..+4 %: a bias left, not taken apart. Each within 10 % and the bound it states.
+    #[test]
+    fn a_start_in_a_hidden_half_cycle_beside_a_load_is_read_from_its_kick() {
+        let (mut outside, mut wrong) = (0, Vec::new());
+        for hz in [49.7f64, 55.3, 60.2] {
+            for (motor, beside) in [(0.5, 1.5), (2.0, 1.5), (8.0, 1.5), (8.0, 3.0)] {
+                for phase in [0.7, 0.8, 0.95] {
+                    let on = ((1.93 * hz).floor() + phase) / hz;
+                    let (r, err) = motor_beside_at_fast(hz, motor, beside, on, (7.0, 0.06));
+                    let what =
+                        format!("{hz} Hz, {motor} A beside {beside} A, on at phase {phase}: {:+.2} %", 100.0 * err);
+                    println!("{what}");
+                    outside += usize::from(err.abs() > 0.03);
+                    if !r.flags.changing || err.abs() > 0.1 || !r.bound_on_side(err).is_some_and(|b| err.abs() <= b) {
+                        wrong.push(what);
+                    }
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "not flagged, beyond 10 % or beyond the stated bound: {wrong:#?}");
+        assert!(outside <= 18, "{outside} of 36 outside 3 %");
+    }
+
+    /// A motor (lagging 35 degrees, an inrush of `inrush` times its running current decaying
+    /// over `tau` s) of `motor` A started at `on` s beside a steady in-phase load of `beside`
+    /// A, through the clamp model at 8196.7 Sa/s: the second window's reading and its error
+    /// against the truth over its own samples.
+    fn motor_beside_at_fast(hz: f64, motor: f64, beside: f64, on: f64, (inrush, tau): (f64, f64)) -> (Reading, f64) {
+        use crate::clamp_model::records::{marched_codes, marched_mean_square};
+        let rate = 1e6 / 122.0;
+        let current = motor_started(hz, motor, beside, on, (inrush, tau));
+        let codes = marched_codes(hz, current, rate, 3.2);
+        let mut est = Estimator::new(&Calibration::builtin(), rate, EstimatorConfig::default());
+        let mut readings = Vec::new();
+        est.push(0.0, &codes, &mut |r| readings.push(r));
+        let from = readings[0].samples;
+        let r = readings.swap_remove(1);
+        let err = r.irms_a / marched_mean_square(hz, current, rate, from..from + r.samples).sqrt() - 1.0;
+        (r, err)
+    }
+
+    /// The primary current (A) at cycle `c`, phase `phase` of a motor of `motor` A running,
+    /// lagging 35 degrees, started at `on` s with an inrush of `inrush` times that decaying
+    /// over `tau` s, beside a steady in-phase load of `beside` A.
+    fn motor_started(
+        hz: f64,
+        motor: f64,
+        beside: f64,
+        on: f64,
+        (inrush, tau): (f64, f64),
+    ) -> impl Fn(usize, f64) -> f64 + Copy {
+        move |c: usize, phase: f64| {
+            let t = (c as f64 + phase) / hz;
+            let level = if t < on { 0.0 } else { motor * (1.0 + (inrush - 1.0) * (-(t - on) / tau).exp()) };
+            let w = std::f64::consts::TAU * phase;
+            std::f64::consts::SQRT_2 * (level * (w - 35f64.to_radians()).sin() + beside * w.sin())
         }
     }
 
@@ -3104,12 +3204,7 @@ mod tests {
         use crate::clamp_model::records::{marched_codes, marched_mean_square};
         let (hz, rate, on) = (49.7, 1e6 / 1657.0, 1.5);
         for beside in [0.0, 1.5] {
-            let current = move |c: usize, phase: f64| {
-                let t = (c as f64 + phase) / hz;
-                let motor = if t < on { 0.0 } else { 8.0 * (1.0 + 2.0 * (-(t - on) / 0.2).exp()) };
-                let w = std::f64::consts::TAU * phase;
-                std::f64::consts::SQRT_2 * (motor * (w - 35f64.to_radians()).sin() + beside * w.sin())
-            };
+            let current = motor_started(hz, 8.0, beside, on, (3.0, 0.2));
             let codes = marched_codes(hz, current, rate, 3.2);
             let mut est = Estimator::new(&Calibration::builtin(), rate, EstimatorConfig::default());
             let mut readings = Vec::new();

@@ -101,6 +101,10 @@ pub struct Cycle<'a> {
     /// How the load's mean square moves within the cycle: its natural log per cycle (0 for a
     /// level held through the cycle, negative for an inrush decaying).
     pub drift: f64,
+    /// For a load switched in during the cycle's unseen half ([`SwitchIn::Unseen`]) beside
+    /// one on throughout: that one's waveform (unit RMS, as `shape`) and RMS (A). `shape`
+    /// and the level solved for are then the new load's.
+    pub beside: Option<(&'a [f64], f64)>,
 }
 
 /// Where a load was switched in from off during a cycle.
@@ -252,7 +256,7 @@ pub fn cycle_levels(
     // current).
     let entry_scale = (2.0 * cycles.iter().map(|c| c.observed).fold(0.0, f64::max)).sqrt() / p.turns;
     for j in 0..n {
-        let Cycle { observed, at, gain, start, shape, switch_in, drift } = cycles[j];
+        let Cycle { observed, at, gain, start, shape, switch_in, drift, beside } = cycles[j];
         let tolerance = MATCH * observed.max(mean);
         let key = (j > 0 && switch_in == SwitchIn::None && cycles[j - 1].switch_in == SwitchIn::None)
             .then(|| (cycles[j - 1].shape.as_ptr(), shape.as_ptr()));
@@ -306,6 +310,11 @@ pub fn cycle_levels(
         // magnetizing current it leaves.
         let mut read = |a: f64, on_from: f64| -> (f64, f64) {
             fill(&mut is, &unit, a, (on_from, 1.0));
+            if let Some((old, o)) = beside {
+                for (v, u) in is.iter_mut().zip(old) {
+                    *v += o * u / p.turns;
+                }
+            }
             let end = model.march_cycle(&is, mains_hz, im0, &mut march);
             (table_reading(march.adc_v(), &points, lut, lsb_per_v), end)
         };
@@ -319,7 +328,9 @@ pub fn cycle_levels(
             // nothing better describes it. (In the one case taken apart, the inrush sweep's
             // phase 11, SPICE's kick was about 1.5 times what the model gives for the true
             // switch and level.)
-            let a = next.start * (-0.5 * drift).exp();
+            // (Beside a load on throughout, the next cycle's estimate holds that one too.)
+            let o = beside.map_or(0.0, |(_, o)| o);
+            let a = (next.start * next.start - o * o).max(0.0).sqrt() * (-0.5 * drift).exp();
             let (mut lo, mut hi) = (0.5, before);
             for _ in 0..12 {
                 let mid = 0.5 * (lo + hi);
@@ -331,7 +342,13 @@ pub fn cycle_levels(
             }
             let x = 0.5 * (lo + hi);
             let (_, end) = read(a, x);
-            levels[j] = a * share_on(shape, (x, 1.0), drift).sqrt();
+            levels[j] = match beside {
+                None => a * share_on(shape, (x, 1.0), drift).sqrt(),
+                Some((old, o)) => {
+                    let on = |k: usize| on_weight(k, (x, 1.0)) * a * envelope(k, drift) * shape[k];
+                    ((0..POINTS).map(|k| (o * old[k] + on(k)).powi(2)).sum::<f64>() / POINTS as f64).sqrt()
+                }
+            };
             explained[j] = true;
             prev_entry = None;
             im = end;
@@ -1004,6 +1021,7 @@ mod tests {
                 start: o.sqrt(),
                 switch_in: if j == cycle { switch_in } else { SwitchIn::None },
                 drift: 0.0,
+                beside: None,
             })
             .collect();
         cycle_levels(&model, 50.0, &lut, &cycles, false).0
@@ -1131,6 +1149,7 @@ mod tests {
                 start: start[j],
                 switch_in: SwitchIn::None,
                 drift: 0.0,
+                beside: None,
             })
             .collect();
         let (a, explained, _) = cycle_levels(&model, hz, &lut, &cycles, false);
