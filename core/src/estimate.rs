@@ -1377,8 +1377,9 @@ impl Estimator {
                             transient::SwitchIn::None
                         };
                         // A load switched in during this cycle's unseen half beside one on
-                        // throughout: the next cycle holds it whole (from off beside this
-                        // one), and this one shows its kick over the cycle before's samples.
+                        // throughout: the next cycle holds it whole (its mean square steps by
+                        // `STEP_RESOLVED` over this one's), and this one shows its kick over
+                        // the cycle before's samples.
                         // Read as the next cycle's waveform switched in where that kick says,
                         // beside the cycle before's load. (Taken for the old load at a higher
                         // level, a motor started so beside 1.5 A left the next cycle's march
@@ -1459,16 +1460,13 @@ impl Estimator {
                     // Trusted only if the model reproduces the cycles holding nine tenths of
                     // the energy; otherwise every cycle keeps its class's static correction,
                     // and the reading says it is approximate.
-                    let energy: f64 = observed[a..=b].iter().sum();
-                    let reproduced: f64 = (a..=b).filter(|&j| explained[j - a]).map(|j| observed[j]).sum();
-                    let trusted = reproduced >= 0.9 * energy;
-                    // The same of the cycles before the last whole one (which may hold the
-                    // start of a load the last partial cycle shows).
-                    let before_last_trusted = |b: usize| {
-                        let energy: f64 = observed[a..b].iter().sum();
-                        let reproduced: f64 = (a..b).filter(|&j| explained[j - a]).map(|j| observed[j]).sum();
+                    // (Of the whole cycles from `a` up to `to`, exclusive.)
+                    let reproduces = |to: usize| {
+                        let energy: f64 = observed[a..to].iter().sum();
+                        let reproduced: f64 = (a..to).filter(|&j| explained[j - a]).map(|j| observed[j]).sum();
                         reproduced >= 0.9 * energy
                     };
+                    let trusted = reproduces(b + 1);
                     self.window_approx |= !trusted;
                     // Cycle `j`'s factor at the model's level `l`: the class's static correction
                     // where its shape is not known.
@@ -1487,7 +1485,7 @@ impl Estimator {
                     // the cycles before the last whole one (that one may hold a start it does
                     // not model): the old load's waveform and level, the cycle's before the
                     // last whole one, and the magnetizing current entering the last whole one.
-                    if b + 2 == cycles && b > a && before_last_trusted(b) {
+                    if b + 2 == cycles && b > a && reproduces(b) {
                         entered = Some((shapes[b - 1 - a].to_vec(), levels[b - 1 - a], left.0));
                     }
                     for ((j, l), ok) in (a..=b).zip(levels).zip(explained) {
@@ -1542,8 +1540,9 @@ impl Estimator {
         // The last partial cycle, where it holds a switch and a cycle's samples show its
         // waveform: it and the last whole cycle through the model from the magnetizing current
         // entering that one, the new load's level, phase and switch fitted to their samples
-        // ([`crate::partial_start`]); what the new load added unseen to the whole cycle is
-        // counted with the partial one. After a steady load, from that load's periodic state.
+        // ([`crate::partial_start`]); what the new load added to the whole cycle is counted
+        // with the partial one, the whole cycle reading the old load alone. After a steady
+        // load, from that load's periodic state.
         // Only where the window's frequency is told ([`MainsHz::told`]): one measured from the
         // new load's few cycles alone (a stream's first load, after nothing) can be hertz off,
         // and the model marched at it places the switch wrong (8 A switched on 0.9 of a cycle

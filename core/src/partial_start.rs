@@ -21,17 +21,17 @@
 //! current it drives shows in the kick it leaves. It may lie in that cycle's visible part too,
 //! after the partial cycle's end phase (a motor lagging 35 degrees switched on 0.9 of a cycle
 //! before a window ending 0.4 into its last cycle): there the whole cycle's samples show more
-//! than the old load alone would, and the switch lies before the first of them. So both cycles are marched through the model,
-//! from the magnetizing current entering the whole one, at each phase of a grid ([`LAGS`]):
-//! the new load's level is the one whose table reading at the partial cycle's samples is the
-//! data's (the secant of [`crate::transient`]; at the whole cycle's after the partial's end
-//! phase too, where they show the new load: a switch there may leave the partial little of
-//! it); the phase and switch kept are those whose
-//! simulated samples (the partial cycle's, and the whole one's after the partial's end phase)
-//! lie nearest the data's, sample by sample. The partial cycle's mean square is then the
-//! model's current's over its samples' phases, and what the new load added to the whole one
-//! is counted beside it ([`Read::before`]; the whole cycle is then the old load's alone, or
-//! the new load's part its samples show would count twice). What the samples cannot tell is not
+//! than the old load alone would, and the switch lies before the first of them. So both
+//! cycles are marched through the model, from the magnetizing current entering the whole one,
+//! at each phase of a grid ([`LAGS`]): the new load's level is the one whose table reading at
+//! the partial cycle's samples is the data's (the secant of [`crate::transient`]; at the whole
+//! cycle's after the partial's end phase too, where they show the new load: a switch there
+//! may leave the partial little of it); the phase and switch kept are those whose simulated
+//! samples (the partial cycle's, and the whole one's after the partial's end phase) lie
+//! nearest the data's, sample by sample. The partial cycle's mean square is then the model's
+//! current's over its samples' phases, and what the new load added to the whole one is counted
+//! beside it ([`Read::before`]; the whole cycle is then the old load's alone, or the new
+//! load's part its samples show would count twice). What the samples cannot tell is not
 //! claimed: where even the best phase leaves [`MISFIT`] of their energy unexplained, or a
 //! phase and switch that explain them about as well ([`NEAR`]; the switch tried every
 //! [`SWITCH_STEP`] where the new load would not have shown, which moves the clamp's transient
@@ -41,10 +41,11 @@
 //! **How well.** Over 768 cases through the clamp marched forwards at 512 points a cycle (45-65
 //! Hz; after nothing or beside a steady load; resistive, lagging and leading; the switch
 //! anywhere in a partial cycle of 0.6 or 0.9 of a cycle, or 0.15 or 0.35 of a cycle before it),
-//! 350 are read, 333 of them within 3 % of the true RMS of the partial cycle and of the new
+//! 355 are read, 334 of them within 3 % of the true RMS of the partial cycle and of the new
 //! load's share of the cycle before, the worst 4.9 % off; the table's reading of the partial
 //! cycle is within 3 % for 39 of them (317, 301 and 36 before the switch was looked for in the
-//! whole cycle's visible part) (`cargo test -p ct-core --release partial_start --
+//! whole cycle's visible part; 350 and 333 before the new load's level was read from that
+//! part's samples too) (`cargo test -p ct-core --release partial_start --
 //! --nocapture`).
 //!
 //! **Where.** Only where a cycle's samples show its waveform (the fast link's 136 a cycle): the
